@@ -1,0 +1,88 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/leadtriage/leadtriage/triage"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/slack-go/slack"
+)
+
+// Config is what the bot needs from config.toml and the environment.
+type Config struct {
+	Channel        string // the triage channel
+	Policy         triage.Policy
+	SigningSecrets []string              // HTTP mode: every secret that is accepted (rotation: old and new)
+	AppToken       string                // Socket Mode app-level token (xapp-…); "" = no Socket Mode
+	Command        string                // slash command name, "/qualify"
+	Now            func() time.Time      // injected clock; time.Now when nil
+	Metrics        prometheus.Registerer // nil = no metrics
+}
+
+// Bot connects Slack to the triage service.
+type Bot struct {
+	cfg   Config
+	api   *slack.Client
+	svc   *triage.Service
+	store triage.Store
+	log   *slog.Logger
+
+	wake     chan struct{} // nudges the outbox worker
+	inflight sync.WaitGroup
+	rootCtx  context.Context // parent of handler contexts; set by Run* before serving
+	rootMu   sync.Mutex
+
+	botUserID string // learned from auth.test, to ignore our own messages
+	metrics   *metrics
+}
+
+// New returns a bot that calls Slack through api (a real client; tests point
+// it at slackfake) and the domain through svc.
+func New(cfg Config, api *slack.Client, svc *triage.Service, store triage.Store, log *slog.Logger) *Bot {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Command == "" {
+		cfg.Command = "/qualify"
+	}
+	b := &Bot{
+		cfg:   cfg,
+		api:   api,
+		svc:   svc,
+		store: store,
+		log:   log,
+		wake:  make(chan struct{}, 1),
+	}
+	b.metrics = newMetrics(cfg.Metrics)
+	return b
+}
+
+// Wake tells the outbox worker that new items are waiting. It never blocks.
+func (b *Bot) Wake() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (b *Bot) now() time.Time {
+	if b.cfg.Now != nil {
+		return b.cfg.Now()
+	}
+	return time.Now()
+}
+
+// Drain waits for in-flight handlers to finish, or for ctx to end.
+func (b *Bot) Drain(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { b.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

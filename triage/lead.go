@@ -1,0 +1,158 @@
+package triage
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// LeadID identifies a lead. Shown as "L-42".
+type LeadID uint64
+
+func (id LeadID) String() string { return "L-" + strconv.FormatUint(uint64(id), 10) }
+
+// ParseLeadID accepts "L-42", "l-42" and "42".
+func ParseLeadID(s string) (LeadID, error) {
+	t := strings.TrimSpace(s)
+	if len(t) > 2 && (t[0] == 'L' || t[0] == 'l') && t[1] == '-' {
+		t = t[2:]
+	}
+	n, err := strconv.ParseUint(t, 10, 64)
+	if err != nil || n == 0 {
+		return 0, &FieldError{Field: "id", Problem: fmt.Sprintf("%q is not a lead id (expected L-<number>)", truncateRunes(s, 40))}
+	}
+	return LeadID(n), nil
+}
+
+// Status is where a lead stands.
+type Status string
+
+const (
+	StatusPending      Status = "pending"
+	StatusQualified    Status = "qualified"
+	StatusDisqualified Status = "disqualified"
+	StatusReferred     Status = "referred"
+)
+
+// Statuses lists every status, in display order.
+var Statuses = []Status{StatusPending, StatusQualified, StatusDisqualified, StatusReferred}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	for _, v := range Statuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Lead is a company that showed interest, and everything the team found and
+// decided about it.
+type Lead struct {
+	ID     LeadID
+	Status Status
+
+	Company   string
+	Name      string
+	Email     string
+	Phone     string
+	Website   string // normalised absolute http(s) URL
+	Domain    string // the company's domain (from the website, else the e-mail), lowercase ASCII
+	Message   string
+	Source    string
+	Founded   int // claimed founding year; 0 = not given
+	Employees int // claimed head count; 0 = not given
+	Extra     map[string]string
+
+	CreatedAt time.Time
+	CreatedBy string // Slack user id for leads added in Slack, else ""
+	Owner     string // Slack user id or ""
+
+	Votes    map[string]Choice // Slack user id -> choice
+	Answers  map[string]Answer // criterion id -> latest answer
+	Decision *Decision
+	Research Research
+	Slack    SlackRef
+	Events   []Event
+}
+
+// Answer is one answer to a qualification criterion.
+type Answer struct {
+	Value string
+	By    string
+	At    time.Time
+}
+
+// Decision records how a lead was settled.
+type Decision struct {
+	Outcome Status
+	Reason  string
+	By      string // "auto" or a Slack user id
+	At      time.Time
+}
+
+// DecidedByPolicy is Decision.By for decisions the voting policy took.
+const DecidedByPolicy = "auto"
+
+// Research is what pre-research found out about a lead.
+type Research struct {
+	Summary string
+	Flags   []Flag
+	At      time.Time
+}
+
+// Flag is one finding worth the team's attention. Codes are stable (DESIGN.md).
+type Flag struct {
+	Code   string
+	Detail string
+}
+
+// SlackRef locates a lead's card.
+type SlackRef struct {
+	Channel string
+	TS      string
+}
+
+// Event is one line of a lead's audit trail.
+type Event struct {
+	At     time.Time
+	Kind   string
+	By     string // Slack user id, "auto", or the intake source
+	Detail string
+}
+
+// Event kinds.
+const (
+	EventCreated    = "created"
+	EventVoted      = "voted"
+	EventClaimed    = "claimed"
+	EventDecided    = "decided"
+	EventQuorum     = "quorum"
+	EventTie        = "tie"
+	EventCardPosted = "card_posted"
+)
+
+func (l *Lead) addEvent(at time.Time, kind, by, detail string) {
+	l.Events = append(l.Events, Event{At: at, Kind: kind, By: by, Detail: detail})
+}
+
+// Label is how the lead is named in short texts: the company, else the domain,
+// else the e-mail, else the id.
+func (l *Lead) Label() string {
+	for _, s := range []string{l.Company, l.Domain, l.Email, l.Name} {
+		if s != "" {
+			return s
+		}
+	}
+	return l.ID.String()
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

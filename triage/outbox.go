@@ -1,0 +1,50 @@
+package triage
+
+import "time"
+
+// OutboxKind says what an outbox item asks Slack to do.
+type OutboxKind string
+
+const (
+	// OutboxPostCard posts the lead's card to Channel and records its ts.
+	OutboxPostCard OutboxKind = "post_card"
+	// OutboxUpdateCard re-renders the lead's card from its current state.
+	OutboxUpdateCard OutboxKind = "update_card"
+	// OutboxThreadReply posts Text in the card's thread (after the card exists).
+	OutboxThreadReply OutboxKind = "thread_reply"
+	// OutboxEphemeral shows Text to User only, in Channel.
+	OutboxEphemeral OutboxKind = "ephemeral"
+)
+
+// OutboxItem is one message bound for Slack. It is written in the same
+// transaction as the state change that caused it, so a crash or a Slack
+// outage loses nothing.
+//
+// Text is mrkdwn composed by the domain from ids, counts and fixed words; it
+// never carries lead text, so it needs no escaping.
+type OutboxItem struct {
+	ID        uint64
+	Kind      OutboxKind
+	Lead      LeadID // 0 for items about no lead
+	Channel   string
+	User      string
+	Text      string
+	CreatedAt time.Time
+
+	// Seq counts changes coalesced into this item: a card update requested
+	// while one is pending bumps Seq instead of adding an item, and the worker
+	// completes the item only if Seq is still what it rendered.
+	Seq       int
+	Attempts  int
+	NextAt    time.Time // not before; zero = at once
+	LastError string
+	Dead      bool // permanently failed; kept for inspection, never retried
+}
+
+// Coalesces reports whether a later item of the same lead can be folded into
+// this one: card posts and updates render the lead's state at delivery time.
+func (o OutboxItem) Coalesces(later OutboxItem) bool {
+	return o.Lead != 0 && o.Lead == later.Lead && !o.Dead &&
+		later.Kind == OutboxUpdateCard &&
+		(o.Kind == OutboxPostCard || o.Kind == OutboxUpdateCard)
+}

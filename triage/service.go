@@ -1,0 +1,231 @@
+package triage
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Service holds the use cases. Adapters call it; it calls only the Store.
+type Service struct {
+	Store   Store
+	Policy  Policy
+	Channel string           // the triage channel cards are posted to
+	Now     func() time.Time // injected clock; time.Now when nil
+	// Wake, when set, is called after every commit that queued outbox items,
+	// so the delivery worker starts at once instead of at its next poll.
+	Wake func()
+}
+
+func (s *Service) wake() {
+	if s.Wake != nil {
+		s.Wake()
+	}
+}
+
+// Idempotency windows: an explicit Idempotency-Key is honoured for a day (as
+// payment APIs do); an identical body without a key counts as a double submit
+// for ten minutes.
+const (
+	ExplicitKeyTTL = 24 * time.Hour
+	ImplicitKeyTTL = 10 * time.Minute
+)
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Submission is how a lead arrived.
+type Submission struct {
+	IdempotencyKey string // from the Idempotency-Key header; "" = none
+	CreatedBy      string // Slack user id when added in Slack
+	Via            string // "webhook", "slack", "csv": recorded in the audit trail
+}
+
+// Submit validates in, stores it and queues its card, atomically. It returns
+// the stored lead and whether it is new; a repeat (same key, or the same
+// content within ImplicitKeyTTL) returns the first lead.
+func (s *Service) Submit(ctx context.Context, in LeadInput, sub Submission) (Lead, bool, error) {
+	now := s.now()
+	lead, err := NewLead(in, now)
+	if err != nil {
+		return Lead{}, false, err
+	}
+	lead.CreatedBy = sub.CreatedBy
+	if lead.Source == "" {
+		lead.Source = sub.Via
+	}
+	fp := in.Fingerprint()
+	idem := Idempotency{Fingerprint: fp, Now: now}
+	if sub.IdempotencyKey != "" {
+		if n := len(sub.IdempotencyKey); n > 255 {
+			return Lead{}, false, &FieldError{Field: "Idempotency-Key", Problem: fmt.Sprintf("too long (%d characters, at most 255)", n)}
+		}
+		idem.Key = "key:" + sub.IdempotencyKey
+		idem.Expires = now.Add(ExplicitKeyTTL)
+	} else {
+		idem.Key = "body:" + fp
+		idem.Expires = now.Add(ImplicitKeyTTL)
+	}
+	by := sub.CreatedBy
+	if by == "" {
+		by = sub.Via
+	}
+	lead.addEvent(now, EventCreated, by, "via "+sub.Via)
+	out := []OutboxItem{{Kind: OutboxPostCard, Channel: s.Channel, CreatedAt: now}}
+	stored, created, err := s.Store.CreateLead(ctx, lead, idem, out)
+	if err != nil {
+		return Lead{}, false, fmt.Errorf("storing lead: %w", err)
+	}
+	if created {
+		s.wake()
+	}
+	return stored, created, nil
+}
+
+// Lead returns one lead.
+func (s *Service) Lead(ctx context.Context, id LeadID) (Lead, error) {
+	return s.Store.Lead(ctx, id)
+}
+
+// Leads lists leads with a status ("" = all), oldest first.
+func (s *Service) Leads(ctx context.Context, status Status) ([]Lead, error) {
+	if status != "" && !status.Valid() {
+		return nil, &FieldError{Field: "status", Problem: fmt.Sprintf("%q is not a status (pending, qualified, disqualified, referred or all)", status)}
+	}
+	return s.Store.Leads(ctx, LeadFilter{Status: status})
+}
+
+// VoteResult says what a vote did.
+type VoteResult struct {
+	Lead    Lead
+	Changed bool    // false: the same vote again, nothing changed
+	Verdict Verdict // the policy's view after the vote
+}
+
+// Vote records user's choice on lead id, applies the policy and queues the
+// card update, the voter's confirmation and any thread message.
+func (s *Service) Vote(ctx context.Context, id LeadID, user string, c Choice) (VoteResult, error) {
+	now := s.now()
+	var res VoteResult
+	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+		res = VoteResult{}
+		changed, err := ApplyVote(l, user, c, now)
+		if err != nil || !changed {
+			return nil, err
+		}
+		res.Changed = true
+		v := Evaluate(l, s.Policy)
+		res.Verdict = v
+		out := []OutboxItem{s.cardUpdate(l, now)}
+		switch {
+		case v.Outcome != "":
+			reason := fmt.Sprintf("%s by vote (%s)", v.Outcome, v.Tally)
+			if err := Decide(l, v.Outcome, reason, DecidedByPolicy, now); err != nil {
+				return nil, err
+			}
+			out = append(out, s.threadReply(l, now, fmt.Sprintf("*%s* is %s by the team's vote: %s.", l.ID, v.Outcome, v.Tally)))
+		case v.Tie && !hasEvent(l, EventTie):
+			l.addEvent(now, EventTie, DecidedByPolicy, v.Tally.String())
+			out = append(out, s.threadReply(l, now, fmt.Sprintf("Quorum reached on *%s* without a majority (%s). %s, your call.", l.ID, v.Tally, s.leadMention())))
+		case v.Quorum && !s.Policy.Auto && !hasEvent(l, EventQuorum):
+			l.addEvent(now, EventQuorum, DecidedByPolicy, v.Tally.String())
+			out = append(out, s.threadReply(l, now, fmt.Sprintf("Quorum reached on *%s* (%s). %s, please decide.", l.ID, v.Tally, s.leadMention())))
+		}
+		confirm := fmt.Sprintf("Your vote on *%s*: *%s*.", l.ID, c)
+		if l.Status == StatusPending && s.Policy.Blind && !Revealed(l, s.Policy) {
+			confirm += fmt.Sprintf(" %d of %d votes so far; the votes stay hidden until the quorum.", len(l.Votes), max(s.Policy.Quorum, 1))
+		}
+		out = append(out, s.ephemeral(l, user, now, confirm))
+		return out, nil
+	})
+	if err != nil {
+		return VoteResult{}, fmt.Errorf("voting on %s: %w", id, err)
+	}
+	res.Lead = lead
+	if res.Changed {
+		s.wake()
+	}
+	if !res.Changed {
+		if err := s.Tell(ctx, s.channelOf(lead), user, fmt.Sprintf("You already voted *%s* on *%s*; nothing changed.", c, lead.ID)); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// hasEvent reports whether l's audit trail has an event of kind: notices to
+// the team lead are given once per lead, not on every later vote.
+func hasEvent(l *Lead, kind string) bool {
+	for _, e := range l.Events {
+		if e.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Claim makes user the lead's owner and queues the card update.
+func (s *Service) Claim(ctx context.Context, id LeadID, user string) (Lead, error) {
+	now := s.now()
+	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+		changed, err := Claim(l, user, now)
+		if err != nil || !changed {
+			return nil, err
+		}
+		return []OutboxItem{
+			s.cardUpdate(l, now),
+			s.ephemeral(l, user, now, fmt.Sprintf("You own *%s* now.", l.ID)),
+		}, nil
+	})
+	if err != nil {
+		return Lead{}, fmt.Errorf("claiming %s: %w", id, err)
+	}
+	s.wake()
+	return lead, nil
+}
+
+// Tell queues an ephemeral message to user in channel: answers to clicks
+// that changed nothing, and errors.
+func (s *Service) Tell(ctx context.Context, channel, user, text string) error {
+	if channel == "" {
+		channel = s.Channel
+	}
+	if user == "" || channel == "" {
+		return nil
+	}
+	if err := s.Store.Enqueue(ctx, OutboxItem{Kind: OutboxEphemeral, Channel: channel, User: user, Text: text, CreatedAt: s.now()}); err != nil {
+		return fmt.Errorf("queueing a reply to %s: %w", user, err)
+	}
+	s.wake()
+	return nil
+}
+
+func (s *Service) leadMention() string {
+	if s.Policy.TeamLead == "" {
+		return "Team lead"
+	}
+	return "<@" + s.Policy.TeamLead + ">"
+}
+
+func (s *Service) channelOf(l Lead) string {
+	if l.Slack.Channel != "" {
+		return l.Slack.Channel
+	}
+	return s.Channel
+}
+
+func (s *Service) cardUpdate(l *Lead, now time.Time) OutboxItem {
+	return OutboxItem{Kind: OutboxUpdateCard, Lead: l.ID, Channel: s.channelOf(*l), CreatedAt: now}
+}
+
+func (s *Service) threadReply(l *Lead, now time.Time, text string) OutboxItem {
+	return OutboxItem{Kind: OutboxThreadReply, Lead: l.ID, Channel: s.channelOf(*l), Text: text, CreatedAt: now}
+}
+
+func (s *Service) ephemeral(l *Lead, user string, now time.Time, text string) OutboxItem {
+	return OutboxItem{Kind: OutboxEphemeral, Lead: l.ID, Channel: s.channelOf(*l), User: user, Text: text, CreatedAt: now}
+}

@@ -1,0 +1,77 @@
+package triage
+
+import (
+	"context"
+	"time"
+)
+
+// Idempotency makes a repeated submission return the first lead instead of
+// creating another.
+type Idempotency struct {
+	Key         string    // "" = none
+	Fingerprint string    // of the request content; a key reused with another fingerprint is an error
+	Expires     time.Time // the key is forgotten after this
+	Now         time.Time // to judge whether a stored key has expired
+}
+
+// LeadFilter selects leads.
+type LeadFilter struct {
+	Status Status // "" = any
+	Limit  int    // 0 = no limit
+}
+
+// Store keeps leads, their audit trail and the outbox. Every method that
+// changes state does so in one transaction, outbox items included.
+type Store interface {
+	// CreateLead assigns lead an ID and stores it with out (the items' Lead
+	// fields are set to the new ID). With idem.Key set and a live lead stored
+	// under that key, it returns that lead and created=false, or
+	// ErrIdempotencyKey if its fingerprint differs.
+	CreateLead(ctx context.Context, lead Lead, idem Idempotency, out []OutboxItem) (stored Lead, created bool, err error)
+
+	// Lead returns ErrNotFound if there is no lead with that id.
+	Lead(ctx context.Context, id LeadID) (Lead, error)
+
+	// Leads returns matching leads, oldest first, using the status index.
+	Leads(ctx context.Context, f LeadFilter) ([]Lead, error)
+
+	// LeadByMessage finds the lead whose card is at (channel, ts); ErrNotFound otherwise.
+	LeadByMessage(ctx context.Context, channel, ts string) (Lead, error)
+
+	// UpdateLead loads the lead, calls fn, and stores the lead together with
+	// the outbox items fn returns, in one transaction. If fn returns an error
+	// nothing is written and the error is returned. ErrNotFound if no such lead.
+	UpdateLead(ctx context.Context, id LeadID, fn func(*Lead) ([]OutboxItem, error)) (Lead, error)
+
+	// Enqueue adds outbox items that change no lead (e.g. an ephemeral reply).
+	Enqueue(ctx context.Context, items ...OutboxItem) error
+
+	// FirstSeen records an inbound Slack event id and reports whether this is
+	// the first time it was seen (Slack delivers at least once).
+	FirstSeen(ctx context.Context, eventID string, now time.Time) (bool, error)
+
+	// DueOutbox returns up to limit live items whose NextAt is not after now,
+	// in ID order.
+	DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
+
+	// NextOutbox returns the earliest NextAt of any live item; ok is false
+	// when the outbox is empty.
+	NextOutbox(ctx context.Context) (at time.Time, ok bool, err error)
+
+	// CompleteOutbox deletes item id if its Seq still equals seq, and applies
+	// fn (which may be nil) to the item's lead, in one transaction. If Seq
+	// moved on, the item stays due and fn is still applied.
+	CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(*Lead) error) error
+
+	// RetryOutbox counts a failed attempt and schedules the next one.
+	RetryOutbox(ctx context.Context, id uint64, next time.Time, lastErr string) error
+
+	// DeadLetter marks item id as permanently failed.
+	DeadLetter(ctx context.Context, id uint64, reason string) error
+
+	// DeadLetters lists the permanently failed items.
+	DeadLetters(ctx context.Context) ([]OutboxItem, error)
+
+	// Ping reports whether the store is usable.
+	Ping(ctx context.Context) error
+}
