@@ -37,6 +37,7 @@ type Bot struct {
 
 	botUserID string // learned from auth.test, to ignore our own messages
 	metrics   *metrics
+	outbox    outboxState // delivery worker state (outbox.go, pacing.go)
 }
 
 // New returns a bot that calls Slack through api (a real client; tests point

@@ -34,7 +34,9 @@ type ClaimedError struct {
 	Owner string
 }
 
-func (e *ClaimedError) Error() string { return fmt.Sprintf("%s is already claimed by %s", e.Lead, e.Owner) }
+func (e *ClaimedError) Error() string {
+	return fmt.Sprintf("%s is already claimed by %s", e.Lead, e.Owner)
+}
 
 // Unwrap makes errors.Is(err, ErrAlreadyClaimed) true.
 func (e *ClaimedError) Unwrap() error { return ErrAlreadyClaimed }
@@ -52,6 +54,10 @@ func Message(err error) string {
 		return fe.Error()
 	case errors.As(err, &ce):
 		return fmt.Sprintf("%s is already claimed by <@%s>.", ce.Lead, ce.Owner)
+	case errors.Is(err, ErrAlreadyClaimed):
+		return "Someone has already claimed this lead."
+	case errors.Is(err, ErrUnknownCriteria):
+		return "There is no such criterion; /qualify help lists them."
 	case errors.Is(err, ErrNotFound):
 		return "That lead does not exist (any more)."
 	case errors.Is(err, ErrLeadClosed):

@@ -167,7 +167,7 @@ func NormaliseEmail(s string) (string, error) {
 // bot fetch something it should not.
 func NormaliseWebsite(s string) (string, error) {
 	raw := s
-	if !strings.Contains(raw, "://") {
+	if i := strings.Index(raw, "://"); i < 0 || strings.ContainsAny(raw[:i], "/?#") {
 		if strings.Contains(strings.SplitN(raw, "/", 2)[0], ":") {
 			return "", fmt.Errorf("%q is not a web address", truncateRunes(s, 60))
 		}
@@ -199,6 +199,10 @@ func NormaliseWebsite(s string) (string, error) {
 	return u.String(), nil
 }
 
+// hostProfile is IDNA's lookup profile plus DNS length rules, so empty or
+// over-long labels are refused.
+var hostProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.VerifyDNSLength(true))
+
 // normaliseHost lowercases a DNS name, converts IDN to its xn-- form (so
 // homoglyphs show) and refuses IP addresses and single labels.
 func normaliseHost(h string) (string, error) {
@@ -209,8 +213,8 @@ func normaliseHost(h string) (string, error) {
 	if net.ParseIP(strings.Trim(h, "[]")) != nil || looksNumeric(h) {
 		return "", fmt.Errorf("%q is an IP address, not a domain name", truncateRunes(h, 60))
 	}
-	a, err := idna.Lookup.ToASCII(h)
-	if err != nil {
+	a, err := hostProfile.ToASCII(h)
+	if err != nil || strings.HasSuffix(a, ".") {
 		return "", fmt.Errorf("%q is not a valid domain name", truncateRunes(h, 60))
 	}
 	if !strings.Contains(a, ".") {
@@ -289,7 +293,8 @@ func stripInvisible(s string, keepNewlines bool) string {
 func (in LeadInput) Fingerprint() string {
 	h := sha256.New()
 	for _, v := range []string{in.Company, in.Name, in.Email, in.Phone, in.Website, in.Message, in.Source, in.Founded, in.Employees} {
-		fmt.Fprintf(h, "%d:%s|", len(v), strings.TrimSpace(v))
+		v = strings.TrimSpace(v)
+		fmt.Fprintf(h, "%d:%s|", len(v), v)
 	}
 	keys := make([]string, 0, len(in.Extra))
 	for k := range in.Extra {

@@ -171,8 +171,10 @@ func hasEvent(l *Lead, kind string) bool {
 // Claim makes user the lead's owner and queues the card update.
 func (s *Service) Claim(ctx context.Context, id LeadID, user string) (Lead, error) {
 	now := s.now()
+	var changed bool
 	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
-		changed, err := Claim(l, user, now)
+		var err error
+		changed, err = Claim(l, user, now)
 		if err != nil || !changed {
 			return nil, err
 		}
@@ -184,7 +186,9 @@ func (s *Service) Claim(ctx context.Context, id LeadID, user string) (Lead, erro
 	if err != nil {
 		return Lead{}, fmt.Errorf("claiming %s: %w", id, err)
 	}
-	s.wake()
+	if changed {
+		s.wake()
+	}
 	return lead, nil
 }
 

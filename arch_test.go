@@ -1,0 +1,63 @@
+package main
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/leadtriage/leadtriage/"
+
+// TestDependencyRule keeps dependencies pointing inward (DESIGN.md): the
+// domain imports only the standard library (and x/net/idna), and adapters
+// import the domain but never each other.
+func TestDependencyRule(t *testing.T) {
+	t.Parallel()
+	adapters := []string{"bot", "storage", "intake", "research"}
+	for _, pkg := range append([]string{"triage"}, adapters...) {
+		imports := packageImports(t, pkg)
+		for _, imp := range imports {
+			switch {
+			case pkg == "triage" && strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") && imp != "golang.org/x/net/idna":
+				t.Errorf("triage imports %s: the domain may use only the standard library", imp)
+			case strings.HasPrefix(imp, module):
+				dep := strings.TrimPrefix(imp, module)
+				if pkg == "triage" || dep != "triage" {
+					t.Errorf("%s imports %s: adapters may import only triage", pkg, dep)
+				}
+			}
+		}
+	}
+}
+
+// packageImports lists the imports of the non-test Go files in dir.
+func packageImports(t *testing.T, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			return nil // a package that does not exist yet
+		}
+	}
+	var out []string
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range af.Imports {
+			out = append(out, strings.Trim(imp.Path.Value, `"`))
+		}
+	}
+	return out
+}

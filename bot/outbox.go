@@ -1,0 +1,464 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leadtriage/leadtriage/triage"
+	"github.com/slack-go/slack"
+)
+
+const (
+	// defaultPoll is RunOutbox's longest sleep: items written by another
+	// path without a Wake are still delivered within it.
+	defaultPoll = time.Second
+	// dueBatch is how many due items one pass handles.
+	dueBatch = 100
+	// scanLimit bounds the rare scan of the whole outbox for a lead's card post.
+	scanLimit = 10000
+	// callTimeout bounds one Web API call, whatever the client's own timeout.
+	callTimeout = 15 * time.Second
+
+	backoffFirst = time.Second
+	backoffCap   = 5 * time.Minute // RELIABILITY O3: max gap between attempts
+	minRetry     = time.Second     // a Retry-After of 0 still waits this long
+	// fallback429 is slack-go's own default for a 429 without Retry-After.
+	fallback429 = 60 * time.Second
+
+	// cardEventType tags a card's message metadata, so that after an
+	// ambiguous failure the card can be found in the channel's history.
+	cardEventType = "leadtriage_lead"
+	// historyDepth is how far back the history check looks for a card.
+	historyDepth = 50
+	// ambiguous prefixes LastError when a failed post may have reached Slack.
+	ambiguous = "ambiguous: "
+)
+
+// permanentCodes are Slack error codes that no retry can fix: the item is
+// dead-lettered at once instead of hammering Slack (RELIABILITY O5).
+var permanentCodes = map[string]bool{
+	"invalid_auth": true, "not_authed": true, "account_inactive": true, "token_revoked": true,
+	"missing_scope": true, "channel_not_found": true, "not_in_channel": true, "is_archived": true,
+	"invalid_blocks": true, "invalid_arguments": true, "msg_too_long": true, "msg_blocks_too_long": true,
+	"message_not_found": true, "cant_update_message": true, "user_not_in_channel": true, "restricted_action": true,
+}
+
+// RunOutbox delivers the outbox until ctx ends: a pass over the due items,
+// then a sleep until the next item is due, a Wake, or at most a second.
+// It returns nil when ctx ends.
+func (b *Bot) RunOutbox(ctx context.Context) error {
+	poll := b.outbox.poll
+	if poll <= 0 {
+		poll = defaultPoll
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-b.wake:
+		}
+		next, err := b.deliverPass(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait := poll
+		switch {
+		case err != nil:
+			b.log.Error("delivering outbox", slog.Any("error", err))
+		case !next.IsZero():
+			wait = min(wait, max(next.Sub(b.now()), 0))
+		}
+		timer.Reset(wait)
+	}
+}
+
+// deliverPass is one DeliverDue that a panic cannot take the worker down with.
+func (b *Bot) deliverPass(ctx context.Context) (next time.Time, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("outbox pass panicked: %v", r)
+		}
+	}()
+	return b.DeliverDue(ctx, b.now())
+}
+
+// pass is what one DeliverDue learns as it goes.
+type pass struct {
+	now     time.Time
+	skipped map[uint64]bool             // left due: over the channel budget or waiting for the card
+	next    time.Time                   // earliest time a skipped item may go
+	cards   map[triage.LeadID]time.Time // leads whose card post did not happen in this pass
+}
+
+func (p *pass) wait(id uint64, at time.Time) {
+	p.skipped[id] = true
+	p.next = earliest(p.next, at)
+}
+
+// earliest returns the earlier of two times, ignoring zero ones.
+func earliest(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero() || a.Before(b):
+		return a
+	}
+	return b
+}
+
+// DeliverDue makes one pass over the items due at now (now is the clock for
+// pacing and retries, so tests can drive it) and returns when the next
+// attempt is due: zero if the outbox is empty. An error means the store
+// failed; Slack failures are recorded on the items instead.
+func (b *Bot) DeliverDue(ctx context.Context, now time.Time) (next time.Time, err error) {
+	items, err := b.store.DueOutbox(ctx, now, dueBatch)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("listing due outbox items: %w", err)
+	}
+	p := &pass{now: now, skipped: map[uint64]bool{}, cards: map[triage.LeadID]time.Time{}}
+	for _, it := range items {
+		if err := ctx.Err(); err != nil {
+			return time.Time{}, err
+		}
+		if err := b.deliver(ctx, p, it); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return b.nextDue(ctx, p)
+}
+
+// nextDue works out when the next pass should run.
+func (b *Bot) nextDue(ctx context.Context, p *pass) (time.Time, error) {
+	at, ok, err := b.store.NextOutbox(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("finding the next outbox item: %w", err)
+	}
+	if !ok {
+		return time.Time{}, nil
+	}
+	if at.After(p.now) {
+		return earliest(at, p.next), nil
+	}
+	// Something is due already: new items, items that changed while we
+	// delivered them, or only the ones this pass left waiting.
+	due, err := b.store.DueOutbox(ctx, p.now, dueBatch)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("listing due outbox items: %w", err)
+	}
+	for _, it := range due {
+		if !p.skipped[it.ID] {
+			return p.now, nil
+		}
+	}
+	// Only waiting items are due, which hides when later items are due;
+	// look again within a second at the latest.
+	return earliest(p.next, p.now.Add(defaultPoll)), nil
+}
+
+// deliver handles one item. It returns an error only when the store fails.
+func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error {
+	log := b.log.With(slog.String("kind", string(it.Kind)), slog.Uint64("item", it.ID), slog.Int("attempt", it.Attempts+1))
+	if it.Lead != 0 {
+		log = log.With(slog.String("lead_id", it.Lead.String()))
+	}
+	switch it.Kind {
+	case triage.OutboxEphemeral:
+		if it.User == "" || it.Channel == "" {
+			return b.deadLetter(ctx, log, it, "invalid_item", "ephemeral without a user or channel")
+		}
+		if ok, at := b.outbox.take(it.Channel, p.now); !ok {
+			p.wait(it.ID, at)
+			return nil
+		}
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		_, err := b.api.PostEphemeralContext(cctx, it.Channel, it.User, slack.MsgOptionText(it.Text, false))
+		cancel()
+		return b.settle(ctx, log, p, it, it.Channel, err, nil)
+	case triage.OutboxPostCard, triage.OutboxUpdateCard, triage.OutboxThreadReply:
+	default:
+		return b.deadLetter(ctx, log, it, "invalid_item", "unknown outbox kind")
+	}
+
+	if it.Lead == 0 {
+		return b.deadLetter(ctx, log, it, "invalid_item", "item has no lead")
+	}
+	if at, waiting := p.cards[it.Lead]; waiting {
+		p.wait(it.ID, at)
+		return nil
+	}
+	l, err := b.store.Lead(ctx, it.Lead)
+	if errors.Is(err, triage.ErrNotFound) {
+		return b.deadLetter(ctx, log, it, "lead_not_found", "the lead no longer exists")
+	}
+	if err != nil {
+		return fmt.Errorf("loading %s for outbox item %d: %w", it.Lead, it.ID, err)
+	}
+
+	if l.Slack.TS == "" {
+		if it.Kind == triage.OutboxPostCard {
+			return b.postCard(ctx, log, p, it, l)
+		}
+		// Updates and thread replies need the card. While its post is still
+		// queued they wait for it; without one they never can be sent.
+		post, found, err := b.pendingPost(ctx, it.Lead)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return b.deadLetter(ctx, log, it, "no_card", "card was never posted")
+		}
+		at := post.NextAt
+		if !at.After(p.now) {
+			at = p.now.Add(defaultPoll)
+		}
+		p.cards[it.Lead] = at
+		p.wait(it.ID, at)
+		return nil
+	}
+
+	channel := l.Slack.Channel
+	if ok, at := b.outbox.take(channel, p.now); !ok {
+		p.wait(it.ID, at)
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if it.Kind == triage.OutboxThreadReply {
+		_, _, err = b.api.PostMessageContext(cctx, channel,
+			slack.MsgOptionText(it.Text, false), slack.MsgOptionTS(l.Slack.TS),
+			slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
+		return b.settle(ctx, log, p, it, channel, err, nil)
+	}
+	// A card update, or a post_card whose card exists already.
+	text, blocks := renderCard(l, b.cfg.Policy, p.now)
+	_, _, _, err = b.api.UpdateMessageContext(cctx, channel, l.Slack.TS,
+		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	return b.settle(ctx, log, p, it, channel, err, nil)
+}
+
+// postCard posts a lead's first card and records where it landed.
+func (b *Bot) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead) error {
+	channel := it.Channel
+	if ok, at := b.outbox.take(channel, p.now); !ok {
+		p.cards[it.Lead] = at
+		p.wait(it.ID, at)
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+
+	// The last attempt may have reached Slack before the connection broke:
+	// adopt that card instead of posting a second one (RELIABILITY O4).
+	if strings.HasPrefix(it.LastError, ambiguous) {
+		ts, found, err := b.findCard(cctx, channel, l.ID)
+		if err != nil {
+			return b.settle(ctx, log, p, it, channel, fmt.Errorf("looking for an earlier post of the card: %w", err), nil)
+		}
+		if found {
+			log.Info("adopted card posted by an earlier attempt", slog.String("channel", channel), slog.String("ts", ts))
+			return b.settle(ctx, log, p, it, channel, nil, recordCard(channel, ts, p.now, "found in channel history after an ambiguous failure"))
+		}
+	}
+
+	text, blocks := renderCard(l, b.cfg.Policy, p.now)
+	ch, ts, err := b.api.PostMessageContext(cctx, channel,
+		slack.MsgOptionText(text, false),
+		slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionDisableLinkUnfurl(),
+		slack.MsgOptionDisableMediaUnfurl(),
+		slack.MsgOptionMetadata(slack.SlackMetadata{
+			EventType:    cardEventType,
+			EventPayload: map[string]any{"lead_id": l.ID.String()},
+		}),
+	)
+	if err == nil && ch == "" {
+		ch = channel
+	}
+	return b.settle(ctx, log, p, it, channel, err, recordCard(ch, ts, p.now, ""))
+}
+
+// recordCard stores the card's place on the lead, so that votes on it and
+// later updates find it.
+func recordCard(channel, ts string, now time.Time, detail string) func(*triage.Lead) error {
+	return func(l *triage.Lead) error {
+		l.Slack = triage.SlackRef{Channel: channel, TS: ts}
+		l.Events = append(l.Events, triage.Event{At: now.UTC(), Kind: triage.EventCardPosted, By: "bot", Detail: detail})
+		return nil
+	}
+}
+
+// findCard looks for lead's card among the channel's latest messages by its
+// metadata.
+func (b *Bot) findCard(ctx context.Context, channel string, lead triage.LeadID) (ts string, found bool, err error) {
+	resp, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+		ChannelID:          channel,
+		Limit:              historyDepth,
+		IncludeAllMetadata: true,
+	})
+	if err != nil {
+		return "", false, err
+	}
+	for _, m := range resp.Messages {
+		if m.BotID == "" || m.Metadata.EventType != cardEventType {
+			continue
+		}
+		if id, _ := m.Metadata.EventPayload["lead_id"].(string); id == lead.String() {
+			return m.Timestamp, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// pendingPost finds lead's queued card post, if any. It scans the outbox,
+// which is rare: only items that wait for a card that is not there get here.
+func (b *Bot) pendingPost(ctx context.Context, lead triage.LeadID) (triage.OutboxItem, bool, error) {
+	all, err := b.store.DueOutbox(ctx, time.Unix(1<<40, 0), scanLimit)
+	if err != nil {
+		return triage.OutboxItem{}, false, fmt.Errorf("looking for the card post of %s: %w", lead, err)
+	}
+	for _, it := range all {
+		if it.Lead == lead && it.Kind == triage.OutboxPostCard && !it.Dead {
+			return it, true, nil
+		}
+	}
+	return triage.OutboxItem{}, false, nil
+}
+
+// settle records the outcome of a Slack call: done (with onDone applied to
+// the lead), retried later, or dead-lettered.
+func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, channel string, callErr error, onDone func(*triage.Lead) error) error {
+	if callErr == nil {
+		if err := b.store.CompleteOutbox(ctx, it.ID, it.Seq, onDone); err != nil && !errors.Is(err, triage.ErrNotFound) {
+			// Slack has it; the item stays due and may be sent again.
+			return fmt.Errorf("completing outbox item %d: %w", it.ID, err)
+		}
+		b.metrics.delivered.WithLabelValues(string(it.Kind)).Inc()
+		log.Debug("delivered to slack")
+		return nil
+	}
+	if ctx.Err() != nil {
+		// Shutting down mid-call: the call may have reached Slack. Note that,
+		// without waiting, so the next run checks before posting again.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		if err := b.store.RetryOutbox(sctx, it.ID, p.now, ambiguous+"interrupted by shutdown"); err != nil {
+			log.Warn("recording an interrupted delivery", slog.Any("error", err))
+		}
+		return ctx.Err()
+	}
+	v := classify(callErr, it.Attempts, p.now)
+	if v.dead {
+		return b.deadLetter(ctx, log, it, v.code, "slack refused it: "+v.code)
+	}
+	lastErr := v.code
+	if v.ambiguous {
+		lastErr = ambiguous + v.code
+	}
+	if err := b.store.RetryOutbox(ctx, it.ID, v.at, lastErr); err != nil {
+		return fmt.Errorf("rescheduling outbox item %d: %w", it.ID, err)
+	}
+	if v.pause {
+		b.outbox.pause(channel, v.at)
+	}
+	if it.Kind == triage.OutboxPostCard {
+		p.cards[it.Lead] = v.at
+	}
+	p.next = earliest(p.next, v.at)
+	b.metrics.failed.WithLabelValues(string(it.Kind), "retry").Inc()
+	log.Warn("slack delivery failed, will retry", slog.String("code", v.code), slog.Time("next_at", v.at))
+	return nil
+}
+
+func (b *Bot) deadLetter(ctx context.Context, log *slog.Logger, it triage.OutboxItem, code, reason string) error {
+	if err := b.store.DeadLetter(ctx, it.ID, reason); err != nil {
+		return fmt.Errorf("dead-lettering outbox item %d: %w", it.ID, err)
+	}
+	b.metrics.failed.WithLabelValues(string(it.Kind), "dead").Inc()
+	if b.outbox.loud(code, b.now()) {
+		log.Error("slack delivery failed for good; item dead-lettered", slog.String("code", code))
+	} else {
+		log.Debug("slack delivery failed for good; item dead-lettered", slog.String("code", code))
+	}
+	return nil
+}
+
+// verdict is what to do after a failed call.
+type verdict struct {
+	dead      bool
+	at        time.Time // next attempt
+	pause     bool      // rate limited: hold the whole channel until at
+	ambiguous bool      // the call may have taken effect
+	code      string    // Slack error code or our class of failure; never lead text
+}
+
+// classify turns a Slack call's error into a verdict. attempts is the
+// persisted count of earlier failures, so backoff continues across restarts
+// (RELIABILITY O9).
+func classify(err error, attempts int, now time.Time) verdict {
+	var (
+		rl     *slack.RateLimitedError
+		status slack.StatusCodeError
+		resp   slack.SlackErrorResponse
+	)
+	switch {
+	case errors.As(err, &rl):
+		return verdict{at: now.Add(max(rl.RetryAfter, minRetry)), pause: true, code: "ratelimited"}
+	case errors.As(err, &status):
+		code := "http_" + strconv.Itoa(status.Code)
+		if status.Code == http.StatusTooManyRequests {
+			return verdict{at: now.Add(fallback429), pause: true, code: code}
+		}
+		return verdict{at: now.Add(backoff(attempts)), code: code}
+	case errors.As(err, &resp):
+		switch {
+		case permanentCodes[resp.Err]:
+			return verdict{dead: true, code: resp.Err}
+		case resp.Err == "ratelimited":
+			return verdict{at: now.Add(fallback429), pause: true, code: resp.Err}
+		}
+		return verdict{at: now.Add(backoff(attempts)), code: safeCode(resp.Err)}
+	}
+	// Timeouts, refused or reset connections, unreadable answers: the request
+	// may or may not have reached Slack.
+	code := "transport_error"
+	if errors.Is(err, context.DeadlineExceeded) {
+		code = "timeout"
+	}
+	return verdict{at: now.Add(backoff(attempts)), ambiguous: true, code: code}
+}
+
+// backoff is 1 s, 2 s, 4 s … capped at 5 min, after attempts failures.
+func backoff(attempts int) time.Duration {
+	if attempts < 0 {
+		attempts = 0
+	}
+	if attempts >= 9 { // 1 s << 9 is past the cap already
+		return backoffCap
+	}
+	return min(backoffFirst<<attempts, backoffCap)
+}
+
+// safeCode keeps an unexpected error code fit for logs and LastError.
+func safeCode(code string) string {
+	if code == "" {
+		return "unknown_error"
+	}
+	if len(code) > 64 {
+		code = code[:64]
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
+			return r
+		}
+		return '_'
+	}, code)
+}

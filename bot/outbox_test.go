@@ -1,0 +1,660 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/leadtriage/leadtriage/bot"
+	"github.com/leadtriage/leadtriage/slackfake"
+	"github.com/leadtriage/leadtriage/storage"
+	"github.com/leadtriage/leadtriage/storage/storagetest"
+	"github.com/leadtriage/leadtriage/triage"
+)
+
+const obChannel = "CTRIAGE"
+
+var obT0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// obClock is the injected clock the service and the bot share.
+type obClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *obClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *obClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+func (c *obClock) Add(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	return c.now
+}
+
+// obHarness is a bot wired to a real store and the fake Slack.
+type obHarness struct {
+	t     *testing.T
+	fake  *slackfake.Server
+	db    *storage.DB
+	svc   *triage.Service
+	bot   *bot.Bot
+	clock *obClock
+	pol   triage.Policy
+}
+
+func newOBHarness(t *testing.T, pol triage.Policy) *obHarness {
+	t.Helper()
+	h := &obHarness{t: t, fake: slackfake.New(t), db: storagetest.MustOpen(t), clock: &obClock{now: obT0}, pol: pol}
+	h.wire()
+	return h
+}
+
+// wire builds the service and the bot over h.db, as a (re)start does.
+func (h *obHarness) wire() {
+	h.svc = &triage.Service{Store: h.db, Policy: h.pol, Channel: obChannel, Now: h.clock.Now}
+	h.bot = bot.New(bot.Config{Channel: obChannel, Policy: h.pol, Now: h.clock.Now}, h.fake.Client(), h.svc, h.db, nil)
+	h.svc.Wake = h.bot.Wake
+}
+
+func (h *obHarness) submit(company string) triage.Lead {
+	h.t.Helper()
+	l, _, err := h.svc.Submit(context.Background(), triage.LeadInput{
+		Company: company, Email: "jan.jansen+CANARY@voorbeeld.nl", Message: "hello <!channel>",
+	}, triage.Submission{Via: "webhook"})
+	if err != nil {
+		h.t.Fatalf("submitting lead: %v", err)
+	}
+	return l
+}
+
+func (h *obHarness) vote(id triage.LeadID, user string, c triage.Choice) {
+	h.t.Helper()
+	if _, err := h.svc.Vote(context.Background(), id, user, c); err != nil {
+		h.t.Fatalf("voting: %v", err)
+	}
+}
+
+// deliver runs one pass at the current fake time.
+func (h *obHarness) deliver() time.Time {
+	h.t.Helper()
+	next, err := h.bot.DeliverDue(context.Background(), h.clock.Now())
+	if err != nil {
+		h.t.Fatalf("DeliverDue: %v", err)
+	}
+	return next
+}
+
+// drain delivers until the outbox is empty, moving the obClock to each next
+// due time, and fails after limit passes.
+func (h *obHarness) drain(limit int) {
+	h.t.Helper()
+	for range limit {
+		next := h.deliver()
+		if next.IsZero() {
+			return
+		}
+		if next.After(h.clock.Now()) {
+			h.clock.Set(next)
+		}
+	}
+	h.t.Fatalf("outbox not empty after %d passes", limit)
+}
+
+func (h *obHarness) lead(id triage.LeadID) triage.Lead {
+	h.t.Helper()
+	l, err := h.db.Lead(context.Background(), id)
+	if err != nil {
+		h.t.Fatalf("loading %s: %v", id, err)
+	}
+	return l
+}
+
+func (h *obHarness) okCalls(method string) []slackfake.Call {
+	var out []slackfake.Call
+	for _, c := range h.fake.Calls(method) {
+		if c.OK() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (h *obHarness) due() []triage.OutboxItem {
+	h.t.Helper()
+	items, err := h.db.DueOutbox(context.Background(), time.Unix(1<<40, 0), 0)
+	if err != nil {
+		h.t.Fatalf("listing outbox: %v", err)
+	}
+	return items
+}
+
+func (h *obHarness) deadLetters() []triage.OutboxItem {
+	h.t.Helper()
+	items, err := h.db.DeadLetters(context.Background())
+	if err != nil {
+		h.t.Fatalf("listing dead letters: %v", err)
+	}
+	return items
+}
+
+var obBlindPolicy = triage.Policy{Quorum: 5, Blind: true, Auto: true, TeamLead: "ULEAD"}
+
+func TestBot_DeliverDue_PostCard(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	l := h.submit("Acme <!here>")
+
+	if next := h.deliver(); !next.IsZero() {
+		t.Errorf("next = %v after delivering everything, want zero", next)
+	}
+	posts := h.okCalls("chat.postMessage")
+	if len(posts) != 1 {
+		t.Fatalf("chat.postMessage calls = %d, want 1", len(posts))
+	}
+	p := posts[0].Params
+	if got := p.Get("channel"); got != obChannel {
+		t.Errorf("posted to %q, want %q", got, obChannel)
+	}
+	if got := p.Get("text"); !strings.Contains(got, "Acme &lt;!here&gt;") {
+		t.Errorf("fallback text %q is not escaped", got)
+	}
+	if p.Get("unfurl_links") != "false" || p.Get("unfurl_media") != "false" {
+		t.Errorf("unfurling not disabled: unfurl_links=%q unfurl_media=%q", p.Get("unfurl_links"), p.Get("unfurl_media"))
+	}
+	var md struct {
+		EventType    string            `json:"event_type"`
+		EventPayload map[string]string `json:"event_payload"`
+	}
+	if err := json.Unmarshal([]byte(p.Get("metadata")), &md); err != nil {
+		t.Fatalf("decoding metadata %q: %v", p.Get("metadata"), err)
+	}
+	if diff := cmp.Diff("leadtriage_lead", md.EventType); diff != "" {
+		t.Errorf("metadata event type (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"lead_id": l.ID.String()}, md.EventPayload); diff != "" {
+		t.Errorf("metadata payload (-want +got):\n%s", diff)
+	}
+	if problems := slackfake.ValidateBlocks(json.RawMessage(p.Get("blocks")), slackfake.MaxMessageBlocks); len(problems) > 0 {
+		t.Errorf("posted blocks invalid: %v", problems)
+	}
+
+	msgs := h.fake.Messages(obChannel)
+	if len(msgs) != 1 {
+		t.Fatalf("messages in channel = %d, want 1", len(msgs))
+	}
+	got := h.lead(l.ID)
+	if diff := cmp.Diff(triage.SlackRef{Channel: obChannel, TS: msgs[0].TS}, got.Slack); diff != "" {
+		t.Errorf("lead's card ref (-want +got):\n%s", diff)
+	}
+	if last := got.Events[len(got.Events)-1]; last.Kind != triage.EventCardPosted {
+		t.Errorf("last event = %q, want %q", last.Kind, triage.EventCardPosted)
+	}
+	byMsg, err := h.db.LeadByMessage(context.Background(), obChannel, msgs[0].TS)
+	if err != nil || byMsg.ID != l.ID {
+		t.Errorf("LeadByMessage = %v, %v; want %s", byMsg.ID, err, l.ID)
+	}
+
+	// Nothing is sent twice.
+	h.clock.Add(time.Hour)
+	h.deliver()
+	if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
+		t.Errorf("chat.postMessage calls after a second pass = %d, want 1", n)
+	}
+}
+
+func TestBot_DeliverDue_UpdateCard(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	l := h.submit("Acme")
+	h.drain(10)
+	h.vote(l.ID, "UALICE", triage.ChoiceQualify)
+	h.drain(10)
+
+	updates := h.okCalls("chat.update")
+	if len(updates) != 1 {
+		t.Fatalf("chat.update calls = %d, want 1", len(updates))
+	}
+	card := h.lead(l.ID).Slack
+	if got := updates[0].Params.Get("ts"); got != card.TS {
+		t.Errorf("updated ts %q, want the card's %q", got, card.TS)
+	}
+	m, _ := h.fake.Message(obChannel, card.TS)
+	if !strings.Contains(string(m.Blocks), "1 of 5 votes") {
+		t.Errorf("updated card does not show the vote: %s", m.Blocks)
+	}
+	eph := h.fake.Ephemerals()
+	if len(eph) != 1 || eph[0].User != "UALICE" || eph[0].Channel != obChannel {
+		t.Errorf("ephemerals = %+v, want one to UALICE in %s", eph, obChannel)
+	}
+}
+
+func TestBot_DeliverDue_CoalescesUpdates(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	l := h.submit("Acme")
+	h.drain(10)
+	for _, u := range []string{"UALICE", "UBOB", "UCAROL"} {
+		h.vote(l.ID, u, triage.ChoiceQualify)
+	}
+	h.drain(20)
+
+	if n := len(h.okCalls("chat.update")); n != 1 {
+		t.Errorf("chat.update calls = %d, want 1 for three votes", n)
+	}
+	m, _ := h.fake.Message(obChannel, h.lead(l.ID).Slack.TS)
+	if !strings.Contains(string(m.Blocks), "3 of 5 votes") {
+		t.Errorf("card does not show the final state: %s", m.Blocks)
+	}
+	if n := len(h.fake.Ephemerals()); n != 3 {
+		t.Errorf("ephemerals = %d, want 3 (one per voter)", n)
+	}
+}
+
+func TestBot_DeliverDue_ThreadReply(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, triage.Policy{Quorum: 1, Auto: true})
+	l := h.submit("Acme")
+	h.drain(10)
+	h.vote(l.ID, "UALICE", triage.ChoiceQualify)
+	h.drain(10)
+
+	card := h.lead(l.ID).Slack
+	var replies []slackfake.Message
+	for _, m := range h.fake.Messages(obChannel) {
+		if m.ThreadTS == card.TS && m.TS != card.TS {
+			replies = append(replies, m)
+		}
+	}
+	if len(replies) != 1 {
+		t.Fatalf("thread replies = %d, want 1: %+v", len(replies), h.fake.Messages(obChannel))
+	}
+	if !strings.Contains(replies[0].Text, "qualified by the team's vote") {
+		t.Errorf("thread reply text = %q", replies[0].Text)
+	}
+	m, _ := h.fake.Message(obChannel, card.TS)
+	if strings.Contains(string(m.Blocks), "lead.vote.qualify") {
+		t.Error("decided card still has vote buttons")
+	}
+}
+
+func TestBot_DeliverDue_Ephemeral(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	if err := h.svc.Tell(context.Background(), "CELSEWHERE", "UALICE", "Nope."); err != nil {
+		t.Fatal(err)
+	}
+	h.drain(5)
+	want := []slackfake.Ephemeral{{Channel: "CELSEWHERE", User: "UALICE", Text: "Nope."}}
+	if diff := cmp.Diff(want, h.fake.Ephemerals()); diff != "" {
+		t.Errorf("ephemerals (-want +got):\n%s", diff)
+	}
+	if n := len(h.due()); n != 0 {
+		t.Errorf("outbox holds %d items after delivery, want 0", n)
+	}
+}
+
+func TestBot_DeliverDue_RateLimited(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		retryAfter string
+		wait       time.Duration
+	}{
+		{"RetryAfter", "3", 3 * time.Second},
+		{"NoHeader", "", 60 * time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newOBHarness(t, obBlindPolicy)
+			h.fake.Fail("chat.postMessage", slackfake.Fault{Status: 429, RetryAfter: tc.retryAfter})
+			h.submit("Acme")
+
+			next := h.deliver()
+			if want := obT0.Add(tc.wait); !next.Equal(want) {
+				t.Errorf("next = %v, want %v", next, want)
+			}
+			h.clock.Set(obT0.Add(tc.wait - 100*time.Millisecond))
+			h.deliver()
+			if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
+				t.Fatalf("chat.postMessage calls before Retry-After passed = %d, want 1", n)
+			}
+			h.clock.Set(obT0.Add(tc.wait))
+			h.deliver()
+			if n := len(h.okCalls("chat.postMessage")); n != 1 {
+				t.Errorf("successful posts after Retry-After = %d, want 1", n)
+			}
+			if n := len(h.fake.Messages(obChannel)); n != 1 {
+				t.Errorf("messages = %d, want 1", n)
+			}
+		})
+	}
+}
+
+// obAttemptTimes drives the outbox until it is empty and returns the fake
+// times at which a pass made any Web API call.
+func obAttemptTimes(t *testing.T, h *obHarness, limit int, during func(now time.Time)) []time.Time {
+	t.Helper()
+	var at []time.Time
+	for range limit {
+		before := len(h.fake.Calls())
+		now := h.clock.Now()
+		if during != nil {
+			during(now)
+		}
+		next := h.deliver()
+		if len(h.fake.Calls()) > before {
+			at = append(at, now)
+		}
+		if next.IsZero() {
+			return at
+		}
+		if next.After(now) {
+			h.clock.Set(next)
+		}
+	}
+	t.Fatalf("outbox not empty after %d passes", limit)
+	return nil
+}
+
+func TestBot_DeliverDue_Backoff(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	h.fake.Fail("chat.postMessage", slackfake.Fault{Status: 503, Times: 4})
+	h.submit("Acme")
+
+	at := obAttemptTimes(t, h, 20, nil)
+	var gaps []time.Duration
+	for i := 1; i < len(at); i++ {
+		gaps = append(gaps, at[i].Sub(at[i-1]))
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+	if diff := cmp.Diff(want, gaps); diff != "" {
+		t.Errorf("gaps between attempts (-want +got):\n%s", diff)
+	}
+	if n := len(h.fake.Messages(obChannel)); n != 1 {
+		t.Errorf("messages = %d, want 1", n)
+	}
+}
+
+func TestBot_DeliverDue_Outage(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	ids := []triage.LeadID{h.submit("Acme").ID, h.submit("Globex").ID}
+	h.fake.SetDown(true)
+	end := obT0.Add(2 * time.Hour)
+	at := obAttemptTimes(t, h, 500, func(now time.Time) {
+		if !now.Before(end) {
+			h.fake.SetDown(false)
+		}
+	})
+
+	for i := 1; i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap > 5*time.Minute {
+			t.Errorf("gap between attempts %v at %v, want at most the 5 min cap", gap, at[i-1])
+		}
+	}
+	if last := at[len(at)-1]; last.Before(end) || last.After(end.Add(5*time.Minute)) {
+		t.Errorf("delivered at %v, want within the cap after the outage ends at %v", last, end)
+	}
+	if n := len(h.fake.Messages(obChannel)); n != len(ids) {
+		t.Errorf("cards posted = %d, want exactly %d", n, len(ids))
+	}
+	for _, id := range ids {
+		if h.lead(id).Slack.TS == "" {
+			t.Errorf("%s has no card ts after recovery", id)
+		}
+	}
+}
+
+func TestBot_DeliverDue_Permanent(t *testing.T) {
+	t.Parallel()
+	for _, code := range []string{
+		"invalid_auth", "not_authed", "account_inactive", "token_revoked", "missing_scope",
+		"channel_not_found", "not_in_channel", "is_archived", "invalid_blocks", "invalid_arguments",
+		"msg_too_long", "msg_blocks_too_long", "message_not_found", "cant_update_message",
+		"user_not_in_channel", "restricted_action",
+	} {
+		t.Run(code, func(t *testing.T) {
+			t.Parallel()
+			h := newOBHarness(t, obBlindPolicy)
+			h.fake.Fail("chat.postMessage", slackfake.Fault{Error: code, Times: 5})
+			l := h.submit("Acme")
+			if next := h.deliver(); !next.IsZero() {
+				t.Errorf("next = %v, want zero (nothing left to retry)", next)
+			}
+			h.clock.Add(24 * time.Hour)
+			h.deliver()
+			if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
+				t.Errorf("chat.postMessage calls = %d, want 1 (no retries)", n)
+			}
+			dead := h.deadLetters()
+			if len(dead) != 1 || dead[0].Kind != triage.OutboxPostCard || !strings.Contains(dead[0].LastError, code) {
+				t.Errorf("dead letters = %+v, want the post_card with %q", dead, code)
+			}
+			if got := h.lead(l.ID); got.ID != l.ID {
+				t.Errorf("lead lost after a permanent error")
+			}
+		})
+	}
+}
+
+func TestBot_DeliverDue_RetryableErrorCode(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	h.fake.Fail("chat.postMessage", slackfake.Fault{Error: "internal_error"})
+	h.submit("Acme")
+	if next := h.deliver(); !next.Equal(obT0.Add(time.Second)) {
+		t.Errorf("next = %v, want a 1 s backoff", next)
+	}
+	h.drain(5)
+	if n := len(h.fake.Messages(obChannel)); n != 1 {
+		t.Errorf("messages = %d, want 1", n)
+	}
+}
+
+func TestBot_DeliverDue_UpdateWithoutCard(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	h.fake.Fail("chat.postMessage", slackfake.Fault{Error: "channel_not_found"})
+	l := h.submit("Acme")
+	h.drain(5)
+	h.vote(l.ID, "UALICE", triage.ChoiceQualify)
+	h.drain(5)
+
+	var kinds []triage.OutboxKind
+	for _, it := range h.deadLetters() {
+		kinds = append(kinds, it.Kind)
+	}
+	want := []triage.OutboxKind{triage.OutboxPostCard, triage.OutboxUpdateCard}
+	if diff := cmp.Diff(want, kinds); diff != "" {
+		t.Errorf("dead letters (-want +got):\n%s", diff)
+	}
+	if n := len(h.fake.Calls("chat.update")); n != 0 {
+		t.Errorf("chat.update calls = %d, want 0", n)
+	}
+}
+
+func TestBot_DeliverDue_WaitsForCard(t *testing.T) {
+	t.Parallel()
+	// The card post is rate limited; the thread reply and card update that
+	// follow must wait for it, not be dead-lettered.
+	h := newOBHarness(t, triage.Policy{Quorum: 1, Auto: true})
+	h.fake.Fail("chat.postMessage", slackfake.Fault{Status: 429, RetryAfter: "5"})
+	l := h.submit("Acme")
+	h.deliver()
+	h.vote(l.ID, "UALICE", triage.ChoiceQualify)
+	h.drain(20)
+
+	if dead := h.deadLetters(); len(dead) != 0 {
+		t.Errorf("dead letters = %+v, want none", dead)
+	}
+	card := h.lead(l.ID).Slack
+	msgs := h.fake.Messages(obChannel)
+	if len(msgs) != 2 || msgs[0].TS != card.TS || msgs[1].ThreadTS != card.TS {
+		t.Errorf("messages = %+v, want the card then a reply in its thread", msgs)
+	}
+}
+
+func TestBot_DeliverDue_LeadGone(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	if err := h.db.Enqueue(context.Background(), triage.OutboxItem{Kind: triage.OutboxUpdateCard, Lead: 999, Channel: obChannel, CreatedAt: obT0}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain(3)
+	dead := h.deadLetters()
+	if len(dead) != 1 || dead[0].Lead != 999 {
+		t.Errorf("dead letters = %+v, want the item of the missing lead", dead)
+	}
+	if n := len(h.fake.Calls()); n != 0 {
+		t.Errorf("Slack calls = %d, want 0", n)
+	}
+}
+
+func TestBot_DeliverDue_Pacing(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	for i := range 20 {
+		h.submit(fmt.Sprintf("Lead %d", i))
+	}
+	if err := h.svc.Tell(context.Background(), "COTHER", "UALICE", "hi"); err != nil {
+		t.Fatal(err)
+	}
+
+	var postTimes []time.Time
+	otherAt := time.Time{}
+	for range 100 {
+		before := len(h.okCalls("chat.postMessage"))
+		beforeEph := len(h.fake.Ephemerals())
+		now := h.clock.Now()
+		next := h.deliver()
+		for range len(h.okCalls("chat.postMessage")) - before {
+			postTimes = append(postTimes, now)
+		}
+		if len(h.fake.Ephemerals()) > beforeEph {
+			otherAt = now
+		}
+		if next.IsZero() {
+			break
+		}
+		if next.After(now) {
+			h.clock.Set(next)
+		}
+	}
+	if len(postTimes) != 20 {
+		t.Fatalf("posts = %d, want 20", len(postTimes))
+	}
+	for i := 3; i < len(postTimes); i++ {
+		if gap := postTimes[i].Sub(postTimes[i-1]); gap < time.Second {
+			t.Errorf("post %d came %v after the previous one, want at least 1 s after the burst", i, gap)
+		}
+	}
+	if want := obT0.Add(17 * time.Second); postTimes[19].After(want) {
+		t.Errorf("last post at %v, want by %v (1 per second after a burst of 3)", postTimes[19], want)
+	}
+	if !otherAt.Equal(obT0) {
+		t.Errorf("message to another channel sent at %v, want at once (%v): pacing is per channel", otherAt, obT0)
+	}
+}
+
+func TestBot_DeliverDue_RestartKeepsAttempts(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	h.fake.Fail("chat.postMessage", slackfake.Fault{Status: 500, Times: 3})
+	h.submit("Acme")
+	h.clock.Set(h.deliver()) // attempt 1 fails: +1 s
+	next := h.deliver()      // attempt 2 fails: +2 s
+	if want := obT0.Add(3 * time.Second); !next.Equal(want) {
+		t.Fatalf("next = %v, want %v", next, want)
+	}
+
+	// Restart: a new store handle and a new bot, as after kill -9.
+	h.db = storagetest.MustReopen(t, h.db)
+	h.wire()
+	items := h.due()
+	if len(items) != 1 || items[0].Attempts != 2 || !items[0].NextAt.Equal(next) {
+		t.Fatalf("outbox after restart = %+v, want one item with 2 attempts due at %v", items, next)
+	}
+	h.clock.Set(next)
+	if got, want := h.deliver(), next.Add(4*time.Second); !got.Equal(want) {
+		t.Errorf("backoff after restart: next = %v, want %v (the count continues)", got, want)
+	}
+	h.clock.Set(next.Add(4 * time.Second))
+	h.deliver()
+	if n := len(h.fake.Messages(obChannel)); n != 1 {
+		t.Errorf("messages = %d, want 1", n)
+	}
+}
+
+func TestBot_DeliverDue_AmbiguousFailure(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	h.fake.Fail("chat.postMessage", slackfake.Fault{DropAfter: true})
+	l := h.submit("Acme")
+	h.drain(10)
+
+	msgs := h.fake.Messages(obChannel)
+	if len(msgs) != 1 {
+		t.Fatalf("cards in channel = %d, want exactly 1 after an ambiguous failure", len(msgs))
+	}
+	if got := h.lead(l.ID).Slack; got.TS != msgs[0].TS {
+		t.Errorf("lead's card ts = %q, want the adopted %q", got.TS, msgs[0].TS)
+	}
+	if n := len(h.fake.Calls("conversations.history")); n != 1 {
+		t.Errorf("conversations.history calls = %d, want 1", n)
+	}
+
+	// The adopted card is a card like any other: votes update it.
+	h.vote(l.ID, "UALICE", triage.ChoiceQualify)
+	h.drain(10)
+	if n := len(h.okCalls("chat.update")); n != 1 {
+		t.Errorf("chat.update calls = %d, want 1", n)
+	}
+}
+
+func TestBot_DeliverDue_AmbiguousFailureNotPosted(t *testing.T) {
+	t.Parallel()
+	// Dropped before Slack applied it: the history check finds nothing and
+	// the card is posted once.
+	h := newOBHarness(t, obBlindPolicy)
+	h.fake.Fail("chat.postMessage", slackfake.Fault{Drop: true})
+	h.submit("Acme")
+	h.drain(10)
+	if n := len(h.fake.Messages(obChannel)); n != 1 {
+		t.Errorf("cards = %d, want 1", n)
+	}
+	if n := len(h.okCalls("conversations.history")); n != 1 {
+		t.Errorf("conversations.history calls = %d, want 1", n)
+	}
+}
+
+func TestBot_DeliverDue_ContextCanceled(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	h.submit("Acme")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := h.bot.DeliverDue(ctx, obT0); !errors.Is(err, context.Canceled) {
+		t.Errorf("DeliverDue with a cancelled context = %v, want context.Canceled", err)
+	}
+	if n := len(h.fake.Calls()); n != 0 {
+		t.Errorf("Slack calls = %d, want 0", n)
+	}
+}

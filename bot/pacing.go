@@ -1,0 +1,94 @@
+package bot
+
+import (
+	"sync"
+	"time"
+)
+
+// Slack allows "generally one message per second per channel" with short
+// bursts (SLACK-NOTES §4.4). The outbox keeps under that on its own, so a
+// burst of leads never earns a 429 (RELIABILITY O6).
+const (
+	paceEvery = time.Second // one message per channel per second, sustained
+	paceBurst = 3           // messages a quiet channel may take at once
+)
+
+// outboxState is the delivery worker's memory between passes: per-channel
+// pacing, channels Slack told us to leave alone, and when each permanent
+// error was last logged loudly. Its zero value is ready to use. It lives
+// only in memory: after a restart a burst is allowed again, and the persisted
+// NextAt of rate-limited items still holds them back.
+type outboxState struct {
+	mu      sync.Mutex
+	buckets map[string]*tokenBucket
+	paused  map[string]time.Time // channel -> not before (429 Retry-After)
+	logged  map[string]time.Time // error code -> last error-level log
+	poll    time.Duration        // RunOutbox's longest sleep; 0 = defaultPoll
+}
+
+// tokenBucket runs on the injected clock, not on wall time, so tests can
+// drive it and a restart cannot confuse it.
+type tokenBucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// take spends one message of channel's budget at now. If there is none it
+// reports when there will be; the caller leaves the item due until then.
+func (s *outboxState) take(channel string, now time.Time) (ok bool, retryAt time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if until, paused := s.paused[channel]; paused {
+		if now.Before(until) {
+			return false, until
+		}
+		delete(s.paused, channel)
+	}
+	if s.buckets == nil {
+		s.buckets = map[string]*tokenBucket{}
+	}
+	b := s.buckets[channel]
+	if b == nil {
+		b = &tokenBucket{tokens: paceBurst, last: now}
+		s.buckets[channel] = b
+	}
+	if now.After(b.last) {
+		b.tokens = min(paceBurst, b.tokens+float64(now.Sub(b.last))/float64(paceEvery))
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, time.Time{}
+	}
+	wait := time.Duration((1 - b.tokens) * float64(paceEvery))
+	return false, b.last.Add(wait)
+}
+
+// pause holds every message to channel until until: Slack rate-limits per
+// channel, so the next item would only earn another 429.
+func (s *outboxState) pause(channel string, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paused == nil {
+		s.paused = map[string]time.Time{}
+	}
+	if until.After(s.paused[channel]) {
+		s.paused[channel] = until
+	}
+}
+
+// loud reports whether a permanent failure with code should be logged at
+// error level now: once per code per hour, so a revoked token does not
+// flood the logs (RELIABILITY O5).
+func (s *outboxState) loud(code string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if last, ok := s.logged[code]; ok && now.Sub(last) < time.Hour && !now.Before(last) {
+		return false
+	}
+	if s.logged == nil {
+		s.logged = map[string]time.Time{}
+	}
+	s.logged[code] = now
+	return true
+}

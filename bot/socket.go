@@ -1,0 +1,227 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// ackTimeout bounds how long the Socket Mode consumer waits to queue an ack.
+// The queue only fills while the connection is down, and then an ack is of
+// no use anyway; the consumer must keep draining events.
+const ackTimeout = 2 * time.Second
+
+// Auth retry backoff while Slack is unreachable at start.
+const (
+	authRetryFirst = 500 * time.Millisecond
+	authRetryMax   = time.Minute
+	authTimeout    = 10 * time.Second
+)
+
+// Start prepares the bot to serve: it makes ctx the parent of handler
+// contexts (for its values; see spawn) and learns the bot's own user id with
+// auth.test, so that the bot ignores its own messages. A rejected token is
+// returned as an error: nothing will work with it. Slack being unreachable
+// is not an error, because leads must still be accepted: auth.test is then
+// retried in the background, with backoff, until it succeeds or ctx ends.
+// Drain waits for that retry loop, so cancel ctx before draining.
+func (b *Bot) Start(ctx context.Context) error {
+	b.rootMu.Lock()
+	b.rootCtx = ctx
+	b.rootMu.Unlock()
+
+	err := b.authTest(ctx)
+	if err == nil {
+		return nil
+	}
+	if isAuthError(err) {
+		return fmt.Errorf("checking the slack bot token: %w", err)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	b.log.Warn("slack unreachable at start, retrying auth.test in the background", "error", err)
+	b.inflight.Add(1)
+	go func() {
+		defer b.inflight.Done()
+		b.retryAuth(ctx)
+	}()
+	return nil
+}
+
+func (b *Bot) authTest(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, authTimeout)
+	defer cancel()
+	res, err := b.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("calling auth.test: %w", err)
+	}
+	b.setOwnUserID(res.UserID)
+	b.log.Info("connected to slack", "bot_user", res.UserID, "team", res.TeamID)
+	return nil
+}
+
+func (b *Bot) retryAuth(ctx context.Context) {
+	wait := authRetryFirst
+	for attempt := 2; ; attempt++ {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		err := b.authTest(ctx)
+		switch {
+		case err == nil:
+			return
+		case ctx.Err() != nil:
+			return
+		case isAuthError(err):
+			b.log.Error("slack rejected the bot token", "error", err)
+			return
+		}
+		b.log.Warn("slack still unreachable", "attempt", attempt, "error", err)
+		wait = min(wait*2, authRetryMax)
+	}
+}
+
+// isAuthError reports whether Slack refused the token itself, as opposed to
+// being unreachable or failing.
+func isAuthError(err error) bool {
+	var se slack.SlackErrorResponse
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Err {
+	case "invalid_auth", "not_authed", "token_revoked", "account_inactive":
+		return true
+	}
+	return false
+}
+
+// RunSocket serves Slack over Socket Mode until ctx ends; it then returns
+// nil. It returns an error if Slack refuses the app-level token (the
+// *slack.Client given to New must carry it, via slack.OptionAppLevelToken).
+// Every envelope is acknowledged before any work; the work runs in
+// goroutines that Drain waits for.
+func (b *Bot) RunSocket(ctx context.Context) error {
+	sm := socketmode.New(b.api)
+	runCtx, cancel := context.WithCancel(ctx)
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		b.consumeSocket(runCtx, sm)
+	}()
+	err := sm.RunContext(runCtx)
+	cancel()
+	<-consumed
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("running socket mode: %w", err)
+}
+
+// consumeSocket drains sm.Events. It never waits on the store or the Web
+// API: slack-go stops reading the socket (and so answering pings) while
+// Events is full, which ends in a reconnect storm.
+func (b *Bot) consumeSocket(ctx context.Context, sm *socketmode.Client) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case evt := <-sm.Events:
+			b.onSocketEvent(ctx, sm, evt)
+		}
+	}
+}
+
+func (b *Bot) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeEventsAPI:
+		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
+		if !b.ackSocket(ctx, sm, evt.Request, nil) || !ok {
+			b.metrics.inbound.WithLabelValues("event", "bad_request").Inc()
+			return
+		}
+		b.metrics.inbound.WithLabelValues("event", "ok").Inc()
+		b.spawn("event", func(ctx context.Context) { b.handleEventOnce(ctx, ev) })
+	case socketmode.EventTypeInteractive:
+		ic, ok := evt.Data.(slack.InteractionCallback)
+		if !b.ackSocket(ctx, sm, evt.Request, nil) || !ok {
+			b.metrics.inbound.WithLabelValues("interaction", "bad_request").Inc()
+			return
+		}
+		b.metrics.inbound.WithLabelValues("interaction", "ok").Inc()
+		b.spawn("interaction", func(ctx context.Context) { b.handleInteraction(ctx, ic) })
+	case socketmode.EventTypeSlashCommand:
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		if !ok {
+			b.ackSocket(ctx, sm, evt.Request, nil)
+			b.metrics.inbound.WithLabelValues("command", "bad_request").Inc()
+			return
+		}
+		b.ackSocket(ctx, sm, evt.Request, b.handleCommand(cmd))
+		b.metrics.inbound.WithLabelValues("command", "ok").Inc()
+	case socketmode.EventTypeErrorBadMessage:
+		// slack-go could not parse the envelope and will not ack it; Slack
+		// would deliver it again and again, failing the same way each time.
+		bad, _ := evt.Data.(*socketmode.ErrorBadMessage)
+		if bad == nil {
+			return
+		}
+		var env struct {
+			EnvelopeID string `json:"envelope_id"`
+			Type       string `json:"type"`
+		}
+		_ = json.Unmarshal(bad.Message, &env)
+		b.log.Warn("slack envelope not understood, acknowledged and dropped", "envelope_id", env.EnvelopeID, "type", env.Type, "error", bad.Cause)
+		b.metrics.inbound.WithLabelValues("envelope", "unparsed").Inc()
+		if env.EnvelopeID != "" {
+			b.ackSocket(ctx, sm, &socketmode.Request{EnvelopeID: env.EnvelopeID}, nil)
+		}
+	case socketmode.EventTypeConnecting:
+		b.log.Debug("connecting to slack socket mode")
+	case socketmode.EventTypeConnected:
+		if c, ok := evt.Data.(*socketmode.ConnectedEvent); ok {
+			b.log.Info("connected to slack socket mode", "connection", c.ConnectionCount)
+		}
+	case socketmode.EventTypeConnectionError:
+		if c, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+			b.log.Warn("slack socket mode connection failed", "attempt", c.Attempt, "backoff", c.Backoff, "error", c.ErrorObj)
+		}
+	case socketmode.EventTypeInvalidAuth:
+		b.log.Error("slack refused the app-level token")
+	case socketmode.EventTypeIncomingError:
+		if e, ok := evt.Data.(*slack.IncomingEventError); ok {
+			b.log.Warn("reading from slack socket mode", "error", e.ErrorObj)
+		}
+	case socketmode.EventTypeErrorWriteFailed:
+		if e, ok := evt.Data.(*socketmode.ErrorWriteFailed); ok {
+			b.log.Warn("writing to slack socket mode", "error", e.Cause)
+		}
+	default:
+		// hello and the like: nothing to do, and never acked (no envelope).
+		b.log.Debug("slack socket mode event", "type", string(evt.Type))
+	}
+}
+
+// ackSocket acknowledges one envelope, waiting at most ackTimeout to queue
+// it. It reports whether there was an envelope to acknowledge.
+func (b *Bot) ackSocket(ctx context.Context, sm *socketmode.Client, req *socketmode.Request, payload any) bool {
+	if req == nil || req.EnvelopeID == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, ackTimeout)
+	defer cancel()
+	if err := sm.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
+		b.log.Warn("acknowledging a slack envelope", "envelope_id", req.EnvelopeID, "error", err)
+	}
+	return true
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// writeConfig writes body to a config file in a temp dir and returns its path.
+func writeConfig(tb testing.TB, body string) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadConfig_CommittedFile(t *testing.T) {
+	t.Parallel()
+	cfg, problems := LoadConfig("config.toml")
+	// The committed file is the documented example: everything is valid
+	// except the channel, which every team must fill in.
+	if len(problems) != 1 || !strings.HasPrefix(problems[0], "slack.channel: is required") {
+		t.Fatalf("problems = %q, want only the missing channel", problems)
+	}
+	want := DefaultConfig()
+	want.Criteria, want.Disqualify = cfg.Criteria, cfg.Disqualify
+	want.Voting.Deciders, want.Voting.Team = cfg.Voting.Deciders, cfg.Voting.Team
+	want.Access = cfg.Access
+	if diff := cmp.Diff(want, cfg); diff != "" {
+		t.Errorf("config.toml and DefaultConfig disagree (-default +file):\n%s", diff)
+	}
+	if len(cfg.Criteria) == 0 || len(cfg.Disqualify.Reasons) == 0 {
+		t.Errorf("config.toml ships no default criteria or reasons")
+	}
+}
+
+func TestLoadConfig_Problems(t *testing.T) {
+	t.Parallel()
+	valid := "[slack]\nchannel = \"C0123456\"\n"
+	for _, tc := range []struct {
+		name string
+		body string
+		want []string // each must appear in some problem
+	}{
+		{"valid", valid, nil},
+		{"unknown key", valid + "[voting]\nquorom = 2\n", []string{`unknown key "voting.quorom"`}},
+		{"unknown section", valid + "[slak]\nmode = \"http\"\n", []string{`unknown key "slak"`}},
+		{"syntax", "[slack\n", []string{"config.toml"}},
+		{"mode", "[slack]\nchannel = \"C0123456\"\nmode = \"rtm\"\n", []string{"slack.mode:"}},
+		{"channel name", "[slack]\nchannel = \"#leads\"\n", []string{"slack.channel:", "not a channel id"}},
+		{"team lead", valid + "team_lead = \"bob\"\n", []string{"slack.team_lead:"}},
+		{"api url", valid + "api_url = \"http://127.0.0.1:9/api\"\n", []string{"slack.api_url:"}},
+		{"quorum", valid + "[voting]\nquorum = 0\n", []string{"voting.quorum:"}},
+		{"decide", valid + "[voting]\ndecide = \"vote\"\n", []string{"voting.decide:"}},
+		{"decide lead without lead", valid + "[voting]\ndecide = \"lead\"\n", []string{"voting.decide:", "team_lead"}},
+		{"duration", valid + "[reminders]\nafter = \"4 hours\"\n", []string{"reminders.after", "not a duration"}},
+		{"escalate before remind", valid + "[reminders]\nafter = \"4h\"\nescalate_after = \"1h\"\n", []string{"reminders.escalate_after:"}},
+		{"cron", valid + "[digest]\nschedule = \"every morning\"\n", []string{"digest.schedule:"}},
+		{"cron tz only panics in cron", valid + "[digest]\nschedule = \"CRON_TZ=UTC\"\n", []string{"digest.schedule:"}},
+		{"timezone", valid + "[digest]\ntimezone = \"Mars/Olympus\"\n", []string{"digest.timezone:"}},
+		{"business hours", valid + "[reminders]\nbusiness_hours = \"17:30-09:00\"\n", []string{"reminders.business_hours:"}},
+		{"workdays", valid + "[reminders]\nworkdays = \"Mon-Funday\"\n", []string{"reminders.workdays:"}},
+		{"criterion kind", valid + "[[criteria]]\nid = \"budget\"\nquestion = \"Budget?\"\nkind = \"maybe\"\n", []string{"criteria[0].kind:"}},
+		{"criterion dup", valid + "[[criteria]]\nid = \"a\"\nquestion = \"A?\"\nkind = \"yesno\"\n[[criteria]]\nid = \"a\"\nquestion = \"B?\"\nkind = \"yesno\"\n", []string{"criteria[1].id:", "twice"}},
+		{"choice without options", valid + "[[criteria]]\nid = \"t\"\nquestion = \"When?\"\nkind = \"choice\"\n", []string{"criteria[0].options:"}},
+		{"reaction twice", valid + "[reactions]\nqualify = \"+1\"\nunsure = \"+1\"\n", []string{"reactions.unsure:"}},
+		{"research timeout", valid + "[research]\ntimeout = \"0s\"\n", []string{"research.timeout:"}},
+		{"log level", valid + "[log]\nlevel = \"loud\"\n", []string{"log.level:"}},
+		{"every problem at once", "[slack]\nmode = \"x\"\n[voting]\nquorum = -1\n[log]\nformat = \"xml\"\n", []string{"slack.mode:", "slack.channel:", "voting.quorum:", "log.format:"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, problems := LoadConfig(writeConfig(t, tc.body))
+			if tc.want == nil && len(problems) > 0 {
+				t.Fatalf("unexpected problems: %q", problems)
+			}
+			all := strings.Join(problems, "\n")
+			for _, w := range tc.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("problems %q do not mention %q", problems, w)
+				}
+			}
+			if tc.want != nil && len(problems) == 0 {
+				t.Errorf("no problems reported")
+			}
+		})
+	}
+}
+
+func TestEnv_Problems(t *testing.T) {
+	t.Parallel()
+	socket := DefaultConfig()
+	httpCfg := DefaultConfig()
+	httpCfg.Slack.Mode = "http"
+	good := map[string]string{
+		"SLACK_BOT_TOKEN":          "xoxb-1-2-3",
+		"SLACK_APP_TOKEN":          "xapp-1-2-3",
+		"SLACK_SIGNING_SECRET":     "sign",
+		"LEADTRIAGE_INTAKE_SECRET": "0123456789abcdef0123",
+	}
+	env := func(over map[string]string) Env {
+		m := map[string]string{}
+		for k, v := range good {
+			m[k] = v
+		}
+		for k, v := range over {
+			m[k] = v
+		}
+		return LoadEnv(func(k string) string { return m[k] })
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		over map[string]string
+		want string // "" = no problem
+	}{
+		{"socket ok", socket, nil, ""},
+		{"http ok", httpCfg, map[string]string{"SLACK_APP_TOKEN": ""}, ""},
+		{"no bot token", socket, map[string]string{"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN is not set"},
+		{"user token", socket, map[string]string{"SLACK_BOT_TOKEN": "xoxp-1"}, "does not start with xoxb-"},
+		{"socket without app token", socket, map[string]string{"SLACK_APP_TOKEN": ""}, "SLACK_APP_TOKEN is not set"},
+		{"app token wrong", socket, map[string]string{"SLACK_APP_TOKEN": "xoxb-2"}, "does not start with xapp-"},
+		{"http without signing secret", httpCfg, map[string]string{"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET is not set"},
+		{"short intake secret", socket, map[string]string{"LEADTRIAGE_INTAKE_SECRET": "short"}, "shorter than 16"},
+		{"api token equals intake secret", socket, map[string]string{"LEADTRIAGE_API_TOKEN": good["LEADTRIAGE_INTAKE_SECRET"]}, "use two different values"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			problems, _ := env(tc.over).Problems(tc.cfg)
+			all := strings.Join(problems, "\n")
+			if tc.want == "" && all != "" {
+				t.Fatalf("unexpected problems: %s", all)
+			}
+			if !strings.Contains(all, tc.want) {
+				t.Fatalf("problems %q do not mention %q", all, tc.want)
+			}
+			for _, secret := range []string{"xoxb-1-2-3", "xapp-1-2-3", "0123456789abcdef0123"} {
+				if strings.Contains(all, secret) {
+					t.Errorf("a problem reveals the secret %q", secret)
+				}
+			}
+		})
+	}
+	_, warnings := env(map[string]string{"LEADTRIAGE_INTAKE_SECRET": ""}).Problems(socket)
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "POST /leads") {
+		t.Errorf("missing intake secret: warnings = %q", warnings)
+	}
+}
+
+func TestRun_Check(t *testing.T) {
+	t.Parallel()
+	getenv := func(k string) string {
+		return map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}[k]
+	}
+	t.Run("ok", func(t *testing.T) {
+		t.Parallel()
+		var out, errOut bytes.Buffer
+		path := writeConfig(t, "[slack]\nchannel = \"C0123456\"\n")
+		if code := run(t.Context(), []string{"check", "-config", path}, getenv, &out, &errOut); code != 0 {
+			t.Fatalf("exit %d, stderr %s", code, errOut.String())
+		}
+		if !strings.Contains(out.String(), "are fine") {
+			t.Errorf("stdout = %q", out.String())
+		}
+	})
+	t.Run("every problem", func(t *testing.T) {
+		t.Parallel()
+		var out, errOut bytes.Buffer
+		path := writeConfig(t, "[slack]\nmode = \"http\"\n[voting]\nquorum = 0\n")
+		code := run(t.Context(), []string{"check", "-config", path}, getenv, &out, &errOut)
+		if code != 1 {
+			t.Fatalf("exit %d, want 1", code)
+		}
+		for _, want := range []string{"slack.channel", "voting.quorum", "SLACK_SIGNING_SECRET", "3 problem(s)"} {
+			if !strings.Contains(errOut.String(), want) {
+				t.Errorf("stderr does not mention %q:\n%s", want, errOut.String())
+			}
+		}
+	})
+	t.Run("missing file", func(t *testing.T) {
+		t.Parallel()
+		var out, errOut bytes.Buffer
+		if code := run(t.Context(), []string{"check", "-config", filepath.Join(t.TempDir(), "nope.toml")}, getenv, &out, &errOut); code != 1 {
+			t.Fatalf("exit %d, want 1", code)
+		}
+	})
+	t.Run("unknown command", func(t *testing.T) {
+		t.Parallel()
+		var out, errOut bytes.Buffer
+		if code := run(t.Context(), []string{"frobnicate"}, getenv, &out, &errOut); code != 2 {
+			t.Fatalf("exit %d, want 2", code)
+		}
+	})
+}

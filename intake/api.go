@@ -1,0 +1,226 @@
+package intake
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/leadtriage/leadtriage/triage"
+)
+
+// leadJSON is a lead as the API shows it (DESIGN.md "A lead as the API shows
+// it"). Empty collections are {} or [], never null, so clients need no
+// special case; founded and employees are null when not given.
+type leadJSON struct {
+	ID        string            `json:"id"`
+	Status    string            `json:"status"`
+	Company   string            `json:"company"`
+	Name      string            `json:"name"`
+	Email     string            `json:"email"`
+	Phone     string            `json:"phone"`
+	Website   string            `json:"website"`
+	Domain    string            `json:"domain"`
+	Message   string            `json:"message"`
+	Source    string            `json:"source"`
+	Founded   *int              `json:"founded"`
+	Employees *int              `json:"employees"`
+	Extra     map[string]string `json:"extra"`
+	CreatedAt string            `json:"created_at"`
+	CreatedBy string            `json:"created_by"`
+	Owner     string            `json:"owner"`
+	Votes     map[string]string `json:"votes"`
+	Answers   map[string]answer `json:"answers"`
+	Decision  *decision         `json:"decision"`
+	Research  research          `json:"research"`
+	Slack     slackRef          `json:"slack"`
+	Events    []event           `json:"events"`
+}
+
+type answer struct {
+	Value string `json:"value"`
+	By    string `json:"by"`
+	At    string `json:"at"`
+}
+
+type decision struct {
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason"`
+	By      string `json:"by"`
+	At      string `json:"at"`
+}
+
+type research struct {
+	Summary string `json:"summary"`
+	Flags   []flag `json:"flags"`
+}
+
+type flag struct {
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+}
+
+type slackRef struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+}
+
+type event struct {
+	At     string `json:"at"`
+	Kind   string `json:"kind"`
+	By     string `json:"by"`
+	Detail string `json:"detail"`
+}
+
+// LeadJSON returns l in the API's JSON shape, ready for json.Marshal. Other
+// parts (an export command) can reuse it so that every JSON view of a lead
+// agrees.
+func LeadJSON(l triage.Lead) any {
+	return toLeadJSON(l)
+}
+
+func toLeadJSON(l triage.Lead) leadJSON {
+	j := leadJSON{
+		ID:        l.ID.String(),
+		Status:    string(l.Status),
+		Company:   l.Company,
+		Name:      l.Name,
+		Email:     l.Email,
+		Phone:     l.Phone,
+		Website:   l.Website,
+		Domain:    l.Domain,
+		Message:   l.Message,
+		Source:    l.Source,
+		Founded:   optionalInt(l.Founded),
+		Employees: optionalInt(l.Employees),
+		Extra:     map[string]string{},
+		CreatedAt: timestamp(l.CreatedAt),
+		CreatedBy: l.CreatedBy,
+		Owner:     l.Owner,
+		Votes:     map[string]string{},
+		Answers:   map[string]answer{},
+		Research:  research{Summary: l.Research.Summary, Flags: []flag{}},
+		Slack:     slackRef{Channel: l.Slack.Channel, TS: l.Slack.TS},
+		Events:    []event{},
+	}
+	for k, v := range l.Extra {
+		j.Extra[k] = v
+	}
+	for user, c := range l.Votes {
+		j.Votes[user] = string(c)
+	}
+	for id, a := range l.Answers {
+		j.Answers[id] = answer{Value: a.Value, By: a.By, At: timestamp(a.At)}
+	}
+	if d := l.Decision; d != nil {
+		j.Decision = &decision{Outcome: string(d.Outcome), Reason: d.Reason, By: d.By, At: timestamp(d.At)}
+	}
+	for _, f := range l.Research.Flags {
+		j.Research.Flags = append(j.Research.Flags, flag{Code: f.Code, Detail: f.Detail})
+	}
+	for _, e := range l.Events {
+		j.Events = append(j.Events, event{At: timestamp(e.At), Kind: e.Kind, By: e.By, Detail: e.Detail})
+	}
+	return j
+}
+
+func optionalInt(n int) *int {
+	if n == 0 {
+		return nil
+	}
+	return &n
+}
+
+// timestamp formats t as RFC 3339 in UTC, keeping sub-second precision so
+// that events within one second still sort.
+func timestamp(t time.Time) string {
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+type leadList struct {
+	Leads []leadJSON `json:"leads"`
+}
+
+// handleListLeads is GET /api/leads?status=….
+func (s *Server) handleListLeads(w http.ResponseWriter, r *http.Request) {
+	if !s.apiAccess(w, r) {
+		return
+	}
+	status := triage.Status(r.URL.Query().Get("status"))
+	if status == "all" {
+		status = ""
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+	defer cancel()
+	leads, err := s.svc.Leads(ctx, status)
+	var fe *triage.FieldError
+	switch {
+	case errors.As(err, &fe):
+		writeFieldError(w, http.StatusBadRequest, fe.Error(), fe.Field)
+		return
+	case err != nil:
+		s.apiStoreError(w, "listing leads", err)
+		return
+	}
+	out := leadList{Leads: make([]leadJSON, 0, len(leads))}
+	for _, l := range leads {
+		out.Leads = append(out.Leads, toLeadJSON(l))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleGetLead is GET /api/leads/{id}.
+func (s *Server) handleGetLead(w http.ResponseWriter, r *http.Request) {
+	if !s.apiAccess(w, r) {
+		return
+	}
+	raw := r.PathValue("id")
+	id, err := triage.ParseLeadID(raw)
+	if err != nil {
+		// Not a lead id means no such lead: the path names nothing.
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no lead %q", truncate(raw, 40)))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+	defer cancel()
+	lead, err := s.svc.Lead(ctx, id)
+	switch {
+	case errors.Is(err, triage.ErrNotFound):
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no lead %s", id))
+		return
+	case err != nil:
+		s.apiStoreError(w, "reading lead "+id.String(), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toLeadJSON(lead))
+}
+
+// apiAccess answers 404 when the API is off, 405 for other methods and 401
+// without the API token. The intake secret does not open the API: a web form
+// that holds it must not be able to read every lead.
+func (s *Server) apiAccess(w http.ResponseWriter, r *http.Request) bool {
+	if s.apiToken == nil {
+		writeError(w, http.StatusNotFound, "not found")
+		return false
+	}
+	if !allowMethods(w, r, http.MethodGet, http.MethodHead) {
+		return false
+	}
+	token, _ := bearer(r.Header)
+	d := sha256.Sum256([]byte(token))
+	if subtle.ConstantTimeCompare(d[:], s.apiToken[:]) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="leadtriage"`)
+		writeError(w, http.StatusUnauthorized, "unauthorized")
+		return false
+	}
+	return true
+}
+
+func (s *Server) apiStoreError(w http.ResponseWriter, doing string, err error) {
+	s.log.Error(doing, "err", err)
+	w.Header().Set("Retry-After", storeRetryAfter)
+	writeError(w, http.StatusServiceUnavailable, "temporarily unable to read leads, please retry")
+}

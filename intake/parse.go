@@ -1,0 +1,208 @@
+package intake
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/leadtriage/leadtriage/triage"
+)
+
+// ErrUnsupportedMediaType is returned by ParseLead for a body that is neither
+// JSON nor a URL-encoded form.
+var ErrUnsupportedMediaType = errors.New("unsupported media type")
+
+// ParseLead decodes a lead body of the given Content-Type (application/json
+// or application/x-www-form-urlencoded, UTF-8). It checks the shape only;
+// triage validates the values. Errors are ErrUnsupportedMediaType or a
+// *triage.FieldError naming the field ("" when the body as a whole is wrong).
+//
+// Known fields are company, name, email, phone, website, message, source,
+// founded and employees (matched case-insensitively); every other field is
+// kept as an extra. A field given twice is an error: which one would win is
+// a guess, and guessing with sales data is worse than saying no.
+func ParseLead(contentType string, body []byte) (triage.LeadInput, error) {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return triage.LeadInput{}, fmt.Errorf("%w: %q", ErrUnsupportedMediaType, truncate(contentType, 60))
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return triage.LeadInput{}, fmt.Errorf("%w: charset %q (only utf-8)", ErrUnsupportedMediaType, truncate(cs, 20))
+	}
+	switch mt {
+	case "application/json":
+		return parseJSON(body)
+	case "application/x-www-form-urlencoded":
+		return parseForm(body)
+	default:
+		return triage.LeadInput{}, fmt.Errorf("%w: %q", ErrUnsupportedMediaType, truncate(mt, 60))
+	}
+}
+
+// leadFields collects fields in a LeadInput and rejects repeats.
+type leadFields struct {
+	in   triage.LeadInput
+	seen map[string]bool
+}
+
+func (f *leadFields) set(key, value string) error {
+	if !utf8.ValidString(key) || !utf8.ValidString(value) {
+		return &triage.FieldError{Field: fieldName(key), Problem: "is not valid UTF-8"}
+	}
+	name := strings.ToLower(key)
+	known := true
+	var dst *string
+	switch name {
+	case "company":
+		dst = &f.in.Company
+	case "name":
+		dst = &f.in.Name
+	case "email":
+		dst = &f.in.Email
+	case "phone":
+		dst = &f.in.Phone
+	case "website":
+		dst = &f.in.Website
+	case "message":
+		dst = &f.in.Message
+	case "source":
+		dst = &f.in.Source
+	case "founded":
+		dst = &f.in.Founded
+	case "employees":
+		dst = &f.in.Employees
+	default:
+		known = false
+		name = key // extras keep the sender's spelling
+	}
+	if f.seen == nil {
+		f.seen = map[string]bool{}
+	}
+	if f.seen[name] {
+		return &triage.FieldError{Field: fieldName(key), Problem: "is given more than once"}
+	}
+	f.seen[name] = true
+	if known {
+		*dst = value
+		return nil
+	}
+	if f.in.Extra == nil {
+		f.in.Extra = map[string]string{}
+	}
+	f.in.Extra[key] = value
+	return nil
+}
+
+// fieldName keeps hostile field names from bloating an error answer.
+func fieldName(key string) string {
+	if !utf8.ValidString(key) {
+		key = strings.ToValidUTF8(key, "\uFFFD")
+	}
+	return truncate(key, triage.MaxExtraKey)
+}
+
+func parseJSON(body []byte) (triage.LeadInput, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return triage.LeadInput{}, malformed(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return triage.LeadInput{}, &triage.FieldError{Problem: "the body must be a JSON object"}
+	}
+	var f leadFields
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return triage.LeadInput{}, malformed(err)
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return triage.LeadInput{}, &triage.FieldError{Problem: "malformed JSON: expected a field name"}
+		}
+		tok, err = dec.Token()
+		if err != nil {
+			return triage.LeadInput{}, malformed(err)
+		}
+		var value string
+		switch v := tok.(type) {
+		case nil:
+			continue // a form tool's empty field: same as absent
+		case string:
+			value = v
+		case json.Number:
+			value = v.String()
+		case bool:
+			switch strings.ToLower(key) {
+			case "founded", "employees":
+				return triage.LeadInput{}, &triage.FieldError{Field: fieldName(key), Problem: "must be a number or a string, not true/false"}
+			}
+			value = fmt.Sprint(v)
+		case json.Delim:
+			return triage.LeadInput{}, &triage.FieldError{Field: fieldName(key), Problem: "must be a string or a number, not a nested object or array"}
+		default:
+			return triage.LeadInput{}, &triage.FieldError{Field: fieldName(key), Problem: "has an unsupported type"}
+		}
+		if err := f.set(key, value); err != nil {
+			return triage.LeadInput{}, err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return triage.LeadInput{}, malformed(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return triage.LeadInput{}, &triage.FieldError{Problem: "malformed JSON: unexpected data after the object"}
+	}
+	return f.in, nil
+}
+
+func malformed(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &triage.FieldError{Problem: "malformed JSON: unexpected end of the body"}
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return &triage.FieldError{Problem: fmt.Sprintf("malformed JSON at byte %d", se.Offset)}
+	}
+	return &triage.FieldError{Problem: "malformed JSON"}
+}
+
+func parseForm(body []byte) (triage.LeadInput, error) {
+	var f leadFields
+	for part := range strings.SplitSeq(string(body), "&") {
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return triage.LeadInput{}, &triage.FieldError{Problem: "malformed form: bad %-escape in a field name"}
+		}
+		value, err := url.QueryUnescape(v)
+		if err != nil {
+			return triage.LeadInput{}, &triage.FieldError{Field: fieldName(key), Problem: "malformed form: bad %-escape"}
+		}
+		if key == "" {
+			return triage.LeadInput{}, &triage.FieldError{Problem: "malformed form: a value without a field name"}
+		}
+		if err := f.set(key, value); err != nil {
+			return triage.LeadInput{}, err
+		}
+	}
+	return f.in, nil
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,302 @@
+// Command leadtriage is a Slack bot that lets a sales team qualify inbound
+// leads together: each lead becomes a card in the triage channel, the team
+// votes, and a policy or the team lead decides.
+//
+//	leadtriage [serve] [-config FILE]   run the bot (default config.toml)
+//	leadtriage check [-config FILE]     validate config and environment
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/leadtriage/leadtriage/bot"
+	"github.com/leadtriage/leadtriage/intake"
+	"github.com/leadtriage/leadtriage/storage"
+	"github.com/leadtriage/leadtriage/triage"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/slack-go/slack"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one subcommand and returns the process exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("leadtriage "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "config.toml", "the configuration file")
+	switch cmd {
+	case "serve", "check":
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "leadtriage: unknown command %q\n%s", cmd, usage)
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "leadtriage %s: unexpected argument %q\n", cmd, fs.Arg(0))
+		return 2
+	}
+	if cmd == "check" {
+		return check(*configPath, getenv, stdout, stderr)
+	}
+
+	m := NewMain()
+	m.ConfigPath = *configPath
+	m.Getenv = getenv
+	m.Stderr = stderr
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintf(stderr, "leadtriage: %v\n", err)
+		_ = m.Close()
+		return 1
+	}
+	<-ctx.Done()
+	m.log.Info("shutting down")
+	if err := m.Close(); err != nil {
+		fmt.Fprintf(stderr, "leadtriage: shutting down: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+const usage = `usage:
+  leadtriage [serve] [-config FILE]   run the bot (default config.toml)
+  leadtriage check [-config FILE]     validate config and environment; exit 1 on any problem
+`
+
+// check prints every problem with the configuration and the environment.
+func check(path string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, problems := LoadConfig(path)
+	envProblems, warnings := LoadEnv(getenv).Problems(cfg)
+	problems = append(problems, envProblems...)
+	for _, w := range warnings {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
+	for _, p := range problems {
+		fmt.Fprintf(stderr, "problem: %s\n", p)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(stderr, "%d problem(s) in %s and the environment\n", len(problems), path)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s and the environment are fine (mode %s, channel %s)\n", path, cfg.Slack.Mode, cfg.Slack.Channel)
+	return 0
+}
+
+// Main is the running program: it wires config, store, Slack and HTTP, and
+// takes them down in reverse order. Tests run the real wiring through it.
+type Main struct {
+	ConfigPath string
+	Getenv     func(string) string
+	Stderr     io.Writer        // logs go here
+	Now        func() time.Time // injected clock; time.Now when nil
+
+	Config Config
+	Env    Env
+	DB     *storage.DB
+	Bot    *bot.Bot
+	Svc    *triage.Service
+
+	log      *slog.Logger
+	server   *http.Server
+	listener net.Listener
+
+	cancelBG context.CancelFunc // stops the outbox worker and Socket Mode
+	bg       sync.WaitGroup
+	closed   bool
+}
+
+// NewMain returns a Main with the defaults of a real run.
+func NewMain() *Main {
+	return &Main{ConfigPath: "config.toml", Getenv: os.Getenv, Stderr: os.Stderr}
+}
+
+// Run loads the configuration, opens the store and starts serving. It
+// returns once everything runs; Close stops it.
+func (m *Main) Run(ctx context.Context) error {
+	cfg, problems := LoadConfig(m.ConfigPath)
+	m.Config = cfg
+	m.log = newLogger(m.Stderr, cfg.Log)
+	env := LoadEnv(m.Getenv)
+	m.Env = env
+	envProblems, warnings := env.Problems(cfg)
+	problems = append(problems, envProblems...)
+	if len(problems) > 0 {
+		return fmt.Errorf("configuration:\n  %s", strings.Join(problems, "\n  "))
+	}
+	for _, w := range warnings {
+		m.log.Warn(w)
+	}
+
+	db, err := storage.Open(cfg.Storage.Path)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+
+	policy := triage.Policy{
+		Quorum:   cfg.Voting.Quorum,
+		Blind:    cfg.Voting.Blind,
+		Auto:     cfg.Voting.Decide == "auto",
+		TeamLead: cfg.Slack.TeamLead,
+	}
+	m.Svc = &triage.Service{Store: db, Policy: policy, Channel: cfg.Slack.Channel, Now: m.Now}
+
+	opts := []slack.Option{
+		// slack.New has no timeout of its own; a hung connection must not hold the worker.
+		slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second}),
+	}
+	if cfg.Slack.APIURL != "" {
+		opts = append(opts, slack.OptionAPIURL(cfg.Slack.APIURL))
+	}
+	if cfg.Slack.Mode == "socket" {
+		opts = append(opts, slack.OptionAppLevelToken(env.AppToken))
+	}
+	api := slack.New(env.BotToken, opts...)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	botCfg := bot.Config{
+		Channel: cfg.Slack.Channel,
+		Policy:  policy,
+		Now:     m.Now,
+		Metrics: reg,
+	}
+	if cfg.Slack.Mode == "http" {
+		botCfg.SigningSecrets = env.SigningSecrets
+	} else {
+		botCfg.AppToken = env.AppToken
+	}
+	m.Bot = bot.New(botCfg, api, m.Svc, db, m.log.With("component", "bot"))
+	m.Svc.Wake = m.Bot.Wake
+
+	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancelBG = cancel
+	// A wrong token is reported and stops the start; an unreachable Slack is
+	// waited out in the background while leads are accepted and queued.
+	if err := m.Bot.Start(bgCtx); err != nil {
+		return fmt.Errorf("connecting to slack: %w", err)
+	}
+
+	icfg := intake.Config{
+		IntakeSecrets: env.IntakeSecrets,
+		APIToken:      env.APIToken,
+		Metrics:       reg,
+		Now:           m.Now,
+	}
+	if cfg.Slack.Mode == "http" {
+		icfg.Slack = m.Bot.HTTPHandler()
+	}
+	srv := intake.New(icfg, m.Svc, m.log.With("component", "intake"))
+	m.server = srv.HTTPServer(cfg.HTTP.Listen)
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.HTTP.Listen, err)
+	}
+	m.listener = ln
+
+	m.goBackground("outbox", m.Bot.RunOutbox, bgCtx)
+	if cfg.Slack.Mode == "socket" {
+		m.goBackground("socket mode", m.Bot.RunSocket, bgCtx)
+	}
+	m.bg.Add(1)
+	go func() {
+		defer m.bg.Done()
+		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.log.Error("http server stopped", "err", err)
+		}
+	}()
+	m.log.Info("leadtriage running", "mode", cfg.Slack.Mode, "listen", ln.Addr().String(), "db", cfg.Storage.Path)
+	return nil
+}
+
+func (m *Main) goBackground(name string, fn func(context.Context) error, ctx context.Context) {
+	m.bg.Add(1)
+	go func() {
+		defer m.bg.Done()
+		if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			m.log.Error(name+" stopped", "err", err)
+		}
+	}()
+}
+
+// Addr is the address the HTTP server listens on (useful with port 0).
+func (m *Main) Addr() string {
+	if m.listener == nil {
+		return ""
+	}
+	return m.listener.Addr().String()
+}
+
+// Close stops intake first, waits for in-flight work, stops the background
+// loops and closes the store last, so nothing writes to a closed store.
+func (m *Main) Close() error {
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	if m.server != nil {
+		if err := m.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping http server: %w", err))
+		}
+	} else if m.listener != nil {
+		m.listener.Close()
+	}
+	// Socket Mode and the auth.test retry stop taking new work; handlers
+	// already acknowledged run on (they use a context Slack's ack detached
+	// from this one) and Drain waits for them.
+	if m.cancelBG != nil {
+		m.cancelBG()
+	}
+	if m.Bot != nil {
+		if err := m.Bot.Drain(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("waiting for in-flight slack work: %w", err))
+		}
+	}
+	m.bg.Wait()
+	if m.DB != nil {
+		if err := m.DB.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing store: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func newLogger(w io.Writer, c LogConfig) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,150 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// EventRetention is how long a Slack event id is remembered. Slack retries a
+// delivery for minutes, never for a day.
+const EventRetention = 24 * time.Hour
+
+// eventsPrunePerCall bounds the pruning one FirstSeen does, like
+// idemPrunePerCreate.
+const eventsPrunePerCall = 32
+
+// FirstSeen implements triage.Store. An empty id cannot be deduplicated and
+// is reported as first seen without being recorded.
+func (db *DB) FirstSeen(ctx context.Context, eventID string, now time.Time) (bool, error) {
+	if eventID == "" {
+		return true, nil
+	}
+	key := []byte(eventID)
+	// Retries are the common repeat: answer them from a read transaction
+	// rather than paying for a write.
+	var seen bool
+	if err := db.view(ctx, "looking up slack event", func(tx *bolt.Tx) error {
+		seen = tx.Bucket(bucketEvents).Get(key) != nil
+		return nil
+	}); err != nil {
+		return false, err
+	}
+	if seen {
+		return false, nil
+	}
+	first := false
+	err := db.update(ctx, "recording slack event", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEvents)
+		if b.Get(key) != nil {
+			first = false // a concurrent delivery won the race
+			return nil
+		}
+		if err := b.Put(key, timeKey(now)); err != nil {
+			return fmt.Errorf("writing event id: %w", err)
+		}
+		if err := tx.Bucket(bucketEventsByTime).Put(join(timeKey(now), key), []byte{}); err != nil {
+			return fmt.Errorf("indexing event id: %w", err)
+		}
+		if _, err := pruneEvents(tx, now, eventsPrunePerCall); err != nil {
+			return err
+		}
+		first = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return first, nil
+}
+
+// Prune deletes Slack event ids older than EventRetention and expired
+// idempotency keys, and returns how many entries it removed. FirstSeen and
+// CreateLead already prune a few per call; Prune is for a periodic job.
+func (db *DB) Prune(ctx context.Context, now time.Time) (int, error) {
+	const batch = 1000
+	total := 0
+	for {
+		n := 0
+		err := db.update(ctx, "pruning expired keys", func(tx *bolt.Tx) error {
+			ne, err := pruneEvents(tx, now, batch)
+			if err != nil {
+				return err
+			}
+			ni, err := pruneIdem(tx, now, batch)
+			n = ne + ni
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n == 0 {
+			return total, nil
+		}
+	}
+}
+
+// pruneEvents deletes up to limit event ids seen before now-EventRetention.
+func pruneEvents(tx *bolt.Tx, now time.Time, limit int) (int, error) {
+	keys := expired(tx.Bucket(bucketEventsByTime), now.Add(-EventRetention), limit)
+	events, byTime := tx.Bucket(bucketEvents), tx.Bucket(bucketEventsByTime)
+	for _, k := range keys {
+		id := k[9:]
+		// Only delete the id if this index entry is the one it was recorded with.
+		if bytes.Equal(events.Get(id), k[:8]) {
+			if err := events.Delete(id); err != nil {
+				return 0, fmt.Errorf("pruning event ids: %w", err)
+			}
+		}
+		if err := byTime.Delete(k); err != nil {
+			return 0, fmt.Errorf("pruning event ids: %w", err)
+		}
+	}
+	return len(keys), nil
+}
+
+// pruneIdem deletes up to limit idempotency keys that expired by now.
+func pruneIdem(tx *bolt.Tx, now time.Time, limit int) (int, error) {
+	byExpiry := tx.Bucket(bucketIdemExpiry)
+	keys := expired(byExpiry, now, limit)
+	idem := tx.Bucket(bucketIdem)
+	for _, k := range keys {
+		key := k[9:]
+		if v := idem.Get(key); v != nil {
+			r, err := decodeIdem(v)
+			if err != nil {
+				return 0, fmt.Errorf("pruning idempotency keys: %w", err)
+			}
+			// A key re-recorded later has another expiry entry: keep it.
+			if bytes.Equal(timeKey(r.Expires), k[:8]) {
+				if err := idem.Delete(key); err != nil {
+					return 0, fmt.Errorf("pruning idempotency keys: %w", err)
+				}
+			}
+		}
+		if err := byExpiry.Delete(k); err != nil {
+			return 0, fmt.Errorf("pruning idempotency keys: %w", err)
+		}
+	}
+	return len(keys), nil
+}
+
+// expired returns copies of up to limit keys of a time|name index whose time
+// is not after cutoff. Keys are collected before deleting because deleting
+// under a bbolt cursor can skip entries.
+func expired(b *bolt.Bucket, cutoff time.Time, limit int) [][]byte {
+	end := timeKey(cutoff)
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && len(keys) < limit; k, _ = c.Next() {
+		if len(k) < 9 || bytes.Compare(k[:8], end) > 0 {
+			break
+		}
+		keys = append(keys, bytes.Clone(k))
+	}
+	return keys
+}

@@ -1,0 +1,295 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/leadtriage/leadtriage/triage"
+)
+
+// MaxLastError caps OutboxItem.LastError: Slack error bodies can be long and
+// the item is rewritten on every attempt.
+const MaxLastError = 500
+
+// Enqueue implements triage.Store.
+func (db *DB) Enqueue(ctx context.Context, items ...triage.OutboxItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	return db.update(ctx, "queueing outbox items", func(tx *bolt.Tx) error {
+		return enqueue(tx, items)
+	})
+}
+
+// enqueue stores items as new live items (fresh id, Seq 1, no attempts),
+// except that a card update for a lead with a pending card item is folded
+// into that item by bumping its Seq.
+func enqueue(tx *bolt.Tx, items []triage.OutboxItem) error {
+	outbox, byLead := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxByLead)
+	for _, it := range items {
+		if it.Kind == triage.OutboxUpdateCard && it.Lead != 0 {
+			folded, err := coalesce(tx, it)
+			if err != nil {
+				return err
+			}
+			if folded {
+				continue
+			}
+		}
+		id, err := outbox.NextSequence()
+		if err != nil {
+			return fmt.Errorf("assigning outbox id: %w", err)
+		}
+		it.ID, it.Seq, it.Attempts, it.LastError, it.Dead = id, 1, 0, "", false
+		if err := putOutbox(outbox, it); err != nil {
+			return err
+		}
+		if it.Lead != 0 && (it.Kind == triage.OutboxPostCard || it.Kind == triage.OutboxUpdateCard) {
+			if err := byLead.Put(u64(uint64(it.Lead)), u64(id)); err != nil {
+				return fmt.Errorf("indexing outbox item %d: %w", id, err)
+			}
+		}
+	}
+	return nil
+}
+
+// coalesce folds it into its lead's pending card item, if there is one.
+func coalesce(tx *bolt.Tx, it triage.OutboxItem) (bool, error) {
+	outbox, byLead := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxByLead)
+	leadKey := u64(uint64(it.Lead))
+	ref := byLead.Get(leadKey)
+	if ref == nil {
+		return false, nil
+	}
+	if v := outbox.Get(ref); v != nil {
+		pending, err := decodeOutbox(v)
+		if err != nil {
+			return false, fmt.Errorf("outbox item %d: %w", fromU64(ref), err)
+		}
+		if pending.Coalesces(it) {
+			pending.Seq++
+			return true, putOutbox(outbox, pending)
+		}
+	}
+	// The index points at an item that is gone or cannot take updates.
+	if err := byLead.Delete(leadKey); err != nil {
+		return false, fmt.Errorf("unindexing outbox item %d: %w", fromU64(ref), err)
+	}
+	return false, nil
+}
+
+func putOutbox(b *bolt.Bucket, it triage.OutboxItem) error {
+	v, err := encodeOutbox(it)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(u64(it.ID), v); err != nil {
+		return fmt.Errorf("writing outbox item %d: %w", it.ID, err)
+	}
+	return nil
+}
+
+// liveItem loads a pending (not dead) item; ErrNotFound if there is none.
+func liveItem(tx *bolt.Tx, id uint64) (triage.OutboxItem, error) {
+	v := tx.Bucket(bucketOutbox).Get(u64(id))
+	if v == nil {
+		return triage.OutboxItem{}, fmt.Errorf("outbox item %d is not pending: %w", id, triage.ErrNotFound)
+	}
+	it, err := decodeOutbox(v)
+	if err != nil {
+		return triage.OutboxItem{}, fmt.Errorf("outbox item %d: %w", id, err)
+	}
+	return it, nil
+}
+
+// unindex removes the lead's coalescing entry if it points at item id.
+func unindex(tx *bolt.Tx, it triage.OutboxItem) error {
+	if it.Lead == 0 {
+		return nil
+	}
+	b := tx.Bucket(bucketOutboxByLead)
+	k := u64(uint64(it.Lead))
+	if bytes.Equal(b.Get(k), u64(it.ID)) {
+		if err := b.Delete(k); err != nil {
+			return fmt.Errorf("unindexing outbox item %d: %w", it.ID, err)
+		}
+	}
+	return nil
+}
+
+// DueOutbox implements triage.Store. limit <= 0 means no limit. It scans the
+// live items only; dead letters are in a bucket of their own.
+func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]triage.OutboxItem, error) {
+	var due []triage.OutboxItem
+	err := db.view(ctx, "listing due outbox items", func(tx *bolt.Tx) error {
+		due = nil
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			it, err := decodeOutbox(v)
+			if err != nil {
+				return fmt.Errorf("outbox item %d: %w", fromU64(k), err)
+			}
+			if it.NextAt.After(now) {
+				continue
+			}
+			due = append(due, it)
+			if limit > 0 && len(due) >= limit {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return due, nil
+}
+
+// NextOutbox implements triage.Store. An item due at once has a zero NextAt,
+// so at is the zero time then.
+func (db *DB) NextOutbox(ctx context.Context) (time.Time, bool, error) {
+	var (
+		at time.Time
+		ok bool
+	)
+	err := db.view(ctx, "finding next outbox item", func(tx *bolt.Tx) error {
+		at, ok = time.Time{}, false
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			it, err := decodeOutbox(v)
+			if err != nil {
+				return fmt.Errorf("outbox item %d: %w", fromU64(k), err)
+			}
+			if !ok || it.NextAt.Before(at) {
+				at, ok = it.NextAt, true
+			}
+			if at.IsZero() {
+				break // nothing is earlier than "at once"
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return at, ok, nil
+}
+
+// CompleteOutbox implements triage.Store. An unknown (or dead) id returns
+// ErrNotFound and applies nothing. If Seq moved on, the item stays due; a
+// post_card item then becomes an update_card item, because the card now
+// exists and the folded changes only need a chat.update. If the item's lead
+// no longer exists (erased), the item is still completed and fn is skipped.
+func (db *DB) CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(*triage.Lead) error) error {
+	return db.update(ctx, fmt.Sprintf("completing outbox item %d", id), func(tx *bolt.Tx) error {
+		it, err := liveItem(tx, id)
+		if err != nil {
+			return err
+		}
+		outbox := tx.Bucket(bucketOutbox)
+		if it.Seq == seq {
+			if err := outbox.Delete(u64(id)); err != nil {
+				return fmt.Errorf("deleting outbox item %d: %w", id, err)
+			}
+			if err := unindex(tx, it); err != nil {
+				return err
+			}
+		} else {
+			if it.Kind == triage.OutboxPostCard {
+				it.Kind = triage.OutboxUpdateCard
+			}
+			it.Attempts, it.LastError = 0, ""
+			if err := putOutbox(outbox, it); err != nil {
+				return err
+			}
+		}
+		if fn == nil || it.Lead == 0 {
+			return nil
+		}
+		err = applyToLead(tx, it.Lead, fn)
+		var p passErr
+		if err != nil && !errors.As(err, &p) && errors.Is(err, triage.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+}
+
+// RetryOutbox implements triage.Store; ErrNotFound if id is not pending.
+func (db *DB) RetryOutbox(ctx context.Context, id uint64, next time.Time, lastErr string) error {
+	return db.update(ctx, fmt.Sprintf("rescheduling outbox item %d", id), func(tx *bolt.Tx) error {
+		it, err := liveItem(tx, id)
+		if err != nil {
+			return err
+		}
+		it.Attempts++
+		it.NextAt = next
+		it.LastError = truncate(lastErr, MaxLastError)
+		return putOutbox(tx.Bucket(bucketOutbox), it)
+	})
+}
+
+// DeadLetter implements triage.Store: the item moves to the dead letters and
+// is never due again. Dead-lettering a dead item again only updates its
+// reason; an unknown id returns ErrNotFound.
+func (db *DB) DeadLetter(ctx context.Context, id uint64, reason string) error {
+	return db.update(ctx, fmt.Sprintf("dead-lettering outbox item %d", id), func(tx *bolt.Tx) error {
+		dead := tx.Bucket(bucketOutboxDead)
+		it, err := liveItem(tx, id)
+		if errors.Is(err, triage.ErrNotFound) {
+			v := dead.Get(u64(id))
+			if v == nil {
+				return err
+			}
+			if it, err = decodeOutbox(v); err != nil {
+				return fmt.Errorf("outbox item %d: %w", id, err)
+			}
+		} else if err != nil {
+			return err
+		} else {
+			if err := tx.Bucket(bucketOutbox).Delete(u64(id)); err != nil {
+				return fmt.Errorf("deleting outbox item %d: %w", id, err)
+			}
+			if err := unindex(tx, it); err != nil {
+				return err
+			}
+		}
+		it.Dead = true
+		it.LastError = truncate(reason, MaxLastError)
+		return putOutbox(dead, it)
+	})
+}
+
+// DeadLetters implements triage.Store, in id order.
+func (db *DB) DeadLetters(ctx context.Context) ([]triage.OutboxItem, error) {
+	var items []triage.OutboxItem
+	err := db.view(ctx, "listing dead letters", func(tx *bolt.Tx) error {
+		items = nil
+		return tx.Bucket(bucketOutboxDead).ForEach(func(k, v []byte) error {
+			it, err := decodeOutbox(v)
+			if err != nil {
+				return fmt.Errorf("outbox item %d: %w", fromU64(k), err)
+			}
+			items = append(items, it)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// truncate cuts s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,366 @@
+package storage_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/leadtriage/leadtriage/storage"
+	"github.com/leadtriage/leadtriage/storage/storagetest"
+	"github.com/leadtriage/leadtriage/triage"
+)
+
+type itemSummary struct {
+	ID   uint64
+	Kind triage.OutboxKind
+	Lead triage.LeadID
+	Seq  int
+}
+
+func summarise(items []triage.OutboxItem) []itemSummary {
+	out := []itemSummary{}
+	for _, it := range items {
+		out = append(out, itemSummary{it.ID, it.Kind, it.Lead, it.Seq})
+	}
+	return out
+}
+
+func TestDB_DueOutbox_OrderAndNextAt(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	err := db.Enqueue(t.Context(),
+		triage.OutboxItem{Kind: triage.OutboxEphemeral, Channel: "C1", User: "U1", Text: "one"},
+		triage.OutboxItem{Kind: triage.OutboxEphemeral, Channel: "C1", User: "U1", Text: "later", NextAt: t0.Add(time.Minute)},
+		triage.OutboxItem{Kind: triage.OutboxEphemeral, Channel: "C1", User: "U1", Text: "now", NextAt: t0},
+		triage.OutboxItem{Kind: triage.OutboxEphemeral, Channel: "C1", User: "U1", Text: "four"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := func(items []triage.OutboxItem) []string {
+		var s []string
+		for _, it := range items {
+			s = append(s, it.Text)
+		}
+		return s
+	}
+	if diff := cmp.Diff([]string{"one", "now", "four"}, texts(mustDue(t, db, t0))); diff != "" {
+		t.Errorf("due at t0 (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"one", "later", "now", "four"}, texts(mustDue(t, db, t0.Add(time.Minute)))); diff != "" {
+		t.Errorf("due a minute later (-want +got):\n%s", diff)
+	}
+	limited, err := db.DueOutbox(t.Context(), t0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"one", "now"}, texts(limited)); diff != "" {
+		t.Errorf("due with limit 2 (-want +got):\n%s", diff)
+	}
+	all := mustDue(t, db, t0.Add(time.Hour))
+	for i, it := range all {
+		if it.ID != uint64(i+1) || it.Seq != 1 || it.Dead || it.Attempts != 0 {
+			t.Errorf("item %d = %+v, want id %d, seq 1, live, no attempts", i, it, i+1)
+		}
+	}
+}
+
+func TestDB_NextOutbox(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	if _, ok, err := db.NextOutbox(t.Context()); err != nil || ok {
+		t.Fatalf("NextOutbox on an empty outbox = ok %v, %v; want not ok", ok, err)
+	}
+	if err := db.Enqueue(t.Context(),
+		triage.OutboxItem{Kind: triage.OutboxEphemeral, NextAt: t0.Add(2 * time.Minute)},
+		triage.OutboxItem{Kind: triage.OutboxEphemeral, NextAt: t0.Add(time.Minute)},
+	); err != nil {
+		t.Fatal(err)
+	}
+	at, ok, err := db.NextOutbox(t.Context())
+	if err != nil || !ok || !at.Equal(t0.Add(time.Minute)) {
+		t.Errorf("NextOutbox = %v %v %v, want %v", at, ok, err, t0.Add(time.Minute))
+	}
+	if err := db.DeadLetter(t.Context(), 2, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	at, ok, err = db.NextOutbox(t.Context())
+	if err != nil || !ok || !at.Equal(t0.Add(2*time.Minute)) {
+		t.Errorf("NextOutbox ignoring the dead item = %v %v %v, want %v", at, ok, err, t0.Add(2*time.Minute))
+	}
+}
+
+func TestDB_Outbox_CoalesceCardUpdates(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	ctx := t.Context()
+	l := mustCreate(t, db, newLead(t, "acme"), triage.OutboxItem{Kind: triage.OutboxPostCard, Channel: "C1"})
+	other := mustCreate(t, db, newLead(t, "other"))
+	vote := func(id triage.LeadID) {
+		t.Helper()
+		_, err := db.UpdateLead(ctx, id, func(l *triage.Lead) ([]triage.OutboxItem, error) {
+			return []triage.OutboxItem{
+				{Kind: triage.OutboxUpdateCard, Lead: l.ID, Channel: "C1"},
+				{Kind: triage.OutboxEphemeral, Lead: l.ID, Channel: "C1", User: "U1", Text: "Your vote"},
+			}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	vote(l.ID)
+	vote(l.ID)
+	vote(other.ID)
+	want := []itemSummary{
+		{1, triage.OutboxPostCard, l.ID, 3}, // two updates folded into the pending post
+		{2, triage.OutboxEphemeral, l.ID, 1},
+		{3, triage.OutboxEphemeral, l.ID, 1},
+		{4, triage.OutboxUpdateCard, other.ID, 1}, // another lead: its own item
+		{5, triage.OutboxEphemeral, other.ID, 1},
+	}
+	if diff := cmp.Diff(want, summarise(mustDue(t, db, t0))); diff != "" {
+		t.Fatalf("outbox after votes (-want +got):\n%s", diff)
+	}
+
+	t.Run("StaleSeqKeepsItem", func(t *testing.T) {
+		// The worker rendered the post at Seq 1; two updates came in since.
+		err := db.CompleteOutbox(ctx, 1, 1, func(l *triage.Lead) error {
+			l.Slack = triage.SlackRef{Channel: "C1", TS: "111.1"}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		due := summarise(mustDue(t, db, t0))
+		if diff := cmp.Diff(itemSummary{1, triage.OutboxUpdateCard, l.ID, 3}, due[0]); diff != "" {
+			t.Errorf("item 1 after a stale completion (-want +got):\n%s", diff)
+		}
+		got, err := db.Lead(ctx, l.ID)
+		if err != nil || got.Slack.TS != "111.1" {
+			t.Errorf("fn not applied on a stale completion: slack %+v, %v", got.Slack, err)
+		}
+	})
+	t.Run("CurrentSeqDeletes", func(t *testing.T) {
+		if err := db.CompleteOutbox(ctx, 1, 3, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range mustDue(t, db, t0) {
+			if it.ID == 1 {
+				t.Fatalf("item 1 still due after completing its current Seq")
+			}
+		}
+		// Nothing pending for the card any more: the next update is a new item.
+		vote(l.ID)
+		due := summarise(mustDue(t, db, t0))
+		if diff := cmp.Diff(itemSummary{6, triage.OutboxUpdateCard, l.ID, 1}, due[len(due)-2]); diff != "" {
+			t.Errorf("update after completion (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("DeadItemDoesNotCoalesce", func(t *testing.T) {
+		if err := db.DeadLetter(ctx, 4, "channel_not_found"); err != nil {
+			t.Fatal(err)
+		}
+		vote(other.ID)
+		due := summarise(mustDue(t, db, t0))
+		if diff := cmp.Diff(itemSummary{8, triage.OutboxUpdateCard, other.ID, 1}, due[len(due)-2]); diff != "" {
+			t.Errorf("update after the pending item died (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("OtherKindsAppend", func(t *testing.T) {
+		before := len(mustDue(t, db, t0))
+		err := db.Enqueue(ctx,
+			triage.OutboxItem{Kind: triage.OutboxThreadReply, Lead: l.ID, Text: "a"},
+			triage.OutboxItem{Kind: triage.OutboxThreadReply, Lead: l.ID, Text: "a"},
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after := len(mustDue(t, db, t0)); after != before+2 {
+			t.Errorf("thread replies: %d items, want %d", after, before+2)
+		}
+	})
+}
+
+func TestDB_CompleteOutbox(t *testing.T) {
+	t.Parallel()
+	t.Run("UnknownID", func(t *testing.T) {
+		t.Parallel()
+		db := storagetest.MustOpen(t)
+		err := db.CompleteOutbox(t.Context(), 42, 1, func(*triage.Lead) error {
+			t.Error("fn applied for an unknown item")
+			return nil
+		})
+		if !errors.Is(err, triage.ErrNotFound) {
+			t.Errorf("err = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("FnErrorRollsBack", func(t *testing.T) {
+		t.Parallel()
+		db := storagetest.MustOpen(t)
+		l := mustCreate(t, db, newLead(t, "acme"), triage.OutboxItem{Kind: triage.OutboxPostCard, Channel: "C1"})
+		boom := errors.New("boom")
+		err := db.CompleteOutbox(t.Context(), 1, 1, func(l *triage.Lead) error {
+			l.Slack.TS = "1.1"
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("err = %v, want fn's error", err)
+		}
+		if due := mustDue(t, db, t0); len(due) != 1 {
+			t.Errorf("item deleted although fn failed: %+v", due)
+		}
+		if got, _ := db.Lead(t.Context(), l.ID); got.Slack.TS != "" {
+			t.Errorf("lead changed although fn failed: %+v", got.Slack)
+		}
+	})
+	t.Run("ItemWithoutLead", func(t *testing.T) {
+		t.Parallel()
+		db := storagetest.MustOpen(t)
+		if err := db.Enqueue(t.Context(), triage.OutboxItem{Kind: triage.OutboxEphemeral, User: "U1"}); err != nil {
+			t.Fatal(err)
+		}
+		err := db.CompleteOutbox(t.Context(), 1, 1, func(*triage.Lead) error {
+			t.Error("fn applied to an item without a lead")
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if due := mustDue(t, db, t0); len(due) != 0 {
+			t.Errorf("due after completion = %+v, want none", due)
+		}
+	})
+}
+
+func TestDB_RetryOutbox(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	if err := db.Enqueue(t.Context(), triage.OutboxItem{Kind: triage.OutboxEphemeral, User: "U1"}); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("é", 2000)
+	for i := 1; i <= 2; i++ {
+		if err := db.RetryOutbox(t.Context(), 1, t0.Add(time.Duration(i)*time.Minute), long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if due := mustDue(t, db, t0.Add(time.Minute)); len(due) != 0 {
+		t.Errorf("item due before its NextAt: %+v", due)
+	}
+	due := mustDue(t, db, t0.Add(2*time.Minute))
+	if len(due) != 1 {
+		t.Fatalf("due at NextAt = %d items, want 1", len(due))
+	}
+	it := due[0]
+	if it.Attempts != 2 || !it.NextAt.Equal(t0.Add(2*time.Minute)) {
+		t.Errorf("after two retries: attempts %d next %v", it.Attempts, it.NextAt)
+	}
+	if n := utf8.RuneCountInString(it.LastError); n != storage.MaxLastError || !strings.HasPrefix(it.LastError, "éé") {
+		t.Errorf("LastError has %d runes, want %d", n, storage.MaxLastError)
+	}
+	// A restart keeps the schedule (RELIABILITY O9).
+	db = storagetest.MustReopen(t, db)
+	if due := mustDue(t, db, t0.Add(2*time.Minute)); len(due) != 1 || due[0].Attempts != 2 {
+		t.Errorf("after reopen: %+v, want attempts 2", due)
+	}
+	if err := db.RetryOutbox(t.Context(), 9, t0, "x"); !errors.Is(err, triage.ErrNotFound) {
+		t.Errorf("RetryOutbox(unknown) err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestDB_DeadLetter(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	l := mustCreate(t, db, newLead(t, "acme"), triage.OutboxItem{Kind: triage.OutboxPostCard, Channel: "C1"})
+	if err := db.Enqueue(t.Context(), triage.OutboxItem{Kind: triage.OutboxEphemeral, User: "U1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeadLetter(t.Context(), 1, "invalid_blocks"); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]itemSummary{{2, triage.OutboxEphemeral, 0, 1}}, summarise(mustDue(t, db, t0.Add(time.Hour)))); diff != "" {
+		t.Errorf("due after dead-lettering (-want +got):\n%s", diff)
+	}
+	dead, err := db.DeadLetters(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || dead[0].ID != 1 || !dead[0].Dead || dead[0].LastError != "invalid_blocks" || dead[0].Lead != l.ID {
+		t.Errorf("DeadLetters = %+v, want item 1, dead, invalid_blocks", dead)
+	}
+	for _, op := range []struct {
+		name string
+		err  error
+	}{
+		{"Retry", db.RetryOutbox(t.Context(), 1, t0, "x")},
+		{"Complete", db.CompleteOutbox(t.Context(), 1, 1, nil)},
+		{"DeadLetterUnknown", db.DeadLetter(t.Context(), 77, "x")},
+	} {
+		if !errors.Is(op.err, triage.ErrNotFound) {
+			t.Errorf("%s err = %v, want ErrNotFound", op.name, op.err)
+		}
+	}
+	// The lead itself is kept (RELIABILITY O5).
+	if _, err := db.Lead(t.Context(), l.ID); err != nil {
+		t.Errorf("lead after dead letter: %v", err)
+	}
+}
+
+func TestDB_FirstSeen(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	ctx := t.Context()
+	check := func(id string, now time.Time, want bool) {
+		t.Helper()
+		got, err := db.FirstSeen(ctx, id, now)
+		if err != nil || got != want {
+			t.Errorf("FirstSeen(%s, %v) = %v, %v; want %v", id, now, got, err, want)
+		}
+	}
+	check("Ev1", t0, true)
+	check("Ev1", t0.Add(time.Minute), false)
+	check("Ev2", t0.Add(time.Minute), true)
+	db = storagetest.MustReopen(t, db)
+	check("Ev1", t0.Add(time.Hour), false)
+	// A day later the old ids are pruned by the next new event.
+	check("Ev3", t0.Add(storage.EventRetention+2*time.Minute), true)
+	check("Ev1", t0.Add(storage.EventRetention+3*time.Minute), true)
+	check("Ev3", t0.Add(storage.EventRetention+4*time.Minute), false)
+}
+
+func TestDB_Prune(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	ctx := t.Context()
+	for i, key := range []string{"a", "b", "c"} {
+		idem := triage.Idempotency{Key: key, Fingerprint: key, Expires: t0.Add(time.Duration(i+1) * time.Minute)}
+		if _, _, err := db.CreateLead(ctx, newLead(t, key), idem, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.FirstSeen(ctx, "Ev1", t0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.Prune(ctx, t0.Add(2*time.Minute))
+	if err != nil || n != 2 {
+		t.Fatalf("Prune = %d, %v; want 2 keys (a, b)", n, err)
+	}
+	// "c" is still live, "a" is free again.
+	if _, created, err := db.CreateLead(ctx, newLead(t, "x"), triage.Idempotency{Key: "c", Fingerprint: "other", Expires: t0.Add(time.Hour), Now: t0.Add(2 * time.Minute)}, nil); !errors.Is(err, triage.ErrIdempotencyKey) || created {
+		t.Errorf("live key c after Prune: created %v, %v; want ErrIdempotencyKey", created, err)
+	}
+	if _, created, err := db.CreateLead(ctx, newLead(t, "x"), triage.Idempotency{Key: "a", Fingerprint: "other", Expires: t0.Add(time.Hour), Now: t0.Add(2 * time.Minute)}, nil); err != nil || !created {
+		t.Errorf("pruned key a: created %v, %v; want a new lead", created, err)
+	}
+	n, err = db.Prune(ctx, t0.Add(storage.EventRetention+time.Hour))
+	if err != nil || n != 3 {
+		t.Errorf("second Prune = %d, %v; want 3 (c, a, Ev1)", n, err)
+	}
+	if first, _ := db.FirstSeen(ctx, "Ev1", t0.Add(storage.EventRetention+time.Hour)); !first {
+		t.Error("Ev1 still remembered after Prune")
+	}
+}

@@ -1,0 +1,386 @@
+// Package triagetest provides in-memory fakes of what package triage
+// consumes, for tests: a Store that keeps state the way the bbolt store
+// documents it, and a settable Clock. Named like net/http/httptest.
+package triagetest
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/leadtriage/leadtriage/triage"
+)
+
+var _ triage.Store = (*Store)(nil)
+
+// Store is a stateful in-memory triage.Store, safe for concurrent use. The
+// zero value is an empty store. It follows the documented semantics of each
+// method of triage.Store: idempotency keys with expiry, outbox coalescing of
+// card updates (triage.OutboxItem.Coalesces) and the Seq rule of
+// CompleteOutbox. Leads go in and out as deep copies, so a test cannot
+// change stored state by accident.
+//
+// The …Fn hooks exist only to inject failures: when set, a hook runs before
+// the method with the same arguments, and an error it returns is returned
+// unchanged while nothing is written. Set hooks before the store is shared
+// between goroutines: they are read without a lock.
+type Store struct {
+	CreateLeadFn func(ctx context.Context, lead triage.Lead, idem triage.Idempotency, out []triage.OutboxItem) error
+	UpdateLeadFn func(ctx context.Context, id triage.LeadID) error
+	EnqueueFn    func(ctx context.Context, items ...triage.OutboxItem) error
+
+	mu       sync.Mutex
+	leads    map[triage.LeadID]triage.Lead
+	lastLead triage.LeadID
+	keys     map[string]idemEntry
+	outbox   []triage.OutboxItem // ID order
+	lastItem uint64
+	seen     map[string]time.Time
+}
+
+type idemEntry struct {
+	lead        triage.LeadID
+	fingerprint string
+	expires     time.Time
+}
+
+// CreateLead implements triage.Store. A stored key is live while idem.Now is
+// before its expiry; an expired key is replaced by the new lead's.
+func (s *Store) CreateLead(ctx context.Context, lead triage.Lead, idem triage.Idempotency, out []triage.OutboxItem) (triage.Lead, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return triage.Lead{}, false, err
+	}
+	if s.CreateLeadFn != nil {
+		if err := s.CreateLeadFn(ctx, lead, idem, out); err != nil {
+			return triage.Lead{}, false, err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	if idem.Key != "" {
+		if e, ok := s.keys[idem.Key]; ok && idem.Now.Before(e.expires) {
+			if e.fingerprint != idem.Fingerprint {
+				return triage.Lead{}, false, triage.ErrIdempotencyKey
+			}
+			if l, ok := s.leads[e.lead]; ok {
+				return cloneLead(l), false, nil
+			}
+			// The lead is gone (erased): the key no longer protects anything.
+		}
+	}
+	s.lastLead++
+	lead = cloneLead(lead)
+	lead.ID = s.lastLead
+	s.leads[lead.ID] = lead
+	if idem.Key != "" {
+		s.keys[idem.Key] = idemEntry{lead: lead.ID, fingerprint: idem.Fingerprint, expires: idem.Expires}
+	}
+	for _, it := range out {
+		it.Lead = lead.ID
+		s.enqueue(it)
+	}
+	return cloneLead(lead), true, nil
+}
+
+// Lead implements triage.Store.
+func (s *Store) Lead(ctx context.Context, id triage.LeadID) (triage.Lead, error) {
+	if err := ctx.Err(); err != nil {
+		return triage.Lead{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.leads[id]
+	if !ok {
+		return triage.Lead{}, fmt.Errorf("loading %s: %w", id, triage.ErrNotFound)
+	}
+	return cloneLead(l), nil
+}
+
+// Leads implements triage.Store: oldest (lowest id) first.
+func (s *Store) Leads(ctx context.Context, f triage.LeadFilter) ([]triage.Lead, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res []triage.Lead
+	for _, id := range slices.Sorted(maps.Keys(s.leads)) {
+		l := s.leads[id]
+		if f.Status != "" && l.Status != f.Status {
+			continue
+		}
+		res = append(res, cloneLead(l))
+		if f.Limit > 0 && len(res) == f.Limit {
+			break
+		}
+	}
+	return res, nil
+}
+
+// LeadByMessage implements triage.Store.
+func (s *Store) LeadByMessage(ctx context.Context, channel, ts string) (triage.Lead, error) {
+	if err := ctx.Err(); err != nil {
+		return triage.Lead{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if channel != "" && ts != "" {
+		for _, l := range s.leads {
+			if l.Slack.Channel == channel && l.Slack.TS == ts {
+				return cloneLead(l), nil
+			}
+		}
+	}
+	return triage.Lead{}, fmt.Errorf("finding the lead of message %s/%s: %w", channel, ts, triage.ErrNotFound)
+}
+
+// UpdateLead implements triage.Store. fn works on a copy, so an error leaves
+// the stored lead untouched; the lead keeps its id whatever fn does.
+func (s *Store) UpdateLead(ctx context.Context, id triage.LeadID, fn func(*triage.Lead) ([]triage.OutboxItem, error)) (triage.Lead, error) {
+	if err := ctx.Err(); err != nil {
+		return triage.Lead{}, err
+	}
+	if s.UpdateLeadFn != nil {
+		if err := s.UpdateLeadFn(ctx, id); err != nil {
+			return triage.Lead{}, err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	old, ok := s.leads[id]
+	if !ok {
+		return triage.Lead{}, fmt.Errorf("updating %s: %w", id, triage.ErrNotFound)
+	}
+	l := cloneLead(old)
+	out, err := fn(&l)
+	if err != nil {
+		return triage.Lead{}, err
+	}
+	l.ID = id
+	s.leads[id] = cloneLead(l)
+	for _, it := range out {
+		s.enqueue(it)
+	}
+	return l, nil
+}
+
+// Enqueue implements triage.Store.
+func (s *Store) Enqueue(ctx context.Context, items ...triage.OutboxItem) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.EnqueueFn != nil {
+		if err := s.EnqueueFn(ctx, items...); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	for _, it := range items {
+		s.enqueue(it)
+	}
+	return nil
+}
+
+// enqueue adds it, or folds it into a live item that renders the same card
+// at delivery time by bumping that item's Seq. s.mu must be held.
+func (s *Store) enqueue(it triage.OutboxItem) {
+	for i := range s.outbox {
+		if s.outbox[i].Coalesces(it) {
+			s.outbox[i].Seq++
+			return
+		}
+	}
+	s.lastItem++
+	it.ID = s.lastItem
+	it.Dead = false
+	s.outbox = append(s.outbox, it)
+}
+
+// FirstSeen implements triage.Store. Ids are never forgotten.
+func (s *Store) FirstSeen(ctx context.Context, eventID string, now time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	if _, ok := s.seen[eventID]; ok {
+		return false, nil
+	}
+	s.seen[eventID] = now
+	return true, nil
+}
+
+// DueOutbox implements triage.Store. limit <= 0 means no limit.
+func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]triage.OutboxItem, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res []triage.OutboxItem
+	for _, it := range s.outbox {
+		if it.Dead || it.NextAt.After(now) {
+			continue
+		}
+		res = append(res, it)
+		if limit > 0 && len(res) == limit {
+			break
+		}
+	}
+	return res, nil
+}
+
+// NextOutbox implements triage.Store. An item due at once reports the zero time.
+func (s *Store) NextOutbox(ctx context.Context) (time.Time, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var at time.Time
+	ok := false
+	for _, it := range s.outbox {
+		if it.Dead {
+			continue
+		}
+		if !ok || it.NextAt.Before(at) {
+			at, ok = it.NextAt, true
+		}
+	}
+	return at, ok, nil
+}
+
+// CompleteOutbox implements triage.Store. It returns ErrNotFound when the
+// item, or the lead fn should change, does not exist; fn is not applied to
+// items about no lead. An error from fn leaves everything as it was.
+func (s *Store) CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(*triage.Lead) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.item(id)
+	if i < 0 {
+		return fmt.Errorf("completing outbox item %d: %w", id, triage.ErrNotFound)
+	}
+	it := s.outbox[i]
+	if fn != nil && it.Lead != 0 {
+		old, ok := s.leads[it.Lead]
+		if !ok {
+			return fmt.Errorf("completing outbox item %d of %s: %w", id, it.Lead, triage.ErrNotFound)
+		}
+		l := cloneLead(old)
+		if err := fn(&l); err != nil {
+			return err
+		}
+		l.ID = it.Lead
+		s.leads[it.Lead] = cloneLead(l)
+	}
+	if it.Seq == seq {
+		s.outbox = slices.Delete(s.outbox, i, i+1)
+	}
+	return nil
+}
+
+// RetryOutbox implements triage.Store. ErrNotFound if there is no such item.
+func (s *Store) RetryOutbox(ctx context.Context, id uint64, next time.Time, lastErr string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.item(id)
+	if i < 0 {
+		return fmt.Errorf("rescheduling outbox item %d: %w", id, triage.ErrNotFound)
+	}
+	s.outbox[i].Attempts++
+	s.outbox[i].NextAt = next
+	s.outbox[i].LastError = lastErr
+	return nil
+}
+
+// DeadLetter implements triage.Store. ErrNotFound if there is no such item.
+func (s *Store) DeadLetter(ctx context.Context, id uint64, reason string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.item(id)
+	if i < 0 {
+		return fmt.Errorf("dead-lettering outbox item %d: %w", id, triage.ErrNotFound)
+	}
+	s.outbox[i].Dead = true
+	s.outbox[i].LastError = reason
+	return nil
+}
+
+// DeadLetters implements triage.Store.
+func (s *Store) DeadLetters(ctx context.Context) ([]triage.OutboxItem, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res []triage.OutboxItem
+	for _, it := range s.outbox {
+		if it.Dead {
+			res = append(res, it)
+		}
+	}
+	return res, nil
+}
+
+// Ping implements triage.Store; only a cancelled ctx makes it fail.
+func (s *Store) Ping(ctx context.Context) error {
+	return ctx.Err()
+}
+
+// Outbox returns every outbox item, live and dead, in ID order: what a test
+// inspects after a use case ran.
+func (s *Store) Outbox() []triage.OutboxItem {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.outbox)
+}
+
+// item returns the index of outbox item id, or -1. s.mu must be held.
+func (s *Store) item(id uint64) int {
+	for i, it := range s.outbox {
+		if it.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// init makes the zero Store usable. s.mu must be held.
+func (s *Store) init() {
+	if s.leads == nil {
+		s.leads = map[triage.LeadID]triage.Lead{}
+		s.keys = map[string]idemEntry{}
+		s.seen = map[string]time.Time{}
+	}
+}
+
+// cloneLead copies l deeply: maps, slices and the decision.
+func cloneLead(l triage.Lead) triage.Lead {
+	l.Extra = maps.Clone(l.Extra)
+	l.Votes = maps.Clone(l.Votes)
+	l.Answers = maps.Clone(l.Answers)
+	if l.Decision != nil {
+		d := *l.Decision
+		l.Decision = &d
+	}
+	l.Research.Flags = slices.Clone(l.Research.Flags)
+	l.Events = slices.Clone(l.Events)
+	return l
+}
