@@ -32,10 +32,15 @@ import (
 )
 
 func main() {
+	os.Exit(runWithSignals(os.Args[1:]))
+}
+
+// runWithSignals is the process: SIGINT and SIGTERM cancel the one root
+// context that run hands down, which starts the graceful shutdown.
+func runWithSignals(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, args, os.Getenv, os.Stdout, os.Stderr)
 }
 
 // run executes one subcommand and returns the process exit code.

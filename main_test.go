@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,7 +35,7 @@ const (
 // test: with LEADTRIAGE_CHILD set it runs the real command line instead.
 func TestMain(m *testing.M) {
 	if os.Getenv("LEADTRIAGE_CHILD") == "1" {
-		os.Exit(run(context.Background(), strings.Fields(os.Getenv("LEADTRIAGE_CHILD_ARGS")), os.Getenv, os.Stdout, os.Stderr))
+		os.Exit(runWithSignals(strings.Fields(os.Getenv("LEADTRIAGE_CHILD_ARGS"))))
 	}
 	os.Exit(m.Run())
 }
@@ -621,4 +620,80 @@ func TestRun_SecondInstanceRefused(t *testing.T) {
 	if !strings.Contains(stderr.String(), "locked") {
 		t.Errorf("stderr = %q, want it to say the database is locked", stderr.String())
 	}
+}
+
+// TestRun_SIGTERM: the real process stops cleanly on SIGTERM (exit 0) and
+// the lead it acknowledged is in the file afterwards.
+func TestRun_SIGTERM(t *testing.T) {
+	t.Parallel()
+	fake := slackfake.New(t)
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "leadtriage.db")
+	cfg := writeTestConfig(t, dir, appOptions{mode: "http", quorum: 3, dbPath: dbPath}, fake.APIURL())
+	base, cmd := startChild(t, cfg)
+	req, _ := http.NewRequest(http.MethodPost, base+"/leads", strings.NewReader(`{"company":"Term BV"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testIntakeSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST = %d", resp.StatusCode)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v, want status 0", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no exit within 15 s of SIGTERM")
+	}
+	db, err := storage.Open(dbPath)
+	if err != nil {
+		t.Fatalf("reopening: %v", err)
+	}
+	defer db.Close()
+	if _, err := db.Lead(t.Context(), 1); err != nil {
+		t.Errorf("L-1 after SIGTERM: %v", err)
+	}
+}
+
+// TestRun_SlackUnreachableAtStart: an outage is waited out (the bot serves
+// and accepts leads), but a wrong token stops the start loudly.
+func TestRun_SlackUnreachableAtStart(t *testing.T) {
+	t.Parallel()
+	t.Run("outage", func(t *testing.T) {
+		t.Parallel()
+		fake := slackfake.New(t)
+		fake.SetDown(true)
+		app := MustRunMain(t, appOptions{fake: fake})
+		if status, _ := app.postLead(t, map[string]any{"company": "Patient BV"}); status != http.StatusCreated {
+			t.Fatalf("POST while Slack is down = %d, want 201", status)
+		}
+		fake.SetDown(false)
+		waitFor(t, "the card once Slack is back", 30*time.Second, func() bool { return len(cards(fake)) == 1 })
+	})
+	t.Run("wrong token", func(t *testing.T) {
+		t.Parallel()
+		fake := slackfake.New(t)
+		fake.Fail("auth.test", slackfake.Fault{Error: "invalid_auth"})
+		dir := t.TempDir()
+		cfg := writeTestConfig(t, dir, appOptions{mode: "http", quorum: 3, dbPath: filepath.Join(dir, "l.db")}, fake.APIURL())
+		env := testEnv("http")
+		var stderr bytes.Buffer
+		code := run(t.Context(), []string{"-config", cfg}, func(k string) string { return env[k] }, io.Discard, &stderr)
+		if code != 1 || !strings.Contains(stderr.String(), "invalid_auth") {
+			t.Errorf("exit %d, stderr %q: want 1 and the reason", code, stderr.String())
+		}
+		if strings.Contains(stderr.String(), slackfake.BotToken) {
+			t.Errorf("the error shows the token")
+		}
+	})
 }

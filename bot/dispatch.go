@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"runtime/debug"
 	"time"
@@ -182,7 +183,14 @@ func (b *Bot) reportError(ctx context.Context, log *slog.Logger, channel, user s
 	} else {
 		log.DebugContext(ctx, "slack action refused", "error", err)
 	}
-	if terr := b.svc.Tell(ctx, channel, user, triage.Message(err)); terr != nil {
+	msg := triage.Message(err)
+	var fe *triage.FieldError
+	if errors.As(err, &fe) {
+		// A field error may quote what the user typed; escape it so it cannot
+		// become a mention or a link in the reply.
+		msg = esc(msg)
+	}
+	if terr := b.svc.Tell(ctx, channel, user, msg); terr != nil {
 		log.ErrorContext(ctx, "queueing an error reply", "error", terr)
 	}
 }

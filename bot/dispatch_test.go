@@ -392,3 +392,18 @@ func TestBot_Spawn_RecoversPanics(t *testing.T) {
 		t.Errorf("log records (-want +got):\n%s", diff)
 	}
 }
+
+// A button value that is not a lead id is quoted back to the clicker; what
+// was sent must not turn into a mention or a link in that reply.
+func TestBot_HandleInteraction_EscapesQuotedInput(t *testing.T) {
+	t.Parallel()
+	f := newDispatchFixture(t, false)
+	f.bot.handleInteraction(t.Context(), click("UEVE", dispatchChannel, actionVoteQualify, "<!channel> <https://evil.example|bank>"))
+	told := f.told(t, "UEVE")
+	if len(told) != 1 {
+		t.Fatalf("told %q, want one reply", told)
+	}
+	if strings.Contains(told[0], "<") || !strings.Contains(told[0], "&lt;!channel&gt;") {
+		t.Errorf("reply %q quotes the input unescaped", told[0])
+	}
+}
