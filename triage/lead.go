@@ -96,17 +96,22 @@ type Decision struct {
 // DecidedByPolicy is Decision.By for decisions the voting policy took.
 const DecidedByPolicy = "auto"
 
-// Research is what pre-research found out about a lead.
+// Research is what pre-research found out about a lead: the flags worth the
+// team's attention, the facts behind them, and how each provider fared.
+// A zero At means research has not run (yet).
 type Research struct {
-	Summary string
-	Flags   []Flag
-	At      time.Time
+	Summary   string
+	Flags     []Flag
+	Facts     Facts
+	Providers []ProviderResult
+	At        time.Time
 }
 
 // Flag is one finding worth the team's attention. Codes are stable (DESIGN.md).
 type Flag struct {
 	Code   string
-	Detail string
+	Detail string // a sentence for people; may quote lead or web text (escape before display)
+	Source string // the provider that found it: "email", "rdap", "dns", "website", "history", "kvk", "companies_house", "claims"
 }
 
 // SlackRef locates a lead's card.
@@ -132,6 +137,7 @@ const (
 	EventQuorum     = "quorum"
 	EventTie        = "tie"
 	EventCardPosted = "card_posted"
+	EventResearched = "researched"
 )
 
 func (l *Lead) addEvent(at time.Time, kind, by, detail string) {

@@ -3,6 +3,7 @@ package triage
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -15,6 +16,23 @@ type Service struct {
 	// Wake, when set, is called after every commit that queued outbox items,
 	// so the delivery worker starts at once instead of at its next poll.
 	Wake func()
+
+	// Log receives what background work (research) cannot return; nil = discard.
+	Log *slog.Logger
+
+	// Researcher looks into new leads; nil = no research.
+	Researcher Researcher
+	// ResearchTimeout bounds one research run (research.timeout); 10 s when 0.
+	ResearchTimeout time.Duration
+
+	research researchRunner
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
 }
 
 func (s *Service) wake() {
@@ -82,6 +100,7 @@ func (s *Service) Submit(ctx context.Context, in LeadInput, sub Submission) (Lea
 	}
 	if created {
 		s.wake()
+		s.StartResearch(stored.ID, false)
 	}
 	return stored, created, nil
 }

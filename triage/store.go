@@ -35,6 +35,11 @@ type Store interface {
 	// Leads returns matching leads, oldest first, using the status index.
 	Leads(ctx context.Context, f LeadFilter) ([]Lead, error)
 
+	// LeadsByEmail and LeadsByDomain return every lead with that e-mail
+	// address or domain (exact, lowercase), oldest first, using the indexes.
+	LeadsByEmail(ctx context.Context, email string) ([]Lead, error)
+	LeadsByDomain(ctx context.Context, domain string) ([]Lead, error)
+
 	// LeadByMessage finds the lead whose card is at (channel, ts); ErrNotFound otherwise.
 	LeadByMessage(ctx context.Context, channel, ts string) (Lead, error)
 

@@ -121,6 +121,31 @@ func (s *Store) Leads(ctx context.Context, f triage.LeadFilter) ([]triage.Lead, 
 	return res, nil
 }
 
+// LeadsByEmail implements triage.Store.
+func (s *Store) LeadsByEmail(ctx context.Context, email string) ([]triage.Lead, error) {
+	return s.leadsWhere(ctx, func(l triage.Lead) bool { return email != "" && l.Email == email })
+}
+
+// LeadsByDomain implements triage.Store.
+func (s *Store) LeadsByDomain(ctx context.Context, domain string) ([]triage.Lead, error) {
+	return s.leadsWhere(ctx, func(l triage.Lead) bool { return domain != "" && l.Domain == domain })
+}
+
+func (s *Store) leadsWhere(ctx context.Context, match func(triage.Lead) bool) ([]triage.Lead, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res []triage.Lead
+	for _, id := range slices.Sorted(maps.Keys(s.leads)) {
+		if l := s.leads[id]; match(l) {
+			res = append(res, cloneLead(l))
+		}
+	}
+	return res, nil
+}
+
 // LeadByMessage implements triage.Store.
 func (s *Store) LeadByMessage(ctx context.Context, channel, ts string) (triage.Lead, error) {
 	if err := ctx.Err(); err != nil {

@@ -1,0 +1,294 @@
+package triage
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Research flag codes (DESIGN.md): stable, because people and integrations
+// filter on them.
+const (
+	FlagFreeEmail          = "free_email"
+	FlagDisposableEmail    = "disposable_email"
+	FlagInvalidEmailDomain = "invalid_email_domain"
+	FlagNoWebsite          = "no_website"
+	FlagWebsiteUnreachable = "website_unreachable"
+	FlagDomainYoung        = "domain_young"
+	FlagClaimMismatch      = "claim_mismatch"
+	FlagDuplicate          = "duplicate"
+	FlagPreviouslyDisq     = "previously_disqualified"
+	FlagResearchIncomplete = "research_incomplete"
+)
+
+// flagSeverity orders flags on the card: what most changes the team's view first.
+var flagSeverity = map[string]int{
+	FlagDisposableEmail:    100,
+	FlagClaimMismatch:      90,
+	FlagPreviouslyDisq:     85,
+	FlagDomainYoung:        80,
+	FlagInvalidEmailDomain: 70,
+	FlagWebsiteUnreachable: 60,
+	FlagNoWebsite:          55,
+	FlagDuplicate:          50,
+	FlagFreeEmail:          40,
+	FlagResearchIncomplete: 10,
+}
+
+// Severity ranks a flag code; unknown codes rank lowest.
+func Severity(code string) int { return flagSeverity[code] }
+
+// YoungDomain is the age under which a domain is flagged domain_young.
+const YoungDomain = 365 * 24 * time.Hour
+
+// Facts are what the providers found. Zero values mean "not found" or "not
+// checked"; each provider's outcome is in Research.Providers.
+type Facts struct {
+	// E-mail
+	EmailDomain string
+	FreeMail    bool // the e-mail domain is a free-mail provider (gmail.com, …)
+	Disposable  bool
+	RoleAddress bool // info@, sales@, …: not a person
+
+	// The company's domain: registration (RDAP) and DNS.
+	DomainRegistered time.Time
+	Registrar        string
+	MX               []string // mail exchangers of the e-mail domain
+	EmailDomainLive  bool     // the e-mail domain has MX or A records
+
+	// The website's home page.
+	Website Website
+
+	// A company registry, when a key is configured and a match was found.
+	Registry *Registry
+}
+
+// Website is what the home page said about the company.
+type Website struct {
+	URL            string // what was fetched
+	FinalURL       string // after redirects
+	Status         int
+	Reachable      bool
+	Title          string
+	Description    string
+	CopyrightYears []int
+	Social         map[string]string // "linkedin", "x", "facebook", "instagram" -> profile URL
+}
+
+// Registry is a company registry's record (KvK, Companies House).
+type Registry struct {
+	Source       string // "kvk" or "companies_house"
+	Number       string // KvK-nummer or company number
+	Name         string
+	Status       string // "active", "dissolved", …
+	Incorporated time.Time
+	Employees    int // 0 = not given
+	URL          string
+}
+
+// ProviderResult is how one provider fared.
+type ProviderResult struct {
+	Name  string // "email", "rdap", "dns", "website", "kvk", "companies_house"
+	OK    bool
+	Error string // a short reason when not OK ("timeout", "rate limited", "http 500"); never a secret
+	Took  time.Duration
+}
+
+// Findings are one research run's raw results, before the domain adds what
+// only it knows (history, the claims, the age of the domain today).
+type Findings struct {
+	Facts     Facts
+	Flags     []Flag // flags a provider can judge alone: free_email, disposable_email, invalid_email_domain, no_website, website_unreachable
+	Providers []ProviderResult
+}
+
+// Researcher looks into a lead. It must return within ctx's deadline and
+// never fail as a whole for one provider's failure: that provider's result
+// says so instead. refresh bypasses any cache.
+type Researcher interface {
+	Research(ctx context.Context, l Lead, refresh bool) (Findings, error)
+}
+
+// Compose turns findings into the lead's Research: it adds domain_young
+// (judged at now), claim_mismatch, duplicate and previously_disqualified from
+// earlier leads (others, oldest first; l itself is skipped), and
+// research_incomplete for failed providers; orders the flags by severity and
+// writes the summary line.
+func Compose(l Lead, f Findings, others []Lead, now time.Time) Research {
+	r := Research{Facts: f.Facts, Providers: f.Providers, At: now.UTC()}
+	r.Flags = append(r.Flags, f.Flags...)
+	facts := f.Facts
+
+	if reg := facts.DomainRegistered; !reg.IsZero() && now.Sub(reg) < YoungDomain {
+		days := int(now.Sub(reg).Hours() / 24)
+		r.Flags = append(r.Flags, Flag{Code: FlagDomainYoung, Source: "rdap",
+			Detail: fmt.Sprintf("%s was registered on %s, %d days ago.", l.Domain, reg.Format("2006-01-02"), days)})
+	}
+	if l.Founded > 0 {
+		r.Flags = append(r.Flags, claimFlags(l, facts)...)
+	}
+	r.Flags = append(r.Flags, historyFlags(l, facts, others)...)
+	var failed []string
+	for _, p := range f.Providers {
+		if !p.OK {
+			failed = append(failed, p.Name+" ("+p.Error+")")
+		}
+	}
+	if len(failed) > 0 {
+		r.Flags = append(r.Flags, Flag{Code: FlagResearchIncomplete, Source: "research",
+			Detail: "Not checked: " + strings.Join(failed, ", ") + "."})
+	}
+	r.Flags = dedupeFlags(r.Flags)
+	sort.SliceStable(r.Flags, func(i, j int) bool { return Severity(r.Flags[i].Code) > Severity(r.Flags[j].Code) })
+	r.Summary = summarise(l, r)
+	return r
+}
+
+// claimFlags compares the claimed founding year with what the domain's
+// registration and the registry allow. It asks; it does not accuse: a
+// company can be older than its website.
+func claimFlags(l Lead, facts Facts) []Flag {
+	var out []Flag
+	if reg := facts.DomainRegistered; !reg.IsZero() && l.Founded < reg.Year() {
+		out = append(out, Flag{Code: FlagClaimMismatch, Source: "claims",
+			Detail: fmt.Sprintf("Claims founded %d; domain registered %s. Older than its domain — was there an earlier name or site?", l.Founded, reg.Format("2006-01-02"))})
+	}
+	if rg := facts.Registry; rg != nil && !rg.Incorporated.IsZero() && l.Founded < rg.Incorporated.Year() {
+		out = append(out, Flag{Code: FlagClaimMismatch, Source: rg.Source,
+			Detail: fmt.Sprintf("Claims founded %d; registry says incorporated %s. A predecessor company?", l.Founded, rg.Incorporated.Format("2006-01-02"))})
+	}
+	return out
+}
+
+// historyFlags looks at earlier leads from the same company: the same
+// e-mail, or the same domain unless that is a free-mail domain.
+func historyFlags(l Lead, facts Facts, others []Lead) []Flag {
+	var out []Flag
+	var dups []string
+	for _, o := range others {
+		if o.ID == l.ID || (l.ID != 0 && o.ID > l.ID) {
+			continue
+		}
+		sameEmail := l.Email != "" && strings.EqualFold(o.Email, l.Email)
+		sameDomain := l.Domain != "" && o.Domain == l.Domain && !(facts.FreeMail && l.Domain == facts.EmailDomain)
+		if !sameEmail && !sameDomain {
+			continue
+		}
+		what := "domain"
+		if sameEmail {
+			what = "e-mail"
+		}
+		dups = append(dups, fmt.Sprintf("%s (same %s, %s)", o.ID, what, o.Status))
+		if o.Status == StatusDisqualified || o.Status == StatusReferred {
+			reason := "no reason recorded"
+			if o.Decision != nil && o.Decision.Reason != "" {
+				reason = o.Decision.Reason
+			}
+			out = append(out, Flag{Code: FlagPreviouslyDisq, Source: "history",
+				Detail: fmt.Sprintf("%s was %s on %s: %s", o.ID, o.Status, decidedOn(o), reason)})
+		}
+	}
+	if len(dups) > 0 {
+		if len(dups) > 5 {
+			dups = append(dups[:5], fmt.Sprintf("and %d more", len(dups)-5))
+		}
+		out = append(out, Flag{Code: FlagDuplicate, Source: "history", Detail: "Seen before: " + strings.Join(dups, "; ") + "."})
+	}
+	return out
+}
+
+func decidedOn(l Lead) string {
+	if l.Decision == nil {
+		return "an unknown date"
+	}
+	return l.Decision.At.Format("2006-01-02")
+}
+
+func dedupeFlags(flags []Flag) []Flag {
+	seen := map[string]bool{}
+	var out []Flag
+	for _, f := range flags {
+		k := f.Code + "\x00" + f.Detail
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, f)
+	}
+	return out
+}
+
+// summarise writes the card's one line: the worst findings first, then the
+// reassuring facts, in plain words.
+func summarise(l Lead, r Research) string {
+	var parts []string
+	for i, f := range r.Flags {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("%d more flags", len(r.Flags)-3))
+			break
+		}
+		parts = append(parts, flagPhrase(f, r.Facts))
+	}
+	if len(r.Flags) == 0 {
+		parts = append(parts, "no red flags")
+	}
+	facts := r.Facts
+	if !facts.DomainRegistered.IsZero() && !hasFlag(r.Flags, FlagDomainYoung) {
+		parts = append(parts, fmt.Sprintf("domain since %d", facts.DomainRegistered.Year()))
+	}
+	if facts.Website.Reachable && facts.Website.Title != "" {
+		parts = append(parts, fmt.Sprintf("site: %q", truncateRunes(facts.Website.Title, 60)))
+	}
+	if rg := facts.Registry; rg != nil && rg.Name != "" {
+		parts = append(parts, fmt.Sprintf("%s: %s", registryName(rg.Source), rg.Status))
+	}
+	s := strings.Join(parts, " · ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func flagPhrase(f Flag, facts Facts) string {
+	switch f.Code {
+	case FlagFreeEmail:
+		return "free-mail address (" + facts.EmailDomain + ")"
+	case FlagDisposableEmail:
+		return "disposable e-mail address"
+	case FlagInvalidEmailDomain:
+		return "e-mail domain receives no mail"
+	case FlagNoWebsite:
+		return "no website"
+	case FlagWebsiteUnreachable:
+		return "website unreachable"
+	case FlagDomainYoung:
+		return fmt.Sprintf("domain registered %s", facts.DomainRegistered.Format("2006-01-02"))
+	case FlagClaimMismatch:
+		return "founding claim does not match"
+	case FlagDuplicate:
+		return "seen before"
+	case FlagPreviouslyDisq:
+		return "disqualified before"
+	case FlagResearchIncomplete:
+		return "research incomplete"
+	}
+	return strings.ReplaceAll(f.Code, "_", " ")
+}
+
+func registryName(source string) string {
+	switch source {
+	case "kvk":
+		return "KvK"
+	case "companies_house":
+		return "Companies House"
+	}
+	return source
+}
+
+func hasFlag(flags []Flag, code string) bool {
+	for _, f := range flags {
+		if f.Code == code {
+			return true
+		}
+	}
+	return false
+}
