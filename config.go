@@ -479,6 +479,9 @@ type Env struct {
 	SigningSecrets []string // SLACK_SIGNING_SECRET, comma-separated during a rotation
 	IntakeSecrets  []string // LEADTRIAGE_INTAKE_SECRET, comma-separated during a rotation
 	APIToken       string   // LEADTRIAGE_API_TOKEN
+
+	KvKKey            string // KVK_API_KEY: Dutch Chamber of Commerce API (optional)
+	CompaniesHouseKey string // COMPANIES_HOUSE_API_KEY: UK Companies House API (optional)
 }
 
 // LoadEnv reads the secrets with getenv.
@@ -489,6 +492,9 @@ func LoadEnv(getenv func(string) string) Env {
 		SigningSecrets: splitSecrets(getenv("SLACK_SIGNING_SECRET")),
 		IntakeSecrets:  splitSecrets(getenv("LEADTRIAGE_INTAKE_SECRET")),
 		APIToken:       strings.TrimSpace(getenv("LEADTRIAGE_API_TOKEN")),
+
+		KvKKey:            strings.TrimSpace(getenv("KVK_API_KEY")),
+		CompaniesHouseKey: strings.TrimSpace(getenv("COMPANIES_HOUSE_API_KEY")),
 	}
 }
 

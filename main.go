@@ -24,6 +24,7 @@ import (
 
 	"github.com/leadtriage/leadtriage/bot"
 	"github.com/leadtriage/leadtriage/intake"
+	"github.com/leadtriage/leadtriage/research"
 	"github.com/leadtriage/leadtriage/storage"
 	"github.com/leadtriage/leadtriage/triage"
 	"github.com/prometheus/client_golang/prometheus"
@@ -171,7 +172,22 @@ func (m *Main) Run(ctx context.Context) error {
 		Auto:     cfg.Voting.Decide == "auto",
 		TeamLead: cfg.Slack.TeamLead,
 	}
-	m.Svc = &triage.Service{Store: db, Policy: policy, Channel: cfg.Slack.Channel, Now: m.Now}
+	m.Svc = &triage.Service{Store: db, Policy: policy, Channel: cfg.Slack.Channel, Now: m.Now, Log: m.log.With("component", "research")}
+	if cfg.Research.Enabled {
+		m.Svc.ResearchTimeout = cfg.Research.Timeout.Duration
+		m.Svc.Researcher = research.New(research.Config{
+			Timeout:               cfg.Research.Timeout.Duration,
+			CacheTTL:              cfg.Research.CacheTTL.Duration,
+			Cache:                 db,
+			RDAPURL:               cfg.Research.RDAPURL,
+			DNSServer:             cfg.Research.DNSServer,
+			AllowPrivateAddresses: cfg.Research.AllowPrivateAddresses,
+			KvKKey:                env.KvKKey,
+			CompaniesHouseKey:     env.CompaniesHouseKey,
+			Now:                   m.Now,
+			Log:                   m.log.With("component", "research"),
+		})
+	}
 
 	opts := []slack.Option{
 		// slack.New has no timeout of its own; a hung connection must not hold the worker.
@@ -227,6 +243,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.listener = ln
 
 	m.goBackground("outbox", m.Bot.RunOutbox, bgCtx)
+	m.goBackground("prune", m.prune, bgCtx)
 	if cfg.Slack.Mode == "socket" {
 		m.goBackground("socket mode", m.Bot.RunSocket, bgCtx)
 	}
@@ -237,6 +254,11 @@ func (m *Main) Run(ctx context.Context) error {
 			m.log.Error("http server stopped", "err", err)
 		}
 	}()
+	// Leads that arrived while the bot was down, or whose research was cut
+	// short by a stop, are researched now.
+	if err := m.Svc.ResumeResearch(ctx); err != nil {
+		m.log.Error("resuming research", "err", err)
+	}
 	m.log.Info("leadtriage running", "mode", cfg.Slack.Mode, "listen", ln.Addr().String(), "db", cfg.Storage.Path)
 	return nil
 }
@@ -249,6 +271,29 @@ func (m *Main) goBackground(name string, fn func(context.Context) error, ctx con
 			m.log.Error(name+" stopped", "err", err)
 		}
 	}()
+}
+
+// prune drops expired idempotency keys, Slack event ids and research cache
+// entries every hour, so the file does not keep what no one will read.
+func (m *Main) prune(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		if m.Now != nil {
+			now = m.Now()
+		}
+		if n, err := m.DB.Prune(ctx, now); err != nil && ctx.Err() == nil {
+			m.log.Error("pruning expired entries", "err", err)
+		} else if n > 0 {
+			m.log.Debug("pruned expired entries", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // Addr is the address the HTTP server listens on (useful with port 0).
@@ -286,6 +331,13 @@ func (m *Main) Close() error {
 		if err := m.Bot.Drain(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("waiting for in-flight slack work: %w", err))
 		}
+	}
+	if m.Svc != nil {
+		// Research in flight gets a moment to finish; what is cut short is
+		// resumed at the next start.
+		rctx, rcancel := context.WithTimeout(ctx, 3*time.Second)
+		_ = m.Svc.StopResearch(rctx)
+		rcancel()
 	}
 	m.bg.Wait()
 	if m.DB != nil {

@@ -69,10 +69,11 @@ type testApp struct {
 }
 
 type appOptions struct {
-	mode   string // "http" (default) or "socket"
-	quorum int
-	dbPath string
-	fake   *slackfake.Server
+	mode     string // "http" (default) or "socket"
+	quorum   int
+	dbPath   string
+	fake     *slackfake.Server
+	research string // the [research] section; "" = research off
 }
 
 func writeTestConfig(tb testing.TB, dir string, o appOptions, apiURL string) string {
@@ -93,12 +94,23 @@ path = %q
 quorum = %d
 blind = true
 decide = "auto"
-`, o.mode, testChannel, testTeamLead, apiURL, o.dbPath, o.quorum)
+
+%s
+`, o.mode, testChannel, testTeamLead, apiURL, o.dbPath, o.quorum, researchSection(o.research))
 	path := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	return path
+}
+
+// researchSection keeps tests off the network unless they bring their own
+// loopback RDAP and DNS servers.
+func researchSection(s string) string {
+	if s == "" {
+		return "[research]\nenabled = false\n"
+	}
+	return s
 }
 
 func testEnv(mode string) map[string]string {

@@ -2,20 +2,22 @@ package bot
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leadtriage/leadtriage/triage"
 	"github.com/slack-go/slack"
 )
 
 // Block Kit limits (SLACK-NOTES §4.6) with a margin, and the budgets that
-// keep a whole card far below Slack's ~12 000-character message limit
-// whatever the lead holds: header 150 + fields 8×~260 + message 2400 +
-// extras 800 + research 1500 + votes/status ~2000 ≈ 9 000.
+// keep a whole card below Slack's ~12 000-character message limit whatever
+// the lead holds: header 150 + fields 8×~150 + message 2900 + extras 800 +
+// research 1300 + facts 800 + links 700 + votes/status ~1700 ≈ 9 600.
 const (
 	maxHeader       = 150
 	maxSection      = 2900
@@ -23,8 +25,15 @@ const (
 	maxMessage      = 2400
 	maxExtras       = 800
 	maxExtraValue   = 200
-	maxResearch     = 1500
+	maxResearch     = 1300
+	maxSummary      = 400
 	maxFlags        = 8
+	maxFlagDetail   = 160
+	maxFacts        = 800
+	maxLinks        = 700
+	maxQuery        = 60  // bytes of one escaped search term
+	maxSocialURL    = 150 // a longer profile URL is not linked
+	maxSiteURL      = 200 // a longer website URL links to the root
 	maxVoters       = 1000
 	maxReason       = 500
 	maxFallbackText = 300
@@ -56,11 +65,7 @@ func renderCard(l triage.Lead, p triage.Policy, now time.Time) (text string, blo
 	if s := extrasText(l.Extra); s != "" {
 		blocks = append(blocks, section("*Other fields*\n"+s))
 	}
-	if s := researchText(l.Research); s != "" {
-		blocks = append(blocks, section(s))
-	} else {
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("Research pending…")))
-	}
+	blocks = append(blocks, researchBlocks(l)...)
 
 	blocks = append(blocks, slack.NewDividerBlock())
 	blocks = append(blocks, section(voteText(l, p)+"\n"+ownerText(l)+"\n"+statusText(l, p)))
@@ -150,30 +155,6 @@ func extrasText(extra map[string]string) string {
 		n += len([]rune(line)) + 1
 	}
 	return strings.Join(lines, "\n")
-}
-
-// researchText is "" while research has not arrived.
-func researchText(r triage.Research) string {
-	summary := escTrunc(r.Summary, maxResearch/2, true)
-	if summary == "" && len(r.Flags) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString("*Research*")
-	if summary != "" {
-		b.WriteString("\n" + summary)
-	}
-	for i, fl := range r.Flags {
-		if i == maxFlags {
-			fmt.Fprintf(&b, "\n… and %d more flags", len(r.Flags)-i)
-			break
-		}
-		b.WriteString("\n:warning: `" + escTrunc(fl.Code, 40, false) + "`")
-		if d := escTrunc(fl.Detail, 80, false); d != "" {
-			b.WriteString(" " + d)
-		}
-	}
-	return fit(b.String(), maxResearch)
 }
 
 var choiceOrder = []triage.Choice{triage.ChoiceQualify, triage.ChoiceDisqualify, triage.ChoiceUnsure}
@@ -284,8 +265,8 @@ func statusText(l triage.Lead, p triage.Policy) string {
 	return s
 }
 
-// buttons are the card's actions: the votes and Claim while the lead is
-// pending; afterwards only Claim, while a qualified lead has no owner. Each
+// buttons are the card's actions: the votes, Claim and Re-run research
+// while the lead is pending; afterwards only Claim, while a qualified lead has no owner. Each
 // value is the lead id and nothing else (no PII in payloads).
 func buttons(l triage.Lead) []slack.BlockElement {
 	id := l.ID.String()
@@ -297,9 +278,249 @@ func buttons(l triage.Lead) []slack.BlockElement {
 			slack.NewButtonBlockElement(actionVoteDisqualify, id, plain("Disqualify")).WithStyle(slack.StyleDanger),
 			slack.NewButtonBlockElement(actionVoteUnsure, id, plain("Unsure")),
 			claim,
+			slack.NewButtonBlockElement(actionResearch, id, plain("Re-run research")),
 		}
 	case l.Status == triage.StatusQualified && l.Owner == "":
 		return []slack.BlockElement{claim}
 	}
 	return nil
+}
+
+// researchBlocks renders what pre-research found: the summary and flags,
+// the key facts, and search links for what a person checks by hand. Before
+// research has run it is one "pending" line.
+func researchBlocks(l triage.Lead) []slack.Block {
+	r := l.Research
+	if r.At.IsZero() {
+		return []slack.Block{slack.NewContextBlock("", mrkdwn("Research pending…"))}
+	}
+	blocks := []slack.Block{section(researchText(r))}
+	if s := factsText(r.Facts); s != "" {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fit(s, maxFacts))))
+	}
+	if s := searchLinks(l); s != "" {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fit(s, maxLinks))))
+	}
+	return blocks
+}
+
+// researchText is the summary and one line per flag, worst first as
+// research ordered them, as many as fit.
+func researchText(r triage.Research) string {
+	var b strings.Builder
+	b.WriteString("*Research*")
+	if s := escTrunc(r.Summary, maxSummary, false); s != "" {
+		b.WriteString("\n" + s)
+	} else if len(r.Flags) == 0 {
+		b.WriteString("\nNo findings.")
+	}
+	n := utf8.RuneCountInString(b.String())
+	for i, fl := range r.Flags {
+		line := flagLine(fl)
+		// Keep room for the "and N more" line.
+		if i == maxFlags || n+1+utf8.RuneCountInString(line) > maxResearch-30 {
+			fmt.Fprintf(&b, "\n… and %d more flags", len(r.Flags)-i)
+			break
+		}
+		b.WriteString("\n" + line)
+		n += 1 + utf8.RuneCountInString(line)
+	}
+	return fit(b.String(), maxResearch)
+}
+
+// flagLine is one flag: severity, code, detail and where it came from.
+func flagLine(fl triage.Flag) string {
+	// A backtick in the code would end the code span early.
+	code := escTrunc(strings.ReplaceAll(fl.Code, "`", "'"), 40, false)
+	line := severityEmoji(fl.Code) + " `" + code + "`"
+	if d := escTrunc(fl.Detail, maxFlagDetail, false); d != "" {
+		line += " " + d
+	}
+	// "_companies_house_" would not render as italics; spaces do.
+	if src := escTrunc(strings.ReplaceAll(fl.Source, "_", " "), 30, false); src != "" {
+		line += " _" + src + "_"
+	}
+	return line
+}
+
+func severityEmoji(code string) string {
+	switch s := triage.Severity(code); {
+	case s >= 80:
+		return ":red_circle:"
+	case s >= 50:
+		return ":large_orange_circle:"
+	default:
+		return ":white_circle:"
+	}
+}
+
+// factsText lists the key facts, skipping what was not found. Every link in
+// it is one we checked: the website with its host as the label, social
+// profiles only on the sites they claim to be on.
+func factsText(f triage.Facts) string {
+	var parts []string
+	if !f.DomainRegistered.IsZero() {
+		parts = append(parts, "Domain registered "+f.DomainRegistered.UTC().Format(time.DateOnly))
+	}
+	if s := siteText(f.Website); s != "" {
+		parts = append(parts, s)
+	}
+	if s := socialLinks(f.Website.Social); s != "" {
+		parts = append(parts, "Profiles: "+s)
+	}
+	if rg := f.Registry; rg != nil {
+		if s := registryText(*rg); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+func siteText(w triage.Website) string {
+	title := escTrunc(w.Title, 80, false)
+	raw := w.FinalURL
+	if raw == "" {
+		raw = w.URL
+	}
+	var lnk string
+	// A host this long is no real company's; the title alone will do.
+	if u, ok := checkedURL(raw); ok && len(u.Hostname()) <= 100 {
+		lnk = hostLink(u, maxSiteURL)
+	}
+	switch {
+	case title != "" && lnk != "":
+		return "Site: “" + title + "” (" + lnk + ")"
+	case title != "":
+		return "Site: “" + title + "”"
+	case lnk != "" && w.Reachable:
+		return "Site: " + lnk
+	}
+	return ""
+}
+
+// socialSites are the profiles the card links to, in display order, with
+// the hosts each may live on.
+var socialSites = []struct {
+	key, label string
+	hosts      []string
+}{
+	{"linkedin", "LinkedIn", []string{"linkedin.com"}},
+	{"x", "X", []string{"x.com", "twitter.com"}},
+	{"facebook", "Facebook", []string{"facebook.com"}},
+	{"instagram", "Instagram", []string{"instagram.com"}},
+}
+
+// socialLinks links the profiles found on the website, labelled with the
+// site's name. A URL that is not https on that very site is left out: the
+// label must not vouch for somewhere else.
+func socialLinks(social map[string]string) string {
+	var links []string
+	for _, site := range socialSites {
+		u, ok := checkedURL(social[site.key])
+		if !ok || u.Scheme != "https" || !onHost(u.Hostname(), site.hosts) {
+			continue
+		}
+		u.RawQuery, u.ForceQuery = "", false // tracking parameters, not the profile
+		target := u.String()
+		if len(target) > maxSocialURL {
+			continue
+		}
+		links = append(links, link(target, site.label))
+	}
+	return strings.Join(links, ", ")
+}
+
+// onHost reports whether host is one of hosts or a subdomain of one.
+func onHost(host string, hosts []string) bool {
+	for _, h := range hosts {
+		if host == h || strings.HasSuffix(host, "."+h) {
+			return true
+		}
+	}
+	return false
+}
+
+func registryText(rg triage.Registry) string {
+	var parts []string
+	if s := escTrunc(rg.Name, 80, false); s != "" {
+		parts = append(parts, s)
+	}
+	if s := escTrunc(rg.Number, 30, false); s != "" {
+		parts = append(parts, "no. "+s)
+	}
+	if s := escTrunc(rg.Status, 30, false); s != "" {
+		parts = append(parts, s)
+	}
+	if !rg.Incorporated.IsZero() {
+		parts = append(parts, "incorporated "+rg.Incorporated.UTC().Format(time.DateOnly))
+	}
+	if rg.Employees > 0 {
+		parts = append(parts, fmt.Sprintf("%d employees", rg.Employees))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return registryLabel(rg.Source) + ": " + strings.Join(parts, ", ")
+}
+
+func registryLabel(source string) string {
+	switch source {
+	case "kvk":
+		return "KvK"
+	case "companies_house":
+		return "Companies House"
+	}
+	if s := escTrunc(source, 30, false); s != "" {
+		return s
+	}
+	return "Registry"
+}
+
+// Search pages for what a person checks by hand. The URLs are ours; only
+// the escaped search term comes from the lead.
+const (
+	searchLinkedInCompanies = "https://www.linkedin.com/search/results/companies/?keywords="
+	searchLinkedInPeople    = "https://www.linkedin.com/search/results/people/?keywords="
+	searchGoogle            = "https://www.google.com/search?q="
+	searchKvK               = "https://www.kvk.nl/zoeken/?source=all&q="
+	searchCompaniesHouse    = "https://find-and-update.company-information.service.gov.uk/search/companies?q="
+)
+
+// searchLinks builds one-click searches for the lead's company name, or its
+// domain when it gave no company; "" when it gave neither.
+func searchLinks(l triage.Lead) string {
+	term, quoted := queryTerm(l.Company, maxQuery), true
+	if term == "" {
+		term, quoted = queryTerm(l.Domain, maxQuery), false
+	}
+	if term == "" {
+		return ""
+	}
+	q := url.QueryEscape(term)
+	google := q
+	if quoted {
+		google = url.QueryEscape(`"` + term + `"`)
+	}
+	links := []string{
+		link(searchLinkedInCompanies+q, "LinkedIn companies"),
+		link(searchLinkedInPeople+q, "LinkedIn people"),
+		link(searchGoogle+google, "Google"),
+	}
+	domain := strings.ToLower(l.Domain)
+	var src string
+	if rg := l.Research.Facts.Registry; rg != nil {
+		src = rg.Source
+	}
+	kvk := strings.HasSuffix(domain, ".nl") || src == "kvk"
+	ch := strings.HasSuffix(domain, ".uk") || src == "companies_house"
+	if !kvk && !ch {
+		kvk, ch = true, true
+	}
+	if kvk {
+		links = append(links, link(searchKvK+q, "KvK"))
+	}
+	if ch {
+		links = append(links, link(searchCompaniesHouse+q, "Companies House"))
+	}
+	return "Check by hand: " + strings.Join(links, " · ")
 }

@@ -2,7 +2,9 @@ package bot
 
 import (
 	"encoding/json"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -132,7 +134,7 @@ func actionIDs(blocks []slack.Block) []string {
 
 func TestRenderCard_Buttons(t *testing.T) {
 	t.Parallel()
-	votes := []string{"lead.vote.qualify=L-3", "lead.vote.disqualify=L-3", "lead.vote.unsure=L-3", "lead.claim=L-3"}
+	votes := []string{"lead.vote.qualify=L-3", "lead.vote.disqualify=L-3", "lead.vote.unsure=L-3", "lead.claim=L-3", "lead.research=L-3"}
 	cases := []struct {
 		name   string
 		status triage.Status
@@ -193,7 +195,7 @@ func TestRenderCard_ResearchPending(t *testing.T) {
 		t.Error("a lead without research does not say research is pending")
 	}
 	l := freshLead()
-	l.Research = triage.Research{Flags: []triage.Flag{{Code: "free_email"}}}
+	l.Research = triage.Research{Flags: []triage.Flag{{Code: "free_email"}}, At: received}
 	_, blocks = renderCard(l, cardPol, cardNow)
 	raw := string(blocksJSON(t, blocks))
 	if strings.Contains(raw, "Research pending") || !strings.Contains(raw, "free_email") {
@@ -206,8 +208,9 @@ func TestRenderCard_ResearchPending(t *testing.T) {
 const injections = "<!channel> <!here> <!everyone> <!subteam^S1> <@U123> <#C1> <https://evil.example|bank> &lt; <b>"
 
 // allowedToken matches the "<…>" tokens the card template may emit: mentions
-// of validated user ids, date tokens, and links to validated websites.
-var allowedToken = regexp.MustCompile(`<@[UW][A-Z0-9]{2,30}>|<!date\^[0-9]+\^\{date_short_pretty\} \{time\}\|[0-9TZ:+-]+>|<https?://[^|<>\s]+\|[a-z0-9.-]+>`)
+// of validated user ids, date tokens, links to validated websites labelled
+// with their host, and links labelled with the card's own fixed words.
+var allowedToken = regexp.MustCompile(`<@[UW][A-Z0-9]{2,30}>|<!date\^[0-9]+\^\{date_short_pretty\} \{time\}\|[0-9TZ:+-]+>|<https?://[^|<>\s]+\|(?:[a-z0-9.-]+|LinkedIn|X|Facebook|Instagram|LinkedIn companies|LinkedIn people|Google|KvK|Companies House)>`)
 
 // texts returns every string stored under a "text" key in the JSON, with
 // its path, plus (separately) every other string value.
@@ -274,7 +277,7 @@ func TestRenderCard_Injection(t *testing.T) {
 		CreatedBy: injections,
 		Owner:     "<!channel>",
 		Votes:     map[string]triage.Choice{"<!here>": triage.ChoiceQualify, "U1|<!channel>": triage.Choice(injections), "UBOB": triage.ChoiceQualify},
-		Research:  triage.Research{Summary: injections, Flags: []triage.Flag{{Code: injections, Detail: injections}}},
+		Research:  injectedResearch(),
 	}
 	policies := []triage.Policy{cardPol, {Quorum: 1, Blind: false, TeamLead: "<!channel>"}}
 	for _, status := range []triage.Status{triage.StatusPending, triage.StatusQualified, triage.StatusDisqualified, "<!here>"} {
@@ -304,6 +307,34 @@ func TestRenderCard_Injection(t *testing.T) {
 				t.Errorf("status %s: valid voter mention shown=%v, want %v", status, got, want)
 			}
 		}
+	}
+}
+
+// injectedResearch is research whose every string is hostile: web pages
+// and registries are as untrusted as the lead itself.
+func injectedResearch() triage.Research {
+	return triage.Research{
+		Summary: injections,
+		Flags: []triage.Flag{
+			{Code: injections, Detail: injections, Source: injections},
+			{Code: triage.FlagClaimMismatch, Detail: "<!channel> " + injections, Source: "claims"},
+		},
+		Facts: triage.Facts{
+			DomainRegistered: received,
+			Website: triage.Website{
+				FinalURL:  "https://evil.example/a|<!channel>?q=<@U123>",
+				Reachable: true,
+				Title:     injections,
+				Social: map[string]string{
+					"linkedin":  "https://linkedin.com/company/x|<!here>",
+					"x":         "https://x.com/a b<!everyone>?x=<!here>",
+					"facebook":  "https://facebook.com.evil.example/<!channel>",
+					"instagram": injections,
+				},
+			},
+			Registry: &triage.Registry{Source: injections, Number: injections, Name: injections, Status: injections, Incorporated: received},
+		},
+		At: received,
 	}
 }
 
@@ -383,24 +414,51 @@ func TestRenderCard_Limits(t *testing.T) {
 	for i := range 500 {
 		l.Votes["U"+strings.Repeat("A", 3)+strings.Repeat("B", i%20)+string(rune('A'+i%26))+string(rune('A'+i/26))] = triage.ChoiceQualify
 	}
-	l.Research = triage.Research{Summary: big}
+	// Non-Latin text escapes to the longest search URLs.
+	l.Company = strings.Repeat("東京&<>", 30000)
+	l.Research = triage.Research{Summary: big, At: received}
 	for range 100 {
-		l.Research.Flags = append(l.Research.Flags, triage.Flag{Code: big, Detail: big})
+		l.Research.Flags = append(l.Research.Flags, triage.Flag{Code: big, Detail: big, Source: big})
 	}
-	l.Status = triage.StatusQualified
+	long := strings.Repeat("a", 140)
+	l.Research.Facts = triage.Facts{
+		DomainRegistered: received,
+		Website: triage.Website{
+			FinalURL:  "https://" + strings.Repeat("a", 60) + "." + strings.Repeat("b", 30) + ".example/" + big,
+			Reachable: true,
+			Title:     big,
+			Social: map[string]string{
+				"linkedin":  "https://www.linkedin.com/company/" + long[:110],
+				"x":         "https://x.com/" + long[:130],
+				"facebook":  "https://www.facebook.com/" + long[:120],
+				"instagram": "https://www.instagram.com/" + long[:118],
+			},
+		},
+		Registry: &triage.Registry{Source: big, Number: big, Name: big, Status: big, Incorporated: received, Employees: 1 << 40},
+	}
 	l.Decision = &triage.Decision{Outcome: triage.StatusQualified, Reason: big, By: big}
-	text, blocks := renderCard(l, triage.Policy{Quorum: 1}, cardNow)
-	raw := blocksJSON(t, blocks)
-	if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
-		t.Errorf("blocks invalid: %v", problems)
+	for _, status := range []triage.Status{triage.StatusPending, triage.StatusQualified} {
+		l.Status = status
+		text, blocks := renderCard(l, triage.Policy{Quorum: 1}, cardNow.Add(100*24*time.Hour))
+		raw := blocksJSON(t, blocks)
+		if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
+			t.Errorf("%s: blocks invalid: %v", status, problems)
+		}
+		if n := slackfake.BlocksTextLen(raw); n > 10000 {
+			t.Errorf("%s: blocks hold %d characters of text, want at most 10000", status, n)
+		}
+		if n := utf8.RuneCountInString(text); n > maxFallbackText {
+			t.Errorf("%s: fallback text is %d characters, want at most %d", status, n, maxFallbackText)
+		}
+		card := cardJSON(t, text, blocks)
+		checkNoInjection(t, card)
+		// The facts and links were cut to fit, not dropped.
+		for _, want := range []string{"Check by hand:", "Domain registered"} {
+			if !strings.Contains(string(card), want) {
+				t.Errorf("%s: card lacks %q", status, want)
+			}
+		}
 	}
-	if n := slackfake.BlocksTextLen(raw); n > 10000 {
-		t.Errorf("blocks hold %d characters of text, want at most 10000", n)
-	}
-	if n := utf8.RuneCountInString(text); n > maxFallbackText {
-		t.Errorf("fallback text is %d characters, want at most %d", n, maxFallbackText)
-	}
-	checkNoInjection(t, cardJSON(t, text, blocks))
 }
 
 func FuzzRenderCard(f *testing.F) {
@@ -408,6 +466,8 @@ func FuzzRenderCard(f *testing.F) {
 	f.Add(injections, injections, injections, "https://evil.example/a|b<c>", "<!here>", injections, uint16(3), uint8(1))
 	f.Add("&", "<", ">", "http://x.example", "UABC", "&amp;", uint16(40000), uint8(2))
 	f.Add("\u202E\u200B", "\x00\xff\xfe", "a\nb\r\nc", "javascript:alert(1)", "W123", "\u2028", uint16(5000), uint8(3))
+	f.Add("東京 & <b>", "kvk", "<!channel>", "https://linkedin.com/company/x|<!here>", "companies_house", "linkedin", uint16(2), uint8(5))
+	f.Add("", "", "", "https://x.com/a b<c>", "", "", uint16(1), uint8(4))
 	f.Fuzz(func(t *testing.T, company, name, message, website, voter, extra string, rep uint16, mode uint8) {
 		r := int(rep%20000) + 1
 		grow := func(s string) string {
@@ -431,7 +491,23 @@ func FuzzRenderCard(f *testing.F) {
 			CreatedAt: received,
 			Owner:     voter,
 			Votes:     map[string]triage.Choice{voter: triage.ChoiceQualify, grow(voter): triage.Choice(extra), "U1": triage.ChoiceUnsure},
-			Research:  triage.Research{Summary: grow(message), Flags: []triage.Flag{{Code: extra, Detail: grow(company)}}},
+			Research: triage.Research{
+				Summary: grow(message),
+				Flags:   []triage.Flag{{Code: extra, Detail: grow(company), Source: grow(voter)}, {Code: triage.FlagDomainYoung, Detail: message, Source: extra}},
+				Facts: triage.Facts{
+					DomainRegistered: received,
+					Website: triage.Website{
+						FinalURL:  website + grow(extra),
+						Reachable: mode%2 == 0,
+						Title:     grow(company),
+						Social:    map[string]string{"linkedin": website + extra, "x": "https://x.com/" + extra, "facebook": website, extra: website},
+					},
+					Registry: &triage.Registry{Source: extra, Number: grow(voter), Name: grow(name), Status: extra, Incorporated: received, Employees: int(rep)},
+				},
+			},
+		}
+		if mode%5 != 4 {
+			l.Research.At = received
 		}
 		if l.Status != triage.StatusPending {
 			l.Decision = &triage.Decision{Outcome: l.Status, Reason: grow(message), By: voter, At: received}
@@ -447,4 +523,258 @@ func FuzzRenderCard(f *testing.F) {
 		}
 		checkNoInjection(t, cardJSON(t, text, blocks))
 	})
+}
+
+// researchedLead is the issue's scenario: a lead claiming to be three years
+// old, writing from gmail, whose domain is 40 days old and which wrote in
+// before; its website has a title and social links, and KvK knows it.
+func researchedLead() triage.Lead {
+	l := freshLead()
+	l.Company = "Acme Widgets"
+	l.Email = "jan.acme@gmail.com"
+	l.Website = "https://acme-widgets.nl/"
+	l.Domain = "acme-widgets.nl"
+	l.Founded = 2023
+	registered := cardNow.AddDate(0, 0, -40)
+	findings := triage.Findings{
+		Facts: triage.Facts{
+			EmailDomain:      "gmail.com",
+			FreeMail:         true,
+			DomainRegistered: registered,
+			Registrar:        "Example Registrar B.V.",
+			EmailDomainLive:  true,
+			Website: triage.Website{
+				URL:       "https://acme-widgets.nl/",
+				FinalURL:  "https://www.acme-widgets.nl/home?lang=nl&ref=1",
+				Status:    200,
+				Reachable: true,
+				Title:     "Acme Widgets – Smart <widgets> & more",
+				Social: map[string]string{
+					"linkedin":  "https://www.linkedin.com/company/acme-widgets?trk=home",
+					"x":         "https://twitter.com/acmewidgets",
+					"facebook":  "http://facebook.com/acmewidgets",     // not https: left out
+					"instagram": "https://instagram.evil.example/acme", // not Instagram: left out
+				},
+			},
+			Registry: &triage.Registry{Source: "kvk", Number: "12345678", Name: "Acme Widgets B.V.", Status: "active",
+				Incorporated: time.Date(2025, 11, 3, 0, 0, 0, 0, time.UTC), Employees: 4},
+		},
+		Flags:     []triage.Flag{{Code: triage.FlagFreeEmail, Source: "email", Detail: "jan.acme@gmail.com is a free-mail address."}},
+		Providers: []triage.ProviderResult{{Name: "email", OK: true}, {Name: "rdap", OK: true}, {Name: "website", OK: true}, {Name: "kvk", OK: true}},
+	}
+	earlier := triage.Lead{ID: 1, Status: triage.StatusPending, Domain: "acme-widgets.nl", Email: "info@acme-widgets.nl"}
+	l.Research = triage.Compose(l, findings, []triage.Lead{earlier}, cardNow)
+	return l
+}
+
+func TestRenderCard_Researched(t *testing.T) {
+	t.Parallel()
+	l := researchedLead()
+	var codes []string
+	for _, f := range l.Research.Flags {
+		codes = append(codes, f.Code)
+	}
+	for _, want := range []string{triage.FlagFreeEmail, triage.FlagDomainYoung, triage.FlagClaimMismatch, triage.FlagDuplicate} {
+		if !slices.Contains(codes, want) {
+			t.Fatalf("scenario lacks flag %s (has %v): fix the fixture", want, codes)
+		}
+	}
+	text, blocks := renderCard(l, cardPol, cardNow)
+	raw := blocksJSON(t, blocks)
+	if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
+		t.Errorf("blocks invalid: %v", problems)
+	}
+	card := cardJSON(t, text, blocks)
+	checkNoInjection(t, card)
+	assertGolden(t, card)
+}
+
+func TestFlagLine(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		flag triage.Flag
+		want string
+	}{
+		{triage.Flag{Code: triage.FlagClaimMismatch, Detail: "Claims 2019 & more", Source: "claims"}, ":red_circle: `claim_mismatch` Claims 2019 &amp; more _claims_"},
+		{triage.Flag{Code: triage.FlagDomainYoung, Source: "rdap"}, ":red_circle: `domain_young` _rdap_"},
+		{triage.Flag{Code: triage.FlagDuplicate, Detail: "Seen before.", Source: "history"}, ":large_orange_circle: `duplicate` Seen before. _history_"},
+		{triage.Flag{Code: triage.FlagFreeEmail, Detail: "<!here>", Source: "email"}, ":white_circle: `free_email` &lt;!here&gt; _email_"},
+		{triage.Flag{Code: triage.FlagClaimMismatch, Source: "companies_house"}, ":red_circle: `claim_mismatch` _companies house_"},
+		{triage.Flag{Code: "new`code"}, ":white_circle: `new'code`"},
+		{triage.Flag{Code: triage.FlagResearchIncomplete, Detail: strings.Repeat("x", 500)}, ":white_circle: `research_incomplete` " + strings.Repeat("x", maxFlagDetail-1) + "…"},
+	}
+	for _, tc := range cases {
+		if got := flagLine(tc.flag); got != tc.want {
+			t.Errorf("flagLine(%+v) =\n%q, want\n%q", tc.flag, got, tc.want)
+		}
+	}
+}
+
+func TestResearchText_ManyFlags(t *testing.T) {
+	t.Parallel()
+	r := triage.Research{Summary: "Summary", At: received}
+	for range 12 {
+		r.Flags = append(r.Flags, triage.Flag{Code: triage.FlagDuplicate, Detail: "d"})
+	}
+	got := researchText(r)
+	if n := strings.Count(got, "`duplicate`"); n != maxFlags {
+		t.Errorf("%d flags shown, want %d:\n%s", n, maxFlags, got)
+	}
+	if !strings.HasSuffix(got, "\n… and 4 more flags") {
+		t.Errorf("no count of the flags left out:\n%s", got)
+	}
+	if got := researchText(triage.Research{At: received}); got != "*Research*\nNo findings." {
+		t.Errorf("empty research = %q", got)
+	}
+}
+
+func TestSocialLinks(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		social map[string]string
+		want   string
+	}{
+		{"Ordered", map[string]string{
+			"instagram": "https://www.instagram.com/acme/",
+			"linkedin":  "https://nl.linkedin.com/company/acme",
+			"x":         "https://x.com/acme",
+			"facebook":  "https://facebook.com/acme",
+		}, "<https://nl.linkedin.com/company/acme|LinkedIn>, <https://x.com/acme|X>, <https://facebook.com/acme|Facebook>, <https://www.instagram.com/acme/|Instagram>"},
+		{"TwitterIsX", map[string]string{"x": "https://twitter.com/acme"}, "<https://twitter.com/acme|X>"},
+		{"UppercaseHost", map[string]string{"linkedin": "https://WWW.LinkedIn.com/company/acme"}, "<https://www.linkedin.com/company/acme|LinkedIn>"},
+		{"QueryDropped", map[string]string{"linkedin": "https://linkedin.com/company/acme?a=1&b=2#top"}, "<https://linkedin.com/company/acme|LinkedIn>"},
+		{"BreakOut", map[string]string{"linkedin": "https://linkedin.com/company/x|<!here>"}, "<https://linkedin.com/company/x%7C%3C%21here%3E|LinkedIn>"},
+		{"Space", map[string]string{"x": "https://x.com/a b"}, "<https://x.com/a%20b|X>"},
+		{"HTTP", map[string]string{"linkedin": "http://linkedin.com/company/acme"}, ""},
+		{"OtherSite", map[string]string{"linkedin": "https://linkedin.com.evil.example/company/acme"}, ""},
+		{"LookAlike", map[string]string{"linkedin": "https://evillinkedin.com/company/acme"}, ""},
+		{"WrongKey", map[string]string{"facebook": "https://x.com/acme"}, ""},
+		{"UnknownKey", map[string]string{"tiktok": "https://tiktok.com/@acme"}, ""},
+		{"UserInfo", map[string]string{"linkedin": "https://linkedin.com@evil.example/"}, ""},
+		{"Port", map[string]string{"linkedin": "https://linkedin.com:8443/company/acme"}, ""},
+		{"TooLong", map[string]string{"linkedin": "https://linkedin.com/company/" + strings.Repeat("a", maxSocialURL)}, ""},
+		{"Nil", nil, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := socialLinks(tc.social); got != tc.want {
+				t.Errorf("socialLinks = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSiteText(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		w    triage.Website
+		want string
+	}{
+		{"TitleAndLink", triage.Website{FinalURL: "https://www.acme.example/?a=1&b=2", Title: "Acme <Home>", Reachable: true},
+			"Site: “Acme &lt;Home&gt;” (<https://www.acme.example/?a=1&amp;b=2|acme.example>)"},
+		{"FallbackToURL", triage.Website{URL: "https://acme.example/", Reachable: true}, "Site: <https://acme.example/|acme.example>"},
+		{"BadURLTitleOnly", triage.Website{FinalURL: "javascript:alert(1)", Title: "Acme"}, "Site: “Acme”"},
+		{"UnreachableNoTitle", triage.Website{URL: "https://acme.example/"}, ""},
+		{"LongURLLinksRoot", triage.Website{FinalURL: "https://acme.example/" + strings.Repeat("x", maxSiteURL), Reachable: true}, "Site: <https://acme.example/|acme.example>"},
+		{"Nothing", triage.Website{}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := siteText(tc.w); got != tc.want {
+				t.Errorf("siteText = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRegistryText(t *testing.T) {
+	t.Parallel()
+	inc := time.Date(2016, 3, 1, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		rg   triage.Registry
+		want string
+	}{
+		{triage.Registry{Source: "kvk", Number: "12345678", Name: "Acme B.V.", Status: "active", Incorporated: inc}, "KvK: Acme B.V., no. 12345678, active, incorporated 2016-03-01"},
+		{triage.Registry{Source: "companies_house", Number: "01234567", Employees: 12}, "Companies House: no. 01234567, 12 employees"},
+		{triage.Registry{Source: "<!here>", Name: "<!channel>"}, "&lt;!here&gt;: &lt;!channel&gt;"},
+		{triage.Registry{Name: "Acme"}, "Registry: Acme"},
+		{triage.Registry{Source: "kvk"}, ""},
+	}
+	for _, tc := range cases {
+		if got := registryText(tc.rg); got != tc.want {
+			t.Errorf("registryText(%+v) = %q, want %q", tc.rg, got, tc.want)
+		}
+	}
+}
+
+func TestSearchLinks(t *testing.T) {
+	t.Parallel()
+	const (
+		liC = "<https://www.linkedin.com/search/results/companies/?keywords="
+		liP = "<https://www.linkedin.com/search/results/people/?keywords="
+		g   = "<https://www.google.com/search?q="
+		kvk = "<https://www.kvk.nl/zoeken/?source=all&amp;q="
+		ch  = "<https://find-and-update.company-information.service.gov.uk/search/companies?q="
+	)
+	cases := []struct {
+		name     string
+		company  string
+		domain   string
+		registry string
+		want     string
+	}{
+		{"DutchDomain", "Acme & Sons", "acme.nl", "",
+			"Check by hand: " + liC + "Acme+%26+Sons|LinkedIn companies> · " + liP + "Acme+%26+Sons|LinkedIn people> · " + g + "%22Acme+%26+Sons%22|Google> · " + kvk + "Acme+%26+Sons|KvK>"},
+		{"UKDomain", "Acme Ltd", "acme.co.uk", "",
+			"Check by hand: " + liC + "Acme+Ltd|LinkedIn companies> · " + liP + "Acme+Ltd|LinkedIn people> · " + g + "%22Acme+Ltd%22|Google> · " + ch + "Acme+Ltd|Companies House>"},
+		{"RegistrySource", "Acme", "acme.com", "companies_house",
+			"Check by hand: " + liC + "Acme|LinkedIn companies> · " + liP + "Acme|LinkedIn people> · " + g + "%22Acme%22|Google> · " + ch + "Acme|Companies House>"},
+		{"Both", "Acme", "acme.com", "",
+			"Check by hand: " + liC + "Acme|LinkedIn companies> · " + liP + "Acme|LinkedIn people> · " + g + "%22Acme%22|Google> · " + kvk + "Acme|KvK> · " + ch + "Acme|Companies House>"},
+		{"DomainWithoutCompany", "", "acme.nl", "",
+			"Check by hand: " + liC + "acme.nl|LinkedIn companies> · " + liP + "acme.nl|LinkedIn people> · " + g + "acme.nl|Google> · " + kvk + "acme.nl|KvK>"},
+		{"Injection", "x|<!here> <https://evil.example|bank>", "acme.nl", "",
+			"Check by hand: " + liC + "x%7C%3C%21here%3E+%3Chttps%3A%2F%2Fevil.example%7Cbank%3E|LinkedIn companies> · " + liP + "x%7C%3C%21here%3E+%3Chttps%3A%2F%2Fevil.example%7Cbank%3E|LinkedIn people> · " + g + "%22x%7C%3C%21here%3E+%3Chttps%3A%2F%2Fevil.example%7Cbank%3E%22|Google> · " + kvk + "x%7C%3C%21here%3E+%3Chttps%3A%2F%2Fevil.example%7Cbank%3E|KvK>"},
+		{"Nothing", " \u200b ", "", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := triage.Lead{Company: tc.company, Domain: tc.domain, Website: "https://evil.example/|<!channel>"}
+			if tc.registry != "" {
+				l.Research.Facts.Registry = &triage.Registry{Source: tc.registry}
+			}
+			if got := searchLinks(l); got != tc.want {
+				t.Errorf("searchLinks =\n%q, want\n%q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestQueryTerm(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"Acme", 60, "Acme"},
+		{"  Acme\n Widgets\u200b ", 60, "Acme Widgets"},
+		{strings.Repeat("a", 100), 60, strings.Repeat("a", 60)},
+		{"東京東京", 20, "東京"}, // 9 escaped bytes each
+		{"ab cd", 3, "ab"},
+	}
+	for _, tc := range cases {
+		got := queryTerm(tc.in, tc.max)
+		if got != tc.want {
+			t.Errorf("queryTerm(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+		if n := len(url.QueryEscape(got)); n > tc.max {
+			t.Errorf("queryTerm(%q, %d) escapes to %d bytes", tc.in, tc.max, n)
+		}
+	}
 }

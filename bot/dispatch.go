@@ -150,8 +150,8 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 		channel = ic.Channel.ID
 	}
 	choice, isVote := voteActions[a.ActionID]
-	if !isVote && a.ActionID != actionClaim {
-		// lead.decide and lead.research arrive in later issues.
+	if !isVote && a.ActionID != actionClaim && a.ActionID != actionResearch {
+		// lead.decide arrives in a later issue.
 		b.log.DebugContext(ctx, "button ignored", "action_id", a.ActionID, "user", user)
 		return
 	}
@@ -162,6 +162,10 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 		return
 	}
 	log = log.With("lead_id", id.String())
+	if a.ActionID == actionResearch {
+		b.rerunResearch(ctx, log, channel, user, id)
+		return
+	}
 	if isVote {
 		_, err = b.svc.Vote(ctx, id, user, choice)
 	} else {
@@ -169,6 +173,27 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 	}
 	if err != nil {
 		b.reportError(ctx, log, channel, user, err)
+		return
+	}
+	log.DebugContext(ctx, "button handled")
+}
+
+// rerunResearch starts research on lead id afresh, bypassing the cache, and
+// tells the clicker; the card is updated through the outbox when it is done.
+func (b *Bot) rerunResearch(ctx context.Context, log *slog.Logger, channel, user string, id triage.LeadID) {
+	// Load it first, so that an unknown lead is refused rather than
+	// silently researched into nothing in the background.
+	if _, err := b.svc.Lead(ctx, id); err != nil {
+		b.reportError(ctx, log, channel, user, err)
+		return
+	}
+	msg := "Research is switched off (research.enabled = false)."
+	if b.svc.Researcher != nil {
+		b.svc.StartResearch(id, true)
+		msg = "Re-running research on *" + id.String() + "*; the card updates when it is done."
+	}
+	if err := b.svc.Tell(ctx, channel, user, msg); err != nil {
+		log.ErrorContext(ctx, "queueing a reply", "error", err)
 		return
 	}
 	log.DebugContext(ctx, "button handled")

@@ -407,3 +407,162 @@ func TestBot_HandleInteraction_EscapesQuotedInput(t *testing.T) {
 		t.Errorf("reply %q quotes the input unescaped", told[0])
 	}
 }
+
+// fixedResearcher answers every lead with the same findings and counts how
+// it was asked.
+type fixedResearcher struct {
+	mu       sync.Mutex
+	calls    int
+	refresh  []bool
+	findings triage.Findings
+}
+
+func (r *fixedResearcher) Research(_ context.Context, _ triage.Lead, refresh bool) (triage.Findings, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls++
+	r.refresh = append(r.refresh, refresh)
+	return r.findings, nil
+}
+
+func (r *fixedResearcher) asked() []bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]bool(nil), r.refresh...)
+}
+
+// postCard completes the fixture lead's post_card item as the outbox
+// worker would, so that later card updates are items of their own rather
+// than folded into the post.
+func (f *dispatchFixture) postCard(t *testing.T) {
+	t.Helper()
+	items, err := f.db.DueOutbox(t.Context(), dispatchNow.Add(time.Hour), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.Kind == triage.OutboxPostCard && it.Lead == f.lead.ID {
+			err := f.db.CompleteOutbox(t.Context(), it.ID, it.Seq, func(l *triage.Lead) error {
+				l.Slack = triage.SlackRef{Channel: dispatchChannel, TS: "1700000000.000100"}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatal("no post_card item for the fixture lead")
+}
+
+// cardUpdates counts the update_card items queued for lead id.
+func (f *dispatchFixture) cardUpdates(t *testing.T, id triage.LeadID) int {
+	t.Helper()
+	items, err := f.db.DueOutbox(t.Context(), dispatchNow.Add(time.Hour), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, it := range items {
+		if it.Kind == triage.OutboxUpdateCard && it.Lead == id {
+			n++
+		}
+	}
+	return n
+}
+
+func TestBot_HandleInteraction_Research(t *testing.T) {
+	t.Parallel()
+	findings := triage.Findings{
+		Facts:     triage.Facts{EmailDomain: "voorbeeld.nl", EmailDomainLive: true},
+		Flags:     []triage.Flag{{Code: triage.FlagNoWebsite, Source: "website", Detail: "The lead gave no website."}},
+		Providers: []triage.ProviderResult{{Name: "email", OK: true}},
+	}
+
+	t.Run("Rerun", func(t *testing.T) {
+		t.Parallel()
+		f := newDispatchFixture(t, false)
+		f.postCard(t)
+		res := &fixedResearcher{findings: findings}
+		f.bot.svc.Researcher = res // before any research can start
+
+		f.bot.handleInteraction(t.Context(), click("UCLICK", dispatchChannel, actionResearch, "L-1"))
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		if err := f.bot.svc.StopResearch(ctx); err != nil {
+			t.Fatalf("StopResearch = %v", err)
+		}
+
+		want := []string{"CTRIAGE: Re-running research on *L-1*; the card updates when it is done."}
+		if diff := cmp.Diff(want, f.told(t, "UCLICK")); diff != "" {
+			t.Errorf("told (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]bool{true}, res.asked()); diff != "" {
+			t.Errorf("research runs by refresh (-want +got):\n%s", diff)
+		}
+		l, err := f.db.Lead(t.Context(), f.lead.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !l.Research.At.Equal(dispatchNow) {
+			t.Errorf("Research.At = %v, want %v", l.Research.At, dispatchNow)
+		}
+		if len(l.Research.Flags) != 1 || l.Research.Flags[0].Code != triage.FlagNoWebsite {
+			t.Errorf("research flags = %+v, want the researcher's no_website", l.Research.Flags)
+		}
+		if n := f.cardUpdates(t, f.lead.ID); n != 1 {
+			t.Errorf("%d update_card items queued, want 1", n)
+		}
+	})
+
+	t.Run("SwitchedOff", func(t *testing.T) {
+		t.Parallel()
+		f := newDispatchFixture(t, false)
+		f.postCard(t)
+		f.bot.handleInteraction(t.Context(), click("UCLICK", dispatchChannel, actionResearch, "L-1"))
+		want := []string{"CTRIAGE: Research is switched off (research.enabled = false)."}
+		if diff := cmp.Diff(want, f.told(t, "UCLICK")); diff != "" {
+			t.Errorf("told (-want +got):\n%s", diff)
+		}
+		l, err := f.db.Lead(t.Context(), f.lead.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !l.Research.At.IsZero() {
+			t.Errorf("research recorded with research switched off: %+v", l.Research)
+		}
+		if n := f.cardUpdates(t, f.lead.ID); n != 0 {
+			t.Errorf("%d update_card items queued, want none", n)
+		}
+	})
+
+	t.Run("UnknownLead", func(t *testing.T) {
+		t.Parallel()
+		f := newDispatchFixture(t, false)
+		res := &fixedResearcher{findings: findings}
+		f.bot.svc.Researcher = res
+		f.bot.handleInteraction(t.Context(), click("UCLICK", dispatchChannel, actionResearch, "L-999"))
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		if err := f.bot.svc.StopResearch(ctx); err != nil {
+			t.Fatalf("StopResearch = %v", err)
+		}
+		want := []string{"CTRIAGE: " + triage.Message(triage.ErrNotFound)}
+		if diff := cmp.Diff(want, f.told(t, "UCLICK")); diff != "" {
+			t.Errorf("told (-want +got):\n%s", diff)
+		}
+		if got := res.asked(); len(got) != 0 {
+			t.Errorf("researched an unknown lead: %v", got)
+		}
+	})
+
+	t.Run("BadValue", func(t *testing.T) {
+		t.Parallel()
+		f := newDispatchFixture(t, false)
+		f.bot.handleInteraction(t.Context(), click("UCLICK", dispatchChannel, actionResearch, "<!channel>"))
+		told := f.told(t, "UCLICK")
+		if len(told) != 1 || !strings.Contains(told[0], "is not a lead id") || strings.Contains(told[0], "<!") {
+			t.Errorf("told %q, want one escaped 'not a lead id' reply", told)
+		}
+	})
+}

@@ -160,18 +160,64 @@ var hostname = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-
 // absolute http(s) URL with a plain DNS host, and as escaped text otherwise:
 // a link's label must never disguise where it goes (RELIABILITY I2).
 func websiteLink(raw string) string {
-	u, err := url.Parse(clean(raw, false))
-	if err != nil || u.User != nil || u.Opaque != "" || u.Port() != "" ||
-		(u.Scheme != "http" && u.Scheme != "https") || len(u.Hostname()) > 253 || !hostname.MatchString(u.Hostname()) {
+	u, ok := checkedURL(raw)
+	if !ok {
 		return escTrunc(raw, 200, false)
 	}
+	return hostLink(u, maxLinkURL)
+}
+
+// hostLink links u, labelled with its host; a URL longer than maxURL links
+// to the site's root instead.
+func hostLink(u *url.URL, maxURL int) string {
 	host := u.Hostname()
-	u.Fragment, u.RawFragment = "", ""
 	target := u.String()
-	if len(target) > maxLinkURL {
+	if len(target) > maxURL {
 		target = u.Scheme + "://" + host + "/"
 	}
-	// Inside "<URL|label>" these would end the URL or the token early.
-	target = strings.NewReplacer("|", "%7C", "<", "%3C", ">", "%3E", "&", "&amp;").Replace(target)
-	return "<" + target + "|" + esc(strings.TrimPrefix(host, "www.")) + ">"
+	return link(target, esc(strings.TrimPrefix(host, "www.")))
+}
+
+// checkedURL accepts raw only as an absolute http(s) URL with a plain DNS
+// host, no user info and no port: the rules for every link the card makes
+// from a URL it did not build itself. The fragment is dropped.
+func checkedURL(raw string) (*url.URL, bool) {
+	u, err := url.Parse(clean(raw, false))
+	if err != nil || u.User != nil || u.Opaque != "" || u.Port() != "" ||
+		(u.Scheme != "http" && u.Scheme != "https") {
+		return nil, false
+	}
+	// Hosts are case-insensitive; the lowercase form is what the label shows.
+	u.Host = strings.ToLower(u.Host)
+	if host := u.Hostname(); len(host) > 253 || !hostname.MatchString(host) {
+		return nil, false
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u, true
+}
+
+// linkEscaper percent-encodes what would end the URL or the token early
+// inside "<URL|label>", and writes & as the entity mrkdwn expects.
+var linkEscaper = strings.NewReplacer("|", "%7C", "<", "%3C", ">", "%3E", " ", "%20", "&", "&amp;")
+
+// link renders "<target|label>". target must be a URL we built or checked;
+// label must already be escaped (or be our own fixed words).
+func link(target, label string) string {
+	return "<" + linkEscaper.Replace(target) + "|" + label + ">"
+}
+
+// queryTerm cleans s for use in a search URL and cuts it, between
+// characters, so that url.QueryEscape of it is at most max bytes: a long or
+// non-Latin company name must not blow the card's text budget.
+func queryTerm(s string, max int) string {
+	s = clean(s, false)
+	n := 0
+	for i, r := range s {
+		w := len(url.QueryEscape(string(r)))
+		if n+w > max {
+			return strings.TrimSpace(s[:i])
+		}
+		n += w
+	}
+	return s
 }

@@ -53,14 +53,64 @@ type decision struct {
 	At      string `json:"at"`
 }
 
+// research keeps summary and flags[].code/detail exactly as the first
+// version of the API had them (DESIGN.md); the rest was added with
+// pre-research. at is null until research has run.
 type research struct {
-	Summary string `json:"summary"`
-	Flags   []flag `json:"flags"`
+	Summary   string     `json:"summary"`
+	Flags     []flag     `json:"flags"`
+	Facts     facts      `json:"facts"`
+	Providers []provider `json:"providers"`
+	At        *string    `json:"at"`
 }
 
 type flag struct {
 	Code   string `json:"code"`
 	Detail string `json:"detail"`
+	Source string `json:"source"`
+}
+
+// facts are shown in full even when nothing was found, so clients need no
+// special case; dates not found are null.
+type facts struct {
+	EmailDomain      string    `json:"email_domain"`
+	FreeMail         bool      `json:"free_mail"`
+	Disposable       bool      `json:"disposable"`
+	RoleAddress      bool      `json:"role_address"`
+	DomainRegistered *string   `json:"domain_registered"`
+	Registrar        string    `json:"registrar"`
+	MX               []string  `json:"mx"`
+	EmailDomainLive  bool      `json:"email_domain_live"`
+	Website          website   `json:"website"`
+	Registry         *registry `json:"registry"`
+}
+
+type website struct {
+	URL            string            `json:"url"`
+	FinalURL       string            `json:"final_url"`
+	Status         int               `json:"status"` // 0 = no HTTP answer
+	Reachable      bool              `json:"reachable"`
+	Title          string            `json:"title"`
+	Description    string            `json:"description"`
+	CopyrightYears []int             `json:"copyright_years"`
+	Social         map[string]string `json:"social"`
+}
+
+type registry struct {
+	Source       string  `json:"source"`
+	Number       string  `json:"number"`
+	Name         string  `json:"name"`
+	Status       string  `json:"status"`
+	Incorporated *string `json:"incorporated"`
+	Employees    *int    `json:"employees"` // null when the registry does not say, like a lead's employees
+	URL          string  `json:"url"`
+}
+
+type provider struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Error  string `json:"error"`
+	TookMS int64  `json:"took_ms"`
 }
 
 type slackRef struct {
@@ -102,7 +152,7 @@ func toLeadJSON(l triage.Lead) leadJSON {
 		Owner:     l.Owner,
 		Votes:     map[string]string{},
 		Answers:   map[string]answer{},
-		Research:  research{Summary: l.Research.Summary, Flags: []flag{}},
+		Research:  toResearch(l.Research),
 		Slack:     slackRef{Channel: l.Slack.Channel, TS: l.Slack.TS},
 		Events:    []event{},
 	}
@@ -118,13 +168,75 @@ func toLeadJSON(l triage.Lead) leadJSON {
 	if d := l.Decision; d != nil {
 		j.Decision = &decision{Outcome: string(d.Outcome), Reason: d.Reason, By: d.By, At: timestamp(d.At)}
 	}
-	for _, f := range l.Research.Flags {
-		j.Research.Flags = append(j.Research.Flags, flag{Code: f.Code, Detail: f.Detail})
-	}
 	for _, e := range l.Events {
 		j.Events = append(j.Events, event{At: timestamp(e.At), Kind: e.Kind, By: e.By, Detail: e.Detail})
 	}
 	return j
+}
+
+func toResearch(r triage.Research) research {
+	f := r.Facts
+	j := research{
+		Summary:   r.Summary,
+		Flags:     []flag{},
+		Providers: []provider{},
+		At:        optionalTimestamp(r.At),
+		Facts: facts{
+			EmailDomain:      f.EmailDomain,
+			FreeMail:         f.FreeMail,
+			Disposable:       f.Disposable,
+			RoleAddress:      f.RoleAddress,
+			DomainRegistered: optionalDate(f.DomainRegistered),
+			Registrar:        f.Registrar,
+			MX:               append([]string{}, f.MX...),
+			EmailDomainLive:  f.EmailDomainLive,
+			Website: website{
+				URL:            f.Website.URL,
+				FinalURL:       f.Website.FinalURL,
+				Status:         f.Website.Status,
+				Reachable:      f.Website.Reachable,
+				Title:          f.Website.Title,
+				Description:    f.Website.Description,
+				CopyrightYears: append([]int{}, f.Website.CopyrightYears...),
+				Social:         map[string]string{},
+			},
+		},
+	}
+	for _, fl := range r.Flags {
+		j.Flags = append(j.Flags, flag{Code: fl.Code, Detail: fl.Detail, Source: fl.Source})
+	}
+	for _, p := range r.Providers {
+		j.Providers = append(j.Providers, provider{Name: p.Name, OK: p.OK, Error: p.Error, TookMS: p.Took.Milliseconds()})
+	}
+	for network, u := range f.Website.Social {
+		j.Facts.Website.Social[network] = u
+	}
+	if g := f.Registry; g != nil {
+		j.Facts.Registry = &registry{
+			Source: g.Source, Number: g.Number, Name: g.Name, Status: g.Status,
+			Incorporated: optionalDate(g.Incorporated), Employees: optionalInt(g.Employees), URL: g.URL,
+		}
+	}
+	return j
+}
+
+// optionalDate is t's calendar date, or nil for the zero time. It is read in
+// t's own zone, not UTC, so that it agrees with the date the flags' details
+// (triage.Compose) and the card show.
+func optionalDate(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.Format(time.DateOnly)
+	return &s
+}
+
+func optionalTimestamp(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := timestamp(t)
+	return &s
 }
 
 func optionalInt(n int) *int {

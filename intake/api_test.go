@@ -343,7 +343,25 @@ func TestLeadJSON(t *testing.T) {
 			Answers:  map[string]triage.Answer{"budget": {Value: "yes", By: "U1", At: at(5)}},
 			Decision: &triage.Decision{Outcome: triage.StatusDisqualified, Reason: "disqualified by vote (1 qualify, 2 disqualify, 0 unsure)", By: "auto", At: at(30)},
 			Research: triage.Research{Summary: "Domain registered 2 months ago.", Flags: []triage.Flag{
-				{Code: "domain_young", Detail: "registered 2026-01-02"}, {Code: "claim_mismatch", Detail: "founded 2015, domain 2026"}}, At: at(1)},
+				{Code: "domain_young", Detail: "registered 2026-01-02", Source: "rdap"}, {Code: "claim_mismatch", Detail: "founded 2015, domain 2026", Source: "claims"}},
+				Facts: triage.Facts{
+					EmailDomain: "voorbeeld.nl", FreeMail: false, Disposable: false, RoleAddress: true,
+					DomainRegistered: time.Date(2026, 1, 2, 0, 30, 0, 0, time.FixedZone("CET", 3600)), Registrar: "Example Registrar B.V.",
+					MX: []string{"mx1.voorbeeld.nl.", "mx2.voorbeeld.nl."}, EmailDomainLive: true,
+					Website: triage.Website{
+						URL: "https://acme.example/", FinalURL: "https://www.acme.example/en/", Status: 200, Reachable: true,
+						Title: "Acme <Software>", Description: "We build & ship.", CopyrightYears: []int{2025, 2026},
+						Social: map[string]string{"x": "https://x.com/acme", "linkedin": "https://www.linkedin.com/company/acme"},
+					},
+					Registry: &triage.Registry{Source: "kvk", Number: "12345678", Name: "Acme B.V.", Status: "active",
+						Incorporated: time.Date(2025, 11, 3, 0, 0, 0, 0, time.UTC), Employees: 8, URL: "https://www.kvk.nl/zoeken/?source=all&q=12345678"},
+				},
+				Providers: []triage.ProviderResult{
+					{Name: "email", OK: true, Took: 250 * time.Microsecond},
+					{Name: "rdap", OK: true, Took: 812 * time.Millisecond},
+					{Name: "website", OK: false, Error: "timeout", Took: 10 * time.Second},
+				},
+				At: at(1)},
 			Slack: triage.SlackRef{Channel: "CTRIAGE", TS: "1772445600.000100"},
 			Events: []triage.Event{
 				{At: epoch, Kind: triage.EventCreated, By: "webhook", Detail: "via webhook"},
@@ -370,14 +388,51 @@ func TestLeadJSON(t *testing.T) {
 			"website": "https://acme.example", "domain": "acme.example", "message": "", "source": "",
 			"founded": nil, "employees": nil, "extra": map[string]any{}, "created_at": "2026-03-02T10:00:00Z",
 			"created_by": "", "owner": "", "votes": map[string]any{}, "answers": map[string]any{}, "decision": nil,
-			"research": map[string]any{"summary": "", "flags": []any{}},
-			"slack":    map[string]any{"channel": "", "ts": ""},
-			"events":   []any{},
+			"research": map[string]any{
+				"summary": "", "flags": []any{}, "providers": []any{}, "at": nil,
+				"facts": map[string]any{
+					"email_domain": "", "free_mail": false, "disposable": false, "role_address": false,
+					"domain_registered": nil, "registrar": "", "mx": []any{}, "email_domain_live": false,
+					"website": map[string]any{
+						"url": "", "final_url": "", "status": float64(0), "reachable": false, "title": "", "description": "",
+						"copyright_years": []any{}, "social": map[string]any{},
+					},
+					"registry": nil,
+				},
+			},
+			"slack":  map[string]any{"channel": "", "ts": ""},
+			"events": []any{},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("empty lead JSON (-want +got):\n%s", diff)
 		}
 	})
+}
+
+func TestLeadJSON_RegistryUnknowns(t *testing.T) {
+	t.Parallel()
+	l := triage.Lead{ID: 2, Status: triage.StatusPending, CreatedAt: epoch, Research: triage.Research{
+		Facts: triage.Facts{Registry: &triage.Registry{Source: "companies_house", Number: "01234567", Name: "Acme Ltd"}},
+	}}
+	b, err := json.Marshal(intake.LeadJSON(l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Research struct {
+			Facts struct {
+				Registry map[string]any `json:"registry"`
+			} `json:"facts"`
+		} `json:"research"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"source": "companies_house", "number": "01234567", "name": "Acme Ltd", "status": "",
+		"incorporated": nil, "employees": nil, "url": ""}
+	if diff := cmp.Diff(want, got.Research.Facts.Registry); diff != "" {
+		t.Errorf("registry without date or head count (-want +got):\n%s", diff)
+	}
 }
 
 // golden compares v, as indented JSON, with testdata/golden/name; -update

@@ -59,15 +59,65 @@ type decisionRecord struct {
 	At      time.Time `json:"at"`
 }
 
+// researchRecord is a triage.Research as stored. Facts and Providers came
+// after the first files were written: absent, they decode as zero, so old
+// records still read and no version bump was needed.
 type researchRecord struct {
-	Summary string       `json:"summary,omitempty"`
-	Flags   []flagRecord `json:"flags"`
-	At      time.Time    `json:"at"`
+	Summary   string           `json:"summary,omitempty"`
+	Flags     []flagRecord     `json:"flags"`
+	Facts     factsRecord      `json:"facts,omitzero"`
+	Providers []providerRecord `json:"providers"`
+	At        time.Time        `json:"at"`
 }
 
 type flagRecord struct {
 	Code   string `json:"code"`
 	Detail string `json:"detail"`
+	Source string `json:"source,omitempty"`
+}
+
+// factsRecord is a triage.Facts. Slices and maps have no omitempty, like
+// leadRecord's, so nil and empty survive; the whole record is left out when
+// nothing was found (omitzero), which keeps un-researched leads small.
+type factsRecord struct {
+	EmailDomain      string          `json:"email_domain,omitempty"`
+	FreeMail         bool            `json:"free_mail,omitempty"`
+	Disposable       bool            `json:"disposable,omitempty"`
+	RoleAddress      bool            `json:"role_address,omitempty"`
+	DomainRegistered time.Time       `json:"domain_registered,omitzero"`
+	Registrar        string          `json:"registrar,omitempty"`
+	MX               []string        `json:"mx"`
+	EmailDomainLive  bool            `json:"email_domain_live,omitempty"`
+	Website          websiteRecord   `json:"website,omitzero"`
+	Registry         *registryRecord `json:"registry,omitempty"`
+}
+
+type websiteRecord struct {
+	URL            string            `json:"url,omitempty"`
+	FinalURL       string            `json:"final_url,omitempty"`
+	Status         int               `json:"status,omitempty"`
+	Reachable      bool              `json:"reachable,omitempty"`
+	Title          string            `json:"title,omitempty"`
+	Description    string            `json:"description,omitempty"`
+	CopyrightYears []int             `json:"copyright_years"`
+	Social         map[string]string `json:"social"`
+}
+
+type registryRecord struct {
+	Source       string    `json:"source,omitempty"`
+	Number       string    `json:"number,omitempty"`
+	Name         string    `json:"name,omitempty"`
+	Status       string    `json:"status,omitempty"`
+	Incorporated time.Time `json:"incorporated,omitzero"`
+	Employees    int       `json:"employees,omitempty"`
+	URL          string    `json:"url,omitempty"`
+}
+
+type providerRecord struct {
+	Name  string        `json:"name"`
+	OK    bool          `json:"ok,omitempty"`
+	Error string        `json:"error,omitempty"`
+	Took  time.Duration `json:"took_ns,omitempty"`
 }
 
 type slackRecord struct {
@@ -101,11 +151,8 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 		CreatedAt: l.CreatedAt,
 		CreatedBy: l.CreatedBy,
 		Owner:     l.Owner,
-		Research: researchRecord{
-			Summary: l.Research.Summary,
-			At:      l.Research.At,
-		},
-		Slack: slackRecord{Channel: l.Slack.Channel, TS: l.Slack.TS},
+		Research:  encodeResearch(l.Research),
+		Slack:     slackRecord{Channel: l.Slack.Channel, TS: l.Slack.TS},
 	}
 	if l.Votes != nil {
 		r.Votes = make(map[string]string, len(l.Votes))
@@ -121,12 +168,6 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 	}
 	if d := l.Decision; d != nil {
 		r.Decision = &decisionRecord{Outcome: string(d.Outcome), Reason: d.Reason, By: d.By, At: d.At}
-	}
-	if l.Research.Flags != nil {
-		r.Research.Flags = make([]flagRecord, len(l.Research.Flags))
-		for i, f := range l.Research.Flags {
-			r.Research.Flags[i] = flagRecord{Code: f.Code, Detail: f.Detail}
-		}
 	}
 	if l.Events != nil {
 		r.Events = make([]eventRecord, len(l.Events))
@@ -168,7 +209,7 @@ func decodeLead(b []byte) (triage.Lead, error) {
 		CreatedAt: r.CreatedAt,
 		CreatedBy: r.CreatedBy,
 		Owner:     r.Owner,
-		Research:  triage.Research{Summary: r.Research.Summary, At: r.Research.At},
+		Research:  decodeResearch(r.Research),
 		Slack:     triage.SlackRef{Channel: r.Slack.Channel, TS: r.Slack.TS},
 	}
 	if r.Votes != nil {
@@ -186,12 +227,6 @@ func decodeLead(b []byte) (triage.Lead, error) {
 	if d := r.Decision; d != nil {
 		l.Decision = &triage.Decision{Outcome: triage.Status(d.Outcome), Reason: d.Reason, By: d.By, At: d.At}
 	}
-	if r.Research.Flags != nil {
-		l.Research.Flags = make([]triage.Flag, len(r.Research.Flags))
-		for i, f := range r.Research.Flags {
-			l.Research.Flags[i] = triage.Flag{Code: f.Code, Detail: f.Detail}
-		}
-	}
 	if r.Events != nil {
 		l.Events = make([]triage.Event, len(r.Events))
 		for i, e := range r.Events {
@@ -199,6 +234,94 @@ func decodeLead(b []byte) (triage.Lead, error) {
 		}
 	}
 	return l, nil
+}
+
+func encodeResearch(res triage.Research) researchRecord {
+	r := researchRecord{Summary: res.Summary, At: res.At}
+	if res.Flags != nil {
+		r.Flags = make([]flagRecord, len(res.Flags))
+		for i, f := range res.Flags {
+			r.Flags[i] = flagRecord{Code: f.Code, Detail: f.Detail, Source: f.Source}
+		}
+	}
+	if res.Providers != nil {
+		r.Providers = make([]providerRecord, len(res.Providers))
+		for i, p := range res.Providers {
+			r.Providers[i] = providerRecord{Name: p.Name, OK: p.OK, Error: p.Error, Took: p.Took}
+		}
+	}
+	f := res.Facts
+	r.Facts = factsRecord{
+		EmailDomain:      f.EmailDomain,
+		FreeMail:         f.FreeMail,
+		Disposable:       f.Disposable,
+		RoleAddress:      f.RoleAddress,
+		DomainRegistered: f.DomainRegistered,
+		Registrar:        f.Registrar,
+		MX:               f.MX,
+		EmailDomainLive:  f.EmailDomainLive,
+		Website: websiteRecord{
+			URL:            f.Website.URL,
+			FinalURL:       f.Website.FinalURL,
+			Status:         f.Website.Status,
+			Reachable:      f.Website.Reachable,
+			Title:          f.Website.Title,
+			Description:    f.Website.Description,
+			CopyrightYears: f.Website.CopyrightYears,
+			Social:         f.Website.Social,
+		},
+	}
+	if g := f.Registry; g != nil {
+		r.Facts.Registry = &registryRecord{
+			Source: g.Source, Number: g.Number, Name: g.Name, Status: g.Status,
+			Incorporated: g.Incorporated, Employees: g.Employees, URL: g.URL,
+		}
+	}
+	return r
+}
+
+func decodeResearch(r researchRecord) triage.Research {
+	res := triage.Research{Summary: r.Summary, At: r.At}
+	if r.Flags != nil {
+		res.Flags = make([]triage.Flag, len(r.Flags))
+		for i, f := range r.Flags {
+			res.Flags[i] = triage.Flag{Code: f.Code, Detail: f.Detail, Source: f.Source}
+		}
+	}
+	if r.Providers != nil {
+		res.Providers = make([]triage.ProviderResult, len(r.Providers))
+		for i, p := range r.Providers {
+			res.Providers[i] = triage.ProviderResult{Name: p.Name, OK: p.OK, Error: p.Error, Took: p.Took}
+		}
+	}
+	f := r.Facts
+	res.Facts = triage.Facts{
+		EmailDomain:      f.EmailDomain,
+		FreeMail:         f.FreeMail,
+		Disposable:       f.Disposable,
+		RoleAddress:      f.RoleAddress,
+		DomainRegistered: f.DomainRegistered,
+		Registrar:        f.Registrar,
+		MX:               f.MX,
+		EmailDomainLive:  f.EmailDomainLive,
+		Website: triage.Website{
+			URL:            f.Website.URL,
+			FinalURL:       f.Website.FinalURL,
+			Status:         f.Website.Status,
+			Reachable:      f.Website.Reachable,
+			Title:          f.Website.Title,
+			Description:    f.Website.Description,
+			CopyrightYears: f.Website.CopyrightYears,
+			Social:         f.Website.Social,
+		},
+	}
+	if g := f.Registry; g != nil {
+		res.Facts.Registry = &triage.Registry{
+			Source: g.Source, Number: g.Number, Name: g.Name, Status: g.Status,
+			Incorporated: g.Incorporated, Employees: g.Employees, URL: g.URL,
+		}
+	}
+	return res
 }
 
 // outboxRecord is a triage.OutboxItem as stored.

@@ -1,12 +1,12 @@
 // Package storage is the bbolt implementation of triage.Store: leads, their
 // indexes, the Slack outbox and the bookkeeping that makes intake and Slack
-// delivery idempotent. One file, one process: bbolt takes an exclusive lock,
+// delivery idempotent, and a TTL cache for research results. One file, one process: bbolt takes an exclusive lock,
 // so a second leadtriage on the same file fails at Open with ErrLocked.
 //
 // # File layout
 //
-// Every value is JSON of a storage-private record (codec.go) carrying a "v"
-// version field; the triage types have no json tags. Integer ids in keys are
+// Every value but the cache's is JSON of a storage-private record (codec.go)
+// carrying a "v" version field; the triage types have no json tags. Integer ids in keys are
 // 8-byte big-endian, so byte order is numeric order; times in keys are 8-byte
 // big-endian Unix nanoseconds (UTC), so byte order is time order. "|" below is
 // a literal 0x7C byte between the parts of a composite key.
@@ -25,6 +25,8 @@
 //	outbox                 outbox item id               outboxRecord (live items only)
 //	outbox_dead            outbox item id               outboxRecord (dead letters, Dead = true)
 //	outbox_by_lead         lead id                      outbox item id of the lead's pending card item
+//	cache                  cache key (≤ 512 bytes)      expires (8 bytes) + value (≤ 1 MiB, opaque)
+//	cache_by_expiry        expires|cache key            empty
 //
 // Lead ids come from the leads bucket's NextSequence and outbox ids from the
 // outbox bucket's, so ids are never reused, not even after a delete.
@@ -35,6 +37,14 @@
 // *_by_time buckets let expired idempotency keys and old Slack event ids be
 // pruned a few at a time from the front, without scanning.
 //
+// The cache is a TTL key-value store for adapters that must not repeat
+// expensive look-ups (research results per domain: GetCache, PutCache). Its
+// values are bytes storage does not interpret, so they carry no JSON record
+// and no version; the owner of a key encodes and versions what it stores. An
+// entry that expired counts as missing at once; it is deleted later, a few at
+// a time by GetCache and all at once by Prune, from the front of
+// cache_by_expiry.
+//
 // Dead letters live in their own bucket so that DueOutbox scans only live
 // items. outbox_by_lead points at the live post_card/update_card item a card
 // update is folded into (OutboxItem.Coalesces): a burst of votes on one lead
@@ -43,7 +53,9 @@
 // # Schema versions
 //
 // Open creates missing buckets and runs migrations in one transaction, then
-// records the schema version. A file with a newer version than this code
+// records the schema version. A bucket added without a change of layout
+// (cache, cache_by_expiry) is simply created in files that lack it, without a
+// new schema version: older leadtriage ignores buckets it does not know. A file with a newer version than this code
 // knows is refused rather than half-understood. A file that is not a bbolt
 // database, or is truncated, is refused before bbolt maps it, and is never
 // written to.

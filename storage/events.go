@@ -61,9 +61,10 @@ func (db *DB) FirstSeen(ctx context.Context, eventID string, now time.Time) (boo
 	return first, nil
 }
 
-// Prune deletes Slack event ids older than EventRetention and expired
-// idempotency keys, and returns how many entries it removed. FirstSeen and
-// CreateLead already prune a few per call; Prune is for a periodic job.
+// Prune deletes Slack event ids older than EventRetention, expired
+// idempotency keys and expired cache entries, and returns how many entries
+// it removed. FirstSeen, CreateLead and GetCache already prune a few per
+// call; Prune is for a periodic job.
 func (db *DB) Prune(ctx context.Context, now time.Time) (int, error) {
 	const batch = 1000
 	total := 0
@@ -75,7 +76,11 @@ func (db *DB) Prune(ctx context.Context, now time.Time) (int, error) {
 				return err
 			}
 			ni, err := pruneIdem(tx, now, batch)
-			n = ne + ni
+			if err != nil {
+				return err
+			}
+			nc, err := pruneCache(tx, now, batch)
+			n = ne + ni + nc
 			return err
 		})
 		if err != nil {

@@ -3,6 +3,8 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -40,12 +42,8 @@ func TestDB_CreateLead_RoundTrip(t *testing.T) {
 			"size":   {Value: "4", By: "U3", At: t0.Add(2 * time.Minute).In(ams)},
 		},
 		Decision: &triage.Decision{Outcome: triage.StatusQualified, Reason: "qualified by vote", By: triage.DecidedByPolicy, At: t0.Add(time.Hour)},
-		Research: triage.Research{
-			Summary: "Domain registered 2018.",
-			Flags:   []triage.Flag{{Code: "free_email", Detail: "gmail.com"}, {Code: "domain_young", Detail: "registered 2026-10-01"}},
-			At:      t0.Add(30 * time.Second),
-		},
-		Slack: triage.SlackRef{Channel: "C123", TS: "1700000000.000100"},
+		Research: fullResearch(ams),
+		Slack:    triage.SlackRef{Channel: "C123", TS: "1700000000.000100"},
 		Events: []triage.Event{
 			{At: t0, Kind: triage.EventCreated, By: "webhook", Detail: "via webhook"},
 			{At: t0.Add(time.Hour), Kind: triage.EventDecided, By: "auto", Detail: "qualified: qualified by vote"},
@@ -58,7 +56,11 @@ func TestDB_CreateLead_RoundTrip(t *testing.T) {
 		{"Full", full},
 		{"Minimal", triage.Lead{Status: triage.StatusPending, Company: "x", CreatedAt: t0}},
 		{"EmptyNotNil", triage.Lead{Status: triage.StatusPending, Company: "y", Extra: map[string]string{}, Votes: map[string]triage.Choice{},
-			Answers: map[string]triage.Answer{}, Research: triage.Research{Flags: []triage.Flag{}}, Events: []triage.Event{}}},
+			Answers: map[string]triage.Answer{}, Research: triage.Research{Flags: []triage.Flag{}, Providers: []triage.ProviderResult{},
+				Facts: triage.Facts{MX: []string{}, Website: triage.Website{CopyrightYears: []int{}, Social: map[string]string{}}, Registry: &triage.Registry{}}},
+			Events: []triage.Event{}}},
+		{"ResearchOnlyFacts", triage.Lead{Status: triage.StatusPending, Company: "z", Research: triage.Research{
+			Facts: triage.Facts{EmailDomain: "gmail.com", FreeMail: true}, At: t0}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,6 +88,126 @@ func TestDB_CreateLead_RoundTrip(t *testing.T) {
 				t.Errorf("Lead after reopen (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// fullResearch has every field of triage.Research set, down to the
+// registry; TestFullResearch_AllFieldsSet keeps it so as triage grows.
+func fullResearch(loc *time.Location) triage.Research {
+	return triage.Research{
+		Summary: "Founding claim does not match · free-mail address (gmail.com)",
+		Flags: []triage.Flag{
+			{Code: triage.FlagClaimMismatch, Detail: "Claims founded 2019; domain registered 2026-10-01.", Source: "claims"},
+			{Code: triage.FlagFreeEmail, Detail: "gmail.com", Source: "email"},
+		},
+		Facts: triage.Facts{
+			EmailDomain:      "gmail.com",
+			FreeMail:         true,
+			Disposable:       true,
+			RoleAddress:      true,
+			DomainRegistered: time.Date(2026, 10, 1, 14, 3, 0, 0, loc),
+			Registrar:        "Registrar B.V. <script>",
+			MX:               []string{"mx1.voorbeeld.nl.", "mx2.voorbeeld.nl."},
+			EmailDomainLive:  true,
+			Website: triage.Website{
+				URL:            "https://voorbeeld.nl/",
+				FinalURL:       "https://www.voorbeeld.nl/home",
+				Status:         200,
+				Reachable:      true,
+				Title:          "Voorbeeld — \"software\" since 2019",
+				Description:    "We make <b>things</b>.",
+				CopyrightYears: []int{2019, 2026},
+				Social:         map[string]string{"linkedin": "https://www.linkedin.com/company/voorbeeld", "x": "https://x.com/voorbeeld"},
+			},
+			Registry: &triage.Registry{
+				Source:       "kvk",
+				Number:       "12345678",
+				Name:         "Voorbeeld B.V.",
+				Status:       "active",
+				Incorporated: time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC),
+				Employees:    7,
+				URL:          "https://www.kvk.nl/bestellen/#/12345678",
+			},
+		},
+		Providers: []triage.ProviderResult{
+			{Name: "rdap", OK: false, Error: "rate limited", Took: 1500 * time.Millisecond},
+			{Name: "email", OK: true, Error: "", Took: 3 * time.Microsecond},
+		},
+		At: t0.Add(30 * time.Second),
+	}
+}
+
+func TestFullResearch_AllFieldsSet(t *testing.T) {
+	t.Parallel()
+	for _, path := range zeroFields(reflect.ValueOf(fullResearch(time.UTC)), "Research") {
+		t.Errorf("%s is zero in fullResearch: set it so the round trip covers it", path)
+	}
+}
+
+// zeroFields lists the struct fields under v that are zero, following
+// pointers and slice elements.
+func zeroFields(v reflect.Value, path string) []string {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return []string{path}
+		}
+		return zeroFields(v.Elem(), path)
+	case reflect.Slice:
+		if v.Len() == 0 {
+			return []string{path}
+		}
+		// A field counts as set when any element sets it.
+		zero := zeroFields(v.Index(0), path+"[]")
+		for i := 1; i < v.Len(); i++ {
+			still := zeroFields(v.Index(i), path+"[]")
+			zero = slices.DeleteFunc(zero, func(p string) bool { return !slices.Contains(still, p) })
+		}
+		return zero
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			if v.IsZero() {
+				return []string{path}
+			}
+			return nil
+		}
+		var out []string
+		for i := range v.NumField() {
+			out = append(out, zeroFields(v.Field(i), path+"."+v.Type().Field(i).Name)...)
+		}
+		return out
+	}
+	if v.IsZero() {
+		return []string{path}
+	}
+	return nil
+}
+
+// A lead record written before research had facts, providers and flag
+// sources still reads, with those fields zero.
+func TestDB_Lead_OldResearchRecord(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	old := `{"v":1,"id":7,"status":"pending","company":"Acme","extra":null,"created_at":"2026-11-28T09:30:00Z",` +
+		`"votes":null,"answers":null,"decision":null,` +
+		`"research":{"summary":"Domain registered 2018.","flags":[{"code":"free_email","detail":"gmail.com"}],"at":"2026-11-28T09:31:00Z"},` +
+		`"slack":{},"events":null}`
+	if err := db.Bolt().Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("leads")).Put([]byte{0, 0, 0, 0, 0, 0, 0, 7}, []byte(old))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Lead(t.Context(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := triage.Research{
+		Summary: "Domain registered 2018.",
+		Flags:   []triage.Flag{{Code: "free_email", Detail: "gmail.com"}},
+		At:      t0.Add(time.Minute),
+	}
+	if diff := cmp.Diff(want, got.Research, equalTimes); diff != "" {
+		t.Errorf("research of an old record (-want +got):\n%s", diff)
 	}
 }
 
@@ -202,6 +324,14 @@ func TestDB_LeadsByEmailAndDomain(t *testing.T) {
 	// A prefix of a stored value matches nothing.
 	if got, _ := db.LeadsByDomain(t.Context(), "acme"); len(got) != 0 {
 		t.Errorf("LeadsByDomain(acme) = %v, want none", ids(got))
+	}
+	// "" is no e-mail, not every lead without one.
+	mustCreate(t, db, triage.Lead{Status: triage.StatusPending, Company: "No contact", CreatedAt: t0})
+	if got, err := db.LeadsByEmail(t.Context(), ""); err != nil || len(got) != 0 {
+		t.Errorf("LeadsByEmail(\"\") = %v, %v; want none", ids(got), err)
+	}
+	if got, err := db.LeadsByDomain(t.Context(), ""); err != nil || len(got) != 0 {
+		t.Errorf("LeadsByDomain(\"\") = %v, %v; want none", ids(got), err)
 	}
 	// Changing the e-mail moves the index entry.
 	if _, err := db.UpdateLead(t.Context(), a.ID, func(l *triage.Lead) ([]triage.OutboxItem, error) {

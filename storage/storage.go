@@ -37,24 +37,27 @@ var (
 
 // Bucket names; doc.go describes their keys and values.
 var (
-	bucketMeta         = []byte("meta")
-	bucketLeads        = []byte("leads")
-	bucketByStatus     = []byte("by_status")
-	bucketByEmail      = []byte("by_email")
-	bucketByDomain     = []byte("by_domain")
-	bucketByMessage    = []byte("by_message")
-	bucketIdem         = []byte("idempotency")
-	bucketIdemExpiry   = []byte("idempotency_by_expiry")
-	bucketEvents       = []byte("events_seen")
-	bucketEventsByTime = []byte("events_by_time")
-	bucketOutbox       = []byte("outbox")
-	bucketOutboxDead   = []byte("outbox_dead")
-	bucketOutboxByLead = []byte("outbox_by_lead")
+	bucketMeta          = []byte("meta")
+	bucketLeads         = []byte("leads")
+	bucketByStatus      = []byte("by_status")
+	bucketByEmail       = []byte("by_email")
+	bucketByDomain      = []byte("by_domain")
+	bucketByMessage     = []byte("by_message")
+	bucketIdem          = []byte("idempotency")
+	bucketIdemExpiry    = []byte("idempotency_by_expiry")
+	bucketEvents        = []byte("events_seen")
+	bucketEventsByTime  = []byte("events_by_time")
+	bucketOutbox        = []byte("outbox")
+	bucketOutboxDead    = []byte("outbox_dead")
+	bucketOutboxByLead  = []byte("outbox_by_lead")
+	bucketCache         = []byte("cache")
+	bucketCacheByExpiry = []byte("cache_by_expiry")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketLeads, bucketByStatus, bucketByEmail, bucketByDomain,
 		bucketByMessage, bucketIdem, bucketIdemExpiry, bucketEvents,
 		bucketEventsByTime, bucketOutbox, bucketOutboxDead, bucketOutboxByLead,
+		bucketCache, bucketCacheByExpiry,
 	}
 
 	keySchemaVersion = []byte("schema_version")

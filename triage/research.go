@@ -223,14 +223,24 @@ func dedupeFlags(flags []Flag) []Flag {
 // summarise writes the card's one line: the worst findings first, then the
 // reassuring facts, in plain words.
 func summarise(l Lead, r Research) string {
-	var parts []string
-	for i, f := range r.Flags {
-		if i == 3 {
-			parts = append(parts, fmt.Sprintf("%d more flags", len(r.Flags)-3))
-			break
+	var parts, phrases []string
+	seen := map[string]bool{}
+	for _, f := range r.Flags {
+		// Two flags of one kind (a claim checked against the domain and the
+		// registry) read as one phrase.
+		if ph := flagPhrase(f, r.Facts); !seen[ph] {
+			seen[ph] = true
+			phrases = append(phrases, ph)
 		}
-		parts = append(parts, flagPhrase(f, r.Facts))
 	}
+	if len(phrases) > 3 {
+		more := "1 more flag"
+		if n := len(phrases) - 3; n > 1 {
+			more = fmt.Sprintf("%d more flags", n)
+		}
+		phrases = append(phrases[:3], more)
+	}
+	parts = append(parts, phrases...)
 	if len(r.Flags) == 0 {
 		parts = append(parts, "no red flags")
 	}

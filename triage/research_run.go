@@ -162,13 +162,13 @@ func (s *Service) ResumeResearch(ctx context.Context) error {
 	return nil
 }
 
-// StopResearch cancels research in flight and waits for it, or for ctx.
+// StopResearch stops starting research and waits for the runs in flight
+// to finish; when ctx ends first they are cancelled (their leads keep no
+// research and are picked up by ResumeResearch at the next start).
 func (s *Service) StopResearch(ctx context.Context) error {
 	s.research.mu.Lock()
 	s.research.stopped = true
-	if s.research.cancel != nil {
-		s.research.cancel()
-	}
+	cancel := s.research.cancel
 	s.research.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.research.wg.Wait(); close(done) }()
@@ -176,6 +176,13 @@ func (s *Service) StopResearch(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
 	}
+	if cancel != nil {
+		cancel()
+	}
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second): // a researcher that ignores ctx
+	}
+	return ctx.Err()
 }

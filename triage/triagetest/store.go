@@ -406,6 +406,14 @@ func cloneLead(l triage.Lead) triage.Lead {
 		l.Decision = &d
 	}
 	l.Research.Flags = slices.Clone(l.Research.Flags)
+	l.Research.Providers = slices.Clone(l.Research.Providers)
+	l.Research.Facts.MX = slices.Clone(l.Research.Facts.MX)
+	l.Research.Facts.Website.CopyrightYears = slices.Clone(l.Research.Facts.Website.CopyrightYears)
+	l.Research.Facts.Website.Social = maps.Clone(l.Research.Facts.Website.Social)
+	if r := l.Research.Facts.Registry; r != nil {
+		c := *r
+		l.Research.Facts.Registry = &c
+	}
 	l.Events = slices.Clone(l.Events)
 	return l
 }

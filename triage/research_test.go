@@ -1,0 +1,324 @@
+package triage_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
+)
+
+func flagCodes(r triage.Research) []string {
+	var out []string
+	for _, f := range r.Flags {
+		out = append(out, f.Code)
+	}
+	return out
+}
+
+func hasCode(r triage.Research, code string) bool {
+	for _, f := range r.Flags {
+		if f.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func TestCompose(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	lead := triage.Lead{ID: 7, Company: "Young BV", Email: "jan@gmail.com", Domain: "young.example", Founded: 2023}
+	disq := triage.Lead{ID: 3, Status: triage.StatusDisqualified, Domain: "young.example",
+		Decision: &triage.Decision{Outcome: triage.StatusDisqualified, Reason: "Claims do not hold up", At: at.AddDate(0, -2, 0)}}
+	for _, tc := range []struct {
+		name    string
+		lead    triage.Lead
+		f       triage.Findings
+		others  []triage.Lead
+		want    []string // flag codes, in order
+		summary string   // must appear in the summary
+		detail  string   // must appear in some flag detail
+	}{
+		{
+			name: "issue scenario: young domain, older claim, gmail",
+			lead: lead,
+			f: triage.Findings{
+				Facts: triage.Facts{EmailDomain: "gmail.com", FreeMail: true, DomainRegistered: at.AddDate(0, 0, -40)},
+				Flags: []triage.Flag{{Code: triage.FlagFreeEmail, Source: "email", Detail: "Free-mail address at gmail.com."}},
+			},
+			want:    []string{triage.FlagClaimMismatch, triage.FlagDomainYoung, triage.FlagFreeEmail},
+			summary: "Founding claim does not match · domain registered 2026-10-19 · free-mail address (gmail.com)",
+			detail:  "Claims founded 2023; domain registered 2026-10-19",
+		},
+		{
+			name: "a year-old domain is not young",
+			lead: triage.Lead{ID: 1, Domain: "old.example"},
+			f:    triage.Findings{Facts: triage.Facts{DomainRegistered: at.Add(-triage.YoungDomain)}},
+			want: nil, summary: "No red flags · domain since 2025",
+		},
+		{
+			name: "founded the year of registration is fine",
+			lead: triage.Lead{ID: 1, Domain: "a.example", Founded: 2020},
+			f:    triage.Findings{Facts: triage.Facts{DomainRegistered: time.Date(2020, 6, 1, 0, 0, 0, 0, time.UTC)}},
+			want: nil,
+		},
+		{
+			name: "registry contradicts the claim",
+			lead: triage.Lead{ID: 1, Domain: "a.example", Founded: 2010},
+			f: triage.Findings{Facts: triage.Facts{Registry: &triage.Registry{Source: "kvk", Name: "A BV", Status: "active",
+				Incorporated: time.Date(2019, 3, 1, 0, 0, 0, 0, time.UTC)}}},
+			want: []string{triage.FlagClaimMismatch}, detail: "registry says incorporated 2019-03-01", summary: "KvK: active",
+		},
+		{
+			name:   "history: disqualified before, same domain",
+			lead:   triage.Lead{ID: 7, Domain: "young.example"},
+			others: []triage.Lead{disq},
+			want:   []string{triage.FlagPreviouslyDisq, triage.FlagDuplicate},
+			detail: "L-3 was disqualified on 2026-09-28: Claims do not hold up",
+		},
+		{
+			name:   "history: later leads and the lead itself do not count",
+			lead:   triage.Lead{ID: 3, Domain: "young.example"},
+			others: []triage.Lead{disq, {ID: 9, Domain: "young.example"}},
+			want:   nil,
+		},
+		{
+			name: "history: a shared free-mail domain is no duplicate, the same address is",
+			lead: triage.Lead{ID: 7, Email: "jan@gmail.com", Domain: "gmail.com"},
+			f:    triage.Findings{Facts: triage.Facts{EmailDomain: "gmail.com", FreeMail: true}},
+			others: []triage.Lead{
+				{ID: 2, Email: "piet@gmail.com", Domain: "gmail.com", Status: triage.StatusPending},
+				{ID: 4, Email: "jan@gmail.com", Domain: "gmail.com", Status: triage.StatusQualified},
+			},
+			want:   []string{triage.FlagDuplicate},
+			detail: "L-4 (same e-mail, qualified)",
+		},
+		{
+			name: "failed providers make research incomplete, last",
+			lead: triage.Lead{ID: 1},
+			f: triage.Findings{
+				Flags: []triage.Flag{{Code: triage.FlagNoWebsite, Source: "website", Detail: "No website given."}},
+				Providers: []triage.ProviderResult{{Name: "rdap", OK: true}, {Name: "dns", Error: "timed out"},
+					{Name: "kvk", Error: "rate limited"}},
+			},
+			want:   []string{triage.FlagNoWebsite, triage.FlagResearchIncomplete},
+			detail: "Not checked: dns (timed out), kvk (rate limited).",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := triage.Compose(tc.lead, tc.f, tc.others, at)
+			if got := strings.Join(flagCodes(r), ","); got != strings.Join(tc.want, ",") {
+				t.Errorf("flags = %s, want %s", got, strings.Join(tc.want, ","))
+			}
+			if tc.summary != "" && !strings.Contains(r.Summary, tc.summary) {
+				t.Errorf("summary = %q, want it to contain %q", r.Summary, tc.summary)
+			}
+			if tc.detail != "" {
+				found := false
+				for _, f := range r.Flags {
+					found = found || strings.Contains(f.Detail, tc.detail)
+				}
+				if !found {
+					t.Errorf("no flag detail contains %q: %+v", tc.detail, r.Flags)
+				}
+			}
+			if !r.At.Equal(at) {
+				t.Errorf("At = %v, want %v", r.At, at)
+			}
+			for _, f := range r.Flags {
+				if f.Source == "" {
+					t.Errorf("flag %s has no source", f.Code)
+				}
+			}
+		})
+	}
+}
+
+// fakeResearcher returns fixed findings; gate, when set, holds it until
+// closed so a test can look at the state while research is running.
+type fakeResearcher struct {
+	mu       sync.Mutex
+	findings triage.Findings
+	err      error
+	gate     chan struct{}
+	panics   bool
+	calls    []bool // refresh per call
+}
+
+func (f *fakeResearcher) Research(ctx context.Context, l triage.Lead, refresh bool) (triage.Findings, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, refresh)
+	f.mu.Unlock()
+	if f.panics {
+		panic("provider bug")
+	}
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return triage.Findings{}, ctx.Err()
+		}
+	}
+	return f.findings, f.err
+}
+
+func (f *fakeResearcher) refreshes() []bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]bool(nil), f.calls...)
+}
+
+func newResearchHarness(t *testing.T, r triage.Researcher) *harness {
+	t.Helper()
+	h := newHarness(t, blindAuto)
+	h.svc.Researcher = r
+	t.Cleanup(func() { _ = h.svc.StopResearch(context.Background()) })
+	return h
+}
+
+func TestService_Research(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	free := triage.Findings{
+		Facts: triage.Facts{EmailDomain: "gmail.com", FreeMail: true},
+		Flags: []triage.Flag{{Code: triage.FlagFreeEmail, Source: "email", Detail: "Free-mail."}},
+	}
+
+	t.Run("card first, research later", func(t *testing.T) {
+		t.Parallel()
+		r := &fakeResearcher{findings: free, gate: make(chan struct{})}
+		h := newResearchHarness(t, r)
+		l, _, err := h.svc.Submit(ctx, input(), triage.Submission{Via: "webhook"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// While research runs, the card is already queued and has no research.
+		items := h.deliver(t)
+		if len(items) != 1 || items[0].Kind != triage.OutboxPostCard {
+			t.Fatalf("queued before research = %v, want the card post", kindsOf(items))
+		}
+		if got, _ := h.store.Lead(ctx, l.ID); !got.Research.At.IsZero() {
+			t.Fatal("research recorded before the researcher answered")
+		}
+		close(r.gate)
+		if err := h.svc.StopResearch(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := h.store.Lead(ctx, l.ID)
+		if !hasCode(got.Research, triage.FlagFreeEmail) || got.Research.At.IsZero() {
+			t.Fatalf("research = %+v", got.Research)
+		}
+		if items := h.deliver(t); len(items) != 1 || items[0].Kind != triage.OutboxUpdateCard {
+			t.Errorf("queued after research = %v, want one card update", kindsOf(items))
+		}
+		if got.Events[len(got.Events)-1].Kind != triage.EventResearched {
+			t.Errorf("last event = %+v, want researched", got.Events[len(got.Events)-1])
+		}
+	})
+
+	t.Run("researcher fails: research incomplete", func(t *testing.T) {
+		t.Parallel()
+		h := newResearchHarness(t, &fakeResearcher{err: errors.New("boom")})
+		l, _, _ := h.svc.Submit(ctx, input(), triage.Submission{Via: "webhook"})
+		_ = h.svc.StopResearch(ctx)
+		got, _ := h.store.Lead(ctx, l.ID)
+		if !hasCode(got.Research, triage.FlagResearchIncomplete) {
+			t.Errorf("flags = %v, want research_incomplete", flagCodes(got.Research))
+		}
+	})
+
+	t.Run("researcher too slow: timed out", func(t *testing.T) {
+		t.Parallel()
+		h := newResearchHarness(t, &fakeResearcher{gate: make(chan struct{})})
+		h.svc.ResearchTimeout = 20 * time.Millisecond
+		l, _, _ := h.svc.Submit(ctx, input(), triage.Submission{Via: "webhook"})
+		got, err := h.svc.RunResearch(ctx, l.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !hasCode(got.Research, triage.FlagResearchIncomplete) || !strings.Contains(got.Research.Flags[len(got.Research.Flags)-1].Detail, "timed out") {
+			t.Errorf("research = %+v, want research_incomplete naming the time-out", got.Research)
+		}
+	})
+
+	t.Run("a panicking researcher does not crash", func(t *testing.T) {
+		t.Parallel()
+		h := newResearchHarness(t, &fakeResearcher{panics: true})
+		l, _, _ := h.svc.Submit(ctx, input(), triage.Submission{Via: "webhook"})
+		if err := h.svc.StopResearch(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := h.store.Lead(ctx, l.ID); !got.Research.At.IsZero() {
+			t.Errorf("research recorded from a panic: %+v", got.Research)
+		}
+	})
+
+	t.Run("re-run refreshes", func(t *testing.T) {
+		t.Parallel()
+		r := &fakeResearcher{findings: free}
+		h := newResearchHarness(t, r)
+		l, _, _ := h.svc.Submit(ctx, input(), triage.Submission{Via: "webhook"})
+		h.svc.StartResearch(l.ID, true)
+		_ = h.svc.StopResearch(ctx)
+		calls := r.refreshes()
+		if len(calls) != 2 || calls[0] == calls[1] {
+			t.Errorf("refresh per call = %v, want one without and one with", calls)
+		}
+	})
+
+	t.Run("resume researches pending leads without research", func(t *testing.T) {
+		t.Parallel()
+		store := &triagetest.Store{}
+		plain := &triage.Service{Store: store, Channel: channel}
+		l, _, err := plain.Submit(ctx, input(), triage.Submission{Via: "webhook"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &fakeResearcher{findings: free}
+		svc := &triage.Service{Store: store, Channel: channel, Researcher: r}
+		if err := svc.ResumeResearch(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_ = svc.StopResearch(ctx)
+		if got, _ := store.Lead(ctx, l.ID); got.Research.At.IsZero() {
+			t.Error("the pending lead was not researched on resume")
+		}
+		// A second resume finds nothing to do.
+		svc2 := &triage.Service{Store: store, Channel: channel, Researcher: r}
+		_ = svc2.ResumeResearch(ctx)
+		_ = svc2.StopResearch(ctx)
+		if n := len(r.refreshes()); n != 1 {
+			t.Errorf("researched %d times, want once", n)
+		}
+	})
+
+	t.Run("no researcher: nothing runs", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, blindAuto)
+		l, _, _ := h.svc.Submit(ctx, input(), triage.Submission{Via: "webhook"})
+		if _, err := h.svc.RunResearch(ctx, l.ID, false); !errors.Is(err, triage.ErrNotAllowed) {
+			t.Errorf("RunResearch without a researcher = %v, want ErrNotAllowed", err)
+		}
+	})
+}
+
+func TestCompose_SummaryNamesEachKindOnce(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	r := triage.Compose(triage.Lead{ID: 1, Domain: "a.example", Founded: 2001}, triage.Findings{Facts: triage.Facts{
+		DomainRegistered: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC),
+		Registry:         &triage.Registry{Source: "kvk", Incorporated: time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)},
+	}}, nil, at)
+	if n := len(r.Flags); n != 2 {
+		t.Fatalf("%d flags, want two claim mismatches", n)
+	}
+	if c := strings.Count(r.Summary, "does not match"); c != 1 {
+		t.Errorf("summary %q names the claim %d times", r.Summary, c)
+	}
+}
