@@ -359,8 +359,19 @@ func severityEmoji(code string) string {
 // profiles only on the sites they claim to be on.
 func factsText(f triage.Facts) string {
 	var parts []string
+	if f.RoleAddress {
+		// info@, sales@: someone still has to find the person who decides.
+		parts = append(parts, "Role address, not a person")
+	}
 	if !f.DomainRegistered.IsZero() {
-		parts = append(parts, "Domain registered "+f.DomainRegistered.UTC().Format(time.DateOnly))
+		reg := "Domain registered " + f.DomainRegistered.UTC().Format(time.DateOnly)
+		if f.Registrar != "" {
+			reg += " (" + escTrunc(f.Registrar, 60, false) + ")"
+		}
+		parts = append(parts, reg)
+	}
+	if len(f.MX) > 0 {
+		parts = append(parts, "Mail: "+escTrunc(strings.Join(f.MX, ", "), 120, false))
 	}
 	if s := siteText(f.Website); s != "" {
 		parts = append(parts, s)

@@ -778,3 +778,13 @@ func TestQueryTerm(t *testing.T) {
 		}
 	}
 }
+
+func TestFactsText_RoleAddressAndMail(t *testing.T) {
+	t.Parallel()
+	got := factsText(triage.Facts{RoleAddress: true, MX: []string{"mx1.acme.example", "<!here>"}})
+	for _, want := range []string{"Role address, not a person", "Mail: mx1.acme.example, &lt;!here&gt;"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("factsText = %q, want it to contain %q", got, want)
+		}
+	}
+}
