@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/leadtriage/leadtriage/triage"
 	"github.com/robfig/cron/v3"
 )
 
@@ -55,6 +56,9 @@ type VotingConfig struct {
 	Decide   string   `toml:"decide"`
 	Deciders []string `toml:"deciders"`
 	Team     []string `toml:"team"`
+	// DissentPrompt: when everyone votes no and research found no red flag,
+	// ask once what would change the team's mind.
+	DissentPrompt bool `toml:"dissent_prompt"`
 }
 
 type ReactionsConfig struct {
@@ -162,7 +166,7 @@ func DefaultConfig() Config {
 		Slack:     SlackConfig{Mode: "socket"},
 		HTTP:      HTTPConfig{Listen: "127.0.0.1:3000"},
 		Storage:   StorageConfig{Path: "leadtriage.db"},
-		Voting:    VotingConfig{Quorum: 3, Blind: true, Decide: "auto"},
+		Voting:    VotingConfig{Quorum: 3, Blind: true, Decide: "auto", DissentPrompt: true},
 		Reactions: ReactionsConfig{Qualify: "+1", Disqualify: "-1", Unsure: "thinking_face"},
 		Reminders: RemindersConfig{
 			After:         Duration{Duration: 4 * time.Hour},
@@ -556,4 +560,42 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Policy is the domain's view of how the team decides.
+func (c Config) Policy() triage.Policy {
+	p := triage.Policy{
+		Quorum:        c.Voting.Quorum,
+		Blind:         c.Voting.Blind,
+		Auto:          c.Voting.Decide == "auto",
+		TeamLead:      c.Slack.TeamLead,
+		Deciders:      c.Voting.Deciders,
+		Reasons:       c.Disqualify.Reasons,
+		DissentPrompt: c.Voting.DissentPrompt,
+	}
+	for _, cr := range c.Criteria {
+		p.Criteria = append(p.Criteria, triage.Criterion{
+			ID: cr.ID, Question: cr.Question, Kind: triage.CriterionKind(cr.Kind),
+			Options: cr.Options, Must: cr.Must, Weight: cr.Weight, Help: cr.Help,
+		})
+	}
+	for _, pa := range c.Partners {
+		p.Partners = append(p.Partners, triage.Partner{Name: pa.Name, Fits: pa.Fits, Contact: pa.Contact})
+	}
+	return p
+}
+
+// ReactionChoices maps reaction names (without colons) to votes.
+func (c Config) ReactionChoices() map[string]triage.Choice {
+	m := map[string]triage.Choice{}
+	for name, choice := range map[string]triage.Choice{
+		c.Reactions.Qualify:    triage.ChoiceQualify,
+		c.Reactions.Disqualify: triage.ChoiceDisqualify,
+		c.Reactions.Unsure:     triage.ChoiceUnsure,
+	} {
+		if n := strings.Trim(name, ":"); n != "" {
+			m[n] = choice
+		}
+	}
+	return m
 }

@@ -166,12 +166,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.DB = db
 
-	policy := triage.Policy{
-		Quorum:   cfg.Voting.Quorum,
-		Blind:    cfg.Voting.Blind,
-		Auto:     cfg.Voting.Decide == "auto",
-		TeamLead: cfg.Slack.TeamLead,
-	}
+	policy := cfg.Policy()
 	m.Svc = &triage.Service{Store: db, Policy: policy, Channel: cfg.Slack.Channel, Now: m.Now, Log: m.log.With("component", "research")}
 	if cfg.Research.Enabled {
 		m.Svc.ResearchTimeout = cfg.Research.Timeout.Duration
@@ -204,10 +199,11 @@ func (m *Main) Run(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	botCfg := bot.Config{
-		Channel: cfg.Slack.Channel,
-		Policy:  policy,
-		Now:     m.Now,
-		Metrics: reg,
+		Channel:   cfg.Slack.Channel,
+		Policy:    policy,
+		Reactions: cfg.ReactionChoices(),
+		Now:       m.Now,
+		Metrics:   reg,
 	}
 	if cfg.Slack.Mode == "http" {
 		botCfg.SigningSecrets = env.SigningSecrets

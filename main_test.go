@@ -74,6 +74,7 @@ type appOptions struct {
 	dbPath   string
 	fake     *slackfake.Server
 	research string // the [research] section; "" = research off
+	extra    string // appended to config.toml verbatim ([[criteria]], [disqualify], …)
 }
 
 func writeTestConfig(tb testing.TB, dir string, o appOptions, apiURL string) string {
@@ -96,7 +97,8 @@ blind = true
 decide = "auto"
 
 %s
-`, o.mode, testChannel, testTeamLead, apiURL, o.dbPath, o.quorum, researchSection(o.research))
+%s
+`, o.mode, testChannel, testTeamLead, apiURL, o.dbPath, o.quorum, researchSection(o.research), o.extra)
 	path := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		tb.Fatal(err)

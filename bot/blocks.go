@@ -17,7 +17,8 @@ import (
 // Block Kit limits (SLACK-NOTES §4.6) with a margin, and the budgets that
 // keep a whole card below Slack's ~12 000-character message limit whatever
 // the lead holds: header 150 + fields 8×~150 + message 2900 + extras 800 +
-// research 1300 + facts 800 + links 700 + votes/status ~1700 ≈ 9 600.
+// research 1300 + facts 800 + links 700 + votes/status ~1700 + criteria 400 +
+// note and partner 500 ≈ 10 500.
 const (
 	maxHeader       = 150
 	maxSection      = 2900
@@ -37,6 +38,11 @@ const (
 	maxVoters       = 1000
 	maxReason       = 500
 	maxFallbackText = 300
+	maxCriteriaLine = 400
+	maxCriterionID  = 40 // runes of a criterion id shown in a code span
+	maxDisagree     = 3  // criteria named in the card's disagreement note
+	maxNote         = 400
+	maxPartner      = 100
 )
 
 // renderCard renders a lead's card from its current state: the
@@ -68,6 +74,9 @@ func renderCard(l triage.Lead, p triage.Policy, now time.Time) (text string, blo
 	blocks = append(blocks, researchBlocks(l)...)
 
 	blocks = append(blocks, slack.NewDividerBlock())
+	if len(p.Criteria) > 0 {
+		blocks = append(blocks, section(criteriaLine(p.Criteria, triage.EvaluateCriteria(&l, p.Criteria))))
+	}
 	blocks = append(blocks, section(voteText(l, p)+"\n"+ownerText(l)+"\n"+statusText(l, p)))
 
 	if l.Status == triage.StatusPending && !l.CreatedAt.IsZero() {
@@ -261,16 +270,95 @@ func statusText(l triage.Lead, p triage.Policy) string {
 		if r := escTrunc(d.Reason, maxReason, false); r != "" {
 			s += "\n*Reason:* " + r
 		}
+		if pa := escTrunc(d.Partner, maxPartner, false); pa != "" {
+			s += "\n*Partner:* " + pa
+		}
+		if n := escTrunc(d.Note, maxNote, true); n != "" {
+			// Every line of a long note costs "> ": cut after quoting.
+			s += "\n*Note:*\n" + fit(quote(n), maxNote)
+		}
 	}
 	return s
 }
 
-// buttons are the card's actions: the votes, Claim and Re-run research
-// while the lead is pending; afterwards only Claim, while a qualified lead has no owner. Each
-// value is the lead id and nothing else (no PII in payloads).
+// criteriaLine sums up the lead's criteria in one line: how many are
+// answered, the must-haves (naming any answered no, which blocks automatic
+// qualification), the weighted score and where people disagree. Criterion
+// ids come from config.toml but are escaped all the same.
+func criteriaLine(cs []triage.Criterion, st triage.CriteriaStatus) string {
+	parts := []string{fmt.Sprintf("*Criteria:* %d of %d answered", st.Answered, max(st.Total, len(cs)))}
+	musts := 0
+	for _, c := range cs {
+		if c.Must {
+			musts++
+		}
+	}
+	switch {
+	case len(st.MustNo) > 0:
+		parts = append(parts, "must-haves: "+codeList(st.MustNo, maxDisagree)+" answered *no*")
+	case len(st.MustOpen) > 0:
+		parts = append(parts, fmt.Sprintf("must-haves: %d open", len(st.MustOpen)))
+	case musts > 0:
+		parts = append(parts, "must-haves: all met")
+	}
+	if st.MaxScore > 0 {
+		parts = append(parts, fmt.Sprintf("score %d/%d", st.Score, st.MaxScore))
+	}
+	if d := disagreement(cs, st.Disagree); d != "" {
+		parts = append(parts, "disagreement on "+d)
+	}
+	return fit(strings.Join(parts, " · "), maxCriteriaLine)
+}
+
+// disagreement names the criteria people answered differently, in config
+// order: "`budget` (2 yes, 1 no)".
+func disagreement(cs []triage.Criterion, dis map[string]string) string {
+	var parts []string
+	n := 0
+	for _, c := range cs {
+		summary, ok := dis[c.ID]
+		if !ok {
+			continue
+		}
+		n++
+		if len(parts) == maxDisagree {
+			continue
+		}
+		parts = append(parts, codeSpan(c.ID)+" ("+escTrunc(summary, 60, false)+")")
+	}
+	if n > len(parts) {
+		parts = append(parts, fmt.Sprintf("%d more", n-len(parts)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// codeSpan shows a criterion id as code. A backtick would end the span early.
+func codeSpan(id string) string {
+	return "`" + escTrunc(strings.ReplaceAll(id, "`", "'"), maxCriterionID, false) + "`"
+}
+
+// codeList shows up to limit ids as code spans, then how many more.
+func codeList(ids []string, limit int) string {
+	var parts []string
+	for i, id := range ids {
+		if i == limit {
+			parts = append(parts, fmt.Sprintf("%d more", len(ids)-i))
+			break
+		}
+		parts = append(parts, codeSpan(id))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// buttons are the card's actions: the votes, Claim, Re-run research and
+// Decide while the lead is pending; afterwards Decide (the dialog offers to
+// reopen), plus Claim while a qualified lead has no owner. Each value is the
+// lead id and nothing else (no PII in payloads). Who may decide is checked
+// when the button is clicked, not here: the card looks the same to everyone.
 func buttons(l triage.Lead) []slack.BlockElement {
 	id := l.ID.String()
 	claim := slack.NewButtonBlockElement(actionClaim, id, plain("Claim"))
+	decide := slack.NewButtonBlockElement(actionDecide, id, plain("Decide"))
 	switch {
 	case l.Status == triage.StatusPending:
 		return []slack.BlockElement{
@@ -279,9 +367,12 @@ func buttons(l triage.Lead) []slack.BlockElement {
 			slack.NewButtonBlockElement(actionVoteUnsure, id, plain("Unsure")),
 			claim,
 			slack.NewButtonBlockElement(actionResearch, id, plain("Re-run research")),
+			decide,
 		}
 	case l.Status == triage.StatusQualified && l.Owner == "":
-		return []slack.BlockElement{claim}
+		return []slack.BlockElement{claim, decide}
+	case l.Status.Valid():
+		return []slack.BlockElement{decide}
 	}
 	return nil
 }
@@ -534,4 +625,39 @@ func searchLinks(l triage.Lead) string {
 		links = append(links, link(searchCompaniesHouse+q, "Companies House"))
 	}
 	return "Check by hand: " + strings.Join(links, " · ")
+}
+
+// maxDraft is what a draft may take of a section, with its code fences.
+const maxDraft = maxSection - 8
+
+// replyContent renders a thread reply: text is mrkdwn the domain composed;
+// plain, a draft people copy, may quote the lead, so it is cleaned, escaped
+// and put in a code block (which also keeps Slack from formatting it). The
+// draft is cut to fit one section; when text and draft do not fit one
+// together they get a section each. Without a draft the reply is text only,
+// as before.
+func replyContent(text, plain string) (fallback string, blocks []slack.Block) {
+	body := codeBlock(plain)
+	if body == "" {
+		return text, nil
+	}
+	if strings.TrimSpace(text) == "" {
+		return "A draft to copy", []slack.Block{section(body)}
+	}
+	if utf8.RuneCountInString(text)+1+utf8.RuneCountInString(body) <= maxSection {
+		return text, []slack.Block{section(text + "\n" + body)}
+	}
+	return text, []slack.Block{section(text), section(body)}
+}
+
+// codeBlock shows plain escaped inside ``` fences; "" for no text. Three
+// backticks inside would close the block early, so they become quotes
+// (after cleaning, which could otherwise join backticks split by invisible
+// characters).
+func codeBlock(plain string) string {
+	s := escTrunc(strings.ReplaceAll(clean(plain, true), "```", "'''"), maxDraft, true)
+	if s == "" {
+		return ""
+	}
+	return "```\n" + s + "\n```"
 }

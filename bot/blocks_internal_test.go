@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,14 +70,15 @@ func TestRenderCard(t *testing.T) {
 	cases := []struct {
 		name string
 		lead func() triage.Lead
+		pol  triage.Policy // zero: cardPol
 	}{
-		{"Pending", freshLead},
+		{"Pending", freshLead, triage.Policy{}},
 		{"BlindTwoOfThree", func() triage.Lead {
 			l := freshLead()
 			l.Votes = map[string]triage.Choice{"UALICE": triage.ChoiceQualify, "UBOB": triage.ChoiceDisqualify}
 			l.Research = triage.Research{Summary: "Domain registered 2011; website reachable.", At: received}
 			return l
-		}},
+		}, triage.Policy{}},
 		{"RevealedTie", func() triage.Lead {
 			l := freshLead()
 			l.Votes = map[string]triage.Choice{"UALICE": triage.ChoiceQualify, "UBOB": triage.ChoiceDisqualify, "UCAROL": triage.ChoiceUnsure}
@@ -86,7 +88,7 @@ func TestRenderCard(t *testing.T) {
 				At:      received,
 			}
 			return l
-		}},
+		}, triage.Policy{}},
 		{"QualifiedWithOwner", func() triage.Lead {
 			l := freshLead()
 			l.Votes = map[string]triage.Choice{"UALICE": triage.ChoiceQualify, "UBOB": triage.ChoiceQualify, "UCAROL": triage.ChoiceUnsure}
@@ -94,18 +96,35 @@ func TestRenderCard(t *testing.T) {
 			l.Owner = "UBOB"
 			l.Decision = &triage.Decision{Outcome: triage.StatusQualified, Reason: "qualified by vote (2 qualify, 0 disqualify, 1 unsure)", By: triage.DecidedByPolicy, At: decidedAt}
 			return l
-		}},
+		}, triage.Policy{}},
 		{"Disqualified", func() triage.Lead {
 			l := freshLead()
 			l.Status = triage.StatusDisqualified
 			l.Decision = &triage.Decision{Outcome: triage.StatusDisqualified, Reason: "Too small for us <3", By: "ULEAD", At: decidedAt}
 			return l
-		}},
+		}, triage.Policy{}},
+		{"ReferredByHand", func() triage.Lead {
+			l := freshLead()
+			l.Status = triage.StatusReferred
+			l.Decision = &triage.Decision{Outcome: triage.StatusReferred, Reason: "referred to Smith & Co", Partner: "Smith & Co",
+				Note: "Great people, wrong size.\nSmith <b>does</b> small shops.", By: "ULEAD", At: decidedAt}
+			return l
+		}, triage.Policy{}},
+		{"Criteria", func() triage.Lead {
+			l := partlyAnswered()
+			answer(&l, "budget", "UBOB", triage.AnswerNo, received.Add(time.Hour))
+			answer(&l, "timing", "UALICE", "4", received)
+			return l
+		}, ckPol},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			text, blocks := renderCard(tc.lead(), cardPol, cardNow)
+			pol := tc.pol
+			if pol.Quorum == 0 {
+				pol = cardPol
+			}
+			text, blocks := renderCard(tc.lead(), pol, cardNow)
 			raw := blocksJSON(t, blocks)
 			if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
 				t.Errorf("blocks invalid: %v", problems)
@@ -134,7 +153,7 @@ func actionIDs(blocks []slack.Block) []string {
 
 func TestRenderCard_Buttons(t *testing.T) {
 	t.Parallel()
-	votes := []string{"lead.vote.qualify=L-3", "lead.vote.disqualify=L-3", "lead.vote.unsure=L-3", "lead.claim=L-3", "lead.research=L-3"}
+	votes := []string{"lead.vote.qualify=L-3", "lead.vote.disqualify=L-3", "lead.vote.unsure=L-3", "lead.claim=L-3", "lead.research=L-3", "lead.decide=L-3"}
 	cases := []struct {
 		name   string
 		status triage.Status
@@ -143,10 +162,11 @@ func TestRenderCard_Buttons(t *testing.T) {
 	}{
 		{"PendingUnclaimed", triage.StatusPending, "", votes},
 		{"PendingClaimed", triage.StatusPending, "U9", votes},
-		{"QualifiedUnclaimed", triage.StatusQualified, "", []string{"lead.claim=L-3"}},
-		{"QualifiedClaimed", triage.StatusQualified, "U9", nil},
-		{"Disqualified", triage.StatusDisqualified, "", nil},
-		{"Referred", triage.StatusReferred, "", nil},
+		{"QualifiedUnclaimed", triage.StatusQualified, "", []string{"lead.claim=L-3", "lead.decide=L-3"}},
+		{"QualifiedClaimed", triage.StatusQualified, "U9", []string{"lead.decide=L-3"}},
+		{"Disqualified", triage.StatusDisqualified, "", []string{"lead.decide=L-3"}},
+		{"Referred", triage.StatusReferred, "", []string{"lead.decide=L-3"}},
+		{"UnknownStatus", "<!here>", "", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,6 +178,70 @@ func TestRenderCard_Buttons(t *testing.T) {
 				t.Errorf("buttons (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestCriteriaLine(t *testing.T) {
+	t.Parallel()
+	cs := []triage.Criterion{{ID: "need", Must: true}, {ID: "budget", Must: true}, {ID: "timing"}, {ID: "fit"}, {ID: "x`<!here>"}}
+	noMust := []triage.Criterion{{ID: "timing"}}
+	cases := []struct {
+		name string
+		cs   []triage.Criterion
+		st   triage.CriteriaStatus
+		want string
+	}{
+		{"Fresh", cs, triage.CriteriaStatus{Total: 5, MustOpen: []string{"need", "budget"}, MaxScore: 0},
+			"*Criteria:* 0 of 5 answered · must-haves: 2 open"},
+		{"MustNo", cs, triage.CriteriaStatus{Answered: 3, Total: 5, MustNo: []string{"need"}, MustOpen: []string{"budget"}, Score: 7, MaxScore: 12,
+			Disagree: map[string]string{"budget": "2 yes, 1 no"}},
+			"*Criteria:* 3 of 5 answered · must-haves: `need` answered *no* · score 7/12 · disagreement on `budget` (2 yes, 1 no)"},
+		{"AllMet", cs, triage.CriteriaStatus{Answered: 5, Total: 5, Score: 12, MaxScore: 12},
+			"*Criteria:* 5 of 5 answered · must-haves: all met · score 12/12"},
+		{"NoMustHaves", noMust, triage.CriteriaStatus{Answered: 1, Total: 1, Score: 1, MaxScore: 2},
+			"*Criteria:* 1 of 1 answered · score 1/2"},
+		{"ManyDisagreements", cs, triage.CriteriaStatus{Answered: 5, Total: 5, MustNo: []string{"need", "budget", "timing", "fit"},
+			Disagree: map[string]string{"need": "1 yes, 1 no", "budget": "1 yes, 1 no", "timing": "1 4, 1 2", "fit": "1 a, 1 b", "x`<!here>": "1 <!channel>, 1 b"}},
+			"*Criteria:* 5 of 5 answered · must-haves: `need`, `budget`, `timing`, 1 more answered *no* · disagreement on `need` (1 yes, 1 no), `budget` (1 yes, 1 no), `timing` (1 4, 1 2), 2 more"},
+		{"Injection", cs[4:], triage.CriteriaStatus{Answered: 1, Total: 1, Disagree: map[string]string{"x`<!here>": "1 <!channel>, 1 <@U1>"}},
+			"*Criteria:* 1 of 1 answered · disagreement on `x'&lt;!here&gt;` (1 &lt;!channel&gt;, 1 &lt;@U1&gt;)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := criteriaLine(tc.cs, tc.st); got != tc.want {
+				t.Errorf("criteriaLine =\n%q, want\n%q", got, tc.want)
+			}
+		})
+	}
+	long := triage.CriteriaStatus{Disagree: map[string]string{}}
+	var many []triage.Criterion
+	for i := range 50 {
+		id := strings.Repeat("&", 100) + string(rune('a'+i%26)) + strings.Repeat("b", i)
+		many = append(many, triage.Criterion{ID: id, Must: true})
+		long.MustNo = append(long.MustNo, id)
+		long.Disagree[id] = strings.Repeat("<x>", 500)
+	}
+	if got := criteriaLine(many, long); utf8.RuneCountInString(got) > maxCriteriaLine {
+		t.Errorf("criteria line is %d characters, want at most %d", utf8.RuneCountInString(got), maxCriteriaLine)
+	}
+}
+
+func TestRenderCard_CriteriaLine(t *testing.T) {
+	t.Parallel()
+	l := partlyAnswered()
+	answer(&l, "budget", "UBOB", triage.AnswerNo, received.Add(time.Hour))
+	_, blocks := renderCard(l, ckPol, cardNow)
+	raw := string(unescapeHTML(blocksJSON(t, blocks)))
+	// need: 2 yes 1 no, value yes (latest); budget: no (must-have) by UBOB.
+	for _, want := range []string{"*Criteria:* 3 of 6 answered", "must-haves: `budget` answered *no*", "disagreement on `need` (2 yes, 1 no)"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("card lacks %q:\n%s", want, raw)
+		}
+	}
+	_, blocks = renderCard(l, cardPol, cardNow)
+	if strings.Contains(string(blocksJSON(t, blocks)), "Criteria:") {
+		t.Error("card without configured criteria shows a criteria line")
 	}
 }
 
@@ -279,13 +363,23 @@ func TestRenderCard_Injection(t *testing.T) {
 		Votes:     map[string]triage.Choice{"<!here>": triage.ChoiceQualify, "U1|<!channel>": triage.Choice(injections), "UBOB": triage.ChoiceQualify},
 		Research:  injectedResearch(),
 	}
-	policies := []triage.Policy{cardPol, {Quorum: 1, Blind: false, TeamLead: "<!channel>"}}
+	injCriteria := []triage.Criterion{
+		{ID: injections[:10], Question: injections, Kind: triage.KindYesNo, Must: true, Weight: 2, Help: injections},
+		{ID: "t", Question: injections, Kind: triage.KindText, Help: injections},
+		{ID: "c", Question: injections, Kind: triage.KindChoice, Options: []string{injections}, Weight: 1},
+	}
+	for _, c := range injCriteria {
+		answer(&l, c.ID, "<!channel>", injections, received)
+		answer(&l, c.ID, "UBOB", triage.AnswerNo, received.Add(time.Minute))
+	}
+	policies := []triage.Policy{cardPol, {Quorum: 1, Blind: false, TeamLead: "<!channel>", Criteria: injCriteria,
+		Reasons: []string{injections}, Partners: []triage.Partner{{Name: injections, Fits: injections, Contact: injections}}}}
 	for _, status := range []triage.Status{triage.StatusPending, triage.StatusQualified, triage.StatusDisqualified, "<!here>"} {
 		for _, p := range policies {
 			l := l
 			l.Status = status
 			if status != triage.StatusPending {
-				l.Decision = &triage.Decision{Outcome: status, Reason: injections, By: injections, At: received}
+				l.Decision = &triage.Decision{Outcome: status, Reason: injections, Note: injections + "\n" + injections, Partner: injections, By: injections, At: received}
 			}
 			text, blocks := renderCard(l, p, cardNow)
 			card := cardJSON(t, text, blocks)
@@ -436,10 +530,18 @@ func TestRenderCard_Limits(t *testing.T) {
 		},
 		Registry: &triage.Registry{Source: big, Number: big, Name: big, Status: big, Incorporated: received, Employees: 1 << 40},
 	}
-	l.Decision = &triage.Decision{Outcome: triage.StatusQualified, Reason: big, By: big}
+	l.Decision = &triage.Decision{Outcome: triage.StatusQualified, Reason: big, Note: strings.Repeat("<\n", 5000), Partner: big, By: big}
+	pol := triage.Policy{Quorum: 1}
+	for i := range 60 {
+		id := strings.Repeat("&", 60) + strconv.Itoa(i)
+		pol.Criteria = append(pol.Criteria, triage.Criterion{ID: id, Kind: triage.KindText, Must: true, Weight: 1})
+		for u := range 5 {
+			answer(&l, id, "U"+strconv.Itoa(u)+"AB", big[:1000+u], received)
+		}
+	}
 	for _, status := range []triage.Status{triage.StatusPending, triage.StatusQualified} {
 		l.Status = status
-		text, blocks := renderCard(l, triage.Policy{Quorum: 1}, cardNow.Add(100*24*time.Hour))
+		text, blocks := renderCard(l, pol, cardNow.Add(100*24*time.Hour))
 		raw := blocksJSON(t, blocks)
 		if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
 			t.Errorf("%s: blocks invalid: %v", status, problems)
@@ -512,7 +614,19 @@ func FuzzRenderCard(f *testing.F) {
 		if l.Status != triage.StatusPending {
 			l.Decision = &triage.Decision{Outcome: l.Status, Reason: grow(message), By: voter, At: received}
 		}
+		if l.Decision != nil {
+			l.Decision.Note, l.Decision.Partner = grow(message), grow(extra)
+		}
 		p := triage.Policy{Quorum: int(mode % 4), Blind: mode%2 == 0, Auto: mode%3 == 0, TeamLead: voter}
+		if mode%3 != 1 {
+			kinds := []triage.CriterionKind{triage.KindYesNo, triage.KindScale, triage.KindChoice, triage.KindNumber, triage.KindText}
+			for i := range int(rep%40) + 1 {
+				id := extra + strconv.Itoa(i)
+				p.Criteria = append(p.Criteria, triage.Criterion{ID: id, Question: company, Kind: kinds[i%len(kinds)], Must: i%2 == 0, Weight: i, Options: []string{message, extra}})
+				answer(&l, id, voter, grow(message), received)
+				answer(&l, id, "U1", extra, received.Add(time.Minute))
+			}
+		}
 		text, blocks := renderCard(l, p, cardNow)
 		raw := blocksJSON(t, blocks)
 		if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {

@@ -20,6 +20,10 @@ type Config struct {
 	Command        string                // slash command name, "/qualify"
 	Now            func() time.Time      // injected clock; time.Now when nil
 	Metrics        prometheus.Registerer // nil = no metrics
+
+	// Reactions maps reaction names without colons ("+1", "thinking_face")
+	// to votes, from config.toml's [reactions]; nil = reactions do not vote.
+	Reactions map[string]triage.Choice
 }
 
 // Bot connects Slack to the triage service.

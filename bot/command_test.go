@@ -4,10 +4,12 @@ package bot
 // it), so its table test lives inside the package.
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/leadtriage/leadtriage/triage"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -50,7 +52,7 @@ func TestParseCommand(t *testing.T) {
 
 func TestHelpText(t *testing.T) {
 	t.Parallel()
-	text := helpText("/qualify")
+	text := helpText("/qualify", nil, nil)
 	// The help lists the whole grammar from DESIGN.md and says which parts
 	// are not there yet.
 	for _, want := range []string{
@@ -62,7 +64,48 @@ func TestHelpText(t *testing.T) {
 			t.Errorf("help text lacks %q:\n%s", want, text)
 		}
 	}
-	if got := helpText("/leads"); !strings.Contains(got, "`/leads list`") || strings.Contains(got, "/qualify") {
+	if got := helpText("/leads", nil, nil); !strings.Contains(got, "`/leads list`") || strings.Contains(got, "/qualify") {
 		t.Errorf("help for a renamed command still says /qualify:\n%s", got)
+	}
+}
+
+// The help lists the team's criteria and voting reactions: config text,
+// escaped like any other.
+func TestHelpText_CriteriaAndReactions(t *testing.T) {
+	t.Parallel()
+	cs := []triage.Criterion{
+		{ID: "budget", Question: "Budget <!channel> & approved?", Kind: triage.KindYesNo},
+		{ID: "size", Question: "How big?", Kind: triage.KindScale},
+	}
+	reactions := map[string]triage.Choice{
+		"+1": triage.ChoiceQualify, "white_check_mark": triage.ChoiceQualify,
+		"-1": triage.ChoiceDisqualify, "<!here>": triage.ChoiceUnsure,
+	}
+	text := helpText("/qualify", cs, reactions)
+	for _, want := range []string{
+		"`budget: yes`", "• `budget`: Budget &lt;!channel&gt; &amp; approved?", "• `size`: How big?",
+		"Reactions on the card vote too: :+1: :white_check_mark: qualify, :-1: disqualify.",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("help text lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "<!") {
+		t.Errorf("help text carries an unescaped control sequence:\n%s", text)
+	}
+	if strings.Contains(helpText("/qualify", nil, nil), "Reactions") {
+		t.Error("help mentions reactions with none configured")
+	}
+}
+
+func TestHelpText_ManyCriteria(t *testing.T) {
+	t.Parallel()
+	var cs []triage.Criterion
+	for i := range maxHelpCriteria + 5 {
+		cs = append(cs, triage.Criterion{ID: fmt.Sprintf("c%d", i), Question: "Q?", Kind: triage.KindText})
+	}
+	text := helpText("/qualify", cs, nil)
+	if !strings.Contains(text, "… and 5 more") || strings.Contains(text, fmt.Sprintf("`c%d`", maxHelpCriteria)) {
+		t.Errorf("help for %d criteria:\n%s", len(cs), text)
 	}
 }

@@ -3,8 +3,11 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/leadtriage/leadtriage/triage"
@@ -98,29 +101,107 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	own := b.ownUserID()
 	switch e := ev.InnerEvent.Data.(type) {
 	case *slackevents.MessageEvent:
-		if own != "" && e.User == own {
-			return // our own cards and thread replies
-		}
-		// Thread answers (`budget: yes`) arrive in a later issue.
-		b.log.DebugContext(ctx, "message event ignored", "channel", e.Channel, "user", e.User, "subtype", e.SubType)
+		b.handleMessage(ctx, own, e)
 	case *slackevents.ReactionAddedEvent:
-		if own != "" && e.User == own {
-			return
-		}
-		// Reaction votes arrive in a later issue.
-		b.log.DebugContext(ctx, "reaction event ignored", "channel", e.Item.Channel, "user", e.User, "reaction", e.Reaction)
+		b.handleReaction(ctx, own, true, slackevents.ReactionRemovedEvent(*e))
 	case *slackevents.ReactionRemovedEvent:
-		if own != "" && e.User == own {
-			return
-		}
-		b.log.DebugContext(ctx, "reaction event ignored", "channel", e.Item.Channel, "user", e.User, "reaction", e.Reaction)
+		b.handleReaction(ctx, own, false, *e)
 	default:
 		b.log.DebugContext(ctx, "slack event ignored", "type", ev.InnerEvent.Type)
 	}
 }
 
-// handleInteraction handles an acknowledged interaction: today the card's
-// buttons.
+// handleMessage reads a human's reply in a card's thread, or its edit, as
+// answers to the criteria. Everything else is ignored: top-level messages,
+// other threads (the service finds no card), bots (ourselves included),
+// deletions. The text is never logged: it is the team's conversation.
+func (b *Bot) handleMessage(ctx context.Context, own string, e *slackevents.MessageEvent) {
+	channel, user, ts, threadTS, text, botID := e.Channel, e.User, e.TimeStamp, e.ThreadTimeStamp, e.Text, e.BotID
+	switch e.SubType {
+	case "", "thread_broadcast":
+	case "message_changed":
+		// The edited message is in Message; the event's own fields
+		// describe the edit notice.
+		if e.Message == nil {
+			b.log.DebugContext(ctx, "message event ignored", "channel", channel, "subtype", e.SubType)
+			return
+		}
+		m := e.Message
+		user, ts, threadTS, text, botID = m.User, m.Timestamp, m.ThreadTimestamp, m.Text, m.BotID
+	default:
+		b.log.DebugContext(ctx, "message event ignored", "channel", channel, "user", user, "subtype", e.SubType)
+		return
+	}
+	if user == "" || botID != "" || (own != "" && user == own) {
+		return // bots, and our own cards, checklists and replies
+	}
+	log := b.log.With("channel", channel, "user", user, "thread_ts", threadTS, "subtype", e.SubType)
+	if threadTS == "" || threadTS == ts {
+		log.DebugContext(ctx, "message event ignored")
+		return
+	}
+	res, err := b.svc.AnswerReply(ctx, channel, threadTS, user, text)
+	if err != nil {
+		b.reportError(ctx, log, channel, user, err)
+		return
+	}
+	if !res.Ours {
+		log.DebugContext(ctx, "message event ignored")
+		return
+	}
+	log.DebugContext(ctx, "thread reply read", "lead_id", res.Lead.ID.String(), "answers", res.Answered, "problems", len(res.Problems))
+}
+
+// handleReaction votes with a configured reaction on a card, or withdraws
+// that vote when the reaction is removed. Reactions on anything but a card
+// are the team's own business and are ignored.
+func (b *Bot) handleReaction(ctx context.Context, own string, added bool, e slackevents.ReactionRemovedEvent) {
+	if e.User == "" || (own != "" && e.User == own) {
+		return
+	}
+	log := b.log.With("channel", e.Item.Channel, "user", e.User, "reaction", e.Reaction, "added", added)
+	if e.Item.Type != "message" {
+		log.DebugContext(ctx, "reaction event ignored")
+		return
+	}
+	choice, ok := b.reactionChoice(e.Reaction)
+	if !ok {
+		log.DebugContext(ctx, "reaction event ignored")
+		return
+	}
+	l, err := b.store.LeadByMessage(ctx, e.Item.Channel, e.Item.Timestamp)
+	if errors.Is(err, triage.ErrNotFound) {
+		log.DebugContext(ctx, "reaction event ignored")
+		return
+	}
+	if err != nil {
+		log.ErrorContext(ctx, "finding the card of a reaction", "error", err)
+		return
+	}
+	log = log.With("lead_id", l.ID.String())
+	if added {
+		_, err = b.svc.Vote(ctx, l.ID, e.User, choice)
+	} else {
+		_, err = b.svc.Unvote(ctx, l.ID, e.User, choice)
+	}
+	if err != nil {
+		b.reportError(ctx, log, e.Item.Channel, e.User, err)
+		return
+	}
+	log.DebugContext(ctx, "reaction handled")
+}
+
+// reactionChoice maps a reaction to a vote. Skin tones do not change the
+// meaning: "+1::skin-tone-2" counts as "+1".
+func (b *Bot) reactionChoice(reaction string) (triage.Choice, bool) {
+	name, _, _ := strings.Cut(reaction, "::")
+	c, ok := b.cfg.Reactions[name]
+	return c, ok && c.Valid()
+}
+
+// handleInteraction handles an acknowledged interaction: the card's and the
+// checklist's buttons. A view_submission never comes here: its answer is
+// the ack (handleViewSubmission).
 func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallback) {
 	if ic.Type != slack.InteractionTypeBlockActions {
 		b.log.DebugContext(ctx, "interaction ignored", "type", ic.Type, "user", ic.User.ID)
@@ -141,6 +222,21 @@ var voteActions = map[string]triage.Choice{
 	actionVoteUnsure:     triage.ChoiceUnsure,
 }
 
+// Checklist answers (shared Slack contract, issue 4): buttons
+// "lead.answer.<yes|no|unknown|1…5>" with the value "<lead id> <criterion
+// id>", and a select "lead.answer.choice" whose option values are "<lead id>
+// <criterion id> <option index>".
+const (
+	answerActionPrefix = "lead.answer."
+	answerChoiceAction = "lead.answer.choice"
+)
+
+// answerButtons maps the checklist's button suffixes to raw answers.
+var answerButtons = map[string]string{
+	"yes": triage.AnswerYes, "no": triage.AnswerNo, "unknown": triage.AnswerUnknown,
+	"1": "1", "2": "2", "3": "3", "4": "4", "5": "5",
+}
+
 // handleBlockAction performs one button click. The service queues the card
 // update and the clicker's confirmation; errors are told to the clicker.
 func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallback, a slack.BlockAction) {
@@ -149,26 +245,41 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 	if channel == "" {
 		channel = ic.Channel.ID
 	}
-	choice, isVote := voteActions[a.ActionID]
-	if !isVote && a.ActionID != actionClaim && a.ActionID != actionResearch {
-		// lead.decide arrives in a later issue.
-		b.log.DebugContext(ctx, "button ignored", "action_id", a.ActionID, "user", user)
+	log := b.log.With("action_id", a.ActionID, "user", user)
+	if strings.HasPrefix(a.ActionID, answerActionPrefix) {
+		b.answerClick(ctx, log, channel, user, a)
 		return
 	}
-	log := b.log.With("action_id", a.ActionID, "user", user)
+	choice, isVote := voteActions[a.ActionID]
+	switch {
+	case isVote, a.ActionID == actionClaim, a.ActionID == actionResearch:
+	case a.ActionID == actionDecide:
+		// Refuse before anything else: a non-decider gets no dialog at all.
+		if !b.svc.Policy.CanDecide(user) {
+			log.DebugContext(ctx, "decide refused: not a decider")
+			b.tell(ctx, log, channel, user, notDecider(b.svc.Policy))
+			return
+		}
+	default:
+		log.DebugContext(ctx, "button ignored")
+		return
+	}
 	id, err := triage.ParseLeadID(a.Value)
 	if err != nil {
 		b.reportError(ctx, log, channel, user, err)
 		return
 	}
 	log = log.With("lead_id", id.String())
-	if a.ActionID == actionResearch {
+	switch {
+	case a.ActionID == actionDecide:
+		b.openDecide(ctx, log, ic, channel, id)
+		return
+	case a.ActionID == actionResearch:
 		b.rerunResearch(ctx, log, channel, user, id)
 		return
-	}
-	if isVote {
+	case isVote:
 		_, err = b.svc.Vote(ctx, id, user, choice)
-	} else {
+	default:
 		_, err = b.svc.Claim(ctx, id, user)
 	}
 	if err != nil {
@@ -176,6 +287,75 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 		return
 	}
 	log.DebugContext(ctx, "button handled")
+}
+
+// answerClick records an answer given with the checklist's buttons or its
+// select.
+func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user string, a slack.BlockAction) {
+	value := a.Value
+	if a.ActionID == answerChoiceAction {
+		value = a.SelectedOption.Value
+	}
+	fields := strings.Fields(value)
+	wantFields := 2
+	if a.ActionID == answerChoiceAction {
+		wantFields = 3
+	}
+	if len(fields) != wantFields {
+		log.WarnContext(ctx, "checklist answer with a malformed value", "fields", len(fields))
+		b.tell(ctx, log, channel, user, "That checklist is out of date; answer in the thread instead, e.g. `budget: yes`.")
+		return
+	}
+	id, err := triage.ParseLeadID(fields[0])
+	if err != nil {
+		b.reportError(ctx, log, channel, user, err)
+		return
+	}
+	log = log.With("lead_id", id.String(), "criterion", fields[1])
+	c, ok := b.criterion(fields[1])
+	if !ok {
+		b.reportError(ctx, log, channel, user, fmt.Errorf("answering on %s: %q: %w", id, fields[1], triage.ErrUnknownCriteria))
+		return
+	}
+	var raw string
+	if a.ActionID == answerChoiceAction {
+		i, err := strconv.Atoi(fields[2])
+		if c.Kind != triage.KindChoice || err != nil || i < 0 || i >= len(c.Options) {
+			b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: "accepted: " + triage.AcceptedForms(c)})
+			return
+		}
+		raw = c.Options[i]
+	} else if raw, ok = answerButtons[strings.TrimPrefix(a.ActionID, answerActionPrefix)]; !ok {
+		log.DebugContext(ctx, "button ignored")
+		return
+	}
+	v, err := triage.NormaliseAnswer(c, raw)
+	if err != nil {
+		// A checklist rendered before the criterion's kind changed in config.
+		b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: "accepted: " + triage.AcceptedForms(c)})
+		return
+	}
+	if _, err := b.svc.Answer(ctx, id, user, []triage.ParsedAnswer{{Criterion: c.ID, Value: v}}); err != nil {
+		b.reportError(ctx, log, channel, user, err)
+		return
+	}
+	log.DebugContext(ctx, "checklist answer recorded")
+}
+
+func (b *Bot) criterion(id string) (triage.Criterion, bool) {
+	for _, c := range b.svc.Policy.Criteria {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return triage.Criterion{}, false
+}
+
+// tell queues an ephemeral reply to user; a failure to queue is logged.
+func (b *Bot) tell(ctx context.Context, log *slog.Logger, channel, user, text string) {
+	if err := b.svc.Tell(ctx, channel, user, text); err != nil {
+		log.ErrorContext(ctx, "queueing a reply", "error", err)
+	}
 }
 
 // rerunResearch starts research on lead id afresh, bypassing the cache, and
@@ -232,6 +412,6 @@ func (b *Bot) handleCommand(cmd slack.SlashCommand) commandReply {
 	switch c.kind {
 	default:
 		// Every other sub-command arrives in a later issue; help says so.
-		return commandReply{ResponseType: "ephemeral", Text: helpText(b.cfg.Command)}
+		return commandReply{ResponseType: "ephemeral", Text: helpText(b.cfg.Command, b.svc.Policy.Criteria, b.cfg.Reactions)}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/leadtriage/leadtriage/storage"
 	"github.com/leadtriage/leadtriage/storage/storagetest"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/slack-go/slack"
 )
 
 const (
@@ -678,5 +679,266 @@ func TestVerifyOnly(t *testing.T) {
 	verifyOnly([]string{secretOld}).ServeHTTP(rec, signedAt("/slack/interactions", secretNew, formType, body, time.Now()))
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("wrong secret: %d", rec.Code)
+	}
+}
+
+// withDeliberation gives the harness a team lead who decides, criteria,
+// reasons, a partner and voting reactions.
+func withDeliberation(c *bot.Config, svc *triage.Service) {
+	p := svc.Policy
+	p.TeamLead = "ULEAD"
+	p.Criteria = []triage.Criterion{
+		{ID: "budget", Question: "Do they have a budget?", Kind: triage.KindYesNo, Must: true, Weight: 2},
+		{ID: "size", Question: "How big is the opportunity?", Kind: triage.KindScale, Weight: 1},
+	}
+	p.Reasons = []string{"No budget", "Not our market"}
+	p.Partners = []triage.Partner{{Name: "Beta Partners", Fits: "small web shops", Contact: "intro@beta.example"}}
+	svc.Policy, c.Policy = p, p
+	c.Reactions = map[string]triage.Choice{"+1": triage.ChoiceQualify, "-1": triage.ChoiceDisqualify}
+}
+
+const cardTS = "1700000000.000100"
+
+// postCard records the lead's card at (channel, cardTS), as the outbox
+// worker does once chat.postMessage succeeded.
+func (h *harness) postCard(t testing.TB) {
+	t.Helper()
+	for _, it := range h.outbox(t) {
+		if it.Kind == triage.OutboxPostCard && it.Lead == h.lead.ID {
+			err := h.db.CompleteOutbox(context.Background(), it.ID, it.Seq, func(l *triage.Lead) error {
+				l.Slack.Channel, l.Slack.TS = channel, cardTS
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatal("no post_card item")
+}
+
+// told returns the ephemerals queued for user.
+func (h *harness) told(t testing.TB, user string) []string {
+	t.Helper()
+	var out []string
+	for _, it := range h.outbox(t) {
+		if it.Kind == triage.OutboxEphemeral && it.User == user {
+			out = append(out, it.Text)
+		}
+	}
+	return out
+}
+
+type submissionResponse struct {
+	ResponseAction string            `json:"response_action"`
+	Errors         map[string]string `json:"errors"`
+}
+
+func decideValues(outcome, reason string) map[string]map[string]slack.BlockAction {
+	v := map[string]map[string]slack.BlockAction{
+		"outcome": {"outcome": {Type: "radio_buttons", SelectedOption: slack.OptionBlockObject{Value: outcome}}},
+		"note":    {"note": {Type: "plain_text_input", Value: "Lovely people, wrong fit."}},
+	}
+	if reason != "" {
+		v["reason"] = map[string]slack.BlockAction{"reason": {Type: "static_select", SelectedOption: slack.OptionBlockObject{Value: reason}}}
+	}
+	return v
+}
+
+func TestBot_HTTPHandler_ViewSubmission(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withDeliberation)
+	h.postCard(t)
+	submit := func(t *testing.T, user string, values map[string]map[string]slack.BlockAction) submissionResponse {
+		t.Helper()
+		body := []byte(slackfake.ViewSubmissionForm(user, "lead.decide", h.lead.ID.String(), values).Encode())
+		rec := h.serve(signedAt("/slack/interactions", secretNew, formType, body, now))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+		}
+		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+			t.Errorf("content type %q, want application/json", ct)
+		}
+		var got submissionResponse
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Fatalf("body %q: %v", rec.Body.String(), err)
+		}
+		return got
+	}
+
+	// The answer is in the response itself: nothing is left to drain.
+	got := submit(t, "ULEAD", decideValues("disqualified", ""))
+	if got.ResponseAction != "errors" || got.Errors["reason"] == "" || len(got.Errors) != 1 {
+		t.Errorf("without a reason: %+v, want an error under reason", got)
+	}
+	got = submit(t, "UOTHER", decideValues("disqualified", "No budget"))
+	if got.ResponseAction != "errors" || !strings.Contains(got.Errors["outcome"], "Only the team lead") {
+		t.Errorf("by a non-decider: %+v, want an error under outcome", got)
+	}
+	if l := h.stored(t); l.Status != triage.StatusPending || l.Decision != nil {
+		t.Fatalf("refused submissions changed the lead: %s %+v", l.Status, l.Decision)
+	}
+
+	if got := submit(t, "ULEAD", decideValues("disqualified", "No budget")); got.ResponseAction != "clear" || len(got.Errors) != 0 {
+		t.Errorf("valid: %+v, want clear", got)
+	}
+	l := h.stored(t)
+	if l.Status != triage.StatusDisqualified || l.Decision == nil || l.Decision.By != "ULEAD" || l.Decision.Reason != "No budget" || l.Decision.Note != "Lovely people, wrong fit." {
+		t.Errorf("lead after the decision: %s %+v", l.Status, l.Decision)
+	}
+	var outcome, draft int
+	for _, it := range h.outbox(t) {
+		if it.Kind == triage.OutboxThreadReply && it.Lead == h.lead.ID {
+			if it.Plain != "" {
+				draft++
+			} else if strings.Contains(it.Text, "decided") {
+				outcome++
+			}
+		}
+	}
+	if outcome != 1 || draft != 1 {
+		t.Errorf("thread items: %d outcome, %d decline draft; want one each", outcome, draft)
+	}
+
+	// Deciding again is refused under the outcome, without a change.
+	if got := submit(t, "ULEAD", decideValues("disqualified", "Not our market")); got.ResponseAction != "errors" || !strings.Contains(got.Errors["outcome"], "already decided") {
+		t.Errorf("second decision: %+v", got)
+	}
+	if r := h.stored(t).Decision.Reason; r != "No budget" {
+		t.Errorf("reason changed to %q by a refused submission", r)
+	}
+}
+
+func TestBot_HTTPHandler_ViewSubmissionMalformed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withDeliberation)
+	body := []byte(url.Values{"payload": {`{"type":"view_submission","view":[`}}.Encode())
+	if rec := h.serve(signedAt("/slack/interactions", secretOld, formType, body, now)); rec.Code != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", rec.Code)
+	}
+	// A click whose text merely mentions the word is still a click.
+	click := slackfake.BlockActionForm("UVOTER", channel, cardTS, "lead.vote.qualify", h.lead.ID.String())
+	var ic map[string]any
+	if err := json.Unmarshal([]byte(click.Get("payload")), &ic); err != nil {
+		t.Fatal(err)
+	}
+	ic["message"].(map[string]any)["text"] = "view_submission"
+	raw, _ := json.Marshal(ic)
+	body = []byte(url.Values{"payload": {string(raw)}}.Encode())
+	rec := h.serve(signedAt("/slack/interactions", secretOld, formType, body, now))
+	if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+		t.Fatalf("click: %d %q, want an empty 200", rec.Code, rec.Body.String())
+	}
+	h.drain(t)
+	if got := h.stored(t).Votes["UVOTER"]; got != triage.ChoiceQualify {
+		t.Errorf("vote = %q, want qualify", got)
+	}
+}
+
+// TestBot_HTTPHandler_Decide: a click on Decide by the team lead opens the
+// dialog, and views.open is the first Web API call the click causes
+// (RELIABILITY S10: the trigger_id lives 3 s).
+func TestBot_HTTPHandler_Decide(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withDeliberation)
+	h.postCard(t)
+	body := []byte(h.slack.BlockActionForm("ULEAD", channel, cardTS, "lead.decide", h.lead.ID.String()).Encode())
+	rec := h.serve(signedAt("/slack/interactions", secretOld, formType, body, now))
+	if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+		t.Fatalf("click: %d %q, want an empty 200", rec.Code, rec.Body.String())
+	}
+	h.drain(t)
+	calls := h.slack.Calls()
+	if len(calls) == 0 || calls[0].Method != "views.open" || !calls[0].OK() {
+		t.Fatalf("calls %+v, want views.open first, and ok", calls)
+	}
+	views := h.slack.Views()
+	if len(views) != 1 {
+		t.Fatalf("%d views, want 1", len(views))
+	}
+	var v struct {
+		CallbackID      string `json:"callback_id"`
+		PrivateMetadata string `json:"private_metadata"`
+		Blocks          []struct {
+			BlockID string `json:"block_id"`
+			Type    string `json:"type"`
+		} `json:"blocks"`
+	}
+	if err := json.Unmarshal(views[0].JSON, &v); err != nil {
+		t.Fatal(err)
+	}
+	var inputs []string
+	for _, b := range v.Blocks {
+		if b.Type == "input" {
+			inputs = append(inputs, b.BlockID)
+		}
+	}
+	if v.CallbackID != "lead.decide" || v.PrivateMetadata != h.lead.ID.String() {
+		t.Errorf("callback_id %q, private_metadata %q", v.CallbackID, v.PrivateMetadata)
+	}
+	if diff := cmp.Diff([]string{"outcome", "owner", "reason", "partner", "note"}, inputs); diff != "" {
+		t.Errorf("input blocks (-want +got):\n%s", diff)
+	}
+
+	// Anyone else gets told who decides, and no dialog.
+	body = []byte(h.slack.BlockActionForm("UOTHER", channel, cardTS, "lead.decide", h.lead.ID.String()).Encode())
+	h.serve(signedAt("/slack/interactions", secretOld, formType, body, now))
+	h.drain(t)
+	if len(h.slack.Views()) != 1 {
+		t.Error("a dialog opened for a non-decider")
+	}
+	if diff := cmp.Diff([]string{"Only <@ULEAD> can decide leads."}, h.told(t, "UOTHER")); diff != "" {
+		t.Errorf("told (-want +got):\n%s", diff)
+	}
+}
+
+// TestBot_HTTPHandler_Deliberation runs thread replies, an edit and
+// reactions through the signed events endpoint, with a retried delivery.
+func TestBot_HTTPHandler_Deliberation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withDeliberation)
+	h.postCard(t)
+	send := func(t *testing.T, id string, inner any, retry int) {
+		t.Helper()
+		req := signedAt("/slack/events", secretOld, "application/json", slackfake.EventCallbackJSON(id, inner), now)
+		if retry > 0 {
+			req.Header.Set("X-Slack-Retry-Num", strconv.Itoa(retry))
+			req.Header.Set("X-Slack-Retry-Reason", "http_timeout")
+		}
+		if rec := h.serve(req); rec.Code != http.StatusOK {
+			t.Fatalf("event %s: status %d", id, rec.Code)
+		}
+		h.drain(t)
+	}
+	send(t, "Ev1", slackfake.MessageEvent(channel, "UHUMAN", "Budget: yes\nsize: 4", "1700000001.000200", cardTS), 0)
+	l := h.stored(t)
+	if l.AnswersBy["budget"]["UHUMAN"].Value == "" || l.AnswersBy["size"]["UHUMAN"].Value == "" {
+		t.Fatalf("answers after the reply: %v", l.AnswersBy)
+	}
+	yes := l.Answers["budget"].Value
+	send(t, "Ev2", map[string]any{
+		"type": "message", "subtype": "message_changed", "hidden": true, "channel": channel, "ts": "1700000002.000001",
+		"message": map[string]any{"type": "message", "user": "UHUMAN", "text": "budget: no\nsize: 4", "ts": "1700000001.000200", "thread_ts": cardTS,
+			"edited": map[string]any{"user": "UHUMAN", "ts": "1700000002.000000"}},
+		"previous_message": map[string]any{"type": "message", "user": "UHUMAN", "text": "budget: yes\nsize: 4", "ts": "1700000001.000200", "thread_ts": cardTS},
+	}, 0)
+	if got := h.stored(t).Answers["budget"].Value; got == yes || got == "" {
+		t.Errorf("budget after the edit = %q, want it changed from %q", got, yes)
+	}
+
+	reaction := slackfake.ReactionEvent(true, "UVOTER", "+1::skin-tone-2", channel, cardTS, slackfake.BotUserID)
+	for retry := range 3 {
+		send(t, "Ev3", reaction, retry)
+	}
+	if got := h.stored(t).Votes["UVOTER"]; got != triage.ChoiceQualify {
+		t.Errorf("vote after the reaction = %q, want qualify", got)
+	}
+	if told := h.told(t, "UVOTER"); len(told) != 1 || strings.Contains(told[0], "already") {
+		t.Errorf("told %q after a reaction delivered three times, want one confirmation", told)
+	}
+	send(t, "Ev4", slackfake.ReactionEvent(false, "UVOTER", "+1::skin-tone-2", channel, cardTS, slackfake.BotUserID), 0)
+	if v, ok := h.stored(t).Votes["UVOTER"]; ok {
+		t.Errorf("vote after removing the reaction = %q, want none", v)
 	}
 }

@@ -36,6 +36,11 @@ const (
 	cardEventType = "leadtriage_lead"
 	// historyDepth is how far back the history check looks for a card.
 	historyDepth = 50
+	// checklistEventType tags a checklist's message metadata, like cardEventType.
+	checklistEventType = "leadtriage_checklist"
+	// repliesDepth is how many replies of a card's thread the check reads:
+	// the checklist is posted right after the card, so it is among the first.
+	repliesDepth = 50
 	// ambiguous prefixes LastError when a failed post may have reached Slack.
 	ambiguous = "ambiguous: "
 )
@@ -97,6 +102,9 @@ type pass struct {
 	skipped map[uint64]bool             // left due: over the channel budget or waiting for the card
 	next    time.Time                   // earliest time a skipped item may go
 	cards   map[triage.LeadID]time.Time // leads whose card post did not happen in this pass
+	// checklists holds leads whose checklist updates wait for its post, so
+	// that the outbox is scanned once per lead and pass.
+	checklists map[triage.LeadID]time.Time
 }
 
 func (p *pass) wait(id uint64, at time.Time) {
@@ -124,7 +132,7 @@ func (b *Bot) DeliverDue(ctx context.Context, now time.Time) (next time.Time, er
 	if err != nil {
 		return time.Time{}, fmt.Errorf("listing due outbox items: %w", err)
 	}
-	p := &pass{now: now, skipped: map[uint64]bool{}, cards: map[triage.LeadID]time.Time{}}
+	p := &pass{now: now, skipped: map[uint64]bool{}, cards: map[triage.LeadID]time.Time{}, checklists: map[triage.LeadID]time.Time{}}
 	for _, it := range items {
 		if err := ctx.Err(); err != nil {
 			return time.Time{}, err
@@ -183,7 +191,8 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 		_, err := b.api.PostEphemeralContext(cctx, it.Channel, it.User, slack.MsgOptionText(it.Text, false))
 		cancel()
 		return b.settle(ctx, log, p, it, it.Channel, err, nil)
-	case triage.OutboxPostCard, triage.OutboxUpdateCard, triage.OutboxThreadReply:
+	case triage.OutboxPostCard, triage.OutboxUpdateCard, triage.OutboxThreadReply,
+		triage.OutboxPostChecklist, triage.OutboxUpdateChecklist:
 	default:
 		return b.deadLetter(ctx, log, it, "invalid_item", "unknown outbox kind")
 	}
@@ -216,11 +225,28 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 		if !found {
 			return b.deadLetter(ctx, log, it, "no_card", "card was never posted")
 		}
-		at := post.NextAt
-		if !at.After(p.now) {
-			at = p.now.Add(defaultPoll)
-		}
+		at := later(post.NextAt, p.now)
 		p.cards[it.Lead] = at
+		p.wait(it.ID, at)
+		return nil
+	}
+
+	if it.Kind == triage.OutboxUpdateChecklist && l.Slack.ChecklistTS == "" {
+		// Like a card update without a card: wait while the checklist's post
+		// is queued; without one there is nothing to update.
+		if at, waiting := p.checklists[it.Lead]; waiting {
+			p.wait(it.ID, at)
+			return nil
+		}
+		post, found, err := b.pendingChecklist(ctx, it.Lead)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return b.deadLetter(ctx, log, it, "no_checklist", "checklist was never posted")
+		}
+		at := later(post.NextAt, p.now)
+		p.checklists[it.Lead] = at
 		p.wait(it.ID, at)
 		return nil
 	}
@@ -232,10 +258,27 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	if it.Kind == triage.OutboxThreadReply {
-		_, _, err = b.api.PostMessageContext(cctx, channel,
-			slack.MsgOptionText(it.Text, false), slack.MsgOptionTS(l.Slack.TS),
-			slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
+	switch it.Kind {
+	case triage.OutboxThreadReply:
+		text, blocks := replyContent(it.Text, it.Plain)
+		opts := []slack.MsgOption{
+			slack.MsgOptionText(text, false), slack.MsgOptionTS(l.Slack.TS),
+			slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),
+		}
+		if len(blocks) > 0 {
+			opts = append(opts, slack.MsgOptionBlocks(blocks...))
+		}
+		_, _, err = b.api.PostMessageContext(cctx, channel, opts...)
+		return b.settle(ctx, log, p, it, channel, err, nil)
+	case triage.OutboxPostChecklist, triage.OutboxUpdateChecklist:
+		if l.Slack.ChecklistTS == "" {
+			return b.postChecklist(ctx, cctx, log, p, it, l)
+		}
+		// An update, or a post whose checklist exists already (a retry
+		// after Slack took it, or changes folded into the post).
+		text, blocks := renderChecklist(l, b.cfg.Policy)
+		_, _, _, err = b.api.UpdateMessageContext(cctx, channel, l.Slack.ChecklistTS,
+			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 		return b.settle(ctx, log, p, it, channel, err, nil)
 	}
 	// A card update, or a post_card whose card exists already.
@@ -286,11 +329,84 @@ func (b *Bot) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage
 	return b.settle(ctx, log, p, it, channel, err, recordCard(ch, ts, p.now, ""))
 }
 
+// later is when an item waiting for another one (due at at) looks again:
+// at, or within a poll if that is due already.
+func later(at, now time.Time) time.Time {
+	if !at.After(now) {
+		return now.Add(defaultPoll)
+	}
+	return at
+}
+
+// postChecklist posts the criteria checklist as a reply in the card's
+// thread and records its ts, so that answers can update it.
+func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead) error {
+	channel := l.Slack.Channel
+	// As with the card: after an ambiguous failure, adopt a checklist the
+	// last attempt may have posted rather than post a second one.
+	if strings.HasPrefix(it.LastError, ambiguous) {
+		ts, found, err := b.findChecklist(cctx, channel, l.Slack.TS, l.ID)
+		if err != nil {
+			return b.settle(ctx, log, p, it, channel, fmt.Errorf("looking for an earlier post of the checklist: %w", err), nil)
+		}
+		if found {
+			log.Info("adopted checklist posted by an earlier attempt", slog.String("channel", channel), slog.String("ts", ts))
+			return b.settle(ctx, log, p, it, channel, nil, recordChecklist(ts))
+		}
+	}
+	text, blocks := renderChecklist(l, b.cfg.Policy)
+	_, ts, err := b.api.PostMessageContext(cctx, channel,
+		slack.MsgOptionText(text, false),
+		slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionTS(l.Slack.TS),
+		slack.MsgOptionDisableLinkUnfurl(),
+		slack.MsgOptionDisableMediaUnfurl(),
+		slack.MsgOptionMetadata(slack.SlackMetadata{
+			EventType:    checklistEventType,
+			EventPayload: map[string]any{"lead_id": l.ID.String()},
+		}),
+	)
+	return b.settle(ctx, log, p, it, channel, err, recordChecklist(ts))
+}
+
+// recordChecklist stores the checklist's ts on the lead.
+func recordChecklist(ts string) func(*triage.Lead) error {
+	return func(l *triage.Lead) error {
+		l.Slack.ChecklistTS = ts
+		return nil
+	}
+}
+
+// findChecklist looks for lead's checklist among the replies to its card by
+// its metadata.
+func (b *Bot) findChecklist(ctx context.Context, channel, cardTS string, lead triage.LeadID) (ts string, found bool, err error) {
+	msgs, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+		ChannelID:          channel,
+		Timestamp:          cardTS,
+		Limit:              repliesDepth,
+		IncludeAllMetadata: true,
+	})
+	if err != nil {
+		return "", false, err
+	}
+	for _, m := range msgs {
+		if m.BotID == "" || m.Metadata.EventType != checklistEventType || m.Timestamp == cardTS {
+			continue
+		}
+		if id, _ := m.Metadata.EventPayload["lead_id"].(string); id == lead.String() {
+			return m.Timestamp, true, nil
+		}
+	}
+	return "", false, nil
+}
+
 // recordCard stores the card's place on the lead, so that votes on it and
 // later updates find it.
 func recordCard(channel, ts string, now time.Time, detail string) func(*triage.Lead) error {
 	return func(l *triage.Lead) error {
-		l.Slack = triage.SlackRef{Channel: channel, TS: ts}
+		// The checklist lives in the card's thread: keep it (a card adopted
+		// after an ambiguous failure can only have come first anyway).
+		l.Slack.Channel, l.Slack.TS = channel, ts
 		l.Events = append(l.Events, triage.Event{At: now.UTC(), Kind: triage.EventCardPosted, By: "bot", Detail: detail})
 		return nil
 	}
@@ -327,6 +443,20 @@ func (b *Bot) pendingPost(ctx context.Context, lead triage.LeadID) (triage.Outbo
 	}
 	for _, it := range all {
 		if it.Lead == lead && it.Kind == triage.OutboxPostCard && !it.Dead {
+			return it, true, nil
+		}
+	}
+	return triage.OutboxItem{}, false, nil
+}
+
+// pendingChecklist finds lead's queued checklist post, if any.
+func (b *Bot) pendingChecklist(ctx context.Context, lead triage.LeadID) (triage.OutboxItem, bool, error) {
+	all, err := b.store.DueOutbox(ctx, time.Unix(1<<40, 0), scanLimit)
+	if err != nil {
+		return triage.OutboxItem{}, false, fmt.Errorf("looking for the checklist post of %s: %w", lead, err)
+	}
+	for _, it := range all {
+		if it.Lead == lead && it.Kind == triage.OutboxPostChecklist && !it.Dead {
 			return it, true, nil
 		}
 	}

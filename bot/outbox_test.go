@@ -658,3 +658,273 @@ func TestBot_DeliverDue_ContextCanceled(t *testing.T) {
 		t.Errorf("Slack calls = %d, want 0", n)
 	}
 }
+
+var obCriteriaPolicy = triage.Policy{Quorum: 3, Blind: true, Auto: true, TeamLead: "ULEAD", Criteria: []triage.Criterion{
+	{ID: "need", Question: "Is there a real need?", Kind: triage.KindYesNo, Must: true, Weight: 2},
+	{ID: "timing", Question: "Buying soon?", Kind: triage.KindScale, Weight: 1},
+	{ID: "seats", Question: "How many seats?", Kind: triage.KindNumber},
+}}
+
+// thread returns the replies in the thread of the card at ts.
+func (h *obHarness) thread(ts string) []slackfake.Message {
+	var out []slackfake.Message
+	for _, m := range h.fake.Messages(obChannel) {
+		if m.ThreadTS == ts && m.TS != ts {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// submitCardOnly submits a lead whose only outbox item is its card, as if
+// criteria had been configured later: tests then queue checklist items by
+// hand.
+func (h *obHarness) submitCardOnly(company string) triage.Lead {
+	h.t.Helper()
+	h.svc.Policy.Criteria = nil
+	defer func() { h.svc.Policy.Criteria = h.pol.Criteria }()
+	return h.submit(company)
+}
+
+func (h *obHarness) enqueue(items ...triage.OutboxItem) {
+	h.t.Helper()
+	if err := h.db.Enqueue(context.Background(), items...); err != nil {
+		h.t.Fatalf("queueing: %v", err)
+	}
+}
+
+func TestBot_DeliverDue_PostChecklist(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obCriteriaPolicy)
+	l := h.submit("Acme")
+	h.drain(10)
+
+	ref := h.lead(l.ID).Slack
+	msgs := h.fake.Messages(obChannel)
+	if len(msgs) != 2 || msgs[0].TS != ref.TS {
+		t.Fatalf("messages = %+v, want the card then the checklist", msgs)
+	}
+	cl := msgs[1]
+	if cl.ThreadTS != ref.TS {
+		t.Errorf("checklist thread_ts = %q, want the card's %q", cl.ThreadTS, ref.TS)
+	}
+	if ref.ChecklistTS != cl.TS {
+		t.Errorf("lead's ChecklistTS = %q, want the checklist's %q", ref.ChecklistTS, cl.TS)
+	}
+	if problems := slackfake.ValidateBlocks(cl.Blocks, slackfake.MaxMessageBlocks); len(problems) > 0 {
+		t.Errorf("checklist blocks invalid: %v", problems)
+	}
+	for _, want := range []string{`"block_id":"crit.need"`, `"action_id":"lead.answer.yes"`, `"value":"` + l.ID.String() + ` need"`, `"block_id":"crit.seats"`} {
+		if !strings.Contains(string(cl.Blocks), want) {
+			t.Errorf("checklist lacks %s: %s", want, cl.Blocks)
+		}
+	}
+	if !strings.Contains(string(cl.Metadata), "leadtriage_checklist") {
+		t.Errorf("checklist metadata = %s, want it tagged", cl.Metadata)
+	}
+	if n := len(h.due()); n != 0 {
+		t.Errorf("outbox holds %d items, want 0", n)
+	}
+
+	// Nothing is posted twice.
+	h.clock.Add(time.Hour)
+	h.drain(3)
+	if n := len(h.fake.Calls("chat.postMessage")); n != 2 {
+		t.Errorf("chat.postMessage calls = %d, want 2", n)
+	}
+}
+
+func TestBot_DeliverDue_UpdateChecklist(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obCriteriaPolicy)
+	l := h.submit("Acme")
+	h.drain(10)
+	if _, err := h.svc.Answer(context.Background(), l.ID, "UALICE", []triage.ParsedAnswer{{Criterion: "need", Value: triage.AnswerNo}}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain(10)
+
+	ref := h.lead(l.ID).Slack
+	var edits int
+	for _, c := range h.okCalls("chat.update") {
+		if c.Params.Get("ts") == ref.ChecklistTS {
+			edits++
+		}
+	}
+	if edits == 0 {
+		t.Fatalf("no chat.update of the checklist %s: %+v", ref.ChecklistTS, h.fake.Calls("chat.update"))
+	}
+	cl, _ := h.fake.Message(obChannel, ref.ChecklistTS)
+	if !strings.Contains(string(cl.Blocks), `*Answer:* No — \u003c@UALICE\u003e`) {
+		t.Errorf("checklist does not show the answer: %s", cl.Blocks)
+	}
+	card, _ := h.fake.Message(obChannel, ref.TS)
+	if !strings.Contains(string(card.Blocks), "must-haves: `need` answered *no*") {
+		t.Errorf("card does not show the must-have answered no: %s", card.Blocks)
+	}
+	if n := len(h.fake.Messages(obChannel)); n != 2 {
+		t.Errorf("messages = %d, want the card and the checklist only", n)
+	}
+}
+
+func TestBot_DeliverDue_ChecklistWaitsForCard(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obCriteriaPolicy)
+	h.fake.Fail("chat.postMessage", slackfake.Fault{Status: 429, RetryAfter: "5"})
+	l := h.submit("Acme")
+	h.deliver()
+	if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
+		t.Errorf("chat.postMessage calls in the first pass = %d, want 1 (the checklist waits for the card)", n)
+	}
+	h.drain(20)
+
+	if dead := h.deadLetters(); len(dead) != 0 {
+		t.Errorf("dead letters = %+v, want none", dead)
+	}
+	ref := h.lead(l.ID).Slack
+	msgs := h.fake.Messages(obChannel)
+	if len(msgs) != 2 || msgs[0].TS != ref.TS || msgs[1].ThreadTS != ref.TS || msgs[1].TS != ref.ChecklistTS {
+		t.Errorf("messages = %+v, want the card then the checklist in its thread (ref %+v)", msgs, ref)
+	}
+}
+
+func TestBot_DeliverDue_UpdateChecklistWaitsForPost(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obCriteriaPolicy)
+	l := h.submitCardOnly("Acme")
+	h.drain(10)
+
+	h.fake.Fail("chat.postMessage", slackfake.Fault{Status: 429, RetryAfter: "5"})
+	h.enqueue(
+		triage.OutboxItem{Kind: triage.OutboxPostChecklist, Lead: l.ID, Channel: obChannel, CreatedAt: obT0},
+		triage.OutboxItem{Kind: triage.OutboxUpdateChecklist, Lead: l.ID, Channel: obChannel, CreatedAt: obT0},
+	)
+	h.deliver()
+	if n := len(h.fake.Calls("chat.update")); n != 0 {
+		t.Errorf("chat.update calls while the checklist post waits = %d, want 0", n)
+	}
+	h.drain(20)
+
+	if dead := h.deadLetters(); len(dead) != 0 {
+		t.Errorf("dead letters = %+v, want none", dead)
+	}
+	ref := h.lead(l.ID).Slack
+	if got := h.thread(ref.TS); len(got) != 1 || got[0].TS != ref.ChecklistTS {
+		t.Errorf("thread = %+v, want exactly the checklist (ref %+v)", got, ref)
+	}
+}
+
+func TestBot_DeliverDue_UpdateChecklistNeverPosted(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obCriteriaPolicy)
+	l := h.submitCardOnly("Acme")
+	h.drain(10)
+	h.enqueue(triage.OutboxItem{Kind: triage.OutboxUpdateChecklist, Lead: l.ID, Channel: obChannel, CreatedAt: obT0})
+	h.drain(5)
+
+	dead := h.deadLetters()
+	if len(dead) != 1 || dead[0].Kind != triage.OutboxUpdateChecklist || !strings.Contains(dead[0].LastError, "checklist was never posted") {
+		t.Errorf("dead letters = %+v, want the update_checklist, never posted", dead)
+	}
+	if n := len(h.fake.Calls("chat.update")); n != 0 {
+		t.Errorf("chat.update calls = %d, want 0", n)
+	}
+}
+
+func TestBot_DeliverDue_ChecklistAmbiguousFailure(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obCriteriaPolicy)
+	l := h.submitCardOnly("Acme")
+	h.drain(10)
+
+	// Slack posts the checklist but the answer is lost: the retry must find
+	// it instead of posting a second one.
+	h.fake.Fail("chat.postMessage", slackfake.Fault{DropAfter: true})
+	h.enqueue(triage.OutboxItem{Kind: triage.OutboxPostChecklist, Lead: l.ID, Channel: obChannel, CreatedAt: obT0})
+	h.drain(10)
+
+	ref := h.lead(l.ID).Slack
+	got := h.thread(ref.TS)
+	if len(got) != 1 {
+		t.Fatalf("checklists in the thread = %d, want exactly 1", len(got))
+	}
+	if ref.ChecklistTS != got[0].TS {
+		t.Errorf("ChecklistTS = %q, want the adopted %q", ref.ChecklistTS, got[0].TS)
+	}
+	if n := len(h.okCalls("conversations.replies")); n != 1 {
+		t.Errorf("conversations.replies calls = %d, want 1", n)
+	}
+}
+
+func TestBot_DeliverDue_Draft(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	l := h.submit("Acme")
+	h.drain(10)
+	h.enqueue(triage.OutboxItem{Kind: triage.OutboxThreadReply, Lead: l.ID, Channel: obChannel, CreatedAt: obT0,
+		Text:  "A decline to send them, if you like:",
+		Plain: "Dear <!channel> & <@U123>,\n\nno ```thanks```.\n" + strings.Repeat("x", 5000)})
+	h.drain(10)
+
+	replies := h.thread(h.lead(l.ID).Slack.TS)
+	if len(replies) != 1 {
+		t.Fatalf("thread replies = %d, want 1", len(replies))
+	}
+	r := replies[0]
+	if r.Text != "A decline to send them, if you like:" {
+		t.Errorf("fallback text = %q", r.Text)
+	}
+	if problems := slackfake.ValidateBlocks(r.Blocks, slackfake.MaxMessageBlocks); len(problems) > 0 {
+		t.Errorf("reply blocks invalid: %v", problems)
+	}
+	var blocks []struct {
+		Text struct{ Text string } `json:"text"`
+	}
+	if err := json.Unmarshal(r.Blocks, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, b := range blocks {
+		all = append(all, b.Text.Text)
+	}
+	joined := strings.Join(all, "\n")
+	if !strings.Contains(joined, "```\nDear &lt;!channel&gt; &amp; &lt;@U123&gt;,\n\nno '''thanks'''.\n") {
+		t.Errorf("draft not escaped inside a code block:\n%s", joined)
+	}
+	if strings.Contains(joined, "<!channel>") || strings.Contains(joined, "<@U123>") {
+		t.Errorf("draft reaches Slack unescaped:\n%s", joined)
+	}
+	if !strings.HasSuffix(joined, "…\n```") {
+		t.Errorf("long draft not cut to fit, or fence missing: …%s", joined[max(0, len(joined)-40):])
+	}
+}
+
+func TestBot_DeliverDue_DeclineDraftEndToEnd(t *testing.T) {
+	t.Parallel()
+	pol := obBlindPolicy
+	pol.Reasons = []string{"Too small <for us>"}
+	h := newOBHarness(t, pol)
+	l := h.submit("<!channel> Corp")
+	h.drain(10)
+	if _, err := h.svc.DecideByHand(context.Background(), l.ID, "ULEAD", triage.DecisionInput{Outcome: triage.StatusDisqualified, Reason: "Too small <for us>"}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain(10)
+
+	replies := h.thread(h.lead(l.ID).Slack.TS)
+	if len(replies) < 2 {
+		t.Fatalf("thread replies = %d, want the outcome and a draft", len(replies))
+	}
+	var drafts int
+	for _, r := range replies {
+		if strings.Contains(r.Text, "<!channel>") || strings.Contains(string(r.Blocks), "<!channel>") || strings.Contains(string(r.Blocks), `\u003c!channel`) {
+			t.Errorf("reply carries a live mention: text %q blocks %s", r.Text, r.Blocks)
+		}
+		if strings.Contains(string(r.Blocks), "```") {
+			drafts++
+		}
+	}
+	if drafts != 1 {
+		t.Errorf("replies with a code-block draft = %d, want 1", drafts)
+	}
+}

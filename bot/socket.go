@@ -109,8 +109,9 @@ func isAuthError(err error) bool {
 // RunSocket serves Slack over Socket Mode until ctx ends; it then returns
 // nil. It returns an error if Slack refuses the app-level token (the
 // *slack.Client given to New must carry it, via slack.OptionAppLevelToken).
-// Every envelope is acknowledged before any work; the work runs in
-// goroutines that Drain waits for.
+// Every envelope is acknowledged before any work, except a view_submission,
+// whose ack carries the answer; all work runs in goroutines that Drain
+// waits for.
 func (b *Bot) RunSocket(ctx context.Context) error {
 	sm := socketmode.New(b.api)
 	runCtx, cancel := context.WithCancel(ctx)
@@ -154,6 +155,22 @@ func (b *Bot) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 		b.spawn("event", func(ctx context.Context) { b.handleEventOnce(ctx, ev) })
 	case socketmode.EventTypeInteractive:
 		ic, ok := evt.Data.(slack.InteractionCallback)
+		if ok && ic.Type == slack.InteractionTypeViewSubmission && evt.Request != nil && evt.Request.EnvelopeID != "" {
+			// The answer goes in the ack, so the work comes first; it runs
+			// in a goroutine all the same, because this loop must never
+			// wait on the store.
+			req := evt.Request
+			b.metrics.inbound.WithLabelValues("interaction", "ok").Inc()
+			b.spawn("view_submission", func(hctx context.Context) {
+				resp := b.handleViewSubmission(hctx, ic)
+				var payload any
+				if resp != nil {
+					payload = resp
+				}
+				b.ackSocket(hctx, sm, req, payload)
+			})
+			return
+		}
 		if !b.ackSocket(ctx, sm, evt.Request, nil) || !ok {
 			b.metrics.inbound.WithLabelValues("interaction", "bad_request").Inc()
 			return

@@ -115,6 +115,60 @@ func TestBot_RunSocket(t *testing.T) {
 			t.Errorf("ack payload = %+v, want the ephemeral help", reply)
 		}
 	})
+	t.Run("ViewSubmission", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, withDeliberation)
+		runSocket(t, h)
+		submit := func(values map[string]map[string]slack.BlockAction) submissionResponse {
+			t.Helper()
+			id := h.slack.SendEnvelope(t, slackfake.Envelope{
+				Type:                   "interactive",
+				Payload:                json.RawMessage(slackfake.ViewSubmissionJSON("ULEAD", "lead.decide", h.lead.ID.String(), values)),
+				AcceptsResponsePayload: true,
+			})
+			ack := h.slack.WaitAck(t, id, 5*time.Second)
+			var got submissionResponse
+			if err := json.Unmarshal(ack.Payload, &got); err != nil {
+				t.Fatalf("ack payload %s: %v", ack.Payload, err)
+			}
+			return got
+		}
+		// The ack carries the answer, so the decision is made by the time
+		// it arrives.
+		if got := submit(decideValues("disqualified", "")); got.ResponseAction != "errors" || got.Errors["reason"] == "" {
+			t.Errorf("without a reason: ack %+v, want an error under reason", got)
+		}
+		if l := h.stored(t); l.Status != triage.StatusPending {
+			t.Fatalf("refused submission changed the lead to %s", l.Status)
+		}
+		if got := submit(decideValues("disqualified", "Not our market")); got.ResponseAction != "clear" {
+			t.Errorf("valid: ack %+v, want clear", got)
+		}
+		if l := h.stored(t); l.Status != triage.StatusDisqualified || l.Decision == nil || l.Decision.Reason != "Not our market" {
+			t.Errorf("after the ack: %s %+v", l.Status, l.Decision)
+		}
+	})
+	t.Run("Reaction", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, withDeliberation)
+		h.postCard(t)
+		stop := runSocket(t, h)
+		payload := json.RawMessage(slackfake.EventCallbackJSON("Ev0REACT", slackfake.ReactionEvent(true, "UVOTER", "-1", channel, cardTS, slackfake.BotUserID)))
+		first := h.slack.SendEnvelope(t, slackfake.Envelope{Type: "events_api", Payload: payload})
+		retry := h.slack.SendEnvelope(t, slackfake.Envelope{Type: "events_api", Payload: payload, RetryAttempt: 1, RetryReason: "timeout"})
+		h.slack.WaitAck(t, first, 5*time.Second)
+		h.slack.WaitAck(t, retry, 5*time.Second)
+		if err := stop(); err != nil {
+			t.Fatalf("RunSocket = %v", err)
+		}
+		h.drain(t)
+		if got := h.stored(t).Votes["UVOTER"]; got != triage.ChoiceDisqualify {
+			t.Errorf("vote = %q, want disqualify", got)
+		}
+		if told := h.told(t, "UVOTER"); len(told) != 1 {
+			t.Errorf("told %q, want one confirmation for a retried event", told)
+		}
+	})
 	t.Run("MalformedEnvelope", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)

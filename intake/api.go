@@ -34,10 +34,13 @@ type leadJSON struct {
 	Owner     string            `json:"owner"`
 	Votes     map[string]string `json:"votes"`
 	Answers   map[string]answer `json:"answers"`
-	Decision  *decision         `json:"decision"`
-	Research  research          `json:"research"`
-	Slack     slackRef          `json:"slack"`
-	Events    []event           `json:"events"`
+	// AnswersBy is every person's latest answer: criterion id -> Slack user
+	// id -> answer; answers holds the latest of anyone's (the value).
+	AnswersBy map[string]map[string]answer `json:"answers_by"`
+	Decision  *decision                    `json:"decision"`
+	Research  research                     `json:"research"`
+	Slack     slackRef                     `json:"slack"`
+	Events    []event                      `json:"events"`
 }
 
 type answer struct {
@@ -46,11 +49,15 @@ type answer struct {
 	At    string `json:"at"`
 }
 
+// decision keeps outcome, reason, by and at as the first version of the API
+// had them; note and partner came with deliberation and are "" when unset.
 type decision struct {
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason"`
 	By      string `json:"by"`
 	At      string `json:"at"`
+	Note    string `json:"note"`
+	Partner string `json:"partner"`
 }
 
 // research keeps summary and flags[].code/detail exactly as the first
@@ -114,8 +121,9 @@ type provider struct {
 }
 
 type slackRef struct {
-	Channel string `json:"channel"`
-	TS      string `json:"ts"`
+	Channel     string `json:"channel"`
+	TS          string `json:"ts"`
+	ChecklistTS string `json:"checklist_ts"` // the checklist reply in the card's thread
 }
 
 type event struct {
@@ -152,8 +160,9 @@ func toLeadJSON(l triage.Lead) leadJSON {
 		Owner:     l.Owner,
 		Votes:     map[string]string{},
 		Answers:   map[string]answer{},
+		AnswersBy: map[string]map[string]answer{},
 		Research:  toResearch(l.Research),
-		Slack:     slackRef{Channel: l.Slack.Channel, TS: l.Slack.TS},
+		Slack:     slackRef{Channel: l.Slack.Channel, TS: l.Slack.TS, ChecklistTS: l.Slack.ChecklistTS},
 		Events:    []event{},
 	}
 	for k, v := range l.Extra {
@@ -165,8 +174,15 @@ func toLeadJSON(l triage.Lead) leadJSON {
 	for id, a := range l.Answers {
 		j.Answers[id] = answer{Value: a.Value, By: a.By, At: timestamp(a.At)}
 	}
+	for id, byUser := range l.AnswersBy {
+		m := make(map[string]answer, len(byUser))
+		for user, a := range byUser {
+			m[user] = answer{Value: a.Value, By: a.By, At: timestamp(a.At)}
+		}
+		j.AnswersBy[id] = m
+	}
 	if d := l.Decision; d != nil {
-		j.Decision = &decision{Outcome: string(d.Outcome), Reason: d.Reason, By: d.By, At: timestamp(d.At)}
+		j.Decision = &decision{Outcome: string(d.Outcome), Reason: d.Reason, By: d.By, At: timestamp(d.At), Note: d.Note, Partner: d.Partner}
 	}
 	for _, e := range l.Events {
 		j.Events = append(j.Events, event{At: timestamp(e.At), Kind: e.Kind, By: e.By, Detail: e.Detail})

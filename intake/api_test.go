@@ -339,8 +339,12 @@ func TestLeadJSON(t *testing.T) {
 			Source: "website", Founded: 2015, Employees: 12,
 			Extra:     map[string]string{"utm_campaign": "spring", "budget_k": "40"},
 			CreatedAt: epoch.In(time.FixedZone("CET", 3600)), CreatedBy: "", Owner: "UOWNER",
-			Votes:    map[string]triage.Choice{"U1": triage.ChoiceQualify, "U2": triage.ChoiceDisqualify, "U3": triage.ChoiceDisqualify},
-			Answers:  map[string]triage.Answer{"budget": {Value: "yes", By: "U1", At: at(5)}},
+			Votes:   map[string]triage.Choice{"U1": triage.ChoiceQualify, "U2": triage.ChoiceDisqualify, "U3": triage.ChoiceDisqualify},
+			Answers: map[string]triage.Answer{"budget": {Value: "yes", By: "U1", At: at(5)}},
+			AnswersBy: map[string]map[string]triage.Answer{"budget": {
+				"U1": {Value: "yes", By: "U1", At: at(5)},
+				"U2": {Value: "no", By: "U2", At: at(4)},
+			}},
 			Decision: &triage.Decision{Outcome: triage.StatusDisqualified, Reason: "disqualified by vote (1 qualify, 2 disqualify, 0 unsure)", By: "auto", At: at(30)},
 			Research: triage.Research{Summary: "Domain registered 2 months ago.", Flags: []triage.Flag{
 				{Code: "domain_young", Detail: "registered 2026-01-02", Source: "rdap"}, {Code: "claim_mismatch", Detail: "founded 2015, domain 2026", Source: "claims"}},
@@ -362,10 +366,17 @@ func TestLeadJSON(t *testing.T) {
 					{Name: "website", OK: false, Error: "timeout", Took: 10 * time.Second},
 				},
 				At: at(1)},
-			Slack: triage.SlackRef{Channel: "CTRIAGE", TS: "1772445600.000100"},
+			Slack: triage.SlackRef{Channel: "CTRIAGE", TS: "1772445600.000100", ChecklistTS: "1772445600.000200"},
 			Events: []triage.Event{
 				{At: epoch, Kind: triage.EventCreated, By: "webhook", Detail: "via webhook"},
 				{At: at(1).Add(250 * time.Millisecond), Kind: triage.EventCardPosted, By: "auto", Detail: ""},
+				{At: at(4), Kind: triage.EventAnswered, By: "U2", Detail: "budget: no"},
+				{At: at(5), Kind: triage.EventAnswered, By: "U1", Detail: "budget: yes"},
+				{At: at(6), Kind: triage.EventVoted, By: "U1", Detail: "qualify"},
+				{At: at(7), Kind: triage.EventUnvoted, By: "U1", Detail: "qualify"},
+				{At: at(8), Kind: triage.EventVoted, By: "U1", Detail: "qualify"},
+				{At: at(9), Kind: triage.EventClaimed, By: "UOWNER", Detail: ""},
+				{At: at(30), Kind: triage.EventDissent, By: "auto", Detail: ""},
 				{At: at(30), Kind: triage.EventDecided, By: "auto", Detail: "disqualified: by vote"},
 			},
 		}
@@ -387,7 +398,7 @@ func TestLeadJSON(t *testing.T) {
 			"id": "L-1", "status": "pending", "company": "", "name": "", "email": "", "phone": "",
 			"website": "https://acme.example", "domain": "acme.example", "message": "", "source": "",
 			"founded": nil, "employees": nil, "extra": map[string]any{}, "created_at": "2026-03-02T10:00:00Z",
-			"created_by": "", "owner": "", "votes": map[string]any{}, "answers": map[string]any{}, "decision": nil,
+			"created_by": "", "owner": "", "votes": map[string]any{}, "answers": map[string]any{}, "answers_by": map[string]any{}, "decision": nil,
 			"research": map[string]any{
 				"summary": "", "flags": []any{}, "providers": []any{}, "at": nil,
 				"facts": map[string]any{
@@ -400,13 +411,54 @@ func TestLeadJSON(t *testing.T) {
 					"registry": nil,
 				},
 			},
-			"slack":  map[string]any{"channel": "", "ts": ""},
+			"slack":  map[string]any{"channel": "", "ts": "", "checklist_ts": ""},
 			"events": []any{},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("empty lead JSON (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// A decision by hand keeps the first version's four fields and adds the
+// decider's note and the partner; the audit trail keeps the decision that a
+// reopen undid.
+func TestLeadJSON_DecisionByHand(t *testing.T) {
+	t.Parallel()
+	at := epoch.Add(time.Hour)
+	l := triage.Lead{ID: 3, Status: triage.StatusReferred, CreatedAt: epoch,
+		Decision: &triage.Decision{Outcome: triage.StatusReferred, Reason: "referred to Partner & Co", Note: "Too small <for us>.",
+			Partner: "Partner & Co", By: "ULEAD", At: at},
+		Events: []triage.Event{
+			{At: epoch, Kind: triage.EventDecided, By: "auto", Detail: "qualified: by vote"},
+			{At: epoch.Add(time.Minute), Kind: triage.EventReopened, By: "ULEAD", Detail: "was qualified by auto"},
+			{At: at, Kind: triage.EventDecided, By: "ULEAD", Detail: "referred: referred to Partner & Co"},
+		},
+	}
+	b, err := json.Marshal(intake.LeadJSON(l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Decision map[string]any   `json:"decision"`
+		Events   []map[string]any `json:"events"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"outcome": "referred", "reason": "referred to Partner & Co", "by": "ULEAD", "at": "2026-03-02T11:00:00Z",
+		"note": "Too small <for us>.", "partner": "Partner & Co"}
+	if diff := cmp.Diff(want, got.Decision); diff != "" {
+		t.Errorf("decision (-want +got):\n%s", diff)
+	}
+	wantEvents := []map[string]any{
+		{"at": "2026-03-02T10:00:00Z", "kind": "decided", "by": "auto", "detail": "qualified: by vote"},
+		{"at": "2026-03-02T10:01:00Z", "kind": "reopened", "by": "ULEAD", "detail": "was qualified by auto"},
+		{"at": "2026-03-02T11:00:00Z", "kind": "decided", "by": "ULEAD", "detail": "referred: referred to Partner & Co"},
+	}
+	if diff := cmp.Diff(wantEvents, got.Events); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
 }
 
 func TestLeadJSON_RegistryUnknowns(t *testing.T) {

@@ -38,12 +38,15 @@ type leadRecord struct {
 	CreatedBy string            `json:"created_by,omitempty"`
 	Owner     string            `json:"owner,omitempty"`
 
-	Votes    map[string]string       `json:"votes"`
-	Answers  map[string]answerRecord `json:"answers"`
-	Decision *decisionRecord         `json:"decision"`
-	Research researchRecord          `json:"research"`
-	Slack    slackRecord             `json:"slack"`
-	Events   []eventRecord           `json:"events"`
+	Votes   map[string]string       `json:"votes"`
+	Answers map[string]answerRecord `json:"answers"`
+	// AnswersBy came with deliberation (issue 4): absent in older records,
+	// it decodes as nil, which is what those leads had.
+	AnswersBy map[string]map[string]answerRecord `json:"answers_by"`
+	Decision  *decisionRecord                    `json:"decision"`
+	Research  researchRecord                     `json:"research"`
+	Slack     slackRecord                        `json:"slack"`
+	Events    []eventRecord                      `json:"events"`
 }
 
 type answerRecord struct {
@@ -55,6 +58,8 @@ type answerRecord struct {
 type decisionRecord struct {
 	Outcome string    `json:"outcome"`
 	Reason  string    `json:"reason"`
+	Note    string    `json:"note,omitempty"`
+	Partner string    `json:"partner,omitempty"`
 	By      string    `json:"by"`
 	At      time.Time `json:"at"`
 }
@@ -121,8 +126,9 @@ type providerRecord struct {
 }
 
 type slackRecord struct {
-	Channel string `json:"channel,omitempty"`
-	TS      string `json:"ts,omitempty"`
+	Channel     string `json:"channel,omitempty"`
+	TS          string `json:"ts,omitempty"`
+	ChecklistTS string `json:"checklist_ts,omitempty"`
 }
 
 type eventRecord struct {
@@ -152,7 +158,7 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 		CreatedBy: l.CreatedBy,
 		Owner:     l.Owner,
 		Research:  encodeResearch(l.Research),
-		Slack:     slackRecord{Channel: l.Slack.Channel, TS: l.Slack.TS},
+		Slack:     slackRecord{Channel: l.Slack.Channel, TS: l.Slack.TS, ChecklistTS: l.Slack.ChecklistTS},
 	}
 	if l.Votes != nil {
 		r.Votes = make(map[string]string, len(l.Votes))
@@ -166,8 +172,21 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 			r.Answers[k] = answerRecord{Value: a.Value, By: a.By, At: a.At}
 		}
 	}
+	if l.AnswersBy != nil {
+		r.AnswersBy = make(map[string]map[string]answerRecord, len(l.AnswersBy))
+		for k, byUser := range l.AnswersBy {
+			var m map[string]answerRecord
+			if byUser != nil {
+				m = make(map[string]answerRecord, len(byUser))
+				for u, a := range byUser {
+					m[u] = answerRecord{Value: a.Value, By: a.By, At: a.At}
+				}
+			}
+			r.AnswersBy[k] = m
+		}
+	}
 	if d := l.Decision; d != nil {
-		r.Decision = &decisionRecord{Outcome: string(d.Outcome), Reason: d.Reason, By: d.By, At: d.At}
+		r.Decision = &decisionRecord{Outcome: string(d.Outcome), Reason: d.Reason, Note: d.Note, Partner: d.Partner, By: d.By, At: d.At}
 	}
 	if l.Events != nil {
 		r.Events = make([]eventRecord, len(l.Events))
@@ -210,7 +229,7 @@ func decodeLead(b []byte) (triage.Lead, error) {
 		CreatedBy: r.CreatedBy,
 		Owner:     r.Owner,
 		Research:  decodeResearch(r.Research),
-		Slack:     triage.SlackRef{Channel: r.Slack.Channel, TS: r.Slack.TS},
+		Slack:     triage.SlackRef{Channel: r.Slack.Channel, TS: r.Slack.TS, ChecklistTS: r.Slack.ChecklistTS},
 	}
 	if r.Votes != nil {
 		l.Votes = make(map[string]triage.Choice, len(r.Votes))
@@ -224,8 +243,21 @@ func decodeLead(b []byte) (triage.Lead, error) {
 			l.Answers[k] = triage.Answer{Value: a.Value, By: a.By, At: a.At}
 		}
 	}
+	if r.AnswersBy != nil {
+		l.AnswersBy = make(map[string]map[string]triage.Answer, len(r.AnswersBy))
+		for k, byUser := range r.AnswersBy {
+			var m map[string]triage.Answer
+			if byUser != nil {
+				m = make(map[string]triage.Answer, len(byUser))
+				for u, a := range byUser {
+					m[u] = triage.Answer{Value: a.Value, By: a.By, At: a.At}
+				}
+			}
+			l.AnswersBy[k] = m
+		}
+	}
 	if d := r.Decision; d != nil {
-		l.Decision = &triage.Decision{Outcome: triage.Status(d.Outcome), Reason: d.Reason, By: d.By, At: d.At}
+		l.Decision = &triage.Decision{Outcome: triage.Status(d.Outcome), Reason: d.Reason, Note: d.Note, Partner: d.Partner, By: d.By, At: d.At}
 	}
 	if r.Events != nil {
 		l.Events = make([]triage.Event, len(r.Events))
@@ -333,6 +365,7 @@ type outboxRecord struct {
 	Channel   string    `json:"channel,omitempty"`
 	User      string    `json:"user,omitempty"`
 	Text      string    `json:"text,omitempty"`
+	Plain     string    `json:"plain,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	Seq       int       `json:"seq"`
 	Attempts  int       `json:"attempts,omitempty"`
@@ -350,6 +383,7 @@ func encodeOutbox(o triage.OutboxItem) ([]byte, error) {
 		Channel:   o.Channel,
 		User:      o.User,
 		Text:      o.Text,
+		Plain:     o.Plain,
 		CreatedAt: o.CreatedAt,
 		Seq:       o.Seq,
 		Attempts:  o.Attempts,
@@ -378,6 +412,7 @@ func decodeOutbox(b []byte) (triage.OutboxItem, error) {
 		Channel:   r.Channel,
 		User:      r.User,
 		Text:      r.Text,
+		Plain:     r.Plain,
 		CreatedAt: r.CreatedAt,
 		Seq:       r.Seq,
 		Attempts:  r.Attempts,

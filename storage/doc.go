@@ -12,7 +12,7 @@
 // a literal 0x7C byte between the parts of a composite key.
 //
 //	bucket                 key                          value
-//	meta                   "schema_version"             decimal ASCII, currently "1"
+//	meta                   "schema_version"             decimal ASCII, currently "2"
 //	leads                  lead id                      leadRecord
 //	by_status              status|lead id               empty
 //	by_email               email|lead id                empty (only leads with an e-mail)
@@ -24,7 +24,7 @@
 //	events_by_time         seen-at|Slack event id       empty
 //	outbox                 outbox item id               outboxRecord (live items only)
 //	outbox_dead            outbox item id               outboxRecord (dead letters, Dead = true)
-//	outbox_by_lead         lead id                      outbox item id of the lead's pending card item
+//	outbox_by_lead         lead id|family               outbox item id of the lead's pending item of that family ("card", "checklist")
 //	cache                  cache key (≤ 512 bytes)      expires (8 bytes) + value (≤ 1 MiB, opaque)
 //	cache_by_expiry        expires|cache key            empty
 //
@@ -46,9 +46,11 @@
 // cache_by_expiry.
 //
 // Dead letters live in their own bucket so that DueOutbox scans only live
-// items. outbox_by_lead points at the live post_card/update_card item a card
-// update is folded into (OutboxItem.Coalesces): a burst of votes on one lead
-// becomes one chat.update, not one per vote.
+// items. outbox_by_lead points, per lead and family (OutboxKind.Family), at
+// the live post or update item a later update is folded into
+// (OutboxItem.Coalesces): a burst of votes on one lead becomes one
+// chat.update of the card, a burst of answers one of the checklist, and the
+// two families never fold into each other.
 //
 // # Schema versions
 //
@@ -59,4 +61,7 @@
 // knows is refused rather than half-understood. A file that is not a bbolt
 // database, or is truncated, is refused before bbolt maps it, and is never
 // written to.
+//
+// Schema 2 (issue 4) keys outbox_by_lead by lead id|family; schema 1 keyed it
+// by the bare lead id, meaning the card. Open rewrites schema 1 keys.
 package storage

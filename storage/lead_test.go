@@ -21,7 +21,7 @@ func TestDB_CreateLead_RoundTrip(t *testing.T) {
 	t.Parallel()
 	ams := time.FixedZone("CET", 3600)
 	full := triage.Lead{
-		Status:    triage.StatusQualified,
+		Status:    triage.StatusReferred,
 		Company:   "Acme B.V.",
 		Name:      "Jan Jansen",
 		Email:     "jan.jansen+CANARY@voorbeeld.nl",
@@ -41,12 +41,26 @@ func TestDB_CreateLead_RoundTrip(t *testing.T) {
 			"budget": {Value: "yes", By: "U1", At: t0.Add(time.Minute)},
 			"size":   {Value: "4", By: "U3", At: t0.Add(2 * time.Minute).In(ams)},
 		},
-		Decision: &triage.Decision{Outcome: triage.StatusQualified, Reason: "qualified by vote", By: triage.DecidedByPolicy, At: t0.Add(time.Hour)},
+		AnswersBy: map[string]map[string]triage.Answer{
+			"budget": {
+				"U1": {Value: "yes", By: "U1", At: t0.Add(time.Minute)},
+				"U2": {Value: "no", By: "U2", At: t0.Add(30 * time.Second).In(ams)},
+			},
+			"size":  {"U3": {Value: "4", By: "U3", At: t0.Add(2 * time.Minute)}},
+			"notes": nil, // a nil inner map stays nil
+		},
+		Decision: &triage.Decision{Outcome: triage.StatusReferred, Reason: "referred to Partner & Co", Note: "Too small for us; <@U9> knows them.",
+			Partner: "Partner & Co", By: "ULEAD", At: t0.Add(time.Hour)},
 		Research: fullResearch(ams),
-		Slack:    triage.SlackRef{Channel: "C123", TS: "1700000000.000100"},
+		Slack:    triage.SlackRef{Channel: "C123", TS: "1700000000.000100", ChecklistTS: "1700000000.000101"},
 		Events: []triage.Event{
 			{At: t0, Kind: triage.EventCreated, By: "webhook", Detail: "via webhook"},
+			{At: t0.Add(time.Minute), Kind: triage.EventAnswered, By: "U1", Detail: "budget: yes"},
+			{At: t0.Add(2 * time.Minute), Kind: triage.EventUnvoted, By: "U1", Detail: "qualify"},
+			{At: t0.Add(3 * time.Minute), Kind: triage.EventVetoed, By: "auto", Detail: "must-have answered no: need"},
+			{At: t0.Add(4 * time.Minute), Kind: triage.EventDissent, By: "auto"},
 			{At: t0.Add(time.Hour), Kind: triage.EventDecided, By: "auto", Detail: "qualified: qualified by vote"},
+			{At: t0.Add(2 * time.Hour), Kind: triage.EventReopened, By: "ULEAD", Detail: "was qualified by auto"},
 		},
 	}
 	tests := []struct {
@@ -56,7 +70,7 @@ func TestDB_CreateLead_RoundTrip(t *testing.T) {
 		{"Full", full},
 		{"Minimal", triage.Lead{Status: triage.StatusPending, Company: "x", CreatedAt: t0}},
 		{"EmptyNotNil", triage.Lead{Status: triage.StatusPending, Company: "y", Extra: map[string]string{}, Votes: map[string]triage.Choice{},
-			Answers: map[string]triage.Answer{}, Research: triage.Research{Flags: []triage.Flag{}, Providers: []triage.ProviderResult{},
+			Answers: map[string]triage.Answer{}, AnswersBy: map[string]map[string]triage.Answer{"budget": {}}, Research: triage.Research{Flags: []triage.Flag{}, Providers: []triage.ProviderResult{},
 				Facts: triage.Facts{MX: []string{}, Website: triage.Website{CopyrightYears: []int{}, Social: map[string]string{}}, Registry: &triage.Registry{}}},
 			Events: []triage.Event{}}},
 		{"ResearchOnlyFacts", triage.Lead{Status: triage.StatusPending, Company: "z", Research: triage.Research{
@@ -208,6 +222,10 @@ func TestDB_Lead_OldResearchRecord(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got.Research, equalTimes); diff != "" {
 		t.Errorf("research of an old record (-want +got):\n%s", diff)
+	}
+	// Nor had it answers per person, a checklist or a decision note.
+	if got.AnswersBy != nil || got.Slack != (triage.SlackRef{}) || got.Decision != nil {
+		t.Errorf("old record: answers_by %v, slack %+v, decision %+v; want all zero", got.AnswersBy, got.Slack, got.Decision)
 	}
 }
 

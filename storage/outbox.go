@@ -27,12 +27,13 @@ func (db *DB) Enqueue(ctx context.Context, items ...triage.OutboxItem) error {
 }
 
 // enqueue stores items as new live items (fresh id, Seq 1, no attempts),
-// except that a card update for a lead with a pending card item is folded
-// into that item by bumping its Seq.
+// except that an update of a lead's card or checklist is folded into the
+// pending item of the same family (OutboxKind.Family) by bumping its Seq.
 func enqueue(tx *bolt.Tx, items []triage.OutboxItem) error {
 	outbox, byLead := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxByLead)
 	for _, it := range items {
-		if it.Kind == triage.OutboxUpdateCard && it.Lead != 0 {
+		family := it.Kind.Family()
+		if family != "" && it.Lead != 0 {
 			folded, err := coalesce(tx, it)
 			if err != nil {
 				return err
@@ -49,8 +50,8 @@ func enqueue(tx *bolt.Tx, items []triage.OutboxItem) error {
 		if err := putOutbox(outbox, it); err != nil {
 			return err
 		}
-		if it.Lead != 0 && (it.Kind == triage.OutboxPostCard || it.Kind == triage.OutboxUpdateCard) {
-			if err := byLead.Put(u64(uint64(it.Lead)), u64(id)); err != nil {
+		if family != "" && it.Lead != 0 {
+			if err := byLead.Put(byLeadKey(it.Lead, family), u64(id)); err != nil {
 				return fmt.Errorf("indexing outbox item %d: %w", id, err)
 			}
 		}
@@ -58,11 +59,19 @@ func enqueue(tx *bolt.Tx, items []triage.OutboxItem) error {
 	return nil
 }
 
-// coalesce folds it into its lead's pending card item, if there is one.
+// byLeadKey is the outbox_by_lead key of a lead's pending item of a family:
+// lead id|family. Schema 1 keyed the card family by the bare lead id; the
+// migration to schema 2 rewrites those keys.
+func byLeadKey(id triage.LeadID, family string) []byte {
+	return join(u64(uint64(id)), []byte(family))
+}
+
+// coalesce folds it into its lead's pending item of the same family, if
+// there is one that takes it (OutboxItem.Coalesces).
 func coalesce(tx *bolt.Tx, it triage.OutboxItem) (bool, error) {
 	outbox, byLead := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxByLead)
-	leadKey := u64(uint64(it.Lead))
-	ref := byLead.Get(leadKey)
+	key := byLeadKey(it.Lead, it.Kind.Family())
+	ref := byLead.Get(key)
 	if ref == nil {
 		return false, nil
 	}
@@ -76,8 +85,9 @@ func coalesce(tx *bolt.Tx, it triage.OutboxItem) (bool, error) {
 			return true, putOutbox(outbox, pending)
 		}
 	}
-	// The index points at an item that is gone or cannot take updates.
-	if err := byLead.Delete(leadKey); err != nil {
+	// The index points at an item that is gone or cannot take this one.
+	ref = bytes.Clone(ref) // Delete invalidates the bytes Get returned
+	if err := byLead.Delete(key); err != nil {
 		return false, fmt.Errorf("unindexing outbox item %d: %w", fromU64(ref), err)
 	}
 	return false, nil
@@ -107,13 +117,15 @@ func liveItem(tx *bolt.Tx, id uint64) (triage.OutboxItem, error) {
 	return it, nil
 }
 
-// unindex removes the lead's coalescing entry if it points at item id.
+// unindex removes the coalescing entry of the item's lead and family if it
+// points at the item.
 func unindex(tx *bolt.Tx, it triage.OutboxItem) error {
-	if it.Lead == 0 {
+	family := it.Kind.Family()
+	if it.Lead == 0 || family == "" {
 		return nil
 	}
 	b := tx.Bucket(bucketOutboxByLead)
-	k := u64(uint64(it.Lead))
+	k := byLeadKey(it.Lead, family)
 	if bytes.Equal(b.Get(k), u64(it.ID)) {
 		if err := b.Delete(k); err != nil {
 			return fmt.Errorf("unindexing outbox item %d: %w", it.ID, err)
@@ -182,8 +194,9 @@ func (db *DB) NextOutbox(ctx context.Context) (time.Time, bool, error) {
 
 // CompleteOutbox implements triage.Store. An unknown (or dead) id returns
 // ErrNotFound and applies nothing. If Seq moved on, the item stays due; a
-// post_card item then becomes an update_card item, because the card now
-// exists and the folded changes only need a chat.update. If the item's lead
+// post item (post_card, post_checklist) then becomes its family's update
+// item, because the message now exists and the folded changes only need a
+// chat.update. If the item's lead
 // no longer exists (erased), the item is still completed and fn is skipped.
 func (db *DB) CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(*triage.Lead) error) error {
 	return db.update(ctx, fmt.Sprintf("completing outbox item %d", id), func(tx *bolt.Tx) error {
@@ -200,9 +213,7 @@ func (db *DB) CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(*t
 				return err
 			}
 		} else {
-			if it.Kind == triage.OutboxPostCard {
-				it.Kind = triage.OutboxUpdateCard
-			}
+			it.Kind = updateKind(it.Kind)
 			it.Attempts, it.LastError = 0, ""
 			if err := putOutbox(outbox, it); err != nil {
 				return err
@@ -218,6 +229,18 @@ func (db *DB) CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(*t
 		}
 		return err
 	})
+}
+
+// updateKind is the kind that re-renders what a post kind posted; other
+// kinds stay as they are.
+func updateKind(k triage.OutboxKind) triage.OutboxKind {
+	switch k {
+	case triage.OutboxPostCard:
+		return triage.OutboxUpdateCard
+	case triage.OutboxPostChecklist:
+		return triage.OutboxUpdateChecklist
+	}
+	return k
 }
 
 // RetryOutbox implements triage.Store; ErrNotFound if id is not pending.

@@ -22,7 +22,7 @@ import (
 )
 
 // SchemaVersion is the file layout this code writes (see doc.go).
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Sentinel errors returned by Open.
 var (
@@ -226,7 +226,36 @@ func (db *DB) migrate() error {
 
 // migrations[v] turns schema v into v+1, after the buckets of the current
 // schema exist. Version 0 is an empty file: nothing to convert.
-var migrations = map[int]func(*bolt.Tx) error{}
+var migrations = map[int]func(*bolt.Tx) error{
+	1: migrateOutboxByLeadFamilies,
+}
+
+// migrateOutboxByLeadFamilies (schema 1 → 2) rewrites outbox_by_lead keys
+// from the bare lead id, which meant the card, to lead id|"card", now that
+// the checklist has pending items of its own.
+func migrateOutboxByLeadFamilies(tx *bolt.Tx) error {
+	b := tx.Bucket(bucketOutboxByLead)
+	type entry struct{ key, value []byte }
+	var old []entry
+	// Collect first: changing a bucket under its cursor can skip entries.
+	if err := b.ForEach(func(k, v []byte) error {
+		if len(k) == 8 {
+			old = append(old, entry{bytes.Clone(k), bytes.Clone(v)})
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, e := range old {
+		if err := b.Delete(e.key); err != nil {
+			return fmt.Errorf("rewriting outbox index of lead %s: %w", triage.LeadID(fromU64(e.key)), err)
+		}
+		if err := b.Put(join(e.key, []byte(triage.OutboxPostCard.Family())), e.value); err != nil {
+			return fmt.Errorf("rewriting outbox index of lead %s: %w", triage.LeadID(fromU64(e.key)), err)
+		}
+	}
+	return nil
+}
 
 var errStop = errors.New("stop")
 

@@ -70,12 +70,15 @@ type Lead struct {
 	CreatedBy string // Slack user id for leads added in Slack, else ""
 	Owner     string // Slack user id or ""
 
-	Votes    map[string]Choice // Slack user id -> choice
-	Answers  map[string]Answer // criterion id -> latest answer
-	Decision *Decision
-	Research Research
-	Slack    SlackRef
-	Events   []Event
+	Votes   map[string]Choice // Slack user id -> choice
+	Answers map[string]Answer // criterion id -> latest answer (the criterion's value)
+	// AnswersBy keeps every person's latest answer: criterion id -> Slack
+	// user id -> answer, so disagreement shows.
+	AnswersBy map[string]map[string]Answer
+	Decision  *Decision
+	Research  Research
+	Slack     SlackRef
+	Events    []Event
 }
 
 // Answer is one answer to a qualification criterion.
@@ -88,7 +91,9 @@ type Answer struct {
 // Decision records how a lead was settled.
 type Decision struct {
 	Outcome Status
-	Reason  string
+	Reason  string // for disqualify: one of the configured reasons
+	Note    string // the decider's own words (optional)
+	Partner string // for refer: the partner's name
 	By      string // "auto" or a Slack user id
 	At      time.Time
 }
@@ -114,10 +119,11 @@ type Flag struct {
 	Source string // the provider that found it: "email", "rdap", "dns", "website", "history", "kvk", "companies_house", "claims"
 }
 
-// SlackRef locates a lead's card.
+// SlackRef locates a lead's card and its checklist (a reply in the card's thread).
 type SlackRef struct {
-	Channel string
-	TS      string
+	Channel     string
+	TS          string
+	ChecklistTS string
 }
 
 // Event is one line of a lead's audit trail.
@@ -138,6 +144,11 @@ const (
 	EventTie        = "tie"
 	EventCardPosted = "card_posted"
 	EventResearched = "researched"
+	EventAnswered   = "answered"
+	EventUnvoted    = "unvoted"
+	EventReopened   = "reopened"
+	EventVetoed     = "vetoed"  // a must-have answered no stopped an automatic qualification
+	EventDissent    = "dissent" // the dissent prompt was posted
 )
 
 func (l *Lead) addEvent(at time.Time, kind, by, detail string) {

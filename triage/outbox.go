@@ -14,6 +14,11 @@ const (
 	OutboxThreadReply OutboxKind = "thread_reply"
 	// OutboxEphemeral shows Text to User only, in Channel.
 	OutboxEphemeral OutboxKind = "ephemeral"
+	// OutboxPostChecklist posts the criteria checklist in the card's thread
+	// and records its ts on the lead (Slack.ChecklistTS).
+	OutboxPostChecklist OutboxKind = "post_checklist"
+	// OutboxUpdateChecklist re-renders the checklist from the lead's state.
+	OutboxUpdateChecklist OutboxKind = "update_checklist"
 )
 
 // OutboxItem is one message bound for Slack. It is written in the same
@@ -23,12 +28,16 @@ const (
 // Text is mrkdwn composed by the domain from ids, counts and fixed words; it
 // never carries lead text, so it needs no escaping.
 type OutboxItem struct {
-	ID        uint64
-	Kind      OutboxKind
-	Lead      LeadID // 0 for items about no lead
-	Channel   string
-	User      string
-	Text      string
+	ID      uint64
+	Kind    OutboxKind
+	Lead    LeadID // 0 for items about no lead
+	Channel string
+	User    string
+	Text    string
+	// Plain is text for people to copy (a decline or introduction draft). It
+	// may quote lead text: the bot escapes it and shows it as a block of its
+	// own under Text.
+	Plain     string
 	CreatedAt time.Time
 
 	// Seq counts changes coalesced into this item: a card update requested
@@ -42,9 +51,29 @@ type OutboxItem struct {
 }
 
 // Coalesces reports whether a later item of the same lead can be folded into
-// this one: card posts and updates render the lead's state at delivery time.
+// this one: card and checklist posts and updates render the lead's state at
+// delivery time.
 func (o OutboxItem) Coalesces(later OutboxItem) bool {
-	return o.Lead != 0 && o.Lead == later.Lead && !o.Dead &&
-		later.Kind == OutboxUpdateCard &&
-		(o.Kind == OutboxPostCard || o.Kind == OutboxUpdateCard)
+	if o.Lead == 0 || o.Lead != later.Lead || o.Dead {
+		return false
+	}
+	switch later.Kind {
+	case OutboxUpdateCard:
+		return o.Kind == OutboxPostCard || o.Kind == OutboxUpdateCard
+	case OutboxUpdateChecklist:
+		return o.Kind == OutboxPostChecklist || o.Kind == OutboxUpdateChecklist
+	}
+	return false
+}
+
+// Family groups kinds that coalesce: "card", "checklist", or "" for kinds
+// that never do.
+func (k OutboxKind) Family() string {
+	switch k {
+	case OutboxPostCard, OutboxUpdateCard:
+		return "card"
+	case OutboxPostChecklist, OutboxUpdateChecklist:
+		return "checklist"
+	}
+	return ""
 }

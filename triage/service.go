@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -94,6 +95,9 @@ func (s *Service) Submit(ctx context.Context, in LeadInput, sub Submission) (Lea
 	}
 	lead.addEvent(now, EventCreated, by, "via "+sub.Via)
 	out := []OutboxItem{{Kind: OutboxPostCard, Channel: s.Channel, CreatedAt: now}}
+	if len(s.Policy.Criteria) > 0 {
+		out = append(out, OutboxItem{Kind: OutboxPostChecklist, Channel: s.Channel, CreatedAt: now})
+	}
 	stored, created, err := s.Store.CreateLead(ctx, lead, idem, out)
 	if err != nil {
 		return Lead{}, false, fmt.Errorf("storing lead: %w", err)
@@ -137,23 +141,8 @@ func (s *Service) Vote(ctx context.Context, id LeadID, user string, c Choice) (V
 			return nil, err
 		}
 		res.Changed = true
-		v := Evaluate(l, s.Policy)
-		res.Verdict = v
-		out := []OutboxItem{s.cardUpdate(l, now)}
-		switch {
-		case v.Outcome != "":
-			reason := fmt.Sprintf("%s by vote (%s)", v.Outcome, v.Tally)
-			if err := Decide(l, v.Outcome, reason, DecidedByPolicy, now); err != nil {
-				return nil, err
-			}
-			out = append(out, s.threadReply(l, now, fmt.Sprintf("*%s* is %s by the team's vote: %s.", l.ID, v.Outcome, v.Tally)))
-		case v.Tie && !hasEvent(l, EventTie):
-			l.addEvent(now, EventTie, DecidedByPolicy, v.Tally.String())
-			out = append(out, s.threadReply(l, now, fmt.Sprintf("Quorum reached on *%s* without a majority (%s). %s, your call.", l.ID, v.Tally, s.leadMention())))
-		case v.Quorum && !s.Policy.Auto && !hasEvent(l, EventQuorum):
-			l.addEvent(now, EventQuorum, DecidedByPolicy, v.Tally.String())
-			out = append(out, s.threadReply(l, now, fmt.Sprintf("Quorum reached on *%s* (%s). %s, please decide.", l.ID, v.Tally, s.leadMention())))
-		}
+		var out []OutboxItem
+		res.Verdict, out = s.settle(l, now)
 		confirm := fmt.Sprintf("Your vote on *%s*: *%s*.", l.ID, c)
 		if l.Status == StatusPending && s.Policy.Blind && !Revealed(l, s.Policy) {
 			confirm += fmt.Sprintf(" %d of %d votes so far; the votes stay hidden until the quorum.", len(l.Votes), max(s.Policy.Quorum, 1))
@@ -176,12 +165,86 @@ func (s *Service) Vote(ctx context.Context, id LeadID, user string, c Choice) (V
 	return res, nil
 }
 
-// hasEvent reports whether l's audit trail has an event of kind: notices to
-// the team lead are given once per lead, not on every later vote.
-func hasEvent(l *Lead, kind string) bool {
-	for _, e := range l.Events {
-		if e.Kind == kind {
+// settle applies the policy after a vote or an answer: it decides, or tells
+// the team lead why it does not (a tie, a must-have veto, decide = "lead"),
+// and queues the card update and the thread messages.
+func (s *Service) settle(l *Lead, now time.Time) (Verdict, []OutboxItem) {
+	v := Evaluate(l, s.Policy)
+	out := []OutboxItem{s.cardUpdate(l, now)}
+	switch {
+	case v.Outcome != "":
+		reason := fmt.Sprintf("%s by vote (%s)", v.Outcome, v.Tally)
+		if err := Decide(l, v.Outcome, reason, DecidedByPolicy, now); err != nil {
+			return v, out
+		}
+		out = append(out, s.threadReply(l, now, fmt.Sprintf("*%s* is %s by the team's vote: %s.", l.ID, v.Outcome, v.Tally)))
+	case len(v.Vetoed) > 0 && !hasEvent(l, EventVetoed):
+		l.addEvent(now, EventVetoed, DecidedByPolicy, "must-have answered no: "+strings.Join(v.Vetoed, ", "))
+		out = append(out, s.threadReply(l, now, fmt.Sprintf("The vote on *%s* says qualify (%s), but must-have %s is answered *no*. %s, your call.",
+			l.ID, v.Tally, backticked(v.Vetoed), s.leadMention())))
+	case v.Tie && !hasEvent(l, EventTie):
+		l.addEvent(now, EventTie, DecidedByPolicy, v.Tally.String())
+		out = append(out, s.threadReply(l, now, fmt.Sprintf("Quorum reached on *%s* without a majority (%s). %s, your call.", l.ID, v.Tally, s.leadMention())))
+	case v.Quorum && !s.Policy.Auto && l.Status == StatusPending && !hasEvent(l, EventQuorum):
+		l.addEvent(now, EventQuorum, DecidedByPolicy, v.Tally.String())
+		rec := "no majority"
+		if v.Majority != "" {
+			rec = "the vote recommends *" + verb(v.Majority) + "*"
+		}
+		if no := EvaluateCriteria(l, s.Policy.Criteria).MustNo; len(no) > 0 {
+			rec += "; must-have " + backticked(no) + " is answered *no*"
+		}
+		out = append(out, s.threadReply(l, now, fmt.Sprintf("Quorum reached on *%s* (%s): %s. %s, please decide.", l.ID, v.Tally, rec, s.leadMention())))
+	}
+	if s.Policy.DissentPrompt && v.Quorum && v.Tally.Disqualify == v.Tally.Total() && !redFlags(l.Research) && !hasEvent(l, EventDissent) {
+		l.addEvent(now, EventDissent, DecidedByPolicy, "")
+		out = append(out, s.threadReply(l, now, fmt.Sprintf("Everyone said no to *%s*, and research found no red flag. What would change your mind? "+
+			"A 15-minute call costs little, and a no can be a missed big deal.", l.ID)))
+	}
+	return v, out
+}
+
+// redFlags reports whether research found anything worth a second thought;
+// an incomplete research run is not a finding.
+func redFlags(r Research) bool {
+	for _, f := range r.Flags {
+		if f.Code != FlagResearchIncomplete {
 			return true
+		}
+	}
+	return false
+}
+
+func verb(s Status) string {
+	switch s {
+	case StatusQualified:
+		return "qualify"
+	case StatusDisqualified:
+		return "disqualify"
+	case StatusReferred:
+		return "refer"
+	}
+	return string(s)
+}
+
+func backticked(ids []string) string {
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = "`" + id + "`"
+	}
+	return strings.Join(q, ", ")
+}
+
+// hasEvent reports whether l's audit trail has an event of kind since the
+// lead was last reopened: notices to the team lead are given once per round
+// of deliberation, not on every later vote.
+func hasEvent(l *Lead, kind string) bool {
+	for i := len(l.Events) - 1; i >= 0; i-- {
+		switch l.Events[i].Kind {
+		case kind:
+			return true
+		case EventReopened:
+			return false
 		}
 	}
 	return false

@@ -383,7 +383,7 @@ func TestService_Vote(t *testing.T) {
 		h.clock.Advance(time.Minute)
 		at := h.clock.Now()
 		res, out := h.vote(t, l.ID, "U3", triage.ChoiceQualify)
-		if diff := cmp.Diff(triage.Verdict{Tally: triage.Tally{Qualify: 2, Disqualify: 1}, Quorum: true, Outcome: triage.StatusQualified}, res.Verdict); diff != "" {
+		if diff := cmp.Diff(triage.Verdict{Tally: triage.Tally{Qualify: 2, Disqualify: 1}, Quorum: true, Outcome: triage.StatusQualified, Majority: triage.StatusQualified}, res.Verdict); diff != "" {
 			t.Errorf("Verdict (-want +got):\n%s", diff)
 		}
 		stored, _ := h.store.Lead(ctx, l.ID)
@@ -464,7 +464,7 @@ func TestService_Vote(t *testing.T) {
 			_, out := h.vote(t, l.ID, u, triage.ChoiceQualify)
 			replies = append(replies, threadReplies(out)...)
 		}
-		want := []string{"Quorum reached on *L-1* (2 qualify, 0 disqualify, 0 unsure). <@TEAMLEAD>, please decide."}
+		want := []string{"Quorum reached on *L-1* (2 qualify, 0 disqualify, 0 unsure): the vote recommends *qualify*. <@TEAMLEAD>, please decide."}
 		if diff := cmp.Diff(want, replies); diff != "" {
 			t.Errorf("thread replies (-want +got):\n%s", diff)
 		}
@@ -478,7 +478,7 @@ func TestService_Vote(t *testing.T) {
 		h := newHarness(t, triage.Policy{Quorum: 1})
 		l := h.mustSubmit(t)
 		_, out := h.vote(t, l.ID, "U1", triage.ChoiceQualify)
-		if diff := cmp.Diff([]string{"Quorum reached on *L-1* (1 qualify, 0 disqualify, 0 unsure). Team lead, please decide."}, threadReplies(out)); diff != "" {
+		if diff := cmp.Diff([]string{"Quorum reached on *L-1* (1 qualify, 0 disqualify, 0 unsure): the vote recommends *qualify*. Team lead, please decide."}, threadReplies(out)); diff != "" {
 			t.Errorf("thread replies (-want +got):\n%s", diff)
 		}
 	})

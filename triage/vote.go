@@ -2,6 +2,7 @@ package triage
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -19,12 +20,48 @@ func (c Choice) Valid() bool {
 	return c == ChoiceQualify || c == ChoiceDisqualify || c == ChoiceUnsure
 }
 
-// Policy is how the team decides, from config.toml's [voting] section.
+// Policy is how the team decides, from config.toml's [voting], [[criteria]],
+// [disqualify] and [[partners]] sections.
 type Policy struct {
-	Quorum   int    // votes needed before the vote is revealed and settled
-	Blind    bool   // hide who voted what until the quorum
-	Auto     bool   // decide = "auto": the majority at the quorum decides
-	TeamLead string // Slack user id mentioned on ties and when the lead must decide
+	Quorum   int      // votes needed before the vote is revealed and settled
+	Blind    bool     // hide who voted what until the quorum
+	Auto     bool     // decide = "auto": the majority at the quorum decides
+	TeamLead string   // Slack user id mentioned on ties and when the lead must decide
+	Deciders []string // who may decide by hand; empty = the team lead
+
+	Criteria []Criterion // the team's qualification criteria, in config order
+	Reasons  []string    // reasons offered when disqualifying; empty = free text
+	Partners []Partner   // where declined leads are referred
+
+	// DissentPrompt asks once, when everyone votes no and research found
+	// no red flag, what would change the team's mind.
+	DissentPrompt bool
+}
+
+// CanDecide reports whether user may decide, and reopen, leads by hand.
+func (p Policy) CanDecide(user string) bool {
+	if user == "" {
+		return false
+	}
+	if len(p.Deciders) == 0 {
+		return user == p.TeamLead
+	}
+	for _, d := range p.Deciders {
+		if d == user {
+			return true
+		}
+	}
+	return false
+}
+
+// Partner finds a configured partner by name (case-insensitive).
+func (p Policy) Partner(name string) (Partner, bool) {
+	for _, pa := range p.Partners {
+		if strings.EqualFold(pa.Name, name) {
+			return pa, true
+		}
+	}
+	return Partner{}, false
 }
 
 // Tally counts votes.
@@ -89,6 +126,12 @@ type Verdict struct {
 	Quorum  bool   // enough votes were cast
 	Outcome Status // set when the policy decides the lead now
 	Tie     bool   // quorum reached, no majority: the team lead must decide
+	// Vetoed lists must-have criteria answered "no" that stopped a majority
+	// for qualify; the team lead decides instead.
+	Vetoed []string
+	// Majority is what most votes say at the quorum, also when the policy
+	// does not decide (decide = "lead", a veto): the recommendation.
+	Majority Status
 }
 
 // Evaluate applies the policy to l's votes. It decides nothing for a lead
@@ -102,13 +145,26 @@ func Evaluate(l *Lead, p Policy) Verdict {
 		quorum = 1
 	}
 	v.Quorum = v.Tally.Total() >= quorum
-	if l.Status != StatusPending || !v.Quorum || !p.Auto {
+	if l.Status != StatusPending || !v.Quorum {
 		return v
 	}
 	switch {
 	case v.Tally.Qualify > v.Tally.Disqualify:
-		v.Outcome = StatusQualified
+		v.Majority = StatusQualified
 	case v.Tally.Disqualify > v.Tally.Qualify:
+		v.Majority = StatusDisqualified
+	}
+	if !p.Auto {
+		return v
+	}
+	switch {
+	case v.Majority == StatusQualified:
+		if no := EvaluateCriteria(l, p.Criteria).MustNo; len(no) > 0 {
+			v.Vetoed = no
+			return v
+		}
+		v.Outcome = StatusQualified
+	case v.Majority == StatusDisqualified:
 		v.Outcome = StatusDisqualified
 	default:
 		v.Tie = true
@@ -126,7 +182,8 @@ func Revealed(l *Lead, p Policy) bool {
 	if q < 1 {
 		q = 1
 	}
-	return len(l.Votes) >= q
+	// Once revealed, a withdrawn vote does not hide the others again.
+	return len(l.Votes) >= q || hasEvent(l, EventQuorum) || hasEvent(l, EventTie) || hasEvent(l, EventVetoed)
 }
 
 // Claim makes user the lead's owner. Claiming your own lead again is a no-op;
@@ -158,6 +215,10 @@ func Decide(l *Lead, outcome Status, reason, by string, now time.Time) error {
 	}
 	l.Status = outcome
 	l.Decision = &Decision{Outcome: outcome, Reason: reason, By: by, At: now.UTC()}
-	l.addEvent(now, EventDecided, by, fmt.Sprintf("%s: %s", outcome, reason))
+	detail := string(outcome)
+	if reason != "" {
+		detail += ": " + reason
+	}
+	l.addEvent(now, EventDecided, by, detail)
 	return nil
 }

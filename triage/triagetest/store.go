@@ -396,11 +396,19 @@ func (s *Store) init() {
 	}
 }
 
-// cloneLead copies l deeply: maps, slices and the decision.
+// cloneLead copies l deeply: maps (AnswersBy's inner maps too), slices and
+// the decision.
 func cloneLead(l triage.Lead) triage.Lead {
 	l.Extra = maps.Clone(l.Extra)
 	l.Votes = maps.Clone(l.Votes)
 	l.Answers = maps.Clone(l.Answers)
+	if l.AnswersBy != nil {
+		by := make(map[string]map[string]triage.Answer, len(l.AnswersBy))
+		for c, m := range l.AnswersBy {
+			by[c] = maps.Clone(m)
+		}
+		l.AnswersBy = by
+	}
 	if l.Decision != nil {
 		d := *l.Decision
 		l.Decision = &d

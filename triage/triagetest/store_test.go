@@ -273,6 +273,33 @@ func TestStore_UpdateLead(t *testing.T) {
 			t.Errorf("stored lead changed through a kept pointer: %+v", again)
 		}
 	})
+	t.Run("copies answers per person deeply", func(t *testing.T) {
+		t.Parallel()
+		s := &triagetest.Store{}
+		l := mustCreate(t, s, "A")
+		yes := triage.Answer{Value: "yes", By: "U1", At: now}
+		if _, err := s.UpdateLead(ctx, l.ID, func(l *triage.Lead) ([]triage.OutboxItem, error) {
+			l.Answers = map[string]triage.Answer{"budget": yes}
+			l.AnswersBy = map[string]map[string]triage.Answer{"budget": {"U1": yes}}
+			return nil, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// A failed update must not leave its changes to the inner maps behind.
+		boom := errors.New("boom")
+		if _, err := s.UpdateLead(ctx, l.ID, func(l *triage.Lead) ([]triage.OutboxItem, error) {
+			l.AnswersBy["budget"]["U2"] = triage.Answer{Value: "no", By: "U2", At: now}
+			return nil, boom
+		}); !errors.Is(err, boom) {
+			t.Fatalf("err = %v, want boom", err)
+		}
+		loaded, _ := s.Lead(ctx, l.ID)
+		loaded.AnswersBy["budget"]["U3"] = triage.Answer{Value: "no"}
+		again, _ := s.Lead(ctx, l.ID)
+		if diff := cmp.Diff(map[string]map[string]triage.Answer{"budget": {"U1": yes}}, again.AnswersBy); diff != "" {
+			t.Errorf("stored AnswersBy changed through a copy (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestStore_UpdateLead_Concurrent(t *testing.T) {

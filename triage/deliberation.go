@@ -1,0 +1,325 @@
+package triage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// MaxNote bounds a decider's note, in runes.
+const MaxNote = 1000
+
+// Answer records user's answers on lead id: each person's latest answer is
+// kept, and the latest of anyone's is the criterion's value. Answers are
+// taken on decided leads too (they inform a reopen), but only a pending lead
+// can be decided by them (a must-have turning yes may lift a veto).
+func (s *Service) Answer(ctx context.Context, id LeadID, user string, answers []ParsedAnswer) (Lead, error) {
+	if user == "" {
+		return Lead{}, &FieldError{Field: "user", Problem: "an answer needs a user"}
+	}
+	if len(answers) == 0 {
+		return s.Lead(ctx, id)
+	}
+	for _, a := range answers {
+		c, ok := s.criterion(a.Criterion)
+		if !ok {
+			return Lead{}, fmt.Errorf("answering on %s: %q: %w", id, a.Criterion, ErrUnknownCriteria)
+		}
+		if v, err := NormaliseAnswer(c, a.Value); err != nil || v != a.Value {
+			return Lead{}, &FieldError{Field: a.Criterion, Problem: "accepted: " + AcceptedForms(c)}
+		}
+	}
+	now := s.now()
+	changed := false
+	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+		changed = false
+		for _, a := range answers {
+			if l.AnswersBy[a.Criterion][user].Value == a.Value {
+				continue
+			}
+			changed = true
+			if l.AnswersBy == nil {
+				l.AnswersBy = map[string]map[string]Answer{}
+			}
+			if l.AnswersBy[a.Criterion] == nil {
+				l.AnswersBy[a.Criterion] = map[string]Answer{}
+			}
+			ans := Answer{Value: a.Value, By: user, At: now}
+			l.AnswersBy[a.Criterion][user] = ans
+			if l.Answers == nil {
+				l.Answers = map[string]Answer{}
+			}
+			l.Answers[a.Criterion] = ans
+			l.addEvent(now, EventAnswered, user, a.Criterion+": "+a.Value)
+		}
+		if !changed {
+			return nil, nil
+		}
+		out := []OutboxItem{s.checklistUpdate(l, now)}
+		if l.Status == StatusPending {
+			_, settled := s.settle(l, now)
+			out = append(out, settled...)
+		} else {
+			out = append(out, s.cardUpdate(l, now))
+		}
+		return out, nil
+	})
+	if err != nil {
+		return Lead{}, fmt.Errorf("answering on %s: %w", id, err)
+	}
+	if changed {
+		s.wake()
+	}
+	return lead, nil
+}
+
+// ReplyResult says what a thread reply did.
+type ReplyResult struct {
+	Lead     Lead
+	Ours     bool // the reply is in the thread of one of our cards
+	Answered int
+	Problems []ReplyProblem
+}
+
+// AnswerReply reads a reply in a card's thread (threadTS is the card's ts)
+// as answers. Chatter is left alone; a line that names a criterion but does
+// not parse gets one short hint in the thread. Edits of a reply come here
+// too and update the answers.
+func (s *Service) AnswerReply(ctx context.Context, channel, threadTS, user, text string) (ReplyResult, error) {
+	l, err := s.Store.LeadByMessage(ctx, channel, threadTS)
+	if errors.Is(err, ErrNotFound) {
+		return ReplyResult{}, nil // not one of our threads
+	}
+	if err != nil {
+		return ReplyResult{}, fmt.Errorf("finding the lead of thread %s: %w", threadTS, err)
+	}
+	res := ReplyResult{Lead: l, Ours: true}
+	answers, problems := ParseReply(text, s.Policy.Criteria)
+	res.Problems = problems
+	if len(answers) > 0 {
+		if res.Lead, err = s.Answer(ctx, l.ID, user, answers); err != nil {
+			return res, err
+		}
+		res.Answered = len(answers)
+	}
+	if len(problems) > 0 {
+		var lines []string
+		for _, p := range problems {
+			lines = append(lines, fmt.Sprintf("`%s`: %s", p.Criterion, mrkdwnSafe(p.Accepted)))
+		}
+		hint := fmt.Sprintf("<@%s>, I could not read that answer. Accepted: %s. Write one per line, e.g. `%s: yes`.",
+			user, strings.Join(lines, "; "), problems[0].Criterion)
+		if err := s.Store.Enqueue(ctx, s.threadReply(&l, s.now(), hint)); err != nil {
+			return res, fmt.Errorf("queueing an answer hint on %s: %w", l.ID, err)
+		}
+		s.wake()
+	}
+	return res, nil
+}
+
+// Unvote withdraws user's vote if it is still c (a reaction was removed).
+func (s *Service) Unvote(ctx context.Context, id LeadID, user string, c Choice) (Lead, error) {
+	now := s.now()
+	changed := false
+	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+		changed = false
+		if l.Status != StatusPending {
+			return nil, ErrLeadClosed
+		}
+		if l.Votes[user] != c {
+			return nil, nil
+		}
+		delete(l.Votes, user)
+		changed = true
+		l.addEvent(now, EventUnvoted, user, string(c))
+		return []OutboxItem{s.cardUpdate(l, now)}, nil
+	})
+	if err != nil {
+		return Lead{}, fmt.Errorf("withdrawing a vote on %s: %w", id, err)
+	}
+	if changed {
+		s.wake()
+	}
+	return lead, nil
+}
+
+// DecisionInput is a decider's decision from the decide dialog.
+type DecisionInput struct {
+	Outcome Status // qualified, disqualified or referred
+	Owner   string // qualified: who follows up (default: the current owner)
+	Reason  string // disqualified: one of Policy.Reasons (free text when none are configured)
+	Note    string
+	Partner string // referred: a Policy.Partners name
+}
+
+// DecideByHand records a decider's decision. Wrong input is a *FieldError
+// naming the dialog field (outcome, owner, reason, note, partner); a user
+// who may not decide gets ErrNotAllowed.
+func (s *Service) DecideByHand(ctx context.Context, id LeadID, user string, in DecisionInput) (Lead, error) {
+	if !s.Policy.CanDecide(user) {
+		return Lead{}, fmt.Errorf("deciding %s: %w", id, ErrNotAllowed)
+	}
+	in.Reason, in.Note, in.Partner = cleanLine(in.Reason), cleanText(in.Note), cleanLine(in.Partner)
+	if n := len([]rune(in.Note)); n > MaxNote {
+		return Lead{}, &FieldError{Field: "note", Problem: fmt.Sprintf("too long (%d characters, at most %d)", n, MaxNote)}
+	}
+	var partner *Partner
+	switch in.Outcome {
+	case StatusQualified:
+	case StatusDisqualified:
+		if in.Reason == "" {
+			return Lead{}, &FieldError{Field: "reason", Problem: "pick a reason: it tells the team later why we said no"}
+		}
+		if len(s.Policy.Reasons) > 0 {
+			configured, ok := matchFold(s.Policy.Reasons, in.Reason)
+			if !ok {
+				return Lead{}, &FieldError{Field: "reason", Problem: "pick one of the configured reasons"}
+			}
+			in.Reason = configured
+		}
+	case StatusReferred:
+		p, ok := s.Policy.Partner(in.Partner)
+		if !ok {
+			return Lead{}, &FieldError{Field: "partner", Problem: "pick a partner to refer them to"}
+		}
+		partner = &p
+		in.Partner = p.Name
+	default:
+		return Lead{}, &FieldError{Field: "outcome", Problem: "pick qualify, disqualify or refer"}
+	}
+	now := s.now()
+	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+		if in.Outcome == StatusQualified {
+			owner := in.Owner
+			if owner == "" {
+				owner = l.Owner
+			}
+			if owner == "" {
+				return nil, &FieldError{Field: "owner", Problem: "pick who follows up on this lead"}
+			}
+			if owner != l.Owner {
+				l.Owner = owner
+				l.addEvent(now, EventClaimed, user, "owner set to "+owner+" by the decision")
+			}
+		}
+		reason := in.Reason
+		if in.Outcome == StatusReferred {
+			reason = "referred to " + in.Partner
+		}
+		if err := Decide(l, in.Outcome, reason, user, now); err != nil {
+			return nil, err
+		}
+		l.Decision.Note, l.Decision.Partner = in.Note, in.Partner
+		text := fmt.Sprintf("<@%s> decided: *%s* is *%s*", user, l.ID, l.Status)
+		switch in.Outcome {
+		case StatusQualified:
+			text += fmt.Sprintf(", owner <@%s>.", l.Owner)
+		case StatusDisqualified:
+			text += " (" + mrkdwnSafe(in.Reason) + ")."
+		case StatusReferred:
+			text += " to " + mrkdwnSafe(in.Partner) + "."
+		}
+		out := []OutboxItem{s.cardUpdate(l, now), s.threadReply(l, now, text)}
+		switch in.Outcome {
+		case StatusDisqualified:
+			d := DeclineDraft(*l, in.Reason, nil)
+			out = append(out, s.draft(l, now, "A decline to send them, if you like (nothing is sent automatically):", d))
+		case StatusReferred:
+			out = append(out,
+				s.draft(l, now, "A decline that points them to "+mrkdwnSafe(partner.Name)+" (nothing is sent automatically):", DeclineDraft(*l, "", partner)),
+				s.draft(l, now, "And an introduction for "+mrkdwnSafe(partner.Name)+":", ReferralDraft(*l, *partner)))
+		}
+		return out, nil
+	})
+	if err != nil {
+		return Lead{}, fmt.Errorf("deciding %s: %w", id, err)
+	}
+	s.wake()
+	return lead, nil
+}
+
+// Reopen puts a decided lead back to pending: the decision moves to the
+// audit trail and the team votes afresh.
+func (s *Service) Reopen(ctx context.Context, id LeadID, user, note string) (Lead, error) {
+	if !s.Policy.CanDecide(user) {
+		return Lead{}, fmt.Errorf("reopening %s: %w", id, ErrNotAllowed)
+	}
+	note = cleanText(note)
+	if n := len([]rune(note)); n > MaxNote {
+		return Lead{}, &FieldError{Field: "note", Problem: fmt.Sprintf("too long (%d characters, at most %d)", n, MaxNote)}
+	}
+	now := s.now()
+	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+		if l.Status == StatusPending || l.Decision == nil {
+			return nil, &FieldError{Field: "outcome", Problem: fmt.Sprintf("%s is not decided, so there is nothing to reopen", l.ID)}
+		}
+		was := l.Decision
+		detail := fmt.Sprintf("was %s by %s on %s: %s", was.Outcome, was.By, was.At.Format("2006-01-02"), was.Reason)
+		if note != "" {
+			detail += "; " + note
+		}
+		l.Status, l.Decision = StatusPending, nil
+		votes := make([]string, 0, len(l.Votes))
+		for u, c := range l.Votes {
+			votes = append(votes, u+"="+string(c))
+		}
+		sort.Strings(votes)
+		if len(votes) > 0 {
+			detail += "; votes were " + strings.Join(votes, ", ")
+		}
+		l.Votes = nil
+		l.addEvent(now, EventReopened, user, detail)
+		text := fmt.Sprintf("<@%s> reopened *%s* (it was %s). Votes start afresh.", user, l.ID, was.Outcome)
+		out := []OutboxItem{s.cardUpdate(l, now), s.threadReply(l, now, text)}
+		if len(s.Policy.Criteria) > 0 {
+			out = append(out, s.checklistUpdate(l, now))
+		}
+		return out, nil
+	})
+	if err != nil {
+		return Lead{}, fmt.Errorf("reopening %s: %w", id, err)
+	}
+	s.wake()
+	return lead, nil
+}
+
+func (s *Service) criterion(id string) (Criterion, bool) {
+	for _, c := range s.Policy.Criteria {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return Criterion{}, false
+}
+
+func (s *Service) checklistUpdate(l *Lead, now time.Time) OutboxItem {
+	return OutboxItem{Kind: OutboxUpdateChecklist, Lead: l.ID, Channel: s.channelOf(*l), CreatedAt: now}
+}
+
+// draft queues a thread reply with a copyable draft; the bot escapes Plain.
+func (s *Service) draft(l *Lead, now time.Time, intro string, d Draft) OutboxItem {
+	plain := d.Body
+	if d.Subject != "" {
+		plain = d.Subject + "\n\n" + d.Body
+	}
+	return OutboxItem{Kind: OutboxThreadReply, Lead: l.ID, Channel: s.channelOf(*l), Text: intro, Plain: plain, CreatedAt: now}
+}
+
+// mrkdwnSafe escapes Slack's control characters in configured text (reasons,
+// partner names) that goes into a domain-composed message.
+func mrkdwnSafe(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// matchFold finds s in list, case-insensitively, and returns the list's spelling.
+func matchFold(list []string, s string) (string, bool) {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return v, true
+		}
+	}
+	return "", false
+}
