@@ -331,9 +331,26 @@ func (c Config) Validate() []string {
 			add(fmt.Sprintf("disqualify.reasons[%d]", i), "must be 1–75 characters")
 		}
 	}
+	if len(c.Disqualify.Reasons) > 100 {
+		add("disqualify.reasons", "at most 100 reasons (the decide dialog's menu holds 100)")
+	}
+	if len(c.Partners) > 100 {
+		add("partners", "at most 100 partners (the decide dialog's menu holds 100)")
+	}
+	seenPartner := map[string]bool{}
 	for i, pa := range c.Partners {
-		if strings.TrimSpace(pa.Name) == "" {
+		name := strings.TrimSpace(pa.Name)
+		switch {
+		case name == "":
 			add(fmt.Sprintf("partners[%d].name", i), "is required")
+		case len([]rune(name)) > 75:
+			add(fmt.Sprintf("partners[%d].name", i), "must be at most 75 characters")
+		case seenPartner[strings.ToLower(name)]:
+			add(fmt.Sprintf("partners[%d].name", i), "%q is used twice", name)
+		}
+		seenPartner[strings.ToLower(name)] = true
+		if len([]rune(pa.Fits)) > 150 {
+			add(fmt.Sprintf("partners[%d].fits", i), "must be at most 150 characters")
 		}
 	}
 

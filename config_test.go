@@ -72,6 +72,8 @@ func TestLoadConfig_Problems(t *testing.T) {
 		{"reaction twice", valid + "[reactions]\nqualify = \"+1\"\nunsure = \"+1\"\n", []string{"reactions.unsure:"}},
 		{"research timeout", valid + "[research]\ntimeout = \"0s\"\n", []string{"research.timeout:"}},
 		{"log level", valid + "[log]\nlevel = \"loud\"\n", []string{"log.level:"}},
+		{"partner twice", valid + "[[partners]]\nname = \"P\"\n[[partners]]\nname = \"p\"\n", []string{"partners[1].name:", "twice"}},
+		{"partner without name", valid + "[[partners]]\nfits = \"small shops\"\n", []string{"partners[0].name: is required"}},
 		{"every problem at once", "[slack]\nmode = \"x\"\n[voting]\nquorum = -1\n[log]\nformat = \"xml\"\n", []string{"slack.mode:", "slack.channel:", "voting.quorum:", "log.format:"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,20 +13,6 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// The checklist's interface contract (shared with dispatch): block_id
-// "crit.<criterion id>" on the block that carries a criterion's answer
-// elements (its section when it has none); button values "<lead id>
-// <criterion id>"; choice option values "<lead id> <criterion id> <option
-// index>".
-const (
-	checklistBlockPrefix = "crit."
-	checklistYes         = "lead.answer.yes"
-	checklistNo          = "lead.answer.no"
-	checklistUnknown     = "lead.answer.unknown"
-	checklistChoice      = "lead.answer.choice"
-	checklistScalePrefix = "lead.answer." // + "1" … "5"
-)
-
 // Checklist budgets: Slack takes at most 50 blocks and ~12 000 characters of
 // block text per message (SLACK-NOTES §4.6); the checklist stays below both
 // whatever the config and the answers hold.
@@ -154,9 +140,9 @@ func criterionBlocks(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus
 	}
 	switch {
 	case len(elements) > 0:
-		blocks = append(blocks, slack.NewActionBlock(checklistBlockPrefix+c.ID, elements...))
+		blocks = append(blocks, slack.NewActionBlock(blockCriterionPrefix+c.ID, elements...))
 	case interactive:
-		sec.BlockID = checklistBlockPrefix + c.ID
+		sec.BlockID = blockCriterionPrefix + c.ID
 	}
 	return blocks
 }
@@ -285,15 +271,15 @@ func answerElements(l triage.Lead, c triage.Criterion, optionText int) []slack.B
 	switch c.Kind {
 	case triage.KindYesNo:
 		return []slack.BlockElement{
-			button(checklistYes, "Yes", triage.AnswerYes),
-			button(checklistNo, "No", triage.AnswerNo),
-			button(checklistUnknown, "Don't know", triage.AnswerUnknown),
+			button(actionAnswerYes, "Yes", triage.AnswerYes),
+			button(actionAnswerNo, "No", triage.AnswerNo),
+			button(actionAnswerUnknown, "Don't know", triage.AnswerUnknown),
 		}
 	case triage.KindScale:
 		els := make([]slack.BlockElement, 0, 5)
 		for n := 1; n <= 5; n++ {
 			s := strconv.Itoa(n)
-			els = append(els, button(checklistScalePrefix+s, s, s))
+			els = append(els, button(actionAnswerPrefix+s, s, s))
 		}
 		return els
 	case triage.KindChoice:
@@ -328,7 +314,7 @@ func choiceSelect(l triage.Lead, c triage.Criterion, current string, optionText 
 	if len(opts) == 0 {
 		return nil
 	}
-	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose…"), checklistChoice, opts...)
+	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose…"), actionAnswerChoice, opts...)
 	sel.InitialOption = initial
 	return sel
 }

@@ -222,15 +222,6 @@ var voteActions = map[string]triage.Choice{
 	actionVoteUnsure:     triage.ChoiceUnsure,
 }
 
-// Checklist answers (shared Slack contract, issue 4): buttons
-// "lead.answer.<yes|no|unknown|1…5>" with the value "<lead id> <criterion
-// id>", and a select "lead.answer.choice" whose option values are "<lead id>
-// <criterion id> <option index>".
-const (
-	answerActionPrefix = "lead.answer."
-	answerChoiceAction = "lead.answer.choice"
-)
-
 // answerButtons maps the checklist's button suffixes to raw answers.
 var answerButtons = map[string]string{
 	"yes": triage.AnswerYes, "no": triage.AnswerNo, "unknown": triage.AnswerUnknown,
@@ -246,7 +237,7 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 		channel = ic.Channel.ID
 	}
 	log := b.log.With("action_id", a.ActionID, "user", user)
-	if strings.HasPrefix(a.ActionID, answerActionPrefix) {
+	if strings.HasPrefix(a.ActionID, actionAnswerPrefix) {
 		b.answerClick(ctx, log, channel, user, a)
 		return
 	}
@@ -293,12 +284,12 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 // select.
 func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user string, a slack.BlockAction) {
 	value := a.Value
-	if a.ActionID == answerChoiceAction {
+	if a.ActionID == actionAnswerChoice {
 		value = a.SelectedOption.Value
 	}
 	fields := strings.Fields(value)
 	wantFields := 2
-	if a.ActionID == answerChoiceAction {
+	if a.ActionID == actionAnswerChoice {
 		wantFields = 3
 	}
 	if len(fields) != wantFields {
@@ -318,14 +309,14 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 		return
 	}
 	var raw string
-	if a.ActionID == answerChoiceAction {
+	if a.ActionID == actionAnswerChoice {
 		i, err := strconv.Atoi(fields[2])
 		if c.Kind != triage.KindChoice || err != nil || i < 0 || i >= len(c.Options) {
 			b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: "accepted: " + triage.AcceptedForms(c)})
 			return
 		}
 		raw = c.Options[i]
-	} else if raw, ok = answerButtons[strings.TrimPrefix(a.ActionID, answerActionPrefix)]; !ok {
+	} else if raw, ok = answerButtons[strings.TrimPrefix(a.ActionID, actionAnswerPrefix)]; !ok {
 		log.DebugContext(ctx, "button ignored")
 		return
 	}

@@ -11,3 +11,20 @@ const (
 	actionDecide         = "lead.decide"
 	actionResearch       = "lead.research"
 )
+
+// Checklist answers (a reply in the card's thread): buttons
+// "lead.answer.<yes|no|unknown|1…5>" whose value is "<lead id> <criterion
+// id>", and a select "lead.answer.choice" whose option values are "<lead id>
+// <criterion id> <option index>". The block carrying a criterion's elements
+// has block_id "crit.<criterion id>".
+const (
+	actionAnswerPrefix   = "lead.answer."
+	actionAnswerYes      = actionAnswerPrefix + "yes"
+	actionAnswerNo       = actionAnswerPrefix + "no"
+	actionAnswerUnknown  = actionAnswerPrefix + "unknown"
+	actionAnswerChoice   = actionAnswerPrefix + "choice"
+	blockCriterionPrefix = "crit."
+)
+
+// callbackDecide is the decide dialog's callback_id.
+const callbackDecide = actionDecide

@@ -19,8 +19,6 @@ import (
 // equal the DecisionInput field names, so a *triage.FieldError's Field is
 // the block its problem is shown under.
 const (
-	decideCallbackID = "lead.decide"
-
 	decideBlockOutcome = "outcome"
 	decideBlockOwner   = "owner"
 	decideBlockReason  = "reason"
@@ -119,7 +117,7 @@ func decideModal(l triage.Lead, p triage.Policy) slack.ModalViewRequest {
 
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
-		CallbackID:      decideCallbackID,
+		CallbackID:      callbackDecide,
 		PrivateMetadata: id,
 		Title:           plainText(title),
 		Submit:          plainText("Decide"),
@@ -240,7 +238,7 @@ func parseDecideSubmission(view slack.View, p triage.Policy) (decideSubmission, 
 func (b *Bot) handleViewSubmission(ctx context.Context, ic slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	user := ic.User.ID
 	log := b.log.With("callback_id", ic.View.CallbackID, "user", user)
-	if ic.View.CallbackID != decideCallbackID {
+	if ic.View.CallbackID != callbackDecide {
 		log.DebugContext(ctx, "view submission ignored")
 		return nil
 	}

@@ -228,7 +228,7 @@ func TestDecideModal(t *testing.T) {
 
 // submission builds a decide dialog's view as Slack submits it.
 func submission(metadata string, values map[string]map[string]slack.BlockAction) slack.View {
-	return slack.View{CallbackID: decideCallbackID, PrivateMetadata: metadata, State: &slack.ViewState{Values: values}}
+	return slack.View{CallbackID: callbackDecide, PrivateMetadata: metadata, State: &slack.ViewState{Values: values}}
 }
 
 func radio(v string) map[string]slack.BlockAction {
@@ -283,7 +283,7 @@ func TestParseDecideSubmission(t *testing.T) {
 		},
 		{
 			name: "NoState",
-			view: slack.View{CallbackID: decideCallbackID, PrivateMetadata: "L-3"},
+			view: slack.View{CallbackID: callbackDecide, PrivateMetadata: "L-3"},
 			want: decideSubmission{lead: 3},
 		},
 		{name: "NoLead", view: submission("", nil), errors: true},
