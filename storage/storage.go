@@ -52,12 +52,13 @@ var (
 	bucketOutboxByLead  = []byte("outbox_by_lead")
 	bucketCache         = []byte("cache")
 	bucketCacheByExpiry = []byte("cache_by_expiry")
+	bucketJobs          = []byte("jobs")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketLeads, bucketByStatus, bucketByEmail, bucketByDomain,
 		bucketByMessage, bucketIdem, bucketIdemExpiry, bucketEvents,
 		bucketEventsByTime, bucketOutbox, bucketOutboxDead, bucketOutboxByLead,
-		bucketCache, bucketCacheByExpiry,
+		bucketCache, bucketCacheByExpiry, bucketJobs,
 	}
 
 	keySchemaVersion = []byte("schema_version")

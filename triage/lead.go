@@ -78,7 +78,17 @@ type Lead struct {
 	Decision  *Decision
 	Research  Research
 	Slack     SlackRef
+	Reminder  ReminderState
 	Events    []Event
+}
+
+// ReminderState records which follow-up stages a lead has had, so that each
+// happens once, also across restarts.
+type ReminderState struct {
+	Reminded     time.Time // the reminder in the thread was queued
+	Escalated    time.Time // the team lead was told
+	SnoozedUntil time.Time // no reminder or escalation before this
+	Revisited    time.Time // a disqualified lead was shown for a second look
 }
 
 // Answer is one answer to a qualification criterion.
@@ -149,6 +159,10 @@ const (
 	EventReopened   = "reopened"
 	EventVetoed     = "vetoed"  // a must-have answered no stopped an automatic qualification
 	EventDissent    = "dissent" // the dissent prompt was posted
+	EventReminded   = "reminded"
+	EventEscalated  = "escalated"
+	EventSnoozed    = "snoozed"
+	EventRevisit    = "revisit" // shown in a digest for a second look
 )
 
 func (l *Lead) addEvent(at time.Time, kind, by, detail string) {

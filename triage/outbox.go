@@ -19,6 +19,13 @@ const (
 	OutboxPostChecklist OutboxKind = "post_checklist"
 	// OutboxUpdateChecklist re-renders the checklist from the lead's state.
 	OutboxUpdateChecklist OutboxKind = "update_checklist"
+	// OutboxReminder posts Text in the card's thread with Snooze buttons.
+	OutboxReminder OutboxKind = "reminder"
+	// OutboxDirect posts Text to User in a direct message (escalation).
+	OutboxDirect OutboxKind = "direct"
+	// OutboxDigest posts one part of a digest to Channel; Payload is a
+	// DigestPart (JSON) that the bot renders.
+	OutboxDigest OutboxKind = "digest"
 )
 
 // OutboxItem is one message bound for Slack. It is written in the same
@@ -37,7 +44,10 @@ type OutboxItem struct {
 	// Plain is text for people to copy (a decline or introduction draft). It
 	// may quote lead text: the bot escapes it and shows it as a block of its
 	// own under Text.
-	Plain     string
+	Plain string
+	// Payload is structured content for kinds the bot renders from data
+	// (OutboxDigest: a DigestPart as JSON).
+	Payload   []byte
 	CreatedAt time.Time
 
 	// Seq counts changes coalesced into this item: a card update requested

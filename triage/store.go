@@ -77,6 +77,16 @@ type Store interface {
 	// DeadLetters lists the permanently failed items.
 	DeadLetters(ctx context.Context) ([]OutboxItem, error)
 
+	// MarkJob records that the scheduled job key (e.g. "digest|2026-11-30T09:00
+	// Europe/Amsterdam") ran, together with out, in one transaction. It
+	// reports false, writing nothing, if the key was recorded before: the
+	// job's exactly-once guard, across restarts and double cron ticks.
+	MarkJob(ctx context.Context, key string, at time.Time, out []OutboxItem) (first bool, err error)
+
+	// LastJob returns the newest recorded job whose key starts with prefix,
+	// by its at time; ok is false when there is none.
+	LastJob(ctx context.Context, prefix string) (key string, at time.Time, ok bool, err error)
+
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
 }

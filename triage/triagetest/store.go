@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,7 @@ type Store struct {
 	outbox   []triage.OutboxItem // ID order
 	lastItem uint64
 	seen     map[string]time.Time
+	jobs     map[string]time.Time
 }
 
 type idemEntry struct {
@@ -424,4 +426,45 @@ func cloneLead(l triage.Lead) triage.Lead {
 	}
 	l.Events = slices.Clone(l.Events)
 	return l
+}
+
+// MarkJob implements triage.Store.
+func (s *Store) MarkJob(ctx context.Context, key string, at time.Time, out []triage.OutboxItem) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	if s.jobs == nil {
+		s.jobs = map[string]time.Time{}
+	}
+	if _, done := s.jobs[key]; done {
+		s.mu.Unlock()
+		return false, nil
+	}
+	s.jobs[key] = at
+	s.mu.Unlock()
+	if err := s.Enqueue(ctx, out...); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// LastJob implements triage.Store.
+func (s *Store) LastJob(ctx context.Context, prefix string) (string, time.Time, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return "", time.Time{}, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var (
+		key  string
+		last time.Time
+		ok   bool
+	)
+	for k, at := range s.jobs {
+		if strings.HasPrefix(k, prefix) && (!ok || at.After(last)) {
+			key, last, ok = k, at, true
+		}
+	}
+	return key, last, ok, nil
 }
