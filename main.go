@@ -204,6 +204,11 @@ func (m *Main) Run(ctx context.Context) error {
 		Reactions: cfg.ReactionChoices(),
 		Now:       m.Now,
 		Metrics:   reg,
+		Access: bot.Access{
+			Users:      cfg.Access.Users,
+			Usergroups: cfg.Access.Usergroups,
+			Channels:   cfg.Access.Channels,
+		},
 	}
 	if cfg.Slack.Mode == "http" {
 		botCfg.SigningSecrets = env.SigningSecrets

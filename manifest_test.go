@@ -18,6 +18,7 @@ var wantScopes = []string{
 	"commands",         // /qualify
 	"groups:history",   // the same when the triage channel is private
 	"reactions:read",   // reactions on a card count as votes
+	"usergroups:read",  // access.usergroups: who is in a user group (only needed when that is set)
 	"users:read",       // names in digests and the App Home
 }
 
@@ -82,6 +83,28 @@ func TestManifest_ValidAgainstSlackSchema(t *testing.T) {
 			}
 			if settings["interactivity"].(map[string]any)["is_enabled"] != true {
 				t.Errorf("interactivity is not enabled: buttons would not work")
+			}
+			features := m["features"].(map[string]any)
+			if home, _ := features["app_home"].(map[string]any); home["home_tab_enabled"] != true {
+				t.Errorf("app_home = %v, want the Home tab enabled", features["app_home"])
+			}
+			var events []string
+			for _, e := range settings["event_subscriptions"].(map[string]any)["bot_events"].([]any) {
+				events = append(events, e.(string))
+			}
+			if !slices.Contains(events, "app_home_opened") {
+				t.Errorf("bot events %v lack app_home_opened: the Home tab would stay empty", events)
+			}
+			shortcuts, _ := features["shortcuts"].([]any)
+			var found bool
+			for _, sc := range shortcuts {
+				sc := sc.(map[string]any)
+				if sc["type"] == "message" && sc["callback_id"] == "lead.from_message" && sc["name"] == "Qualify this message" {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("shortcuts %v, want the message shortcut \"Qualify this message\" (lead.from_message)", shortcuts)
 			}
 			_, hasURL := settings["event_subscriptions"].(map[string]any)["request_url"]
 			if hasURL == tc.socket {

@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,10 @@ type Config struct {
 	// Reactions maps reaction names without colons ("+1", "thinking_face")
 	// to votes, from config.toml's [reactions]; nil = reactions do not vote.
 	Reactions map[string]triage.Choice
+
+	// Access says who may use the bot, from config.toml's [access]; the
+	// zero value lets everyone in the workspace in (access.go).
+	Access Access
 }
 
 // Bot connects Slack to the triage service.
@@ -40,8 +46,10 @@ type Bot struct {
 	rootMu   sync.Mutex
 
 	botUserID string // learned from auth.test, to ignore our own messages
+	teamURL   string // learned from auth.test ("https://acme.slack.com/"), for permalinks
 	metrics   *metrics
 	outbox    outboxState // delivery worker state (outbox.go, pacing.go)
+	groups    groupCache  // usergroup members for access.usergroups (access.go)
 }
 
 // New returns a bot that calls Slack through api (a real client; tests point
@@ -91,3 +99,44 @@ func (b *Bot) Drain(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// workspaceURL is the workspace's URL ("https://acme.slack.com/") once
+// auth.test has answered; "" before.
+func (b *Bot) workspaceURL() string {
+	b.rootMu.Lock()
+	defer b.rootMu.Unlock()
+	return b.teamURL
+}
+
+func (b *Bot) setWorkspaceURL(u string) {
+	b.rootMu.Lock()
+	defer b.rootMu.Unlock()
+	b.teamURL = u
+}
+
+// permalink links to the message ts in channel without an API call:
+// "<team URL>archives/<channel>/p<ts without the dot>", the form Slack's own
+// chat.getPermalink returns. Before auth.test has told the team URL (or when
+// ts is unknown) it falls back to opening the channel. It returns "" when
+// channel is not a Slack channel id, so that nothing from outside can
+// become a link.
+func (b *Bot) permalink(channel, ts string) string {
+	if !slackChannelID.MatchString(channel) {
+		return ""
+	}
+	base := b.workspaceURL()
+	if base == "" || !slackTS.MatchString(ts) {
+		return "https://slack.com/app_redirect?channel=" + channel
+	}
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	return base + "archives/" + channel + "/p" + strings.Replace(ts, ".", "", 1)
+}
+
+// slackChannelID and slackTS are what Slack's channel ids and message
+// timestamps look like.
+var (
+	slackChannelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,30}$`)
+	slackTS        = regexp.MustCompile(`^[0-9]{1,12}\.[0-9]{1,9}$`)
+)

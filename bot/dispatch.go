@@ -18,13 +18,6 @@ import (
 // handlerTimeout bounds the work done for one Slack request after its ack.
 const handlerTimeout = 10 * time.Second
 
-// commandReply is the immediate answer to a slash command: the HTTP response
-// body, or the Socket Mode ack payload.
-type commandReply struct {
-	ResponseType string `json:"response_type"`
-	Text         string `json:"text"`
-}
-
 // root is the parent of handler contexts: the context given to Start, or
 // Background before Start.
 func (b *Bot) root() context.Context {
@@ -106,6 +99,8 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		b.handleReaction(ctx, own, true, slackevents.ReactionRemovedEvent(*e))
 	case *slackevents.ReactionRemovedEvent:
 		b.handleReaction(ctx, own, false, *e)
+	case *slackevents.AppHomeOpenedEvent:
+		b.handleAppHomeOpened(ctx, e)
 	default:
 		b.log.DebugContext(ctx, "slack event ignored", "type", ev.InnerEvent.Type)
 	}
@@ -200,11 +195,25 @@ func (b *Bot) reactionChoice(reaction string) (triage.Choice, bool) {
 }
 
 // handleInteraction handles an acknowledged interaction: the card's and the
-// checklist's buttons. A view_submission never comes here: its answer is
-// the ack (handleViewSubmission).
+// checklist's buttons, and the message shortcut. A view_submission never
+// comes here: its answer is the ack (handleViewSubmission).
 func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallback) {
-	if ic.Type != slack.InteractionTypeBlockActions {
+	switch ic.Type {
+	case slack.InteractionTypeBlockActions:
+	case slack.InteractionTypeMessageAction:
+		b.handleMessageShortcut(ctx, ic)
+		return
+	default:
 		b.log.DebugContext(ctx, "interaction ignored", "type", ic.Type, "user", ic.User.ID)
+		return
+	}
+	// Buttons live on cards in the triage channel: only the person counts.
+	if ok, msg := b.allowed(ctx, ic.User.ID, ""); !ok {
+		channel := ic.Container.ChannelID
+		if channel == "" {
+			channel = ic.Channel.ID
+		}
+		b.tell(ctx, b.log.With("user", ic.User.ID), channel, ic.User.ID, msg)
 		return
 	}
 	for _, a := range ic.ActionCallback.BlockActions {
@@ -391,18 +400,31 @@ func (b *Bot) reportError(ctx context.Context, log *slog.Logger, channel, user s
 	}
 }
 
-// handleCommand answers a slash command at once; the answer is the HTTP
-// response or the Socket Mode ack payload, shown only to the invoker.
-func (b *Bot) handleCommand(cmd slack.SlashCommand) commandReply {
-	if cmd.Command != "" && cmd.Command != b.cfg.Command {
-		b.log.Debug("unknown slash command", "command", cmd.Command, "user", cmd.UserID)
-	}
-	c := parseCommand(cmd.Text)
-	// The text may carry an e-mail address: log the kind, never the text.
-	b.log.Debug("slash command", "kind", string(c.kind), "user", cmd.UserID, "channel", cmd.ChannelID)
-	switch c.kind {
+// routeViewSubmission runs before any dialog's own handling: a person the
+// access lists leave out gets the refusal under the dialog's first input
+// block, and the add-lead dialog is answered here. handled is false for
+// dialogs left to handleViewSubmission (the decide dialog).
+func (b *Bot) routeViewSubmission(ctx context.Context, ic slack.InteractionCallback) (resp *slack.ViewSubmissionResponse, handled bool) {
+	var first string
+	switch ic.View.CallbackID {
+	case callbackAddLead:
+		first = addBlockCompany
+	case callbackDecide:
+		first = decideBlockOutcome
 	default:
-		// Every other sub-command arrives in a later issue; help says so.
-		return commandReply{ResponseType: "ephemeral", Text: helpText(b.cfg.Command, b.svc.Policy.Criteria, b.cfg.Reactions)}
+		return nil, false
 	}
+	// The answer must reach Slack within 3 s, access check included.
+	ctx, cancel := context.WithTimeout(ctx, submissionTimeout)
+	defer cancel()
+	if ok, msg := b.allowed(ctx, ic.User.ID, ""); !ok {
+		if msg != accessCheckFailed {
+			msg = b.refusal(true) // plain text: no mention markup
+		}
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{first: msg}), true
+	}
+	if ic.View.CallbackID == callbackAddLead {
+		return b.handleAddLeadSubmission(ctx, ic), true
+	}
+	return nil, false
 }

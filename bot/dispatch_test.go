@@ -370,7 +370,8 @@ func TestBot_HandleEvent(t *testing.T) {
 		{"HumanReaction", reaction("UHUMAN"), []string{"DEBUG reaction event ignored"}},
 		{"OwnReaction", reaction("UBOT"), nil},
 		{"RateLimited", slackevents.EventsAPIEvent{Type: slackevents.AppRateLimited}, []string{"WARN slack is rate limiting the app's events"}},
-		{"OtherInner", slackevents.EventsAPIEvent{Type: slackevents.CallbackEvent, InnerEvent: slackevents.EventsAPIInnerEvent{Type: "app_home_opened", Data: &slackevents.AppHomeOpenedEvent{}}}, []string{"DEBUG slack event ignored"}},
+		{"OtherInner", slackevents.EventsAPIEvent{Type: slackevents.CallbackEvent, InnerEvent: slackevents.EventsAPIInnerEvent{Type: "member_joined_channel", Data: &slackevents.MemberJoinedChannelEvent{}}}, []string{"DEBUG slack event ignored"}},
+		{"AppHomeMessagesTab", slackevents.EventsAPIEvent{Type: slackevents.CallbackEvent, InnerEvent: slackevents.EventsAPIInnerEvent{Type: "app_home_opened", Data: &slackevents.AppHomeOpenedEvent{User: "UHUMAN", Tab: "messages"}}}, []string{"DEBUG app home event ignored"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -409,18 +410,6 @@ func TestBot_HandleEventOnce(t *testing.T) {
 	}
 	if handled != 1 {
 		t.Errorf("event handled %d times, want once; logs %q", handled, f.logs.records())
-	}
-}
-
-func TestBot_HandleCommand(t *testing.T) {
-	t.Parallel()
-	f := newDispatchFixture(t, false)
-	for _, text := range []string{"", "help", "L-1", "jan.jansen+CANARY@voorbeeld.nl"} {
-		got := f.bot.handleCommand(slack.SlashCommand{Command: "/qualify", Text: text, UserID: "U1", ChannelID: dispatchChannel})
-		want := commandReply{ResponseType: "ephemeral", Text: helpText("/qualify", dispatchCriteria, dispatchReactions)}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("/qualify %q (-want +got):\n%s", text, diff)
-		}
 	}
 }
 

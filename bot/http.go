@@ -325,7 +325,10 @@ func hasFormKey(body []byte, key string) bool {
 	return bytes.Contains(body, []byte("&"+k))
 }
 
-// serveCommands answers a slash command in the response body.
+// serveCommands answers a slash command in the response body: its result
+// when ready within runCommand's wait, else "Working on it…" (the result
+// follows through the response_url), or nothing when the add-lead dialog
+// opens.
 func (b *Bot) serveCommands(w http.ResponseWriter, r *http.Request, body []byte) string {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.PostForm, r.Form = nil, nil
@@ -334,7 +337,12 @@ func (b *Bot) serveCommands(w http.ResponseWriter, r *http.Request, body []byte)
 		http.Error(w, "malformed form", http.StatusBadRequest)
 		return "bad_request"
 	}
-	out, err := json.Marshal(b.handleCommand(cmd))
+	reply := b.runCommand(r.Context(), cmd)
+	if reply == nil {
+		w.WriteHeader(http.StatusOK) // an empty ack: the add-lead dialog is opening
+		return "ok"
+	}
+	out, err := json.Marshal(reply)
 	if err != nil {
 		b.log.Error("encoding a slash command reply", "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -641,31 +641,6 @@ func TestBot_HTTPHandler_AckIndependentOfSlack(t *testing.T) {
 	}
 }
 
-func TestBot_HTTPHandler_Command(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	for _, text := range []string{"", "help", "list", "what is this"} {
-		body := []byte(slackfake.SlashCommandForm("UASKER", channel, "/qualify", text, slackfake.PlaceholderResponseURL, slackfake.PlaceholderTriggerID).Encode())
-		rec := h.serve(signedAt("/slack/commands", secretNew, formType, body, now))
-		if rec.Code != http.StatusOK {
-			t.Fatalf("/qualify %q: status %d", text, rec.Code)
-		}
-		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
-			t.Errorf("/qualify %q: content type %q", text, ct)
-		}
-		var got struct {
-			ResponseType string `json:"response_type"`
-			Text         string `json:"text"`
-		}
-		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
-			t.Fatalf("/qualify %q: body %q: %v", text, rec.Body.String(), err)
-		}
-		if got.ResponseType != "ephemeral" || !strings.Contains(got.Text, "`/qualify help`") || !strings.Contains(got.Text, "`/qualify L-42 history`") {
-			t.Errorf("/qualify %q: reply %+v, want the ephemeral help", text, got)
-		}
-	}
-}
-
 // TestVerifyOnly keeps the benchmark's baseline handler honest.
 func TestVerifyOnly(t *testing.T) {
 	t.Parallel()

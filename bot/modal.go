@@ -236,6 +236,9 @@ func parseDecideSubmission(view slack.View, p triage.Policy) (decideSubmission, 
 // or nil / clear to close the dialog. The decision itself is one bbolt
 // transaction, well inside Slack's 3 s.
 func (b *Bot) handleViewSubmission(ctx context.Context, ic slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	if resp, handled := b.routeViewSubmission(ctx, ic); handled {
+		return resp // access refusals and the add-lead dialog (dispatch.go)
+	}
 	user := ic.User.ID
 	log := b.log.With("callback_id", ic.View.CallbackID, "user", user)
 	if ic.View.CallbackID != callbackDecide {

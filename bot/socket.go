@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -63,6 +64,9 @@ func (b *Bot) authTest(ctx context.Context) error {
 		return fmt.Errorf("calling auth.test: %w", err)
 	}
 	b.setOwnUserID(res.UserID)
+	if u, err := url.Parse(res.URL); err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil {
+		b.setWorkspaceURL(u.Scheme + "://" + u.Host + "/")
+	}
 	b.log.Info("connected to slack", "bot_user", res.UserID, "team", res.TeamID)
 	return nil
 }
@@ -184,8 +188,17 @@ func (b *Bot) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 			b.metrics.inbound.WithLabelValues("command", "bad_request").Inc()
 			return
 		}
-		b.ackSocket(ctx, sm, evt.Request, b.handleCommand(cmd))
+		// The reply goes in the ack and takes up to runCommand's wait:
+		// compute it in a goroutine, because this loop must never wait.
+		req := evt.Request
 		b.metrics.inbound.WithLabelValues("command", "ok").Inc()
+		b.spawn("command", func(hctx context.Context) {
+			var payload any
+			if reply := b.runCommand(hctx, cmd); reply != nil {
+				payload = reply
+			}
+			b.ackSocket(hctx, sm, req, payload)
+		})
 	case socketmode.EventTypeErrorBadMessage:
 		// slack-go could not parse the envelope and will not ack it; Slack
 		// would deliver it again and again, failing the same way each time.

@@ -17,8 +17,9 @@
 //
 //   - Web API at APIURL()+method: auth.test, chat.postMessage/update/
 //     postEphemeral/delete/getPermalink, conversations.replies/history,
-//     users.info, reactions.add/remove/get, views.open/push/update/publish
-//     and apps.connections.open, with the wire formats slack-go uses (form
+//     users.info, reactions.add/remove/get, views.open/push/update/publish,
+//     usergroups.users.list (groups made with AddUsergroup) and
+//     apps.connections.open, with the wire formats slack-go uses (form
 //     with a token field, JSON or GET with a bearer header). Unknown methods
 //     answer 404. Every request, faulted or not, is recorded as a Call.
 //   - State: channels of messages with unique, strictly increasing ts values
@@ -40,7 +41,9 @@
 //     (SendEnvelope, Resend, SendRaw), read acks (WaitAck) and force
 //     reconnects (Disconnect).
 //   - HTTP mode: Sign and NewSignedRequest sign bodies exactly as Slack does,
-//     and the *JSON / *Form builders produce the payloads Slack sends.
+//     and the *JSON / *Form builders produce the payloads Slack sends
+//     (block actions, message shortcuts, slash commands, view submissions,
+//     events).
 //
 // Things worth knowing:
 //
@@ -58,7 +61,8 @@
 //     retried transparently: queue it with Times: 2 to make the client fail.
 //   - The package-level payload builders carry PlaceholderTriggerID and
 //     PlaceholderResponseURL; the Server methods of the same name
-//     (BlockActionJSON, BlockActionForm) issue live ones bound to the message.
+//     (BlockActionJSON, BlockActionForm, MessageActionJSON, MessageActionForm)
+//     issue live ones bound to the message.
 //
 // Helpers that take a testing.TB fail the test and must be called from the
 // test goroutine. The fake keeps no global state; tests using it can run

@@ -302,6 +302,7 @@ var methods = map[string]handlerFunc{
 	"views.push":            (*Server).viewsPush,
 	"views.update":          (*Server).viewsUpdate,
 	"views.publish":         (*Server).viewsPublish,
+	"usergroups.users.list": (*Server).usergroupsUsersList,
 	"apps.connections.open": (*Server).appsConnectionsOpen,
 }
 

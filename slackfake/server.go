@@ -75,6 +75,7 @@ type Server struct {
 	viewsByID  map[string]*viewState
 	homeViews  map[string]string // user id -> view id
 	responses  map[string]*responseURL
+	usergroups map[string][]string // usergroup id -> member user ids
 
 	// socket mode
 	wg        sync.WaitGroup // websocket goroutines
@@ -96,17 +97,18 @@ type pendingFault struct {
 func New(tb testing.TB) *Server {
 	tb.Helper()
 	s := &Server{
-		done:      make(chan struct{}),
-		changed:   make(chan struct{}),
-		now:       time.Now,
-		channels:  map[string]*channelState{},
-		users:     map[string]string{BotUserID: BotName},
-		triggers:  map[string]*trigger{},
-		viewsByID: map[string]*viewState{},
-		homeViews: map[string]string{},
-		responses: map[string]*responseURL{},
-		tickets:   map[string]bool{},
-		envelopes: map[string]*sentEnvelope{},
+		done:       make(chan struct{}),
+		changed:    make(chan struct{}),
+		now:        time.Now,
+		channels:   map[string]*channelState{},
+		users:      map[string]string{BotUserID: BotName},
+		triggers:   map[string]*trigger{},
+		viewsByID:  map[string]*viewState{},
+		homeViews:  map[string]string{},
+		responses:  map[string]*responseURL{},
+		usergroups: map[string][]string{},
+		tickets:    map[string]bool{},
+		envelopes:  map[string]*sentEnvelope{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.serveAPI)

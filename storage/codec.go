@@ -46,7 +46,18 @@ type leadRecord struct {
 	Decision  *decisionRecord                    `json:"decision"`
 	Research  researchRecord                     `json:"research"`
 	Slack     slackRecord                        `json:"slack"`
-	Events    []eventRecord                      `json:"events"`
+	// Reminder came with follow-ups (issue 6): absent in older records and
+	// left out while all zero, it decodes as the zero state.
+	Reminder reminderRecord `json:"reminder,omitzero"`
+	Events   []eventRecord  `json:"events"`
+}
+
+// reminderRecord is a triage.ReminderState.
+type reminderRecord struct {
+	Reminded     time.Time `json:"reminded,omitzero"`
+	Escalated    time.Time `json:"escalated,omitzero"`
+	SnoozedUntil time.Time `json:"snoozed_until,omitzero"`
+	Revisited    time.Time `json:"revisited,omitzero"`
 }
 
 type answerRecord struct {
@@ -159,6 +170,10 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 		Owner:     l.Owner,
 		Research:  encodeResearch(l.Research),
 		Slack:     slackRecord{Channel: l.Slack.Channel, TS: l.Slack.TS, ChecklistTS: l.Slack.ChecklistTS},
+		Reminder: reminderRecord{
+			Reminded: l.Reminder.Reminded, Escalated: l.Reminder.Escalated,
+			SnoozedUntil: l.Reminder.SnoozedUntil, Revisited: l.Reminder.Revisited,
+		},
 	}
 	if l.Votes != nil {
 		r.Votes = make(map[string]string, len(l.Votes))
@@ -230,6 +245,10 @@ func decodeLead(b []byte) (triage.Lead, error) {
 		Owner:     r.Owner,
 		Research:  decodeResearch(r.Research),
 		Slack:     triage.SlackRef{Channel: r.Slack.Channel, TS: r.Slack.TS, ChecklistTS: r.Slack.ChecklistTS},
+		Reminder: triage.ReminderState{
+			Reminded: r.Reminder.Reminded, Escalated: r.Reminder.Escalated,
+			SnoozedUntil: r.Reminder.SnoozedUntil, Revisited: r.Reminder.Revisited,
+		},
 	}
 	if r.Votes != nil {
 		l.Votes = make(map[string]triage.Choice, len(r.Votes))
@@ -358,14 +377,17 @@ func decodeResearch(r researchRecord) triage.Research {
 
 // outboxRecord is a triage.OutboxItem as stored.
 type outboxRecord struct {
-	V         int       `json:"v"`
-	ID        uint64    `json:"id"`
-	Kind      string    `json:"kind"`
-	Lead      uint64    `json:"lead,omitempty"`
-	Channel   string    `json:"channel,omitempty"`
-	User      string    `json:"user,omitempty"`
-	Text      string    `json:"text,omitempty"`
-	Plain     string    `json:"plain,omitempty"`
+	V       int    `json:"v"`
+	ID      uint64 `json:"id"`
+	Kind    string `json:"kind"`
+	Lead    uint64 `json:"lead,omitempty"`
+	Channel string `json:"channel,omitempty"`
+	User    string `json:"user,omitempty"`
+	Text    string `json:"text,omitempty"`
+	Plain   string `json:"plain,omitempty"`
+	// Payload came with the digest (issue 6); base64 in JSON. An empty
+	// payload is stored as none and reads back as nil.
+	Payload   []byte    `json:"payload,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	Seq       int       `json:"seq"`
 	Attempts  int       `json:"attempts,omitempty"`
@@ -384,6 +406,7 @@ func encodeOutbox(o triage.OutboxItem) ([]byte, error) {
 		User:      o.User,
 		Text:      o.Text,
 		Plain:     o.Plain,
+		Payload:   o.Payload,
 		CreatedAt: o.CreatedAt,
 		Seq:       o.Seq,
 		Attempts:  o.Attempts,
@@ -413,6 +436,7 @@ func decodeOutbox(b []byte) (triage.OutboxItem, error) {
 		User:      r.User,
 		Text:      r.Text,
 		Plain:     r.Plain,
+		Payload:   r.Payload,
 		CreatedAt: r.CreatedAt,
 		Seq:       r.Seq,
 		Attempts:  r.Attempts,

@@ -53,6 +53,8 @@ func TestDB_CreateLead_RoundTrip(t *testing.T) {
 			Partner: "Partner & Co", By: "ULEAD", At: t0.Add(time.Hour)},
 		Research: fullResearch(ams),
 		Slack:    triage.SlackRef{Channel: "C123", TS: "1700000000.000100", ChecklistTS: "1700000000.000101"},
+		Reminder: triage.ReminderState{Reminded: t0.Add(4 * time.Hour), Escalated: t0.Add(24 * time.Hour).In(ams),
+			SnoozedUntil: t0.Add(48 * time.Hour), Revisited: t0.Add(90 * 24 * time.Hour)},
 		Events: []triage.Event{
 			{At: t0, Kind: triage.EventCreated, By: "webhook", Detail: "via webhook"},
 			{At: t0.Add(time.Minute), Kind: triage.EventAnswered, By: "U1", Detail: "budget: yes"},
@@ -73,6 +75,7 @@ func TestDB_CreateLead_RoundTrip(t *testing.T) {
 			Answers: map[string]triage.Answer{}, AnswersBy: map[string]map[string]triage.Answer{"budget": {}}, Research: triage.Research{Flags: []triage.Flag{}, Providers: []triage.ProviderResult{},
 				Facts: triage.Facts{MX: []string{}, Website: triage.Website{CopyrightYears: []int{}, Social: map[string]string{}}, Registry: &triage.Registry{}}},
 			Events: []triage.Event{}}},
+		{"OnlySnoozed", triage.Lead{Status: triage.StatusPending, Company: "s", CreatedAt: t0, Reminder: triage.ReminderState{SnoozedUntil: t0.Add(time.Hour)}}},
 		{"ResearchOnlyFacts", triage.Lead{Status: triage.StatusPending, Company: "z", Research: triage.Research{
 			Facts: triage.Facts{EmailDomain: "gmail.com", FreeMail: true}, At: t0}}},
 	}
@@ -223,9 +226,10 @@ func TestDB_Lead_OldResearchRecord(t *testing.T) {
 	if diff := cmp.Diff(want, got.Research, equalTimes); diff != "" {
 		t.Errorf("research of an old record (-want +got):\n%s", diff)
 	}
-	// Nor had it answers per person, a checklist or a decision note.
-	if got.AnswersBy != nil || got.Slack != (triage.SlackRef{}) || got.Decision != nil {
-		t.Errorf("old record: answers_by %v, slack %+v, decision %+v; want all zero", got.AnswersBy, got.Slack, got.Decision)
+	// Nor had it answers per person, a checklist, a decision note or a
+	// follow-up state.
+	if got.AnswersBy != nil || got.Slack != (triage.SlackRef{}) || got.Decision != nil || got.Reminder != (triage.ReminderState{}) {
+		t.Errorf("old record: answers_by %v, slack %+v, decision %+v, reminder %+v; want all zero", got.AnswersBy, got.Slack, got.Decision, got.Reminder)
 	}
 }
 

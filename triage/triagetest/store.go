@@ -227,7 +227,7 @@ func (s *Store) enqueue(it triage.OutboxItem) {
 	s.lastItem++
 	it.ID = s.lastItem
 	it.Dead = false
-	s.outbox = append(s.outbox, it)
+	s.outbox = append(s.outbox, cloneItem(it))
 }
 
 // FirstSeen implements triage.Store. Ids are never forgotten.
@@ -257,7 +257,7 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]tria
 		if it.Dead || it.NextAt.After(now) {
 			continue
 		}
-		res = append(res, it)
+		res = append(res, cloneItem(it))
 		if limit > 0 && len(res) == limit {
 			break
 		}
@@ -360,7 +360,7 @@ func (s *Store) DeadLetters(ctx context.Context) ([]triage.OutboxItem, error) {
 	var res []triage.OutboxItem
 	for _, it := range s.outbox {
 		if it.Dead {
-			res = append(res, it)
+			res = append(res, cloneItem(it))
 		}
 	}
 	return res, nil
@@ -376,7 +376,17 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Outbox() []triage.OutboxItem {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.outbox)
+	var res []triage.OutboxItem // nil when empty, as slices.Clone gave
+	for _, it := range s.outbox {
+		res = append(res, cloneItem(it))
+	}
+	return res
+}
+
+// cloneItem copies it deeply: its Payload is a slice.
+func cloneItem(it triage.OutboxItem) triage.OutboxItem {
+	it.Payload = slices.Clone(it.Payload)
+	return it
 }
 
 // item returns the index of outbox item id, or -1. s.mu must be held.
@@ -425,26 +435,33 @@ func cloneLead(l triage.Lead) triage.Lead {
 		l.Research.Facts.Registry = &c
 	}
 	l.Events = slices.Clone(l.Events)
+	// l.Reminder holds only times: copied with l.
 	return l
 }
 
-// MarkJob implements triage.Store.
+// MarkJob implements triage.Store: the marker and the items are written
+// together, under one lock, like the bbolt store's single transaction.
 func (s *Store) MarkJob(ctx context.Context, key string, at time.Time, out []triage.OutboxItem) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
+	if s.EnqueueFn != nil {
+		if err := s.EnqueueFn(ctx, out...); err != nil {
+			return false, err
+		}
+	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
 	if s.jobs == nil {
 		s.jobs = map[string]time.Time{}
 	}
 	if _, done := s.jobs[key]; done {
-		s.mu.Unlock()
 		return false, nil
 	}
 	s.jobs[key] = at
-	s.mu.Unlock()
-	if err := s.Enqueue(ctx, out...); err != nil {
-		return false, err
+	for _, it := range out {
+		s.enqueue(it)
 	}
 	return true, nil
 }

@@ -1,0 +1,196 @@
+package bot
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Access says who may use the bot (config.toml's [access]). Every list is
+// optional; the zero value lets everyone in the workspace in.
+//
+//   - Users and Usergroups: when either is set, only the listed users and
+//     the members of the listed user groups ("S…") are let in.
+//   - Channels: when set, slash commands and message shortcuts are taken
+//     only in those channels (and the triage channel). Buttons on cards, the
+//     dialogs and the App Home are not bound to a channel.
+type Access struct {
+	Users      []string
+	Usergroups []string
+	Channels   []string
+}
+
+// Usergroup membership is looked up with usergroups.users.list and kept
+// for groupTTL. An expired entry is still used while a background refresh
+// runs, but never once it is older than groupMaxStale: then the lookup is
+// done before answering.
+const (
+	groupTTL        = 5 * time.Minute
+	groupMaxStale   = time.Hour
+	groupLookupTime = 3 * time.Second
+)
+
+// Texts of a refusal.
+const (
+	accessCheckFailed = "Could not check your access, try again."
+)
+
+// groupCache holds the members of the configured user groups. It is
+// bounded by the configuration: only groups listed in access.usergroups are
+// ever looked up, so it holds at most that many entries.
+type groupCache struct {
+	mu      sync.Mutex
+	entries map[string]*groupEntry
+}
+
+type groupEntry struct {
+	members    map[string]bool
+	fetched    time.Time // on the bot's clock
+	refreshing bool
+}
+
+// allowed reports whether user may use the bot, from channel when channel
+// is not "" (slash commands and shortcuts pass theirs; buttons, dialogs and
+// the App Home pass ""). A refusal comes with the mrkdwn text to show the
+// user. A failed user group lookup refuses (fail closed), with its own
+// text.
+func (b *Bot) allowed(ctx context.Context, user, channel string) (bool, string) {
+	a := b.cfg.Access
+	if len(a.Users) > 0 || len(a.Usergroups) > 0 {
+		ok, err := b.listed(ctx, user)
+		if err != nil {
+			b.log.WarnContext(ctx, "access check failed: user group lookup", "user", user, "error", err)
+			return false, accessCheckFailed
+		}
+		if !ok {
+			b.log.DebugContext(ctx, "access refused", "user", user)
+			return false, b.refusal(false)
+		}
+	}
+	if channel != "" && len(a.Channels) > 0 && channel != b.cfg.Channel && !slices.Contains(a.Channels, channel) {
+		b.log.DebugContext(ctx, "access refused: channel", "user", user, "channel", channel)
+		return false, b.channelRefusal()
+	}
+	return true, ""
+}
+
+// listed reports whether user is in access.users or a member of one of
+// access.usergroups.
+func (b *Bot) listed(ctx context.Context, user string) (bool, error) {
+	if user == "" {
+		return false, nil
+	}
+	if slices.Contains(b.cfg.Access.Users, user) {
+		return true, nil
+	}
+	var firstErr error
+	for _, g := range b.cfg.Access.Usergroups {
+		in, err := b.inGroup(ctx, g, user)
+		if err != nil {
+			// Another group may still let the user in.
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if in {
+			return true, nil
+		}
+	}
+	return false, firstErr
+}
+
+// inGroup reports whether user is a member of group, from the cache when it
+// is fresh enough.
+func (b *Bot) inGroup(ctx context.Context, group, user string) (bool, error) {
+	now := b.now()
+	c := &b.groups
+	c.mu.Lock()
+	e := c.entries[group]
+	if e != nil {
+		age := now.Sub(e.fetched)
+		if age < groupTTL && age >= 0 {
+			in := e.members[user]
+			c.mu.Unlock()
+			return in, nil
+		}
+		if age < groupMaxStale && age >= 0 {
+			in := e.members[user]
+			if !e.refreshing {
+				e.refreshing = true
+				b.spawn("usergroup_refresh", func(ctx context.Context) { b.refreshGroup(ctx, group) })
+			}
+			c.mu.Unlock()
+			return in, nil
+		}
+	}
+	c.mu.Unlock()
+	members, err := b.lookupGroup(ctx, group)
+	if err != nil {
+		return false, err
+	}
+	return members[user], nil
+}
+
+// refreshGroup renews group's members in the background; a failure keeps
+// the old members until they are too stale to use.
+func (b *Bot) refreshGroup(ctx context.Context, group string) {
+	if _, err := b.lookupGroup(ctx, group); err != nil {
+		b.log.WarnContext(ctx, "refreshing user group members", "usergroup", group, "error", err)
+		c := &b.groups
+		c.mu.Lock()
+		if e := c.entries[group]; e != nil {
+			e.refreshing = false
+		}
+		c.mu.Unlock()
+	}
+}
+
+// lookupGroup asks Slack for group's members and caches them.
+func (b *Bot) lookupGroup(ctx context.Context, group string) (map[string]bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, groupLookupTime)
+	defer cancel()
+	users, err := b.api.GetUserGroupMembersContext(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	members := make(map[string]bool, len(users))
+	for _, u := range users {
+		members[u] = true
+	}
+	c := &b.groups
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]*groupEntry{}
+	}
+	c.entries[group] = &groupEntry{members: members, fetched: b.now()}
+	return members, nil
+}
+
+// refusal tells a user who is not on the access lists how to get on them.
+// plain is for plain-text places (errors in a dialog), where a mention
+// would show as its raw "<@U…>".
+func (b *Bot) refusal(plain bool) string {
+	who := "the team lead"
+	if !plain && slackUserID.MatchString(b.svc.Policy.TeamLead) {
+		who = mention(b.svc.Policy.TeamLead)
+	}
+	return "You are not on the list of people who use leadtriage here. Ask " + who + " to add you (access.users in config.toml)."
+}
+
+// channelRefusal says where commands and shortcuts are taken.
+func (b *Bot) channelRefusal() string {
+	var where []string
+	for _, c := range append([]string{b.cfg.Channel}, b.cfg.Access.Channels...) {
+		if slackChannelID.MatchString(c) && !slices.Contains(where, "<#"+c+">") {
+			where = append(where, "<#"+c+">")
+		}
+	}
+	if len(where) == 0 {
+		return "leadtriage does not take commands in this channel."
+	}
+	return "leadtriage takes commands and shortcuts only in " + strings.Join(where, ", ") + "."
+}

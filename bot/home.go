@@ -1,0 +1,213 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/leadtriage/leadtriage/triage"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// How many leads each App Home list shows; the rest is counted.
+const (
+	homeMaxAwaiting = 10
+	homeMaxOwned    = 10
+	homeMaxPending  = 15
+	// homeLabel bounds a lead's name on a line.
+	homeLabel = 60
+)
+
+// homePublishTimeout bounds views.publish: the Home is per person and
+// published again the next time the tab opens, so it is sent straight from
+// the handler, not through the outbox.
+const homePublishTimeout = 5 * time.Second
+
+// handleAppHomeOpened publishes the Home tab for the person who opened it.
+// The Messages tab (tab "messages") is left alone.
+func (b *Bot) handleAppHomeOpened(ctx context.Context, e *slackevents.AppHomeOpenedEvent) {
+	user := e.User
+	log := b.log.With("user", user, "tab", e.Tab)
+	if e.Tab != "home" || user == "" {
+		log.DebugContext(ctx, "app home event ignored")
+		return
+	}
+	var view slack.HomeTabViewRequest
+	if ok, msg := b.allowed(ctx, user, ""); !ok {
+		view = refusedHome(msg)
+	} else {
+		now := b.now()
+		h, err := b.svc.Home(ctx, user, now)
+		if err != nil {
+			// The last published Home stays; the next opening tries again.
+			log.ErrorContext(ctx, "gathering the app home", "error", err)
+			return
+		}
+		view = b.homeView(h, now)
+	}
+	pctx, cancel := context.WithTimeout(ctx, homePublishTimeout)
+	defer cancel()
+	if _, err := b.api.PublishViewContext(pctx, slack.PublishViewContextRequest{UserID: user, View: view}); err != nil {
+		log.ErrorContext(ctx, "publishing the app home", "error", err)
+		return
+	}
+	log.DebugContext(ctx, "app home published")
+}
+
+// refusedHome is the Home of someone the access lists leave out.
+func refusedHome(msg string) slack.HomeTabViewRequest {
+	return slack.HomeTabViewRequest{
+		Type: slack.VTHomeTab,
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewHeaderBlock(plain("leadtriage")),
+			section(msg),
+		}},
+	}
+}
+
+// homeView renders h: what waits for the person's vote, their own leads,
+// everything pending, the last 30 days in numbers, and a line of help. It
+// stays within Block Kit's limits (100 blocks, 3000 characters a section)
+// for any input: lists are capped and their lines packed into sections.
+func (b *Bot) homeView(h triage.Home, now time.Time) slack.HomeTabViewRequest {
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plain("leadtriage")),
+		slack.NewContextBlock("", mrkdwn(b.homeHelp())),
+		slack.NewDividerBlock(),
+	}
+	blocks = append(blocks, b.homeList("Waiting for your vote", "Nothing waiting for you.", h.AwaitingVote, homeMaxAwaiting, now, homeLineAwaiting)...)
+	blocks = append(blocks, b.homeList("Your leads", "You own no open leads.", h.Owned, homeMaxOwned, now, homeLineOwned)...)
+	blocks = append(blocks, b.homeList("Pending in the team", "No lead is pending. Quiet day.", h.Pending, homeMaxPending, now, homeLinePending)...)
+	blocks = append(blocks, slack.NewDividerBlock(), statsBlock(h.Stats))
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
+}
+
+func (b *Bot) homeHelp() string {
+	where := "the triage channel"
+	if slackChannelID.MatchString(b.svc.Channel) {
+		where = "<#" + b.svc.Channel + ">"
+	}
+	cmd := b.cfg.Command
+	if cmd == "" || strings.ContainsAny(cmd, "<>&`") {
+		cmd = "/qualify"
+	}
+	return fmt.Sprintf("Add a lead with `%s`, or with *Qualify this message* in any message's ⋮ menu. Vote and decide on the cards in %s. `%s help` lists the rest.", cmd, where, cmd)
+}
+
+// homeLineKind picks what a list line says after the lead's name.
+type homeLineKind int
+
+const (
+	homeLineAwaiting homeLineKind = iota // age
+	homeLineOwned                        // status, age
+	homeLinePending                      // age, votes so far
+)
+
+// homeList is a titled list of at most max leads, "and N more" after it,
+// or the empty text. Lines are packed into as few sections as fit.
+func (b *Bot) homeList(title, empty string, leads []triage.Lead, max int, now time.Time, kind homeLineKind) []slack.Block {
+	head := fmt.Sprintf("*%s* (%d)", title, len(leads))
+	if len(leads) == 0 {
+		return []slack.Block{section(head + "\n_" + empty + "_")}
+	}
+	lines := make([]string, 0, min(len(leads), max)+1)
+	for i, l := range leads {
+		if i == max {
+			lines = append(lines, fmt.Sprintf("_… and %d more_", len(leads)-max))
+			break
+		}
+		lines = append(lines, b.homeLine(l, now, kind))
+	}
+	return packLines(head, lines)
+}
+
+// packLines puts head and lines into sections of at most maxSection
+// characters, never splitting a line.
+func packLines(head string, lines []string) []slack.Block {
+	var blocks []slack.Block
+	cur := head
+	for _, ln := range lines {
+		if utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(ln) > maxSection {
+			blocks = append(blocks, section(cur))
+			cur = ln
+			continue
+		}
+		cur += "\n" + ln
+	}
+	return append(blocks, section(cur))
+}
+
+// homeLine is one lead: its id (linked to its card once posted), its name
+// and what the list is about.
+func (b *Bot) homeLine(l triage.Lead, now time.Time, kind homeLineKind) string {
+	id := "*" + l.ID.String() + "*"
+	if l.Slack.TS != "" {
+		if target := b.permalink(l.Slack.Channel, l.Slack.TS); target != "" {
+			id = "*" + link(target, l.ID.String()) + "*"
+		}
+	}
+	parts := []string{"• " + id + " " + escTrunc(l.Label(), homeLabel, false)}
+	age := ageText(now.Sub(l.CreatedAt))
+	switch kind {
+	case homeLineOwned:
+		parts = append(parts, statusWord(l.Status), age)
+	case homeLinePending:
+		parts = append(parts, age, votesText(triage.Count(l.Votes).Total()))
+	default:
+		parts = append(parts, age)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// statsBlock is the last 30 days in numbers.
+func statsBlock(st triage.Stats) slack.Block {
+	median := "—"
+	if st.Decided > 0 {
+		median = durationText(st.MedianDecision)
+	}
+	fields := []*slack.TextBlockObject{
+		mrkdwn("*Received*\n" + strconv.Itoa(st.Received)),
+		mrkdwn("*Qualified*\n" + strconv.Itoa(st.Qualified)),
+		mrkdwn("*Disqualified*\n" + strconv.Itoa(st.Disqualified)),
+		mrkdwn("*Referred*\n" + strconv.Itoa(st.Referred)),
+		mrkdwn("*Median time to decision*\n" + median),
+	}
+	return slack.NewSectionBlock(mrkdwn("*Last 30 days*"), fields, nil)
+}
+
+// ageText is how long ago something happened, roughly: "just now",
+// "12 min ago", "5 h ago", "3 d ago".
+func ageText(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + " min ago"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + " h ago"
+	}
+	return strconv.Itoa(int(d/(24*time.Hour))) + " d ago"
+}
+
+// durationText is a duration in minutes, hours (under two days) or days,
+// with one decimal.
+func durationText(d time.Duration) string {
+	switch {
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + " min"
+	case d < 48*time.Hour:
+		return strconv.FormatFloat(d.Hours(), 'f', 1, 64) + " h"
+	}
+	return strconv.FormatFloat(d.Hours()/24, 'f', 1, 64) + " days"
+}
+
+func votesText(n int) string {
+	if n == 1 {
+		return "1 vote"
+	}
+	return strconv.Itoa(n) + " votes"
+}

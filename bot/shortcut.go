@@ -1,0 +1,84 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/leadtriage/leadtriage/triage"
+	"github.com/slack-go/slack"
+)
+
+// callbackFromMessage is the callback_id of the message shortcut "Qualify
+// this message" (manifest.yml).
+const callbackFromMessage = "lead.from_message"
+
+// maxShortcutText bounds the message text read for the prefill: the domain
+// keeps far less, and a huge paste must not cost parsing time while the
+// trigger_id ticks.
+const maxShortcutText = 20000
+
+// handleMessageShortcut answers "Qualify this message": the add-lead dialog,
+// prefilled with what the message gives away. views.open is the first call
+// after the access check (which calls Slack only for a user group whose
+// cached members expired long ago).
+func (b *Bot) handleMessageShortcut(ctx context.Context, ic slack.InteractionCallback) {
+	user, channel := ic.User.ID, ic.Channel.ID
+	log := b.log.With("callback_id", ic.CallbackID, "user", user, "channel", channel)
+	if ic.CallbackID != callbackFromMessage {
+		log.DebugContext(ctx, "shortcut ignored")
+		return
+	}
+	if ok, msg := b.allowed(ctx, user, channel); !ok {
+		b.answerShortcut(ctx, log, ic, msg)
+		return
+	}
+	prefill := triage.LeadInputFromMessage(shortcutText(ic.Message))
+	if err := b.openAddLeadModal(ctx, ic.TriggerID, channel, ic.ResponseURL, prefill); err != nil {
+		if expiredTrigger(err) {
+			log.WarnContext(ctx, "add-lead dialog not opened: trigger expired", "error", err)
+			b.answerShortcut(ctx, log, ic, "That took too long — pick *Qualify this message* again.")
+			return
+		}
+		log.ErrorContext(ctx, "opening the add-lead dialog", "error", err)
+		b.answerShortcut(ctx, log, ic, "The new-lead dialog did not open; try the shortcut again.")
+		return
+	}
+	log.DebugContext(ctx, "add-lead dialog opened from a message")
+}
+
+// shortcutText is what a message says: its text, and for a forwarded or
+// shared message (an attachment) the attachment's text too.
+func shortcutText(m slack.Message) string {
+	parts := []string{m.Text}
+	for _, a := range m.Attachments {
+		for _, s := range []string{a.AuthorName, a.Title, a.Pretext, a.Text} {
+			if strings.TrimSpace(s) != "" {
+				parts = append(parts, s)
+			}
+		}
+		if strings.TrimSpace(a.Text) == "" && strings.TrimSpace(a.Fallback) != "" {
+			parts = append(parts, a.Fallback)
+		}
+	}
+	text := strings.TrimSpace(strings.Join(parts, "\n"))
+	if len(text) > maxShortcutText {
+		text = strings.ToValidUTF8(text[:maxShortcutText], "")
+	}
+	return text
+}
+
+// answerShortcut tells the person who used a shortcut text, through the
+// shortcut's response_url (it works in any conversation, even one the bot
+// is not in), else as an ephemeral through the outbox in the triage
+// channel.
+func (b *Bot) answerShortcut(ctx context.Context, log *slog.Logger, ic slack.InteractionCallback, text string) {
+	if ic.ResponseURL != "" {
+		err := b.ephemeralViaResponseURL(ctx, ic.ResponseURL, text)
+		if err == nil {
+			return
+		}
+		log.WarnContext(ctx, "answering a shortcut through its response_url", "error", err)
+	}
+	b.tell(ctx, log, b.svc.Channel, ic.User.ID, text)
+}
