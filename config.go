@@ -100,6 +100,9 @@ type DigestConfig struct {
 	Schedule     string   `toml:"schedule"`
 	Timezone     string   `toml:"timezone"`
 	RevisitAfter Duration `toml:"revisit_after"`
+	// SkipEmpty posts nothing on a run with nothing pending, decided or to
+	// revisit (false: a short "nothing pending" line).
+	SkipEmpty bool `toml:"skip_empty"`
 }
 
 type ResearchConfig struct {
@@ -215,7 +218,6 @@ var (
 	groupID   = regexp.MustCompile(`^S[A-Z0-9]{2,}$`)
 	emojiName = regexp.MustCompile(`^[a-z0-9_+\-']+$`)
 	critID    = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
-	hhmm      = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$`)
 )
 
 // Validate reports every impossible value, naming its key.
@@ -381,26 +383,27 @@ func (c Config) Validate() []string {
 	if err := checkSchedule(c.Reminders.Check); err != nil {
 		add("reminders.check", "%v", err)
 	}
-	if c.Reminders.BusinessHours != "" {
-		if !hhmm.MatchString(c.Reminders.BusinessHours) {
-			add("reminders.business_hours", `%q is not a range like "09:00-17:30"`, c.Reminders.BusinessHours)
-		} else if c.Reminders.BusinessHours[:5] >= c.Reminders.BusinessHours[6:] {
-			add("reminders.business_hours", "%q ends before it starts", c.Reminders.BusinessHours)
+	// The domain's parser decides, so that check and serve agree; each
+	// field is parsed on its own to report every problem, not the first.
+	for _, in := range [][3]string{
+		{c.Reminders.BusinessHours, "", ""},
+		{"", c.Reminders.Workdays, ""},
+		{"", "", c.Reminders.Timezone},
+	} {
+		if _, err := triage.ParseBusinessHours(in[0], in[1], in[2]); err != nil {
+			var fe *triage.FieldError
+			if errors.As(err, &fe) {
+				add("reminders."+fe.Field, "%s", fe.Problem)
+			} else {
+				add("reminders", "%v", err)
+			}
 		}
-	}
-	if c.Reminders.Workdays != "" {
-		if _, err := parseWorkdays(c.Reminders.Workdays); err != nil {
-			add("reminders.workdays", "%v", err)
-		}
-	}
-	if _, err := time.LoadLocation(c.Reminders.Timezone); err != nil || c.Reminders.Timezone == "" {
-		add("reminders.timezone", "%q is not a time zone (e.g. Europe/Amsterdam)", c.Reminders.Timezone)
 	}
 	if err := checkSchedule(c.Digest.Schedule); err != nil {
 		add("digest.schedule", "%v", err)
 	}
-	if _, err := time.LoadLocation(c.Digest.Timezone); err != nil || c.Digest.Timezone == "" {
-		add("digest.timezone", "%q is not a time zone (e.g. Europe/Amsterdam)", c.Digest.Timezone)
+	if _, err := time.LoadLocation(c.Digest.Timezone); err != nil {
+		add("digest.timezone", "%q is not a time zone (e.g. Europe/Amsterdam; \"\" = UTC)", c.Digest.Timezone)
 	}
 	if c.Digest.RevisitAfter.Duration < 0 {
 		add("digest.revisit_after", "must not be negative")
@@ -465,32 +468,6 @@ func checkSchedule(spec string) (err error) {
 		return fmt.Errorf("%q is not a cron spec: %v", spec, perr)
 	}
 	return nil
-}
-
-var weekdays = map[string]time.Weekday{"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
-
-// parseWorkdays reads "Mon-Fri" or "Mon,Tue,Thu" (ranges and lists mixed).
-func parseWorkdays(s string) (map[time.Weekday]bool, error) {
-	days := map[time.Weekday]bool{}
-	for _, part := range strings.Split(s, ",") {
-		part = strings.ToLower(strings.TrimSpace(part))
-		from, to, isRange := strings.Cut(part, "-")
-		a, ok1 := weekdays[from]
-		b, ok2 := a, true
-		if isRange {
-			b, ok2 = weekdays[to]
-		}
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("%q is not a list of days like \"Mon-Fri\" or \"Mon,Wed,Fri\"", s)
-		}
-		for d := a; ; d = (d + 1) % 7 {
-			days[d] = true
-			if d == b {
-				break
-			}
-		}
-	}
-	return days, nil
 }
 
 // Env holds the secrets, read only from the environment.
@@ -615,4 +592,40 @@ func (c Config) ReactionChoices() map[string]triage.Choice {
 		}
 	}
 	return m
+}
+
+// FollowUp is the domain's view of [reminders]: when to remind in the
+// thread and when to tell the team lead, counted in business time.
+func (c Config) FollowUp() (triage.FollowUp, error) {
+	hours, err := triage.ParseBusinessHours(c.Reminders.BusinessHours, c.Reminders.Workdays, c.Reminders.Timezone)
+	if err != nil {
+		return triage.FollowUp{}, fmt.Errorf("reminders.%w", err)
+	}
+	return triage.FollowUp{
+		After:         c.Reminders.After.Duration,
+		EscalateAfter: c.Reminders.EscalateAfter.Duration,
+		Hours:         hours,
+		Team:          c.Voting.Team,
+		TeamLead:      c.Slack.TeamLead,
+	}, nil
+}
+
+// DigestOptions is the domain's view of [digest]: where and in which zone
+// the digest runs, and when a disqualified lead comes back.
+func (c Config) DigestOptions() (triage.DigestOptions, error) {
+	loc, err := time.LoadLocation(c.Digest.Timezone)
+	if err != nil {
+		return triage.DigestOptions{}, fmt.Errorf("digest.timezone: %w", err)
+	}
+	ch := c.Slack.DigestChannel
+	if ch == "" {
+		ch = c.Slack.Channel
+	}
+	return triage.DigestOptions{
+		Channel:      ch,
+		Location:     loc,
+		RevisitAfter: c.Digest.RevisitAfter.Duration,
+		SkipEmpty:    c.Digest.SkipEmpty,
+		MaxPerPart:   triage.DefaultDigestPart,
+	}, nil
 }

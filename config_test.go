@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/leadtriage/leadtriage/triage"
 )
 
 // writeConfig writes body to a config file in a temp dir and returns its path.
@@ -66,6 +69,11 @@ func TestLoadConfig_Problems(t *testing.T) {
 		{"timezone", valid + "[digest]\ntimezone = \"Mars/Olympus\"\n", []string{"digest.timezone:"}},
 		{"business hours", valid + "[reminders]\nbusiness_hours = \"17:30-09:00\"\n", []string{"reminders.business_hours:"}},
 		{"workdays", valid + "[reminders]\nworkdays = \"Mon-Funday\"\n", []string{"reminders.workdays:"}},
+		{"reminders timezone", valid + "[reminders]\ntimezone = \"Europe/Atlantis\"\n", []string{"reminders.timezone:"}},
+		{"business hours minute", valid + "[reminders]\nbusiness_hours = \"09:00-17:60\"\n", []string{"reminders.business_hours:"}},
+		{"every reminders problem", valid + "[reminders]\nbusiness_hours = \"9-5\"\nworkdays = \"Weekdays\"\ntimezone = \"Nowhere\"\n", []string{"reminders.business_hours:", "reminders.workdays:", "reminders.timezone:"}},
+		{"skip_empty type", valid + "[digest]\nskip_empty = \"yes\"\n", []string{"config.toml"}},
+		{"check cron tz only", valid + "[reminders]\ncheck = \"TZ=\"\n", []string{"reminders.check:"}},
 		{"criterion kind", valid + "[[criteria]]\nid = \"budget\"\nquestion = \"Budget?\"\nkind = \"maybe\"\n", []string{"criteria[0].kind:"}},
 		{"criterion dup", valid + "[[criteria]]\nid = \"a\"\nquestion = \"A?\"\nkind = \"yesno\"\n[[criteria]]\nid = \"a\"\nquestion = \"B?\"\nkind = \"yesno\"\n", []string{"criteria[1].id:", "twice"}},
 		{"choice without options", valid + "[[criteria]]\nid = \"t\"\nquestion = \"When?\"\nkind = \"choice\"\n", []string{"criteria[0].options:"}},
@@ -199,4 +207,71 @@ func TestRun_Check(t *testing.T) {
 			t.Fatalf("exit %d, want 2", code)
 		}
 	})
+}
+
+func TestConfig_FollowUpAndDigest(t *testing.T) {
+	t.Parallel()
+	body := `[slack]
+channel = "C0123456"
+digest_channel = "C0DIGEST"
+team_lead = "ULEAD"
+[voting]
+team = ["UANNA", "UBEN"]
+[reminders]
+after = "3h"
+escalate_after = "20h"
+business_hours = "08:30-17:00"
+workdays = "Sun-Thu"
+timezone = "Asia/Jerusalem"
+[digest]
+timezone = "America/New_York"
+revisit_after = "720h"
+skip_empty = true
+`
+	cfg, problems := LoadConfig(writeConfig(t, body))
+	if len(problems) > 0 {
+		t.Fatalf("problems: %q", problems)
+	}
+	f, err := cfg.FollowUp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.After != 3*time.Hour || f.EscalateAfter != 20*time.Hour || f.TeamLead != "ULEAD" || !slices.Equal(f.Team, []string{"UANNA", "UBEN"}) {
+		t.Errorf("follow-up = %+v", f)
+	}
+	h := f.Hours
+	wantDays := [7]bool{true, true, true, true, true, false, false}
+	if h.Location.String() != "Asia/Jerusalem" || h.Open != 8*time.Hour+30*time.Minute || h.Close != 17*time.Hour || h.Workdays != wantDays {
+		t.Errorf("business hours = %v %v-%v %v", h.Location, h.Open, h.Close, h.Workdays)
+	}
+	d, err := cfg.DigestOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Channel != "C0DIGEST" || d.Location.String() != "America/New_York" || d.RevisitAfter != 720*time.Hour || !d.SkipEmpty || d.MaxPerPart != triage.DefaultDigestPart {
+		t.Errorf("digest options = %+v", d)
+	}
+
+	// Without a digest channel the digest goes to the triage channel; the
+	// committed defaults send it, even when it is empty.
+	def, _ := LoadConfig(writeConfig(t, "[slack]\nchannel = \"C0123456\"\n"))
+	d, err = def.DigestOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Channel != "C0123456" || d.SkipEmpty || d.Location.String() != "Europe/Amsterdam" {
+		t.Errorf("default digest options = %+v", d)
+	}
+	f, err = def.FollowUp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Hours.Always() || f.Hours.Location.String() != "Europe/Amsterdam" || f.TeamLead != "" {
+		t.Errorf("default follow-up = %+v", f)
+	}
+	// business_hours = "" counts around the clock.
+	always, _ := LoadConfig(writeConfig(t, "[slack]\nchannel = \"C0123456\"\n[reminders]\nbusiness_hours = \"\"\nworkdays = \"\"\n"))
+	if f, err := always.FollowUp(); err != nil || !f.Hours.Always() {
+		t.Errorf("business_hours = \"\": always = %v, %v", f.Hours.Always(), err)
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // time zones work on images without a zoneinfo database
 
 	"github.com/leadtriage/leadtriage/bot"
 	"github.com/leadtriage/leadtriage/intake"
@@ -29,6 +30,7 @@ import (
 	"github.com/leadtriage/leadtriage/triage"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/robfig/cron/v3"
 	"github.com/slack-go/slack"
 )
 
@@ -133,6 +135,8 @@ type Main struct {
 	server   *http.Server
 	listener net.Listener
 
+	jobs     jobs               // the scheduled jobs' settings (scheduler.go)
+	cron     *cron.Cron         // ticks RunReminders and RunDigestTick
 	cancelBG context.CancelFunc // stops the outbox worker and Socket Mode
 	bg       sync.WaitGroup
 	closed   bool
@@ -159,6 +163,11 @@ func (m *Main) Run(ctx context.Context) error {
 	for _, w := range warnings {
 		m.log.Warn(w)
 	}
+	jobs, err := newJobs(cfg)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	m.jobs = jobs
 
 	db, err := storage.Open(cfg.Storage.Path)
 	if err != nil {
@@ -204,6 +213,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Reactions: cfg.ReactionChoices(),
 		Now:       m.Now,
 		Metrics:   reg,
+		Location:  jobs.followUp.Hours.Location,
+		Digest:    jobs.digest,
 		Access: bot.Access{
 			Users:      cfg.Access.Users,
 			Usergroups: cfg.Access.Usergroups,
@@ -260,6 +271,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Svc.ResumeResearch(ctx); err != nil {
 		m.log.Error("resuming research", "err", err)
 	}
+	// The scheduler starts last, once everything its jobs use runs; then
+	// each job runs once to catch up on what came due while the bot was down.
+	m.startCron(bgCtx)
+	m.goBackground("catch-up", m.catchUp, bgCtx)
 	m.log.Info("leadtriage running", "mode", cfg.Slack.Mode, "listen", ln.Addr().String(), "db", cfg.Storage.Path)
 	return nil
 }
@@ -305,8 +320,9 @@ func (m *Main) Addr() string {
 	return m.listener.Addr().String()
 }
 
-// Close stops intake first, waits for in-flight work, stops the background
-// loops and closes the store last, so nothing writes to a closed store.
+// Close stops intake first, then the scheduler, waits for in-flight work,
+// stops the background loops and closes the store last, so nothing writes to
+// a closed store.
 func (m *Main) Close() error {
 	if m.closed {
 		return nil
@@ -321,6 +337,10 @@ func (m *Main) Close() error {
 		}
 	} else if m.listener != nil {
 		m.listener.Close()
+	}
+	// No new scheduled runs; running ones finish before their context ends.
+	if err := m.stopCron(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	// Socket Mode and the auth.test retry stop taking new work; handlers
 	// already acknowledged run on (they use a context Slack's ack detached

@@ -73,8 +73,9 @@ type appOptions struct {
 	quorum   int
 	dbPath   string
 	fake     *slackfake.Server
-	research string // the [research] section; "" = research off
-	extra    string // appended to config.toml verbatim ([[criteria]], [disqualify], …)
+	research string           // the [research] section; "" = research off
+	extra    string           // appended to config.toml verbatim ([[criteria]], [disqualify], …)
+	now      func() time.Time // injected clock (Main.Now); nil = the real one
 }
 
 func writeTestConfig(tb testing.TB, dir string, o appOptions, apiURL string) string {
@@ -152,6 +153,7 @@ func MustRunMain(tb testing.TB, o appOptions) *testApp {
 	m.ConfigPath = app.Config
 	m.Getenv = func(k string) string { return app.env[k] }
 	m.Stderr = app.Logs
+	m.Now = o.now
 	if err := m.Run(tb.Context()); err != nil {
 		_ = m.Close()
 		tb.Fatalf("starting leadtriage: %v\nlogs:\n%s", err, app.Logs.String())

@@ -30,6 +30,15 @@ type Config struct {
 	// Access says who may use the bot, from config.toml's [access]; the
 	// zero value lets everyone in the workspace in (access.go).
 	Access Access
+
+	// Location is reminders.timezone: snooze confirmations and the dates
+	// the bot shows are in it; nil = UTC.
+	Location *time.Location
+
+	// Digest is config.toml's [digest] for /qualify digest (the channel
+	// digest's runs get theirs from the scheduler); its Location also dates
+	// what a posted digest shows.
+	Digest triage.DigestOptions
 }
 
 // Bot connects Slack to the triage service.

@@ -266,9 +266,8 @@ func isNumber(s string) bool {
 	return true
 }
 
-// helpText lists the grammar from DESIGN.md, how to answer the team's
-// criteria (cs) in a card's thread, and which parts arrive in later
-// releases, so nobody mistakes a missing feature for a broken bot.
+// helpText lists the grammar from DESIGN.md and how to answer the team's
+// criteria (cs) in a card's thread.
 func helpText(name string, cs []triage.Criterion, reactions map[string]triage.Choice) string {
 	if name == "" {
 		name = "/qualify"
@@ -280,6 +279,7 @@ func helpText(name string, cs []triage.Criterion, reactions map[string]triage.Ch
 	fmt.Fprintf(&b, "• `%s list`: the pending leads, oldest first; `%s list mine`: yours (owned or added by you); `%s list all`: every lead, newest first\n", name, name, name)
 	fmt.Fprintf(&b, "• `%s L-42`: one lead: status, research, criteria, votes, decision\n", name)
 	fmt.Fprintf(&b, "• `%s L-42 history`: a lead's audit trail\n", name)
+	fmt.Fprintf(&b, "• `%s digest`: the daily digest as it stands now (pending, decided since the last digest, worth another look), for you only\n", name)
 	fmt.Fprintf(&b, "• `%s help`: this help\n", name)
 	b.WriteString("• *Qualify this message* (in a message's ⋮ menu, under shortcuts): add a lead from a message, e.g. a forwarded e-mail\n")
 	b.WriteString("• The bot's *Home* tab: leads waiting for your vote, your leads, the team's pending leads and the last 30 days in numbers\n")
@@ -297,9 +297,7 @@ func helpText(name string, cs []triage.Criterion, reactions map[string]triage.Ch
 			fmt.Fprintf(&b, "• `%s`: %s (%s)\n", esc(c.ID), escTrunc(c.Question, 150, false), esc(triage.AcceptedForms(c)))
 		}
 	}
-	b.WriteString("Coming in a later release:\n")
-	fmt.Fprintf(&b, "• `%s digest`: the digest of pending leads, now", name)
-	return b.String()
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // reactionHelp lists the voting reactions, in the order of the vote buttons.
@@ -348,8 +346,12 @@ const (
 	// responseTimeout bounds one post to a response_url.
 	responseTimeout = 5 * time.Second
 
-	workingText  = "Working on it…"
-	digestNotYet = "The daily digest is not here yet: it arrives with the reminders and digest update."
+	workingText = "Working on it…"
+	// digestPreview ends /qualify digest: it is the caller's alone.
+	digestPreview = "Only you see this preview; nothing in it is marked as shown. The channel digest comes at its scheduled time."
+	// digestNothing answers /qualify digest when digest.skip_empty finds
+	// nothing to say.
+	digestNothing = "Nothing pending, decided since the last digest or worth another look. :tada:"
 )
 
 // Block Kit budgets of a command's reply (SLACK-NOTES §4.6): Slack allows 50
@@ -570,10 +572,26 @@ func (b *Bot) execCommand(ctx context.Context, log *slog.Logger, cmd slack.Slash
 		}
 		return b.showReply(l)
 	case cmdDigest:
-		return ephemeralReply(digestNotYet)
+		return b.commandDigest(ctx, log)
 	default:
 		return ephemeralReply(b.commandHelp(name, c))
 	}
+}
+
+// commandDigest shows the caller the digest as the next scheduled run would
+// post it, rendered like the channel digest, all parts in one reply as far
+// as it fits; nothing is marked as shown.
+func (b *Bot) commandDigest(ctx context.Context, log *slog.Logger) *slashReply {
+	parts, err := b.svc.DigestFor(ctx, b.now(), b.cfg.Digest)
+	if err != nil {
+		return b.commandError(ctx, log, err)
+	}
+	if len(parts) == 0 {
+		return ephemeralReply(digestNothing)
+	}
+	text, blocks := renderDigestPart(mergeDigest(parts), b.permalink, b.digestLocation(), b.now())
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(digestPreview)))
+	return ephemeralReply(text, blocks...)
 }
 
 // commandError tells the user what went wrong, in words fit for people;

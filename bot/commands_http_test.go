@@ -164,8 +164,8 @@ func TestBot_HTTPHandler_Qualify(t *testing.T) {
 		}
 	})
 	t.Run("Digest", func(t *testing.T) {
-		if r, _ := qualify(t, h, "UASKER", "digest"); !strings.Contains(r.Text, "not here yet") {
-			t.Errorf("digest = %q", r.Text)
+		if r, _ := qualify(t, h, "UASKER", "digest"); !strings.Contains(r.Text, "Leads digest") || !strings.Contains(r.all(), "Only you see this preview") {
+			t.Errorf("digest = %q", r.all())
 		}
 	})
 	t.Run("Help", func(t *testing.T) {

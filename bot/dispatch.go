@@ -250,6 +250,10 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 		b.answerClick(ctx, log, channel, user, a)
 		return
 	}
+	if strings.HasPrefix(a.ActionID, actionSnoozePrefix) {
+		b.snoozeClick(ctx, log, channel, user, a)
+		return
+	}
 	choice, isVote := voteActions[a.ActionID]
 	switch {
 	case isVote, a.ActionID == actionClaim, a.ActionID == actionResearch:

@@ -12,6 +12,13 @@ const (
 	actionResearch       = "lead.research"
 )
 
+// Snooze buttons on a reminder in a card's thread; each value is the lead id.
+const (
+	actionSnoozePrefix = "lead.snooze."
+	actionSnoozeDay    = actionSnoozePrefix + "day"  // 24 hours
+	actionSnoozeWeek   = actionSnoozePrefix + "week" // 7 × 24 hours
+)
+
 // Checklist answers (a reply in the card's thread): buttons
 // "lead.answer.<yes|no|unknown|1…5>" whose value is "<lead id> <criterion
 // id>", and a select "lead.answer.choice" whose option values are "<lead id>

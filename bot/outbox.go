@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,6 +37,9 @@ const (
 	cardEventType = "leadtriage_lead"
 	// historyDepth is how far back the history check looks for a card.
 	historyDepth = 50
+	// digestEventType tags a digest part's message metadata, so that after
+	// an ambiguous failure the part is found instead of posted twice.
+	digestEventType = "leadtriage_digest"
 	// checklistEventType tags a checklist's message metadata, like cardEventType.
 	checklistEventType = "leadtriage_checklist"
 	// repliesDepth is how many replies of a card's thread the check reads:
@@ -191,8 +195,12 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 		_, err := b.api.PostEphemeralContext(cctx, it.Channel, it.User, slack.MsgOptionText(it.Text, false))
 		cancel()
 		return b.settle(ctx, log, p, it, it.Channel, err, nil)
+	case triage.OutboxDigest:
+		return b.postDigest(ctx, log, p, it)
+	case triage.OutboxDirect:
+		return b.postDirect(ctx, log, p, it)
 	case triage.OutboxPostCard, triage.OutboxUpdateCard, triage.OutboxThreadReply,
-		triage.OutboxPostChecklist, triage.OutboxUpdateChecklist:
+		triage.OutboxPostChecklist, triage.OutboxUpdateChecklist, triage.OutboxReminder:
 	default:
 		return b.deadLetter(ctx, log, it, "invalid_item", "unknown outbox kind")
 	}
@@ -216,7 +224,7 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 		if it.Kind == triage.OutboxPostCard {
 			return b.postCard(ctx, log, p, it, l)
 		}
-		// Updates and thread replies need the card. While its post is still
+		// Updates, thread replies and reminders need the card. While its post is still
 		// queued they wait for it; without one they never can be sent.
 		post, found, err := b.pendingPost(ctx, it.Lead)
 		if err != nil {
@@ -269,6 +277,12 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 			opts = append(opts, slack.MsgOptionBlocks(blocks...))
 		}
 		_, _, err = b.api.PostMessageContext(cctx, channel, opts...)
+		return b.settle(ctx, log, p, it, channel, err, nil)
+	case triage.OutboxReminder:
+		text, blocks := renderReminder(l.ID, it.Text)
+		_, _, err = b.api.PostMessageContext(cctx, channel,
+			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionTS(l.Slack.TS),
+			slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
 		return b.settle(ctx, log, p, it, channel, err, nil)
 	case triage.OutboxPostChecklist, triage.OutboxUpdateChecklist:
 		if l.Slack.ChecklistTS == "" {
@@ -591,4 +605,96 @@ func safeCode(code string) string {
 		}
 		return '_'
 	}, code)
+}
+
+// postDirect sends an escalation to it.User in a direct message (Slack
+// opens the bot's DM with that user for a post to a user id), with a link
+// to the lead's card when it is posted. It does not wait for the card: the
+// text names the lead either way.
+func (b *Bot) postDirect(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
+	if !slackUserID.MatchString(it.User) {
+		return b.deadLetter(ctx, log, it, "invalid_item", "direct message without a valid user")
+	}
+	cardLink := ""
+	if it.Lead != 0 {
+		l, err := b.store.Lead(ctx, it.Lead)
+		if errors.Is(err, triage.ErrNotFound) {
+			return b.deadLetter(ctx, log, it, "lead_not_found", "the lead no longer exists")
+		}
+		if err != nil {
+			return fmt.Errorf("loading %s for outbox item %d: %w", it.Lead, it.ID, err)
+		}
+		cardLink = b.cardLink(l, "Open the card")
+	}
+	if ok, at := b.outbox.take(it.User, p.now); !ok {
+		p.wait(it.ID, at)
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	text, blocks := renderDirect(it.Text, cardLink)
+	_, _, err := b.api.PostMessageContext(cctx, it.User,
+		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
+	return b.settle(ctx, log, p, it, it.User, err, nil)
+}
+
+// postDigest posts one part of a digest (its Payload, a triage.DigestPart)
+// to it.Channel. After an ambiguous failure it looks for the part in the
+// channel's history by its metadata first, so a part is not posted twice.
+func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
+	var part triage.DigestPart
+	if err := json.Unmarshal(it.Payload, &part); err != nil || part.Part < 1 {
+		return b.deadLetter(ctx, log, it, "invalid_payload", "invalid digest payload")
+	}
+	if it.Channel == "" {
+		return b.deadLetter(ctx, log, it, "invalid_item", "digest without a channel")
+	}
+	if ok, at := b.outbox.take(it.Channel, p.now); !ok {
+		p.wait(it.ID, at)
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	meta := map[string]any{"key": part.Key, "part": strconv.Itoa(part.Part)}
+	if part.Key != "" && strings.HasPrefix(it.LastError, ambiguous) {
+		found, err := b.findDigest(cctx, it.Channel, meta)
+		if err != nil {
+			return b.settle(ctx, log, p, it, it.Channel, fmt.Errorf("looking for an earlier post of the digest: %w", err), nil)
+		}
+		if found {
+			log.Info("digest part posted by an earlier attempt", slog.String("channel", it.Channel))
+			return b.settle(ctx, log, p, it, it.Channel, nil, nil)
+		}
+	}
+	text, blocks := renderDigestPart(part, b.permalink, b.digestLocation(), p.now)
+	_, _, err := b.api.PostMessageContext(cctx, it.Channel,
+		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: digestEventType, EventPayload: meta}))
+	return b.settle(ctx, log, p, it, it.Channel, err, nil)
+}
+
+// findDigest looks for a digest part with metadata meta among the channel's
+// latest messages.
+func (b *Bot) findDigest(ctx context.Context, channel string, meta map[string]any) (bool, error) {
+	resp, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+		ChannelID:          channel,
+		Limit:              historyDepth,
+		IncludeAllMetadata: true,
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, m := range resp.Messages {
+		if m.BotID == "" || m.Metadata.EventType != digestEventType {
+			continue
+		}
+		key, _ := m.Metadata.EventPayload["key"].(string)
+		part, _ := m.Metadata.EventPayload["part"].(string)
+		if key == meta["key"] && part == meta["part"] {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -928,3 +928,259 @@ func TestBot_DeliverDue_DeclineDraftEndToEnd(t *testing.T) {
 		t.Errorf("replies with a code-block draft = %d, want 1", drafts)
 	}
 }
+
+// blockTexts decodes posted blocks into their action ids with values and
+// every text they show.
+func blockTexts(t *testing.T, raw json.RawMessage) (actions map[string]string, text string) {
+	t.Helper()
+	var blocks []struct {
+		Type string `json:"type"`
+		Text *struct {
+			Text string `json:"text"`
+		} `json:"text"`
+		Elements []struct {
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+			Text     any    `json:"text"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		t.Fatalf("decoding blocks %s: %v", raw, err)
+	}
+	actions = map[string]string{}
+	var all []string
+	for _, b := range blocks {
+		if b.Text != nil {
+			all = append(all, b.Text.Text)
+		}
+		for _, e := range b.Elements {
+			if e.ActionID != "" {
+				actions[e.ActionID] = e.Value
+			}
+			switch x := e.Text.(type) {
+			case string: // a context block's text object
+				all = append(all, x)
+			case map[string]any: // a button's label
+				if s, ok := x["text"].(string); ok {
+					all = append(all, s)
+				}
+			}
+		}
+	}
+	return actions, strings.Join(all, "\n")
+}
+
+// A reminder swept before the card is up waits for the card, then lands in
+// its thread with both Snooze buttons, naming who has not voted.
+func TestBot_DeliverDue_Reminder(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	l := h.submit("Acme <!channel>")
+	h.clock.Add(2 * time.Hour)
+	f := triage.FollowUp{After: time.Hour, Team: []string{"UALICE", "UBOB"}}
+	res, err := h.svc.SweepReminders(context.Background(), f, h.clock.Now())
+	if err != nil || len(res.Reminded) != 1 {
+		t.Fatalf("SweepReminders = %+v, %v; want one reminder", res, err)
+	}
+	h.drain(10)
+
+	ts := h.lead(l.ID).Slack.TS
+	replies := h.thread(ts)
+	if len(replies) != 1 {
+		t.Fatalf("thread replies = %d, want the reminder", len(replies))
+	}
+	r := replies[0]
+	if problems := slackfake.ValidateBlocks(r.Blocks, slackfake.MaxMessageBlocks); len(problems) > 0 {
+		t.Errorf("reminder blocks invalid: %v", problems)
+	}
+	actions, text := blockTexts(t, r.Blocks)
+	want := map[string]string{"lead.snooze.day": l.ID.String(), "lead.snooze.week": l.ID.String()}
+	if diff := cmp.Diff(want, actions); diff != "" {
+		t.Errorf("reminder buttons (-want +got):\n%s", diff)
+	}
+	for _, s := range []string{"*" + l.ID.String() + "*", "<@UALICE>", "<@UBOB>", "Snooze 1 day", "Snooze 1 week"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("reminder lacks %q:\n%s", s, text)
+		}
+	}
+	if !strings.Contains(r.Text, l.ID.String()) {
+		t.Errorf("fallback text = %q", r.Text)
+	}
+	if strings.Contains(string(r.Blocks), "<!channel>") || strings.Contains(r.Text, "<!channel>") {
+		t.Errorf("reminder carries lead text unescaped: %s", r.Blocks)
+	}
+}
+
+func TestBot_DeliverDue_ReminderWithoutCard(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	l := h.submit("Acme")
+	h.drain(10)
+	// A lead whose card was never posted: its reminder can never be.
+	if _, err := h.db.UpdateLead(context.Background(), l.ID, func(l *triage.Lead) ([]triage.OutboxItem, error) {
+		l.Slack.TS = ""
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.enqueue(triage.OutboxItem{Kind: triage.OutboxReminder, Lead: l.ID, Channel: obChannel, Text: "*L-1* has waited.", CreatedAt: obT0})
+	h.drain(5)
+	dead := h.deadLetters()
+	if len(dead) != 1 || dead[0].Kind != triage.OutboxReminder || !strings.Contains(dead[0].LastError, "card was never posted") {
+		t.Errorf("dead letters = %+v, want the reminder, card never posted", dead)
+	}
+}
+
+// The escalation reaches the team lead in a direct message ("D"+id in the
+// fake) with a link to the card.
+func TestBot_DeliverDue_Direct(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	h.fake.AddUser("ULEAD", "lead")
+	l := h.submit("Acme & Co")
+	h.drain(10)
+	h.clock.Add(3 * time.Hour)
+	f := triage.FollowUp{EscalateAfter: 2 * time.Hour, TeamLead: "ULEAD"}
+	if res, err := h.svc.SweepReminders(context.Background(), f, h.clock.Now()); err != nil || len(res.Escalated) != 1 {
+		t.Fatalf("SweepReminders = %+v, %v; want one escalation", res, err)
+	}
+	h.drain(10)
+
+	dms := h.fake.Messages("DULEAD")
+	if len(dms) != 1 {
+		t.Fatalf("direct messages to ULEAD = %d, want 1", len(dms))
+	}
+	if problems := slackfake.ValidateBlocks(dms[0].Blocks, slackfake.MaxMessageBlocks); len(problems) > 0 {
+		t.Errorf("direct message blocks invalid: %v", problems)
+	}
+	_, text := blockTexts(t, dms[0].Blocks)
+	for _, s := range []string{"*" + l.ID.String() + "*", "Acme &amp; Co", "|Open the card>", obChannel} {
+		if !strings.Contains(text, s) {
+			t.Errorf("direct message lacks %q:\n%s", s, text)
+		}
+	}
+	if n := len(h.thread(h.lead(l.ID).Slack.TS)); n != 0 {
+		t.Errorf("thread replies = %d, want none (escalation only)", n)
+	}
+	if calls := h.okCalls("chat.postMessage"); calls[len(calls)-1].Params.Get("channel") != "ULEAD" {
+		t.Errorf("escalation posted to %q, want the user id", calls[len(calls)-1].Params.Get("channel"))
+	}
+}
+
+func TestBot_DeliverDue_DirectUnknownUser(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	h.enqueue(
+		triage.OutboxItem{Kind: triage.OutboxDirect, User: "not a user", Text: "hi", CreatedAt: obT0},
+		triage.OutboxItem{Kind: triage.OutboxDirect, User: "UGONE", Text: "hi", CreatedAt: obT0},
+	)
+	h.drain(5)
+	dead := h.deadLetters()
+	if len(dead) != 2 {
+		t.Fatalf("dead letters = %+v, want both", dead)
+	}
+	if !strings.Contains(dead[0].LastError, "valid user") || !strings.Contains(dead[1].LastError, "channel_not_found") {
+		t.Errorf("dead letters = %+v", dead)
+	}
+}
+
+const obDigestChannel = "CDIGEST"
+
+// A digest run posts its parts to the digest channel, in order, each within
+// Block Kit's limits, with the pending leads escaped and linked.
+func TestBot_DeliverDue_Digest(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	var first triage.Lead
+	for i := range 18 {
+		l := h.submit(fmt.Sprintf("Acme <!here> %d", i))
+		if i == 0 {
+			first = l
+		}
+		h.clock.Add(time.Minute)
+	}
+	h.drain(40)
+	h.clock.Add(48 * time.Hour)
+	o := triage.DigestOptions{Channel: obDigestChannel, MaxPerPart: 15}
+	key := triage.DigestKey(h.clock.Now(), time.UTC)
+	sent, err := h.svc.RunDigest(context.Background(), key, h.clock.Now(), h.clock.Now(), o)
+	if err != nil || !sent {
+		t.Fatalf("RunDigest = %v, %v", sent, err)
+	}
+	h.drain(10)
+
+	msgs := h.fake.Messages(obDigestChannel)
+	if len(msgs) != 2 {
+		t.Fatalf("digest messages = %d, want 2 parts", len(msgs))
+	}
+	for i, m := range msgs {
+		if problems := slackfake.ValidateBlocks(m.Blocks, slackfake.MaxMessageBlocks); len(problems) > 0 {
+			t.Errorf("part %d blocks invalid: %v", i+1, problems)
+		}
+		if n := slackfake.BlocksTextLen(m.Blocks); n > slackfake.MaxMessageBlocksText {
+			t.Errorf("part %d carries %d characters", i+1, n)
+		}
+		if want := fmt.Sprintf("(%d/2)", i+1); !strings.Contains(m.Text, want) {
+			t.Errorf("part %d text = %q, want %q", i+1, m.Text, want)
+		}
+		if strings.Contains(string(m.Blocks), "<!here>") {
+			t.Errorf("part %d carries lead text unescaped", i+1)
+		}
+	}
+	_, text := blockTexts(t, msgs[0].Blocks)
+	line := "*" + first.ID.String() + "* · Acme &lt;!here&gt; 0 · 2d · no votes · <https://slack.com/app_redirect?channel=" + obChannel + "|card>"
+	if !strings.Contains(text, line) {
+		t.Errorf("first part lacks the oldest lead's line %q:\n%s", line, text)
+	}
+	if _, last := blockTexts(t, msgs[1].Blocks); !strings.Contains(last, "This week: 18 leads") {
+		t.Errorf("last part lacks the weekly line:\n%s", last)
+	}
+	if n := len(h.due()); n != 0 {
+		t.Errorf("outbox items left = %d", n)
+	}
+}
+
+// A part whose post may have reached Slack before the connection broke is
+// found in the channel's history and not posted again.
+func TestBot_DeliverDue_DigestAmbiguousFailure(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	h.submit("Acme")
+	h.drain(10)
+	h.fake.Fail("chat.postMessage", slackfake.Fault{DropAfter: true})
+	o := triage.DigestOptions{Channel: obDigestChannel}
+	if sent, err := h.svc.RunDigest(context.Background(), "k1", h.clock.Now(), h.clock.Now(), o); err != nil || !sent {
+		t.Fatalf("RunDigest = %v, %v", sent, err)
+	}
+	h.drain(10)
+	if n := len(h.fake.Messages(obDigestChannel)); n != 1 {
+		t.Errorf("digest messages = %d, want exactly 1 after an ambiguous failure", n)
+	}
+	if n := len(h.fake.Calls("conversations.history")); n != 1 {
+		t.Errorf("conversations.history calls = %d, want 1", n)
+	}
+	if dead := h.deadLetters(); len(dead) != 0 {
+		t.Errorf("dead letters = %+v", dead)
+	}
+}
+
+func TestBot_DeliverDue_DigestInvalidPayload(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	for _, payload := range []string{"", "not json", "null", `{"Part":0}`} {
+		h.enqueue(triage.OutboxItem{Kind: triage.OutboxDigest, Channel: obDigestChannel, Payload: []byte(payload), CreatedAt: obT0})
+	}
+	h.drain(5)
+	dead := h.deadLetters()
+	if len(dead) != 4 {
+		t.Fatalf("dead letters = %d, want 4", len(dead))
+	}
+	for _, d := range dead {
+		if d.Kind != triage.OutboxDigest || !strings.Contains(d.LastError, "invalid digest payload") {
+			t.Errorf("dead letter = %+v, want an invalid digest payload", d)
+		}
+	}
+	if n := len(h.fake.Messages(obDigestChannel)); n != 0 {
+		t.Errorf("digest messages = %d, want none", n)
+	}
+}

@@ -40,7 +40,26 @@ type leadJSON struct {
 	Decision  *decision                    `json:"decision"`
 	Research  research                     `json:"research"`
 	Slack     slackRef                     `json:"slack"`
+	Timings   timings                      `json:"timings"`
+	Reminder  reminder                     `json:"reminder"`
 	Events    []event                      `json:"events"`
+}
+
+// timings are the waits of triage.LeadTimings in whole seconds since the
+// lead was created (wall time, not business time); null until it happened.
+type timings struct {
+	FirstVote *int64 `json:"first_vote_s"`
+	Claim     *int64 `json:"claim_s"`
+	Decision  *int64 `json:"decision_s"`
+}
+
+// reminder is the lead's follow-up state (triage.ReminderState); each time
+// is null until it happened.
+type reminder struct {
+	RemindedAt   *string `json:"reminded_at"`
+	EscalatedAt  *string `json:"escalated_at"`
+	SnoozedUntil *string `json:"snoozed_until"`
+	RevisitedAt  *string `json:"revisited_at"`
 }
 
 type answer struct {
@@ -163,7 +182,14 @@ func toLeadJSON(l triage.Lead) leadJSON {
 		AnswersBy: map[string]map[string]answer{},
 		Research:  toResearch(l.Research),
 		Slack:     slackRef{Channel: l.Slack.Channel, TS: l.Slack.TS, ChecklistTS: l.Slack.ChecklistTS},
-		Events:    []event{},
+		Timings:   toTimings(triage.LeadTimings(l)),
+		Reminder: reminder{
+			RemindedAt:   optionalTimestamp(l.Reminder.Reminded),
+			EscalatedAt:  optionalTimestamp(l.Reminder.Escalated),
+			SnoozedUntil: optionalTimestamp(l.Reminder.SnoozedUntil),
+			RevisitedAt:  optionalTimestamp(l.Reminder.Revisited),
+		},
+		Events: []event{},
 	}
 	for k, v := range l.Extra {
 		j.Extra[k] = v
@@ -188,6 +214,21 @@ func toLeadJSON(l triage.Lead) leadJSON {
 		j.Events = append(j.Events, event{At: timestamp(e.At), Kind: e.Kind, By: e.By, Detail: e.Detail})
 	}
 	return j
+}
+
+func toTimings(t triage.Timings) timings {
+	secs := func(d time.Duration, ok bool) *int64 {
+		if !ok {
+			return nil
+		}
+		n := int64(d / time.Second)
+		return &n
+	}
+	return timings{
+		FirstVote: secs(t.FirstVote, t.HasFirstVote),
+		Claim:     secs(t.Claim, t.HasClaim),
+		Decision:  secs(t.Decision, t.HasDecision),
+	}
 }
 
 func toResearch(r triage.Research) research {

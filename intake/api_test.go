@@ -366,7 +366,8 @@ func TestLeadJSON(t *testing.T) {
 					{Name: "website", OK: false, Error: "timeout", Took: 10 * time.Second},
 				},
 				At: at(1)},
-			Slack: triage.SlackRef{Channel: "CTRIAGE", TS: "1772445600.000100", ChecklistTS: "1772445600.000200"},
+			Slack:    triage.SlackRef{Channel: "CTRIAGE", TS: "1772445600.000100", ChecklistTS: "1772445600.000200"},
+			Reminder: triage.ReminderState{Reminded: at(240), SnoozedUntil: at(240 + 24*60), Revisited: at(90 * 24 * 60)},
 			Events: []triage.Event{
 				{At: epoch, Kind: triage.EventCreated, By: "webhook", Detail: "via webhook"},
 				{At: at(1).Add(250 * time.Millisecond), Kind: triage.EventCardPosted, By: "auto", Detail: ""},
@@ -411,8 +412,10 @@ func TestLeadJSON(t *testing.T) {
 					"registry": nil,
 				},
 			},
-			"slack":  map[string]any{"channel": "", "ts": "", "checklist_ts": ""},
-			"events": []any{},
+			"slack":    map[string]any{"channel": "", "ts": "", "checklist_ts": ""},
+			"timings":  map[string]any{"first_vote_s": nil, "claim_s": nil, "decision_s": nil},
+			"reminder": map[string]any{"reminded_at": nil, "escalated_at": nil, "snoozed_until": nil, "revisited_at": nil},
+			"events":   []any{},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("empty lead JSON (-want +got):\n%s", diff)
