@@ -782,7 +782,7 @@ func (b *Bot) listLine(l triage.Lead, now time.Time) string {
 	parts := []string{
 		"*" + l.ID.String() + "*",
 		escTrunc(l.Label(), maxListLabel, false),
-		age(now.Sub(l.CreatedAt)) + " old",
+		ageOld(now.Sub(l.CreatedAt)),
 		votesPhrase(l, b.svc.Policy),
 		statusWord(l.Status),
 	}
@@ -818,17 +818,26 @@ func votesPhrase(l triage.Lead, p triage.Policy) string {
 	return s + " (" + strings.Join(split, ", ") + ")"
 }
 
-// age is a short duration for lists: "5m", "3h", "2d".
+// age is a short duration for lists: "5m", "3h", "2d". It goes into mrkdwn,
+// so "under a minute" is written out: a bare "<" could open a link token.
 func age(d time.Duration) string {
 	switch {
 	case d < time.Minute:
-		return "<1m"
+		return "just now"
 	case d < time.Hour:
 		return fmt.Sprintf("%dm", int(d/time.Minute))
 	case d < 48*time.Hour:
 		return fmt.Sprintf("%dh", int(d/time.Hour))
 	}
 	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}
+
+// ageOld is age as a list column: "3h old", or "just now".
+func ageOld(d time.Duration) string {
+	if d < time.Minute {
+		return age(d)
+	}
+	return age(d) + " old"
 }
 
 // packSections joins lines into as few sections as fit maxSection each.

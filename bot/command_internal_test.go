@@ -819,3 +819,16 @@ func TestResponder_AtMostFive(t *testing.T) {
 		t.Error("no response_url counts as usable")
 	}
 }
+
+// A list line is mrkdwn: no column may start a "<…>" token by accident.
+func TestAgeOld_NoBareAngleBrackets(t *testing.T) {
+	t.Parallel()
+	for _, d := range []time.Duration{0, 30 * time.Second, time.Minute, 5 * time.Hour, 72 * time.Hour} {
+		if got := ageOld(d); strings.ContainsAny(got, "<>&") {
+			t.Errorf("ageOld(%v) = %q", d, got)
+		}
+	}
+	if got := ageOld(10 * time.Second); got != "just now" {
+		t.Errorf("ageOld(10s) = %q, want just now", got)
+	}
+}
