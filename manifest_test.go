@@ -85,8 +85,8 @@ func TestManifest_ValidAgainstSlackSchema(t *testing.T) {
 				t.Errorf("interactivity is not enabled: buttons would not work")
 			}
 			features := m["features"].(map[string]any)
-			if home, _ := features["app_home"].(map[string]any); home["home_tab_enabled"] != true {
-				t.Errorf("app_home = %v, want the Home tab enabled", features["app_home"])
+			if home, _ := features["app_home"].(map[string]any); home["home_tab_enabled"] != true || home["messages_tab_enabled"] != true {
+				t.Errorf("app_home = %v, want the Home tab and the Messages tab (escalation DMs) enabled", features["app_home"])
 			}
 			var events []string
 			for _, e := range settings["event_subscriptions"].(map[string]any)["bot_events"].([]any) {
