@@ -13,8 +13,9 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// The scheduler only ticks; bbolt holds the state (STYLE.md §3). Both jobs
-// are plain functions of (m.now(), store): RunReminders and RunDigestTick.
+// The scheduler only ticks; bbolt holds the state (STYLE.md §3). The jobs
+// are plain functions of (m.now(), store): RunReminders, RunDigestTick and
+// RunRetention.
 // Cron calls them, start-up calls them once to catch up, and tests call
 // them with an injected clock (Main.Now). Exactly-once lives in the store:
 // each reminder stage is recorded on its lead in the transaction that
@@ -38,7 +39,14 @@ type jobs struct {
 	digest      triage.DigestOptions
 	checkSched  cron.Schedule // reminders.check
 	digestSched cron.Schedule // digest.schedule
+	retention   time.Duration // privacy.retention; 0 = keep
 }
+
+// retentionEvery is how often RunRetention runs when privacy.retention is
+// set. Retention is counted in days or months, so hourly is "daily" with
+// room to spare; a run that finds nothing due costs a read of the decided
+// leads.
+const retentionEvery = time.Hour
 
 // newJobs builds the jobs' settings from a validated configuration.
 func newJobs(cfg Config) (jobs, error) {
@@ -56,6 +64,7 @@ func newJobs(cfg Config) (jobs, error) {
 	if j.digestSched, err = parseSchedule(cfg.Digest.Schedule); err != nil {
 		return j, fmt.Errorf("digest.schedule: %w", err)
 	}
+	j.retention = cfg.Privacy.Retention.Duration
 	return j, nil
 }
 
@@ -91,6 +100,21 @@ func (m *Main) RunReminders(ctx context.Context) error {
 	res, err := m.Svc.SweepReminders(ctx, m.jobs.followUp, m.now())
 	if n := len(res.Reminded) + len(res.Escalated); n > 0 {
 		m.log.Info("followed up leads", "reminded", len(res.Reminded), "escalated", len(res.Escalated))
+	}
+	return err
+}
+
+// RunRetention purges the leads decided at least privacy.retention ago
+// (none when it is unset) and queues the deletion of their Slack messages.
+// It is idempotent: a purged lead is gone, so a second run finds nothing.
+func (m *Main) RunRetention(ctx context.Context) error {
+	purged, err := m.Svc.PurgeExpired(ctx, m.jobs.retention, m.now())
+	if len(purged) > 0 {
+		ids := make([]string, len(purged))
+		for i, id := range purged {
+			ids[i] = id.String()
+		}
+		m.log.Info("purged leads past retention", "count", len(purged), "lead_ids", strings.Join(ids, ","))
 	}
 	return err
 }
@@ -262,7 +286,7 @@ type inLocation struct {
 
 func (l inLocation) Next(t time.Time) time.Time { return l.s.Next(t.In(l.loc)) }
 
-// startCron starts the two jobs. It is called last in Run, once everything
+// startCron starts the jobs. It is called last in Run, once everything
 // the jobs use runs. Recover keeps a panicking job from taking the process
 // down; SkipIfStillRunning keeps a slow sweep from overlapping the next.
 func (m *Main) startCron(ctx context.Context) {
@@ -290,12 +314,20 @@ func (m *Main) startCron(ctx context.Context) {
 			m.log.Error("digest", "err", err)
 		}
 	}))
+	if m.jobs.retention > 0 {
+		c.Schedule(cron.Every(retentionEvery), cron.FuncJob(func() {
+			if err := m.RunRetention(ctx); err != nil && ctx.Err() == nil {
+				m.log.Error("retention", "err", err)
+			}
+		}))
+	}
 	c.Start()
 	m.cron = c
 }
 
 // catchUp runs each job once right after start: reminders that came due
-// are queued without waiting for the first tick, and a digest missed while
+// are queued without waiting for the first tick, leads past retention are
+// purged without waiting an hour, and a digest missed while
 // the bot was down (within digestGrace) is sent now. A store that never ran
 // a digest has missed none: a first start does not post one out of
 // schedule (the first digest comes at the first scheduled time).
@@ -303,6 +335,9 @@ func (m *Main) catchUp(ctx context.Context) error {
 	var errs []error
 	if err := m.RunReminders(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("reminders: %w", err))
+	}
+	if err := m.RunRetention(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("retention: %w", err))
 	}
 	_, _, ran, err := m.Svc.Store.LastJob(ctx, digestJobPrefix)
 	switch {

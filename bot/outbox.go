@@ -56,6 +56,7 @@ var permanentCodes = map[string]bool{
 	"missing_scope": true, "channel_not_found": true, "not_in_channel": true, "is_archived": true,
 	"invalid_blocks": true, "invalid_arguments": true, "msg_too_long": true, "msg_blocks_too_long": true,
 	"message_not_found": true, "cant_update_message": true, "user_not_in_channel": true, "restricted_action": true,
+	"cant_delete_message": true,
 }
 
 // RunOutbox delivers the outbox until ctx ends: a pass over the due items,
@@ -199,6 +200,8 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 		return b.postDigest(ctx, log, p, it)
 	case triage.OutboxDirect:
 		return b.postDirect(ctx, log, p, it)
+	case triage.OutboxDeleteMessage:
+		return b.deleteMessage(ctx, log, p, it)
 	case triage.OutboxPostCard, triage.OutboxUpdateCard, triage.OutboxThreadReply,
 		triage.OutboxPostChecklist, triage.OutboxUpdateChecklist, triage.OutboxReminder:
 	default:
@@ -605,6 +608,30 @@ func safeCode(code string) string {
 		}
 		return '_'
 	}, code)
+}
+
+// deleteMessage deletes the bot's message at it.Payload (a ts) in
+// it.Channel: the card or checklist of a purged lead. The lead is gone, so
+// nothing is loaded. A message that is gone already (message_not_found)
+// counts as deleted; other permanent refusals are dead-lettered as usual.
+func (b *Bot) deleteMessage(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
+	ts := string(it.Payload)
+	if it.Channel == "" || ts == "" {
+		return b.deadLetter(ctx, log, it, "invalid_item", "delete without a channel or ts")
+	}
+	if ok, at := b.outbox.take(it.Channel, p.now); !ok {
+		p.wait(it.ID, at)
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	_, _, err := b.api.DeleteMessageContext(cctx, it.Channel, ts)
+	var resp slack.SlackErrorResponse
+	if errors.As(err, &resp) && resp.Err == "message_not_found" {
+		log.Debug("message to delete was gone already")
+		err = nil
+	}
+	return b.settle(ctx, log, p, it, it.Channel, err, nil)
 }
 
 // postDirect sends an escalation to it.User in a direct message (Slack

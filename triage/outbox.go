@@ -26,6 +26,11 @@ const (
 	// OutboxDigest posts one part of a digest to Channel; Payload is a
 	// DigestPart (JSON) that the bot renders.
 	OutboxDigest OutboxKind = "digest"
+	// OutboxDeleteMessage deletes the bot's message at Payload (its ts) in
+	// Channel: a purged lead's card or checklist. Its Lead names the lead
+	// the message was about, which no longer exists; the item needs nothing
+	// from it. A message that is gone already counts as deleted.
+	OutboxDeleteMessage OutboxKind = "delete_message"
 )
 
 // OutboxItem is one message bound for Slack. It is written in the same
@@ -46,7 +51,8 @@ type OutboxItem struct {
 	// own under Text.
 	Plain string
 	// Payload is structured content for kinds the bot renders from data
-	// (OutboxDigest: a DigestPart as JSON).
+	// (OutboxDigest: a DigestPart as JSON; OutboxDeleteMessage: the ts of
+	// the message to delete).
 	Payload   []byte
 	CreatedAt time.Time
 

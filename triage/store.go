@@ -48,6 +48,18 @@ type Store interface {
 	// nothing is written and the error is returned. ErrNotFound if no such lead.
 	UpdateLead(ctx context.Context, id LeadID, fn func(*Lead) ([]OutboxItem, error)) (Lead, error)
 
+	// PurgeLead deletes lead id for good, in one transaction: the lead, its
+	// index entries (status, e-mail, domain, message), the idempotency keys
+	// that point at it and its outbox items, pending and dead (a pending card
+	// update must not race the deletion of the card). Storage also drops
+	// cached look-ups (research) of the lead's domain when no other lead has
+	// that domain. fn sees the lead as stored in that transaction and returns
+	// the items to queue in its place (the deletion of its Slack messages);
+	// if fn returns an error nothing is written and the error is returned. A
+	// PII-free audit entry, the job key "purged|L-<id>" at at (see MarkJob,
+	// LastJob), is written with it. ErrNotFound if there is no such lead.
+	PurgeLead(ctx context.Context, id LeadID, at time.Time, fn func(Lead) ([]OutboxItem, error)) error
+
 	// Enqueue adds outbox items that change no lead (e.g. an ephemeral reply).
 	Enqueue(ctx context.Context, items ...OutboxItem) error
 

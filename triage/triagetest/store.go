@@ -32,6 +32,7 @@ type Store struct {
 	CreateLeadFn func(ctx context.Context, lead triage.Lead, idem triage.Idempotency, out []triage.OutboxItem) error
 	UpdateLeadFn func(ctx context.Context, id triage.LeadID) error
 	EnqueueFn    func(ctx context.Context, items ...triage.OutboxItem) error
+	PurgeLeadFn  func(ctx context.Context, id triage.LeadID) error
 
 	mu       sync.Mutex
 	leads    map[triage.LeadID]triage.Lead
@@ -194,6 +195,46 @@ func (s *Store) UpdateLead(ctx context.Context, id triage.LeadID, fn func(*triag
 		s.enqueue(it)
 	}
 	return l, nil
+}
+
+// PurgeLead implements triage.Store: the lead, the idempotency keys that
+// point at it and its outbox items (live and dead) go; fn's items and the
+// audit entry triage.PurgedJobKey come. The fake keeps no research cache.
+func (s *Store) PurgeLead(ctx context.Context, id triage.LeadID, at time.Time, fn func(triage.Lead) ([]triage.OutboxItem, error)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.PurgeLeadFn != nil {
+		if err := s.PurgeLeadFn(ctx, id); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	l, ok := s.leads[id]
+	if !ok {
+		return fmt.Errorf("purging %s: %w", id, triage.ErrNotFound)
+	}
+	out, err := fn(cloneLead(l))
+	if err != nil {
+		return err
+	}
+	delete(s.leads, id)
+	for k, e := range s.keys {
+		if e.lead == id {
+			delete(s.keys, k)
+		}
+	}
+	s.outbox = slices.DeleteFunc(s.outbox, func(it triage.OutboxItem) bool { return it.Lead == id })
+	if s.jobs == nil {
+		s.jobs = map[string]time.Time{}
+	}
+	s.jobs[triage.PurgedJobKey(id)] = at
+	for _, it := range out {
+		s.enqueue(it)
+	}
+	return nil
 }
 
 // Enqueue implements triage.Store.
