@@ -66,22 +66,32 @@ const (
 // and o.SkipEmpty) and the leads shown for a second look, which the caller
 // marks once the digest is queued.
 func (s *Service) BuildDigest(ctx context.Context, since, now time.Time, o DigestOptions) ([]DigestPart, []LeadID, error) {
-	byStatus := map[Status][]Lead{}
-	for _, st := range Statuses {
+	// One status at a time, keeping only the leads the digest shows or
+	// times: holding every decided lead at once would cost what all leads
+	// ever stored cost in memory.
+	weekFrom := now.Add(-digestWeek)
+	inWeek := func(l Lead) bool { return !l.CreatedAt.Before(weekFrom) && l.CreatedAt.Before(now) }
+	pending, err := s.Store.Leads(ctx, LeadFilter{Status: StatusPending})
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing %s leads for the digest: %w", StatusPending, err)
+	}
+	slices.SortStableFunc(pending, func(a, b Lead) int { return a.CreatedAt.Compare(b.CreatedAt) })
+
+	var decided, revisit, all []Lead
+	for _, l := range pending {
+		if inWeek(l) {
+			all = append(all, l)
+		}
+	}
+	for _, st := range []Status{StatusQualified, StatusDisqualified, StatusReferred} {
 		leads, err := s.Store.Leads(ctx, LeadFilter{Status: st})
 		if err != nil {
 			return nil, nil, fmt.Errorf("listing %s leads for the digest: %w", st, err)
 		}
-		byStatus[st] = leads
-	}
-	pending := slices.Clone(byStatus[StatusPending])
-	slices.SortStableFunc(pending, func(a, b Lead) int { return a.CreatedAt.Compare(b.CreatedAt) })
-
-	var decided, revisit, all []Lead
-	all = append(all, pending...)
-	for _, st := range []Status{StatusQualified, StatusDisqualified, StatusReferred} {
-		for _, l := range byStatus[st] {
-			all = append(all, l)
+		for _, l := range leads {
+			if inWeek(l) {
+				all = append(all, l)
+			}
 			if l.Decision == nil {
 				continue
 			}
@@ -97,7 +107,7 @@ func (s *Service) BuildDigest(ctx context.Context, since, now time.Time, o Diges
 	slices.SortStableFunc(decided, byDecision)
 	slices.SortStableFunc(revisit, byDecision)
 
-	week := SummariseTimings(all, now.Add(-digestWeek), now)
+	week := SummariseTimings(all, weekFrom, now)
 	loc := o.Location
 	if loc == nil {
 		loc = time.UTC
@@ -211,6 +221,14 @@ func (s *Service) lastDigest(ctx context.Context, now time.Time) (time.Time, err
 // now, the time the run read the store, so consecutive runs cover [previous
 // now, now) without overlap, also when a catch-up runs late.
 func (s *Service) RunDigest(ctx context.Context, key string, scheduled, now time.Time, o DigestOptions) (sent bool, err error) {
+	// Most ticks (and every start-up catch-up after the first) find the run
+	// recorded already: answer that before reading any leads. MarkJob below
+	// stays the guard against a race.
+	if _, _, done, err := s.Store.LastJob(ctx, "digest|"+key); err != nil {
+		return false, fmt.Errorf("looking up digest %s: %w", key, err)
+	} else if done {
+		return false, nil
+	}
 	since, err := s.lastDigest(ctx, now)
 	if err != nil {
 		return false, err
