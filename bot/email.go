@@ -53,11 +53,11 @@ func emailPrefill(f slack.File, note string, freeMail func(domain string) bool) 
 		sender = partyOf(f.From[0])
 	}
 	cover := ""
-	if fwd, note, inner, ok := forwardedFrom(body); ok {
+	if fwd, above, inner, ok := forwardedFrom(body); ok {
 		// A salesperson forwarded the lead's e-mail: the envelope sender is
 		// our colleague, the lead is in the forwarded header block, and what
 		// the colleague wrote above it is a note.
-		sender, cover, body = fwd, note, inner
+		sender, cover, body = fwd, above, inner
 	}
 
 	in := triage.LeadInput{Name: sender.Name, Email: sender.Address, Source: "e-mail"}
@@ -71,13 +71,17 @@ func emailPrefill(f slack.File, note string, freeMail func(domain string) bool) 
 			domain = reg
 		}
 	}
-	free := freeMail == nil || domain == "" || freeMail(domain)
+	if freeMail == nil || domain == "" || freeMail(domain) {
+		// gmail.com says nothing about the company: a signature line
+		// "Sent from Gmail" must not pass for its name either.
+		domain = ""
+	}
 
 	in.Company = companyFromSignature(body, sender.Name, domain)
-	if in.Company == "" && !free {
+	if in.Company == "" && domain != "" {
 		in.Company = companyFromDomain(domain)
 	}
-	if !free {
+	if domain != "" {
 		in.Website = domain
 	} else {
 		// A free-mail sender may still name the company's site.

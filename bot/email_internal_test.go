@@ -34,6 +34,9 @@ func TestCompanyFromSignature(t *testing.T) {
 		{"AfterNameSkippingTitle", "Hello\n\nKind regards,\nJan Jansen\nSales Manager\nNorthwind\n+31 20 123 4567", "Jan Jansen", "nw-trading.example", "Northwind"},
 		{"AfterNameSameLine", "Hello\n\nJan Jansen | Northwind | +31 20 123 4567", "Jan Jansen", "nw.example", "Northwind"},
 		{"AfterNameTitleAtCompany", "Hello\n\nRegards,\nJan Jansen\nInkoper bij Northwind", "Jan Jansen", "nw.example", "Northwind"},
+		{"AfterNameTitleCommaCompany", "Hello\n\nRegards,\nJan Jansen\nCEO, Northwind", "Jan Jansen", "nw.example", "Northwind"},
+		{"AfterNameMobileSignature", "Hello\n\nJan Jansen\nSent from my iPhone", "Jan Jansen", "", ""},
+		{"AfterNameOutlookApp", "Hello\n\nJan Jansen\n\nGet Outlook for iOS", "Jan Jansen", "", ""},
 		{"AfterNameOnlyPhoneAndAddress", "Hello\n\nRegards,\nJan Jansen\n+31 20 123 4567\nDamrak 1\n1012 LG Amsterdam", "Jan Jansen", "nw.example", ""},
 		{"NoSignature", "Can you call me back tomorrow?", "Jan Jansen", "acme.example", ""},
 		{"NoName", "Hello\n\nRegards,\nSales Manager\nNorthwind", "", "nw.example", ""},
@@ -143,6 +146,12 @@ func TestEmailPrefill(t *testing.T) {
 			freeMail: testFreeMail,
 			want: triage.LeadInput{Company: "Schilderwerken Piet BV", Name: "Piet", Email: "piet1970@gmail.com", Website: "schilderpiet.nl", Source: "e-mail",
 				Message: "Vraag\n\nHoi, kunnen jullie bellen?\n\nPiet\nSchilderwerken Piet BV\nschilderpiet.nl"},
+		},
+		{
+			name:     "FreeMailSignatureNamesProvider",
+			email:    slackfake.Email{FromName: "Piet", FromAddress: "piet1970@gmail.com", PlainText: "Bel me\n\nPiet\nSent with Gmail"},
+			freeMail: testFreeMail,
+			want:     triage.LeadInput{Name: "Piet", Email: "piet1970@gmail.com", Source: "e-mail", Message: "Bel me\n\nPiet\nSent with Gmail"},
 		},
 		{
 			name:     "FreeMailNothingElse",

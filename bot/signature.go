@@ -20,7 +20,8 @@ import (
 //  2. a line that spells the sender's domain: "Voorbeeld Bouw" for
 //     voorbeeld-bouw.nl;
 //  3. the line after the sender's name, skipping job titles, phone numbers
-//     and addresses: "Jan Jansen / Sales Manager / Acme".
+//     and addresses: "Jan Jansen / Sales Manager / Acme", or the company in
+//     "CEO, Acme" or "Sales Manager at Acme".
 //
 // Failing that, companyFromDomain names it after the domain.
 
@@ -45,7 +46,7 @@ var (
 	// someone else's.
 	quoteStart = regexp.MustCompile(`(?i)^\s*(?:>|on .{4,200} wrote:\s*$|op .{4,200} (?:schreef|heeft) .{0,80}:\s*$|am .{4,200} schrieb .{0,80}:\s*$|-{2,}\s*(?:original message|oorspronkelijk bericht|forwarded message|doorgestuurd bericht)\s*-{2,}\s*$)`)
 	// signOff is a closing line that comes before the name.
-	signOff = regexp.MustCompile(`(?i)^(?:best|kind|warm)?\s*(?:regards|wishes|groet(?:en)?|greetings|cheers|thanks|thank you|bedankt|dank|mvg|met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|mit freundlichen grüßen|viele grüße|sent from my .*|verzonden vanaf .*)[,.!]*$`)
+	signOff = regexp.MustCompile(`(?i)^(?:best|kind|warm)?\s*(?:regards|wishes|groet(?:en)?|greetings|cheers|thanks|thank you|bedankt|dank|mvg|met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|mit freundlichen grüßen|viele grüße|(?:sent|verzonden|verstuurd|gesendet) (?:from|with|via|vanaf|met|von|mit) .*|get outlook for .*|download outlook .*)[,.!]*$`)
 	partSep = regexp.MustCompile(`\s*(?:\||·|•|\s[-–—]\s)\s*`)
 )
 
@@ -95,6 +96,10 @@ func companyFromSignature(body, name, domain string) string {
 		for _, c := range cands {
 			if m := atCompany.FindStringSubmatch(c); m != nil && jobTitle.MatchString(c) {
 				return tidyCompany(m[1])
+			}
+			// "CEO, Acme"
+			if title, rest, ok := strings.Cut(c, ", "); ok && jobTitle.MatchString(title) && !jobTitle.MatchString(rest) && companyish(rest, false) {
+				return tidyCompany(rest)
 			}
 			if jobTitle.MatchString(c) || !companyish(c, false) {
 				continue
