@@ -258,3 +258,21 @@ func TestEmailFile(t *testing.T) {
 		t.Error("an image taken for an e-mail")
 	}
 }
+
+// BenchmarkEmailPrefill: the prefill runs while the 3 s trigger_id ticks;
+// a body at the read limit must cost far less than that.
+func BenchmarkEmailPrefill(b *testing.B) {
+	body := strings.Repeat("Wij willen graag een offerte voor 250 licenties, bel ons. ", maxShortcutText/50) +
+		"\n\nMet vriendelijke groet,\nJan Jansen\nInkoper\nVoorbeeld Bouw B.V.\n"
+	raw, err := json.Marshal(slackfake.EmailFile(slackfake.Email{FromName: "Jan", FromAddress: "jan@voorbeeld-bouw.nl", Subject: "Fwd: Offerte", PlainText: body}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var f slack.File
+	if err := json.Unmarshal(raw, &f); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		emailPrefill(f, "", testFreeMail)
+	}
+}
