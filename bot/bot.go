@@ -35,6 +35,13 @@ type Config struct {
 	// the bot shows are in it; nil = UTC.
 	Location *time.Location
 
+	// FreeMail reports whether an e-mail domain belongs to a free-mail or
+	// throw-away provider (research's lists, passed in by main: bot does not
+	// import research). "Qualify this message" on a forwarded e-mail takes
+	// the sender's domain for the website and company only when it is not;
+	// nil = never take the domain.
+	FreeMail func(domain string) bool
+
 	// Digest is config.toml's [digest] for /qualify digest (the channel
 	// digest's runs get theirs from the scheduler); its Location also dates
 	// what a posted digest shows.

@@ -33,7 +33,7 @@ func (b *Bot) handleMessageShortcut(ctx context.Context, ic slack.InteractionCal
 		b.answerShortcut(ctx, log, ic, msg)
 		return
 	}
-	prefill := triage.LeadInputFromMessage(shortcutText(ic.Message))
+	prefill := b.shortcutPrefill(ic.Message)
 	if err := b.openAddLeadModal(ctx, ic.TriggerID, channel, ic.ResponseURL, prefill); err != nil {
 		if expiredTrigger(err) {
 			log.WarnContext(ctx, "add-lead dialog not opened: trigger expired", "error", err)
@@ -45,6 +45,16 @@ func (b *Bot) handleMessageShortcut(ctx context.Context, ic slack.InteractionCal
 		return
 	}
 	log.DebugContext(ctx, "add-lead dialog opened from a message")
+}
+
+// shortcutPrefill guesses the lead in a message: from its e-mail file when
+// it carries one (a forwarded e-mail, with whatever text came with it as a
+// note), else from its text.
+func (b *Bot) shortcutPrefill(m slack.Message) triage.LeadInput {
+	if f, ok := emailFile(m); ok {
+		return emailPrefill(f, shortcutText(m), b.cfg.FreeMail)
+	}
+	return triage.LeadInputFromMessage(shortcutText(m))
 }
 
 // shortcutText is what a message says: its text, and for a forwarded or
