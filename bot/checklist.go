@@ -154,8 +154,9 @@ func criterionBlocks(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus
 // criterionBlockID is the block_id of the block holding c's answer
 // elements: "crit.<id>", and once c has an answer "crit.<id>.<hash>".
 // Slack clients keep an element's state (the option someone picked in a
-// select) under its block_id across chat.update, and Slack's docs say to
-// use a new block_id when an update changes what an element shows; so the
+// select) under its block_id across chat.update, and Slack's docs say "If
+// a message is updated, use a new block_id"
+// (docs.slack.dev/reference/block-kit/blocks/actions-block); so the
 // id changes with the answer shown, and everyone sees the current one. The
 // hash covers the answer's time too, so that going back to an earlier
 // value (yes, no, yes) is a new id as well. It is 8 hex digits of SHA-256:
