@@ -682,7 +682,7 @@ func TestDeliberation_DecideModal(t *testing.T) {
 			t.Errorf("the decline draft does not show the escaped company:\n%s", drafts[0])
 		}
 		for _, m := range d.Fake.Messages(testChannel) {
-			if strings.Contains(m.Text+blockText(t, m.Blocks), "<!channel>") {
+			if strings.Contains(m.Text+markupText(t, m.Blocks), "<!channel>") {
 				t.Errorf("message %s carries <!channel> unescaped", m.TS)
 			}
 		}

@@ -476,11 +476,17 @@ func TestEndToEnd_Injection(t *testing.T) {
 	if len(calls) == 0 {
 		t.Fatal("no card posted")
 	}
-	for _, c := range calls {
+	for i, c := range calls {
 		for _, p := range []string{"text", "blocks"} {
 			v := c.Params.Get(p)
 			if p == "blocks" {
-				v = blockText(t, []byte(v))
+				// plain_text (the card's header, posted first) shows the
+				// company as typed, which Slack never reads as a mention;
+				// mrkdwn must escape it.
+				if _, plain := textsByType(t, []byte(v)); i == 0 && (len(plain) == 0 || !strings.HasPrefix(plain[0], "L-1 · <!channel> <!here>")) {
+					t.Errorf("the card's header does not show the company as typed: %q", plain)
+				}
+				v = markupText(t, []byte(v))
 				if !strings.Contains(v, "&lt;!channel&gt;") {
 					t.Errorf("the card does not show the escaped company at all: %s", v)
 				}

@@ -48,8 +48,9 @@ const (
 // renderCard renders a lead's card from its current state: the
 // notification text (already escaped) and the blocks. It is pure; now only
 // feeds the "waiting for" note on old pending leads. Every piece of lead
-// text is escaped and cut to fit, so no lead can produce an invalid message
-// or a mention.
+// text is cut to fit and escaped where it goes into mrkdwn (plain_text
+// shows it as it is), so no lead can produce an invalid message or a
+// mention.
 func renderCard(l triage.Lead, p triage.Policy, now time.Time) (text string, blocks []slack.Block) {
 	id := l.ID.String()
 	label := escTrunc(l.Label(), 120, false)
@@ -59,7 +60,12 @@ func renderCard(l triage.Lead, p triage.Policy, now time.Time) (text string, blo
 
 	text = fit(fmt.Sprintf("%s · %s (%s)", id, label, statusWord(l.Status)), maxFallbackText)
 
-	blocks = append(blocks, slack.NewHeaderBlock(plain(fit(id+" · "+label, maxHeader))))
+	// The header is plain_text: the lead's characters as they are.
+	head := plainCut(l.Label(), 120)
+	if head == "" {
+		head = id
+	}
+	blocks = append(blocks, slack.NewHeaderBlock(plain(plainCut(id+" · "+head, maxHeader))))
 
 	if f := contactFields(l); len(f) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(nil, f, nil))
@@ -102,6 +108,8 @@ func mrkdwn(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, s, false, true)
 }
 
+// plain is a plain_text object: Slack shows s literally, so lead text goes
+// in unescaped (plainCut), never through esc.
 func plain(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 }

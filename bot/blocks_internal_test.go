@@ -327,16 +327,53 @@ func texts(t testing.TB, raw []byte) (textValues, otherValues []string) {
 	return textValues, otherValues
 }
 
-// checkNoInjection fails if any text in the card holds a "<" that is not
-// part of an allowed token, or a raw injection sequence.
+// textObjects sorts the texts of a message or view by how Slack reads
+// them: mrkdwn (mrkdwn text objects and a message's top-level notification
+// text) and plain_text (shown literally).
+func textObjects(t testing.TB, raw []byte) (mrkdwnTexts, plainTexts []string) {
+	t.Helper()
+	var x any
+	if err := json.Unmarshal(raw, &x); err != nil {
+		t.Fatalf("decoding blocks: %v", err)
+	}
+	var walk func(v any, root bool)
+	walk = func(v any, root bool) {
+		switch v := v.(type) {
+		case map[string]any:
+			if s, ok := v["text"].(string); ok {
+				switch typ, _ := v["type"].(string); {
+				case typ == "plain_text":
+					plainTexts = append(plainTexts, s)
+				case typ == "mrkdwn", root && typ == "":
+					mrkdwnTexts = append(mrkdwnTexts, s)
+				}
+			}
+			for _, e := range v {
+				walk(e, false)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e, false)
+			}
+		}
+	}
+	walk(x, true)
+	return mrkdwnTexts, plainTexts
+}
+
+// checkNoInjection fails if any mrkdwn text in the card holds a "<" that is
+// not part of an allowed token (a raw injection sequence), or any text is not
+// valid UTF-8. plain_text may hold "<": Slack shows it literally.
 func checkNoInjection(t testing.TB, card []byte) {
 	t.Helper()
-	tv, _ := texts(t, card)
-	for _, s := range tv {
+	mt, pt := textObjects(t, card)
+	for _, s := range mt {
 		rest := allowedToken.ReplaceAllString(s, "")
 		if strings.Contains(rest, "<") {
-			t.Errorf("text holds a '<' outside the allowed tokens: %q", s)
+			t.Errorf("mrkdwn text holds a '<' outside the allowed tokens: %q", s)
 		}
+	}
+	for _, s := range append(mt, pt...) {
 		if !utf8.ValidString(s) {
 			t.Errorf("text is not valid UTF-8: %q", s)
 		}

@@ -1,11 +1,14 @@
 package bot
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -140,11 +143,31 @@ func criterionBlocks(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus
 	}
 	switch {
 	case len(elements) > 0:
-		blocks = append(blocks, slack.NewActionBlock(blockCriterionPrefix+c.ID, elements...))
+		latest, answered := l.Answers[c.ID]
+		blocks = append(blocks, slack.NewActionBlock(criterionBlockID(c.ID, latest, answered), elements...))
 	case interactive:
 		sec.BlockID = blockCriterionPrefix + c.ID
 	}
 	return blocks
+}
+
+// criterionBlockID is the block_id of the block holding c's answer
+// elements: "crit.<id>", and once c has an answer "crit.<id>.<hash>".
+// Slack clients keep an element's state (the option someone picked in a
+// select) under its block_id across chat.update, and Slack's docs say "If
+// a message is updated, use a new block_id"
+// (docs.slack.dev/reference/block-kit/blocks/actions-block); so the
+// id changes with the answer shown, and everyone sees the current one. The
+// hash covers the answer's time too, so that going back to an earlier
+// value (yes, no, yes) is a new id as well. It is 8 hex digits of SHA-256:
+// opaque, no answer text in the payload (RELIABILITY I4), and at most
+// 5+64+9 characters in all (block_id takes 255).
+func criterionBlockID(id string, latest triage.Answer, answered bool) string {
+	if !answered {
+		return blockCriterionPrefix + id
+	}
+	sum := sha256.Sum256([]byte(latest.Value + "\x00" + latest.At.UTC().Format(time.RFC3339Nano)))
+	return blockCriterionPrefix + id + "." + hex.EncodeToString(sum[:4])
 }
 
 // interactiveID reports whether c's id can go into block ids and element
@@ -291,7 +314,8 @@ func answerElements(l triage.Lead, c triage.Criterion, optionText int) []slack.B
 }
 
 // choiceSelect offers c's options (at most Block Kit's 100), the current
-// answer preselected. Option texts are config text: escaped and cut.
+// answer preselected. Option texts are config text in plain_text: cut, not
+// escaped.
 func choiceSelect(l triage.Lead, c triage.Criterion, current string, optionText int) *slack.SelectBlockElement {
 	var (
 		opts    []*slack.OptionBlockObject
@@ -301,7 +325,7 @@ func choiceSelect(l triage.Lead, c triage.Criterion, current string, optionText 
 		if i == maxChoices {
 			break
 		}
-		label := escTrunc(o, optionText, false)
+		label := plainCut(o, optionText)
 		if label == "" {
 			label = "Option " + strconv.Itoa(i+1)
 		}

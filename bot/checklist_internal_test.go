@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,9 @@ func elementsByBlock(blocks []slack.Block) map[string][]string {
 	return out
 }
 
+// answerHash is the suffix criterionBlockID adds once a criterion is answered.
+var answerHash = regexp.MustCompile(`\.[0-9a-f]{8}$`)
+
 func TestRenderChecklist_Elements(t *testing.T) {
 	t.Parallel()
 	l := freshLead()
@@ -132,14 +136,19 @@ func TestRenderChecklist_Elements(t *testing.T) {
 	answer(&l, "fit", "UBOB", "ok", received) // options match case-insensitively
 	_, blocks := renderChecklist(l, ckPol)
 	want := map[string][]string{
-		"crit.need":   {"lead.answer.yes=L-3 need", "lead.answer.no=L-3 need*", "lead.answer.unknown=L-3 need"},
-		"crit.budget": {"lead.answer.yes=L-3 budget", "lead.answer.no=L-3 budget", "lead.answer.unknown=L-3 budget"},
-		"crit.timing": {"lead.answer.1=L-3 timing", "lead.answer.2=L-3 timing*", "lead.answer.3=L-3 timing", "lead.answer.4=L-3 timing", "lead.answer.5=L-3 timing"},
-		"crit.fit":    {"lead.answer.choice=L-3 fit 0,L-3 fit 1,L-3 fit 2[L-3 fit 1]"},
-		"crit.seats":  nil,
-		"crit.notes":  nil,
+		// Answered: the block_id carries a hash of the answer shown.
+		"crit.need.#":   {"lead.answer.yes=L-3 need", "lead.answer.no=L-3 need*", "lead.answer.unknown=L-3 need"},
+		"crit.budget":   {"lead.answer.yes=L-3 budget", "lead.answer.no=L-3 budget", "lead.answer.unknown=L-3 budget"},
+		"crit.timing.#": {"lead.answer.1=L-3 timing", "lead.answer.2=L-3 timing*", "lead.answer.3=L-3 timing", "lead.answer.4=L-3 timing", "lead.answer.5=L-3 timing"},
+		"crit.fit.#":    {"lead.answer.choice=L-3 fit 0,L-3 fit 1,L-3 fit 2[L-3 fit 1]"},
+		"crit.seats":    nil,
+		"crit.notes":    nil,
 	}
-	if diff := cmp.Diff(want, elementsByBlock(blocks)); diff != "" {
+	got := map[string][]string{}
+	for id, els := range elementsByBlock(blocks) {
+		got[answerHash.ReplaceAllString(id, ".#")] = els
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("answer elements by block (-want +got):\n%s", diff)
 	}
 	raw := string(unescapeHTML(blocksJSON(t, blocks)))
@@ -348,11 +357,12 @@ func TestRenderChecklist_Injection(t *testing.T) {
 	msg := cardJSON(t, text, blocks)
 	checkNoInjection(t, msg)
 	for _, raw := range []string{"<!channel>", "<!here>", "<!everyone>", "<!subteam", "<@U123>", "<#C1>", "<https://evil.example|bank>", "<b>"} {
-		// Block ids and values carry the criterion id as configured; only
-		// display text matters.
-		tv, _ := texts(t, msg)
-		if strings.Contains(strings.Join(tv, "\n"), raw) {
-			t.Errorf("checklist text contains %q", raw)
+		// Block ids and values carry the criterion id as configured, and
+		// plain_text (the option texts) shows text literally; only mrkdwn
+		// parses tokens.
+		mt, _ := textObjects(t, msg)
+		if strings.Contains(strings.Join(mt, "\n"), raw) {
+			t.Errorf("checklist mrkdwn contains %q", raw)
 		}
 	}
 	if tv, _ := texts(t, msg); !strings.Contains(strings.Join(tv, "\n"), "<@UBOB>") {

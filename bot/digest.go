@@ -33,19 +33,21 @@ const revisitHint = "_A no can be a missed big deal — reopen it with *Decide* 
 // look, and the weekly timing line on the part that carries it. permalink
 // links a card (Bot.permalink); loc dates the decisions; now is the clock
 // for the pending leads' ages. Every text of the part is raw lead or config
-// text and is escaped here.
+// text and is escaped here where it goes into mrkdwn.
 func renderDigestPart(p triage.DigestPart, permalink func(channel, ts string) string, loc *time.Location, now time.Time) (text string, blocks []slack.Block) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	title := escTrunc(p.Title, 100, false)
+	// The title goes into the plain_text header as it is, and escaped into
+	// the notification text, which Slack reads as mrkdwn.
+	title := plainCut(p.Title, 100)
 	if title == "" {
 		title = "Leads digest"
 	}
 	if p.Parts > 1 {
 		title += fmt.Sprintf(" (%d/%d)", p.Part, p.Parts)
 	}
-	blocks = append(blocks, slack.NewHeaderBlock(plain(fit(title, maxHeader))))
+	blocks = append(blocks, slack.NewHeaderBlock(plain(plainCut(title, maxHeader))))
 
 	budget := maxDigestText - utf8.RuneCountInString(title) - digestReserve
 	omitted := 0
@@ -125,9 +127,9 @@ func renderDigestPart(p triage.DigestPart, permalink func(channel, ts string) st
 			counts = append(counts, fmt.Sprintf("%d %s", c.n, c.what))
 		}
 	}
-	text = title + ": nothing pending"
+	text = esc(title) + ": nothing pending"
 	if len(counts) > 0 {
-		text = title + ": " + strings.Join(counts, ", ")
+		text = esc(title) + ": " + strings.Join(counts, ", ")
 	}
 	return fit(text, maxFallbackText), blocks
 }

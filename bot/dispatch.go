@@ -316,6 +316,13 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 		return
 	}
 	log = log.With("lead_id", id.String(), "criterion", fields[1])
+	if strings.HasPrefix(a.BlockID, blockCriterionPrefix) && !blockNamesCriterion(a.BlockID, fields[1]) {
+		// The value is the answer; a block naming another criterion means
+		// a payload that is not ours as rendered.
+		log.WarnContext(ctx, "checklist answer from another criterion's block", "block_id", a.BlockID)
+		b.tell(ctx, log, channel, user, "That checklist is out of date; answer in the thread instead, e.g. `budget: yes`.")
+		return
+	}
 	c, ok := b.criterion(fields[1])
 	if !ok {
 		b.reportError(ctx, log, channel, user, fmt.Errorf("answering on %s: %q: %w", id, fields[1], triage.ErrUnknownCriteria))
@@ -344,6 +351,16 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 		return
 	}
 	log.DebugContext(ctx, "checklist answer recorded")
+}
+
+// blockNamesCriterion reports whether blockID is the block_id of criterion
+// id's elements: "crit.<id>" as checklists rendered it before answers
+// changed the block_id, or "crit.<id>.<suffix>" (criterionBlockID). The
+// criterion id comes from the action's value, so an id with a dot in it
+// cannot be mistaken for a suffix.
+func blockNamesCriterion(blockID, id string) bool {
+	rest, ok := strings.CutPrefix(blockID, blockCriterionPrefix+id)
+	return ok && (rest == "" || rest[0] == '.')
 }
 
 func (b *Bot) criterion(id string) (triage.Criterion, bool) {

@@ -110,6 +110,39 @@ func escapeAll(s string) string {
 	return b.String()
 }
 
+// One escaping rule per text type. mrkdwn parses &, < and > as control
+// characters, so lead text is escaped (esc, escTrunc) before it goes into
+// mrkdwn. plain_text parses nothing: the text object reference
+// (docs.slack.dev/reference/block-kit/composition-objects/text-object) applies
+// formatting markup only "when type is mrkdwn", and Slack entity-encodes raw
+// &, < and > in plain_text itself and shows them as typed (a button "Answer &
+// 1" comes back as "Answer &amp; 1" in the block_actions payload's message,
+// slackapi/bolt-python issue #513). So plain_text gets the lead's characters
+// as they are (plainCut): escaping them there would show "&amp;" to people.
+
+// plainCut cleans untrusted text for a plain_text object (a header, a
+// button or option text, a modal's text) and cuts it, between characters, to
+// at most max runes, ending in "…" when cut. &, < and > stay as they are,
+// but each counts as long as its entity: Slack stores plain_text encoded
+// (see above), and the text must fit the limit whichever form Slack measures.
+func plainCut(s string, max int) string {
+	s = clean(s, false)
+	if escapedLen(s) <= max {
+		return s
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		w := utf8.RuneCountInString(escapeRune(r))
+		if n+w > max-1 {
+			break
+		}
+		b.WriteRune(r)
+		n += w
+	}
+	return b.String() + ellipsis
+}
+
 // fit cuts mrkdwn we composed (escaped text plus our own tokens) to at most
 // max runes. It backs off so that it never leaves half a "<…>" token or half
 // an entity, either of which Slack could misread.

@@ -23,7 +23,8 @@ const (
 // "lead.answer.<yes|no|unknown|1…5>" whose value is "<lead id> <criterion
 // id>", and a select "lead.answer.choice" whose option values are "<lead id>
 // <criterion id> <option index>". The block carrying a criterion's elements
-// has block_id "crit.<criterion id>".
+// has block_id "crit.<criterion id>", with ".<hash of the answer shown>"
+// after it once answered (criterionBlockID); dispatch accepts both forms.
 const (
 	actionAnswerPrefix   = "lead.answer."
 	actionAnswerYes      = actionAnswerPrefix + "yes"

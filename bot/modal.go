@@ -161,16 +161,6 @@ func decideOption(value, text, description string) *slack.OptionBlockObject {
 	return slack.NewOptionBlockObject(value, plainText(plainCut(text, maxOptionText)), desc)
 }
 
-// plainCut shortens plain text to max runes, ending in "…" when cut. Plain text
-// needs no escaping: Slack shows it literally.
-func plainCut(s string, max int) string {
-	s = clean(s, false)
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	return string([]rune(s)[:max-1]) + ellipsis
-}
-
 // indexedValue is an option value for configured text (a reason, a
 // partner): the text itself, which the domain matches, unless it does not
 // fit an option value; then "#<index>".

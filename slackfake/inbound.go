@@ -157,7 +157,7 @@ func (s *Server) BlockActionJSON(userID, channelID, messageTS, actionID, value s
 	s.mu.Lock()
 	if m := s.findLocked(channelID, messageTS); m != nil {
 		a.message = s.wireLocked(m, false)
-		if id, text := findAction(m.Blocks, actionID); id != "" {
+		if id, text := findAction(m.Blocks, actionID, value); id != "" {
 			a.blockID, a.actionText = id, text
 		}
 	}
@@ -170,33 +170,44 @@ func (s *Server) BlockActionForm(userID, channelID, messageTS, actionID, value s
 	return url.Values{"payload": {string(s.BlockActionJSON(userID, channelID, messageTS, actionID, value))}}
 }
 
-// findAction returns the block_id and text of the element with actionID.
-func findAction(blocks json.RawMessage, actionID string) (string, json.RawMessage) {
+// findAction returns the block_id and text of the element with actionID,
+// preferring the one whose value is value too: several blocks may hold the
+// same action_id (a checklist's yes buttons), and Slack reports the block of
+// the element clicked.
+func findAction(blocks json.RawMessage, actionID, value string) (string, json.RawMessage) {
+	type element struct {
+		ActionID string          `json:"action_id"`
+		Value    string          `json:"value"`
+		Text     json.RawMessage `json:"text"`
+	}
 	var bs []struct {
-		BlockID   string `json:"block_id"`
-		Accessory *struct {
-			ActionID string          `json:"action_id"`
-			Text     json.RawMessage `json:"text"`
-		} `json:"accessory"`
-		Elements []struct {
-			ActionID string          `json:"action_id"`
-			Text     json.RawMessage `json:"text"`
-		} `json:"elements"`
+		BlockID   string    `json:"block_id"`
+		Accessory *element  `json:"accessory"`
+		Elements  []element `json:"elements"`
 	}
 	if json.Unmarshal(blocks, &bs) != nil {
 		return "", nil
 	}
+	var id string
+	var text json.RawMessage
 	for _, b := range bs {
-		if b.Accessory != nil && b.Accessory.ActionID == actionID {
-			return b.BlockID, b.Accessory.Text
+		els := b.Elements
+		if b.Accessory != nil {
+			els = append([]element{*b.Accessory}, els...)
 		}
-		for _, e := range b.Elements {
-			if e.ActionID == actionID {
+		for _, e := range els {
+			if e.ActionID != actionID {
+				continue
+			}
+			if e.Value == value {
 				return b.BlockID, e.Text
+			}
+			if id == "" {
+				id, text = b.BlockID, e.Text
 			}
 		}
 	}
-	return "", nil
+	return id, text
 }
 
 // SlashCommandForm is the form body Slack POSTs for a slash command.
