@@ -227,7 +227,7 @@ func TestService_AnswerReply(t *testing.T) {
 		h := newHarness(t, deliberate)
 		h.mustSubmit(t)
 		for _, loc := range [][2]string{{channel, "1700000000.999999"}, {"COTHER", cardTS}, {channel, ""}} {
-			res, err := h.svc.AnswerReply(ctx, loc[0], loc[1], "U1", "budget: yes")
+			res, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: loc[0], ThreadTS: loc[1], TS: "1700000001.000100", User: "U1", Text: "budget: yes"})
 			if err != nil || res.Ours {
 				t.Errorf("AnswerReply(%s, %s) = %+v, %v; want not ours", loc[0], loc[1], res, err)
 			}
@@ -240,7 +240,7 @@ func TestService_AnswerReply(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, deliberate)
 		l := h.mustSubmit(t)
-		res, err := h.svc.AnswerReply(ctx, channel, cardTS, "U1", "Spoke to them: nice people. See https://acme.nl")
+		res, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: cardTS, TS: "1700000001.000001", User: "U1", Text: "Spoke to them: nice people. See https://acme.nl"})
 		if err != nil || !res.Ours || res.Answered != 0 || res.Problems != nil || res.Lead.ID != l.ID {
 			t.Errorf("AnswerReply = %+v, %v", res, err)
 		}
@@ -252,7 +252,7 @@ func TestService_AnswerReply(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, deliberate)
 		l := h.mustSubmit(t)
-		res, err := h.svc.AnswerReply(ctx, channel, cardTS, "U1", "Had a call.\n- budget: ja\n- Is the contact the one who decides: nee\n- size: € 10.000")
+		res, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: cardTS, TS: "1700000001.000002", User: "U1", Text: "Had a call.\n- budget: ja\n- Is the contact the one who decides: nee\n- size: € 10.000"})
 		if err != nil || !res.Ours || res.Answered != 3 || res.Problems != nil {
 			t.Fatalf("AnswerReply = %+v, %v", res, err)
 		}
@@ -277,7 +277,7 @@ func TestService_AnswerReply(t *testing.T) {
 		h := newHarness(t, deliberate)
 		l := h.mustSubmit(t)
 		for _, text := range []string{"budget: yes", "budget: no"} {
-			if _, err := h.svc.AnswerReply(ctx, channel, cardTS, "U1", text); err != nil {
+			if _, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: cardTS, TS: "1700000001.000200", User: "U1", Text: text}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -292,13 +292,14 @@ func TestService_AnswerReply(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, deliberate)
 		l := h.mustSubmit(t)
-		res, err := h.svc.AnswerReply(ctx, channel, cardTS, "U1", "budget: maybe\nfit: 4\nwhen: someday")
+		res, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: cardTS, TS: "1700000001.000004", User: "U1", Text: "budget: maybe\nfit: 4\nwhen: someday"})
 		if err != nil || res.Answered != 1 || len(res.Problems) != 2 {
 			t.Fatalf("AnswerReply = %+v, %v", res, err)
 		}
 		out := h.deliver(t)
 		want := []string{"<@U1>, I could not read that answer. Accepted: `budget`: yes, no or don't know; " +
-			"`timing`: one of: this month, this quarter, this year, later. Write one per line, e.g. `budget: yes`."}
+			"`timing`: one of: this month, this quarter, this year, later. Write one per line, e.g. `budget: yes`; " +
+			"words after the answer are kept as a note."}
 		if diff := cmp.Diff(want, threadReplies(out)); diff != "" {
 			t.Errorf("thread replies (-want +got):\n%s", diff)
 		}
@@ -310,7 +311,7 @@ func TestService_AnswerReply(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, deliberate)
 		l := h.mustSubmit(t)
-		if _, err := h.svc.AnswerReply(ctx, channel, cardTS, "U1", "size: loads"); err != nil {
+		if _, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: cardTS, TS: "1700000001.000005", User: "U1", Text: "size: loads"}); err != nil {
 			t.Fatal(err)
 		}
 		out := h.deliver(t)
