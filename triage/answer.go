@@ -368,12 +368,15 @@ func SplitAnswer(c Criterion, raw string) (value, note string, err error) {
 	}
 	cuts := answerCuts(raw)
 	for i := len(cuts) - 1; i >= 0; i-- {
-		head := strings.TrimRight(raw[:cuts[i]], " \t,;:")
-		if head == "" {
-			continue
-		}
-		if hv, herr := NormaliseAnswer(c, head); herr == nil {
-			return hv, answerNote(raw[cuts[i]:]), nil
+		// "yes," and "50k:" end in a separator; ":+1:" ends in its colon.
+		head := strings.TrimRight(raw[:cuts[i]], " \t")
+		for _, h := range []string{head, strings.TrimRight(head, ",;:")} {
+			if h == "" {
+				continue
+			}
+			if hv, herr := NormaliseAnswer(c, h); herr == nil {
+				return hv, answerNote(raw[cuts[i]:]), nil
+			}
 		}
 	}
 	return "", "", err
@@ -399,7 +402,16 @@ func answerCuts(raw string) []int {
 // parentheses around all of it, bounded.
 func answerNote(rest string) string {
 	n := cleanLine(rest)
-	n = strings.TrimLeft(n, ",;:—–-!.? ")
+	for n != "" {
+		// A leading colon is a separator unless it opens an emoji (":+1:").
+		if t := strings.TrimLeft(n, ",;—–-!.? "); t != n {
+			n = t
+		} else if strings.HasPrefix(n, ":") && (len(n) == 1 || n[1] == ' ') {
+			n = n[1:]
+		} else {
+			break
+		}
+	}
 	if strings.HasPrefix(n, "(") && strings.HasSuffix(n, ")") && strings.Count(n, "(") == 1 {
 		n = strings.TrimSpace(n[1 : len(n)-1])
 	}

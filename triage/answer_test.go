@@ -343,3 +343,47 @@ func TestEvaluateCriteria_Disagree(t *testing.T) {
 		t.Errorf("Disagree without AnswersBy = %v, want nil", d)
 	}
 }
+
+func TestSplitAnswer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		c           triage.Criterion
+		raw         string
+		value, note string
+	}{
+		{critBudget, "yes", "yes", ""},
+		{critBudget, "yes please, if the budget allows", "yes", "please, if the budget allows"},
+		{critBudget, "no idea", "unknown", ""},
+		{critBudget, "weet ik niet, vraag Piet", "unknown", "vraag Piet"},
+		{critBudget, "ja!!! top", "yes", "top"},
+		{critBudget, ":+1: :tada:", "yes", ":tada:"},
+		{critBudget, "yes:+1:", "yes", ":+1:"},
+		{critBudget, "yes —", "yes", ""},
+		{critBudget, "yes (", "yes", ""},
+		{critFit, "3 of 5, I think", "3", "I think"},
+		{critFit, "4/5 (would be 5 with a budget)", "4", "would be 5 with a budget"},
+		{critSize, "10 000 euro, maybe 12", "10000", "maybe 12"},
+		{critSize, "50 or 60", "50", "or 60"},
+		{critSize, "2 mln", "2000000", ""},
+		{critTiming, "this quarter (maybe sooner)", "this quarter", "maybe sooner"},
+		{critTiming, "later this year", "later", "this year"},
+		{critNote, "all of it, commas too", "all of it, commas too", ""},
+		{critBudget, "yes " + strings.Repeat("x", 400), "yes", strings.Repeat("x", triage.MaxAnswerNote-1) + "…"},
+	}
+	for _, tt := range tests {
+		v, note, err := triage.SplitAnswer(tt.c, tt.raw)
+		if err != nil || v != tt.value || note != tt.note {
+			t.Errorf("SplitAnswer(%s, %q) = %q, %q, %v; want %q, %q", tt.c.ID, tt.raw, v, note, err, tt.value, tt.note)
+		}
+	}
+	for _, tt := range []struct {
+		c   triage.Criterion
+		raw string
+	}{
+		{critBudget, "maybe"}, {critBudget, "perhaps yes"}, {critFit, "great, 4"}, {critTiming, "this"}, {critSize, "lots"}, {critNote, ""},
+	} {
+		if v, note, err := triage.SplitAnswer(tt.c, tt.raw); err == nil {
+			t.Errorf("SplitAnswer(%s, %q) = %q, %q; want an error", tt.c.ID, tt.raw, v, note)
+		}
+	}
+}
