@@ -412,13 +412,34 @@ func answerNote(rest string) string {
 			break
 		}
 	}
-	if strings.HasPrefix(n, "(") && strings.HasSuffix(n, ")") && strings.Count(n, "(") == 1 {
+	if enclosed(n) {
 		n = strings.TrimSpace(n[1 : len(n)-1])
 	}
 	if strings.Trim(n, ",;:—–-!.?() ") == "" {
 		return ""
 	}
 	return truncateRunes(n, MaxAnswerNote)
+}
+
+// enclosed reports whether one pair of parentheses holds all of s:
+// "(maybe sooner)", "(see roadmap (link))", not "(a) or (b)".
+func enclosed(s string) bool {
+	if !strings.HasPrefix(s, "(") || !strings.HasSuffix(s, ")") {
+		return false
+	}
+	depth := 0
+	for i, r := range s {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 && i != len(s)-1 {
+				return false
+			}
+		}
+	}
+	return depth == 0
 }
 
 // listMarker matches a list's numbering typed by hand: "1. ", "2) ".
