@@ -371,8 +371,8 @@ func SplitAnswer(c Criterion, raw string) (value, note string, err error) {
 		// "yes," and "50k:" end in a separator; ":+1:" ends in its colon.
 		head := strings.TrimRight(raw[:cuts[i]], " \t")
 		for _, h := range []string{head, strings.TrimRight(head, ",;:")} {
-			if h == "" {
-				continue
+			if h == "" || isLetter(h) {
+				continue // "j. smith decides" is no yes, "l and then" no "later"
 			}
 			if hv, herr := NormaliseAnswer(c, h); herr == nil {
 				return hv, answerNote(raw[cuts[i]:]), nil
@@ -388,6 +388,9 @@ func SplitAnswer(c Criterion, raw string) (value, note string, err error) {
 func answerCuts(raw string) []int {
 	var cuts []int
 	for i, r := range raw {
+		if i > maxAnswerHead {
+			break // no answer is that long: a pasted paragraph costs no more than this
+		}
 		if i == 0 {
 			continue
 		}
@@ -396,6 +399,17 @@ func answerCuts(raw string) []int {
 		}
 	}
 	return cuts
+}
+
+// maxAnswerHead bounds, in bytes, where a leading answer may end; the
+// longest forms ("€ 1.000.000,- euro", an option) are far shorter.
+const maxAnswerHead = 200
+
+// isLetter reports whether s is one letter: a valid answer on its own
+// ("y", "n", "j", the prefix of an option), too thin to split a note from.
+func isLetter(s string) bool {
+	r := []rune(strings.TrimRight(s, ".!,;?"))
+	return len(r) == 1 && unicode.IsLetter(r[0])
 }
 
 // answerNote tidies the words after an answer: no leading separator, no

@@ -369,11 +369,13 @@ func TestSplitAnswer(t *testing.T) {
 		{critTiming, "later this year", "later", "this year"},
 		{critNote, "all of it, commas too", "all of it, commas too", ""},
 		{critBudget, "yes " + strings.Repeat("x", 400), "yes", strings.Repeat("x", triage.MaxAnswerNote-1) + "…"},
+		{critBudget, "y", "yes", ""}, {critTiming, "l", "later", ""},
+		{critBudget, "ja " + strings.Repeat("lang verhaal ", 5000), "yes", string([]rune(strings.Repeat("lang verhaal ", 30))[:triage.MaxAnswerNote-1]) + "…"},
 	}
 	for _, tt := range tests {
 		v, note, err := triage.SplitAnswer(tt.c, tt.raw)
 		if err != nil || v != tt.value || note != tt.note {
-			t.Errorf("SplitAnswer(%s, %q) = %q, %q, %v; want %q, %q", tt.c.ID, tt.raw, v, note, err, tt.value, tt.note)
+			t.Errorf("SplitAnswer(%s, %.60q) = %.60q, %.60q, %v; want %.60q, %.60q", tt.c.ID, tt.raw, v, note, err, tt.value, tt.note)
 		}
 	}
 	for _, tt := range []struct {
@@ -381,9 +383,11 @@ func TestSplitAnswer(t *testing.T) {
 		raw string
 	}{
 		{critBudget, "maybe"}, {critBudget, "perhaps yes"}, {critFit, "great, 4"}, {critTiming, "this"}, {critSize, "lots"}, {critNote, ""},
+		{critAuthority, "j. smith decides"}, {critAuthority, "n. bakker"}, {critTiming, "l and then we'll see"},
+		{critBudget, strings.Repeat("x ", 5000) + "yes"},
 	} {
 		if v, note, err := triage.SplitAnswer(tt.c, tt.raw); err == nil {
-			t.Errorf("SplitAnswer(%s, %q) = %q, %q; want an error", tt.c.ID, tt.raw, v, note)
+			t.Errorf("SplitAnswer(%s, %.60q) = %q, %.60q; want an error", tt.c.ID, tt.raw, v, note)
 		}
 	}
 }
