@@ -40,19 +40,19 @@ func withNaturalCriteria(c *bot.Config, svc *triage.Service) {
 	svc.Policy, c.Policy = p, p
 }
 
-func richText(elements ...any) []any {
+func ansRichText(elements ...any) []any {
 	return []any{map[string]any{"type": "rich_text", "block_id": "ba4", "elements": elements}}
 }
 
-func section(els ...any) map[string]any {
+func ansSection(els ...any) map[string]any {
 	return map[string]any{"type": "rich_text_section", "elements": els}
 }
 
-func text(s string) map[string]any { return map[string]any{"type": "text", "text": s} }
+func ansText(s string) map[string]any { return map[string]any{"type": "text", "text": s} }
 
 // reply is a person's message in the card's thread, as the composer sends
 // it: text plus the same words as rich text.
-func reply(user, ts, txt string, blocks []any) map[string]any {
+func ansReply(user, ts, txt string, blocks []any) map[string]any {
 	ev := slackfake.MessageEvent(channel, user, txt, ts, cardTS)
 	ev["client_msg_id"] = "5b8f2b52-0a8e-4a4d-9d07-" + strings.ReplaceAll(ts, ".", "")[:12]
 	ev["parent_user_id"] = slackfake.BotUserID
@@ -64,7 +64,7 @@ func reply(user, ts, txt string, blocks []any) map[string]any {
 
 // changed wraps msg (a reply as reply builds it) in a message_changed
 // event, with prev as the message before the change.
-func changed(msg, prev map[string]any, eventTS string) map[string]any {
+func ansChanged(msg, prev map[string]any, eventTS string) map[string]any {
 	strip := func(m map[string]any) map[string]any {
 		out := map[string]any{}
 		for k, v := range m {
@@ -85,7 +85,7 @@ func changed(msg, prev map[string]any, eventTS string) map[string]any {
 
 // unfurled is msg after Slack added a link preview: same words, an
 // attachment more.
-func unfurled(msg map[string]any) map[string]any {
+func ansUnfurled(msg map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range msg {
 		out[k] = v
@@ -99,7 +99,7 @@ func unfurled(msg map[string]any) map[string]any {
 }
 
 // event posts inner as a signed event callback and waits for its handling.
-func (h *harness) event(t *testing.T, id string, inner any) {
+func (h *harness) ansEvent(t *testing.T, id string, inner any) {
 	t.Helper()
 	req := signedAt("/slack/events", secretNew, "application/json", slackfake.EventCallbackJSON(id, inner), now)
 	if rec := h.serve(req); rec.Code != http.StatusOK {
@@ -108,7 +108,7 @@ func (h *harness) event(t *testing.T, id string, inner any) {
 	h.drain(t)
 }
 
-func (h *harness) hints(t *testing.T) []string {
+func (h *harness) ansHints(t *testing.T) []string {
 	t.Helper()
 	var out []string
 	for _, it := range h.outbox(t) {
@@ -119,7 +119,7 @@ func (h *harness) hints(t *testing.T) []string {
 	return out
 }
 
-func answerOf(l triage.Lead, id string) triage.Answer {
+func ansAnswer(l triage.Lead, id string) triage.Answer {
 	a := l.Answers[id]
 	a.At = now // the clock is fixed; compare what was said and by whom
 	return a
@@ -129,8 +129,8 @@ func TestBot_HTTPHandler_FileShareReply(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, withNaturalCriteria)
 	h.postCard(t)
-	ev := reply("UHUMAN", "1700000001.000200", "budget: yes, the CFO signed off",
-		richText(section(text("budget: yes, the CFO signed off"))))
+	ev := ansReply("UHUMAN", "1700000001.000200", "budget: yes, the CFO signed off",
+		ansRichText(ansSection(ansText("budget: yes, the CFO signed off"))))
 	ev["subtype"] = "file_share"
 	ev["upload"] = false
 	ev["display_as_bot"] = false
@@ -144,12 +144,12 @@ func TestBot_HTTPHandler_FileShareReply(t *testing.T) {
 		"permalink":            "https://fake.slack.com/files/UHUMAN/F111/screenshot.png",
 		"has_rich_preview":     false,
 	}}
-	h.event(t, "EvFile1", ev)
+	h.ansEvent(t, "EvFile1", ev)
 	want := triage.Answer{Value: triage.AnswerYes, Note: "the CFO signed off", By: "UHUMAN", At: now}
-	if diff := cmp.Diff(want, answerOf(h.stored(t), "budget")); diff != "" {
+	if diff := cmp.Diff(want, ansAnswer(h.stored(t), "budget")); diff != "" {
 		t.Errorf("budget (-want +got):\n%s", diff)
 	}
-	if hints := h.hints(t); len(hints) != 0 {
+	if hints := h.ansHints(t); len(hints) != 0 {
 		t.Errorf("hints %q for a readable reply", hints)
 	}
 }
@@ -160,22 +160,22 @@ func TestBot_HTTPHandler_ListReply(t *testing.T) {
 	h.postCard(t)
 	// "1. need: ja!" / "2. fit: 4 — great fit" / "3. authority: yes 👍 …"
 	// typed as a numbered list; Slack's text says "1." but the list does not.
-	blocks := richText(
-		section(text("After the call:\n")),
+	blocks := ansRichText(
+		ansSection(ansText("After the call:\n")),
 		map[string]any{"type": "rich_text_list", "style": "ordered", "indent": 0, "border": 0, "elements": []any{
-			section(text("need: ja!")),
-			section(text("fit: 4 — great fit")),
-			section(text("authority: yes "), map[string]any{"type": "emoji", "name": "+1", "unicode": "1f44d"},
-				text(", "), map[string]any{"type": "user", "user_id": "U0BOSS"}, text(" signs")),
-			section(text("timing: this quarter (see "), map[string]any{"type": "link", "url": "https://acme.example/roadmap", "text": "roadmap"}, text(")")),
+			ansSection(ansText("need: ja!")),
+			ansSection(ansText("fit: 4 — great fit")),
+			ansSection(ansText("authority: yes "), map[string]any{"type": "emoji", "name": "+1", "unicode": "1f44d"},
+				ansText(", "), map[string]any{"type": "user", "user_id": "U0BOSS"}, ansText(" signs")),
+			ansSection(ansText("timing: this quarter (see "), map[string]any{"type": "link", "url": "https://acme.example/roadmap", "text": "roadmap"}, ansText(")")),
 		}},
 	)
 	txt := "After the call:\n1. need: ja!\n2. fit: 4 — great fit\n3. authority: yes :+1:, <@U0BOSS> signs\n4. timing: this quarter (see <https://acme.example/roadmap|roadmap>)"
-	h.event(t, "EvList1", reply("UHUMAN", "1700000001.000200", txt, blocks))
+	h.ansEvent(t, "EvList1", ansReply("UHUMAN", "1700000001.000200", txt, blocks))
 	l := h.stored(t)
 	got := map[string]triage.Answer{}
 	for id := range l.Answers {
-		got[id] = answerOf(l, id)
+		got[id] = ansAnswer(l, id)
 	}
 	want := map[string]triage.Answer{
 		"need":      {Value: "yes", By: "UHUMAN", At: now},
@@ -205,30 +205,30 @@ func TestBot_HTTPHandler_ReplyHintsOnce(t *testing.T) {
 	h := newHarness(t, withNaturalCriteria)
 	h.postCard(t)
 	const ts = "1700000001.000200"
-	bad := reply("UHUMAN", ts, "budget: perhaps, see <https://acme.example/pricing>",
-		richText(section(text("budget: perhaps, see "), map[string]any{"type": "link", "url": "https://acme.example/pricing"})))
-	h.event(t, "EvHint1", bad)
-	hints := h.hints(t)
+	bad := ansReply("UHUMAN", ts, "budget: perhaps, see <https://acme.example/pricing>",
+		ansRichText(ansSection(ansText("budget: perhaps, see "), map[string]any{"type": "link", "url": "https://acme.example/pricing"})))
+	h.ansEvent(t, "EvHint1", bad)
+	hints := h.ansHints(t)
 	if len(hints) != 1 || !strings.Contains(hints[0], "<@UHUMAN>") || !strings.Contains(hints[0], "`budget`: yes, no or don't know") {
 		t.Fatalf("hints after an unreadable answer: %q, want one saying what is accepted", hints)
 	}
 	before := len(h.outbox(t))
 
-	h.event(t, "EvHint2", changed(unfurled(bad), bad, "1700000002.000100")) // Slack's unfurl
-	stillBad := reply("UHUMAN", ts, "budget: probably", richText(section(text("budget: probably"))))
+	h.ansEvent(t, "EvHint2", ansChanged(ansUnfurled(bad), bad, "1700000002.000100")) // Slack's unfurl
+	stillBad := ansReply("UHUMAN", ts, "budget: probably", ansRichText(ansSection(ansText("budget: probably"))))
 	stillBad["edited"] = map[string]any{"user": "UHUMAN", "ts": "1700000003.000000"}
-	h.event(t, "EvHint3", changed(stillBad, bad, "1700000003.000100"))
+	h.ansEvent(t, "EvHint3", ansChanged(stillBad, bad, "1700000003.000100"))
 	if n := len(h.outbox(t)); n != before {
 		t.Errorf("outbox grew from %d to %d items after an unfurl and an unreadable edit", before, n)
 	}
 
-	fixed := reply("UHUMAN", ts, "budget: yes, probably 40k", richText(section(text("budget: yes, probably 40k"))))
+	fixed := ansReply("UHUMAN", ts, "budget: yes, probably 40k", ansRichText(ansSection(ansText("budget: yes, probably 40k"))))
 	fixed["edited"] = map[string]any{"user": "UHUMAN", "ts": "1700000004.000000"}
-	h.event(t, "EvHint4", changed(fixed, stillBad, "1700000004.000100"))
-	if diff := cmp.Diff(triage.Answer{Value: "yes", Note: "probably 40k", By: "UHUMAN", At: now}, answerOf(h.stored(t), "budget")); diff != "" {
+	h.ansEvent(t, "EvHint4", ansChanged(fixed, stillBad, "1700000004.000100"))
+	if diff := cmp.Diff(triage.Answer{Value: "yes", Note: "probably 40k", By: "UHUMAN", At: now}, ansAnswer(h.stored(t), "budget")); diff != "" {
 		t.Errorf("budget after the fixing edit (-want +got):\n%s", diff)
 	}
-	if hints := h.hints(t); len(hints) != 1 {
+	if hints := h.ansHints(t); len(hints) != 1 {
 		t.Errorf("%d hints in all, want 1", len(hints))
 	}
 }
@@ -242,9 +242,9 @@ func TestBot_HTTPHandler_EditsWithoutNewWords(t *testing.T) {
 	h := newHarness(t, withNaturalCriteria)
 	h.postCard(t)
 	const ts = "1700000001.000200"
-	orig := reply("UHUMAN", ts, "fit: 4 — see <https://acme.example/pricing>",
-		richText(section(text("fit: 4 — see "), map[string]any{"type": "link", "url": "https://acme.example/pricing"})))
-	h.event(t, "EvEdit1", orig)
+	orig := ansReply("UHUMAN", ts, "fit: 4 — see <https://acme.example/pricing>",
+		ansRichText(ansSection(ansText("fit: 4 — see "), map[string]any{"type": "link", "url": "https://acme.example/pricing"})))
+	h.ansEvent(t, "EvEdit1", orig)
 	// Then the same person changes the answer with the checklist: a re-read
 	// of the unchanged reply would undo that.
 	click := slackfake.BlockActionForm("UHUMAN", channel, "1700000000.000300", "lead.answer.3", h.lead.ID.String()+" fit")
@@ -258,7 +258,7 @@ func TestBot_HTTPHandler_EditsWithoutNewWords(t *testing.T) {
 	events := len(h.stored(t).Events)
 	items := len(h.outbox(t))
 
-	counted := unfurled(orig)
+	counted := ansUnfurled(orig)
 	counted["reply_count"] = 1
 	counted["reply_users"] = []any{"UOTHER"}
 	counted["latest_reply"] = "1700000005.000100"
@@ -269,11 +269,11 @@ func TestBot_HTTPHandler_EditsWithoutNewWords(t *testing.T) {
 		}
 	}
 	for i, ev := range []map[string]any{
-		changed(unfurled(orig), orig, "1700000002.000100"),
-		changed(counted, unfurled(orig), "1700000005.000200"),
-		changed(orig, textOnly, "1700000006.000100"),
+		ansChanged(ansUnfurled(orig), orig, "1700000002.000100"),
+		ansChanged(counted, ansUnfurled(orig), "1700000005.000200"),
+		ansChanged(orig, textOnly, "1700000006.000100"),
 	} {
-		h.event(t, "EvEditSame"+string(rune('A'+i)), ev)
+		h.ansEvent(t, "EvEditSame"+string(rune('A'+i)), ev)
 	}
 	if got := len(h.stored(t).Events); got != events {
 		t.Errorf("%d events after changes without new words, want %d", got, events)
@@ -285,10 +285,10 @@ func TestBot_HTTPHandler_EditsWithoutNewWords(t *testing.T) {
 		t.Errorf("fit after changes without new words = %q, want the clicked 3", got)
 	}
 
-	edit := reply("UHUMAN", ts, "fit: 2 — on second thought", richText(section(text("fit: 2 — on second thought"))))
+	edit := ansReply("UHUMAN", ts, "fit: 2 — on second thought", ansRichText(ansSection(ansText("fit: 2 — on second thought"))))
 	edit["edited"] = map[string]any{"user": "UHUMAN", "ts": "1700000007.000000"}
-	h.event(t, "EvEdit2", changed(edit, orig, "1700000007.000100"))
-	if diff := cmp.Diff(triage.Answer{Value: "2", Note: "on second thought", By: "UHUMAN", At: now}, answerOf(h.stored(t), "fit")); diff != "" {
+	h.ansEvent(t, "EvEdit2", ansChanged(edit, orig, "1700000007.000100"))
+	if diff := cmp.Diff(triage.Answer{Value: "2", Note: "on second thought", By: "UHUMAN", At: now}, ansAnswer(h.stored(t), "fit")); diff != "" {
 		t.Errorf("fit after the edit (-want +got):\n%s", diff)
 	}
 }
