@@ -50,7 +50,7 @@ func ansSection(els ...any) map[string]any {
 
 func ansText(s string) map[string]any { return map[string]any{"type": "text", "text": s} }
 
-// reply is a person's message in the card's thread, as the composer sends
+// ansReply is a person's message in the card's thread, as the composer sends
 // it: text plus the same words as rich text.
 func ansReply(user, ts, txt string, blocks []any) map[string]any {
 	ev := slackfake.MessageEvent(channel, user, txt, ts, cardTS)
@@ -62,7 +62,7 @@ func ansReply(user, ts, txt string, blocks []any) map[string]any {
 	return ev
 }
 
-// changed wraps msg (a reply as reply builds it) in a message_changed
+// ansChanged wraps msg (a reply as ansReply builds it) in a message_changed
 // event, with prev as the message before the change.
 func ansChanged(msg, prev map[string]any, eventTS string) map[string]any {
 	strip := func(m map[string]any) map[string]any {
@@ -83,7 +83,7 @@ func ansChanged(msg, prev map[string]any, eventTS string) map[string]any {
 	}
 }
 
-// unfurled is msg after Slack added a link preview: same words, an
+// ansUnfurled is msg after Slack added a link preview: same words, an
 // attachment more.
 func ansUnfurled(msg map[string]any) map[string]any {
 	out := map[string]any{}
@@ -98,7 +98,7 @@ func ansUnfurled(msg map[string]any) map[string]any {
 	return out
 }
 
-// event posts inner as a signed event callback and waits for its handling.
+// ansEvent posts inner as a signed event callback and waits for its handling.
 func (h *harness) ansEvent(t *testing.T, id string, inner any) {
 	t.Helper()
 	req := signedAt("/slack/events", secretNew, "application/json", slackfake.EventCallbackJSON(id, inner), now)
