@@ -222,6 +222,11 @@ func currentValue(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus, b
 	case latest.By != "":
 		s += " — " + mention(latest.By)
 	}
+	// The words written after the latest answer; left out when room is short.
+	const maxNoteShown = 150
+	if latest.Note != "" && budget > 0 {
+		s += "\n*Note:* " + escTrunc(latest.Note, maxNoteShown, false)
+	}
 	if d, ok := st.Disagree[c.ID]; ok {
 		s += "\n:warning: *Disagreement:* " + escTrunc(d, 100, false)
 	}

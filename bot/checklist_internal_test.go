@@ -466,3 +466,20 @@ func FuzzReplyContent(f *testing.F) {
 		}
 	})
 }
+
+func TestCurrentValue_Note(t *testing.T) {
+	t.Parallel()
+	l := partlyAnswered()
+	a := l.Answers["need"]
+	a.Note = "the CFO signed off <!here> & <@U0BAD>"
+	l.Answers["need"] = a
+	got := currentValue(l, ckCriteria[0], triage.CriteriaStatus{}, maxAnswerers)
+	want := "*Answer:* Yes — <@UALICE>: Yes, <@UBOB>: No, <@UCAROL>: Yes\n*Note:* the CFO signed off &lt;!here&gt; &amp; &lt;@U0BAD&gt;"
+	if got != want {
+		t.Errorf("currentValue =\n%q, want\n%q", got, want)
+	}
+	// Where room is short, only the value and the count are shown.
+	if got := currentValue(l, ckCriteria[0], triage.CriteriaStatus{}, 0); strings.Contains(got, "Note") {
+		t.Errorf("compact currentValue shows the note: %q", got)
+	}
+}

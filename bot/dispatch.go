@@ -107,13 +107,18 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 }
 
 // handleMessage reads a human's reply in a card's thread, or its edit, as
-// answers to the criteria. Everything else is ignored: top-level messages,
-// other threads (the service finds no card), bots (ourselves included),
-// deletions. The text is never logged: it is the team's conversation.
+// answers to the criteria; a reply with a file (file_share) is a reply like
+// any other. An edit whose words did not change (an unfurl, an attachment,
+// a reply count) is ignored. Everything else is ignored too: top-level
+// messages, other threads (the service finds no card), bots (ourselves
+// included), deletions. The text is never logged: it is the team's
+// conversation.
 func (b *Bot) handleMessage(ctx context.Context, own string, e *slackevents.MessageEvent) {
-	channel, user, ts, threadTS, text, botID := e.Channel, e.User, e.TimeStamp, e.ThreadTimeStamp, e.Text, e.BotID
+	channel, user, ts, threadTS, botID := e.Channel, e.User, e.TimeStamp, e.ThreadTimeStamp, e.BotID
+	var text string
 	switch e.SubType {
-	case "", "thread_broadcast":
+	case "", "thread_broadcast", "file_share":
+		text = messageWords(e.Text, e.Blocks)
 	case "message_changed":
 		// The edited message is in Message; the event's own fields
 		// describe the edit notice.
@@ -122,7 +127,12 @@ func (b *Bot) handleMessage(ctx context.Context, own string, e *slackevents.Mess
 			return
 		}
 		m := e.Message
-		user, ts, threadTS, text, botID = m.User, m.Timestamp, m.ThreadTimestamp, m.Text, m.BotID
+		user, ts, threadTS, botID = m.User, m.Timestamp, m.ThreadTimestamp, m.BotID
+		text = messageWords(m.Text, m.Blocks)
+		if p := e.PreviousMessage; p != nil && messageWords(p.Text, p.Blocks) == text {
+			b.log.DebugContext(ctx, "message change without new words ignored", "channel", channel, "thread_ts", threadTS)
+			return
+		}
 	default:
 		b.log.DebugContext(ctx, "message event ignored", "channel", channel, "user", user, "subtype", e.SubType)
 		return
@@ -135,7 +145,7 @@ func (b *Bot) handleMessage(ctx context.Context, own string, e *slackevents.Mess
 		log.DebugContext(ctx, "message event ignored")
 		return
 	}
-	res, err := b.svc.AnswerReply(ctx, channel, threadTS, user, text)
+	res, err := b.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: threadTS, TS: ts, User: user, Text: text})
 	if err != nil {
 		b.reportError(ctx, log, channel, user, err)
 		return
@@ -144,7 +154,7 @@ func (b *Bot) handleMessage(ctx context.Context, own string, e *slackevents.Mess
 		log.DebugContext(ctx, "message event ignored")
 		return
 	}
-	log.DebugContext(ctx, "thread reply read", "lead_id", res.Lead.ID.String(), "answers", res.Answered, "problems", len(res.Problems))
+	log.DebugContext(ctx, "thread reply read", "lead_id", res.Lead.ID.String(), "answers", res.Answered, "problems", len(res.Problems), "hinted", res.Hinted)
 }
 
 // handleReaction votes with a configured reaction on a card, or withdraws

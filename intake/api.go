@@ -62,8 +62,11 @@ type reminder struct {
 	RevisitedAt  *string `json:"revisited_at"`
 }
 
+// answer is one answer; note (the words after the answer in a thread
+// reply) came with issue 9 and is "" when there were none.
 type answer struct {
 	Value string `json:"value"`
+	Note  string `json:"note"`
 	By    string `json:"by"`
 	At    string `json:"at"`
 }
@@ -198,12 +201,12 @@ func toLeadJSON(l triage.Lead) leadJSON {
 		j.Votes[user] = string(c)
 	}
 	for id, a := range l.Answers {
-		j.Answers[id] = answer{Value: a.Value, By: a.By, At: timestamp(a.At)}
+		j.Answers[id] = answer{Value: a.Value, Note: a.Note, By: a.By, At: timestamp(a.At)}
 	}
 	for id, byUser := range l.AnswersBy {
 		m := make(map[string]answer, len(byUser))
 		for user, a := range byUser {
-			m[user] = answer{Value: a.Value, By: a.By, At: timestamp(a.At)}
+			m[user] = answer{Value: a.Value, Note: a.Note, By: a.By, At: timestamp(a.At)}
 		}
 		j.AnswersBy[id] = m
 	}

@@ -340,9 +340,9 @@ func TestLeadJSON(t *testing.T) {
 			Extra:     map[string]string{"utm_campaign": "spring", "budget_k": "40"},
 			CreatedAt: epoch.In(time.FixedZone("CET", 3600)), CreatedBy: "", Owner: "UOWNER",
 			Votes:   map[string]triage.Choice{"U1": triage.ChoiceQualify, "U2": triage.ChoiceDisqualify, "U3": triage.ChoiceDisqualify},
-			Answers: map[string]triage.Answer{"budget": {Value: "yes", By: "U1", At: at(5)}},
+			Answers: map[string]triage.Answer{"budget": {Value: "yes", Note: "the CFO signed off", By: "U1", At: at(5)}},
 			AnswersBy: map[string]map[string]triage.Answer{"budget": {
-				"U1": {Value: "yes", By: "U1", At: at(5)},
+				"U1": {Value: "yes", Note: "the CFO signed off", By: "U1", At: at(5)},
 				"U2": {Value: "no", By: "U2", At: at(4)},
 			}},
 			Decision: &triage.Decision{Outcome: triage.StatusDisqualified, Reason: "disqualified by vote (1 qualify, 2 disqualify, 0 unsure)", By: "auto", At: at(30)},

@@ -61,9 +61,11 @@ type reminderRecord struct {
 }
 
 type answerRecord struct {
-	Value string    `json:"value"`
-	By    string    `json:"by"`
-	At    time.Time `json:"at"`
+	Value string `json:"value"`
+	// Note came with natural replies (issue 9): absent in older records.
+	Note string    `json:"note,omitempty"`
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
 }
 
 type decisionRecord struct {
@@ -184,7 +186,7 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 	if l.Answers != nil {
 		r.Answers = make(map[string]answerRecord, len(l.Answers))
 		for k, a := range l.Answers {
-			r.Answers[k] = answerRecord{Value: a.Value, By: a.By, At: a.At}
+			r.Answers[k] = answerRecord{Value: a.Value, Note: a.Note, By: a.By, At: a.At}
 		}
 	}
 	if l.AnswersBy != nil {
@@ -194,7 +196,7 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 			if byUser != nil {
 				m = make(map[string]answerRecord, len(byUser))
 				for u, a := range byUser {
-					m[u] = answerRecord{Value: a.Value, By: a.By, At: a.At}
+					m[u] = answerRecord{Value: a.Value, Note: a.Note, By: a.By, At: a.At}
 				}
 			}
 			r.AnswersBy[k] = m
@@ -259,7 +261,7 @@ func decodeLead(b []byte) (triage.Lead, error) {
 	if r.Answers != nil {
 		l.Answers = make(map[string]triage.Answer, len(r.Answers))
 		for k, a := range r.Answers {
-			l.Answers[k] = triage.Answer{Value: a.Value, By: a.By, At: a.At}
+			l.Answers[k] = triage.Answer{Value: a.Value, Note: a.Note, By: a.By, At: a.At}
 		}
 	}
 	if r.AnswersBy != nil {
@@ -269,7 +271,7 @@ func decodeLead(b []byte) (triage.Lead, error) {
 			if byUser != nil {
 				m = make(map[string]triage.Answer, len(byUser))
 				for u, a := range byUser {
-					m[u] = triage.Answer{Value: a.Value, By: a.By, At: a.At}
+					m[u] = triage.Answer{Value: a.Value, Note: a.Note, By: a.By, At: a.At}
 				}
 			}
 			l.AnswersBy[k] = m

@@ -38,12 +38,12 @@ func TestDB_CreateLead_RoundTrip(t *testing.T) {
 		Owner:     "U2",
 		Votes:     map[string]triage.Choice{"U1": triage.ChoiceQualify, "U3": triage.ChoiceUnsure},
 		Answers: map[string]triage.Answer{
-			"budget": {Value: "yes", By: "U1", At: t0.Add(time.Minute)},
+			"budget": {Value: "yes", Note: "CFO akkoord <@U4> & co", By: "U1", At: t0.Add(time.Minute)},
 			"size":   {Value: "4", By: "U3", At: t0.Add(2 * time.Minute).In(ams)},
 		},
 		AnswersBy: map[string]map[string]triage.Answer{
 			"budget": {
-				"U1": {Value: "yes", By: "U1", At: t0.Add(time.Minute)},
+				"U1": {Value: "yes", Note: "CFO akkoord <@U4> & co", By: "U1", At: t0.Add(time.Minute)},
 				"U2": {Value: "no", By: "U2", At: t0.Add(30 * time.Second).In(ams)},
 			},
 			"size":  {"U3": {Value: "4", By: "U3", At: t0.Add(2 * time.Minute)}},

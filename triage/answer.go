@@ -18,12 +18,16 @@ const MaxTextAnswer = 500
 const maxReplyLines = 100
 
 var (
-	yesWords = []string{"yes", "y", "ja", "j", "true", "✓", "✔", "✔️", "✅", "👍", ":+1:", ":thumbsup:",
+	yesWords = []string{"yes", "y", "yep", "yeah", "yup", "sure", "definitely", "absolutely", "ja", "j", "jep", "jawel",
+		"zeker", "zeker weten", "absoluut", "klopt", "true", "✓", "✔", "✔️", "✅", "👍", ":+1:", ":thumbsup:",
 		":white_check_mark:", ":heavy_check_mark:"}
-	noWords = []string{"no", "n", "nee", "false", "✗", "✘", "❌", "👎", ":-1:", ":thumbsdown:", ":x:"}
-	// "?" is handled before punctuation is trimmed.
-	unknownWords = []string{"don't know", "dont know", "do not know", "unknown", "weet niet", "weet ik niet",
-		"onbekend", "idk", ":thinking_face:", ":shrug:"}
+	noWords = []string{"no", "n", "nope", "nah", "not yet", "nee", "neen", "nog niet", "false", "✗", "✘", "❌", "👎",
+		":-1:", ":thumbsdown:", ":x:"}
+	// "?" is handled before punctuation is trimmed. "no idea" and "geen idee"
+	// are here so that "no" is not read from them with "idea" as a note.
+	unknownWords = []string{"don't know", "dont know", "do not know", "unknown", "not sure", "unsure", "no idea", "no clue",
+		"weet niet", "weet ik niet", "weet ik nog niet", "geen idee", "niet zeker", "onbekend", "nog onbekend", "idk",
+		":thinking_face:", ":shrug:", "🤔", "🤷"}
 )
 
 // NormaliseAnswer reads raw as an answer to c: yes/no/ja/nee/y/n/j, "?",
@@ -301,11 +305,16 @@ func choice(options []string, s string) (string, error) {
 	return "", fmt.Errorf("%q could be %s; write more of it", truncateRunes(s, 40), strings.Join(match, " or "))
 }
 
+// MaxAnswerNote bounds the note kept with an answer, in runes.
+const MaxAnswerNote = 300
+
 // ParseReply reads answers from a thread reply: one per line, "<criterion id
 // or the start of its question>: <answer>" ("=" works too), case-insensitive.
-// Lines that do not name a criterion are chatter and ignored; a line that
-// names one but whose answer does not parse is a problem. When a message
-// names a criterion twice, the last line wins.
+// The text is plain: the bot has undone Slack's markup and escaping. The
+// leading value is the answer and the words after it are kept as its note
+// ("budget: ja, CFO akkoord"). Lines that do not name a criterion are
+// chatter and ignored; a line that names one but has no readable answer is
+// a problem. When a message names a criterion twice, the last line wins.
 func ParseReply(text string, cs []Criterion) (answers []ParsedAnswer, problems []ReplyProblem) {
 	type result struct {
 		answer  *ParsedAnswer
@@ -328,12 +337,12 @@ func ParseReply(text string, cs []Criterion) (answers []ParsedAnswer, problems [
 		if c.Kind != KindText {
 			raw = strings.Trim(raw, "*_~` ")
 		}
-		v, err := NormaliseAnswer(c, raw)
+		v, note, err := SplitAnswer(c, raw)
 		if err != nil {
 			last[c.ID] = result{problem: &ReplyProblem{Criterion: c.ID, Raw: truncateRunes(cleanLine(raw), 100), Accepted: AcceptedForms(c)}}
 			continue
 		}
-		last[c.ID] = result{answer: &ParsedAnswer{Criterion: c.ID, Value: v}}
+		last[c.ID] = result{answer: &ParsedAnswer{Criterion: c.ID, Value: v, Note: note}}
 	}
 	for _, id := range order {
 		switch r := last[id]; {
@@ -346,18 +355,133 @@ func ParseReply(text string, cs []Criterion) (answers []ParsedAnswer, problems [
 	return answers, problems
 }
 
+// SplitAnswer reads the longest leading part of raw that is an answer to c
+// (NormaliseAnswer) and returns it with the rest as a note: "yes, the CFO
+// signed off" is yes with the note "the CFO signed off", "this quarter
+// (maybe sooner)" is this quarter with "maybe sooner". Longest first, so
+// "10 000 euro" is ten thousand and "weet ik niet" is not "weet". A text
+// criterion takes all of raw. The error is NormaliseAnswer's for all of raw.
+func SplitAnswer(c Criterion, raw string) (value, note string, err error) {
+	v, err := NormaliseAnswer(c, raw)
+	if err == nil || c.Kind == KindText {
+		return v, "", err
+	}
+	cuts := answerCuts(raw)
+	for i := len(cuts) - 1; i >= 0; i-- {
+		// "yes," and "50k:" end in a separator; ":+1:" ends in its colon.
+		head := strings.TrimRight(raw[:cuts[i]], " \t")
+		for _, h := range []string{head, strings.TrimRight(head, ",;:")} {
+			if h == "" || isLetter(h) {
+				continue // "j. smith decides" is no yes, "l and then" no "later"
+			}
+			if hv, herr := NormaliseAnswer(c, h); herr == nil {
+				return hv, answerNote(raw[cuts[i]:]), nil
+			}
+		}
+	}
+	return "", "", err
+}
+
+// answerCuts lists where a leading answer may end in raw: before a space,
+// before punctuation that starts a remark, before a symbol such as an emoji
+// ("ja👍").
+func answerCuts(raw string) []int {
+	var cuts []int
+	for i, r := range raw {
+		if i > maxAnswerHead {
+			break // no answer is that long: a pasted paragraph costs no more than this
+		}
+		if i == 0 {
+			continue
+		}
+		if unicode.IsSpace(r) || strings.ContainsRune(",;:(—–!", r) || unicode.Is(unicode.So, r) {
+			cuts = append(cuts, i)
+		}
+	}
+	return cuts
+}
+
+// maxAnswerHead bounds, in bytes, where a leading answer may end; the
+// longest forms ("€ 1.000.000,- euro", an option) are far shorter.
+const maxAnswerHead = 200
+
+// isLetter reports whether s is one letter: a valid answer on its own
+// ("y", "n", "j", the prefix of an option), too thin to split a note from.
+func isLetter(s string) bool {
+	r := []rune(strings.TrimRight(s, ".!,;?"))
+	return len(r) == 1 && unicode.IsLetter(r[0])
+}
+
+// answerNote tidies the words after an answer: no leading separator, no
+// parentheses around all of it, bounded.
+func answerNote(rest string) string {
+	n := cleanLine(rest)
+	for n != "" {
+		// A leading colon is a separator unless it opens an emoji (":+1:").
+		if t := strings.TrimLeft(n, ",;—–-!.? "); t != n {
+			n = t
+		} else if strings.HasPrefix(n, ":") && (len(n) == 1 || n[1] == ' ') {
+			n = n[1:]
+		} else {
+			break
+		}
+	}
+	if enclosed(n) {
+		n = strings.TrimSpace(n[1 : len(n)-1])
+	}
+	if strings.Trim(n, ",;:—–-!.?() ") == "" {
+		return ""
+	}
+	return truncateRunes(n, MaxAnswerNote)
+}
+
+// enclosed reports whether one pair of parentheses holds all of s:
+// "(maybe sooner)", "(see roadmap (link))", not "(a) or (b)".
+func enclosed(s string) bool {
+	if !strings.HasPrefix(s, "(") || !strings.HasSuffix(s, ")") {
+		return false
+	}
+	depth := 0
+	for i, r := range s {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 && i != len(s)-1 {
+				return false
+			}
+		}
+	}
+	return depth == 0
+}
+
+// listMarker matches a list's numbering typed by hand: "1. ", "2) ".
+func listMarker(line string) (string, bool) {
+	i := 0
+	for i < len(line) && i < 3 && line[i] >= '0' && line[i] <= '9' {
+		i++
+	}
+	if i == 0 || i >= len(line)-1 || (line[i] != '.' && line[i] != ')') || line[i+1] != ' ' {
+		return line, false
+	}
+	return strings.TrimSpace(line[i+2:]), true
+}
+
 // readLine splits one line into the criterion it names and the raw answer.
 func readLine(line string, cs []Criterion) (Criterion, string, bool) {
-	// Slack sends &, < and > escaped in message text.
-	line = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(line)
 	line = strings.TrimSpace(line)
 	if strings.HasPrefix(line, ">") {
 		return Criterion{}, "", false // a quote of someone else's words
 	}
-	for _, b := range []string{"- ", "* ", "• ", "· ", "– "} {
-		if r, ok := strings.CutPrefix(line, b); ok {
-			line = strings.TrimSpace(r)
-			break
+	if r, ok := listMarker(line); ok {
+		line = r
+	} else {
+		for _, b := range []string{"- ", "* ", "• ", "· ", "– ", "◦ ", "▪ "} {
+			if r, ok := strings.CutPrefix(line, b); ok {
+				line = strings.TrimSpace(r)
+				break
+			}
 		}
 	}
 	i := strings.IndexAny(line, ":=")

@@ -146,52 +146,52 @@ func TestParseReply(t *testing.T) {
 		answers  []A
 		problems []P
 	}{
-		{"id and colon", "budget: yes", []A{{"budget", "yes"}}, nil},
-		{"equals sign", "budget = nee", []A{{"budget", "no"}}, nil},
-		{"no space", "budget:ja", []A{{"budget", "yes"}}, nil},
-		{"id case-insensitive", "BUDGET: Y", []A{{"budget", "yes"}}, nil},
-		{"bullet dash", "- budget: yes", []A{{"budget", "yes"}}, nil},
-		{"bullet star", "* fit: 4/5", []A{{"fit", "4"}}, nil},
-		{"bullet dot", "• size: 2.5k", []A{{"size", "2500"}}, nil},
-		{"bold key", "*budget*: yes", []A{{"budget", "yes"}}, nil},
-		{"italic key", "_budget_: no", []A{{"budget", "no"}}, nil},
-		{"code key", "`budget`: ?", []A{{"budget", "unknown"}}, nil},
-		{"bold key and colon", "*budget:* yes", []A{{"budget", "yes"}}, nil},
-		{"formatted value", "budget: *yes*", []A{{"budget", "yes"}}, nil},
-		{"question prefix", "Is there budget: yes", []A{{"budget", "yes"}}, nil},
-		{"whole question", "Is there budget for it this year?: no", []A{{"budget", "no"}}, nil},
-		{"question prefix, other case and spacing", "is  THERE budget = ja", []A{{"budget", "yes"}}, nil},
-		{"question prefix of four letters", "when: this quarter", []A{{"timing", "this quarter"}}, nil},
+		{"id and colon", "budget: yes", []A{{"budget", "yes", ""}}, nil},
+		{"equals sign", "budget = nee", []A{{"budget", "no", ""}}, nil},
+		{"no space", "budget:ja", []A{{"budget", "yes", ""}}, nil},
+		{"id case-insensitive", "BUDGET: Y", []A{{"budget", "yes", ""}}, nil},
+		{"bullet dash", "- budget: yes", []A{{"budget", "yes", ""}}, nil},
+		{"bullet star", "* fit: 4/5", []A{{"fit", "4", ""}}, nil},
+		{"bullet dot", "• size: 2.5k", []A{{"size", "2500", ""}}, nil},
+		{"bold key", "*budget*: yes", []A{{"budget", "yes", ""}}, nil},
+		{"italic key", "_budget_: no", []A{{"budget", "no", ""}}, nil},
+		{"code key", "`budget`: ?", []A{{"budget", "unknown", ""}}, nil},
+		{"bold key and colon", "*budget:* yes", []A{{"budget", "yes", ""}}, nil},
+		{"formatted value", "budget: *yes*", []A{{"budget", "yes", ""}}, nil},
+		{"question prefix", "Is there budget: yes", []A{{"budget", "yes", ""}}, nil},
+		{"whole question", "Is there budget for it this year?: no", []A{{"budget", "no", ""}}, nil},
+		{"question prefix, other case and spacing", "is  THERE budget = ja", []A{{"budget", "yes", ""}}, nil},
+		{"question prefix of four letters", "when: this quarter", []A{{"timing", "this quarter", ""}}, nil},
 		{"ambiguous question prefix is chatter", "Is th: yes", nil, nil},
 		{"too short a prefix is chatter", "Do t: yes", nil, nil},
-		{"choice by number", "timing: 1", []A{{"timing", "this month"}}, nil},
-		{"text keeps its words", "notes: they want *everything* = now", []A{{"notes", "they want *everything* = now"}}, nil},
-		{"slack escapes are undone", "notes: budget &lt; 10k &amp; no team", []A{{"notes", "budget < 10k & no team"}}, nil},
+		{"choice by number", "timing: 1", []A{{"timing", "this month", ""}}, nil},
+		{"text keeps its words", "notes: they want *everything* = now", []A{{"notes", "they want *everything* = now", ""}}, nil},
+		{"plain text is taken as it is", "notes: budget < 10k & no team", []A{{"notes", "budget < 10k & no team", ""}}, nil},
 		{"several answers",
 			"budget: yes\nauthority: no\nfit: 3\nsize: € 10.000\ntiming: this year\nnotes: met at the fair",
-			[]A{{"budget", "yes"}, {"authority", "no"}, {"fit", "3"}, {"size", "10000"}, {"timing", "this year"}, {"notes", "met at the fair"}}, nil},
-		{"CRLF lines", "budget: yes\r\nfit: 2\r\n", []A{{"budget", "yes"}, {"fit", "2"}}, nil},
+			[]A{{"budget", "yes", ""}, {"authority", "no", ""}, {"fit", "3", ""}, {"size", "10000", ""}, {"timing", "this year", ""}, {"notes", "met at the fair", ""}}, nil},
+		{"CRLF lines", "budget: yes\r\nfit: 2\r\n", []A{{"budget", "yes", ""}, {"fit", "2", ""}}, nil},
 		{"chatter around answers",
 			"Had a call with them today.\nbudget: yes\nThey sounded keen: very!\nSee you at 10:30\nfit: 5\n\nCheers",
-			[]A{{"budget", "yes"}, {"fit", "5"}}, nil},
+			[]A{{"budget", "yes", ""}, {"fit", "5", ""}}, nil},
 		{"only chatter", "Looks good to me, let's talk tomorrow", nil, nil},
 		{"unknown key", "colour: blue", nil, nil},
 		{"empty answer is chatter", "Budget:\nwe have to ask", nil, nil},
 		{"url is not a key", "see https://acme.example/about", nil, nil},
 		{"url alone", "https://acme.example", nil, nil},
 		{"slack link", "<https://acme.example|acme>: yes", nil, nil},
-		{"url in a text answer", "notes: see https://acme.example/about", []A{{"notes", "see https://acme.example/about"}}, nil},
+		{"url in a text answer", "notes: see https://acme.example/about", []A{{"notes", "see https://acme.example/about", ""}}, nil},
 		{"mention is not a key", "<@U123>: yes", nil, nil},
 		{"emoji line", ":+1: great", nil, nil},
-		{"emoji answer", "budget: :+1:", []A{{"budget", "yes"}}, nil},
-		{"quoted line is someone else's", "&gt; budget: yes\nagreed", nil, nil},
+		{"emoji answer", "budget: :+1:", []A{{"budget", "yes", ""}}, nil},
+		{"quoted line is someone else's", "> budget: yes\nagreed", nil, nil},
 		{"bad answer", "budget: maybe", nil, []P{{Criterion: "budget", Raw: "maybe", Accepted: "yes, no or don't know"}}},
 		{"bad answer by question", "How well do they fit: great", nil, []P{{Criterion: "fit", Raw: "great", Accepted: "1 to 5"}}},
 		{"bad and good", "budget: maybe\nfit: 4",
-			[]A{{"fit", "4"}}, []P{{Criterion: "budget", Raw: "maybe", Accepted: "yes, no or don't know"}}},
-		{"same key twice: the last wins", "budget: yes\nfit: 2\nbudget: no", []A{{"budget", "no"}, {"fit", "2"}}, nil},
-		{"id and question for one criterion: the last wins", "budget: yes\nIs there budget: no", []A{{"budget", "no"}}, nil},
-		{"a later good answer replaces a problem", "budget: maybe\nbudget: yes", []A{{"budget", "yes"}}, nil},
+			[]A{{"fit", "4", ""}}, []P{{Criterion: "budget", Raw: "maybe", Accepted: "yes, no or don't know"}}},
+		{"same key twice: the last wins", "budget: yes\nfit: 2\nbudget: no", []A{{"budget", "no", ""}, {"fit", "2", ""}}, nil},
+		{"id and question for one criterion: the last wins", "budget: yes\nIs there budget: no", []A{{"budget", "no", ""}}, nil},
+		{"a later good answer replaces a problem", "budget: maybe\nbudget: yes", []A{{"budget", "yes", ""}}, nil},
 		{"a later problem replaces an answer", "budget: yes\nbudget: perhaps",
 			nil, []P{{Criterion: "budget", Raw: "perhaps", Accepted: "yes, no or don't know"}}},
 		{"long raw answer is shortened", "size: " + strings.Repeat("lots ", 20),
@@ -341,5 +341,53 @@ func TestEvaluateCriteria_Disagree(t *testing.T) {
 	}
 	if d := triage.EvaluateCriteria(&triage.Lead{Answers: l.Answers}, criteria).Disagree; d != nil {
 		t.Errorf("Disagree without AnswersBy = %v, want nil", d)
+	}
+}
+
+func TestSplitAnswer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		c           triage.Criterion
+		raw         string
+		value, note string
+	}{
+		{critBudget, "yes", "yes", ""},
+		{critBudget, "yes please, if the budget allows", "yes", "please, if the budget allows"},
+		{critBudget, "no idea", "unknown", ""},
+		{critBudget, "weet ik niet, vraag Piet", "unknown", "vraag Piet"},
+		{critBudget, "ja!!! top", "yes", "top"},
+		{critBudget, ":+1: :tada:", "yes", ":tada:"},
+		{critBudget, "yes:+1:", "yes", ":+1:"},
+		{critBudget, "yes —", "yes", ""},
+		{critBudget, "yes (", "yes", ""},
+		{critFit, "3 of 5, I think", "3", "I think"},
+		{critFit, "4/5 (would be 5 with a budget)", "4", "would be 5 with a budget"},
+		{critSize, "10 000 euro, maybe 12", "10000", "maybe 12"},
+		{critSize, "50 or 60", "50", "or 60"},
+		{critSize, "2 mln", "2000000", ""},
+		{critTiming, "this quarter (maybe sooner)", "this quarter", "maybe sooner"},
+		{critTiming, "later this year", "later", "this year"},
+		{critNote, "all of it, commas too", "all of it, commas too", ""},
+		{critBudget, "yes " + strings.Repeat("x", 400), "yes", strings.Repeat("x", triage.MaxAnswerNote-1) + "…"},
+		{critBudget, "y", "yes", ""}, {critTiming, "l", "later", ""},
+		{critBudget, "ja " + strings.Repeat("lang verhaal ", 5000), "yes", string([]rune(strings.Repeat("lang verhaal ", 30))[:triage.MaxAnswerNote-1]) + "…"},
+	}
+	for _, tt := range tests {
+		v, note, err := triage.SplitAnswer(tt.c, tt.raw)
+		if err != nil || v != tt.value || note != tt.note {
+			t.Errorf("SplitAnswer(%s, %.60q) = %.60q, %.60q, %v; want %.60q, %.60q", tt.c.ID, tt.raw, v, note, err, tt.value, tt.note)
+		}
+	}
+	for _, tt := range []struct {
+		c   triage.Criterion
+		raw string
+	}{
+		{critBudget, "maybe"}, {critBudget, "perhaps yes"}, {critFit, "great, 4"}, {critTiming, "this"}, {critSize, "lots"}, {critNote, ""},
+		{critAuthority, "j. smith decides"}, {critAuthority, "n. bakker"}, {critTiming, "l and then we'll see"},
+		{critBudget, strings.Repeat("x ", 5000) + "yes"},
+	} {
+		if v, note, err := triage.SplitAnswer(tt.c, tt.raw); err == nil {
+			t.Errorf("SplitAnswer(%s, %.60q) = %q, %.60q; want an error", tt.c.ID, tt.raw, v, note)
+		}
 	}
 }

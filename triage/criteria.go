@@ -34,6 +34,9 @@ type Criterion struct {
 type ParsedAnswer struct {
 	Criterion string // criterion id
 	Value     string
+	// Note is what the person wrote after the answer ("yes, the CFO signed
+	// off": "the CFO signed off"), kept with it; "" for none and for clicks.
+	Note string
 }
 
 // ReplyProblem is a line that names a known criterion but whose answer does

@@ -15,15 +15,24 @@ const MaxNote = 1000
 // Answer records user's answers on lead id: each person's latest answer is
 // kept, and the latest of anyone's is the criterion's value. Answers are
 // taken on decided leads too (they inform a reopen), but only a pending lead
-// can be decided by them (a must-have turning yes may lift a veto).
+// can be decided by them (a must-have turning yes may lift a veto). A click
+// (no note) that repeats a person's answer keeps the note they wrote with it.
 func (s *Service) Answer(ctx context.Context, id LeadID, user string, answers []ParsedAnswer) (Lead, error) {
+	return s.answer(ctx, id, user, answers, false)
+}
+
+// answer is Answer; with replyNotes the notes are the whole truth (a thread
+// reply, or its edit, says everything the person means), else an empty
+// note keeps the one stored with the same value.
+func (s *Service) answer(ctx context.Context, id LeadID, user string, answers []ParsedAnswer, replyNotes bool) (Lead, error) {
 	if user == "" {
 		return Lead{}, &FieldError{Field: "user", Problem: "an answer needs a user"}
 	}
 	if len(answers) == 0 {
 		return s.Lead(ctx, id)
 	}
-	for _, a := range answers {
+	answers = append([]ParsedAnswer(nil), answers...) // notes are cleaned in a copy
+	for i, a := range answers {
 		c, ok := s.criterion(a.Criterion)
 		if !ok {
 			return Lead{}, fmt.Errorf("answering on %s: %q: %w", id, a.Criterion, ErrUnknownCriteria)
@@ -31,13 +40,19 @@ func (s *Service) Answer(ctx context.Context, id LeadID, user string, answers []
 		if v, err := NormaliseAnswer(c, a.Value); err != nil || v != a.Value {
 			return Lead{}, &FieldError{Field: a.Criterion, Problem: "accepted: " + AcceptedForms(c)}
 		}
+		answers[i].Note = truncateRunes(cleanLine(a.Note), MaxAnswerNote)
 	}
 	now := s.now()
 	changed := false
 	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
 		changed = false
 		for _, a := range answers {
-			if l.AnswersBy[a.Criterion][user].Value == a.Value {
+			prev := l.AnswersBy[a.Criterion][user]
+			note := a.Note
+			if note == "" && !replyNotes && prev.Value == a.Value {
+				note = prev.Note
+			}
+			if prev.Value == a.Value && prev.Note == note {
 				continue
 			}
 			changed = true
@@ -47,7 +62,7 @@ func (s *Service) Answer(ctx context.Context, id LeadID, user string, answers []
 			if l.AnswersBy[a.Criterion] == nil {
 				l.AnswersBy[a.Criterion] = map[string]Answer{}
 			}
-			ans := Answer{Value: a.Value, By: user, At: now}
+			ans := Answer{Value: a.Value, Note: note, By: user, At: now}
 			l.AnswersBy[a.Criterion][user] = ans
 			if l.Answers == nil {
 				l.Answers = map[string]Answer{}
@@ -82,25 +97,35 @@ type ReplyResult struct {
 	Ours     bool // the reply is in the thread of one of our cards
 	Answered int
 	Problems []ReplyProblem
+	Hinted   bool // a hint was queued for the problems (at most once a reply)
 }
 
-// AnswerReply reads a reply in a card's thread (threadTS is the card's ts)
-// as answers. Chatter is left alone; a line that names a criterion but does
-// not parse gets one short hint in the thread. Edits of a reply come here
-// too and update the answers.
-func (s *Service) AnswerReply(ctx context.Context, channel, threadTS, user, text string) (ReplyResult, error) {
-	l, err := s.Store.LeadByMessage(ctx, channel, threadTS)
+// Reply is a person's message in a thread, or its edit, as plain text.
+type Reply struct {
+	Channel  string
+	ThreadTS string // the card's ts
+	TS       string // the reply's own ts: an edit keeps it
+	User     string
+	Text     string
+}
+
+// AnswerReply reads a reply in a card's thread as answers. Chatter is left
+// alone; a line that names a criterion but has no readable answer gets one
+// short hint in the thread, once per reply (TS) however often the reply is
+// edited or delivered. Edits come here too and update the answers and notes.
+func (s *Service) AnswerReply(ctx context.Context, r Reply) (ReplyResult, error) {
+	l, err := s.Store.LeadByMessage(ctx, r.Channel, r.ThreadTS)
 	if errors.Is(err, ErrNotFound) {
 		return ReplyResult{}, nil // not one of our threads
 	}
 	if err != nil {
-		return ReplyResult{}, fmt.Errorf("finding the lead of thread %s: %w", threadTS, err)
+		return ReplyResult{}, fmt.Errorf("finding the lead of thread %s: %w", r.ThreadTS, err)
 	}
 	res := ReplyResult{Lead: l, Ours: true}
-	answers, problems := ParseReply(text, s.Policy.Criteria)
+	answers, problems := ParseReply(r.Text, s.Policy.Criteria)
 	res.Problems = problems
 	if len(answers) > 0 {
-		if res.Lead, err = s.Answer(ctx, l.ID, user, answers); err != nil {
+		if res.Lead, err = s.answer(ctx, l.ID, r.User, answers, true); err != nil {
 			return res, err
 		}
 		res.Answered = len(answers)
@@ -110,12 +135,23 @@ func (s *Service) AnswerReply(ctx context.Context, channel, threadTS, user, text
 		for _, p := range problems {
 			lines = append(lines, fmt.Sprintf("`%s`: %s", p.Criterion, mrkdwnSafe(p.Accepted)))
 		}
-		hint := fmt.Sprintf("<@%s>, I could not read that answer. Accepted: %s. Write one per line, e.g. `%s: yes`.",
-			user, strings.Join(lines, "; "), problems[0].Criterion)
-		if err := s.Store.Enqueue(ctx, s.threadReply(&l, s.now(), hint)); err != nil {
+		hint := fmt.Sprintf("<@%s>, I could not read that answer. Accepted: %s. Write one per line, e.g. `%s: yes`; words after the answer are kept as a note.",
+			r.User, strings.Join(lines, "; "), problems[0].Criterion)
+		item := s.threadReply(&l, s.now(), hint)
+		if r.TS == "" {
+			err = s.Store.Enqueue(ctx, item)
+			res.Hinted = err == nil
+		} else {
+			// The job marker and the hint are written together: a retried
+			// delivery or an edit of the same reply never hints again.
+			res.Hinted, err = s.Store.MarkJob(ctx, "answer-hint|"+r.Channel+"|"+r.TS, s.now(), []OutboxItem{item})
+		}
+		if err != nil {
 			return res, fmt.Errorf("queueing an answer hint on %s: %w", l.ID, err)
 		}
-		s.wake()
+		if res.Hinted {
+			s.wake()
+		}
 	}
 	return res, nil
 }

@@ -227,7 +227,7 @@ func TestService_AnswerReply(t *testing.T) {
 		h := newHarness(t, deliberate)
 		h.mustSubmit(t)
 		for _, loc := range [][2]string{{channel, "1700000000.999999"}, {"COTHER", cardTS}, {channel, ""}} {
-			res, err := h.svc.AnswerReply(ctx, loc[0], loc[1], "U1", "budget: yes")
+			res, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: loc[0], ThreadTS: loc[1], TS: "1700000001.000100", User: "U1", Text: "budget: yes"})
 			if err != nil || res.Ours {
 				t.Errorf("AnswerReply(%s, %s) = %+v, %v; want not ours", loc[0], loc[1], res, err)
 			}
@@ -240,7 +240,7 @@ func TestService_AnswerReply(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, deliberate)
 		l := h.mustSubmit(t)
-		res, err := h.svc.AnswerReply(ctx, channel, cardTS, "U1", "Spoke to them: nice people. See https://acme.nl")
+		res, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: cardTS, TS: "1700000001.000001", User: "U1", Text: "Spoke to them: nice people. See https://acme.nl"})
 		if err != nil || !res.Ours || res.Answered != 0 || res.Problems != nil || res.Lead.ID != l.ID {
 			t.Errorf("AnswerReply = %+v, %v", res, err)
 		}
@@ -252,7 +252,7 @@ func TestService_AnswerReply(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, deliberate)
 		l := h.mustSubmit(t)
-		res, err := h.svc.AnswerReply(ctx, channel, cardTS, "U1", "Had a call.\n- budget: ja\n- Is the contact the one who decides: nee\n- size: € 10.000")
+		res, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: cardTS, TS: "1700000001.000002", User: "U1", Text: "Had a call.\n- budget: ja\n- Is the contact the one who decides: nee\n- size: € 10.000"})
 		if err != nil || !res.Ours || res.Answered != 3 || res.Problems != nil {
 			t.Fatalf("AnswerReply = %+v, %v", res, err)
 		}
@@ -277,7 +277,7 @@ func TestService_AnswerReply(t *testing.T) {
 		h := newHarness(t, deliberate)
 		l := h.mustSubmit(t)
 		for _, text := range []string{"budget: yes", "budget: no"} {
-			if _, err := h.svc.AnswerReply(ctx, channel, cardTS, "U1", text); err != nil {
+			if _, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: cardTS, TS: "1700000001.000200", User: "U1", Text: text}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -292,13 +292,14 @@ func TestService_AnswerReply(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, deliberate)
 		l := h.mustSubmit(t)
-		res, err := h.svc.AnswerReply(ctx, channel, cardTS, "U1", "budget: maybe\nfit: 4\nwhen: someday")
+		res, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: cardTS, TS: "1700000001.000004", User: "U1", Text: "budget: maybe\nfit: 4\nwhen: someday"})
 		if err != nil || res.Answered != 1 || len(res.Problems) != 2 {
 			t.Fatalf("AnswerReply = %+v, %v", res, err)
 		}
 		out := h.deliver(t)
 		want := []string{"<@U1>, I could not read that answer. Accepted: `budget`: yes, no or don't know; " +
-			"`timing`: one of: this month, this quarter, this year, later. Write one per line, e.g. `budget: yes`."}
+			"`timing`: one of: this month, this quarter, this year, later. Write one per line, e.g. `budget: yes`; " +
+			"words after the answer are kept as a note."}
 		if diff := cmp.Diff(want, threadReplies(out)); diff != "" {
 			t.Errorf("thread replies (-want +got):\n%s", diff)
 		}
@@ -310,7 +311,7 @@ func TestService_AnswerReply(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, deliberate)
 		l := h.mustSubmit(t)
-		if _, err := h.svc.AnswerReply(ctx, channel, cardTS, "U1", "size: loads"); err != nil {
+		if _, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: cardTS, TS: "1700000001.000005", User: "U1", Text: "size: loads"}); err != nil {
 			t.Fatal(err)
 		}
 		out := h.deliver(t)
@@ -857,4 +858,83 @@ func TestService_Reopen(t *testing.T) {
 			h.deliver(t)
 		}
 	})
+}
+
+func TestService_AnswerReply_Notes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	reply := func(ts, text string) triage.Reply {
+		return triage.Reply{Channel: channel, ThreadTS: cardTS, TS: ts, User: "U1", Text: text}
+	}
+	h := newHarness(t, deliberate)
+	l := h.mustSubmit(t)
+	if _, err := h.svc.AnswerReply(ctx, reply("1700000001.000100", "budget: ja, CFO akkoord")); err != nil {
+		t.Fatal(err)
+	}
+	want := triage.Answer{Value: "yes", Note: "CFO akkoord", By: "U1", At: now}
+	got := h.stored(t, l.ID)
+	if diff := cmp.Diff(want, got.Answers["budget"]); diff != "" {
+		t.Errorf("answer (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, got.AnswersBy["budget"]["U1"]); diff != "" {
+		t.Errorf("U1's answer (-want +got):\n%s", diff)
+	}
+	h.deliver(t)
+
+	// A click repeating the value keeps the note and changes nothing.
+	h.answer(t, l.ID, "U1", "budget", "yes")
+	if n := h.stored(t, l.ID).Answers["budget"].Note; n != "CFO akkoord" {
+		t.Errorf("note after a repeating click = %q", n)
+	}
+	// An edit of the reply that changes only the note updates it.
+	if _, err := h.svc.AnswerReply(ctx, reply("1700000001.000100", "budget: ja, CFO en CEO akkoord")); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.stored(t, l.ID).Answers["budget"].Note; n != "CFO en CEO akkoord" {
+		t.Errorf("note after the edit = %q", n)
+	}
+	if diff := cmp.Diff([]string{"update_checklist", "update_card"}, kindsOf(h.deliver(t))); diff != "" {
+		t.Errorf("queued after a note edit (-want +got):\n%s", diff)
+	}
+	// And an edit that drops the note drops it.
+	if _, err := h.svc.AnswerReply(ctx, reply("1700000001.000100", "budget: ja")); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.stored(t, l.ID).Answers["budget"].Note; n != "" {
+		t.Errorf("note after an edit without one = %q", n)
+	}
+	// A click with another value starts without a note.
+	h.answer(t, l.ID, "U1", "budget", "no")
+	if a := h.stored(t, l.ID).Answers["budget"]; a.Value != "no" || a.Note != "" {
+		t.Errorf("after a click on no: %+v", a)
+	}
+}
+
+func TestService_AnswerReply_HintOncePerReply(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newHarness(t, deliberate)
+	l := h.mustSubmit(t)
+	hints := 0
+	for i, text := range []string{"budget: maybe", "budget: maybe", "budget: perhaps"} {
+		// The same reply delivered twice, then edited: still one hint.
+		res, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: cardTS, TS: "1700000001.000100", User: "U1", Text: text})
+		if err != nil || len(res.Problems) != 1 || res.Hinted != (i == 0) {
+			t.Fatalf("reply %d: %+v, %v", i, res, err)
+		}
+		hints += len(threadReplies(h.deliver(t)))
+	}
+	if hints != 1 {
+		t.Errorf("%d hints for one reply, want 1", hints)
+	}
+	// Another reply is another message: it gets its own hint.
+	if _, err := h.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: cardTS, TS: "1700000002.000100", User: "U2", Text: "fit: great"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := threadReplies(h.deliver(t)); len(got) != 1 || !strings.Contains(got[0], "<@U2>") {
+		t.Errorf("second reply's hints = %q", got)
+	}
+	if a := h.stored(t, l.ID).Answers; len(a) != 0 {
+		t.Errorf("unreadable replies answered %v", a)
+	}
 }

@@ -94,6 +94,7 @@ type ReminderState struct {
 // Answer is one answer to a qualification criterion.
 type Answer struct {
 	Value string
+	Note  string // the words after the answer in a thread reply (ParsedAnswer.Note)
 	By    string
 	At    time.Time
 }
