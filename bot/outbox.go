@@ -21,6 +21,9 @@ const (
 	defaultPoll = time.Second
 	// dueBatch is how many due items one pass handles.
 	dueBatch = 100
+	// urgentBatch is how many confirmations are looked for between two
+	// other calls of a pass: a round of votes, within the ephemeral burst.
+	urgentBatch = ephemeralBurst
 	// scanLimit bounds the rare scan of the whole outbox for a lead's card post.
 	scanLimit = 10000
 	// callTimeout bounds one Web API call, whatever the client's own timeout.
@@ -105,6 +108,7 @@ func (b *Bot) deliverPass(ctx context.Context) (next time.Time, err error) {
 type pass struct {
 	now     time.Time
 	skipped map[uint64]bool             // left due: over the channel budget or waiting for the card
+	handled map[uint64]bool             // delivered, tried or skipped in this pass
 	next    time.Time                   // earliest time a skipped item may go
 	cards   map[triage.LeadID]time.Time // leads whose card post did not happen in this pass
 	// checklists holds leads whose checklist updates wait for its post, so
@@ -137,16 +141,50 @@ func (b *Bot) DeliverDue(ctx context.Context, now time.Time) (next time.Time, er
 	if err != nil {
 		return time.Time{}, fmt.Errorf("listing due outbox items: %w", err)
 	}
-	p := &pass{now: now, skipped: map[uint64]bool{}, cards: map[triage.LeadID]time.Time{}, checklists: map[triage.LeadID]time.Time{}}
+	p := &pass{now: now, skipped: map[uint64]bool{}, handled: map[uint64]bool{}, cards: map[triage.LeadID]time.Time{}, checklists: map[triage.LeadID]time.Time{}}
 	for _, it := range items {
 		if err := ctx.Err(); err != nil {
 			return time.Time{}, err
 		}
+		if p.handled[it.ID] {
+			continue // an urgent item delivered between two calls
+		}
+		p.handled[it.ID] = true
 		if err := b.deliver(ctx, p, it); err != nil {
 			return time.Time{}, err
 		}
+		if !it.Kind.Urgent() && !p.skipped[it.ID] {
+			// That was a Slack call: confirmations queued meanwhile go
+			// before the rest of the pass.
+			if err := b.deliverUrgent(ctx, p); err != nil {
+				return time.Time{}, err
+			}
+		}
 	}
 	return b.nextDue(ctx, p)
+}
+
+// deliverUrgent delivers the urgent items (OutboxKind.Urgent) that became
+// due during the pass. The store lists them first, so the first other item
+// ends the look.
+func (b *Bot) deliverUrgent(ctx context.Context, p *pass) error {
+	items, err := b.store.DueOutbox(ctx, p.now, urgentBatch)
+	if err != nil {
+		return fmt.Errorf("listing due outbox items: %w", err)
+	}
+	for _, it := range items {
+		if !it.Kind.Urgent() {
+			break
+		}
+		if p.handled[it.ID] {
+			continue
+		}
+		p.handled[it.ID] = true
+		if err := b.deliver(ctx, p, it); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // nextDue works out when the next pass should run.
@@ -188,14 +226,16 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 		if it.User == "" || it.Channel == "" {
 			return b.deadLetter(ctx, log, it, "invalid_item", "ephemeral without a user or channel")
 		}
-		if ok, at := b.outbox.take(it.Channel, p.now); !ok {
+		// Not the channel's budget: a confirmation never waits behind the
+		// card updates paced at one message per second.
+		if ok, at := b.outbox.takeEphemeral(p.now); !ok {
 			p.wait(it.ID, at)
 			return nil
 		}
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		_, err := b.api.PostEphemeralContext(cctx, it.Channel, it.User, slack.MsgOptionText(it.Text, false))
 		cancel()
-		return b.settle(ctx, log, p, it, it.Channel, err, nil)
+		return b.settle(ctx, log, p, it, ephemeralKey, err, nil)
 	case triage.OutboxDigest:
 		return b.postDigest(ctx, log, p, it)
 	case triage.OutboxDirect:

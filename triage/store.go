@@ -68,7 +68,8 @@ type Store interface {
 	FirstSeen(ctx context.Context, eventID string, now time.Time) (bool, error)
 
 	// DueOutbox returns up to limit live items whose NextAt is not after now,
-	// in ID order.
+	// in ID order; a store may list urgent ones (OutboxKind.Urgent) first,
+	// so that no backlog hides a confirmation someone waits for.
 	DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
 
 	// NextOutbox returns the earliest NextAt of any live item; ok is false
