@@ -111,6 +111,7 @@ func TestBot_QuickVotes_ConfirmedAtOnce(t *testing.T) {
 	if len(confirmAt) != voters {
 		t.Fatalf("%d voters got a confirmation, want %d", len(confirmAt), voters)
 	}
+	t.Logf("%d card updates, card current after %v", updates, clk.Now().Sub(start))
 	if updates >= voters/3 {
 		t.Errorf("%d chat.update calls for 15 quick votes, want far fewer (coalesced)", updates)
 	}

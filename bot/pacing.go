@@ -45,6 +45,37 @@ type outboxState struct {
 	paused  map[string]time.Time // channel -> not before (429 Retry-After)
 	logged  map[string]time.Time // error code -> last error-level log
 	poll    time.Duration        // RunOutbox's longest sleep; 0 = defaultPoll
+	// posted holds posts Slack took whose record failed, by item id, so
+	// the next pass records them instead of posting again (issue 10).
+	posted map[uint64]placement
+}
+
+// placement is where Slack put a posted message.
+type placement struct{ channel, ts string }
+
+// remember notes that Slack took item id's post at (channel, ts).
+func (s *outboxState) remember(id uint64, channel, ts string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.posted == nil {
+		s.posted = map[uint64]placement{}
+	}
+	s.posted[id] = placement{channel, ts}
+}
+
+// recall returns where Slack put item id's post if its record failed.
+func (s *outboxState) recall(id uint64) (placement, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.posted[id]
+	return at, ok
+}
+
+// forget drops item id's placement once it is recorded.
+func (s *outboxState) forget(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.posted, id)
 }
 
 // tokenBucket runs on the injected clock, not on wall time, so tests can

@@ -246,8 +246,10 @@ func (db *DB) CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(*t
 				return err
 			}
 		} else {
+			// The message exists now; the folded changes need an update,
+			// which finds nothing to look for first.
 			it.Kind = updateKind(it.Kind)
-			it.Attempts, it.LastError = 0, ""
+			it.Attempts, it.LastError, it.Attempted = 0, "", time.Time{}
 			if err := putOutbox(outbox, it); err != nil {
 				return err
 			}
@@ -286,6 +288,19 @@ func (db *DB) RetryOutbox(ctx context.Context, id uint64, next time.Time, lastEr
 		it.Attempts++
 		it.NextAt = next
 		it.LastError = truncate(lastErr, MaxLastError)
+		return putOutbox(tx.Bucket(bucketOutbox), it)
+	})
+}
+
+// MarkAttempted implements triage.Store; ErrNotFound if id is not pending.
+// It is a transaction of its own, committed (fsynced) before the call.
+func (db *DB) MarkAttempted(ctx context.Context, id uint64, at time.Time) error {
+	return db.update(ctx, fmt.Sprintf("marking outbox item %d attempted", id), func(tx *bolt.Tx) error {
+		it, err := liveItem(tx, id)
+		if err != nil {
+			return err
+		}
+		it.Attempted = at
 		return putOutbox(tx.Bucket(bucketOutbox), it)
 	})
 }

@@ -464,3 +464,41 @@ func TestDB_DueOutbox_UnindexedUrgent(t *testing.T) {
 		t.Errorf("due after completing the ephemeral (-want +got):\n%s", diff)
 	}
 }
+
+// TestDB_MarkAttempted: the mark survives a reopen and a failed attempt,
+// and is cleared when the post turns into an update (its message exists).
+func TestDB_MarkAttempted(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	ctx := t.Context()
+	l := mustCreate(t, db, newLead(t, "acme"), triage.OutboxItem{Kind: triage.OutboxPostCard, Channel: "C1"})
+	if err := db.MarkAttempted(ctx, 1, t0); err != nil {
+		t.Fatal(err)
+	}
+	db = storagetest.MustReopen(t, db)
+	if err := db.RetryOutbox(ctx, 1, t0.Add(time.Second), "ambiguous: timeout"); err != nil {
+		t.Fatal(err)
+	}
+	due := mustDue(t, db, t0.Add(time.Hour))
+	if len(due) != 1 || !due[0].Attempted.Equal(t0) {
+		t.Fatalf("after a reopen and a retry: %+v, want item 1 attempted at %v", due, t0)
+	}
+	// A vote folds into the pending post; the worker records the card it
+	// rendered at Seq 1, and the item becomes an update with nothing to
+	// look for.
+	if _, err := db.UpdateLead(ctx, l.ID, func(l *triage.Lead) ([]triage.OutboxItem, error) {
+		return []triage.OutboxItem{{Kind: triage.OutboxUpdateCard, Lead: l.ID, Channel: "C1"}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CompleteOutbox(ctx, 1, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	due = mustDue(t, db, t0.Add(time.Hour))
+	if len(due) != 1 || due[0].Kind != triage.OutboxUpdateCard || !due[0].Attempted.IsZero() {
+		t.Errorf("after a stale completion: %+v, want an update, not attempted", due)
+	}
+	if err := db.MarkAttempted(ctx, 99, t0); !errors.Is(err, triage.ErrNotFound) {
+		t.Errorf("MarkAttempted(unknown) = %v, want ErrNotFound", err)
+	}
+}
