@@ -206,3 +206,35 @@ func TestBot_DeliverDue_AdoptsCardBeyondFirstPage(t *testing.T) {
 		t.Errorf("lead's card ts %q, want %q", got, cardTS)
 	}
 }
+
+// TestBot_DeliverDue_RestartAdoptsAttemptedChecklist: as for the card, a
+// checklist that Slack took before a crash is found in the card's thread
+// after the restart and adopted.
+func TestBot_DeliverDue_RestartAdoptsAttemptedChecklist(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obCriteriaPolicy)
+	l := h.submitCardOnly("Acme")
+	h.drain(10)
+	h.enqueue(triage.OutboxItem{Kind: triage.OutboxPostChecklist, Lead: l.ID, Channel: obChannel, CreatedAt: obT0})
+	crashing := &recordFailingStore{Store: h.db}
+	crashing.failing.Store(true)
+	if err := h.pass(h.newBot(crashing)); !errors.Is(err, errDiskFull) {
+		t.Fatalf("pass with a failing record: %v, want the store's error", err)
+	}
+
+	h.db = storagetest.MustReopen(t, h.db)
+	h.wire()
+	h.clock.Add(time.Second)
+	h.drain(10)
+	ref := h.lead(l.ID).Slack
+	got := h.thread(ref.TS)
+	if len(got) != 1 {
+		t.Fatalf("checklists in the thread = %d, want exactly 1", len(got))
+	}
+	if ref.ChecklistTS != got[0].TS {
+		t.Errorf("ChecklistTS = %q, want the adopted %q", ref.ChecklistTS, got[0].TS)
+	}
+	if n := len(h.okCalls("conversations.replies")); n != 1 {
+		t.Errorf("conversations.replies calls = %d, want 1", n)
+	}
+}
