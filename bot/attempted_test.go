@@ -238,3 +238,25 @@ func TestBot_DeliverDue_RestartAdoptsAttemptedChecklist(t *testing.T) {
 		t.Errorf("conversations.replies calls = %d, want 1", n)
 	}
 }
+
+// goneStore answers MarkAttempted as if the lead had been purged between
+// listing the item and posting it.
+type goneStore struct{ triage.Store }
+
+func (goneStore) MarkAttempted(context.Context, uint64, time.Time) error {
+	return fmt.Errorf("marking outbox item: %w", triage.ErrNotFound)
+}
+
+// TestBot_DeliverDue_PurgedBeforePost: an item that is gone when it is to
+// be marked attempted is not posted, and the pass goes on without error.
+func TestBot_DeliverDue_PurgedBeforePost(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	h.submit("Acme")
+	if err := h.pass(h.newBot(goneStore{h.db})); err != nil {
+		t.Fatalf("pass: %v", err)
+	}
+	if n := len(h.fake.Calls("chat.postMessage")); n != 0 {
+		t.Errorf("%d chat.postMessage calls for a purged item, want 0", n)
+	}
+}

@@ -380,8 +380,8 @@ func (b *Bot) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage
 			return b.settle(ctx, log, p, it, channel, nil, recordCard(channel, ts, p.now, "found in channel history after an unfinished attempt"))
 		}
 	}
-	if err := b.store.MarkAttempted(ctx, it.ID, p.now); err != nil {
-		return fmt.Errorf("marking outbox item %d attempted: %w", it.ID, err)
+	if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
+		return err
 	}
 
 	text, blocks := renderCard(l, b.cfg.Policy, p.now)
@@ -402,6 +402,20 @@ func (b *Bot) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage
 		b.outbox.remember(it.ID, ch, ts)
 	}
 	return b.settle(ctx, log, p, it, channel, err, recordCard(ch, ts, p.now, ""))
+}
+
+// markAttempted records durably that the post of it begins at now, before the
+// call. gone reports that the item is no longer pending (its lead was
+// purged meanwhile): there is nothing to post.
+func (b *Bot) markAttempted(ctx context.Context, it triage.OutboxItem, now time.Time) (gone bool, err error) {
+	err = b.store.MarkAttempted(ctx, it.ID, now)
+	if errors.Is(err, triage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("marking outbox item %d attempted: %w", it.ID, err)
+	}
+	return false, nil
 }
 
 // mayHavePosted reports whether an earlier attempt of a post item may have
@@ -439,8 +453,8 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 			return b.settle(ctx, log, p, it, channel, nil, recordChecklist(ts))
 		}
 	}
-	if err := b.store.MarkAttempted(ctx, it.ID, p.now); err != nil {
-		return fmt.Errorf("marking outbox item %d attempted: %w", it.ID, err)
+	if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
+		return err
 	}
 	text, blocks := renderChecklist(l, b.cfg.Policy)
 	_, ts, err := b.api.PostMessageContext(cctx, channel,
@@ -808,8 +822,8 @@ func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it tria
 	}
 	if part.Key != "" {
 		// Without a key there is nothing to look for: no mark either.
-		if err := b.store.MarkAttempted(ctx, it.ID, p.now); err != nil {
-			return fmt.Errorf("marking outbox item %d attempted: %w", it.ID, err)
+		if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
+			return err
 		}
 	}
 	text, blocks := renderDigestPart(part, b.permalink, b.digestLocation(), p.now)
