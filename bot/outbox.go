@@ -21,6 +21,9 @@ const (
 	defaultPoll = time.Second
 	// dueBatch is how many due items one pass handles.
 	dueBatch = 100
+	// urgentBatch is how many confirmations are looked for between two
+	// other calls of a pass: a round of votes, within the ephemeral burst.
+	urgentBatch = ephemeralBurst
 	// scanLimit bounds the rare scan of the whole outbox for a lead's card post.
 	scanLimit = 10000
 	// callTimeout bounds one Web API call, whatever the client's own timeout.
@@ -35,8 +38,14 @@ const (
 	// cardEventType tags a card's message metadata, so that after an
 	// ambiguous failure the card can be found in the channel's history.
 	cardEventType = "leadtriage_lead"
-	// historyDepth is how far back the history check looks for a card.
-	historyDepth = 50
+	// historyDepth is how many messages one page of the history check reads.
+	historyDepth = 100
+	// historyPages bounds the pages the history check reads: a post is
+	// looked for back to its attempt, but not through a whole archive.
+	historyPages = 5
+	// historySkew is how far our clock and Slack's may disagree when the
+	// history check judges whether a page reaches back to the attempt.
+	historySkew = 5 * time.Minute
 	// digestEventType tags a digest part's message metadata, so that after
 	// an ambiguous failure the part is found instead of posted twice.
 	digestEventType = "leadtriage_digest"
@@ -105,6 +114,7 @@ func (b *Bot) deliverPass(ctx context.Context) (next time.Time, err error) {
 type pass struct {
 	now     time.Time
 	skipped map[uint64]bool             // left due: over the channel budget or waiting for the card
+	handled map[uint64]bool             // delivered, tried or skipped in this pass
 	next    time.Time                   // earliest time a skipped item may go
 	cards   map[triage.LeadID]time.Time // leads whose card post did not happen in this pass
 	// checklists holds leads whose checklist updates wait for its post, so
@@ -137,16 +147,50 @@ func (b *Bot) DeliverDue(ctx context.Context, now time.Time) (next time.Time, er
 	if err != nil {
 		return time.Time{}, fmt.Errorf("listing due outbox items: %w", err)
 	}
-	p := &pass{now: now, skipped: map[uint64]bool{}, cards: map[triage.LeadID]time.Time{}, checklists: map[triage.LeadID]time.Time{}}
+	p := &pass{now: now, skipped: map[uint64]bool{}, handled: map[uint64]bool{}, cards: map[triage.LeadID]time.Time{}, checklists: map[triage.LeadID]time.Time{}}
 	for _, it := range items {
 		if err := ctx.Err(); err != nil {
 			return time.Time{}, err
 		}
+		if p.handled[it.ID] {
+			continue // an urgent item delivered between two calls
+		}
+		p.handled[it.ID] = true
 		if err := b.deliver(ctx, p, it); err != nil {
 			return time.Time{}, err
 		}
+		if !it.Kind.Urgent() && !p.skipped[it.ID] {
+			// That was a Slack call: confirmations queued meanwhile go
+			// before the rest of the pass.
+			if err := b.deliverUrgent(ctx, p); err != nil {
+				return time.Time{}, err
+			}
+		}
 	}
 	return b.nextDue(ctx, p)
+}
+
+// deliverUrgent delivers the urgent items (OutboxKind.Urgent) that became
+// due during the pass. The store lists them first, so the first other item
+// ends the look.
+func (b *Bot) deliverUrgent(ctx context.Context, p *pass) error {
+	items, err := b.store.DueOutbox(ctx, p.now, urgentBatch)
+	if err != nil {
+		return fmt.Errorf("listing due outbox items: %w", err)
+	}
+	for _, it := range items {
+		if !it.Kind.Urgent() {
+			break
+		}
+		if p.handled[it.ID] {
+			continue
+		}
+		p.handled[it.ID] = true
+		if err := b.deliver(ctx, p, it); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // nextDue works out when the next pass should run.
@@ -188,14 +232,16 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 		if it.User == "" || it.Channel == "" {
 			return b.deadLetter(ctx, log, it, "invalid_item", "ephemeral without a user or channel")
 		}
-		if ok, at := b.outbox.take(it.Channel, p.now); !ok {
+		// Not the channel's budget: a confirmation never waits behind the
+		// card updates paced at one message per second.
+		if ok, at := b.outbox.takeEphemeral(p.now); !ok {
 			p.wait(it.ID, at)
 			return nil
 		}
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		_, err := b.api.PostEphemeralContext(cctx, it.Channel, it.User, slack.MsgOptionText(it.Text, false))
 		cancel()
-		return b.settle(ctx, log, p, it, it.Channel, err, nil)
+		return b.settle(ctx, log, p, it, ephemeralKey, err, nil)
 	case triage.OutboxDigest:
 		return b.postDigest(ctx, log, p, it)
 	case triage.OutboxDirect:
@@ -316,17 +362,26 @@ func (b *Bot) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 
-	// The last attempt may have reached Slack before the connection broke:
-	// adopt that card instead of posting a second one (RELIABILITY O4).
-	if strings.HasPrefix(it.LastError, ambiguous) {
-		ts, found, err := b.findCard(cctx, channel, l.ID)
+	// Slack took this post already, but recording it failed: record it,
+	// without asking Slack again.
+	if at, ok := b.outbox.recall(it.ID); ok {
+		return b.settle(ctx, log, p, it, channel, nil, recordCard(at.channel, at.ts, p.now, ""))
+	}
+	// An earlier attempt began and never ended in a record (a crash, a
+	// failed record, a broken connection): it may have reached Slack, so
+	// adopt that card instead of posting a second one (RELIABILITY O4, D12).
+	if mayHavePosted(it) {
+		ts, found, err := b.findCard(cctx, channel, l.ID, it.Attempted)
 		if err != nil {
 			return b.settle(ctx, log, p, it, channel, fmt.Errorf("looking for an earlier post of the card: %w", err), nil)
 		}
 		if found {
 			log.Info("adopted card posted by an earlier attempt", slog.String("channel", channel), slog.String("ts", ts))
-			return b.settle(ctx, log, p, it, channel, nil, recordCard(channel, ts, p.now, "found in channel history after an ambiguous failure"))
+			return b.settle(ctx, log, p, it, channel, nil, recordCard(channel, ts, p.now, "found in channel history after an unfinished attempt"))
 		}
+	}
+	if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
+		return err
 	}
 
 	text, blocks := renderCard(l, b.cfg.Policy, p.now)
@@ -343,7 +398,31 @@ func (b *Bot) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage
 	if err == nil && ch == "" {
 		ch = channel
 	}
+	if err == nil {
+		b.outbox.remember(it.ID, ch, ts)
+	}
 	return b.settle(ctx, log, p, it, channel, err, recordCard(ch, ts, p.now, ""))
+}
+
+// markAttempted records durably that the post of it begins at now, before the
+// call. gone reports that the item is no longer pending (its lead was
+// purged meanwhile): there is nothing to post.
+func (b *Bot) markAttempted(ctx context.Context, it triage.OutboxItem, now time.Time) (gone bool, err error) {
+	err = b.store.MarkAttempted(ctx, it.ID, now)
+	if errors.Is(err, triage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("marking outbox item %d attempted: %w", it.ID, err)
+	}
+	return false, nil
+}
+
+// mayHavePosted reports whether an earlier attempt of a post item may have
+// reached Slack: it was marked attempted and not completed, or (items from
+// before the mark) it failed ambiguously.
+func mayHavePosted(it triage.OutboxItem) bool {
+	return !it.Attempted.IsZero() || strings.HasPrefix(it.LastError, ambiguous)
 }
 
 // later is when an item waiting for another one (due at at) looks again:
@@ -359,9 +438,12 @@ func later(at, now time.Time) time.Time {
 // thread and records its ts, so that answers can update it.
 func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead) error {
 	channel := l.Slack.Channel
-	// As with the card: after an ambiguous failure, adopt a checklist the
+	if at, ok := b.outbox.recall(it.ID); ok {
+		return b.settle(ctx, log, p, it, channel, nil, recordChecklist(at.ts))
+	}
+	// As with the card: after an unfinished attempt, adopt a checklist the
 	// last attempt may have posted rather than post a second one.
-	if strings.HasPrefix(it.LastError, ambiguous) {
+	if mayHavePosted(it) {
 		ts, found, err := b.findChecklist(cctx, channel, l.Slack.TS, l.ID)
 		if err != nil {
 			return b.settle(ctx, log, p, it, channel, fmt.Errorf("looking for an earlier post of the checklist: %w", err), nil)
@@ -370,6 +452,9 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 			log.Info("adopted checklist posted by an earlier attempt", slog.String("channel", channel), slog.String("ts", ts))
 			return b.settle(ctx, log, p, it, channel, nil, recordChecklist(ts))
 		}
+	}
+	if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
+		return err
 	}
 	text, blocks := renderChecklist(l, b.cfg.Policy)
 	_, ts, err := b.api.PostMessageContext(cctx, channel,
@@ -383,6 +468,9 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 			EventPayload: map[string]any{"lead_id": l.ID.String()},
 		}),
 	)
+	if err == nil {
+		b.outbox.remember(it.ID, channel, ts)
+	}
 	return b.settle(ctx, log, p, it, channel, err, recordChecklist(ts))
 }
 
@@ -429,26 +517,58 @@ func recordCard(channel, ts string, now time.Time, detail string) func(*triage.L
 	}
 }
 
-// findCard looks for lead's card among the channel's latest messages by its
-// metadata.
-func (b *Bot) findCard(ctx context.Context, channel string, lead triage.LeadID) (ts string, found bool, err error) {
-	resp, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+// findCard looks for lead's card by its metadata in the channel's history
+// since the attempt that may have posted it (see findInHistory).
+func (b *Bot) findCard(ctx context.Context, channel string, lead triage.LeadID, since time.Time) (ts string, found bool, err error) {
+	return b.findInHistory(ctx, channel, since, func(m slack.Message) bool {
+		id, _ := m.Metadata.EventPayload["lead_id"].(string)
+		return m.Metadata.EventType == cardEventType && id == lead.String()
+	})
+}
+
+// findInHistory looks for a bot message that match accepts in channel's
+// history, newest first: the first page always, then further pages while
+// they still reach back to since (less historySkew for clocks that
+// disagree), at most historyPages. A zero since reads the first page only.
+// A busy channel can thus not push an earlier attempt's post out of reach.
+func (b *Bot) findInHistory(ctx context.Context, channel string, since time.Time, match func(slack.Message) bool) (ts string, found bool, err error) {
+	params := &slack.GetConversationHistoryParameters{
 		ChannelID:          channel,
 		Limit:              historyDepth,
 		IncludeAllMetadata: true,
-	})
-	if err != nil {
-		return "", false, err
 	}
-	for _, m := range resp.Messages {
-		if m.BotID == "" || m.Metadata.EventType != cardEventType {
-			continue
+	for range historyPages {
+		resp, err := b.api.GetConversationHistoryContext(ctx, params)
+		if err != nil {
+			return "", false, err
 		}
-		if id, _ := m.Metadata.EventPayload["lead_id"].(string); id == lead.String() {
-			return m.Timestamp, true, nil
+		for _, m := range resp.Messages {
+			if m.BotID != "" && match(m) {
+				return m.Timestamp, true, nil
+			}
 		}
+		next := resp.ResponseMetaData.NextCursor
+		if !resp.HasMore || next == "" || since.IsZero() || len(resp.Messages) == 0 {
+			break
+		}
+		oldest, ok := tsTime(resp.Messages[len(resp.Messages)-1].Timestamp)
+		if !ok || oldest.Before(since.Add(-historySkew)) {
+			break // this page reaches back before the attempt
+		}
+		params.Cursor = next
 	}
 	return "", false, nil
+}
+
+// tsTime reads a Slack message ts ("1700000000.000100") as a time.
+func tsTime(ts string) (time.Time, bool) {
+	sec, frac, _ := strings.Cut(ts, ".")
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	us, _ := strconv.ParseInt(frac, 10, 64)
+	return time.Unix(s, us*1000), true
 }
 
 // pendingPost finds lead's queued card post, if any. It scans the outbox,
@@ -485,9 +605,12 @@ func (b *Bot) pendingChecklist(ctx context.Context, lead triage.LeadID) (triage.
 func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, channel string, callErr error, onDone func(*triage.Lead) error) error {
 	if callErr == nil {
 		if err := b.store.CompleteOutbox(ctx, it.ID, it.Seq, onDone); err != nil && !errors.Is(err, triage.ErrNotFound) {
-			// Slack has it; the item stays due and may be sent again.
+			// Slack has it; the item stays due. A post is not sent again:
+			// the worker remembers where it landed (outboxState.remember)
+			// and, after a restart, finds it by its metadata.
 			return fmt.Errorf("completing outbox item %d: %w", it.ID, err)
 		}
+		b.outbox.forget(it.ID)
 		b.metrics.delivered.WithLabelValues(string(it.Kind)).Inc()
 		log.Debug("delivered to slack")
 		return nil
@@ -684,8 +807,11 @@ func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it tria
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	meta := map[string]any{"key": part.Key, "part": strconv.Itoa(part.Part)}
-	if part.Key != "" && strings.HasPrefix(it.LastError, ambiguous) {
-		found, err := b.findDigest(cctx, it.Channel, meta)
+	if _, ok := b.outbox.recall(it.ID); ok {
+		return b.settle(ctx, log, p, it, it.Channel, nil, nil)
+	}
+	if part.Key != "" && mayHavePosted(it) {
+		found, err := b.findDigest(cctx, it.Channel, meta, it.Attempted)
 		if err != nil {
 			return b.settle(ctx, log, p, it, it.Channel, fmt.Errorf("looking for an earlier post of the digest: %w", err), nil)
 		}
@@ -694,34 +820,30 @@ func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it tria
 			return b.settle(ctx, log, p, it, it.Channel, nil, nil)
 		}
 	}
+	if part.Key != "" {
+		// Without a key there is nothing to look for: no mark either.
+		if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
+			return err
+		}
+	}
 	text, blocks := renderDigestPart(part, b.permalink, b.digestLocation(), p.now)
-	_, _, err := b.api.PostMessageContext(cctx, it.Channel,
+	_, ts, err := b.api.PostMessageContext(cctx, it.Channel,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: digestEventType, EventPayload: meta}))
+	if err == nil {
+		b.outbox.remember(it.ID, it.Channel, ts)
+	}
 	return b.settle(ctx, log, p, it, it.Channel, err, nil)
 }
 
-// findDigest looks for a digest part with metadata meta among the channel's
-// latest messages.
-func (b *Bot) findDigest(ctx context.Context, channel string, meta map[string]any) (bool, error) {
-	resp, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-		ChannelID:          channel,
-		Limit:              historyDepth,
-		IncludeAllMetadata: true,
-	})
-	if err != nil {
-		return false, err
-	}
-	for _, m := range resp.Messages {
-		if m.BotID == "" || m.Metadata.EventType != digestEventType {
-			continue
-		}
+// findDigest looks for a digest part with metadata meta in the channel's
+// history since the attempt that may have posted it.
+func (b *Bot) findDigest(ctx context.Context, channel string, meta map[string]any, since time.Time) (bool, error) {
+	_, found, err := b.findInHistory(ctx, channel, since, func(m slack.Message) bool {
 		key, _ := m.Metadata.EventPayload["key"].(string)
 		part, _ := m.Metadata.EventPayload["part"].(string)
-		if key == meta["key"] && part == meta["part"] {
-			return true, nil
-		}
-	}
-	return false, nil
+		return m.Metadata.EventType == digestEventType && key == meta["key"] && part == meta["part"]
+	})
+	return found, err
 }

@@ -95,6 +95,39 @@ func TestOutboxState_Take(t *testing.T) {
 	}
 }
 
+// TestOutboxState_TakeEphemeral: confirmations have a Tier 4 budget of
+// their own, untouched by a channel that is out of messages, and a 429 on
+// one does not hold the other.
+func TestOutboxState_TakeEphemeral(t *testing.T) {
+	t.Parallel()
+	var s outboxState
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for range paceBurst {
+		s.take("C1", now)
+	}
+	if ok, _ := s.take("C1", now); ok {
+		t.Fatal("channel budget not spent")
+	}
+	for i := range ephemeralBurst {
+		if ok, _ := s.takeEphemeral(now); !ok {
+			t.Fatalf("confirmation %d of the burst refused while the channel is out of budget", i+1)
+		}
+	}
+	ok, at := s.takeEphemeral(now)
+	if want := now.Add(ephemeralEvery); ok || !at.Equal(want) {
+		t.Errorf("over the burst: ok=%v at=%v, want refused until %v", ok, at, want)
+	}
+	s.pause(ephemeralKey, now.Add(time.Minute))
+	if ok, _ := s.take("C2", now); !ok {
+		t.Error("a 429 on chat.postEphemeral holds a channel's messages")
+	}
+	var fresh outboxState
+	fresh.pause("C1", now.Add(time.Minute))
+	if ok, _ := fresh.takeEphemeral(now); !ok {
+		t.Error("a channel's 429 holds the confirmations")
+	}
+}
+
 func TestOutboxState_Loud(t *testing.T) {
 	t.Parallel()
 	var s outboxState

@@ -99,3 +99,52 @@ func benchLead(b *testing.B) triage.Lead {
 	l.Events = []triage.Event{{At: t0, Kind: triage.EventCreated, By: "webhook", Detail: "via webhook"}}
 	return l
 }
+
+// BenchmarkOutboxPostCard measures the store's share of delivering one card
+// post: "record" completes the item and records the card on the lead, as
+// before issue 10; "mark+record" first marks the item attempted, the
+// durable write that precedes the Slack call so that a crash or a failed
+// record never posts the card twice. Creating the lead is not timed.
+func BenchmarkOutboxPostCard(b *testing.B) {
+	for _, mark := range []bool{false, true} {
+		name := "record"
+		if mark {
+			name = "mark+record"
+		}
+		b.Run(name, func(b *testing.B) {
+			db, err := storage.Open(filepath.Join(b.TempDir(), "bench.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			ctx := context.Background()
+			lead := benchLead(b)
+			out := []triage.OutboxItem{{Kind: triage.OutboxPostCard, Channel: "C1", CreatedAt: t0}}
+			record := func(l *triage.Lead) error {
+				l.Slack.Channel, l.Slack.TS = "C1", "1700000000.000100"
+				l.Events = append(l.Events, triage.Event{At: t0, Kind: triage.EventCardPosted, By: "bot"})
+				return nil
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				if _, _, err := db.CreateLead(ctx, lead, triage.Idempotency{}, out); err != nil {
+					b.Fatal(err)
+				}
+				due, err := db.DueOutbox(ctx, t0, 1)
+				if err != nil || len(due) != 1 {
+					b.Fatalf("due: %v, %v", due, err)
+				}
+				b.StartTimer()
+				if mark {
+					if err := db.MarkAttempted(ctx, due[0].ID, t0); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := db.CompleteOutbox(ctx, due[0].ID, due[0].Seq, record); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

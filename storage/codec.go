@@ -396,6 +396,8 @@ type outboxRecord struct {
 	NextAt    time.Time `json:"next_at"`
 	LastError string    `json:"last_error,omitempty"`
 	Dead      bool      `json:"dead,omitempty"`
+	// Attempted came with issue 10; absent means no post outstanding.
+	Attempted *time.Time `json:"attempted,omitempty"`
 }
 
 func encodeOutbox(o triage.OutboxItem) ([]byte, error) {
@@ -415,6 +417,7 @@ func encodeOutbox(o triage.OutboxItem) ([]byte, error) {
 		NextAt:    o.NextAt,
 		LastError: o.LastError,
 		Dead:      o.Dead,
+		Attempted: optTime(o.Attempted),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encoding outbox item %d: %w", o.ID, err)
@@ -445,7 +448,23 @@ func decodeOutbox(b []byte) (triage.OutboxItem, error) {
 		NextAt:    r.NextAt,
 		LastError: r.LastError,
 		Dead:      r.Dead,
+		Attempted: derefTime(r.Attempted),
 	}, nil
+}
+
+// optTime stores a zero time as absent.
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func derefTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 // idemRecord remembers which lead an idempotency key produced.

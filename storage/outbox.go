@@ -50,6 +50,11 @@ func enqueue(tx *bolt.Tx, items []triage.OutboxItem) error {
 		if err := putOutbox(outbox, it); err != nil {
 			return err
 		}
+		if it.Kind.Urgent() {
+			if err := tx.Bucket(bucketOutboxUrgent).Put(u64(id), nil); err != nil {
+				return fmt.Errorf("indexing outbox item %d: %w", id, err)
+			}
+		}
 		if family != "" && it.Lead != 0 {
 			if err := byLead.Put(byLeadKey(it.Lead, family), u64(id)); err != nil {
 				return fmt.Errorf("indexing outbox item %d: %w", id, err)
@@ -117,9 +122,20 @@ func liveItem(tx *bolt.Tx, id uint64) (triage.OutboxItem, error) {
 	return it, nil
 }
 
-// unindex removes the coalescing entry of the item's lead and family if it
-// points at the item.
+// deleteLive removes a live item and its index entries.
+func deleteLive(tx *bolt.Tx, it triage.OutboxItem) error {
+	if err := tx.Bucket(bucketOutbox).Delete(u64(it.ID)); err != nil {
+		return fmt.Errorf("deleting outbox item %d: %w", it.ID, err)
+	}
+	return unindex(tx, it)
+}
+
+// unindex removes the item's urgent entry, and the coalescing entry of its
+// lead and family if that points at the item.
 func unindex(tx *bolt.Tx, it triage.OutboxItem) error {
+	if err := tx.Bucket(bucketOutboxUrgent).Delete(u64(it.ID)); err != nil {
+		return fmt.Errorf("unindexing outbox item %d: %w", it.ID, err)
+	}
 	family := it.Kind.Family()
 	if it.Lead == 0 || family == "" {
 		return nil
@@ -135,13 +151,31 @@ func unindex(tx *bolt.Tx, it triage.OutboxItem) error {
 }
 
 // DueOutbox implements triage.Store. limit <= 0 means no limit. It scans the
-// live items only; dead letters are in a bucket of their own.
+// live items only; dead letters are in a bucket of their own. Urgent items
+// come first through their own index (outbox_urgent), so a backlog of paced
+// posts cannot hide a confirmation behind the limit.
 func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]triage.OutboxItem, error) {
 	var due []triage.OutboxItem
 	err := db.view(ctx, "listing due outbox items", func(tx *bolt.Tx) error {
 		due = nil
-		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
+		full := func() bool { return limit > 0 && len(due) >= limit }
+		outbox, urgent := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxUrgent)
+		uc := urgent.Cursor()
+		for k, _ := uc.First(); k != nil && !full(); k, _ = uc.Next() {
+			v := outbox.Get(k)
+			if v == nil {
+				continue
+			}
+			it, err := decodeOutbox(v)
+			if err != nil {
+				return fmt.Errorf("outbox item %d: %w", fromU64(k), err)
+			}
+			if !it.NextAt.After(now) {
+				due = append(due, it)
+			}
+		}
+		c := outbox.Cursor()
+		for k, v := c.First(); k != nil && !full(); k, v = c.Next() {
 			it, err := decodeOutbox(v)
 			if err != nil {
 				return fmt.Errorf("outbox item %d: %w", fromU64(k), err)
@@ -149,10 +183,12 @@ func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]triage
 			if it.NextAt.After(now) {
 				continue
 			}
-			due = append(due, it)
-			if limit > 0 && len(due) >= limit {
-				break
+			// Listed above; an urgent item queued before the index existed
+			// is not in it and comes in id order instead.
+			if it.Kind.Urgent() && urgent.Get(k) != nil {
+				continue
 			}
+			due = append(due, it)
 		}
 		return nil
 	})
@@ -206,15 +242,14 @@ func (db *DB) CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(*t
 		}
 		outbox := tx.Bucket(bucketOutbox)
 		if it.Seq == seq {
-			if err := outbox.Delete(u64(id)); err != nil {
-				return fmt.Errorf("deleting outbox item %d: %w", id, err)
-			}
-			if err := unindex(tx, it); err != nil {
+			if err := deleteLive(tx, it); err != nil {
 				return err
 			}
 		} else {
+			// The message exists now; the folded changes need an update,
+			// which finds nothing to look for first.
 			it.Kind = updateKind(it.Kind)
-			it.Attempts, it.LastError = 0, ""
+			it.Attempts, it.LastError, it.Attempted = 0, "", time.Time{}
 			if err := putOutbox(outbox, it); err != nil {
 				return err
 			}
@@ -257,6 +292,19 @@ func (db *DB) RetryOutbox(ctx context.Context, id uint64, next time.Time, lastEr
 	})
 }
 
+// MarkAttempted implements triage.Store; ErrNotFound if id is not pending.
+// It is a transaction of its own, committed (fsynced) before the call.
+func (db *DB) MarkAttempted(ctx context.Context, id uint64, at time.Time) error {
+	return db.update(ctx, fmt.Sprintf("marking outbox item %d attempted", id), func(tx *bolt.Tx) error {
+		it, err := liveItem(tx, id)
+		if err != nil {
+			return err
+		}
+		it.Attempted = at
+		return putOutbox(tx.Bucket(bucketOutbox), it)
+	})
+}
+
 // DeadLetter implements triage.Store: the item moves to the dead letters and
 // is never due again. Dead-lettering a dead item again only updates its
 // reason; an unknown id returns ErrNotFound.
@@ -274,13 +322,8 @@ func (db *DB) DeadLetter(ctx context.Context, id uint64, reason string) error {
 			}
 		} else if err != nil {
 			return err
-		} else {
-			if err := tx.Bucket(bucketOutbox).Delete(u64(id)); err != nil {
-				return fmt.Errorf("deleting outbox item %d: %w", id, err)
-			}
-			if err := unindex(tx, it); err != nil {
-				return err
-			}
+		} else if err := deleteLive(tx, it); err != nil {
+			return err
 		}
 		it.Dead = true
 		it.LastError = truncate(reason, MaxLastError)

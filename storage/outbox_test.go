@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/leadtriage/leadtriage/storage"
 	"github.com/leadtriage/leadtriage/storage/storagetest"
@@ -27,6 +29,17 @@ func summarise(items []triage.OutboxItem) []itemSummary {
 		out = append(out, itemSummary{it.ID, it.Kind, it.Lead, it.Seq})
 	}
 	return out
+}
+
+// dueItem summarises the due item id; the zero summary if it is not due.
+func dueItem(t *testing.T, db *storage.DB, id uint64) itemSummary {
+	t.Helper()
+	for _, it := range summarise(mustDue(t, db, t0)) {
+		if it.ID == id {
+			return it
+		}
+	}
+	return itemSummary{}
 }
 
 func TestDB_DueOutbox_OrderAndNextAt(t *testing.T) {
@@ -116,11 +129,12 @@ func TestDB_Outbox_CoalesceCardUpdates(t *testing.T) {
 	vote(l.ID)
 	vote(other.ID)
 	want := []itemSummary{
-		{1, triage.OutboxPostCard, l.ID, 3}, // two updates folded into the pending post
+		// Confirmations first (urgent), then the rest in id order.
 		{2, triage.OutboxEphemeral, l.ID, 1},
 		{3, triage.OutboxEphemeral, l.ID, 1},
-		{4, triage.OutboxUpdateCard, other.ID, 1}, // another lead: its own item
 		{5, triage.OutboxEphemeral, other.ID, 1},
+		{1, triage.OutboxPostCard, l.ID, 3},       // two updates folded into the pending post
+		{4, triage.OutboxUpdateCard, other.ID, 1}, // another lead: its own item
 	}
 	if diff := cmp.Diff(want, summarise(mustDue(t, db, t0))); diff != "" {
 		t.Fatalf("outbox after votes (-want +got):\n%s", diff)
@@ -135,8 +149,7 @@ func TestDB_Outbox_CoalesceCardUpdates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		due := summarise(mustDue(t, db, t0))
-		if diff := cmp.Diff(itemSummary{1, triage.OutboxUpdateCard, l.ID, 3}, due[0]); diff != "" {
+		if diff := cmp.Diff(itemSummary{1, triage.OutboxUpdateCard, l.ID, 3}, dueItem(t, db, 1)); diff != "" {
 			t.Errorf("item 1 after a stale completion (-want +got):\n%s", diff)
 		}
 		got, err := db.Lead(ctx, l.ID)
@@ -155,8 +168,7 @@ func TestDB_Outbox_CoalesceCardUpdates(t *testing.T) {
 		}
 		// Nothing pending for the card any more: the next update is a new item.
 		vote(l.ID)
-		due := summarise(mustDue(t, db, t0))
-		if diff := cmp.Diff(itemSummary{6, triage.OutboxUpdateCard, l.ID, 1}, due[len(due)-2]); diff != "" {
+		if diff := cmp.Diff(itemSummary{6, triage.OutboxUpdateCard, l.ID, 1}, dueItem(t, db, 6)); diff != "" {
 			t.Errorf("update after completion (-want +got):\n%s", diff)
 		}
 	})
@@ -165,8 +177,7 @@ func TestDB_Outbox_CoalesceCardUpdates(t *testing.T) {
 			t.Fatal(err)
 		}
 		vote(other.ID)
-		due := summarise(mustDue(t, db, t0))
-		if diff := cmp.Diff(itemSummary{8, triage.OutboxUpdateCard, other.ID, 1}, due[len(due)-2]); diff != "" {
+		if diff := cmp.Diff(itemSummary{8, triage.OutboxUpdateCard, other.ID, 1}, dueItem(t, db, 8)); diff != "" {
 			t.Errorf("update after the pending item died (-want +got):\n%s", diff)
 		}
 	})
@@ -362,5 +373,132 @@ func TestDB_Prune(t *testing.T) {
 	}
 	if first, _ := db.FirstSeen(ctx, "Ev1", t0.Add(storage.EventRetention+time.Hour)); !first {
 		t.Error("Ev1 still remembered after Prune")
+	}
+}
+
+// TestDB_DueOutbox_UrgentFirst: a confirmation someone waits for is listed
+// before a backlog of paced posts, even when the backlog alone fills the
+// limit (issue 9, item 7).
+func TestDB_DueOutbox_UrgentFirst(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	var backlog []triage.OutboxItem
+	for i := range 5 {
+		backlog = append(backlog, triage.OutboxItem{Kind: triage.OutboxPostCard, Lead: triage.LeadID(i + 1), Channel: "C1"})
+	}
+	if err := db.Enqueue(t.Context(), backlog...); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Enqueue(t.Context(),
+		triage.OutboxItem{Kind: triage.OutboxEphemeral, Channel: "C1", User: "U1", Text: "vote 1"},
+		triage.OutboxItem{Kind: triage.OutboxEphemeral, Channel: "C1", User: "U2", Text: "later", NextAt: t0.Add(time.Minute)},
+		triage.OutboxItem{Kind: triage.OutboxEphemeral, Channel: "C1", User: "U3", Text: "vote 3"},
+	); err != nil {
+		t.Fatal(err)
+	}
+	limited, err := db.DueOutbox(t.Context(), t0, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []itemSummary{{6, triage.OutboxEphemeral, 0, 1}, {8, triage.OutboxEphemeral, 0, 1}, {1, triage.OutboxPostCard, 1, 1}}
+	if diff := cmp.Diff(want, summarise(limited)); diff != "" {
+		t.Errorf("due with limit 3 (-want +got):\n%s", diff)
+	}
+	// Each item is listed once, urgent ones first, then the rest in id order.
+	all := summarise(mustDue(t, db, t0.Add(time.Hour)))
+	wantAll := []itemSummary{{6, triage.OutboxEphemeral, 0, 1}, {7, triage.OutboxEphemeral, 0, 1}, {8, triage.OutboxEphemeral, 0, 1},
+		{1, triage.OutboxPostCard, 1, 1}, {2, triage.OutboxPostCard, 2, 1}, {3, triage.OutboxPostCard, 3, 1},
+		{4, triage.OutboxPostCard, 4, 1}, {5, triage.OutboxPostCard, 5, 1}}
+	if diff := cmp.Diff(wantAll, all); diff != "" {
+		t.Errorf("all due (-want +got):\n%s", diff)
+	}
+	// Completed and dead-lettered confirmations leave the urgent index too.
+	if err := db.CompleteOutbox(t.Context(), 6, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeadLetter(t.Context(), 8, "user_not_found"); err != nil {
+		t.Fatal(err)
+	}
+	err = db.Bolt().View(func(tx *bolt.Tx) error {
+		var left []uint64
+		err := tx.Bucket([]byte("outbox_urgent")).ForEach(func(k, _ []byte) error {
+			left = append(left, binary.BigEndian.Uint64(k))
+			return nil
+		})
+		if diff := cmp.Diff([]uint64{7}, left); diff != "" {
+			t.Errorf("outbox_urgent after completing 6 and dead-lettering 8 (-want +got):\n%s", diff)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDB_DueOutbox_UnindexedUrgent: an ephemeral queued by a version without
+// the urgent index is still delivered, in id order.
+func TestDB_DueOutbox_UnindexedUrgent(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	if err := db.Enqueue(t.Context(),
+		triage.OutboxItem{Kind: triage.OutboxPostCard, Lead: 1, Channel: "C1"},
+		triage.OutboxItem{Kind: triage.OutboxEphemeral, Channel: "C1", User: "U1", Text: "old"},
+	); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Bolt().Update(func(tx *bolt.Tx) error {
+		return tx.DeleteBucket([]byte("outbox_urgent"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db = storagetest.MustReopen(t, db) // Open creates the missing bucket, empty
+	want := []itemSummary{{1, triage.OutboxPostCard, 1, 1}, {2, triage.OutboxEphemeral, 0, 1}}
+	if diff := cmp.Diff(want, summarise(mustDue(t, db, t0))); diff != "" {
+		t.Errorf("due (-want +got):\n%s", diff)
+	}
+	if err := db.CompleteOutbox(t.Context(), 2, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want[:1], summarise(mustDue(t, db, t0))); diff != "" {
+		t.Errorf("due after completing the ephemeral (-want +got):\n%s", diff)
+	}
+}
+
+// TestDB_MarkAttempted: the mark survives a reopen and a failed attempt,
+// and is cleared when the post turns into an update (its message exists).
+func TestDB_MarkAttempted(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	ctx := t.Context()
+	l := mustCreate(t, db, newLead(t, "acme"), triage.OutboxItem{Kind: triage.OutboxPostCard, Channel: "C1"})
+	if err := db.MarkAttempted(ctx, 1, t0); err != nil {
+		t.Fatal(err)
+	}
+	db = storagetest.MustReopen(t, db)
+	if err := db.RetryOutbox(ctx, 1, t0.Add(time.Second), "ambiguous: timeout"); err != nil {
+		t.Fatal(err)
+	}
+	due := mustDue(t, db, t0.Add(time.Hour))
+	if len(due) != 1 || !due[0].Attempted.Equal(t0) {
+		t.Fatalf("after a reopen and a retry: %+v, want item 1 attempted at %v", due, t0)
+	}
+	// A vote folds into the pending post; the worker records the card it
+	// rendered at Seq 1, and the item becomes an update with nothing to
+	// look for.
+	if _, err := db.UpdateLead(ctx, l.ID, func(l *triage.Lead) ([]triage.OutboxItem, error) {
+		return []triage.OutboxItem{{Kind: triage.OutboxUpdateCard, Lead: l.ID, Channel: "C1"}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CompleteOutbox(ctx, 1, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	due = mustDue(t, db, t0.Add(time.Hour))
+	if len(due) != 1 || due[0].Kind != triage.OutboxUpdateCard || !due[0].Attempted.IsZero() {
+		t.Errorf("after a stale completion: %+v, want an update, not attempted", due)
+	}
+	if err := db.MarkAttempted(ctx, 99, t0); !errors.Is(err, triage.ErrNotFound) {
+		t.Errorf("MarkAttempted(unknown) = %v, want ErrNotFound", err)
 	}
 }

@@ -143,6 +143,9 @@ func purgeOutbox(tx *bolt.Tx, id triage.LeadID) error {
 			if err := b.Delete(k); err != nil {
 				return fmt.Errorf("deleting outbox item %d of %s: %w", fromU64(k), id, err)
 			}
+			if err := tx.Bucket(bucketOutboxUrgent).Delete(k); err != nil {
+				return fmt.Errorf("unindexing outbox item %d of %s: %w", fromU64(k), id, err)
+			}
 		}
 	}
 	byLead := tx.Bucket(bucketOutboxByLead)

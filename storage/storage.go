@@ -50,6 +50,7 @@ var (
 	bucketOutbox        = []byte("outbox")
 	bucketOutboxDead    = []byte("outbox_dead")
 	bucketOutboxByLead  = []byte("outbox_by_lead")
+	bucketOutboxUrgent  = []byte("outbox_urgent")
 	bucketCache         = []byte("cache")
 	bucketCacheByExpiry = []byte("cache_by_expiry")
 	bucketJobs          = []byte("jobs")
@@ -58,7 +59,7 @@ var (
 		bucketMeta, bucketLeads, bucketByStatus, bucketByEmail, bucketByDomain,
 		bucketByMessage, bucketIdem, bucketIdemExpiry, bucketEvents,
 		bucketEventsByTime, bucketOutbox, bucketOutboxDead, bucketOutboxByLead,
-		bucketCache, bucketCacheByExpiry, bucketJobs,
+		bucketCache, bucketCacheByExpiry, bucketJobs, bucketOutboxUrgent,
 	}
 
 	keySchemaVersion = []byte("schema_version")

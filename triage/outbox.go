@@ -64,6 +64,11 @@ type OutboxItem struct {
 	NextAt    time.Time // not before; zero = at once
 	LastError string
 	Dead      bool // permanently failed; kept for inspection, never retried
+	// Attempted is when a call that posts a new message (Kind.MarksAttempt)
+	// last began; it is stored before the call, so after a crash or a
+	// failed record the worker looks for the message before posting again.
+	// Zero: no post is outstanding.
+	Attempted time.Time
 }
 
 // Coalesces reports whether a later item of the same lead can be folded into
@@ -78,6 +83,24 @@ func (o OutboxItem) Coalesces(later OutboxItem) bool {
 		return o.Kind == OutboxPostCard || o.Kind == OutboxUpdateCard
 	case OutboxUpdateChecklist:
 		return o.Kind == OutboxPostChecklist || o.Kind == OutboxUpdateChecklist
+	}
+	return false
+}
+
+// Urgent reports whether a person waits for items of this kind right now
+// (the private confirmation of a click): they are delivered before other
+// due items and are not paced with the channel's messages.
+func (k OutboxKind) Urgent() bool {
+	return k == OutboxEphemeral
+}
+
+// MarksAttempt reports whether items of this kind post a message that can be
+// found again by its metadata (card, checklist, digest part), and so are
+// marked Attempted before each call: a repeated post would show twice.
+func (k OutboxKind) MarksAttempt() bool {
+	switch k {
+	case OutboxPostCard, OutboxPostChecklist, OutboxDigest:
+		return true
 	}
 	return false
 }

@@ -1,6 +1,7 @@
 package triage_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/leadtriage/leadtriage/triage"
@@ -36,5 +37,31 @@ func TestOutboxItem_Coalesces(t *testing.T) {
 				t.Errorf("Coalesces = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestOutboxKind_Lanes(t *testing.T) {
+	t.Parallel()
+	kinds := []triage.OutboxKind{
+		triage.OutboxPostCard, triage.OutboxUpdateCard, triage.OutboxThreadReply, triage.OutboxEphemeral,
+		triage.OutboxPostChecklist, triage.OutboxUpdateChecklist, triage.OutboxReminder, triage.OutboxDirect,
+		triage.OutboxDigest, triage.OutboxDeleteMessage,
+	}
+	var urgent, marked []triage.OutboxKind
+	for _, k := range kinds {
+		if k.Urgent() {
+			urgent = append(urgent, k)
+		}
+		if k.MarksAttempt() {
+			marked = append(marked, k)
+		}
+	}
+	// Only a confirmation someone waits for skips the queue; only posts the
+	// bot can find again by metadata pay for a durable attempt mark.
+	if want := []triage.OutboxKind{triage.OutboxEphemeral}; !slices.Equal(urgent, want) {
+		t.Errorf("urgent kinds = %v, want %v", urgent, want)
+	}
+	if want := []triage.OutboxKind{triage.OutboxPostCard, triage.OutboxPostChecklist, triage.OutboxDigest}; !slices.Equal(marked, want) {
+		t.Errorf("kinds marked attempted = %v, want %v", marked, want)
 	}
 }

@@ -68,7 +68,8 @@ type Store interface {
 	FirstSeen(ctx context.Context, eventID string, now time.Time) (bool, error)
 
 	// DueOutbox returns up to limit live items whose NextAt is not after now,
-	// in ID order.
+	// in ID order; a store may list urgent ones (OutboxKind.Urgent) first,
+	// so that no backlog hides a confirmation someone waits for.
 	DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
 
 	// NextOutbox returns the earliest NextAt of any live item; ok is false
@@ -77,11 +78,19 @@ type Store interface {
 
 	// CompleteOutbox deletes item id if its Seq still equals seq, and applies
 	// fn (which may be nil) to the item's lead, in one transaction. If Seq
-	// moved on, the item stays due and fn is still applied.
+	// moved on, the item stays due (a post becomes its family's update, with
+	// no post outstanding: Attempted is cleared) and fn is still applied.
 	CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(*Lead) error) error
 
-	// RetryOutbox counts a failed attempt and schedules the next one.
+	// RetryOutbox counts a failed attempt and schedules the next one. It
+	// keeps Attempted: a failed call may still have reached Slack.
 	RetryOutbox(ctx context.Context, id uint64, next time.Time, lastErr string) error
+
+	// MarkAttempted records durably, before the call, that a post of item id
+	// begins at at (OutboxItem.Attempted), so that after a crash or a failed
+	// record the message is looked for before it is posted again.
+	// ErrNotFound if id is not pending.
+	MarkAttempted(ctx context.Context, id uint64, at time.Time) error
 
 	// DeadLetter marks item id as permanently failed.
 	DeadLetter(ctx context.Context, id uint64, reason string) error

@@ -375,6 +375,21 @@ func (s *Store) RetryOutbox(ctx context.Context, id uint64, next time.Time, last
 	return nil
 }
 
+// MarkAttempted implements triage.Store. ErrNotFound if there is no such item.
+func (s *Store) MarkAttempted(ctx context.Context, id uint64, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.item(id)
+	if i < 0 || s.outbox[i].Dead {
+		return fmt.Errorf("marking outbox item %d attempted: %w", id, triage.ErrNotFound)
+	}
+	s.outbox[i].Attempted = at
+	return nil
+}
+
 // DeadLetter implements triage.Store. ErrNotFound if there is no such item.
 func (s *Store) DeadLetter(ctx context.Context, id uint64, reason string) error {
 	if err := ctx.Err(); err != nil {
