@@ -518,35 +518,14 @@ func TestEndToEnd_KillDuringIntake(t *testing.T) {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		stop := make(chan struct{})
-		for w := 0; w < 4; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				client := &http.Client{Timeout: 5 * time.Second}
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					body := fmt.Sprintf(`{"company":"Kill %d-%d-%d BV"}`, cycle, w, i)
-					req, _ := http.NewRequest(http.MethodPost, base+"/leads", strings.NewReader(body))
-					req.Header.Set("Content-Type", "application/json")
-					req.Header.Set("Authorization", "Bearer "+testIntakeSecret)
-					resp, err := client.Do(req)
-					if err != nil {
-						return // the process is gone
-					}
-					var out map[string]string
-					_ = json.NewDecoder(resp.Body).Decode(&out)
-					resp.Body.Close()
-					if resp.StatusCode == http.StatusCreated {
-						mu.Lock()
-						acked = append(acked, out["id"])
-						mu.Unlock()
-					}
-				}
-			}(w)
+		for w := range 4 {
+			wg.Go(func() {
+				pourLeads(base, fmt.Sprintf("Kill %d-%d", cycle, w), 0, stop, func(id string) {
+					mu.Lock()
+					acked = append(acked, id)
+					mu.Unlock()
+				})
+			})
 		}
 		// Kill once this cycle has had some leads acknowledged.
 		start := len(acked)
@@ -581,6 +560,34 @@ func TestEndToEnd_KillDuringIntake(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged leads survived 4 kills", len(acked))
+}
+
+// pourLeads posts leads to base, one after another, until stop closes or
+// the process is gone, and hands every id that got a 201 to acked.
+func pourLeads(base, prefix string, pause time.Duration, stop <-chan struct{}, acked func(id string)) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		body := fmt.Sprintf(`{"company":"%s-%d BV"}`, prefix, i)
+		req, _ := http.NewRequest(http.MethodPost, base+"/leads", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+testIntakeSecret)
+		resp, err := client.Do(req)
+		if err != nil {
+			return // the process is gone
+		}
+		var out map[string]string
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusCreated {
+			acked(out["id"])
+		}
+		time.Sleep(pause)
+	}
 }
 
 var listenRE = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
