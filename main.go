@@ -103,6 +103,7 @@ func check(path string, getenv func(string) string, stdout, stderr io.Writer) in
 	cfg, problems := LoadConfig(path)
 	envProblems, warnings := LoadEnv(getenv).Problems(cfg)
 	problems = append(problems, envProblems...)
+	warnings = append(cfg.Warnings(), warnings...)
 	for _, w := range warnings {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
@@ -113,7 +114,11 @@ func check(path string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "%d problem(s) in %s and the environment\n", len(problems), path)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s and the environment are fine (mode %s, channel %s)\n", path, cfg.Slack.Mode, cfg.Slack.Channel)
+	note := ""
+	if len(warnings) > 0 {
+		note = fmt.Sprintf("; %d warning(s) above", len(warnings))
+	}
+	fmt.Fprintf(stdout, "%s and the environment are fine (mode %s, channel %s%s)\n", path, cfg.Slack.Mode, cfg.Slack.Channel, note)
 	return 0
 }
 
@@ -160,6 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
+	warnings = append(cfg.Warnings(), warnings...)
 	for _, w := range warnings {
 		m.log.Warn(w)
 	}
