@@ -32,6 +32,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/robfig/cron/v3"
 	"github.com/slack-go/slack"
+	"golang.org/x/time/rate"
 )
 
 func main() {
@@ -244,10 +245,13 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	icfg := intake.Config{
-		IntakeSecrets: env.IntakeSecrets,
-		APIToken:      env.APIToken,
-		Metrics:       reg,
-		Now:           m.Now,
+		IntakeSecrets:         env.IntakeSecrets,
+		APIToken:              env.APIToken,
+		Metrics:               reg,
+		Now:                   m.Now,
+		IntakeRate:            rate.Limit(cfg.HTTP.IntakeRate),
+		AcceptLegacySignature: cfg.HTTP.AcceptLegacySignature,
+		Signatures:            db, // a replay stays refused across a restart
 	}
 	if cfg.Slack.Mode == "http" {
 		icfg.Slack = m.Bot.HTTPHandler()

@@ -77,6 +77,9 @@ func start(t *testing.T, e *env, opts ...option) *env {
 			_, _ = io.WriteString(w, "slack:"+r.URL.Path)
 		}),
 	}
+	if l, ok := e.store.(intake.SignatureLedger); ok {
+		cfg.Signatures = l // the real bbolt ledger, as main wires it
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}

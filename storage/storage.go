@@ -53,12 +53,14 @@ var (
 	bucketCache         = []byte("cache")
 	bucketCacheByExpiry = []byte("cache_by_expiry")
 	bucketJobs          = []byte("jobs")
+	bucketSignatures    = []byte("signatures_seen")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketLeads, bucketByStatus, bucketByEmail, bucketByDomain,
 		bucketByMessage, bucketIdem, bucketIdemExpiry, bucketEvents,
 		bucketEventsByTime, bucketOutbox, bucketOutboxDead, bucketOutboxByLead,
 		bucketCache, bucketCacheByExpiry, bucketJobs,
+		bucketSignatures,
 	}
 
 	keySchemaVersion = []byte("schema_version")
