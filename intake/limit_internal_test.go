@@ -70,7 +70,7 @@ func TestClientIP(t *testing.T) {
 
 func TestTryLimiter_SweepAndBound(t *testing.T) {
 	t.Parallel()
-	l := newTryLimiter(time.Second, 3)
+	l := newTryLimiter(limiterSweepEvery/2, 3) // two tries back per sweep period
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	fail := func() bool { return false }
 	for i := range 1000 {
@@ -81,8 +81,8 @@ func TestTryLimiter_SweepAndBound(t *testing.T) {
 	for range 3 {
 		l.fail("192.0.2.1", now)
 	}
-	// Everyone else got their one try back after a second and is forgotten
-	// at the next sweep; the guesser is not, and stays out of tries.
+	// Everyone else has their one try back by the next sweep and is
+	// forgotten; the guesser has two of three back and is remembered.
 	later := now.Add(limiterSweepEvery)
 	l.blocked("192.0.2.1", later) // no sweep: blocked only looks
 	if _, _, limited := l.attempt("192.0.2.1", later, fail); limited {
