@@ -63,7 +63,9 @@ func newFakeEnv(t *testing.T, opts ...option) *env {
 
 func start(t *testing.T, e *env, opts ...option) *env {
 	t.Helper()
-	e.clock = triagetest.NewClock(epoch)
+	if e.clock == nil {
+		e.clock = triagetest.NewClock(epoch)
+	}
 	e.reg = prometheus.NewRegistry()
 	e.logs = &syncBuffer{}
 	e.svc = &triage.Service{Store: e.store, Channel: "CTRIAGE", Now: e.clock.Now}

@@ -264,7 +264,9 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.svc.Store.Ping(ctx); err != nil {
 		s.log.Warn("health check failed", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "store unavailable")
+		// The reason is the store's own, which names the cause (a full
+		// disk, a closed database) and never the file.
+		writeError(w, http.StatusServiceUnavailable, "store unavailable: "+truncate(err.Error(), 200))
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
