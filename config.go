@@ -44,6 +44,14 @@ type SlackConfig struct {
 
 type HTTPConfig struct {
 	Listen string `toml:"listen"`
+	// IntakeRate is how many leads per second one client address may post
+	// with the right secret (bursts of 4×); strangers and failed attempts
+	// get a far tighter limit of their own (intake.FailureRate).
+	IntakeRate float64 `toml:"intake_rate"`
+	// AcceptLegacySignature accepts the timestamp-less "sha256=<hex>"
+	// intake signature, which can be replayed; off unless a sender cannot
+	// yet sign "t=…,v1=…".
+	AcceptLegacySignature bool `toml:"accept_legacy_signature"`
 }
 
 type StorageConfig struct {
@@ -62,6 +70,9 @@ type VotingConfig struct {
 }
 
 type ReactionsConfig struct {
+	// Enabled: reactions on the card count as votes. Absent = not
+	// voting.blind, because Slack shows everyone who reacted with what.
+	Enabled    *bool  `toml:"enabled"`
 	Qualify    string `toml:"qualify"`
 	Disqualify string `toml:"disqualify"`
 	Unsure     string `toml:"unsure"`
@@ -162,12 +173,17 @@ func (d Duration) MarshalText() ([]byte, error) {
 	return []byte(d.String()), nil
 }
 
+// DefaultIntakeRate is http.intake_rate's default: leads per second per
+// client with the right secret, enough for a form tool catching up on a
+// backlog or a script importing a few hundred leads.
+const DefaultIntakeRate = 50
+
 // DefaultConfig is what applies where config.toml says nothing. It matches
 // the committed config.toml.
 func DefaultConfig() Config {
 	return Config{
 		Slack:     SlackConfig{Mode: "socket"},
-		HTTP:      HTTPConfig{Listen: "127.0.0.1:3000"},
+		HTTP:      HTTPConfig{Listen: "127.0.0.1:3000", IntakeRate: DefaultIntakeRate},
 		Storage:   StorageConfig{Path: "leadtriage.db"},
 		Voting:    VotingConfig{Quorum: 3, Blind: true, Decide: "auto", DissentPrompt: true},
 		Reactions: ReactionsConfig{Qualify: "+1", Disqualify: "-1", Unsure: "thinking_face"},
@@ -250,6 +266,9 @@ func (c Config) Validate() []string {
 	}
 	if c.HTTP.Listen == "" || !strings.Contains(c.HTTP.Listen, ":") {
 		add("http.listen", "%q is not a host:port address", c.HTTP.Listen)
+	}
+	if !(c.HTTP.IntakeRate > 0 && c.HTTP.IntakeRate <= 100_000) { // also catches NaN
+		add("http.intake_rate", "%v is not possible (more than 0, at most 100000 leads per second per client)", c.HTTP.IntakeRate)
 	}
 	if c.Storage.Path == "" {
 		add("storage.path", "is required")
@@ -579,9 +598,35 @@ func (c Config) Policy() triage.Policy {
 	return p
 }
 
-// ReactionChoices maps reaction names (without colons) to votes.
+// ReactionsEnabled reports whether reactions on the card count as votes:
+// reactions.enabled, or when absent, not voting.blind.
+func (c Config) ReactionsEnabled() bool {
+	if c.Reactions.Enabled != nil {
+		return *c.Reactions.Enabled
+	}
+	return !c.Voting.Blind
+}
+
+// Warnings reports settings that work but probably do not do what was meant.
+// They do not stop the bot and do not fail `leadtriage check`.
+func (c Config) Warnings() []string {
+	var w []string
+	if c.Voting.Blind && c.ReactionsEnabled() {
+		w = append(w, "reactions.enabled and voting.blind are both on: Slack shows everyone who reacted with what, so reaction votes are not blind (set reactions.enabled = false, or voting.blind = false)")
+	}
+	if c.HTTP.AcceptLegacySignature {
+		w = append(w, "http.accept_legacy_signature is on: a captured \"sha256=\" intake request can be replayed; move senders to \"t=…,v1=…\" and turn it off")
+	}
+	return w
+}
+
+// ReactionChoices maps reaction names (without colons) to votes; empty when
+// reactions do not vote (see ReactionsEnabled).
 func (c Config) ReactionChoices() map[string]triage.Choice {
 	m := map[string]triage.Choice{}
+	if !c.ReactionsEnabled() {
+		return m
+	}
 	for name, choice := range map[string]triage.Choice{
 		c.Reactions.Qualify:    triage.ChoiceQualify,
 		c.Reactions.Disqualify: triage.ChoiceDisqualify,

@@ -78,6 +78,10 @@ func TestLoadConfig_Problems(t *testing.T) {
 		{"criterion dup", valid + "[[criteria]]\nid = \"a\"\nquestion = \"A?\"\nkind = \"yesno\"\n[[criteria]]\nid = \"a\"\nquestion = \"B?\"\nkind = \"yesno\"\n", []string{"criteria[1].id:", "twice"}},
 		{"choice without options", valid + "[[criteria]]\nid = \"t\"\nquestion = \"When?\"\nkind = \"choice\"\n", []string{"criteria[0].options:"}},
 		{"reaction twice", valid + "[reactions]\nqualify = \"+1\"\nunsure = \"+1\"\n", []string{"reactions.unsure:"}},
+		{"intake rate zero", valid + "[http]\nintake_rate = 0\n", []string{"http.intake_rate:"}},
+		{"intake rate negative", valid + "[http]\nintake_rate = -5\n", []string{"http.intake_rate:"}},
+		{"legacy signature type", valid + "[http]\naccept_legacy_signature = \"yes\"\n", []string{"config.toml"}},
+		{"reactions enabled type", valid + "[reactions]\nenabled = \"no\"\n", []string{"config.toml"}},
 		{"research timeout", valid + "[research]\ntimeout = \"0s\"\n", []string{"research.timeout:"}},
 		{"log level", valid + "[log]\nlevel = \"loud\"\n", []string{"log.level:"}},
 		{"partner twice", valid + "[[partners]]\nname = \"P\"\n[[partners]]\nname = \"p\"\n", []string{"partners[1].name:", "twice"}},
@@ -98,6 +102,44 @@ func TestLoadConfig_Problems(t *testing.T) {
 			}
 			if tc.want != nil && len(problems) == 0 {
 				t.Errorf("no problems reported")
+			}
+		})
+	}
+}
+
+func TestConfig_ReactionsEnabled(t *testing.T) {
+	t.Parallel()
+	valid := "[slack]\nchannel = \"C0123456\"\n"
+	for _, tc := range []struct {
+		name        string
+		body        string
+		wantEnabled bool
+		wantWarning bool
+	}{
+		// Slack shows everyone who reacted with what: blind voting turns
+		// reaction votes off unless they are asked for.
+		{"default: blind, so off", valid, false, false},
+		{"not blind: on", valid + "[voting]\nblind = false\n", true, false},
+		{"blind but asked for: on, with a warning", valid + "[reactions]\nenabled = true\n", true, true},
+		{"not blind, switched off", valid + "[voting]\nblind = false\n[reactions]\nenabled = false\n", false, false},
+		{"blind, switched off explicitly", valid + "[voting]\nblind = true\n[reactions]\nenabled = false\n", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, problems := LoadConfig(writeConfig(t, tc.body))
+			if len(problems) > 0 {
+				t.Fatalf("problems: %q", problems)
+			}
+			if got := cfg.ReactionsEnabled(); got != tc.wantEnabled {
+				t.Errorf("ReactionsEnabled() = %v, want %v", got, tc.wantEnabled)
+			}
+			choices := cfg.ReactionChoices()
+			if tc.wantEnabled && len(choices) != 3 || !tc.wantEnabled && len(choices) != 0 {
+				t.Errorf("ReactionChoices() = %v with enabled %v", choices, tc.wantEnabled)
+			}
+			warned := strings.Contains(strings.Join(cfg.Warnings(), "\n"), "reactions.enabled and voting.blind")
+			if warned != tc.wantWarning {
+				t.Errorf("warnings = %q, want the blind-reactions warning: %v", cfg.Warnings(), tc.wantWarning)
 			}
 		})
 	}
@@ -191,6 +233,34 @@ func TestRun_Check(t *testing.T) {
 			if !strings.Contains(errOut.String(), want) {
 				t.Errorf("stderr does not mention %q:\n%s", want, errOut.String())
 			}
+		}
+	})
+	t.Run("warnings only", func(t *testing.T) {
+		t.Parallel()
+		// A warning is said, but it is not a problem: the exit status stays 0.
+		var out, errOut bytes.Buffer
+		path := writeConfig(t, "[slack]\nchannel = \"C0123456\"\n[http]\naccept_legacy_signature = true\n[reactions]\nenabled = true\n")
+		if code := run(t.Context(), []string{"check", "-config", path}, getenv, &out, &errOut); code != 0 {
+			t.Fatalf("exit %d, want 0; stderr %s", code, errOut.String())
+		}
+		for _, want := range []string{"warning: reactions.enabled and voting.blind are both on", "warning: http.accept_legacy_signature is on", "3 warning(s) above"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("stdout does not mention %q:\n%s", want, out.String())
+			}
+		}
+		if errOut.Len() != 0 {
+			t.Errorf("stderr = %q, want nothing", errOut.String())
+		}
+	})
+	t.Run("warnings and problems", func(t *testing.T) {
+		t.Parallel()
+		var out, errOut bytes.Buffer
+		path := writeConfig(t, "[slack]\nchannel = \"C0123456\"\n[reactions]\nenabled = true\n[http]\nintake_rate = 0\n")
+		if code := run(t.Context(), []string{"check", "-config", path}, getenv, &out, &errOut); code != 1 {
+			t.Fatalf("exit %d, want 1", code)
+		}
+		if !strings.Contains(out.String(), "warning: reactions.enabled") || !strings.Contains(errOut.String(), "http.intake_rate") {
+			t.Errorf("stdout %q, stderr %q", out.String(), errOut.String())
 		}
 	})
 	t.Run("missing file", func(t *testing.T) {

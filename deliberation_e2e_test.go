@@ -22,8 +22,12 @@ import (
 // is off, so no lead has a red flag.
 
 // deliberationConfig is the team's own criteria, reasons and a partner;
-// reactions keep their defaults (+1, -1, thinking_face).
+// reactions keep their defaults (+1, -1, thinking_face) and are switched on
+// explicitly, since with voting.blind they are off by default.
 const deliberationConfig = `
+[reactions]
+enabled = true
+
 [[criteria]]
 id = "need"
 question = "Do they have a need we solve?"

@@ -32,6 +32,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/robfig/cron/v3"
 	"github.com/slack-go/slack"
+	"golang.org/x/time/rate"
 )
 
 func main() {
@@ -103,6 +104,7 @@ func check(path string, getenv func(string) string, stdout, stderr io.Writer) in
 	cfg, problems := LoadConfig(path)
 	envProblems, warnings := LoadEnv(getenv).Problems(cfg)
 	problems = append(problems, envProblems...)
+	warnings = append(cfg.Warnings(), warnings...)
 	for _, w := range warnings {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
@@ -113,7 +115,11 @@ func check(path string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "%d problem(s) in %s and the environment\n", len(problems), path)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s and the environment are fine (mode %s, channel %s)\n", path, cfg.Slack.Mode, cfg.Slack.Channel)
+	note := ""
+	if len(warnings) > 0 {
+		note = fmt.Sprintf("; %d warning(s) above", len(warnings))
+	}
+	fmt.Fprintf(stdout, "%s and the environment are fine (mode %s, channel %s%s)\n", path, cfg.Slack.Mode, cfg.Slack.Channel, note)
 	return 0
 }
 
@@ -160,6 +166,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
+	warnings = append(cfg.Warnings(), warnings...)
 	for _, w := range warnings {
 		m.log.Warn(w)
 	}
@@ -169,7 +176,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.jobs = jobs
 
-	db, err := storage.Open(cfg.Storage.Path)
+	var sopts []storage.Option
+	if m.Now != nil {
+		sopts = append(sopts, storage.WithClock(m.Now)) // paces /healthz's write probes
+	}
+	db, err := storage.Open(cfg.Storage.Path, sopts...)
 	if err != nil {
 		return err
 	}
@@ -239,10 +250,13 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	icfg := intake.Config{
-		IntakeSecrets: env.IntakeSecrets,
-		APIToken:      env.APIToken,
-		Metrics:       reg,
-		Now:           m.Now,
+		IntakeSecrets:         env.IntakeSecrets,
+		APIToken:              env.APIToken,
+		Metrics:               reg,
+		Now:                   m.Now,
+		IntakeRate:            rate.Limit(cfg.HTTP.IntakeRate),
+		AcceptLegacySignature: cfg.HTTP.AcceptLegacySignature,
+		Signatures:            db, // a replay stays refused across a restart
 	}
 	if cfg.Slack.Mode == "http" {
 		icfg.Slack = m.Bot.HTTPHandler()

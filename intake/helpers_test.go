@@ -63,7 +63,9 @@ func newFakeEnv(t *testing.T, opts ...option) *env {
 
 func start(t *testing.T, e *env, opts ...option) *env {
 	t.Helper()
-	e.clock = triagetest.NewClock(epoch)
+	if e.clock == nil {
+		e.clock = triagetest.NewClock(epoch)
+	}
 	e.reg = prometheus.NewRegistry()
 	e.logs = &syncBuffer{}
 	e.svc = &triage.Service{Store: e.store, Channel: "CTRIAGE", Now: e.clock.Now}
@@ -76,6 +78,9 @@ func start(t *testing.T, e *env, opts ...option) *env {
 			e.slacked.Add(1)
 			_, _ = io.WriteString(w, "slack:"+r.URL.Path)
 		}),
+	}
+	if l, ok := e.store.(intake.SignatureLedger); ok {
+		cfg.Signatures = l // the real bbolt ledger, as main wires it
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -46,18 +46,19 @@ func TestServer_PostLeads_Rejected(t *testing.T) {
 			wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
 		{name: "APITokenAsBearer", req: request{body: good, contentType: "application/json", header: map[string]string{"Authorization": "Bearer " + apiToken}},
 			wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
-		{name: "BadSignature", req: request{body: good, contentType: "application/json", header: map[string]string{intake.SignatureHeader: intake.Sign("other-secret", []byte(good))}},
-			wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
-		{name: "SignatureNotHex", req: request{body: good, contentType: "application/json", header: map[string]string{intake.SignatureHeader: "sha256=" + strings.Repeat("zz", 32)}},
-			wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
-		{name: "SignatureWithoutPrefix", req: request{body: good, contentType: "application/json", header: map[string]string{intake.SignatureHeader: strings.TrimPrefix(intake.Sign(secret, []byte(good)), "sha256=")}},
-			wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
-		{name: "SignatureWrongAlgorithm", req: request{body: good, contentType: "application/json", header: map[string]string{intake.SignatureHeader: strings.Replace(intake.Sign(secret, []byte(good)), "sha256=", "sha1=", 1)}},
-			wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
-		{name: "SignatureTruncated", req: request{body: good, contentType: "application/json", header: map[string]string{intake.SignatureHeader: intake.Sign(secret, []byte(good))[:60]}},
-			wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
-		{name: "SignatureOfDifferentBody", req: request{body: good, contentType: "application/json", header: map[string]string{intake.SignatureHeader: intake.Sign(secret, []byte(good+" "))}},
-			wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
+		{name: "BadSignature", req: signedReq(good, intake.Sign("other-secret", epoch, []byte(good))), wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
+		{name: "SignatureNotHex", req: signedReq(good, "t="+epochUnix+",v1="+strings.Repeat("zz", 32)), wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
+		{name: "SignatureWithoutPrefix", req: signedReq(good, strings.TrimPrefix(validSig(good), "t="+epochUnix+",v1=")), wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
+		{name: "SignatureWithoutTimestamp", req: signedReq(good, strings.TrimPrefix(validSig(good), "t="+epochUnix+",")), wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
+		{name: "SignatureTwoTimestamps", req: signedReq(good, "t="+epochUnix+","+validSig(good)), wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
+		{name: "SignatureSignedTimestampSwapped", req: signedReq(good, strings.Replace(validSig(good), "t="+epochUnix, fmt.Sprint("t=", epoch.Unix()+1), 1)), wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
+		{name: "SignatureTimestampWithSign", req: signedReq(good, strings.Replace(validSig(good), "t=", "t=+", 1)), wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
+		{name: "SignatureUnknownSchemeOnly", req: signedReq(good, strings.Replace(validSig(good), "v1=", "v0=", 1)), wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
+		{name: "SignatureTruncated", req: signedReq(good, validSig(good)[:60]), wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
+		{name: "SignatureOfDifferentBody", req: signedReq(good, intake.Sign(secret, epoch, []byte(good+" "))), wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
+		{name: "SignatureTooOld", req: signedReq(good, intake.Sign(secret, epoch.Add(-intake.SignatureTolerance-time.Second), []byte(good))), wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
+		{name: "SignatureFromTheFuture", req: signedReq(good, intake.Sign(secret, epoch.Add(intake.SignatureTolerance+time.Second), []byte(good))), wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
+		{name: "LegacySignatureNotAccepted", req: signedReq(good, intake.SignLegacy(secret, []byte(good))), wantStatus: 401, wantBody: &errorResponse{Error: "unauthorized"}},
 		{name: "TooLargeByContentLength", req: request{body: big, contentType: "application/json", header: bearer},
 			wantStatus: 413, wantBody: &errorResponse{Error: "body too large (at most 64 KiB)"}},
 		{name: "TooLargeStreamed", req: request{bodyReader: io.MultiReader(strings.NewReader(big)), contentType: "application/json", header: bearer},
@@ -189,7 +190,7 @@ func TestServer_PostLeads_Accepted(t *testing.T) {
 		e := newEnv(t)
 		form := url.Values{"company": {"Acme & Co"}, "email": {"info@acme.example"}, "founded": {"1999"}, "gclid": {"abc"}}.Encode()
 		w := e.do(t, request{body: form, contentType: "application/x-www-form-urlencoded",
-			header: map[string]string{intake.SignatureHeader: intake.Sign(secret, []byte(form))}})
+			header: map[string]string{intake.SignatureHeader: intake.Sign(secret, epoch, []byte(form))}})
 		if w.Code != http.StatusCreated {
 			t.Fatalf("status = %d, want 201; body %s", w.Code, w.Body)
 		}
@@ -224,7 +225,7 @@ func TestServer_PostLeads_Accepted(t *testing.T) {
 				t.Errorf("bearer secret %d: status %d", i, w.Code)
 			}
 			body = fmt.Sprintf(`{"company":"Signed %d"}`, i)
-			if w := e.do(t, request{body: body, contentType: "application/json", header: map[string]string{intake.SignatureHeader: intake.Sign(sec, []byte(body))}}); w.Code != 201 {
+			if w := e.do(t, request{body: body, contentType: "application/json", header: map[string]string{intake.SignatureHeader: intake.Sign(sec, epoch, []byte(body))}}); w.Code != 201 {
 				t.Errorf("signed with secret %d: status %d", i, w.Code)
 			}
 		}
@@ -417,7 +418,7 @@ func TestServer_PostLeads_NotConfigured(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, func(c *intake.Config) { c.IntakeSecrets = secrets })
 			w := e.do(t, request{body: `{"company":"Acme"}`, contentType: "application/json",
-				header: map[string]string{"Authorization": "Bearer ", intake.SignatureHeader: intake.Sign("", []byte(`{"company":"Acme"}`))}})
+				header: map[string]string{"Authorization": "Bearer ", intake.SignatureHeader: intake.Sign("", epoch, []byte(`{"company":"Acme"}`))}})
 			if w.Code != http.StatusServiceUnavailable {
 				t.Fatalf("status = %d, want 503", w.Code)
 			}
@@ -433,7 +434,7 @@ func TestServer_PostLeads_NotConfigured(t *testing.T) {
 
 func TestServer_PostLeads_RateLimit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *intake.Config) { c.RateLimit = 1; c.RateBurst = 2 })
+	e := newEnv(t, func(c *intake.Config) { c.IntakeRate = 1; c.IntakeBurst = 2 })
 	post := func(remote, company string, hdr map[string]string) *httptest.ResponseRecorder {
 		h := map[string]string{"Authorization": "Bearer " + secret}
 		for k, v := range hdr {
@@ -486,6 +487,17 @@ func TestServer_PostLeads_MethodNotAllowed(t *testing.T) {
 		t.Errorf("Allow = %q, want POST", got)
 	}
 	decode[errorResponse](t, w)
+}
+
+// epochUnix is the tests' "now" as a signature timestamp.
+var epochUnix = fmt.Sprint(epoch.Unix())
+
+// validSig is body's signature under the intake secret at the tests' now.
+func validSig(body string) string { return intake.Sign(secret, epoch, []byte(body)) }
+
+// signedReq is a JSON POST /leads carrying signature sig.
+func signedReq(body, sig string) request {
+	return request{body: body, contentType: "application/json", header: map[string]string{intake.SignatureHeader: sig}}
 }
 
 // counter reads leadtriage_intake_requests_total{result=…} from the registry.

@@ -67,3 +67,36 @@ func TestClientIP(t *testing.T) {
 		}
 	}
 }
+
+func TestTryLimiter_SweepAndBound(t *testing.T) {
+	t.Parallel()
+	l := newTryLimiter(limiterSweepEvery/2, 3) // two tries back per sweep period
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	fail := func() bool { return false }
+	for i := range 1000 {
+		if _, _, limited := l.attempt(fmt.Sprintf("10.0.%d.%d", i/256, i%256), now, fail); limited {
+			t.Fatalf("first failure of client %d limited", i)
+		}
+	}
+	for range 3 {
+		l.fail("192.0.2.1", now)
+	}
+	// Everyone else has their one try back by the next sweep and is
+	// forgotten; the guesser has two of three back and is remembered.
+	later := now.Add(limiterSweepEvery)
+	l.blocked("192.0.2.1", later) // no sweep: blocked only looks
+	if _, _, limited := l.attempt("192.0.2.1", later, fail); limited {
+		t.Fatalf("the guesser got no try back after a minute")
+	}
+	if n := l.len(); n != 1 {
+		t.Errorf("after a sweep %d entries, want 1 (the guesser)", n)
+	}
+
+	bounded := newTryLimiter(time.Hour, 1) // nothing refills
+	for i := range limiterMaxEntries + 100 {
+		bounded.fail(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), now)
+	}
+	if n := bounded.len(); n > limiterMaxEntries {
+		t.Errorf("%d entries, more than the cap %d", n, limiterMaxEntries)
+	}
+}

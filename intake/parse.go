@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/leadtriage/leadtriage/triage"
@@ -25,8 +26,13 @@ var ErrUnsupportedMediaType = errors.New("unsupported media type")
 //
 // Known fields are company, name, email, phone, website, message, source,
 // founded and employees (matched case-insensitively); every other field is
-// kept as an extra. A field given twice is an error: which one would win is
-// a guess, and guessing with sales data is worse than saying no.
+// kept as an extra. JSON and forms follow one input rule (checkField):
+// values are valid UTF-8 without control characters other than tab and line
+// breaks; field names are non-empty, valid UTF-8, without control or
+// invisible characters or surrounding spaces; and no field is given twice,
+// in any spelling of upper and lower case. Which of two values would win is
+// a guess, and guessing with sales data is worse than saying no; a
+// character the store would silently drop is refused rather than dropped.
 func ParseLead(contentType string, body []byte) (triage.LeadInput, error) {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
@@ -52,8 +58,8 @@ type leadFields struct {
 }
 
 func (f *leadFields) set(key, value string) error {
-	if !utf8.ValidString(key) || !utf8.ValidString(value) {
-		return &triage.FieldError{Field: fieldName(key), Problem: "is not valid UTF-8"}
+	if err := checkField(key, value); err != nil {
+		return err
 	}
 	name := strings.ToLower(key)
 	known := true
@@ -81,13 +87,9 @@ func (f *leadFields) set(key, value string) error {
 		known = false
 		name = key // extras keep the sender's spelling
 	}
-	if f.seen == nil {
-		f.seen = map[string]bool{}
+	if err := f.once(key); err != nil {
+		return err
 	}
-	if f.seen[name] {
-		return &triage.FieldError{Field: fieldName(key), Problem: "is given more than once"}
-	}
-	f.seen[name] = true
 	if known {
 		*dst = value
 		return nil
@@ -96,6 +98,47 @@ func (f *leadFields) set(key, value string) error {
 		f.in.Extra = map[string]string{}
 	}
 	f.in.Extra[key] = value
+	return nil
+}
+
+// once records that key was given and refuses it the second time, in any
+// spelling of upper and lower case.
+func (f *leadFields) once(key string) error {
+	if f.seen == nil {
+		f.seen = map[string]bool{}
+	}
+	name := strings.ToLower(key)
+	if f.seen[name] {
+		return &triage.FieldError{Field: fieldName(key), Problem: "is given more than once"}
+	}
+	f.seen[name] = true
+	return nil
+}
+
+// checkField is the one input rule for a field name and its value, whatever
+// the encoding they came in (see ParseLead).
+func checkField(key, value string) error {
+	switch {
+	case key == "":
+		return &triage.FieldError{Problem: "a field has no name"}
+	case !utf8.ValidString(key):
+		return &triage.FieldError{Field: fieldName(key), Problem: "the field name is not valid UTF-8"}
+	case strings.TrimSpace(key) != key:
+		return &triage.FieldError{Field: fieldName(key), Problem: "the field name has spaces around it"}
+	}
+	for _, r := range key {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return &triage.FieldError{Field: fieldName(key), Problem: fmt.Sprintf("the field name holds the control or invisible character %U", r)}
+		}
+	}
+	if !utf8.ValidString(value) {
+		return &triage.FieldError{Field: fieldName(key), Problem: "is not valid UTF-8"}
+	}
+	for _, r := range value {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return &triage.FieldError{Field: fieldName(key), Problem: fmt.Sprintf("holds the control character %U", r)}
+		}
+	}
 	return nil
 }
 
@@ -119,6 +162,7 @@ func parseJSON(body []byte) (triage.LeadInput, error) {
 	}
 	var f leadFields
 	for dec.More() {
+		from := dec.InputOffset()
 		tok, err := dec.Token()
 		if err != nil {
 			return triage.LeadInput{}, malformed(err)
@@ -127,14 +171,29 @@ func parseJSON(body []byte) (triage.LeadInput, error) {
 		if !ok {
 			return triage.LeadInput{}, &triage.FieldError{Problem: "malformed JSON: expected a field name"}
 		}
+		if lossy(body[from:dec.InputOffset()], key) {
+			return triage.LeadInput{}, &triage.FieldError{Field: fieldName(key), Problem: "the field name is not valid UTF-8"}
+		}
+		if err := checkField(key, ""); err != nil { // the name first, as for a form
+			return triage.LeadInput{}, err
+		}
+		from = dec.InputOffset()
 		tok, err = dec.Token()
 		if err != nil {
 			return triage.LeadInput{}, malformed(err)
 		}
+		if s, ok := tok.(string); ok && lossy(body[from:dec.InputOffset()], s) {
+			return triage.LeadInput{}, &triage.FieldError{Field: fieldName(key), Problem: "is not valid UTF-8"}
+		}
 		var value string
 		switch v := tok.(type) {
 		case nil:
-			continue // a form tool's empty field: same as absent
+			// A form tool's empty field: same as absent, but still a
+			// field that may not be given twice.
+			if err := f.once(key); err != nil {
+				return triage.LeadInput{}, err
+			}
+			continue
 		case string:
 			value = v
 		case json.Number:
@@ -163,6 +222,22 @@ func parseJSON(body []byte) (triage.LeadInput, error) {
 	return f.in, nil
 }
 
+// lossy reports whether decoding raw, the JSON text of a string token,
+// replaced something with U+FFFD: invalid UTF-8 bytes or an unpaired
+// surrogate escape ("\ud800"), which encoding/json decodes silently. A
+// U+FFFD the sender wrote itself, literally or as \ufffd, is kept.
+func lossy(raw []byte, decoded string) bool {
+	if !utf8.Valid(raw) {
+		return true
+	}
+	n := strings.Count(decoded, "\uFFFD")
+	if n == 0 {
+		return false
+	}
+	written := bytes.Count(raw, []byte("\uFFFD")) + bytes.Count(bytes.ToLower(raw), []byte(`\ufffd`))
+	return n > written
+}
+
 func malformed(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return &triage.FieldError{Problem: "malformed JSON: unexpected end of the body"}
@@ -188,9 +263,6 @@ func parseForm(body []byte) (triage.LeadInput, error) {
 		value, err := url.QueryUnescape(v)
 		if err != nil {
 			return triage.LeadInput{}, &triage.FieldError{Field: fieldName(key), Problem: "malformed form: bad %-escape"}
-		}
-		if key == "" {
-			return triage.LeadInput{}, &triage.FieldError{Problem: "malformed form: a value without a field name"}
 		}
 		if err := f.set(key, value); err != nil {
 			return triage.LeadInput{}, err

@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"mime"
+	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -89,6 +92,8 @@ func FuzzParseLead(f *testing.F) {
 		{"application/json", "{\"company\":\"\xff\u202e\"}"},
 		{"application/x-www-form-urlencoded", "company=Acme&email=a%40b.example&utm=x"},
 		{"application/x-www-form-urlencoded", "company=A&company=B&%zz"},
+		{"application/x-www-form-urlencoded", "company=Acme%00&k%FF=%ED%A0%80&=x"},
+		{"application/json", `{"company":"Acme \ud800","comp\u0000any":"x","":null}`},
 		{"text/plain", "company=Acme"},
 	} {
 		f.Add(s.ct, []byte(s.body))
@@ -111,6 +116,20 @@ func FuzzParseLead(f *testing.F) {
 		}
 		if mt == "application/json" && !json.Valid(body) {
 			t.Fatalf("accepted invalid JSON %q", body)
+		}
+		// The input rule holds for whatever was accepted, in either encoding.
+		fields := map[string]string{"company": in.Company, "name": in.Name, "email": in.Email, "phone": in.Phone,
+			"website": in.Website, "message": in.Message, "source": in.Source, "founded": in.Founded, "employees": in.Employees}
+		for k, v := range in.Extra {
+			if k == "" || !utf8.ValidString(k) || strings.TrimSpace(k) != k || strings.IndexFunc(k, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0 {
+				t.Fatalf("accepted the field name %q", k)
+			}
+			fields[k] = v
+		}
+		for k, v := range fields {
+			if !utf8.ValidString(v) || strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }) >= 0 {
+				t.Fatalf("accepted %s = %q", k, v)
+			}
 		}
 		// Whatever parsed must go through validation without panicking.
 		_, _ = triage.NewLead(in, epoch)

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -28,10 +29,6 @@ const (
 	// MaxBody is the largest lead body accepted, in bytes.
 	MaxBody = 64 << 10
 
-	// DefaultRateBurst is the per-IP burst on POST /leads: it covers an
-	// office behind one address sending a few leads at once.
-	DefaultRateBurst = 20
-
 	// storeRetryAfter is what a client is told to wait when the store failed.
 	storeRetryAfter = "5"
 
@@ -39,9 +36,23 @@ const (
 	requestTimeout = 10 * time.Second
 )
 
-// DefaultRateLimit is the per-IP sustained rate on POST /leads: a form posts
-// a lead now and then, and a flood gets 429s.
-const DefaultRateLimit rate.Limit = 1
+// Intake rate limits, per client address (see clientIP).
+const (
+	// DefaultIntakeRate is the sustained rate of authenticated leads: a form
+	// tool catching up on a backlog, or a script importing a few hundred
+	// leads, is not turned away. Bursts of 4× this.
+	DefaultIntakeRate rate.Limit = 50
+
+	// FailureEvery and FailureBurst limit unauthenticated and failed
+	// attempts (a wrong secret or signature, a replay, an oversized body
+	// without the secret): FailureBurst tries, then one more every
+	// FailureEvery. That is ten guesses a minute, which makes guessing a
+	// secret of 16 random characters hopeless. A client out of tries is
+	// refused even with the right secret, or the limit would not limit
+	// guessing; another client behind the same address shares its fate.
+	FailureEvery = 6 * time.Second
+	FailureBurst = 10
+)
 
 // Config configures a Server. Secrets come from the environment (see DESIGN.md).
 type Config struct {
@@ -57,25 +68,41 @@ type Config struct {
 	// Metrics is served at /metrics, and intake registers its own collectors
 	// on it; nil = 404.
 	Metrics *prometheus.Registry
-	// Now is the clock of the rate limiter; time.Now when nil.
+	// Now is the clock of the rate limits and the signature window;
+	// time.Now when nil.
 	Now func() time.Time
-	// RateLimit and RateBurst shape the per-client-IP limit on POST /leads;
-	// zero = DefaultRateLimit and DefaultRateBurst; rate.Inf = no limit.
-	RateLimit rate.Limit
-	RateBurst int
+	// IntakeRate limits authenticated POST /leads per client address
+	// (bursts of IntakeBurst, default 4× the rate); zero = DefaultIntakeRate,
+	// rate.Inf = no limit.
+	IntakeRate  rate.Limit
+	IntakeBurst int
+	// FailureEvery and FailureBurst shape the far tighter per-client limit on
+	// unauthenticated and failed attempts; zero = the defaults of the same
+	// name.
+	FailureEvery time.Duration
+	FailureBurst int
+	// AcceptLegacySignature accepts "X-Leadtriage-Signature: sha256=<hex
+	// HMAC of the body>", which has no timestamp and can be replayed.
+	AcceptLegacySignature bool
+	// Signatures remembers accepted signatures until they expire, so that
+	// a signed request cannot be replayed; nil = in memory only (forgotten
+	// on restart). main wires the database.
+	Signatures SignatureLedger
 }
 
 // Server is leadtriage's HTTP server. Create it with New.
 type Server struct {
-	cfg      Config
-	svc      *triage.Service
-	log      *slog.Logger
-	secrets  [][]byte // raw, for HMAC
-	digests  [][32]byte
-	apiToken *[32]byte // nil = API off
-	limiter  *ipLimiter
-	requests *prometheus.CounterVec
-	mux      *http.ServeMux
+	cfg       Config
+	svc       *triage.Service
+	log       *slog.Logger
+	secrets   [][]byte // raw, for HMAC
+	digests   [][32]byte
+	apiToken  *[32]byte   // nil = API off
+	clients   *ipLimiter  // authenticated requests
+	strangers *tryLimiter // unauthenticated and failed attempts
+	ledger    SignatureLedger
+	requests  *prometheus.CounterVec
+	mux       *http.ServeMux
 }
 
 // Intake results, the label values of leadtriage_intake_requests_total.
@@ -88,6 +115,7 @@ const (
 	resultInvalid        = "invalid"
 	resultIdempotency    = "idempotency_conflict"
 	resultRateLimited    = "rate_limited"
+	resultReplayed       = "replayed"
 	resultStoreError     = "store_error"
 	resultNotConfigured  = "not_configured"
 	resultBadRequestBody = "bad_body"
@@ -95,7 +123,7 @@ const (
 
 var allResults = []string{
 	resultCreated, resultRepeat, resultUnauthorized, resultTooLarge, resultUnsupported,
-	resultInvalid, resultIdempotency, resultRateLimited, resultStoreError,
+	resultInvalid, resultIdempotency, resultRateLimited, resultReplayed, resultStoreError,
 	resultNotConfigured, resultBadRequestBody,
 }
 
@@ -107,11 +135,23 @@ func New(cfg Config, svc *triage.Service, log *slog.Logger) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.RateLimit == 0 {
-		cfg.RateLimit = DefaultRateLimit
+	if cfg.IntakeRate <= 0 {
+		cfg.IntakeRate = DefaultIntakeRate
 	}
-	if cfg.RateBurst <= 0 {
-		cfg.RateBurst = DefaultRateBurst
+	if cfg.IntakeBurst <= 0 {
+		cfg.IntakeBurst = 1 // rate.Inf ignores the burst
+		if cfg.IntakeRate != rate.Inf {
+			cfg.IntakeBurst = max(1, int(math.Ceil(4*float64(cfg.IntakeRate))))
+		}
+	}
+	if cfg.FailureEvery <= 0 {
+		cfg.FailureEvery = FailureEvery
+	}
+	if cfg.FailureBurst <= 0 {
+		cfg.FailureBurst = FailureBurst
+	}
+	if cfg.Signatures == nil {
+		cfg.Signatures = &memoryLedger{}
 	}
 	s := &Server{cfg: cfg, svc: svc, log: log}
 	for _, sec := range cfg.IntakeSecrets {
@@ -126,7 +166,9 @@ func New(cfg Config, svc *triage.Service, log *slog.Logger) *Server {
 		d := sha256.Sum256([]byte(cfg.APIToken))
 		s.apiToken = &d
 	}
-	s.limiter = newIPLimiter(cfg.RateLimit, cfg.RateBurst)
+	s.clients = newIPLimiter(cfg.IntakeRate, cfg.IntakeBurst)
+	s.strangers = newTryLimiter(cfg.FailureEvery, cfg.FailureBurst)
+	s.ledger = cfg.Signatures
 	s.requests = s.registerCounter()
 
 	mux := http.NewServeMux()
@@ -222,7 +264,9 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.svc.Store.Ping(ctx); err != nil {
 		s.log.Warn("health check failed", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "store unavailable")
+		// The reason is the store's own, which names the cause (a full
+		// disk, a closed database) and never the file.
+		writeError(w, http.StatusServiceUnavailable, "store unavailable: "+truncate(err.Error(), 200))
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -29,6 +29,7 @@
 //	cache                  cache key (≤ 512 bytes)      expires (8 bytes) + value (≤ 1 MiB, opaque)
 //	cache_by_expiry        expires|cache key            empty
 //	jobs                   job key ("digest|<local time>", "purged|L-7")  when it ran (8 bytes, unix nanos)
+//	signatures_seen        expires|sha256("<t>.<body>") empty: signed intake requests already accepted (replay guard)
 //
 // Lead ids come from the leads bucket's NextSequence and outbox ids from the
 // outbox bucket's, so ids are never reused, not even after a delete.
@@ -47,6 +48,10 @@
 // a time by GetCache and all at once by Prune, from the front of
 // cache_by_expiry.
 //
+// signatures_seen remembers each signed intake request (X-Leadtriage-Signature
+// t=…,v1=…) until its timestamp leaves the tolerance, so that a captured
+// request cannot be replayed; expired keys are pruned from the front.
+//
 // jobs holds the exactly-once markers of scheduled work (MarkJob, LastJob):
 // a digest run is keyed by its local scheduled time, so a double cron tick
 // or a catch-up after downtime sends it once. "purged|L-7" is the PII-free
@@ -63,7 +68,7 @@
 //
 // Open creates missing buckets and runs migrations in one transaction, then
 // records the schema version. A bucket added without a change of layout
-// (cache, cache_by_expiry, jobs) is simply created in files that lack it, without a
+// (cache, cache_by_expiry, jobs, signatures_seen) is simply created in files that lack it, without a
 // new schema version: older leadtriage ignores buckets it does not know. A file with a newer version than this code
 // knows is refused rather than half-understood. A file that is not a bbolt
 // database, or is truncated, is refused before bbolt maps it, and is never

@@ -62,7 +62,7 @@ func (db *DB) FirstSeen(ctx context.Context, eventID string, now time.Time) (boo
 }
 
 // Prune deletes Slack event ids older than EventRetention, expired
-// idempotency keys and expired cache entries, and returns how many entries
+// idempotency keys, expired intake signatures and expired cache entries, and returns how many entries
 // it removed. FirstSeen, CreateLead and GetCache already prune a few per
 // call; Prune is for a periodic job.
 func (db *DB) Prune(ctx context.Context, now time.Time) (int, error) {
@@ -80,7 +80,11 @@ func (db *DB) Prune(ctx context.Context, now time.Time) (int, error) {
 				return err
 			}
 			nc, err := pruneCache(tx, now, batch)
-			n = ne + ni + nc
+			if err != nil {
+				return err
+			}
+			ns, err := pruneSignatures(tx, now, batch)
+			n = ne + ni + nc + ns
 			return err
 		})
 		if err != nil {

@@ -54,12 +54,14 @@ var (
 	bucketCache         = []byte("cache")
 	bucketCacheByExpiry = []byte("cache_by_expiry")
 	bucketJobs          = []byte("jobs")
+	bucketSignatures    = []byte("signatures_seen")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketLeads, bucketByStatus, bucketByEmail, bucketByDomain,
 		bucketByMessage, bucketIdem, bucketIdemExpiry, bucketEvents,
 		bucketEventsByTime, bucketOutbox, bucketOutboxDead, bucketOutboxByLead,
 		bucketCache, bucketCacheByExpiry, bucketJobs, bucketOutboxUrgent,
+		bucketSignatures,
 	}
 
 	keySchemaVersion = []byte("schema_version")
@@ -70,6 +72,10 @@ type DB struct {
 	bolt *bolt.DB
 	path string
 	log  *slog.Logger
+
+	now        func() time.Time
+	writeFault func() error // WithWriteFault; nil in production
+	health     writeHealth  // how the last write went, for Ping
 }
 
 var _ triage.Store = (*DB)(nil)
@@ -78,6 +84,8 @@ type options struct {
 	lockTimeout time.Duration
 	maxSize     int
 	log         *slog.Logger
+	writeFault  func() error
+	now         func() time.Time
 }
 
 // Option configures Open.
@@ -116,7 +124,7 @@ func (e *lockedError) Unwrap() []error { return []error{ErrLocked, berrors.ErrTi
 // is refused with an error wrapping ErrCorrupt and left untouched; a file held
 // by another process gives ErrLocked after the lock timeout.
 func Open(path string, opts ...Option) (*DB, error) {
-	o := options{lockTimeout: time.Second, log: slog.New(slog.DiscardHandler)}
+	o := options{lockTimeout: time.Second, log: slog.New(slog.DiscardHandler), now: time.Now}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -147,7 +155,8 @@ func Open(path string, opts ...Option) (*DB, error) {
 		}
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
-	db := &DB{bolt: bdb, path: path, log: o.log}
+	db := &DB{bolt: bdb, path: path, log: o.log, now: o.now, writeFault: o.writeFault}
+	db.health.lastOK = o.now() // Open just wrote (the schema check)
 
 	if err := db.migrate(); err != nil {
 		_ = bdb.Close()
@@ -393,14 +402,22 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 	return n, nil
 }
 
-// Ping reports whether the store is usable: it fails once the DB is closed.
+// Ping reports whether the store is usable: it fails once the DB is closed,
+// and, wrapping ErrCannotWrite, while it cannot write: the last write failed
+// (Ping then probes again each time, so it recovers by itself), or a probe
+// written when no write succeeded for ProbeEvery failed. Its errors name the
+// cause, never the file: /healthz shows them to anyone.
 func (db *DB) Ping(ctx context.Context) error {
-	return db.view(ctx, "pinging database", func(tx *bolt.Tx) error {
+	err := db.view(ctx, "pinging database", func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketMeta) == nil {
 			return errors.New("meta bucket missing")
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return db.checkWrite(ctx)
 }
 
 // passErr marks an error from the domain (or a not-found) that a write
@@ -421,8 +438,15 @@ func (db *DB) update(ctx context.Context, what string, fn func(*bolt.Tx) error) 
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	err := db.bolt.Update(fn)
+	var err error
+	if db.writeFault != nil {
+		err = db.writeFault()
+	}
 	if err == nil {
+		err = db.bolt.Update(fn)
+	}
+	if err == nil {
+		db.health.note(nil, db.now())
 		return nil
 	}
 	var p passErr
@@ -432,6 +456,7 @@ func (db *DB) update(ctx context.Context, what string, fn func(*bolt.Tx) error) 
 	case errors.Is(err, triage.ErrNotFound):
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	db.health.note(err, db.now())
 	return fmt.Errorf("%s: %w: %w", what, triage.ErrStoreFull, err)
 }
 

@@ -5,6 +5,7 @@ package storagetest
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -19,6 +20,13 @@ const FileName = "leadtriage.db"
 func MustOpen(tb testing.TB) *storage.DB {
 	tb.Helper()
 	return mustOpenPath(tb, filepath.Join(tb.TempDir(), FileName))
+}
+
+// MustOpenWith is MustOpen with options, e.g. storage.WithWriteFault to
+// make writes fail as a full disk would.
+func MustOpenWith(tb testing.TB, opts ...storage.Option) *storage.DB {
+	tb.Helper()
+	return mustOpenPath(tb, filepath.Join(tb.TempDir(), FileName), opts...)
 }
 
 // MustReopen closes db and opens its file again, as a restart would. The new
@@ -41,7 +49,7 @@ func mustOpenPath(tb testing.TB, path string, opts ...storage.Option) *storage.D
 		// A handle the test closed itself (MustReopen) cannot be checked;
 		// its successor handle checks the file. (tb.Context is already
 		// cancelled when cleanups run.)
-		if err := db.Ping(context.Background()); err != nil {
+		if err := db.Ping(context.Background()); err != nil && !errors.Is(err, storage.ErrCannotWrite) {
 			return
 		}
 		if err := db.Check(); err != nil {
