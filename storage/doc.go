@@ -20,8 +20,9 @@
 //	by_message             channel|ts                   lead id (only leads whose card is posted)
 //	idempotency            idempotency key              idemRecord {lead, fingerprint, expires}
 //	idempotency_by_expiry  expires|idempotency key      empty
-//	events_seen            Slack event id               seen-at time (8 bytes)
-//	events_by_time         seen-at|Slack event id       empty
+//	events_seen            inbox mark (Slack event id)  seen-at time (8 bytes)
+//	events_by_time         seen-at|inbox mark           empty
+//	inbox                  inbox entry id               inboxRecord {kind, mark, body, at} (accepted, not yet acted on)
 //	outbox                 outbox item id               outboxRecord (live items only)
 //	outbox_dead            outbox item id               outboxRecord (dead letters, Dead = true)
 //	outbox_by_lead         lead id|family               outbox item id of the lead's pending item of that family ("card", "checklist")
@@ -46,6 +47,16 @@
 // a time by GetCache and all at once by Prune, from the front of
 // cache_by_expiry.
 //
+// inbox holds every Slack request that can change state, written with its
+// de-duplication mark (events_seen) in one transaction before Slack gets its
+// acknowledgement (AdmitInbox, group-committed: concurrent requests share an
+// fsync). An entry leaves in the same transaction as its effect: update
+// removes the entry whose key the context carries (triage.WithInboxKey), so
+// after a crash an entry is either still there, and replayed at start, or
+// done. Marks outlive their entries for EventRetention, so a Slack retry
+// after the effect is still a repeat. A bucket added without a new schema
+// version, like cache.
+//
 // jobs holds the exactly-once markers of scheduled work (MarkJob, LastJob):
 // a digest run is keyed by its local scheduled time, so a double cron tick
 // or a catch-up after downtime sends it once. "purged|L-7" is the PII-free
@@ -62,7 +73,7 @@
 //
 // Open creates missing buckets and runs migrations in one transaction, then
 // records the schema version. A bucket added without a change of layout
-// (cache, cache_by_expiry, jobs) is simply created in files that lack it, without a
+// (cache, cache_by_expiry, jobs, inbox) is simply created in files that lack it, without a
 // new schema version: older leadtriage ignores buckets it does not know. A file with a newer version than this code
 // knows is refused rather than half-understood. A file that is not a bbolt
 // database, or is truncated, is refused before bbolt maps it, and is never

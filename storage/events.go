@@ -7,63 +7,22 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/leadtriage/leadtriage/triage"
 )
 
-// EventRetention is how long a Slack event id is remembered. Slack retries a
-// delivery for minutes, never for a day.
-const EventRetention = 24 * time.Hour
+// EventRetention is how long an inbox mark (a Slack event id, or another
+// request's de-duplication mark) is remembered. Slack retries a delivery for
+// minutes, never for a day.
+const EventRetention = triage.InboxMarkRetention
 
-// eventsPrunePerCall bounds the pruning one FirstSeen does, like
+// eventsPrunePerCall bounds the pruning one inbox commit does, like
 // idemPrunePerCreate.
 const eventsPrunePerCall = 32
 
-// FirstSeen implements triage.Store. An empty id cannot be deduplicated and
-// is reported as first seen without being recorded.
-func (db *DB) FirstSeen(ctx context.Context, eventID string, now time.Time) (bool, error) {
-	if eventID == "" {
-		return true, nil
-	}
-	key := []byte(eventID)
-	// Retries are the common repeat: answer them from a read transaction
-	// rather than paying for a write.
-	var seen bool
-	if err := db.view(ctx, "looking up slack event", func(tx *bolt.Tx) error {
-		seen = tx.Bucket(bucketEvents).Get(key) != nil
-		return nil
-	}); err != nil {
-		return false, err
-	}
-	if seen {
-		return false, nil
-	}
-	first := false
-	err := db.update(ctx, "recording slack event", func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketEvents)
-		if b.Get(key) != nil {
-			first = false // a concurrent delivery won the race
-			return nil
-		}
-		if err := b.Put(key, timeKey(now)); err != nil {
-			return fmt.Errorf("writing event id: %w", err)
-		}
-		if err := tx.Bucket(bucketEventsByTime).Put(join(timeKey(now), key), []byte{}); err != nil {
-			return fmt.Errorf("indexing event id: %w", err)
-		}
-		if _, err := pruneEvents(tx, now, eventsPrunePerCall); err != nil {
-			return err
-		}
-		first = true
-		return nil
-	})
-	if err != nil {
-		return false, err
-	}
-	return first, nil
-}
-
 // Prune deletes Slack event ids older than EventRetention, expired
 // idempotency keys and expired cache entries, and returns how many entries
-// it removed. FirstSeen, CreateLead and GetCache already prune a few per
+// it removed. AdmitInbox, CreateLead and GetCache already prune a few per
 // call; Prune is for a periodic job.
 func (db *DB) Prune(ctx context.Context, now time.Time) (int, error) {
 	const batch = 1000

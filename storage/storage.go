@@ -53,12 +53,13 @@ var (
 	bucketCache         = []byte("cache")
 	bucketCacheByExpiry = []byte("cache_by_expiry")
 	bucketJobs          = []byte("jobs")
+	bucketInbox         = []byte("inbox")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketLeads, bucketByStatus, bucketByEmail, bucketByDomain,
 		bucketByMessage, bucketIdem, bucketIdemExpiry, bucketEvents,
 		bucketEventsByTime, bucketOutbox, bucketOutboxDead, bucketOutboxByLead,
-		bucketCache, bucketCacheByExpiry, bucketJobs,
+		bucketCache, bucketCacheByExpiry, bucketJobs, bucketInbox,
 	}
 
 	keySchemaVersion = []byte("schema_version")
@@ -66,9 +67,10 @@ var (
 
 // DB is a leadtriage database: one bbolt file. It is safe for concurrent use.
 type DB struct {
-	bolt *bolt.DB
-	path string
-	log  *slog.Logger
+	bolt  *bolt.DB
+	path  string
+	log   *slog.Logger
+	admit groupCommit // AdmitInbox's group commit (inbox.go)
 }
 
 var _ triage.Store = (*DB)(nil)
@@ -420,7 +422,11 @@ func (db *DB) update(ctx context.Context, what string, fn func(*bolt.Tx) error) 
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	err := db.bolt.Update(fn)
+	fn, err := consumeInbox(ctx, fn)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	err = db.bolt.Update(fn)
 	if err == nil {
 		return nil
 	}

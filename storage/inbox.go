@@ -1,0 +1,227 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/leadtriage/leadtriage/triage"
+)
+
+// inboxRecordV is the version of inboxRecord (see codec.go).
+const inboxRecordV = 1
+
+// Limits of an inbox entry: a mark is a bbolt key in events_seen, and a body
+// is a request an adapter already capped.
+const (
+	maxInboxMark = 512
+	maxInboxBody = 4 << 20
+	maxInboxKind = 64
+)
+
+// inboxRecord is a triage.InboxEntry as stored; the key is the bucket key.
+type inboxRecord struct {
+	V    int       `json:"v"`
+	Kind string    `json:"kind"`
+	Mark string    `json:"mark,omitempty"`
+	Body []byte    `json:"body"`
+	At   time.Time `json:"at"`
+}
+
+// groupCommit batches concurrent AdmitInbox calls into one bbolt
+// transaction, and so one fsync. It needs no goroutine of its own and adds
+// no delay: the first caller commits at once (bbolt's DB.Batch would wait
+// up to MaxBatchDelay, 10 ms, which the ack budget cannot spare); callers
+// arriving meanwhile queue up, and one of them commits them all together
+// when the commit in flight is done.
+type groupCommit struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	busy    bool
+	pending []*admission
+}
+
+// admission is one AdmitInbox call waiting for its commit.
+type admission struct {
+	entry    triage.InboxEntry
+	key      string
+	dup      bool
+	err      error
+	finished bool
+}
+
+// AdmitInbox implements triage.Store: the mark goes to events_seen (with
+// events_by_time, so that it is pruned after InboxMarkRetention, as Slack
+// event ids always were) and the entry to inbox, in one transaction shared
+// with the other calls that are waiting for a commit.
+func (db *DB) AdmitInbox(ctx context.Context, e triage.InboxEntry) (string, bool, error) {
+	switch {
+	case e.Kind == "" || len(e.Kind) > maxInboxKind:
+		return "", false, fmt.Errorf("inbox entry kind must be 1–%d bytes: %w", maxInboxKind, triage.ErrInvalid)
+	case len(e.Mark) > maxInboxMark:
+		return "", false, fmt.Errorf("inbox mark longer than %d bytes: %w", maxInboxMark, triage.ErrInvalid)
+	case len(e.Body) > maxInboxBody:
+		return "", false, fmt.Errorf("inbox body larger than %d bytes: %w", maxInboxBody, triage.ErrInvalid)
+	}
+	if err := ctx.Err(); err != nil {
+		return "", false, fmt.Errorf("admitting to the inbox: %w", err)
+	}
+	a := &admission{entry: e}
+	g := &db.admit
+	g.mu.Lock()
+	if g.cond == nil {
+		g.cond = sync.NewCond(&g.mu)
+	}
+	g.pending = append(g.pending, a)
+	for g.busy && !a.finished {
+		g.cond.Wait()
+	}
+	if a.finished {
+		g.mu.Unlock()
+		return a.key, a.dup, a.err
+	}
+	// Nobody is committing: this caller commits everything queued so far.
+	g.busy = true
+	batch := g.pending
+	g.pending = nil
+	g.mu.Unlock()
+
+	err := db.commitAdmissions(batch)
+
+	g.mu.Lock()
+	for _, b := range batch {
+		if err != nil {
+			b.key, b.dup, b.err = "", false, err
+		}
+		b.finished = true
+	}
+	g.busy = false
+	g.cond.Broadcast()
+	g.mu.Unlock()
+	return a.key, a.dup, a.err
+}
+
+// commitAdmissions writes a batch in one transaction. A mark that appears
+// twice in one batch is a repeat the second time: the first Put is visible
+// to the second Get within the transaction.
+func (db *DB) commitAdmissions(batch []*admission) error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		marks, byTime, inbox := tx.Bucket(bucketEvents), tx.Bucket(bucketEventsByTime), tx.Bucket(bucketInbox)
+		for _, a := range batch {
+			e := a.entry
+			a.key, a.dup = "", false // Update may run this function again
+			if e.Mark != "" {
+				mark := []byte(e.Mark)
+				if marks.Get(mark) != nil {
+					a.dup = true
+					continue
+				}
+				at := timeKey(e.At)
+				if err := marks.Put(mark, at); err != nil {
+					return fmt.Errorf("writing inbox mark: %w", err)
+				}
+				if err := byTime.Put(join(at, mark), []byte{}); err != nil {
+					return fmt.Errorf("indexing inbox mark: %w", err)
+				}
+			}
+			seq, err := inbox.NextSequence()
+			if err != nil {
+				return fmt.Errorf("numbering inbox entry: %w", err)
+			}
+			v, err := json.Marshal(inboxRecord{V: inboxRecordV, Kind: e.Kind, Mark: e.Mark, Body: e.Body, At: e.At.UTC()})
+			if err != nil {
+				return pass(fmt.Errorf("encoding inbox entry: %w", err))
+			}
+			if err := inbox.Put(u64(seq), v); err != nil {
+				return fmt.Errorf("writing inbox entry: %w", err)
+			}
+			a.key = strconv.FormatUint(seq, 10)
+		}
+		// Keep the marks bounded: a few expired ones go with every commit.
+		if len(batch) > 0 {
+			if _, err := pruneEvents(tx, batch[0].entry.At, eventsPrunePerCall); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return nil
+	}
+	var p passErr
+	if errors.As(err, &p) {
+		return fmt.Errorf("admitting to the inbox: %w", p.err)
+	}
+	return fmt.Errorf("admitting to the inbox: %w: %w", triage.ErrStoreFull, err)
+}
+
+// Inbox implements triage.Store.
+func (db *DB) Inbox(ctx context.Context) ([]triage.InboxEntry, error) {
+	var out []triage.InboxEntry
+	err := db.view(ctx, "reading the inbox", func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketInbox).ForEach(func(k, v []byte) error {
+			var r inboxRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decoding inbox entry %x: %w", k, err)
+			}
+			if r.V != inboxRecordV {
+				return fmt.Errorf("decoding inbox entry %x: unknown version %d", k, r.V)
+			}
+			out = append(out, triage.InboxEntry{
+				Key: strconv.FormatUint(fromU64(k), 10), Kind: r.Kind, Mark: r.Mark,
+				Body: bytes.Clone(r.Body), At: r.At,
+			})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// DoneInbox implements triage.Store.
+func (db *DB) DoneInbox(ctx context.Context, key string) error {
+	k, err := inboxKey(key)
+	if err != nil {
+		return err
+	}
+	return db.update(ctx, "removing inbox entry "+key, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketInbox).Delete(k)
+	})
+}
+
+// inboxKey is the bucket key of an entry key AdmitInbox returned.
+func inboxKey(key string) ([]byte, error) {
+	n, err := strconv.ParseUint(key, 10, 64)
+	if err != nil || n == 0 {
+		return nil, fmt.Errorf("inbox key %q: %w", key, triage.ErrInvalid)
+	}
+	return u64(n), nil
+}
+
+// consumeInbox wraps fn so that the inbox entry whose key ctx carries
+// (triage.WithInboxKey) is removed in the same transaction as fn's changes.
+func consumeInbox(ctx context.Context, fn func(*bolt.Tx) error) (func(*bolt.Tx) error, error) {
+	key := triage.InboxKey(ctx)
+	if key == "" {
+		return fn, nil
+	}
+	k, err := inboxKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return func(tx *bolt.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketInbox).Delete(k); err != nil {
+			return fmt.Errorf("removing inbox entry %s: %w", key, err)
+		}
+		return nil
+	}, nil
+}
