@@ -35,7 +35,7 @@ type inboxRecord struct {
 	At   time.Time `json:"at"`
 }
 
-// groupCommit batches concurrent AdmitInbox calls into one bbolt
+// groupCommit batches concurrent AdmitInbox (and DoneInbox) calls into one bbolt
 // transaction, and so one fsync. It needs no goroutine of its own and adds
 // no delay: the first caller commits at once (bbolt's DB.Batch would wait
 // up to MaxBatchDelay, 10 ms, which the ack budget cannot spare); callers
@@ -48,9 +48,10 @@ type groupCommit struct {
 	pending []*admission
 }
 
-// admission is one AdmitInbox call waiting for its commit.
+// admission is one AdmitInbox or DoneInbox call waiting for its commit.
 type admission struct {
 	entry    triage.InboxEntry
+	done     []byte // DoneInbox: the entry to remove; nil for AdmitInbox
 	key      string
 	dup      bool
 	err      error
@@ -74,6 +75,13 @@ func (db *DB) AdmitInbox(ctx context.Context, e triage.InboxEntry) (string, bool
 		return "", false, fmt.Errorf("admitting to the inbox: %w", err)
 	}
 	a := &admission{entry: e}
+	db.groupCommit(a)
+	return a.key, a.dup, a.err
+}
+
+// groupCommit commits a together with the calls that are waiting, and
+// returns once a's commit is done; a's fields hold its result.
+func (db *DB) groupCommit(a *admission) {
 	g := &db.admit
 	g.mu.Lock()
 	if g.cond == nil {
@@ -85,7 +93,7 @@ func (db *DB) AdmitInbox(ctx context.Context, e triage.InboxEntry) (string, bool
 	}
 	if a.finished {
 		g.mu.Unlock()
-		return a.key, a.dup, a.err
+		return
 	}
 	// Nobody is committing: this caller commits everything queued so far.
 	g.busy = true
@@ -105,18 +113,24 @@ func (db *DB) AdmitInbox(ctx context.Context, e triage.InboxEntry) (string, bool
 	g.busy = false
 	g.cond.Broadcast()
 	g.mu.Unlock()
-	return a.key, a.dup, a.err
 }
 
-// commitAdmissions writes a batch in one transaction. A mark that appears
+// commitAdmissions writes a batch of admissions and removals in one
+// transaction. A mark that appears
 // twice in one batch is a repeat the second time: the first Put is visible
 // to the second Get within the transaction.
 func (db *DB) commitAdmissions(batch []*admission) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		marks, byTime, inbox := tx.Bucket(bucketEvents), tx.Bucket(bucketEventsByTime), tx.Bucket(bucketInbox)
 		for _, a := range batch {
+			if a.done != nil {
+				if err := inbox.Delete(a.done); err != nil {
+					return fmt.Errorf("removing inbox entry: %w", err)
+				}
+				continue
+			}
 			e := a.entry
-			a.key, a.dup = "", false // Update may run this function again
+			a.key, a.dup = "", false
 			if e.Mark != "" {
 				mark := []byte(e.Mark)
 				if marks.Get(mark) != nil {
@@ -144,9 +158,11 @@ func (db *DB) commitAdmissions(batch []*admission) error {
 			}
 			a.key = strconv.FormatUint(seq, 10)
 		}
-		// Keep the marks bounded: a few expired ones go with every commit.
-		if len(batch) > 0 {
-			if _, err := pruneEvents(tx, batch[0].entry.At, eventsPrunePerCall); err != nil {
+		// Keep the marks bounded: a few expired ones go with every commit
+		// that adds some.
+		for _, a := range batch {
+			if a.done == nil {
+				_, err := pruneEvents(tx, a.entry.At, eventsPrunePerCall)
 				return err
 			}
 		}
@@ -184,15 +200,19 @@ func (db *DB) Inbox(ctx context.Context) ([]triage.InboxEntry, error) {
 	return out, err
 }
 
-// DoneInbox implements triage.Store.
+// DoneInbox implements triage.Store. It shares AdmitInbox's group commit:
+// under load, handlers that changed nothing finish many to an fsync too.
 func (db *DB) DoneInbox(ctx context.Context, key string) error {
 	k, err := inboxKey(key)
 	if err != nil {
 		return err
 	}
-	return db.update(ctx, "removing inbox entry "+key, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketInbox).Delete(k)
-	})
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("removing inbox entry %s: %w", key, err)
+	}
+	a := &admission{done: k}
+	db.groupCommit(a)
+	return a.err
 }
 
 // inboxKey is the bucket key of an entry key AdmitInbox returned.
