@@ -310,8 +310,10 @@ func (b *Bot) serveViewSubmission(w http.ResponseWriter, r *http.Request, key st
 	// be cut off halfway by that (it is one transaction, but the log and
 	// the outbox wake-up follow it).
 	ctx := context.WithoutCancel(r.Context())
-	var resp *slack.ViewSubmissionResponse
-	b.runEntry(ctx, key, func(ctx context.Context) { resp = b.handleViewSubmission(ctx, ic) })
+	resp := b.handleViewSubmission(triage.WithInboxKey(ctx, key), ic)
+	// Removing an entry that had no effect is cleanup: the answer does not
+	// wait for its commit.
+	b.spawn("view_submission", func(hctx context.Context) { b.finishEntry(hctx, key) })
 	if resp == nil {
 		w.WriteHeader(http.StatusOK)
 		return "ok"

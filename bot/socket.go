@@ -213,12 +213,11 @@ func (b *Bot) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 				return
 			}
 			var payload any
-			b.runEntry(hctx, key, func(ctx context.Context) {
-				if resp := b.handleViewSubmission(ctx, ic); resp != nil {
-					payload = resp
-				}
-			})
+			if resp := b.handleViewSubmission(triage.WithInboxKey(hctx, key), ic); resp != nil {
+				payload = resp
+			}
 			b.ackSocket(hctx, sm, req, payload)
+			b.finishEntry(hctx, key) // cleanup after the answer
 		})
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)

@@ -5,7 +5,7 @@
 //
 // # File layout
 //
-// Every value but the cache's is JSON of a storage-private record (codec.go)
+// Every value but the cache's (and the inbox's raw body after its record) is JSON of a storage-private record (codec.go)
 // carrying a "v" version field; the triage types have no json tags. Integer ids in keys are
 // 8-byte big-endian, so byte order is numeric order; times in keys are 8-byte
 // big-endian Unix nanoseconds (UTC), so byte order is time order. "|" below is
@@ -22,7 +22,7 @@
 //	idempotency_by_expiry  expires|idempotency key      empty
 //	events_seen            inbox mark (Slack event id)  seen-at time (8 bytes)
 //	events_by_time         seen-at|inbox mark           empty
-//	inbox                  inbox entry id               inboxRecord {kind, mark, body, at} (accepted, not yet acted on)
+//	inbox                  inbox entry id               inboxRecord {v, kind, mark, at}, a newline, the raw body (accepted, not yet acted on)
 //	outbox                 outbox item id               outboxRecord (live items only)
 //	outbox_dead            outbox item id               outboxRecord (dead letters, Dead = true)
 //	outbox_by_lead         lead id|family               outbox item id of the lead's pending item of that family ("card", "checklist")

@@ -26,13 +26,44 @@ const (
 	maxInboxKind = 64
 )
 
-// inboxRecord is a triage.InboxEntry as stored; the key is the bucket key.
+// inboxRecord is a triage.InboxEntry's header as stored; the key is the
+// bucket key. The stored value is the record's JSON, a newline (which
+// compact JSON never contains) and then the body as it is: base64 in JSON
+// would make it a third larger, and a Slack payload of a few KiB would
+// spill into more pages for the fsync before the ack.
 type inboxRecord struct {
 	V    int       `json:"v"`
 	Kind string    `json:"kind"`
 	Mark string    `json:"mark,omitempty"`
-	Body []byte    `json:"body"`
 	At   time.Time `json:"at"`
+}
+
+func encodeInbox(e triage.InboxEntry) ([]byte, error) {
+	head, err := json.Marshal(inboxRecord{V: inboxRecordV, Kind: e.Kind, Mark: e.Mark, At: e.At.UTC()})
+	if err != nil {
+		return nil, fmt.Errorf("encoding inbox entry: %w", err)
+	}
+	v := make([]byte, 0, len(head)+1+len(e.Body))
+	v = append(v, head...)
+	v = append(v, '\n')
+	return append(v, e.Body...), nil
+}
+
+// decodeInbox decodes a stored value; the body is copied out of bbolt's
+// memory.
+func decodeInbox(v []byte) (triage.InboxEntry, error) {
+	head, body, ok := bytes.Cut(v, []byte{'\n'})
+	if !ok {
+		return triage.InboxEntry{}, errors.New("no body separator")
+	}
+	var r inboxRecord
+	if err := json.Unmarshal(head, &r); err != nil {
+		return triage.InboxEntry{}, err
+	}
+	if r.V != inboxRecordV {
+		return triage.InboxEntry{}, fmt.Errorf("unknown version %d", r.V)
+	}
+	return triage.InboxEntry{Kind: r.Kind, Mark: r.Mark, Body: bytes.Clone(body), At: r.At}, nil
 }
 
 // groupCommit batches concurrent AdmitInbox (and DoneInbox) calls into one bbolt
@@ -149,9 +180,9 @@ func (db *DB) commitAdmissions(batch []*admission) error {
 			if err != nil {
 				return fmt.Errorf("numbering inbox entry: %w", err)
 			}
-			v, err := json.Marshal(inboxRecord{V: inboxRecordV, Kind: e.Kind, Mark: e.Mark, Body: e.Body, At: e.At.UTC()})
+			v, err := encodeInbox(e)
 			if err != nil {
-				return pass(fmt.Errorf("encoding inbox entry: %w", err))
+				return pass(err)
 			}
 			if err := inbox.Put(u64(seq), v); err != nil {
 				return fmt.Errorf("writing inbox entry: %w", err)
@@ -183,17 +214,12 @@ func (db *DB) Inbox(ctx context.Context) ([]triage.InboxEntry, error) {
 	var out []triage.InboxEntry
 	err := db.view(ctx, "reading the inbox", func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketInbox).ForEach(func(k, v []byte) error {
-			var r inboxRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("decoding inbox entry %x: %w", k, err)
+			e, err := decodeInbox(v)
+			if err != nil {
+				return fmt.Errorf("decoding inbox entry %d: %w", fromU64(k), err)
 			}
-			if r.V != inboxRecordV {
-				return fmt.Errorf("decoding inbox entry %x: unknown version %d", k, r.V)
-			}
-			out = append(out, triage.InboxEntry{
-				Key: strconv.FormatUint(fromU64(k), 10), Kind: r.Kind, Mark: r.Mark,
-				Body: bytes.Clone(r.Body), At: r.At,
-			})
+			e.Key = strconv.FormatUint(fromU64(k), 10)
+			out = append(out, e)
 			return nil
 		})
 	})

@@ -175,3 +175,19 @@ func TestDB_AdmitInbox_BadInput(t *testing.T) {
 		t.Errorf("refused entries left %d in the inbox", n)
 	}
 }
+
+// TestDB_Inbox_BodyVerbatim: the body is stored as it came, whatever bytes
+// it holds (the record's separator included), and survives a reopen.
+func TestDB_Inbox_BodyVerbatim(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	body := []byte("payload=%7B%7D\n\x00\xff{\"a\":\"b\\n\"}\n")
+	if _, _, err := db.AdmitInbox(t.Context(), triage.InboxEntry{Kind: "slack_interaction_form", Mark: "m", Body: body, At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	db = storagetest.MustReopen(t, db)
+	got := mustInbox(t, db)
+	if len(got) != 1 || string(got[0].Body) != string(body) || got[0].Kind != "slack_interaction_form" || got[0].Mark != "m" || !got[0].At.Equal(t0) {
+		t.Errorf("inbox after reopen = %+v; want the entry verbatim", got)
+	}
+}
