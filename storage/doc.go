@@ -21,7 +21,7 @@
 //	idempotency            idempotency key              idemRecord {lead, fingerprint, expires}
 //	idempotency_by_expiry  expires|idempotency key      empty
 //	events_seen            inbox mark (Slack event id)  seen-at time (8 bytes)
-//	events_by_time         seen-at|inbox mark           empty
+//	events_by_time         seen-at|Slack event id       empty (ids recorded before the inbox; only pruned now)
 //	inbox                  inbox entry id               inboxRecord {v, kind, mark, at}, a newline, the raw body (accepted, not yet acted on)
 //	outbox                 outbox item id               outboxRecord (live items only)
 //	outbox_dead            outbox item id               outboxRecord (dead letters, Dead = true)
@@ -37,7 +37,8 @@
 // (saveLead): by_status makes "all pending leads" cost what the pending leads
 // cost, not what every lead ever stored costs. The *_by_expiry and
 // *_by_time buckets let expired idempotency keys and old Slack event ids be
-// pruned a few at a time from the front, without scanning.
+// pruned a few at a time from the front, without scanning (events_by_time
+// only for ids recorded before the inbox).
 //
 // The cache is a TTL key-value store for adapters that must not repeat
 // expensive look-ups (research results per domain: GetCache, PutCache). Its
@@ -54,8 +55,10 @@
 // removes the entry whose key the context carries (triage.WithInboxKey), so
 // after a crash an entry is either still there, and replayed at start, or
 // done. Marks outlive their entries for EventRetention, so a Slack retry
-// after the effect is still a repeat. A bucket added without a new schema
-// version, like cache.
+// after the effect is still a repeat. Marks have no time index (one bucket
+// less to write before the ack): an expired mark counts as gone at once,
+// and Prune finds expired ones by scanning events_seen. A bucket added
+// without a new schema version, like cache.
 //
 // jobs holds the exactly-once markers of scheduled work (MarkJob, LastJob):
 // a digest run is keyed by its local scheduled time, so a double cron tick

@@ -16,14 +16,10 @@ import (
 // minutes, never for a day.
 const EventRetention = triage.InboxMarkRetention
 
-// eventsPrunePerCall bounds the pruning one inbox commit does, like
-// idemPrunePerCreate.
-const eventsPrunePerCall = 32
-
 // Prune deletes Slack event ids older than EventRetention, expired
 // idempotency keys and expired cache entries, and returns how many entries
-// it removed. AdmitInbox, CreateLead and GetCache already prune a few per
-// call; Prune is for a periodic job.
+// it removed. CreateLead and GetCache already prune a few per call, and
+// AdmitInbox ignores expired marks; Prune is for a periodic job.
 func (db *DB) Prune(ctx context.Context, now time.Time) (int, error) {
 	const batch = 1000
 	total := 0
@@ -52,9 +48,14 @@ func (db *DB) Prune(ctx context.Context, now time.Time) (int, error) {
 	}
 }
 
-// pruneEvents deletes up to limit event ids seen before now-EventRetention.
+// pruneEvents deletes up to limit marks seen before now-EventRetention:
+// first those of the events_by_time index (ids recorded before the inbox,
+// which wrote it), then any found by scanning events_seen, which the inbox
+// does not index by time. The scan reads every live mark: a day of Slack
+// requests, once an hour.
 func pruneEvents(tx *bolt.Tx, now time.Time, limit int) (int, error) {
-	keys := expired(tx.Bucket(bucketEventsByTime), now.Add(-EventRetention), limit)
+	cutoff := now.Add(-EventRetention)
+	keys := expired(tx.Bucket(bucketEventsByTime), cutoff, limit)
 	events, byTime := tx.Bucket(bucketEvents), tx.Bucket(bucketEventsByTime)
 	for _, k := range keys {
 		id := k[9:]
@@ -68,7 +69,24 @@ func pruneEvents(tx *bolt.Tx, now time.Time, limit int) (int, error) {
 			return 0, fmt.Errorf("pruning event ids: %w", err)
 		}
 	}
-	return len(keys), nil
+	n := len(keys)
+	if n >= limit {
+		return n, nil
+	}
+	// Collect before deleting: deleting under a bbolt cursor can skip keys.
+	var old [][]byte
+	c := events.Cursor()
+	for k, v := c.First(); k != nil && n+len(old) < limit; k, v = c.Next() {
+		if markExpired(v, now) {
+			old = append(old, bytes.Clone(k))
+		}
+	}
+	for _, k := range old {
+		if err := events.Delete(k); err != nil {
+			return 0, fmt.Errorf("pruning inbox marks: %w", err)
+		}
+	}
+	return n + len(old), nil
 }
 
 // pruneIdem deletes up to limit idempotency keys that expired by now.

@@ -89,10 +89,11 @@ type admission struct {
 	finished bool
 }
 
-// AdmitInbox implements triage.Store: the mark goes to events_seen (with
-// events_by_time, so that it is pruned after InboxMarkRetention, as Slack
-// event ids always were) and the entry to inbox, in one transaction shared
-// with the other calls that are waiting for a commit.
+// AdmitInbox implements triage.Store: the mark goes to events_seen and the
+// entry to inbox, in one transaction shared with the other calls that are
+// waiting for a commit. A mark older than InboxMarkRetention counts as
+// gone even before Prune deletes it. Marks get no time index: one bucket
+// less to write before the ack (Prune scans events_seen instead).
 func (db *DB) AdmitInbox(ctx context.Context, e triage.InboxEntry) (string, bool, error) {
 	switch {
 	case e.Kind == "" || len(e.Kind) > maxInboxKind:
@@ -146,13 +147,19 @@ func (db *DB) groupCommit(a *admission) {
 	g.mu.Unlock()
 }
 
+// markExpired reports whether a mark recorded at seen (events_seen's value)
+// is past InboxMarkRetention at now.
+func markExpired(seen []byte, now time.Time) bool {
+	return len(seen) == 8 && int64(fromU64(seen)) < now.Add(-triage.InboxMarkRetention).UnixNano()
+}
+
 // commitAdmissions writes a batch of admissions and removals in one
 // transaction. A mark that appears
 // twice in one batch is a repeat the second time: the first Put is visible
 // to the second Get within the transaction.
 func (db *DB) commitAdmissions(batch []*admission) error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		marks, byTime, inbox := tx.Bucket(bucketEvents), tx.Bucket(bucketEventsByTime), tx.Bucket(bucketInbox)
+		marks, inbox := tx.Bucket(bucketEvents), tx.Bucket(bucketInbox)
 		for _, a := range batch {
 			if a.done != nil {
 				if err := inbox.Delete(a.done); err != nil {
@@ -164,16 +171,12 @@ func (db *DB) commitAdmissions(batch []*admission) error {
 			a.key, a.dup = "", false
 			if e.Mark != "" {
 				mark := []byte(e.Mark)
-				if marks.Get(mark) != nil {
+				if seen := marks.Get(mark); seen != nil && !markExpired(seen, e.At) {
 					a.dup = true
 					continue
 				}
-				at := timeKey(e.At)
-				if err := marks.Put(mark, at); err != nil {
+				if err := marks.Put(mark, timeKey(e.At)); err != nil {
 					return fmt.Errorf("writing inbox mark: %w", err)
-				}
-				if err := byTime.Put(join(at, mark), []byte{}); err != nil {
-					return fmt.Errorf("indexing inbox mark: %w", err)
 				}
 			}
 			seq, err := inbox.NextSequence()
@@ -188,14 +191,6 @@ func (db *DB) commitAdmissions(batch []*admission) error {
 				return fmt.Errorf("writing inbox entry: %w", err)
 			}
 			a.key = strconv.FormatUint(seq, 10)
-		}
-		// Keep the marks bounded: a few expired ones go with every commit
-		// that adds some.
-		for _, a := range batch {
-			if a.done == nil {
-				_, err := pruneEvents(tx, a.entry.At, eventsPrunePerCall)
-				return err
-			}
 		}
 		return nil
 	})

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/leadtriage/leadtriage/storage"
 	"github.com/leadtriage/leadtriage/storage/storagetest"
 	"github.com/leadtriage/leadtriage/triage"
+	bolt "go.etcd.io/bbolt"
 )
 
 // mustAdmit admits an event-shaped entry with mark and returns its key and
@@ -48,7 +50,7 @@ func TestDB_AdmitInbox_Marks(t *testing.T) {
 	check("Ev2", t0.Add(time.Minute), false)
 	db = storagetest.MustReopen(t, db)
 	check("Ev1", t0.Add(time.Hour), true)
-	// A day later the old marks are pruned by the next commit.
+	// A day later the old marks count as gone, pruned or not.
 	check("Ev3", t0.Add(storage.EventRetention+2*time.Minute), false)
 	check("Ev1", t0.Add(storage.EventRetention+3*time.Minute), false)
 	check("Ev3", t0.Add(storage.EventRetention+4*time.Minute), true)
@@ -189,5 +191,44 @@ func TestDB_Inbox_BodyVerbatim(t *testing.T) {
 	got := mustInbox(t, db)
 	if len(got) != 1 || string(got[0].Body) != string(body) || got[0].Kind != "slack_interaction_form" || got[0].Mark != "m" || !got[0].At.Equal(t0) {
 		t.Errorf("inbox after reopen = %+v; want the entry verbatim", got)
+	}
+}
+
+// TestDB_Prune_InboxMarks: Prune finds expired marks without a time index,
+// and still drains the index that event ids recorded before the inbox have.
+func TestDB_Prune_InboxMarks(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	for i := range 5 {
+		mustAdmit(t, db, fmt.Sprintf("Ev%d", i), t0.Add(time.Duration(i)*time.Hour))
+	}
+	// A legacy id, as FirstSeen recorded it: value and time index.
+	legacy := []byte("EvLEGACY")
+	at := t0.UnixNano()
+	if err := db.Bolt().Update(func(tx *bolt.Tx) error {
+		v := binary.BigEndian.AppendUint64(nil, uint64(at))
+		if err := tx.Bucket([]byte("events_seen")).Put(legacy, v); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("events_by_time")).Put(append(append(v, '|'), legacy...), []byte{})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// At t0+retention+2h30: Ev0, Ev1, Ev2 and the legacy id are past it.
+	n, err := db.Prune(t.Context(), t0.Add(storage.EventRetention+150*time.Minute))
+	if err != nil || n != 4 {
+		t.Fatalf("Prune = %d, %v; want 4 marks", n, err)
+	}
+	var left []string
+	if err := db.Bolt().View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("events_seen")).ForEach(func(k, _ []byte) error {
+			left = append(left, string(k))
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(left, ",") != "Ev3,Ev4" {
+		t.Errorf("marks after Prune = %v; want Ev3,Ev4", left)
 	}
 }
