@@ -184,3 +184,38 @@ func TestInbox_ReplayDropsWhatItCannotDecode(t *testing.T) {
 		t.Errorf("%d warnings about dropped entries; want 3; logs %q", warned, f.logs.records())
 	}
 }
+
+// TestInbox_ReplaySocketKinds: Socket Mode stores the envelope's payload
+// (JSON, not a form); those entries replay the same way.
+func TestInbox_ReplaySocketKinds(t *testing.T) {
+	t.Parallel()
+	f := newDispatchFixture(t, false)
+	f.postCard(t)
+	click := slackfake.BlockActionJSON("USOCKET", dispatchChannel, cardTS, actionVoteQualify, f.lead.ID.String())
+	responseURL := f.slack.NewResponseURL()
+	command := slackfake.SlashCommandJSON("UASKER", dispatchChannel, "/qualify", "add socketco.example", responseURL, "1700000003.1.trigger")
+	for _, e := range []struct {
+		kind, mark string
+		body       []byte
+	}{
+		{inboxInteraction, interactionMark(click), click},
+		{inboxCommand, commandMark("1700000003.1.trigger", command), command},
+	} {
+		if _, _, err := f.bot.toInbox(t.Context(), e.kind, e.mark, e.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := f.restart(t).ReplayInbox(t.Context()); err != nil || n != 2 {
+		t.Fatalf("ReplayInbox = %d, %v; want 2", n, err)
+	}
+	l, _ := f.db.Lead(t.Context(), f.lead.ID)
+	if l.Votes["USOCKET"] != triage.ChoiceQualify {
+		t.Errorf("socket click not applied: votes %v", l.Votes)
+	}
+	if added, err := f.db.LeadsByDomain(t.Context(), "socketco.example"); err != nil || len(added) != 1 {
+		t.Errorf("socket command not applied: %d leads, %v", len(added), err)
+	}
+	if posts := f.slack.ResponsePosts(responseURL); len(posts) != 1 {
+		t.Errorf("%d posts to the command's response_url; want 1", len(posts))
+	}
+}

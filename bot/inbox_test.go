@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -149,6 +150,44 @@ func TestBot_Inbox_Unwritable(t *testing.T) {
 	}
 	if l := h.stored(t); len(l.Votes) != 0 {
 		t.Errorf("votes after a refused click: %v", l.Votes)
+	}
+	if leads, _ := h.db.LeadsByDomain(t.Context(), "full.example"); len(leads) != 0 {
+		t.Errorf("a refused command added %d leads", len(leads))
+	}
+}
+
+// TestBot_Inbox_UnwritableSocket: in Socket Mode an event that cannot be
+// made durable is not acknowledged, so Slack delivers it again; a command
+// is acknowledged with the news that nothing was done.
+func TestBot_Inbox_UnwritableSocket(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := bot.New(bot.Config{Channel: channel, Policy: h.svc.Policy, AppToken: slackfake.AppToken, Now: func() time.Time { return now }},
+		h.slack.Client(), h.svc, unwritableInbox{h.db}, slog.New(h.logs))
+	hs := *h
+	hs.bot = b
+	stop := runSocket(t, &hs)
+	event := h.slack.SendEnvelope(t, slackfake.Envelope{Type: "events_api",
+		Payload: json.RawMessage(slackfake.EventCallbackJSON("Ev0FULLSOCKET", slackfake.MessageEvent(channel, "UHUMAN", "hi", "1700000001.000200", "")))})
+	cmd := h.slack.SendEnvelope(t, slackfake.Envelope{
+		Type:                   "slash_commands",
+		Payload:                json.RawMessage(slackfake.SlashCommandJSON("UASKER", channel, "/qualify", "add full.example", slackfake.PlaceholderResponseURL, slackfake.PlaceholderTriggerID)),
+		AcceptsResponsePayload: true,
+	})
+	ack := h.slack.WaitAck(t, cmd, 5*time.Second)
+	if !strings.Contains(string(ack.Payload), "nothing was done") {
+		t.Errorf("command ack = %s; want the news that nothing was done", ack.Payload)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range h.slack.Acks() {
+		if a.EnvelopeID == event {
+			t.Error("an event that could not be written was acknowledged")
+		}
 	}
 	if leads, _ := h.db.LeadsByDomain(t.Context(), "full.example"); len(leads) != 0 {
 		t.Errorf("a refused command added %d leads", len(leads))
