@@ -372,9 +372,10 @@ func (b *Bot) serveCommands(w http.ResponseWriter, r *http.Request, body []byte)
 	}
 	key, dup, err := b.toInbox(r.Context(), inboxCommandForm, commandMark(cmd.TriggerID, body), body)
 	var reply *slashReply
+	result := "ok"
 	switch {
 	case err != nil:
-		reply = ephemeralReply(commandUnrecorded)
+		reply, result = ephemeralReply(commandUnrecorded), "unavailable"
 	case dup:
 		w.WriteHeader(http.StatusOK)
 		return "duplicate"
@@ -393,5 +394,5 @@ func (b *Bot) serveCommands(w http.ResponseWriter, r *http.Request, body []byte)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(out)
-	return "ok"
+	return result
 }
