@@ -20,6 +20,7 @@ import (
 	"github.com/leadtriage/leadtriage/slackfake"
 	"github.com/leadtriage/leadtriage/storage"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/slack-go/slack"
 )
 
 const (
@@ -719,17 +720,19 @@ func TestRun_SlackUnreachableAtStart(t *testing.T) {
 const killAtAckCycles = 30
 
 // TestEndToEnd_KillAtAck kills the real process with SIGKILL the instant
-// the 200 for a click, a thread reply or a slash command arrives, 30 times
-// each, and finds every one of them applied after a restart: the bot wrote
-// each to its inbox before the 200 (RELIABILITY D11). Each kind has its own
-// database, fake Slack and chain of child processes, so the three run side
-// by side.
+// the 200 for a click, a thread reply, a slash command or a dialog
+// submission arrives, 30 times each, and finds every one of them applied
+// after a restart: the bot wrote each to its inbox before the 200
+// (RELIABILITY D11). Each kind has its own database, fake Slack and chain of
+// child processes, so the four run side by side. (A command and a
+// submission are answered in the response, so their effect is usually done
+// by the 200; clicks and replies are acted on after it.)
 func TestEndToEnd_KillAtAck(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
-	for _, kind := range []string{"click", "reply", "command"} {
+	for _, kind := range []string{"click", "reply", "command", "submission"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			killAtAck(t, kind)
@@ -791,6 +794,13 @@ func killAtAck(t *testing.T, kind string) {
 			body := slackfake.EventCallbackJSON(fmt.Sprintf("Ev0KILL%02d", i),
 				slackfake.MessageEvent(testChannel, user(i), "budget: yes", fmt.Sprintf("1800000000.%06d", i+1), cardTS))
 			return slackfake.NewSignedRequest(t, base+"/slack/events", testSigningSecret, "application/json", body)
+		case "submission":
+			// The add-lead dialog, as addlead_test.go submits it.
+			form := slackfake.ViewSubmissionForm(user(i), "lead.add", "", map[string]map[string]slack.BlockAction{
+				"company": {"company": {Type: "plain_text_input", Value: fmt.Sprintf("Kill %02d BV", i)}},
+				"website": {"website": {Type: "url_text_input", Value: fmt.Sprintf("https://kill-%02d.example", i)}},
+			})
+			return slackfake.NewSignedRequest(t, base+"/slack/interactions", testSigningSecret, "application/x-www-form-urlencoded", []byte(form.Encode()))
 		default:
 			form := slackfake.SlashCommandForm(user(i), testChannel, "/qualify", fmt.Sprintf("add kill-%02d.example", i),
 				fake.NewResponseURLFor(testChannel, "", user(i)), fake.NewTriggerIDFor(user(i)))
