@@ -248,6 +248,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Bot.Start(bgCtx); err != nil {
 		return fmt.Errorf("connecting to slack: %w", err)
 	}
+	// Slack requests acknowledged before a crash but not acted on yet are
+	// handled first, before serving, so nothing new overtakes them. A store
+	// that cannot be read keeps them for the next start.
+	if _, err := m.Bot.ReplayInbox(bgCtx); err != nil {
+		m.log.Error("replaying the slack inbox", "err", err)
+	}
 
 	icfg := intake.Config{
 		IntakeSecrets:         env.IntakeSecrets,

@@ -20,6 +20,7 @@ import (
 	"github.com/leadtriage/leadtriage/slackfake"
 	"github.com/leadtriage/leadtriage/storage"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/slack-go/slack"
 )
 
 const (
@@ -725,4 +726,148 @@ func TestRun_SlackUnreachableAtStart(t *testing.T) {
 			t.Errorf("the error shows the token")
 		}
 	})
+}
+
+// killAtAckCycles is how many times each kind of Slack request is
+// acknowledged and then has its process killed (RELIABILITY D11).
+const killAtAckCycles = 30
+
+// TestEndToEnd_KillAtAck kills the real process with SIGKILL the instant
+// the 200 for a click, a thread reply, a slash command or a dialog
+// submission arrives, 30 times each, and finds every one of them applied
+// after a restart: the bot wrote each to its inbox before the 200
+// (RELIABILITY D11). Each kind has its own database, fake Slack and chain of
+// child processes, so the four run side by side. (A command and a
+// submission are answered in the response, so their effect is usually done
+// by the 200; clicks and replies are acted on after it.)
+func TestEndToEnd_KillAtAck(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	for _, kind := range []string{"click", "reply", "command", "submission"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			killAtAck(t, kind)
+		})
+	}
+}
+
+func killAtAck(t *testing.T, kind string) {
+	fake := slackfake.New(t)
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "leadtriage.db")
+	// Quorum 100: thirty votes never decide the lead, so every vote counts.
+	cfg := writeTestConfig(t, dir, appOptions{mode: "http", quorum: 100, dbPath: dbPath,
+		extra: "[[criteria]]\nid = \"budget\"\nquestion = \"Is there budget this year?\"\nkind = \"yesno\"\n"}, fake.APIURL())
+	client := &http.Client{Timeout: 10 * time.Second}
+	kill := func(cmd *exec.Cmd) {
+		t.Helper()
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+	}
+
+	// The first child takes a lead and posts its card, which the clicks
+	// and replies are about.
+	base, cmd := startChild(t, cfg)
+	req, _ := http.NewRequest(http.MethodPost, base+"/leads", strings.NewReader(`{"company":"Kill at ack BV","website":"killatack.example"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testIntakeSecret)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /leads: %d", resp.StatusCode)
+	}
+	waitFor(t, "the card", 10*time.Second, func() bool { return len(cards(fake)) == 1 })
+	cardTS := cards(fake)[0].TS
+	waitFor(t, "the card's ts recorded", 10*time.Second, func() bool {
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/leads/L-1", nil)
+		req.Header.Set("Authorization", "Bearer "+testAPIToken)
+		resp, err := client.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var l map[string]any
+		return json.NewDecoder(resp.Body).Decode(&l) == nil && leadTS(l) == cardTS
+	})
+
+	user := func(i int) string { return fmt.Sprintf("U%s%02d", strings.ToUpper(kind[:1]), i) }
+	request := func(base string, i int) *http.Request {
+		switch kind {
+		case "click":
+			form := slackfake.BlockActionForm(user(i), testChannel, cardTS, "lead.vote.qualify", "L-1")
+			return slackfake.NewSignedRequest(t, base+"/slack/interactions", testSigningSecret, "application/x-www-form-urlencoded", []byte(form.Encode()))
+		case "reply":
+			body := slackfake.EventCallbackJSON(fmt.Sprintf("Ev0KILL%02d", i),
+				slackfake.MessageEvent(testChannel, user(i), "budget: yes", fmt.Sprintf("1800000000.%06d", i+1), cardTS))
+			return slackfake.NewSignedRequest(t, base+"/slack/events", testSigningSecret, "application/json", body)
+		case "submission":
+			// The add-lead dialog, as addlead_test.go submits it.
+			form := slackfake.ViewSubmissionForm(user(i), "lead.add", "", map[string]map[string]slack.BlockAction{
+				"company": {"company": {Type: "plain_text_input", Value: fmt.Sprintf("Kill %02d BV", i)}},
+				"website": {"website": {Type: "url_text_input", Value: fmt.Sprintf("https://kill-%02d.example", i)}},
+			})
+			return slackfake.NewSignedRequest(t, base+"/slack/interactions", testSigningSecret, "application/x-www-form-urlencoded", []byte(form.Encode()))
+		default:
+			form := slackfake.SlashCommandForm(user(i), testChannel, "/qualify", fmt.Sprintf("add kill-%02d.example", i),
+				fake.NewResponseURLFor(testChannel, "", user(i)), fake.NewTriggerIDFor(user(i)))
+			return slackfake.NewSignedRequest(t, base+"/slack/commands", testSigningSecret, "application/x-www-form-urlencoded", []byte(form.Encode()))
+		}
+	}
+	for i := range killAtAckCycles {
+		if i > 0 {
+			base, cmd = startChild(t, cfg) // replays what the last kill left, then listens
+		}
+		resp, err := client.Do(request(base, i))
+		if err == nil {
+			kill(cmd) // the instant the status line and headers are in
+			resp.Body.Close()
+		}
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %d: %v (status %v)", kind, i, err, resp)
+		}
+	}
+	// A last start replays what the last kill left; it listens only after.
+	_, cmd = startChild(t, cfg)
+	kill(cmd)
+
+	db, err := storage.Open(dbPath)
+	if err != nil {
+		t.Fatalf("reopening after kill -9: %v", err)
+	}
+	defer db.Close()
+	if err := db.Check(); err != nil {
+		t.Fatalf("consistency check after kill -9: %v", err)
+	}
+	if left, err := db.Inbox(t.Context()); err != nil || len(left) != 0 {
+		t.Errorf("inbox after the last start: %d entries, %v; want none", len(left), err)
+	}
+	lead, err := db.Lead(t.Context(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := 0
+	for i := range killAtAckCycles {
+		var applied bool
+		switch kind {
+		case "click":
+			applied = lead.Votes[user(i)] == triage.ChoiceQualify
+		case "reply":
+			applied = lead.AnswersBy["budget"][user(i)].Value == triage.AnswerYes
+		default:
+			leads, err := db.LeadsByDomain(t.Context(), fmt.Sprintf("kill-%02d.example", i))
+			applied = err == nil && len(leads) == 1
+		}
+		if !applied {
+			lost++
+			t.Errorf("%s %d got its 200 but is not applied after the restart", kind, i)
+		}
+	}
+	t.Logf("%s: %d of %d acknowledged requests applied across %d kills", kind, killAtAckCycles-lost, killAtAckCycles, killAtAckCycles+1)
 }

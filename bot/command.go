@@ -400,7 +400,9 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand) *slashRepl
 	log.DebugContext(ctx, "slash command")
 	rs := &responder{url: cmd.ResponseURL, issued: time.Now()}
 	run := &commandRun{done: make(chan struct{})}
+	key := triage.InboxKey(ctx) // the work runs in a context of its own: carry the inbox entry over
 	b.spawn("command", func(hctx context.Context) {
+		hctx = triage.WithInboxKey(hctx, key)
 		delivered := false
 		deliver := func(r *slashReply) {
 			delivered = true
@@ -424,6 +426,7 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand) *slashRepl
 		if r != nil && r.after != nil {
 			r.after()
 		}
+		b.finishEntry(hctx, key)
 	})
 
 	t := time.NewTimer(commandAckWait)

@@ -62,25 +62,8 @@ func (b *Bot) spawn(kind string, fn func(ctx context.Context)) {
 	}()
 }
 
-// handleEventOnce deduplicates by event id (Slack delivers at least once,
-// and retries carry the same id) before handling the event.
-func (b *Bot) handleEventOnce(ctx context.Context, ev slackevents.EventsAPIEvent) {
-	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" {
-		first, err := b.store.FirstSeen(ctx, cb.EventID, b.now())
-		if err != nil {
-			b.log.Error("recording slack event id", "event_id", cb.EventID, "error", err)
-			return
-		}
-		if !first {
-			b.log.Debug("duplicate slack event ignored", "event_id", cb.EventID)
-			return
-		}
-	}
-	b.handleEvent(ctx, ev)
-}
-
-// handleEvent handles an Events API event that was already acknowledged
-// and deduplicated.
+// handleEvent handles an Events API event that was already acknowledged,
+// deduplicated and written to the inbox (inbox.go).
 func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	switch ev.Type {
 	case slackevents.AppRateLimited:

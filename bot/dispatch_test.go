@@ -386,33 +386,6 @@ func TestBot_HandleEvent(t *testing.T) {
 	}
 }
 
-func TestBot_HandleEventOnce(t *testing.T) {
-	t.Parallel()
-	f := newDispatchFixture(t, false)
-	ev := slackevents.EventsAPIEvent{
-		Type: slackevents.CallbackEvent,
-		Data: &slackevents.EventsAPICallbackEvent{EventID: "Ev0ONCE"},
-		InnerEvent: slackevents.EventsAPIInnerEvent{
-			Type: string(slackevents.Message),
-			Data: &slackevents.MessageEvent{Type: "message", User: "UHUMAN"},
-		},
-	}
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() { f.bot.handleEventOnce(t.Context(), ev) })
-	}
-	wg.Wait()
-	var handled int
-	for _, r := range f.logs.records() {
-		if r == "DEBUG message event ignored" {
-			handled++
-		}
-	}
-	if handled != 1 {
-		t.Errorf("event handled %d times, want once; logs %q", handled, f.logs.records())
-	}
-}
-
 // TestBot_Spawn_RecoversPanics: a panicking handler is logged, does not
 // take the process down, and still counts as done for Drain.
 func TestBot_Spawn_RecoversPanics(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadtriage/leadtriage/triage"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 )
@@ -208,9 +209,17 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) s
 		if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
 			b.log.Debug("slack event retry", "event_id", cb.EventID, "retry", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
 		}
-		// Ack first; deduplication needs the store, which may be slow.
+		// Durable before the ack, deduplicated in the same commit; a
+		// failed write gets a 503, and Slack retries.
+		key, dup, err := b.toInbox(r.Context(), inboxEvent, cb.EventID, body)
+		if err != nil {
+			return refuseUnrecorded(w)
+		}
 		w.WriteHeader(http.StatusOK)
-		b.spawn("event", func(ctx context.Context) { b.handleEventOnce(ctx, ev) })
+		if dup {
+			return "duplicate"
+		}
+		b.spawn("event", func(ctx context.Context) { b.runEntry(ctx, key, func(ctx context.Context) { b.handleEvent(ctx, ev) }) })
 		return "ok"
 	default:
 		b.log.Debug("slack event ignored", "type", ev.Type)
@@ -219,15 +228,16 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) s
 	}
 }
 
-// serveInteractions answers button clicks and other interactions: an empty
-// 200 at once, then the work.
+// serveInteractions answers button clicks and other interactions: the raw
+// body goes to the inbox, then an empty 200, then the work.
 //
 // Even the payload is decoded after the ack: unescaping the form and
 // decoding the JSON cost several times the signature check, and DESIGN.md
-// holds the ack to 1.5 times a bare verifying handler. The price is that a
-// signed body whose payload is not a valid form value or JSON gets a 200 and
-// a warning instead of a 400; only Slack holds the secret, and it does not
-// retry interactions.
+// holds the ack to 1.5 times a bare verifying handler plus the inbox's
+// fsync. The price is that a signed body whose payload is not a valid form
+// value or JSON gets a 200 and a warning instead of a 400; only Slack holds
+// the secret, and it does not retry interactions. The de-duplication mark is
+// the body's hash, which needs no decoding either.
 //
 // A view_submission is the exception: its answer (validation errors, or
 // closing the dialog) is the response body, so it is decoded and handled
@@ -248,21 +258,39 @@ func (b *Bot) serveInteractions(w http.ResponseWriter, r *http.Request, body []b
 			http.Error(w, "malformed payload", http.StatusBadRequest)
 			return "bad_request"
 		}
+		key, dup, err := b.toInbox(r.Context(), inboxInteractionForm, interactionMark(body), body)
+		if err != nil {
+			return refuseUnrecorded(w)
+		}
+		if dup {
+			w.WriteHeader(http.StatusOK)
+			return "duplicate"
+		}
 		if ic.Type == slack.InteractionTypeViewSubmission {
-			return b.serveViewSubmission(w, r, ic)
+			return b.serveViewSubmission(w, r, key, ic)
 		}
 		w.WriteHeader(http.StatusOK)
-		b.spawn("interaction", func(ctx context.Context) { b.handleInteraction(ctx, ic) })
+		b.spawn("interaction", func(ctx context.Context) {
+			b.runEntry(ctx, key, func(ctx context.Context) { b.handleInteraction(ctx, ic) })
+		})
 		return "ok"
 	}
+	key, dup, err := b.toInbox(r.Context(), inboxInteractionForm, interactionMark(body), body)
+	if err != nil {
+		return refuseUnrecorded(w)
+	}
 	w.WriteHeader(http.StatusOK)
+	if dup {
+		return "duplicate"
+	}
 	b.spawn("interaction", func(ctx context.Context) {
 		ic, err := parseInteraction(body)
 		if err != nil {
 			b.log.WarnContext(ctx, "slack interaction not understood, dropped", "error", err)
+			b.finishEntry(ctx, key)
 			return
 		}
-		b.handleInteraction(ctx, ic)
+		b.runEntry(ctx, key, func(ctx context.Context) { b.handleInteraction(ctx, ic) })
 	})
 	return "ok"
 }
@@ -273,15 +301,19 @@ var viewSubmissionMark = []byte(slack.InteractionTypeViewSubmission)
 
 // serveViewSubmission answers a modal's submission in the response body:
 // empty (close), or JSON such as {"response_action":"errors",...}. The
-// handler counts as in flight for Drain while it works.
-func (b *Bot) serveViewSubmission(w http.ResponseWriter, r *http.Request, ic slack.InteractionCallback) string {
+// handler counts as in flight for Drain while it works. key is its inbox
+// entry, written before.
+func (b *Bot) serveViewSubmission(w http.ResponseWriter, r *http.Request, key string, ic slack.InteractionCallback) string {
 	b.inflight.Add(1)
 	defer b.inflight.Done()
 	// The request's context ends when Slack hangs up; the decision must not
 	// be cut off halfway by that (it is one transaction, but the log and
 	// the outbox wake-up follow it).
 	ctx := context.WithoutCancel(r.Context())
-	resp := b.handleViewSubmission(ctx, ic)
+	resp := b.handleViewSubmission(triage.WithInboxKey(ctx, key), ic)
+	// Removing an entry that had no effect is cleanup: the answer does not
+	// wait for its commit.
+	b.spawn("view_submission", func(hctx context.Context) { b.finishEntry(hctx, key) })
 	if resp == nil {
 		w.WriteHeader(http.StatusOK)
 		return "ok"
@@ -329,15 +361,27 @@ func hasFormKey(body []byte, key string) bool {
 // when ready within runCommand's wait, else "Working on it…" (the result
 // follows through the response_url), or nothing when the add-lead dialog
 // opens.
+//
+// The command is written to the inbox first, marked by its trigger_id; if
+// that fails the user is told at once that nothing was done.
 func (b *Bot) serveCommands(w http.ResponseWriter, r *http.Request, body []byte) string {
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.PostForm, r.Form = nil, nil
-	cmd, err := slack.SlashCommandParse(r)
+	cmd, err := parseCommandForm(body)
 	if err != nil {
 		http.Error(w, "malformed form", http.StatusBadRequest)
 		return "bad_request"
 	}
-	reply := b.runCommand(r.Context(), cmd)
+	key, dup, err := b.toInbox(r.Context(), inboxCommandForm, commandMark(cmd.TriggerID, body), body)
+	var reply *slashReply
+	result := "ok"
+	switch {
+	case err != nil:
+		reply, result = ephemeralReply(commandUnrecorded), "unavailable"
+	case dup:
+		w.WriteHeader(http.StatusOK)
+		return "duplicate"
+	default:
+		reply = b.runCommand(triage.WithInboxKey(r.Context(), key), cmd)
+	}
 	if reply == nil {
 		w.WriteHeader(http.StatusOK) // an empty ack: the add-lead dialog is opening
 		return "ok"
@@ -350,5 +394,5 @@ func (b *Bot) serveCommands(w http.ResponseWriter, r *http.Request, body []byte)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(out)
-	return "ok"
+	return result
 }

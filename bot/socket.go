@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/leadtriage/leadtriage/triage"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
@@ -113,9 +114,10 @@ func isAuthError(err error) bool {
 // RunSocket serves Slack over Socket Mode until ctx ends; it then returns
 // nil. It returns an error if Slack refuses the app-level token (the
 // *slack.Client given to New must carry it, via slack.OptionAppLevelToken).
-// Every envelope is acknowledged before any work, except a view_submission,
-// whose ack carries the answer; all work runs in goroutines that Drain
-// waits for.
+// Every envelope that can change state is written to the inbox and then
+// acknowledged before any work, except a view_submission and a slash
+// command, whose ack carries the answer; all of it runs in goroutines that
+// Drain waits for.
 func (b *Bot) RunSocket(ctx context.Context) error {
 	sm := socketmode.New(b.api)
 	runCtx, cancel := context.WithCancel(ctx)
@@ -151,51 +153,96 @@ func (b *Bot) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 	switch evt.Type {
 	case socketmode.EventTypeEventsAPI:
 		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
-		if !b.ackSocket(ctx, sm, evt.Request, nil) || !ok {
+		req := evt.Request
+		if !ok || req == nil || req.EnvelopeID == "" {
+			b.ackSocket(ctx, sm, req, nil)
 			b.metrics.inbound.WithLabelValues("event", "bad_request").Inc()
 			return
 		}
-		b.metrics.inbound.WithLabelValues("event", "ok").Inc()
-		b.spawn("event", func(ctx context.Context) { b.handleEventOnce(ctx, ev) })
-	case socketmode.EventTypeInteractive:
-		ic, ok := evt.Data.(slack.InteractionCallback)
-		if ok && ic.Type == slack.InteractionTypeViewSubmission && evt.Request != nil && evt.Request.EnvelopeID != "" {
-			// The answer goes in the ack, so the work comes first; it runs
-			// in a goroutine all the same, because this loop must never
-			// wait on the store.
-			req := evt.Request
-			b.metrics.inbound.WithLabelValues("interaction", "ok").Inc()
-			b.spawn("view_submission", func(hctx context.Context) {
-				resp := b.handleViewSubmission(hctx, ic)
-				var payload any
-				if resp != nil {
-					payload = resp
-				}
-				b.ackSocket(hctx, sm, req, payload)
-			})
+		cb, isCallback := ev.Data.(*slackevents.EventsAPICallbackEvent)
+		if ev.Type != slackevents.CallbackEvent || !isCallback || cb.EventID == "" {
+			// app_rate_limited and the like change nothing: only logged.
+			b.ackSocket(ctx, sm, req, nil)
+			b.metrics.inbound.WithLabelValues("event", "ok").Inc()
+			b.spawn("event", func(ctx context.Context) { b.handleEvent(ctx, ev) })
 			return
 		}
-		if !b.ackSocket(ctx, sm, evt.Request, nil) || !ok {
+		// The inbox write comes before the ack, in a goroutine: this loop
+		// must never wait on the store. An envelope that could not be
+		// written is not acknowledged, so Slack delivers it again.
+		b.spawn("event", func(hctx context.Context) {
+			key, dup, err := b.toInbox(hctx, inboxEvent, cb.EventID, req.Payload)
+			if err != nil {
+				b.metrics.inbound.WithLabelValues("event", "unavailable").Inc()
+				return
+			}
+			b.ackSocket(hctx, sm, req, nil)
+			if dup {
+				b.metrics.inbound.WithLabelValues("event", "duplicate").Inc()
+				return
+			}
+			b.metrics.inbound.WithLabelValues("event", "ok").Inc()
+			b.runEntry(hctx, key, func(ctx context.Context) { b.handleEvent(ctx, ev) })
+		})
+	case socketmode.EventTypeInteractive:
+		ic, ok := evt.Data.(slack.InteractionCallback)
+		req := evt.Request
+		if !ok || req == nil || req.EnvelopeID == "" {
+			b.ackSocket(ctx, sm, req, nil)
 			b.metrics.inbound.WithLabelValues("interaction", "bad_request").Inc()
 			return
 		}
-		b.metrics.inbound.WithLabelValues("interaction", "ok").Inc()
-		b.spawn("interaction", func(ctx context.Context) { b.handleInteraction(ctx, ic) })
+		// As for events: inbox, then the ack, off this loop. A
+		// view_submission's answer goes in the ack, so its work comes
+		// before the ack too.
+		b.spawn("interaction", func(hctx context.Context) {
+			key, dup, err := b.toInbox(hctx, inboxInteraction, interactionMark(req.Payload), req.Payload)
+			if err != nil {
+				b.metrics.inbound.WithLabelValues("interaction", "unavailable").Inc()
+				return
+			}
+			if dup {
+				b.ackSocket(hctx, sm, req, nil)
+				b.metrics.inbound.WithLabelValues("interaction", "duplicate").Inc()
+				return
+			}
+			b.metrics.inbound.WithLabelValues("interaction", "ok").Inc()
+			if ic.Type != slack.InteractionTypeViewSubmission {
+				b.ackSocket(hctx, sm, req, nil)
+				b.runEntry(hctx, key, func(ctx context.Context) { b.handleInteraction(ctx, ic) })
+				return
+			}
+			var payload any
+			if resp := b.handleViewSubmission(triage.WithInboxKey(hctx, key), ic); resp != nil {
+				payload = resp
+			}
+			b.ackSocket(hctx, sm, req, payload)
+			b.finishEntry(hctx, key) // cleanup after the answer
+		})
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
-		if !ok {
-			b.ackSocket(ctx, sm, evt.Request, nil)
+		req := evt.Request
+		if !ok || req == nil || req.EnvelopeID == "" {
+			b.ackSocket(ctx, sm, req, nil)
 			b.metrics.inbound.WithLabelValues("command", "bad_request").Inc()
 			return
 		}
 		// The reply goes in the ack and takes up to runCommand's wait:
-		// compute it in a goroutine, because this loop must never wait.
-		req := evt.Request
-		b.metrics.inbound.WithLabelValues("command", "ok").Inc()
+		// inbox and reply in a goroutine, because this loop must never wait.
 		b.spawn("command", func(hctx context.Context) {
+			key, dup, err := b.toInbox(hctx, inboxCommand, commandMark(cmd.TriggerID, req.Payload), req.Payload)
 			var payload any
-			if reply := b.runCommand(hctx, cmd); reply != nil {
-				payload = reply
+			switch {
+			case err != nil:
+				b.metrics.inbound.WithLabelValues("command", "unavailable").Inc()
+				payload = ephemeralReply(commandUnrecorded)
+			case dup:
+				b.metrics.inbound.WithLabelValues("command", "duplicate").Inc()
+			default:
+				b.metrics.inbound.WithLabelValues("command", "ok").Inc()
+				if reply := b.runCommand(triage.WithInboxKey(hctx, key), cmd); reply != nil {
+					payload = reply
+				}
 			}
 			b.ackSocket(hctx, sm, req, payload)
 		})

@@ -5,7 +5,7 @@
 //
 // # File layout
 //
-// Every value but the cache's is JSON of a storage-private record (codec.go)
+// Every value but the cache's (and the inbox's raw body after its record) is JSON of a storage-private record (codec.go)
 // carrying a "v" version field; the triage types have no json tags. Integer ids in keys are
 // 8-byte big-endian, so byte order is numeric order; times in keys are 8-byte
 // big-endian Unix nanoseconds (UTC), so byte order is time order. "|" below is
@@ -20,8 +20,9 @@
 //	by_message             channel|ts                   lead id (only leads whose card is posted)
 //	idempotency            idempotency key              idemRecord {lead, fingerprint, expires}
 //	idempotency_by_expiry  expires|idempotency key      empty
-//	events_seen            Slack event id               seen-at time (8 bytes)
-//	events_by_time         seen-at|Slack event id       empty
+//	events_seen            inbox mark (Slack event id)  seen-at time (8 bytes)
+//	events_by_time         seen-at|Slack event id       empty (ids recorded before the inbox; only pruned now)
+//	inbox                  inbox entry id               inboxRecord {v, kind, mark, at}, a newline, the raw body (accepted, not yet acted on)
 //	outbox                 outbox item id               outboxRecord (live items only)
 //	outbox_dead            outbox item id               outboxRecord (dead letters, Dead = true)
 //	outbox_by_lead         lead id|family               outbox item id of the lead's pending item of that family ("card", "checklist")
@@ -38,7 +39,8 @@
 // (saveLead): by_status makes "all pending leads" cost what the pending leads
 // cost, not what every lead ever stored costs. The *_by_expiry and
 // *_by_time buckets let expired idempotency keys and old Slack event ids be
-// pruned a few at a time from the front, without scanning.
+// pruned a few at a time from the front, without scanning (events_by_time
+// only for ids recorded before the inbox).
 //
 // The cache is a TTL key-value store for adapters that must not repeat
 // expensive look-ups (research results per domain: GetCache, PutCache). Its
@@ -51,6 +53,17 @@
 // signatures_seen remembers each signed intake request (X-Leadtriage-Signature
 // t=…,v1=…) until its timestamp leaves the tolerance, so that a captured
 // request cannot be replayed; expired keys are pruned from the front.
+// inbox holds every Slack request that can change state, written with its
+// de-duplication mark (events_seen) in one transaction before Slack gets its
+// acknowledgement (AdmitInbox, group-committed: concurrent requests share an
+// fsync). An entry leaves in the same transaction as its effect: update
+// removes the entry whose key the context carries (triage.WithInboxKey), so
+// after a crash an entry is either still there, and replayed at start, or
+// done. Marks outlive their entries for EventRetention, so a Slack retry
+// after the effect is still a repeat. Marks have no time index (one bucket
+// less to write before the ack): an expired mark counts as gone at once,
+// and Prune finds expired ones by scanning events_seen. A bucket added
+// without a new schema version, like cache.
 //
 // jobs holds the exactly-once markers of scheduled work (MarkJob, LastJob):
 // a digest run is keyed by its local scheduled time, so a double cron tick
@@ -68,7 +81,7 @@
 //
 // Open creates missing buckets and runs migrations in one transaction, then
 // records the schema version. A bucket added without a change of layout
-// (cache, cache_by_expiry, jobs, signatures_seen) is simply created in files that lack it, without a
+// (cache, cache_by_expiry, jobs, signatures_seen, inbox) is simply created in files that lack it, without a
 // new schema version: older leadtriage ignores buckets it does not know. A file with a newer version than this code
 // knows is refused rather than half-understood. A file that is not a bbolt
 // database, or is truncated, is refused before bbolt maps it, and is never

@@ -7,64 +7,20 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/leadtriage/leadtriage/triage"
 )
 
-// EventRetention is how long a Slack event id is remembered. Slack retries a
-// delivery for minutes, never for a day.
-const EventRetention = 24 * time.Hour
-
-// eventsPrunePerCall bounds the pruning one FirstSeen does, like
-// idemPrunePerCreate.
-const eventsPrunePerCall = 32
-
-// FirstSeen implements triage.Store. An empty id cannot be deduplicated and
-// is reported as first seen without being recorded.
-func (db *DB) FirstSeen(ctx context.Context, eventID string, now time.Time) (bool, error) {
-	if eventID == "" {
-		return true, nil
-	}
-	key := []byte(eventID)
-	// Retries are the common repeat: answer them from a read transaction
-	// rather than paying for a write.
-	var seen bool
-	if err := db.view(ctx, "looking up slack event", func(tx *bolt.Tx) error {
-		seen = tx.Bucket(bucketEvents).Get(key) != nil
-		return nil
-	}); err != nil {
-		return false, err
-	}
-	if seen {
-		return false, nil
-	}
-	first := false
-	err := db.update(ctx, "recording slack event", func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketEvents)
-		if b.Get(key) != nil {
-			first = false // a concurrent delivery won the race
-			return nil
-		}
-		if err := b.Put(key, timeKey(now)); err != nil {
-			return fmt.Errorf("writing event id: %w", err)
-		}
-		if err := tx.Bucket(bucketEventsByTime).Put(join(timeKey(now), key), []byte{}); err != nil {
-			return fmt.Errorf("indexing event id: %w", err)
-		}
-		if _, err := pruneEvents(tx, now, eventsPrunePerCall); err != nil {
-			return err
-		}
-		first = true
-		return nil
-	})
-	if err != nil {
-		return false, err
-	}
-	return first, nil
-}
+// EventRetention is how long an inbox mark (a Slack event id, or another
+// request's de-duplication mark) is remembered. Slack retries a delivery for
+// minutes, never for a day.
+const EventRetention = triage.InboxMarkRetention
 
 // Prune deletes Slack event ids older than EventRetention, expired
-// idempotency keys, expired intake signatures and expired cache entries, and returns how many entries
-// it removed. FirstSeen, CreateLead and GetCache already prune a few per
-// call; Prune is for a periodic job.
+// idempotency keys, expired intake signatures and expired cache entries, and
+// returns how many entries it removed. CreateLead and GetCache already prune
+// a few per call, and AdmitInbox ignores expired marks; Prune is for a
+// periodic job.
 func (db *DB) Prune(ctx context.Context, now time.Time) (int, error) {
 	const batch = 1000
 	total := 0
@@ -97,9 +53,14 @@ func (db *DB) Prune(ctx context.Context, now time.Time) (int, error) {
 	}
 }
 
-// pruneEvents deletes up to limit event ids seen before now-EventRetention.
+// pruneEvents deletes up to limit marks seen before now-EventRetention:
+// first those of the events_by_time index (ids recorded before the inbox,
+// which wrote it), then any found by scanning events_seen, which the inbox
+// does not index by time. The scan reads every live mark: a day of Slack
+// requests, once an hour.
 func pruneEvents(tx *bolt.Tx, now time.Time, limit int) (int, error) {
-	keys := expired(tx.Bucket(bucketEventsByTime), now.Add(-EventRetention), limit)
+	cutoff := now.Add(-EventRetention)
+	keys := expired(tx.Bucket(bucketEventsByTime), cutoff, limit)
 	events, byTime := tx.Bucket(bucketEvents), tx.Bucket(bucketEventsByTime)
 	for _, k := range keys {
 		id := k[9:]
@@ -113,7 +74,24 @@ func pruneEvents(tx *bolt.Tx, now time.Time, limit int) (int, error) {
 			return 0, fmt.Errorf("pruning event ids: %w", err)
 		}
 	}
-	return len(keys), nil
+	n := len(keys)
+	if n >= limit {
+		return n, nil
+	}
+	// Collect before deleting: deleting under a bbolt cursor can skip keys.
+	var old [][]byte
+	c := events.Cursor()
+	for k, v := c.First(); k != nil && n+len(old) < limit; k, v = c.Next() {
+		if markExpired(v, now) {
+			old = append(old, bytes.Clone(k))
+		}
+	}
+	for _, k := range old {
+		if err := events.Delete(k); err != nil {
+			return 0, fmt.Errorf("pruning inbox marks: %w", err)
+		}
+	}
+	return n + len(old), nil
 }
 
 // pruneIdem deletes up to limit idempotency keys that expired by now.

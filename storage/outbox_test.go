@@ -321,28 +321,6 @@ func TestDB_DeadLetter(t *testing.T) {
 	}
 }
 
-func TestDB_FirstSeen(t *testing.T) {
-	t.Parallel()
-	db := storagetest.MustOpen(t)
-	ctx := t.Context()
-	check := func(id string, now time.Time, want bool) {
-		t.Helper()
-		got, err := db.FirstSeen(ctx, id, now)
-		if err != nil || got != want {
-			t.Errorf("FirstSeen(%s, %v) = %v, %v; want %v", id, now, got, err, want)
-		}
-	}
-	check("Ev1", t0, true)
-	check("Ev1", t0.Add(time.Minute), false)
-	check("Ev2", t0.Add(time.Minute), true)
-	db = storagetest.MustReopen(t, db)
-	check("Ev1", t0.Add(time.Hour), false)
-	// A day later the old ids are pruned by the next new event.
-	check("Ev3", t0.Add(storage.EventRetention+2*time.Minute), true)
-	check("Ev1", t0.Add(storage.EventRetention+3*time.Minute), true)
-	check("Ev3", t0.Add(storage.EventRetention+4*time.Minute), false)
-}
-
 func TestDB_Prune(t *testing.T) {
 	t.Parallel()
 	db := storagetest.MustOpen(t)
@@ -353,8 +331,8 @@ func TestDB_Prune(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.FirstSeen(ctx, "Ev1", t0); err != nil {
-		t.Fatal(err)
+	if _, dup := mustAdmit(t, db, "Ev1", t0); dup {
+		t.Fatal("Ev1 is a repeat in an empty inbox")
 	}
 	n, err := db.Prune(ctx, t0.Add(2*time.Minute))
 	if err != nil || n != 2 {
@@ -371,7 +349,7 @@ func TestDB_Prune(t *testing.T) {
 	if err != nil || n != 3 {
 		t.Errorf("second Prune = %d, %v; want 3 (c, a, Ev1)", n, err)
 	}
-	if first, _ := db.FirstSeen(ctx, "Ev1", t0.Add(storage.EventRetention+time.Hour)); !first {
+	if _, dup := mustAdmit(t, db, "Ev1", t0.Add(storage.EventRetention+time.Hour)); dup {
 		t.Error("Ev1 still remembered after Prune")
 	}
 }

@@ -55,13 +55,14 @@ var (
 	bucketCacheByExpiry = []byte("cache_by_expiry")
 	bucketJobs          = []byte("jobs")
 	bucketSignatures    = []byte("signatures_seen")
+	bucketInbox         = []byte("inbox")
 
 	allBuckets = [][]byte{
 		bucketMeta, bucketLeads, bucketByStatus, bucketByEmail, bucketByDomain,
 		bucketByMessage, bucketIdem, bucketIdemExpiry, bucketEvents,
 		bucketEventsByTime, bucketOutbox, bucketOutboxDead, bucketOutboxByLead,
 		bucketCache, bucketCacheByExpiry, bucketJobs, bucketOutboxUrgent,
-		bucketSignatures,
+		bucketSignatures, bucketInbox,
 	}
 
 	keySchemaVersion = []byte("schema_version")
@@ -76,6 +77,7 @@ type DB struct {
 	now        func() time.Time
 	writeFault func() error // WithWriteFault; nil in production
 	health     writeHealth  // how the last write went, for Ping
+	admit      groupCommit  // AdmitInbox's group commit (inbox.go)
 }
 
 var _ triage.Store = (*DB)(nil)
@@ -438,7 +440,10 @@ func (db *DB) update(ctx context.Context, what string, fn func(*bolt.Tx) error) 
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	var err error
+	fn, err := consumeInbox(ctx, fn)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
 	if db.writeFault != nil {
 		err = db.writeFault()
 	}

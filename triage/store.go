@@ -20,8 +20,10 @@ type LeadFilter struct {
 	Limit  int    // 0 = no limit
 }
 
-// Store keeps leads, their audit trail and the outbox. Every method that
-// changes state does so in one transaction, outbox items included.
+// Store keeps leads, their audit trail, the outbox and the inbox. Every
+// method that changes state does so in one transaction, outbox items
+// included, and removes the inbox entry its ctx carries (WithInboxKey) in
+// that transaction.
 type Store interface {
 	// CreateLead assigns lead an ID and stores it with out (the items' Lead
 	// fields are set to the new ID). With idem.Key set and a live lead stored
@@ -63,9 +65,19 @@ type Store interface {
 	// Enqueue adds outbox items that change no lead (e.g. an ephemeral reply).
 	Enqueue(ctx context.Context, items ...OutboxItem) error
 
-	// FirstSeen records an inbound Slack event id and reports whether this is
-	// the first time it was seen (Slack delivers at least once).
-	FirstSeen(ctx context.Context, eventID string, now time.Time) (bool, error)
+	// AdmitInbox stores e (without its Key) durably and returns its key,
+	// together with its Mark, in one transaction; concurrent calls may share
+	// one commit. A Mark admitted within InboxMarkRetention makes e a repeat:
+	// dup is true and nothing is written (senders deliver at least once).
+	AdmitInbox(ctx context.Context, e InboxEntry) (key string, dup bool, err error)
+
+	// Inbox returns the entries not yet acted on, oldest first.
+	Inbox(ctx context.Context) ([]InboxEntry, error)
+
+	// DoneInbox removes an entry whose handling changed nothing durable
+	// (changes remove it themselves; see WithInboxKey). An unknown key is
+	// not an error.
+	DoneInbox(ctx context.Context, key string) error
 
 	// DueOutbox returns up to limit live items whose NextAt is not after now,
 	// in ID order; a store may list urgent ones (OutboxKind.Urgent) first,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,14 +35,16 @@ type Store struct {
 	EnqueueFn    func(ctx context.Context, items ...triage.OutboxItem) error
 	PurgeLeadFn  func(ctx context.Context, id triage.LeadID) error
 
-	mu       sync.Mutex
-	leads    map[triage.LeadID]triage.Lead
-	lastLead triage.LeadID
-	keys     map[string]idemEntry
-	outbox   []triage.OutboxItem // ID order
-	lastItem uint64
-	seen     map[string]time.Time
-	jobs     map[string]time.Time
+	mu        sync.Mutex
+	leads     map[triage.LeadID]triage.Lead
+	lastLead  triage.LeadID
+	keys      map[string]idemEntry
+	outbox    []triage.OutboxItem // ID order
+	lastItem  uint64
+	seen      map[string]time.Time // inbox marks
+	inbox     []triage.InboxEntry  // key order
+	lastInbox uint64
+	jobs      map[string]time.Time
 }
 
 type idemEntry struct {
@@ -86,6 +89,7 @@ func (s *Store) CreateLead(ctx context.Context, lead triage.Lead, idem triage.Id
 		it.Lead = lead.ID
 		s.enqueue(it)
 	}
+	s.doneInbox(triage.InboxKey(ctx))
 	return cloneLead(lead), true, nil
 }
 
@@ -194,6 +198,7 @@ func (s *Store) UpdateLead(ctx context.Context, id triage.LeadID, fn func(*triag
 	for _, it := range out {
 		s.enqueue(it)
 	}
+	s.doneInbox(triage.InboxKey(ctx))
 	return l, nil
 }
 
@@ -234,6 +239,7 @@ func (s *Store) PurgeLead(ctx context.Context, id triage.LeadID, at time.Time, f
 	for _, it := range out {
 		s.enqueue(it)
 	}
+	s.doneInbox(triage.InboxKey(ctx))
 	return nil
 }
 
@@ -253,6 +259,7 @@ func (s *Store) Enqueue(ctx context.Context, items ...triage.OutboxItem) error {
 	for _, it := range items {
 		s.enqueue(it)
 	}
+	s.doneInbox(triage.InboxKey(ctx))
 	return nil
 }
 
@@ -271,19 +278,59 @@ func (s *Store) enqueue(it triage.OutboxItem) {
 	s.outbox = append(s.outbox, cloneItem(it))
 }
 
-// FirstSeen implements triage.Store. Ids are never forgotten.
-func (s *Store) FirstSeen(ctx context.Context, eventID string, now time.Time) (bool, error) {
+// AdmitInbox implements triage.Store. Marks are never forgotten.
+func (s *Store) AdmitInbox(ctx context.Context, e triage.InboxEntry) (string, bool, error) {
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return "", false, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.init()
-	if _, ok := s.seen[eventID]; ok {
-		return false, nil
+	if e.Mark != "" {
+		if _, ok := s.seen[e.Mark]; ok {
+			return "", true, nil
+		}
+		s.seen[e.Mark] = e.At
 	}
-	s.seen[eventID] = now
-	return true, nil
+	s.lastInbox++
+	e.Key = strconv.FormatUint(s.lastInbox, 10)
+	e.Body = slices.Clone(e.Body)
+	s.inbox = append(s.inbox, e)
+	return e.Key, false, nil
+}
+
+// Inbox implements triage.Store.
+func (s *Store) Inbox(ctx context.Context) ([]triage.InboxEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]triage.InboxEntry, len(s.inbox))
+	for i, e := range s.inbox {
+		e.Body = slices.Clone(e.Body)
+		out[i] = e
+	}
+	return out, nil
+}
+
+// DoneInbox implements triage.Store.
+func (s *Store) DoneInbox(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.doneInbox(key)
+	return nil
+}
+
+// doneInbox removes the inbox entry key, if any. s.mu must be held.
+func (s *Store) doneInbox(key string) {
+	if key == "" {
+		return
+	}
+	s.inbox = slices.DeleteFunc(s.inbox, func(e triage.InboxEntry) bool { return e.Key == key })
 }
 
 // DueOutbox implements triage.Store. limit <= 0 means no limit.
@@ -519,6 +566,7 @@ func (s *Store) MarkJob(ctx context.Context, key string, at time.Time, out []tri
 	for _, it := range out {
 		s.enqueue(it)
 	}
+	s.doneInbox(triage.InboxKey(ctx))
 	return true, nil
 }
 

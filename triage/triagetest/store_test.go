@@ -553,18 +553,33 @@ func TestStore_DueOutbox(t *testing.T) {
 	}
 }
 
-func TestStore_FirstSeen(t *testing.T) {
+func TestStore_Inbox(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := &triagetest.Store{}
 	for i, tt := range []struct {
-		id   string
-		want bool
-	}{{"Ev1", true}, {"Ev1", false}, {"Ev2", true}, {"Ev1", false}} {
-		got, err := s.FirstSeen(ctx, tt.id, now)
-		if err != nil || got != tt.want {
-			t.Errorf("#%d FirstSeen(%q) = %v, %v; want %v", i, tt.id, got, err, tt.want)
+		mark string
+		dup  bool
+	}{{"Ev1", false}, {"Ev1", true}, {"Ev2", false}, {"", false}, {"", false}} {
+		_, dup, err := s.AdmitInbox(ctx, triage.InboxEntry{Kind: "event", Mark: tt.mark, Body: []byte("{}"), At: now})
+		if err != nil || dup != tt.dup {
+			t.Errorf("#%d AdmitInbox(%q) = dup %v, %v; want %v", i, tt.mark, dup, err, tt.dup)
 		}
+	}
+	pending, err := s.Inbox(ctx)
+	if err != nil || len(pending) != 4 {
+		t.Fatalf("Inbox = %d entries, %v; want 4", len(pending), err)
+	}
+	// A change made under an entry's key takes the entry out with it.
+	if err := s.Enqueue(triage.WithInboxKey(ctx, pending[0].Key), triage.OutboxItem{Kind: triage.OutboxEphemeral}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DoneInbox(ctx, pending[1].Key); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := s.Inbox(ctx)
+	if len(left) != 2 || left[0].Key != pending[2].Key {
+		t.Errorf("after one change and one DoneInbox the inbox holds %+v", left)
 	}
 }
 
