@@ -254,3 +254,41 @@ func TestFault_DelayDoesNotBlockCleanup(t *testing.T) {
 		t.Errorf("after cleanup: pending %d, calls %+v; want one canceled call", fake.Pending(), c)
 	}
 }
+
+// TestFault_DelayAfter: the post is applied at once, but a client that gives
+// up while the answer is held back never learns of it.
+func TestFault_DelayAfter(t *testing.T) {
+	t.Parallel()
+	fake := slackfake.New(t)
+	api := fake.Client()
+	fake.Fail("chat.postMessage", slackfake.Fault{DelayAfter: time.Minute})
+
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("accepted", false))
+		errc <- err
+	}()
+	for deadline := time.Now().Add(5 * time.Second); len(fake.Messages("C1")) == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the post was not applied before its answer")
+		}
+	}
+	cancel() // the process dies before the answer comes
+	if err := <-errc; err == nil {
+		t.Fatal("the client got an answer although it went away first")
+	}
+	if msgs := fake.Messages("C1"); len(msgs) != 1 || msgs[0].Text != "accepted" {
+		t.Fatalf("DelayAfter must apply the call first; messages = %+v", msgs)
+	}
+	// The fake records the call once its handler sees the client gone.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		c := fake.Calls()
+		if len(c) == 1 && c[0].Error == "canceled_after" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("calls = %+v, want one canceled_after", c)
+		}
+	}
+}

@@ -392,7 +392,10 @@ type Fault struct {
 	Delay      time.Duration // wait before answering (respects request ctx and server close)
 	Drop       bool          // close the connection without answering, WITHOUT applying the call
 	DropAfter  bool          // apply the call, then close the connection without answering
-	Times      int           // how many calls it applies to; 0 means 1
+	// DelayAfter applies the call, then waits before answering: a client
+	// killed meanwhile never learns that Slack accepted it (RELIABILITY D12).
+	DelayAfter time.Duration
+	Times      int // how many calls it applies to; 0 means 1
 }
 
 // Fail queues a fault for method ("*" = any Web API method). Faults are
@@ -569,6 +572,21 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		finish(0, "dropped_after")
 		drop(w)
 		return
+	}
+	if hasFault && fault.DelayAfter > 0 {
+		timer := time.NewTimer(fault.DelayAfter)
+		select {
+		case <-timer.C:
+		case <-r.Context().Done():
+			timer.Stop()
+			finish(0, "canceled_after")
+			return
+		case <-s.done:
+			timer.Stop()
+			finish(0, "canceled_after")
+			drop(w)
+			return
+		}
 	}
 	finish(resp.status, resp.err)
 	writeResp(w, resp)
