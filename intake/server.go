@@ -63,6 +63,9 @@ type Config struct {
 	// zero = DefaultRateLimit and DefaultRateBurst; rate.Inf = no limit.
 	RateLimit rate.Limit
 	RateBurst int
+	// Health reports problems that make /healthz answer 503 although the
+	// store is fine (blocked Slack deliveries); nil = none.
+	Health []HealthReporter
 }
 
 // Server is leadtriage's HTTP server. Create it with New.
@@ -134,6 +137,8 @@ func New(cfg Config, svc *triage.Service, log *slog.Logger) *Server {
 	mux.HandleFunc("/api/leads", s.handleListLeads)
 	mux.HandleFunc("/api/leads/{id}", s.handleGetLead)
 	mux.HandleFunc("/healthz", s.handleHealth)
+	mux.HandleFunc("/api/deadletters", s.handleDeadLetters)
+	mux.HandleFunc("/api/deadletters/{id}/retry", s.handleRetryDeadLetter)
 	if cfg.Metrics != nil {
 		metrics := promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)})
 		mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
@@ -223,6 +228,10 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if err := s.svc.Store.Ping(ctx); err != nil {
 		s.log.Warn("health check failed", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "store unavailable")
+		return
+	}
+	if problems := s.healthProblems(ctx); len(problems) > 0 {
+		writeUnhealthy(w, problems)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
