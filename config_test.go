@@ -172,7 +172,7 @@ func TestRun_Check(t *testing.T) {
 		t.Parallel()
 		var out, errOut bytes.Buffer
 		path := writeConfig(t, "[slack]\nchannel = \"C0123456\"\n")
-		if code := run(t.Context(), []string{"check", "-config", path}, getenv, &out, &errOut); code != 0 {
+		if code := run(t.Context(), []string{"check", "-offline", "-config", path}, getenv, &out, &errOut); code != 0 {
 			t.Fatalf("exit %d, stderr %s", code, errOut.String())
 		}
 		if !strings.Contains(out.String(), "are fine") {
