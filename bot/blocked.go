@@ -337,7 +337,11 @@ func (b *Bot) tokenWorks(ctx context.Context) {
 func (b *Bot) blockToken(ctx context.Context, cause string) {
 	bl, fresh := b.outbox.setBlock(cause, "", b.now())
 	if fresh {
-		b.log.ErrorContext(ctx, "SLACK APP "+strings.ToUpper(strings.ReplaceAll(cause, "_", " "))+": leadtriage stops calling slack and keeps everything",
+		what := "THE SLACK APP WAS UNINSTALLED"
+		if cause == causeTokensRevoked {
+			what = "SLACK REVOKED THE BOT TOKEN"
+		}
+		b.log.ErrorContext(ctx, what+": leadtriage stops calling slack and keeps everything until a working token is configured",
 			slog.String("cause", bl.cause), slog.String("fix", fix(bl.cause, "")))
 	}
 }

@@ -1,11 +1,14 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +25,25 @@ type blockedHarness struct {
 	*obHarness
 	reg    *prometheus.Registry
 	events int
+	logs   lockedBuffer
+}
+
+// lockedBuffer collects the bot's logs from its goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newBlockedHarness(t *testing.T) *blockedHarness {
@@ -38,7 +60,7 @@ func (h *blockedHarness) restart() {
 	h.reg = prometheus.NewRegistry()
 	h.svc = &triage.Service{Store: h.db, Policy: h.pol, Channel: obChannel, Now: h.clock.Now}
 	h.bot = bot.New(bot.Config{Channel: obChannel, Policy: h.pol, Now: h.clock.Now, Metrics: h.reg, SigningSecrets: []string{secretOld}},
-		h.fake.Client(), h.svc, h.db, nil)
+		h.fake.Client(), h.svc, h.db, slog.New(slog.NewTextHandler(&h.logs, nil)))
 	h.svc.Wake = h.bot.Wake
 	// What RunOutbox does first at a start.
 	h.bot.RetryBlocked(context.Background(), "start", nil)
@@ -228,6 +250,9 @@ func TestBot_Blocked_EveryFixableCause(t *testing.T) {
 				if n := h.dmsToLead(); n != c.told {
 					t.Errorf("DMs to the team lead = %d, want %d", n, c.told)
 				}
+				if logs := h.logs.String(); !strings.Contains(logs, "cause="+c.code) || !strings.Contains(logs, "fix=") {
+					t.Errorf("no log line naming the cause and the fix:\n%s", logs)
+				}
 
 				if restart {
 					h.restart()
@@ -311,6 +336,9 @@ func TestBot_Blocked_AppUninstalled(t *testing.T) {
 			}
 			if h.dmsToLead() != 0 {
 				t.Error("a DM with a token that does not work")
+			}
+			if logs := h.logs.String(); !strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, "stops calling slack") {
+				t.Errorf("no loud log line about %s:\n%s", tt.name, logs)
 			}
 			h.fake.Lift(revoked)
 			h.run(6*time.Minute, 10*time.Second)
