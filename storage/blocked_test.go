@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/leadtriage/leadtriage/storage/storagetest"
 	"github.com/leadtriage/leadtriage/triage"
@@ -122,5 +123,32 @@ func TestDB_RequeueDeadLetter(t *testing.T) {
 	}
 	if _, err := db.RequeueDeadLetter(ctx, 1); !errors.Is(err, triage.ErrNotFound) {
 		t.Errorf("RequeueDeadLetter twice = %v, want ErrNotFound", err)
+	}
+}
+
+// TestDB_PurgeLead_DropsBlockedIndex: a purged lead's parked items leave no
+// entry in outbox_blocked behind.
+func TestDB_PurgeLead_DropsBlockedIndex(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	ctx := t.Context()
+	l := mustCreate(t, db, newLead(t, "Acme"), triage.OutboxItem{Kind: triage.OutboxPostCard, Channel: "C1"})
+	if err := db.BlockOutbox(ctx, 1, "not_in_channel", "C1", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PurgeLead(ctx, l.ID, t0, func(triage.Lead) ([]triage.OutboxItem, error) { return nil, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if items, err := db.BlockedOutbox(ctx); err != nil || len(items) != 0 {
+		t.Errorf("blocked after the purge = %+v, %v", items, err)
+	}
+	err := db.Bolt().View(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket([]byte("outbox_blocked")).Cursor().First(); k != nil {
+			t.Errorf("outbox_blocked still holds item %x", k)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
