@@ -214,7 +214,7 @@ func TestRun_Check(t *testing.T) {
 		t.Parallel()
 		var out, errOut bytes.Buffer
 		path := writeConfig(t, "[slack]\nchannel = \"C0123456\"\n")
-		if code := run(t.Context(), []string{"check", "-config", path}, getenv, &out, &errOut); code != 0 {
+		if code := run(t.Context(), []string{"check", "-offline", "-config", path}, getenv, &out, &errOut); code != 0 {
 			t.Fatalf("exit %d, stderr %s", code, errOut.String())
 		}
 		if !strings.Contains(out.String(), "are fine") {
@@ -240,7 +240,7 @@ func TestRun_Check(t *testing.T) {
 		// A warning is said, but it is not a problem: the exit status stays 0.
 		var out, errOut bytes.Buffer
 		path := writeConfig(t, "[slack]\nchannel = \"C0123456\"\n[http]\naccept_legacy_signature = true\n[reactions]\nenabled = true\n")
-		if code := run(t.Context(), []string{"check", "-config", path}, getenv, &out, &errOut); code != 0 {
+		if code := run(t.Context(), []string{"check", "-offline", "-config", path}, getenv, &out, &errOut); code != 0 {
 			t.Fatalf("exit %d, want 0; stderr %s", code, errOut.String())
 		}
 		for _, want := range []string{"warning: reactions.enabled and voting.blind are both on", "warning: http.accept_legacy_signature is on", "3 warning(s) above"} {

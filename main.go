@@ -3,7 +3,7 @@
 // votes, and a policy or the team lead decides.
 //
 //	leadtriage [serve] [-config FILE]   run the bot (default config.toml)
-//	leadtriage check [-config FILE]     validate config and environment
+//	leadtriage check [-config FILE]     validate config and environment, ask Slack
 package main
 
 import (
@@ -56,6 +56,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("leadtriage "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "config.toml", "the configuration file")
+	var offline *bool
+	if cmd == "check" {
+		offline = fs.Bool("offline", false, "check: do not ask Slack whether the token works and the app is in the channels")
+	}
 	switch cmd {
 	case "serve", "check":
 	case "help", "-h", "--help":
@@ -73,7 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	if cmd == "check" {
-		return check(*configPath, getenv, stdout, stderr)
+		return check(ctx, *configPath, !*offline, getenv, stdout, stderr)
 	}
 
 	m := NewMain()
@@ -96,15 +100,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 const usage = `usage:
   leadtriage [serve] [-config FILE]   run the bot (default config.toml)
-  leadtriage check [-config FILE]     validate config and environment; exit 1 on any problem
+  leadtriage check [-config FILE] [-offline]
+                                      validate config and environment, and ask Slack whether the
+                                      token works and the app is in the channels; exit 1 on any problem
 `
 
-// check prints every problem with the configuration and the environment.
-func check(path string, getenv func(string) string, stdout, stderr io.Writer) int {
+// check prints every problem with the configuration and the environment;
+// with askSlack, and nothing wrong so far, it also asks Slack (checkSlack).
+func check(ctx context.Context, path string, askSlack bool, getenv func(string) string, stdout, stderr io.Writer) int {
 	cfg, problems := LoadConfig(path)
-	envProblems, warnings := LoadEnv(getenv).Problems(cfg)
+	env := LoadEnv(getenv)
+	envProblems, warnings := env.Problems(cfg)
 	problems = append(problems, envProblems...)
 	warnings = append(cfg.Warnings(), warnings...)
+	if askSlack && len(problems) == 0 {
+		slackProblems, slackWarnings := checkSlack(ctx, cfg, env)
+		problems = append(problems, slackProblems...)
+		warnings = append(warnings, slackWarnings...)
+	}
 	for _, w := range warnings {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
@@ -262,7 +275,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Now:                   m.Now,
 		IntakeRate:            rate.Limit(cfg.HTTP.IntakeRate),
 		AcceptLegacySignature: cfg.HTTP.AcceptLegacySignature,
-		Signatures:            db, // a replay stays refused across a restart
+		Signatures:            db,                             // a replay stays refused across a restart
+		Health:                []intake.HealthReporter{m.Bot}, // blocked Slack deliveries
 	}
 	if cfg.Slack.Mode == "http" {
 		icfg.Slack = m.Bot.HTTPHandler()

@@ -14,9 +14,11 @@ import (
 // must be added here on purpose (least privilege).
 var wantScopes = []string{
 	"channels:history", // message events in the triage channel (thread answers) and finding a card again
+	"channels:read",    // conversations.info (check) and member_joined_channel / channel_unarchive (blocked cards go)
 	"chat:write",       // post and update cards, thread replies, ephemeral confirmations
 	"commands",         // /qualify
 	"groups:history",   // the same when the triage channel is private
+	"groups:read",      // the same as channels:read for a private channel (group_unarchive)
 	"reactions:read",   // reactions on a card count as votes
 	"usergroups:read",  // access.usergroups: who is in a user group (only needed when that is set)
 	"users:read",       // names in digests and the App Home
@@ -94,6 +96,13 @@ func TestManifest_ValidAgainstSlackSchema(t *testing.T) {
 			}
 			if !slices.Contains(events, "app_home_opened") {
 				t.Errorf("bot events %v lack app_home_opened: the Home tab would stay empty", events)
+			}
+			// Issue 17: uninstall and revocation stop the calls; an invite or
+			// an unarchive lets blocked cards go at once.
+			for _, want := range []string{"app_uninstalled", "tokens_revoked", "member_joined_channel", "channel_unarchive", "group_unarchive"} {
+				if !slices.Contains(events, want) {
+					t.Errorf("bot events %v lack %s", events, want)
+				}
 			}
 			shortcuts, _ := features["shortcuts"].([]any)
 			var found bool

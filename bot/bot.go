@@ -86,6 +86,9 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store triage.Store,
 		wake:  make(chan struct{}, 1),
 	}
 	b.metrics = newMetrics(cfg.Metrics)
+	if cfg.Metrics != nil {
+		cfg.Metrics.MustRegister(newBlockedCollector(store))
+	}
 	return b
 }
 

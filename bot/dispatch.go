@@ -84,6 +84,17 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		b.handleReaction(ctx, own, false, *e)
 	case *slackevents.AppHomeOpenedEvent:
 		b.handleAppHomeOpened(ctx, e)
+	// Blocked deliveries (blocked.go, issue 17).
+	case *slackevents.MemberJoinedChannelEvent:
+		b.handleMemberJoined(ctx, own, e)
+	case *slackevents.ChannelUnarchiveEvent:
+		b.handleUnarchive(ctx, e.Channel)
+	case *slackevents.GroupUnarchiveEvent:
+		b.handleUnarchive(ctx, e.Channel)
+	case *slackevents.AppUninstalledEvent:
+		b.blockToken(ctx, causeUninstalled)
+	case *slackevents.TokensRevokedEvent:
+		b.handleTokensRevoked(ctx, own, e)
 	default:
 		b.log.DebugContext(ctx, "slack event ignored", "type", ev.InnerEvent.Type)
 	}

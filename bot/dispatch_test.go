@@ -370,7 +370,7 @@ func TestBot_HandleEvent(t *testing.T) {
 		{"HumanReaction", reaction("UHUMAN"), []string{"DEBUG reaction event ignored"}},
 		{"OwnReaction", reaction("UBOT"), nil},
 		{"RateLimited", slackevents.EventsAPIEvent{Type: slackevents.AppRateLimited}, []string{"WARN slack is rate limiting the app's events"}},
-		{"OtherInner", slackevents.EventsAPIEvent{Type: slackevents.CallbackEvent, InnerEvent: slackevents.EventsAPIInnerEvent{Type: "member_joined_channel", Data: &slackevents.MemberJoinedChannelEvent{}}}, []string{"DEBUG slack event ignored"}},
+		{"OtherInner", slackevents.EventsAPIEvent{Type: slackevents.CallbackEvent, InnerEvent: slackevents.EventsAPIInnerEvent{Type: "channel_created", Data: &slackevents.ChannelCreatedEvent{}}}, []string{"DEBUG slack event ignored"}},
 		{"AppHomeMessagesTab", slackevents.EventsAPIEvent{Type: slackevents.CallbackEvent, InnerEvent: slackevents.EventsAPIInnerEvent{Type: "app_home_opened", Data: &slackevents.AppHomeOpenedEvent{User: "UHUMAN", Tab: "messages"}}}, []string{"DEBUG app home event ignored"}},
 	}
 	for _, tt := range tests {

@@ -58,14 +58,15 @@ const (
 	ambiguous = "ambiguous: "
 )
 
-// permanentCodes are Slack error codes that no retry can fix: the item is
-// dead-lettered at once instead of hammering Slack (RELIABILITY O5).
+// permanentCodes are Slack error codes that no retry and no person can fix
+// for this item: it is dead-lettered at once instead of hammering Slack
+// (RELIABILITY O5), listed by the admin API and can be sent again from there.
+// Causes a person can fix (the app not in the channel, a revoked token, …)
+// park the item instead (blocked.go).
 var permanentCodes = map[string]bool{
-	"invalid_auth": true, "not_authed": true, "account_inactive": true, "token_revoked": true,
-	"missing_scope": true, "channel_not_found": true, "not_in_channel": true, "is_archived": true,
 	"invalid_blocks": true, "invalid_arguments": true, "msg_too_long": true, "msg_blocks_too_long": true,
-	"message_not_found": true, "cant_update_message": true, "user_not_in_channel": true, "restricted_action": true,
-	"cant_delete_message": true,
+	"message_not_found": true, "cant_update_message": true, "user_not_in_channel": true,
+	"cant_delete_message": true, "invalid_metadata_format": true, "invalid_metadata_schema": true,
 }
 
 // RunOutbox delivers the outbox until ctx ends: a pass over the due items,
@@ -76,6 +77,9 @@ func (b *Bot) RunOutbox(ctx context.Context) error {
 	if poll <= 0 {
 		poll = defaultPoll
 	}
+	// Whatever blocked deliveries may have been fixed while the bot was
+	// down: each cause is tried again at once.
+	b.RetryBlocked(ctx, "start", nil)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -143,6 +147,7 @@ func earliest(a, b time.Time) time.Time {
 // attempt is due: zero if the outbox is empty. An error means the store
 // failed; Slack failures are recorded on the items instead.
 func (b *Bot) DeliverDue(ctx context.Context, now time.Time) (next time.Time, err error) {
+	b.probeToken(ctx, now)
 	items, err := b.store.DueOutbox(ctx, now, dueBatch)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("listing due outbox items: %w", err)
@@ -234,14 +239,14 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 		}
 		// Not the channel's budget: a confirmation never waits behind the
 		// card updates paced at one message per second.
-		if ok, at := b.outbox.takeEphemeral(p.now); !ok {
-			p.wait(it.ID, at)
-			return nil
+		c := call{methodEphemeral, it.Channel}
+		if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+			return err
 		}
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		_, err := b.api.PostEphemeralContext(cctx, it.Channel, it.User, slack.MsgOptionText(it.Text, false))
 		cancel()
-		return b.settle(ctx, log, p, it, ephemeralKey, err, nil)
+		return b.settle(ctx, log, p, it, c, err, nil)
 	case triage.OutboxDigest:
 		return b.postDigest(ctx, log, p, it)
 	case triage.OutboxDirect:
@@ -309,9 +314,14 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 	}
 
 	channel := l.Slack.Channel
-	if ok, at := b.outbox.take(channel, p.now); !ok {
-		p.wait(it.ID, at)
-		return nil
+	c := call{methodUpdate, channel}
+	switch {
+	case it.Kind == triage.OutboxThreadReply, it.Kind == triage.OutboxReminder,
+		it.Kind == triage.OutboxPostChecklist && l.Slack.ChecklistTS == "":
+		c.method = methodPost
+	}
+	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
@@ -326,13 +336,13 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 			opts = append(opts, slack.MsgOptionBlocks(blocks...))
 		}
 		_, _, err = b.api.PostMessageContext(cctx, channel, opts...)
-		return b.settle(ctx, log, p, it, channel, err, nil)
+		return b.settle(ctx, log, p, it, c, err, nil)
 	case triage.OutboxReminder:
 		text, blocks := renderReminder(l.ID, it.Text)
 		_, _, err = b.api.PostMessageContext(cctx, channel,
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionTS(l.Slack.TS),
 			slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
-		return b.settle(ctx, log, p, it, channel, err, nil)
+		return b.settle(ctx, log, p, it, c, err, nil)
 	case triage.OutboxPostChecklist, triage.OutboxUpdateChecklist:
 		if l.Slack.ChecklistTS == "" {
 			return b.postChecklist(ctx, cctx, log, p, it, l)
@@ -342,42 +352,41 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 		text, blocks := renderChecklist(l, b.cfg.Policy)
 		_, _, _, err = b.api.UpdateMessageContext(cctx, channel, l.Slack.ChecklistTS,
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-		return b.settle(ctx, log, p, it, channel, err, nil)
+		return b.settle(ctx, log, p, it, c, err, nil)
 	}
 	// A card update, or a post_card whose card exists already.
 	text, blocks := renderCard(l, b.cfg.Policy, p.now)
 	_, _, _, err = b.api.UpdateMessageContext(cctx, channel, l.Slack.TS,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-	return b.settle(ctx, log, p, it, channel, err, nil)
+	return b.settle(ctx, log, p, it, c, err, nil)
 }
 
 // postCard posts a lead's first card and records where it landed.
 func (b *Bot) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead) error {
 	channel := it.Channel
-	if ok, at := b.outbox.take(channel, p.now); !ok {
-		p.cards[it.Lead] = at
-		p.wait(it.ID, at)
-		return nil
+	c := call{methodPost, channel}
+	// Slack took this post already, but recording it failed: record it,
+	// without asking Slack again.
+	if at, ok := b.outbox.recall(it.ID); ok {
+		return b.settle(ctx, log, p, it, c, nil, recordCard(at.channel, at.ts, p.now, ""))
+	}
+	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 
-	// Slack took this post already, but recording it failed: record it,
-	// without asking Slack again.
-	if at, ok := b.outbox.recall(it.ID); ok {
-		return b.settle(ctx, log, p, it, channel, nil, recordCard(at.channel, at.ts, p.now, ""))
-	}
 	// An earlier attempt began and never ended in a record (a crash, a
 	// failed record, a broken connection): it may have reached Slack, so
 	// adopt that card instead of posting a second one (RELIABILITY O4, D12).
 	if mayHavePosted(it) {
 		ts, found, err := b.findCard(cctx, channel, l.ID, it.Attempted)
 		if err != nil {
-			return b.settle(ctx, log, p, it, channel, fmt.Errorf("looking for an earlier post of the card: %w", err), nil)
+			return b.settle(ctx, log, p, it, call{methodHistory, channel}, fmt.Errorf("looking for an earlier post of the card: %w", err), nil)
 		}
 		if found {
 			log.Info("adopted card posted by an earlier attempt", slog.String("channel", channel), slog.String("ts", ts))
-			return b.settle(ctx, log, p, it, channel, nil, recordCard(channel, ts, p.now, "found in channel history after an unfinished attempt"))
+			return b.settle(ctx, log, p, it, c, nil, recordCard(channel, ts, p.now, "found in channel history after an unfinished attempt"))
 		}
 	}
 	if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
@@ -401,7 +410,7 @@ func (b *Bot) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage
 	if err == nil {
 		b.outbox.remember(it.ID, ch, ts)
 	}
-	return b.settle(ctx, log, p, it, channel, err, recordCard(ch, ts, p.now, ""))
+	return b.settle(ctx, log, p, it, c, err, recordCard(ch, ts, p.now, ""))
 }
 
 // markAttempted records durably that the post of it begins at now, before the
@@ -438,19 +447,20 @@ func later(at, now time.Time) time.Time {
 // thread and records its ts, so that answers can update it.
 func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead) error {
 	channel := l.Slack.Channel
+	c := call{methodPost, channel}
 	if at, ok := b.outbox.recall(it.ID); ok {
-		return b.settle(ctx, log, p, it, channel, nil, recordChecklist(at.ts))
+		return b.settle(ctx, log, p, it, c, nil, recordChecklist(at.ts))
 	}
 	// As with the card: after an unfinished attempt, adopt a checklist the
 	// last attempt may have posted rather than post a second one.
 	if mayHavePosted(it) {
 		ts, found, err := b.findChecklist(cctx, channel, l.Slack.TS, l.ID)
 		if err != nil {
-			return b.settle(ctx, log, p, it, channel, fmt.Errorf("looking for an earlier post of the checklist: %w", err), nil)
+			return b.settle(ctx, log, p, it, call{methodReplies, channel}, fmt.Errorf("looking for an earlier post of the checklist: %w", err), nil)
 		}
 		if found {
 			log.Info("adopted checklist posted by an earlier attempt", slog.String("channel", channel), slog.String("ts", ts))
-			return b.settle(ctx, log, p, it, channel, nil, recordChecklist(ts))
+			return b.settle(ctx, log, p, it, c, nil, recordChecklist(ts))
 		}
 	}
 	if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
@@ -471,7 +481,7 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 	if err == nil {
 		b.outbox.remember(it.ID, channel, ts)
 	}
-	return b.settle(ctx, log, p, it, channel, err, recordChecklist(ts))
+	return b.settle(ctx, log, p, it, c, err, recordChecklist(ts))
 }
 
 // recordChecklist stores the checklist's ts on the lead.
@@ -600,10 +610,44 @@ func (b *Bot) pendingChecklist(ctx context.Context, lead triage.LeadID) (triage.
 	return triage.OutboxItem{}, false, nil
 }
 
+// call names a Web API call of the outbox: its method, and the channel (or,
+// for a direct message, the user id) it goes to.
+type call struct{ method, channel string }
+
+// mayCall reports whether it may be sent with c now: nothing blocks it
+// (blocked.go) and c's rate limit has room (pacing.go). If not, the item is
+// parked or left due until it may go.
+func (b *Bot) mayCall(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, c call) (bool, error) {
+	bl, blocked, trying := b.blockedFor(c, p.now)
+	if blocked {
+		return false, b.park(ctx, log, p, it, bl)
+	}
+	ok, at := b.outbox.take(c.method, c.channel, p.now)
+	if !ok {
+		if it.Kind == triage.OutboxPostCard {
+			p.cards[it.Lead] = at
+		}
+		p.wait(it.ID, at)
+		return false, nil
+	}
+	if trying != nil {
+		// This call tries the cause again; the items behind it wait for
+		// its answer until the next try.
+		b.outbox.probe(*trying, p.now)
+	}
+	return true, nil
+}
+
 // settle records the outcome of a Slack call: done (with onDone applied to
-// the lead), retried later, or dead-lettered.
-func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, channel string, callErr error, onDone func(*triage.Lead) error) error {
+// the lead), retried later, parked on a cause a person can fix, or
+// dead-lettered.
+func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, c call, callErr error, onDone func(*triage.Lead) error) error {
 	if callErr == nil {
+		// Slack took it: whatever blocked this channel (or the workspace)
+		// is gone, and the items parked on it go now, in order.
+		if err := b.unblockedBy(ctx, log, p, c); err != nil {
+			return err
+		}
 		if err := b.store.CompleteOutbox(ctx, it.ID, it.Seq, onDone); err != nil && !errors.Is(err, triage.ErrNotFound) {
 			// Slack has it; the item stays due. A post is not sent again:
 			// the worker remembers where it landed (outboxState.remember)
@@ -626,6 +670,12 @@ func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.O
 		return ctx.Err()
 	}
 	v := classify(callErr, it.Attempts, p.now)
+	if v.blocked != "" {
+		if blocks(c, v.blocked) {
+			return b.blockOn(ctx, log, p, it, c, v.blocked)
+		}
+		v.dead = true
+	}
 	if v.dead {
 		return b.deadLetter(ctx, log, it, v.code, "slack refused it: "+v.code)
 	}
@@ -637,7 +687,7 @@ func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.O
 		return fmt.Errorf("rescheduling outbox item %d: %w", it.ID, err)
 	}
 	if v.pause {
-		b.outbox.pause(channel, v.at)
+		b.outbox.pause(limitKey(c.method, c.channel), v.at)
 	}
 	if it.Kind == triage.OutboxPostCard {
 		p.cards[it.Lead] = v.at
@@ -663,6 +713,7 @@ func (b *Bot) deadLetter(ctx context.Context, log *slog.Logger, it triage.Outbox
 
 // verdict is what to do after a failed call.
 type verdict struct {
+	blocked   string // a cause a person can fix (blocked.go): park, do not dead-letter
 	dead      bool
 	at        time.Time // next attempt
 	pause     bool      // rate limited: hold the whole channel until at
@@ -690,6 +741,8 @@ func classify(err error, attempts int, now time.Time) verdict {
 		return verdict{at: now.Add(backoff(attempts)), code: code}
 	case errors.As(err, &resp):
 		switch {
+		case fixable(resp.Err):
+			return verdict{blocked: resp.Err, code: resp.Err}
 		case permanentCodes[resp.Err]:
 			return verdict{dead: true, code: resp.Err}
 		case resp.Err == "ratelimited":
@@ -742,9 +795,9 @@ func (b *Bot) deleteMessage(ctx context.Context, log *slog.Logger, p *pass, it t
 	if it.Channel == "" || ts == "" {
 		return b.deadLetter(ctx, log, it, "invalid_item", "delete without a channel or ts")
 	}
-	if ok, at := b.outbox.take(it.Channel, p.now); !ok {
-		p.wait(it.ID, at)
-		return nil
+	c := call{methodDelete, it.Channel}
+	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
@@ -754,7 +807,7 @@ func (b *Bot) deleteMessage(ctx context.Context, log *slog.Logger, p *pass, it t
 		log.Debug("message to delete was gone already")
 		err = nil
 	}
-	return b.settle(ctx, log, p, it, it.Channel, err, nil)
+	return b.settle(ctx, log, p, it, c, err, nil)
 }
 
 // postDirect sends an escalation to it.User in a direct message (Slack
@@ -776,9 +829,9 @@ func (b *Bot) postDirect(ctx context.Context, log *slog.Logger, p *pass, it tria
 		}
 		cardLink = b.cardLink(l, "Open the card")
 	}
-	if ok, at := b.outbox.take(it.User, p.now); !ok {
-		p.wait(it.ID, at)
-		return nil
+	c := call{methodPost, it.User}
+	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
@@ -786,7 +839,7 @@ func (b *Bot) postDirect(ctx context.Context, log *slog.Logger, p *pass, it tria
 	_, _, err := b.api.PostMessageContext(cctx, it.User,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
-	return b.settle(ctx, log, p, it, it.User, err, nil)
+	return b.settle(ctx, log, p, it, c, err, nil)
 }
 
 // postDigest posts one part of a digest (its Payload, a triage.DigestPart)
@@ -800,24 +853,24 @@ func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it tria
 	if it.Channel == "" {
 		return b.deadLetter(ctx, log, it, "invalid_item", "digest without a channel")
 	}
-	if ok, at := b.outbox.take(it.Channel, p.now); !ok {
-		p.wait(it.ID, at)
-		return nil
+	c := call{methodPost, it.Channel}
+	if _, ok := b.outbox.recall(it.ID); ok {
+		return b.settle(ctx, log, p, it, c, nil, nil)
+	}
+	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	meta := map[string]any{"key": part.Key, "part": strconv.Itoa(part.Part)}
-	if _, ok := b.outbox.recall(it.ID); ok {
-		return b.settle(ctx, log, p, it, it.Channel, nil, nil)
-	}
 	if part.Key != "" && mayHavePosted(it) {
 		found, err := b.findDigest(cctx, it.Channel, meta, it.Attempted)
 		if err != nil {
-			return b.settle(ctx, log, p, it, it.Channel, fmt.Errorf("looking for an earlier post of the digest: %w", err), nil)
+			return b.settle(ctx, log, p, it, call{methodHistory, it.Channel}, fmt.Errorf("looking for an earlier post of the digest: %w", err), nil)
 		}
 		if found {
 			log.Info("digest part posted by an earlier attempt", slog.String("channel", it.Channel))
-			return b.settle(ctx, log, p, it, it.Channel, nil, nil)
+			return b.settle(ctx, log, p, it, c, nil, nil)
 		}
 	}
 	if part.Key != "" {
@@ -834,7 +887,7 @@ func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it tria
 	if err == nil {
 		b.outbox.remember(it.ID, it.Channel, ts)
 	}
-	return b.settle(ctx, log, p, it, it.Channel, err, nil)
+	return b.settle(ctx, log, p, it, c, err, nil)
 }
 
 // findDigest looks for a digest part with metadata meta in the channel's

@@ -48,7 +48,9 @@ func TestClassify(t *testing.T) {
 		{"Wrapped429", fmt.Errorf("posting: %w", &slack.RateLimitedError{RetryAfter: 2 * time.Second}), 0, verdict{at: now.Add(2 * time.Second), pause: true, code: "ratelimited"}},
 		{"429NoHeader", slack.StatusCodeError{Code: 429, Status: "429 Too Many Requests"}, 0, verdict{at: now.Add(time.Minute), pause: true, code: "http_429"}},
 		{"503", slack.StatusCodeError{Code: 503}, 3, verdict{at: now.Add(8 * time.Second), code: "http_503"}},
-		{"Permanent", slack.SlackErrorResponse{Err: "token_revoked"}, 0, verdict{dead: true, code: "token_revoked"}},
+		{"Permanent", slack.SlackErrorResponse{Err: "msg_too_long"}, 0, verdict{dead: true, code: "msg_too_long"}},
+		{"Fixable", slack.SlackErrorResponse{Err: "token_revoked"}, 0, verdict{blocked: "token_revoked", code: "token_revoked"}},
+		{"FixableChannel", slack.SlackErrorResponse{Err: "not_in_channel"}, 0, verdict{blocked: "not_in_channel", code: "not_in_channel"}},
 		{"RatelimitedCode", slack.SlackErrorResponse{Err: "ratelimited"}, 0, verdict{at: now.Add(time.Minute), pause: true, code: "ratelimited"}},
 		{"OtherCode", slack.SlackErrorResponse{Err: "internal_error"}, 1, verdict{at: now.Add(2 * time.Second), code: "internal_error"}},
 		{"OddCode", slack.SlackErrorResponse{Err: "x <!channel>"}, 0, verdict{at: now.Add(time.Second), code: "x___channel_"}},
@@ -72,26 +74,66 @@ func TestOutboxState_Take(t *testing.T) {
 	var s outboxState
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	for i := range paceBurst {
-		if ok, _ := s.take("C1", now); !ok {
+		if ok, _ := s.take(methodPost, "C1", now); !ok {
 			t.Fatalf("message %d of the burst refused", i+1)
 		}
 	}
-	ok, at := s.take("C1", now)
+	ok, at := s.take(methodPost, "C1", now)
 	if ok || !at.Equal(now.Add(time.Second)) {
 		t.Errorf("over the burst: ok=%v at=%v, want refused until %v", ok, at, now.Add(time.Second))
 	}
-	if ok, _ := s.take("C2", now); !ok {
+	if ok, _ := s.take(methodPost, "C2", now); !ok {
 		t.Error("another channel is paced by C1's budget")
 	}
-	if ok, _ := s.take("C1", now.Add(time.Second)); !ok {
+	if ok, _ := s.take(methodPost, "C1", now.Add(time.Second)); !ok {
 		t.Error("no budget one second later")
 	}
-	s.pause("C2", now.Add(time.Minute))
-	if ok, at := s.take("C2", now.Add(30*time.Second)); ok || !at.Equal(now.Add(time.Minute)) {
+	s.pause(limitKey(methodPost, "C2"), now.Add(time.Minute))
+	if ok, at := s.take(methodPost, "C2", now.Add(30*time.Second)); ok || !at.Equal(now.Add(time.Minute)) {
 		t.Errorf("paused channel: ok=%v at=%v, want refused until %v", ok, at, now.Add(time.Minute))
 	}
-	if ok, _ := s.take("C2", now.Add(time.Minute)); !ok {
+	if ok, _ := s.take(methodPost, "C2", now.Add(time.Minute)); !ok {
 		t.Error("channel still paused after the pause ended")
+	}
+}
+
+// TestOutboxState_TakePerMethod: Slack limits each method on its own
+// (issue 17): a 429 on chat.update holds neither new posts nor
+// confirmations, and posts out of budget hold no updates.
+func TestOutboxState_TakePerMethod(t *testing.T) {
+	t.Parallel()
+	var s outboxState
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	s.pause(limitKey(methodUpdate, "C1"), now.Add(time.Minute))
+	if ok, at := s.take(methodUpdate, "C2", now); ok || !at.Equal(now.Add(time.Minute)) {
+		t.Errorf("chat.update after its 429: ok=%v at=%v, want refused until %v (the limit is the workspace's)", ok, at, now.Add(time.Minute))
+	}
+	if ok, _ := s.take(methodPost, "C1", now); !ok {
+		t.Error("a 429 on chat.update holds a new card's chat.postMessage")
+	}
+	if ok, _ := s.take(methodEphemeral, "C1", now); !ok {
+		t.Error("a 429 on chat.update holds the confirmations")
+	}
+	for range paceBurst {
+		s.take(methodPost, "C3", now)
+	}
+	var fresh outboxState
+	for range paceBurst {
+		fresh.take(methodPost, "C3", now)
+	}
+	if ok, _ := fresh.take(methodUpdate, "C3", now); !ok {
+		t.Error("a channel out of chat.postMessage budget holds its card updates")
+	}
+	for i := range tier3Burst - 1 {
+		if ok, _ := fresh.take(methodUpdate, "C3", now); !ok {
+			t.Fatalf("update %d of the burst refused", i+2)
+		}
+	}
+	if ok, at := fresh.take(methodUpdate, "C3", now); ok || !at.Equal(now.Add(tier3Every)) {
+		t.Errorf("over the Tier 3 burst: ok=%v at=%v, want refused until %v", ok, at, now.Add(tier3Every))
+	}
+	if ok, _ := fresh.take(methodHistory, "C3", now); !ok {
+		t.Error("an unpaced method refused")
 	}
 }
 
@@ -103,27 +145,27 @@ func TestOutboxState_TakeEphemeral(t *testing.T) {
 	var s outboxState
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	for range paceBurst {
-		s.take("C1", now)
+		s.take(methodPost, "C1", now)
 	}
-	if ok, _ := s.take("C1", now); ok {
+	if ok, _ := s.take(methodPost, "C1", now); ok {
 		t.Fatal("channel budget not spent")
 	}
 	for i := range ephemeralBurst {
-		if ok, _ := s.takeEphemeral(now); !ok {
+		if ok, _ := s.take(methodEphemeral, "C1", now); !ok {
 			t.Fatalf("confirmation %d of the burst refused while the channel is out of budget", i+1)
 		}
 	}
-	ok, at := s.takeEphemeral(now)
+	ok, at := s.take(methodEphemeral, "C1", now)
 	if want := now.Add(ephemeralEvery); ok || !at.Equal(want) {
 		t.Errorf("over the burst: ok=%v at=%v, want refused until %v", ok, at, want)
 	}
 	s.pause(ephemeralKey, now.Add(time.Minute))
-	if ok, _ := s.take("C2", now); !ok {
+	if ok, _ := s.take(methodPost, "C2", now); !ok {
 		t.Error("a 429 on chat.postEphemeral holds a channel's messages")
 	}
 	var fresh outboxState
-	fresh.pause("C1", now.Add(time.Minute))
-	if ok, _ := fresh.takeEphemeral(now); !ok {
+	fresh.pause(limitKey(methodPost, "C1"), now.Add(time.Minute))
+	if ok, _ := fresh.take(methodEphemeral, "C1", now); !ok {
 		t.Error("a channel's 429 holds the confirmations")
 	}
 }

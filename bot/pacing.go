@@ -5,23 +5,38 @@ import (
 	"time"
 )
 
-// Slack allows "generally one message per second per channel" with short
-// bursts (SLACK-NOTES §4.4). The outbox keeps under that on its own, so a
-// burst of leads never earns a 429 (RELIABILITY O6).
+// Slack limits each Web API method on its own, per workspace and app, and
+// chat.postMessage also to "generally one message per second per channel"
+// with short bursts (SLACK-NOTES §4.4). The outbox keeps under each limit
+// with a token bucket per limit, and a 429 holds back only the limit that
+// earned it: a 429 on chat.update never delays a new card's
+// chat.postMessage (issue 17), and confirmations never wait for card
+// updates (issue 9, item 7).
 const (
+	methodPost      = "chat.postMessage"
+	methodUpdate    = "chat.update"
+	methodDelete    = "chat.delete"
+	methodEphemeral = "chat.postEphemeral"
+	methodHistory   = "conversations.history"
+	methodReplies   = "conversations.replies"
+
 	paceEvery = time.Second // one message per channel per second, sustained
 	paceBurst = 3           // messages a quiet channel may take at once
 
+	// chat.update and chat.delete are Tier 3 (50+ calls per minute per
+	// workspace): a little under a call a second, with a short burst, so
+	// that quick votes still fold into few updates.
+	tier3Every = 1200 * time.Millisecond
+	tier3Burst = 3
+
 	// chat.postEphemeral is a Tier 4 method (100+ calls per minute per
-	// workspace, with generous bursts), not a channel message: confirmations
-	// have a budget of their own and never wait for the card updates that
-	// the channel's one message per second holds back (issue 9, item 7).
+	// workspace, with generous bursts), not a channel message.
 	ephemeralEvery = 600 * time.Millisecond // 100 per minute, sustained
 	ephemeralBurst = 20                     // a round of quick votes at once
-	// ephemeralKey is the ephemerals' budget (and 429 pause) in outboxState;
-	// it cannot collide with a channel or user id.
-	ephemeralKey = "method:chat.postEphemeral"
 )
+
+// ephemeralKey is the confirmations' limit in outboxState.
+var ephemeralKey = limitKey(methodEphemeral, "")
 
 // budget is one token bucket's rate: a message per every, up to burst at once.
 type budget struct {
@@ -29,25 +44,44 @@ type budget struct {
 	burst float64
 }
 
-var (
-	channelBudget   = budget{every: paceEvery, burst: paceBurst}
-	ephemeralBudget = budget{every: ephemeralEvery, burst: ephemeralBurst}
-)
+// budgets are the outbox's pace per Web API method. A method without one
+// (the history look-ups before a post) is not paced, but a 429 on it still
+// holds it back.
+var budgets = map[string]budget{
+	methodPost:      {every: paceEvery, burst: paceBurst},
+	methodUpdate:    {every: tier3Every, burst: tier3Burst},
+	methodDelete:    {every: tier3Every, burst: tier3Burst},
+	methodEphemeral: {every: ephemeralEvery, burst: ephemeralBurst},
+}
 
-// outboxState is the delivery worker's memory between passes: per-channel
-// pacing, channels Slack told us to leave alone, and when each permanent
-// error was last logged loudly. Its zero value is ready to use. It lives
+// limitKey names the limit a call of method to channel counts against:
+// the method's, and for chat.postMessage the channel's within it (a DM's
+// "channel" is the user id). It cannot collide with a channel or user id.
+func limitKey(method, channel string) string {
+	if method == methodPost {
+		return "method:" + method + ":" + channel
+	}
+	return "method:" + method
+}
+
+// outboxState is the delivery worker's memory between passes: pacing per
+// limit (limitKey), limits Slack told us to leave alone for a while, causes
+// that block deliveries (blocked.go), and when each permanent error was last
+// logged loudly. Its zero value is ready to use. It lives
 // only in memory: after a restart a burst is allowed again, and the persisted
 // NextAt of rate-limited items still holds them back.
 type outboxState struct {
 	mu      sync.Mutex
 	buckets map[string]*tokenBucket
-	paused  map[string]time.Time // channel -> not before (429 Retry-After)
+	paused  map[string]time.Time // limit key -> not before (429 Retry-After)
 	logged  map[string]time.Time // error code -> last error-level log
 	poll    time.Duration        // RunOutbox's longest sleep; 0 = defaultPoll
 	// posted holds posts Slack took whose record failed, by item id, so
 	// the next pass records them instead of posting again (issue 10).
 	posted map[uint64]placement
+	// blocks holds the causes a person must fix, by what they concern: a
+	// channel or user id, or "" for the whole workspace (blocked.go).
+	blocks map[string]*block
 }
 
 // placement is where Slack put a posted message.
@@ -85,57 +119,63 @@ type tokenBucket struct {
 	last   time.Time
 }
 
-// take spends one message of channel's budget at now. If there is none it
-// reports when there will be; the caller leaves the item due until then.
-func (s *outboxState) take(channel string, now time.Time) (ok bool, retryAt time.Time) {
-	return s.takeFrom(channel, channelBudget, now)
+// take spends one call of method to channel from its limit's budget at
+// now. If there is none it reports when there will be; the caller leaves
+// the item due until then.
+func (s *outboxState) take(method, channel string, now time.Time) (ok bool, retryAt time.Time) {
+	rate, paced := budgets[method]
+	if !paced {
+		return s.takeFrom(limitKey(method, channel), budget{}, now)
+	}
+	return s.takeFrom(limitKey(method, channel), rate, now)
 }
 
-// takeEphemeral spends one of the confirmations' own budget at now.
-func (s *outboxState) takeEphemeral(now time.Time) (ok bool, retryAt time.Time) {
-	return s.takeFrom(ephemeralKey, ephemeralBudget, now)
-}
-
-// takeFrom spends one message of key's bucket, which refills at rate.
-func (s *outboxState) takeFrom(channel string, rate budget, now time.Time) (ok bool, retryAt time.Time) {
+// takeFrom spends one message of key's bucket, which refills at rate; a
+// zero rate only honours a pause.
+func (s *outboxState) takeFrom(key string, rate budget, now time.Time) (ok bool, retryAt time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if until, paused := s.paused[channel]; paused {
+	if until, paused := s.paused[key]; paused {
 		if now.Before(until) {
 			return false, until
 		}
-		delete(s.paused, channel)
+		delete(s.paused, key)
+	}
+	if rate.every <= 0 {
+		return true, time.Time{}
 	}
 	if s.buckets == nil {
 		s.buckets = map[string]*tokenBucket{}
 	}
-	b := s.buckets[channel]
+	b := s.buckets[key]
 	if b == nil {
 		b = &tokenBucket{tokens: rate.burst, last: now}
-		s.buckets[channel] = b
+		s.buckets[key] = b
 	}
 	if now.After(b.last) {
 		b.tokens = min(rate.burst, b.tokens+float64(now.Sub(b.last))/float64(rate.every))
 		b.last = now
 	}
-	if b.tokens >= 1 {
-		b.tokens--
+	// A hair under one token is one: float rounding of a refill rate that
+	// is not a whole second must not leave the item a nanosecond short.
+	if b.tokens >= 1-1e-6 {
+		b.tokens = max(b.tokens-1, 0)
 		return true, time.Time{}
 	}
 	wait := time.Duration((1 - b.tokens) * float64(rate.every))
 	return false, b.last.Add(wait)
 }
 
-// pause holds every message to channel until until: Slack rate-limits per
-// channel, so the next item would only earn another 429.
-func (s *outboxState) pause(channel string, until time.Time) {
+// pause holds every call against limit key until until: the next one
+// would only earn another 429. Other limits go on.
+func (s *outboxState) pause(key string, until time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.paused == nil {
 		s.paused = map[string]time.Time{}
 	}
-	if until.After(s.paused[channel]) {
-		s.paused[channel] = until
+	if until.After(s.paused[key]) {
+		s.paused[key] = until
 	}
 }
 

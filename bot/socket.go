@@ -69,6 +69,7 @@ func (b *Bot) authTest(ctx context.Context) error {
 		b.setWorkspaceURL(u.Scheme + "://" + u.Host + "/")
 	}
 	b.log.Info("connected to slack", "bot_user", res.UserID, "team", res.TeamID)
+	b.tokenWorks(ctx) // issue 17: deliveries blocked on the token go again
 	return nil
 }
 

@@ -88,6 +88,9 @@ type Config struct {
 	// a signed request cannot be replayed; nil = in memory only (forgotten
 	// on restart). main wires the database.
 	Signatures SignatureLedger
+	// Health reports problems that make /healthz answer 503 although the
+	// store is fine (blocked Slack deliveries); nil = none.
+	Health []HealthReporter
 }
 
 // Server is leadtriage's HTTP server. Create it with New.
@@ -176,6 +179,8 @@ func New(cfg Config, svc *triage.Service, log *slog.Logger) *Server {
 	mux.HandleFunc("/api/leads", s.handleListLeads)
 	mux.HandleFunc("/api/leads/{id}", s.handleGetLead)
 	mux.HandleFunc("/healthz", s.handleHealth)
+	mux.HandleFunc("/api/deadletters", s.handleDeadLetters)
+	mux.HandleFunc("/api/deadletters/{id}/retry", s.handleRetryDeadLetter)
 	if cfg.Metrics != nil {
 		metrics := promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)})
 		mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
@@ -262,11 +267,15 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	var problems []string
 	if err := s.svc.Store.Ping(ctx); err != nil {
 		s.log.Warn("health check failed", "err", err)
 		// The reason is the store's own, which names the cause (a full
 		// disk, a closed database) and never the file.
-		writeError(w, http.StatusServiceUnavailable, "store unavailable: "+truncate(err.Error(), 200))
+		problems = append(problems, "store unavailable: "+truncate(err.Error(), 200))
+	}
+	if problems = append(problems, s.healthProblems(ctx)...); len(problems) > 0 {
+		writeUnhealthy(w, problems)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -294,6 +294,7 @@ var methods = map[string]handlerFunc{
 	"chat.getPermalink":     (*Server).chatGetPermalink,
 	"conversations.replies": (*Server).conversationsReplies,
 	"conversations.history": (*Server).conversationsHistory,
+	"conversations.info":    (*Server).conversationsInfo,
 	"users.info":            (*Server).usersInfo,
 	"reactions.add":         (*Server).reactionsAdd,
 	"reactions.remove":      (*Server).reactionsRemove,

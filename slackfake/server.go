@@ -66,6 +66,7 @@ type Server struct {
 	calls    []Call
 	callSeqs []int64 // arrival seq of calls[i], keeps calls in arrival order
 	faults   []pendingFault
+	refusals // lasting refusals: channels left or archived, Refuse (refusals.go)
 
 	channels   map[string]*channelState
 	ephemerals []Ephemeral
@@ -564,6 +565,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	req := &apiRequest{method: method, params: params}
 	var resp apiResponse
 	if code := s.checkToken(method, r, token); code != "" {
+		resp = errResp(code)
+	} else if code := s.refused(method, params); code != "" {
 		resp = errResp(code)
 	} else {
 		resp = h(s, req)

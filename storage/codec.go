@@ -398,6 +398,9 @@ type outboxRecord struct {
 	Dead      bool      `json:"dead,omitempty"`
 	// Attempted came with issue 10; absent means no post outstanding.
 	Attempted *time.Time `json:"attempted,omitempty"`
+	// Blocked and BlockedOn came with issue 17; absent means not blocked.
+	Blocked   string `json:"blocked,omitempty"`
+	BlockedOn string `json:"blocked_on,omitempty"`
 }
 
 func encodeOutbox(o triage.OutboxItem) ([]byte, error) {
@@ -418,6 +421,8 @@ func encodeOutbox(o triage.OutboxItem) ([]byte, error) {
 		LastError: o.LastError,
 		Dead:      o.Dead,
 		Attempted: optTime(o.Attempted),
+		Blocked:   o.Blocked,
+		BlockedOn: o.BlockedOn,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encoding outbox item %d: %w", o.ID, err)
@@ -449,6 +454,8 @@ func decodeOutbox(b []byte) (triage.OutboxItem, error) {
 		LastError: r.LastError,
 		Dead:      r.Dead,
 		Attempted: derefTime(r.Attempted),
+		Blocked:   r.Blocked,
+		BlockedOn: r.BlockedOn,
 	}, nil
 }
 

@@ -136,6 +136,9 @@ func unindex(tx *bolt.Tx, it triage.OutboxItem) error {
 	if err := tx.Bucket(bucketOutboxUrgent).Delete(u64(it.ID)); err != nil {
 		return fmt.Errorf("unindexing outbox item %d: %w", it.ID, err)
 	}
+	if err := tx.Bucket(bucketOutboxBlocked).Delete(u64(it.ID)); err != nil {
+		return fmt.Errorf("unindexing outbox item %d: %w", it.ID, err)
+	}
 	family := it.Kind.Family()
 	if it.Lead == 0 || family == "" {
 		return nil
@@ -250,6 +253,9 @@ func (db *DB) CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(*t
 			// which finds nothing to look for first.
 			it.Kind = updateKind(it.Kind)
 			it.Attempts, it.LastError, it.Attempted = 0, "", time.Time{}
+			if err := unblock(tx, &it); err != nil {
+				return err
+			}
 			if err := putOutbox(outbox, it); err != nil {
 				return err
 			}
@@ -288,6 +294,10 @@ func (db *DB) RetryOutbox(ctx context.Context, id uint64, next time.Time, lastEr
 		it.Attempts++
 		it.NextAt = next
 		it.LastError = truncate(lastErr, MaxLastError)
+		// Another failure than the cause it was parked on: the cause is gone.
+		if err := unblock(tx, &it); err != nil {
+			return err
+		}
 		return putOutbox(tx.Bucket(bucketOutbox), it)
 	})
 }
@@ -327,6 +337,7 @@ func (db *DB) DeadLetter(ctx context.Context, id uint64, reason string) error {
 		}
 		it.Dead = true
 		it.LastError = truncate(reason, MaxLastError)
+		it.Blocked, it.BlockedOn = "", ""
 		return putOutbox(dead, it)
 	})
 }
@@ -349,6 +360,147 @@ func (db *DB) DeadLetters(ctx context.Context) ([]triage.OutboxItem, error) {
 		return nil, err
 	}
 	return items, nil
+}
+
+// RequeueDeadLetter implements triage.Store: the dead letter goes back into
+// the outbox under its id, due at once, with no attempts and no post
+// outstanding. It is indexed as a new item would be, except that it does not
+// take over a coalescing entry a newer pending item of its family holds.
+func (db *DB) RequeueDeadLetter(ctx context.Context, id uint64) (triage.OutboxItem, error) {
+	var it triage.OutboxItem
+	err := db.update(ctx, fmt.Sprintf("requeueing dead letter %d", id), func(tx *bolt.Tx) error {
+		dead := tx.Bucket(bucketOutboxDead)
+		v := dead.Get(u64(id))
+		if v == nil {
+			return fmt.Errorf("outbox item %d is not a dead letter: %w", id, triage.ErrNotFound)
+		}
+		var err error
+		if it, err = decodeOutbox(v); err != nil {
+			return fmt.Errorf("outbox item %d: %w", id, err)
+		}
+		if err := dead.Delete(u64(id)); err != nil {
+			return fmt.Errorf("deleting dead letter %d: %w", id, err)
+		}
+		it.Dead, it.Attempts, it.NextAt, it.LastError, it.Attempted = false, 0, time.Time{}, "", time.Time{}
+		it.Blocked, it.BlockedOn = "", ""
+		if err := putOutbox(tx.Bucket(bucketOutbox), it); err != nil {
+			return err
+		}
+		if it.Kind.Urgent() {
+			if err := tx.Bucket(bucketOutboxUrgent).Put(u64(id), nil); err != nil {
+				return fmt.Errorf("indexing outbox item %d: %w", id, err)
+			}
+		}
+		if family := it.Kind.Family(); family != "" && it.Lead != 0 {
+			byLead := tx.Bucket(bucketOutboxByLead)
+			if k := byLeadKey(it.Lead, family); byLead.Get(k) == nil {
+				if err := byLead.Put(k, u64(id)); err != nil {
+					return fmt.Errorf("indexing outbox item %d: %w", id, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return triage.OutboxItem{}, err
+	}
+	return it, nil
+}
+
+// BlockOutbox implements triage.Store; ErrNotFound if id is not pending.
+func (db *DB) BlockOutbox(ctx context.Context, id uint64, cause, on string, next time.Time) error {
+	if cause == "" {
+		return fmt.Errorf("blocking outbox item %d without a cause: %w", id, triage.ErrInvalid)
+	}
+	return db.update(ctx, fmt.Sprintf("blocking outbox item %d", id), func(tx *bolt.Tx) error {
+		it, err := liveItem(tx, id)
+		if err != nil {
+			return err
+		}
+		it.Blocked, it.BlockedOn = cause, on
+		it.NextAt = next
+		it.LastError = truncate(cause, MaxLastError)
+		if err := tx.Bucket(bucketOutboxBlocked).Put(u64(id), []byte(cause)); err != nil {
+			return fmt.Errorf("indexing outbox item %d: %w", id, err)
+		}
+		return putOutbox(tx.Bucket(bucketOutbox), it)
+	})
+}
+
+// unblock clears it's block and its index entry; the caller writes it.
+func unblock(tx *bolt.Tx, it *triage.OutboxItem) error {
+	if it.Blocked == "" {
+		return nil
+	}
+	it.Blocked, it.BlockedOn = "", ""
+	if err := tx.Bucket(bucketOutboxBlocked).Delete(u64(it.ID)); err != nil {
+		return fmt.Errorf("unindexing outbox item %d: %w", it.ID, err)
+	}
+	return nil
+}
+
+// UnblockOutbox implements triage.Store, through the outbox_blocked index.
+func (db *DB) UnblockOutbox(ctx context.Context) (int, error) {
+	n := 0
+	err := db.update(ctx, "making blocked outbox items due", func(tx *bolt.Tx) error {
+		n = 0
+		outbox := tx.Bucket(bucketOutbox)
+		return forBlocked(tx, func(it triage.OutboxItem) error {
+			n++
+			if it.NextAt.IsZero() {
+				return nil
+			}
+			it.NextAt = time.Time{}
+			return putOutbox(outbox, it)
+		})
+	})
+	return n, err
+}
+
+// BlockedOutbox implements triage.Store.
+func (db *DB) BlockedOutbox(ctx context.Context) ([]triage.OutboxItem, error) {
+	var items []triage.OutboxItem
+	err := db.view(ctx, "listing blocked outbox items", func(tx *bolt.Tx) error {
+		items = nil
+		return forBlocked(tx, func(it triage.OutboxItem) error {
+			items = append(items, it)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// forBlocked calls fn with each blocked live item, in id order. fn may
+// rewrite the item (Put of an existing key) but not delete it.
+func forBlocked(tx *bolt.Tx, fn func(triage.OutboxItem) error) error {
+	outbox := tx.Bucket(bucketOutbox)
+	var ids [][]byte
+	if err := tx.Bucket(bucketOutboxBlocked).ForEach(func(k, _ []byte) error {
+		ids = append(ids, bytes.Clone(k))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range ids {
+		v := outbox.Get(k)
+		if v == nil {
+			continue
+		}
+		it, err := decodeOutbox(v)
+		if err != nil {
+			return fmt.Errorf("outbox item %d: %w", fromU64(k), err)
+		}
+		if it.Blocked == "" {
+			continue
+		}
+		if err := fn(it); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // truncate cuts s to at most n runes, marking the cut.

@@ -51,6 +51,7 @@ var (
 	bucketOutboxDead    = []byte("outbox_dead")
 	bucketOutboxByLead  = []byte("outbox_by_lead")
 	bucketOutboxUrgent  = []byte("outbox_urgent")
+	bucketOutboxBlocked = []byte("outbox_blocked")
 	bucketCache         = []byte("cache")
 	bucketCacheByExpiry = []byte("cache_by_expiry")
 	bucketJobs          = []byte("jobs")
@@ -62,7 +63,7 @@ var (
 		bucketByMessage, bucketIdem, bucketIdemExpiry, bucketEvents,
 		bucketEventsByTime, bucketOutbox, bucketOutboxDead, bucketOutboxByLead,
 		bucketCache, bucketCacheByExpiry, bucketJobs, bucketOutboxUrgent,
-		bucketSignatures, bucketInbox,
+		bucketSignatures, bucketInbox, bucketOutboxBlocked,
 	}
 
 	keySchemaVersion = []byte("schema_version")

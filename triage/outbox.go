@@ -69,6 +69,15 @@ type OutboxItem struct {
 	// failed record the worker looks for the message before posting again.
 	// Zero: no post is outstanding.
 	Attempted time.Time
+	// Blocked is set while the item waits on a cause a person can fix (the
+	// app is not in the channel, the token was revoked, …): an opaque code
+	// the delivering adapter chose, never lead text. Such an item is no dead
+	// letter: it is retried on a slow schedule and delivered, in order, once
+	// the cause is gone. "" = not blocked.
+	Blocked string
+	// BlockedOn is what the cause concerns: a channel or user id, or "" for
+	// the whole workspace (the token).
+	BlockedOn string
 }
 
 // Coalesces reports whether a later item of the same lead can be folded into

@@ -110,6 +110,24 @@ type Store interface {
 	// DeadLetters lists the permanently failed items.
 	DeadLetters(ctx context.Context) ([]OutboxItem, error)
 
+	// RequeueDeadLetter moves dead letter id back into the outbox, due at
+	// once with a fresh attempt count, and returns it as queued.
+	// ErrNotFound if id is not a dead letter.
+	RequeueDeadLetter(ctx context.Context, id uint64) (OutboxItem, error)
+
+	// BlockOutbox parks pending item id on a cause a person can fix
+	// (OutboxItem.Blocked, BlockedOn) until next; unlike RetryOutbox it
+	// counts no failed attempt. ErrNotFound if id is not pending.
+	BlockOutbox(ctx context.Context, id uint64, cause, on string, next time.Time) error
+
+	// UnblockOutbox makes every blocked item due at once (it stays marked
+	// blocked until it is delivered or fails otherwise) and returns how many
+	// there were.
+	UnblockOutbox(ctx context.Context) (int, error)
+
+	// BlockedOutbox lists the blocked items, in id order.
+	BlockedOutbox(ctx context.Context) ([]OutboxItem, error)
+
 	// MarkJob records that the scheduled job key (e.g. "digest|2026-11-30T09:00
 	// Europe/Amsterdam") ran, together with out, in one transaction. It
 	// reports false, writing nothing, if the key was recorded before: the

@@ -419,6 +419,7 @@ func (s *Store) RetryOutbox(ctx context.Context, id uint64, next time.Time, last
 	s.outbox[i].Attempts++
 	s.outbox[i].NextAt = next
 	s.outbox[i].LastError = lastErr
+	s.outbox[i].Blocked, s.outbox[i].BlockedOn = "", ""
 	return nil
 }
 
@@ -450,6 +451,7 @@ func (s *Store) DeadLetter(ctx context.Context, id uint64, reason string) error 
 	}
 	s.outbox[i].Dead = true
 	s.outbox[i].LastError = reason
+	s.outbox[i].Blocked, s.outbox[i].BlockedOn = "", ""
 	return nil
 }
 
@@ -463,6 +465,70 @@ func (s *Store) DeadLetters(ctx context.Context) ([]triage.OutboxItem, error) {
 	var res []triage.OutboxItem
 	for _, it := range s.outbox {
 		if it.Dead {
+			res = append(res, cloneItem(it))
+		}
+	}
+	return res, nil
+}
+
+// RequeueDeadLetter implements triage.Store. ErrNotFound if id is not dead.
+func (s *Store) RequeueDeadLetter(ctx context.Context, id uint64) (triage.OutboxItem, error) {
+	if err := ctx.Err(); err != nil {
+		return triage.OutboxItem{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.item(id)
+	if i < 0 || !s.outbox[i].Dead {
+		return triage.OutboxItem{}, fmt.Errorf("requeueing dead letter %d: %w", id, triage.ErrNotFound)
+	}
+	it := &s.outbox[i]
+	it.Dead, it.Attempts, it.NextAt, it.LastError, it.Attempted = false, 0, time.Time{}, "", time.Time{}
+	return cloneItem(*it), nil
+}
+
+// BlockOutbox implements triage.Store. ErrNotFound if id is not pending.
+func (s *Store) BlockOutbox(ctx context.Context, id uint64, cause, on string, next time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.item(id)
+	if i < 0 || s.outbox[i].Dead {
+		return fmt.Errorf("blocking outbox item %d: %w", id, triage.ErrNotFound)
+	}
+	s.outbox[i].Blocked, s.outbox[i].BlockedOn, s.outbox[i].NextAt, s.outbox[i].LastError = cause, on, next, cause
+	return nil
+}
+
+// UnblockOutbox implements triage.Store.
+func (s *Store) UnblockOutbox(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for i := range s.outbox {
+		if !s.outbox[i].Dead && s.outbox[i].Blocked != "" {
+			s.outbox[i].NextAt = time.Time{}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// BlockedOutbox implements triage.Store.
+func (s *Store) BlockedOutbox(ctx context.Context) ([]triage.OutboxItem, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res []triage.OutboxItem
+	for _, it := range s.outbox {
+		if !it.Dead && it.Blocked != "" {
 			res = append(res, cloneItem(it))
 		}
 	}

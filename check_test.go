@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/leadtriage/leadtriage/slackfake"
+)
+
+// TestRun_CheckAsksSlack: with the tokens set, check asks the (fake) Slack
+// whether the token works and the app is in the configured channel, and
+// says how to fix what is not so.
+func TestRun_CheckAsksSlack(t *testing.T) {
+	t.Parallel()
+	check := func(t *testing.T, fake *slackfake.Server) (int, string, string) {
+		t.Helper()
+		dir := t.TempDir()
+		cfg := writeTestConfig(t, dir, appOptions{mode: "http", quorum: 3, dbPath: filepath.Join(dir, "l.db")}, fake.APIURL())
+		env := testEnv("http")
+		var stdout, stderr bytes.Buffer
+		code := run(t.Context(), []string{"check", "-config", cfg}, func(k string) string { return env[k] }, &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	t.Run("member", func(t *testing.T) {
+		t.Parallel()
+		fake := slackfake.New(t)
+		if code, out, errOut := check(t, fake); code != 0 || !strings.Contains(out, "are fine") {
+			t.Errorf("exit %d, stdout %q, stderr %q; want 0", code, out, errOut)
+		}
+		if n := len(fake.Calls("conversations.info")); n != 1 {
+			t.Errorf("conversations.info calls = %d, want 1", n)
+		}
+	})
+	t.Run("not in channel", func(t *testing.T) {
+		t.Parallel()
+		fake := slackfake.New(t)
+		fake.RemoveBot(testChannel)
+		code, _, errOut := check(t, fake)
+		if code != 1 || !strings.Contains(errOut, "not a member") || !strings.Contains(errOut, testChannel) || !strings.Contains(errOut, "/invite @leadtriage") {
+			t.Errorf("exit %d, stderr %q; want 1 naming the channel and the fix", code, errOut)
+		}
+	})
+	t.Run("archived", func(t *testing.T) {
+		t.Parallel()
+		fake := slackfake.New(t)
+		fake.Archive(testChannel)
+		if code, _, errOut := check(t, fake); code != 1 || !strings.Contains(errOut, "unarchive") {
+			t.Errorf("exit %d, stderr %q; want 1 and how to fix it", code, errOut)
+		}
+	})
+	t.Run("revoked token", func(t *testing.T) {
+		t.Parallel()
+		fake := slackfake.New(t)
+		fake.Refuse(slackfake.Refusal{Method: "*", Error: "token_revoked"})
+		code, _, errOut := check(t, fake)
+		if code != 1 || !strings.Contains(errOut, "token_revoked") || !strings.Contains(errOut, "replace SLACK_BOT_TOKEN") {
+			t.Errorf("exit %d, stderr %q; want 1 and the fix", code, errOut)
+		}
+		if strings.Contains(errOut, slackfake.BotToken) {
+			t.Error("check shows the token")
+		}
+	})
+	t.Run("slack unreachable is a warning", func(t *testing.T) {
+		t.Parallel()
+		fake := slackfake.New(t)
+		fake.SetDown(true)
+		if code, out, errOut := check(t, fake); code != 0 || !strings.Contains(out, "warning: could not ask Slack") {
+			t.Errorf("exit %d, stdout %q, stderr %q; want 0 with a warning", code, out, errOut)
+		}
+	})
+}
