@@ -157,7 +157,11 @@ func startPlayground(ctx context.Context, o playgroundOptions) (*playgroundApp, 
 	cfg.Research.RDAPURL = pg.RDAPURL()
 	cfg.Research.DNSServer = pg.DNSServer()
 	cfg.Research.AllowPrivateAddresses = true
-	cfg.Reminders.BusinessHours = "" // fast-forward lands at any hour
+	// Fast-forward lands at any hour of any day: reminders and the digest
+	// must not wait for Monday morning in the playground.
+	cfg.Reminders.BusinessHours = ""
+	cfg.Reminders.Workdays = "Mon-Sun"
+	cfg.Digest.Schedule = "0 9 * * *"
 	cfg.Access = AccessConfig{}
 	cfg.Log.Level = o.LogLevel
 	if cfg.Log.Level == "" {

@@ -50,19 +50,19 @@ func (p *Playground) Handler(next http.Handler) http.Handler {
 
 // request is what the page's script posts; each endpoint reads its part.
 type request struct {
-	User     string `json:"user"`
-	Channel  string `json:"channel"`
-	TS       string `json:"ts"`
-	ThreadTS string `json:"thread_ts"`
-	ViewID   string `json:"view_id"`
-	ActionID string `json:"action_id"`
-	BlockID  string `json:"block_id"`
-	Type     string `json:"type"`
-	Value    string `json:"value"`
-	Text     string `json:"text"` // message text, or the chosen option's text
-	Name     string `json:"name"` // reaction
-	Duration string `json:"duration"`
-	All      bool   `json:"all"`
+	User     string                                  `json:"user"`
+	Channel  string                                  `json:"channel"`
+	TS       string                                  `json:"ts"`
+	ThreadTS string                                  `json:"thread_ts"`
+	ViewID   string                                  `json:"view_id"`
+	ActionID string                                  `json:"action_id"`
+	BlockID  string                                  `json:"block_id"`
+	Type     string                                  `json:"type"`
+	Value    string                                  `json:"value"`
+	Text     string                                  `json:"text"` // message text, or the chosen option's text
+	Name     string                                  `json:"name"` // reaction
+	Duration string                                  `json:"duration"`
+	All      bool                                    `json:"all"`
 	Values   map[string]map[string]slack.BlockAction `json:"values"`
 }
 
@@ -226,12 +226,12 @@ type parts struct {
 
 type msgView struct {
 	TS, Channel, Author, Initials, Time string
-	Bot, Edited, Deleted, Ephemeral    bool
-	Body                               template.HTML
-	Reactions                          []reactionView
-	Replies                            int
-	ThreadTS                           string
-	InThread                           bool
+	Bot, Edited, Deleted, Ephemeral     bool
+	Body                                template.HTML
+	Reactions                           []reactionView
+	Replies                             int
+	ThreadTS                            string
+	InThread                            bool
 }
 
 type reactionView struct {
@@ -253,7 +253,11 @@ var quickReactions = []string{"+1", "-1", "thinking_face", "eyes"}
 func (p *Playground) renderer() render {
 	users := p.Slack.Users()
 	users[slackfake.BotUserID] = "leadbot"
-	return render{users: users, loc: time.Local}
+	channels := map[string]string{p.cfg.Channel: "lead-triage"}
+	if p.cfg.DigestChannel != p.cfg.Channel {
+		channels[p.cfg.DigestChannel] = "lead-digest"
+	}
+	return render{users: users, channels: channels, loc: time.Local}
 }
 
 func (p *Playground) pageData(r *http.Request) (pageData, error) {
@@ -300,8 +304,8 @@ func (p *Playground) parts(u User, view, thread string, nav []navItem) parts {
 	var out parts
 	now := p.cfg.Clock.Now()
 	out.Clock = now.Format("Mon 2 Jan 15:04")
-	if off := p.cfg.Clock.Offset(); off > 0 {
-		out.Clock += " (+" + strings.TrimSuffix(off.Round(time.Minute).String(), "0s") + ")"
+	if off := p.cfg.Clock.Offset().Round(time.Minute); off > 0 {
+		out.Clock += fmt.Sprintf(" (+%dh%02d)", int(off.Hours()), int(off.Minutes())%60)
 	}
 	var navBuf bytes.Buffer
 	_ = page.ExecuteTemplate(&navBuf, "nav", nav)
@@ -316,7 +320,7 @@ func (p *Playground) parts(u User, view, thread string, nav []navItem) parts {
 		if ok && json.Unmarshal(raw, &v) == nil {
 			body = rd.Blocks(v.Blocks, nil)
 		}
-		out.Main = template.HTML(`<div class="home" data-view-id="` + template.HTMLEscapeString(p.homeViewID(u.ID)) + `">`) + body + `</div>`
+		out.Main = template.HTML(`<div class="home" data-view-id="`+template.HTMLEscapeString(p.homeViewID(u.ID))+`">`) + body + `</div>`
 	} else {
 		for _, n := range nav {
 			if n.ID == view {

@@ -17,7 +17,8 @@ import (
 // text becomes HTML only through html.EscapeString, after which the few
 // tags the renderer itself adds are safe.
 type render struct {
-	users map[string]string // user id -> display name, for <@U…> and users_select
+	users    map[string]string // user id -> display name, for <@U…> and users_select
+	channels map[string]string // channel id -> name, for <#C…>
 	loc   *time.Location
 }
 
@@ -351,6 +352,9 @@ func (r render) token(t string) string {
 		}
 		return `<span class="mention" data-user="` + html.EscapeString(id) + `">@` + html.EscapeString(name) + `</span>`
 	case strings.HasPrefix(t, "#"):
+		if label == "" {
+			label = r.channels[t[1:]]
+		}
 		if label == "" {
 			label = t[1:]
 		}

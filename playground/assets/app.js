@@ -52,6 +52,15 @@
     });
   }
 
+  // setHTML replaces an element's content only when it changed, so the
+  // nodes under the pointer stay put; it reports whether it replaced.
+  function setHTML(el, html) {
+    if (el.dataset.last === html) return false;
+    el.dataset.last = html;
+    el.innerHTML = html;
+    return true;
+  }
+
   var pending = false, running = false;
   function refresh() {
     if (running) { pending = true; return; }
@@ -59,21 +68,28 @@
     fetch("/playground/state?" + query()).then(function (r) { return r.json(); }).then(function (p) {
       if (p.error) { toast(p.error); return; }
       var main = $("main"), atBottom = main.scrollHeight - main.scrollTop - main.clientHeight < 40;
-      $("nav").innerHTML = p.nav;
+      setHTML($("nav"), p.nav);
       $("title").textContent = p.title;
       $("clock").textContent = p.clock;
-      main.innerHTML = p.main;
-      if (atBottom) main.scrollTop = main.scrollHeight;
+      if (setHTML(main, p.main) && atBottom) main.scrollTop = main.scrollHeight;
       var th = $("thread");
-      if (p.thread) {
+      if (p.thread && th.dataset.last === p.thread) {
+        // unchanged: keep the nodes (and what is being typed)
+      } else if (p.thread) {
+        th.dataset.last = p.thread;
         var typed = $("thread-text") ? $("thread-text").value : "";
         var focused = document.activeElement && document.activeElement.id === "thread-text";
+        var ts = th.querySelector(".thread-stream");
+        var threadAtBottom = !ts || ts.scrollHeight - ts.scrollTop - ts.clientHeight < 40;
         th.innerHTML = p.thread;
         th.classList.remove("hidden");
+        ts = th.querySelector(".thread-stream");
+        if (threadAtBottom) ts.scrollTop = ts.scrollHeight;
         $("thread-text").value = typed;
         if (focused) $("thread-text").focus();
       } else {
         th.innerHTML = "";
+        th.dataset.last = "";
         th.classList.add("hidden");
       }
       var modal = $("modal");
