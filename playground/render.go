@@ -19,7 +19,7 @@ import (
 type render struct {
 	users    map[string]string // user id -> display name, for <@U…> and users_select
 	channels map[string]string // channel id -> name, for <#C…>
-	loc   *time.Location
+	loc      *time.Location
 }
 
 type obj = map[string]any
