@@ -372,10 +372,7 @@ func (r render) token(t string) string {
 		}
 		return html.EscapeString(unescapeSlack(label))
 	case strings.HasPrefix(t, "!"):
-		name := strings.TrimPrefix(t, "!")
-		if strings.HasPrefix(name, "subteam^") {
-			name = strings.TrimPrefix(name, "subteam^")
-		}
+		name := strings.TrimPrefix(strings.TrimPrefix(t, "!"), "subteam^")
 		if label != "" {
 			name = strings.TrimPrefix(unescapeSlack(label), "@")
 		}
