@@ -29,7 +29,7 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flag.NewFlagSet("leadtriage playground", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "take criteria, voting, reminders and partners from this file (default: config.toml when there is one)")
-	listen := fs.String("listen", "127.0.0.1:3000", "where the page and the bot listen")
+	listen := fs.String("listen", "", "where the page and the bot listen (default: http.listen of the configuration, 127.0.0.1:3000)")
 	dir := fs.String("dir", "", "keep the database in this directory (default: a temporary one, removed on exit)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -55,7 +55,7 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 type playgroundOptions struct {
 	ConfigPath string    // "" = config.toml when present, else the defaults
-	Listen     string    // http.listen
+	Listen     string    // overrides http.listen
 	Dir        string    // database directory; "" = a temporary one
 	Log        io.Writer // the bot's logs
 	LogLevel   string    // "" = warn: the page shows what happens
@@ -151,7 +151,9 @@ func startPlayground(ctx context.Context, o playgroundOptions) (*playgroundApp, 
 			cfg.Voting.Team = append(cfg.Voting.Team, u.ID)
 		}
 	}
-	cfg.HTTP.Listen = o.Listen
+	if o.Listen != "" {
+		cfg.HTTP.Listen = o.Listen
+	}
 	cfg.Storage.Path = filepath.Join(dir, "leadtriage.db")
 	cfg.Research.Enabled = true
 	cfg.Research.RDAPURL = pg.RDAPURL()
