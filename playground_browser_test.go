@@ -249,6 +249,18 @@ func TestPlayground_Browser(t *testing.T) {
 	b.click(`#modal [data-close-modal]`)
 	b.waitJS("the dialog closed", `!document.querySelector('#modal form.modal')`)
 
+	// A message in the channel becomes a lead with the "Qualify this
+	// message" shortcut: a dialog prefilled from the message.
+	b.as("UANNA")
+	b.send(`#composer`, "Forwarded from the website chat: Lisa Vos of Acme BV, lisa@acme-bv.nl, wants a demo next week.")
+	b.waitJS("Anna's message", `[...document.querySelectorAll('#main .msg')].some(m => m.textContent.includes('lisa@acme-bv.nl'))`)
+	b.eval(`[...document.querySelectorAll('#main .msg')].find(m => m.textContent.includes('lisa@acme-bv.nl')).querySelector('[data-shortcut]').click()`)
+	b.waitJS("the add-lead dialog, prefilled", `[...document.querySelectorAll('#modal input')].some(i => i.value === 'lisa@acme-bv.nl')`)
+	b.screenshot("add-lead-dialog")
+	b.click(`#modal form.modal button[type=submit]`)
+	b.waitJS("the dialog closed", `!document.querySelector('#modal form.modal')`)
+	b.cardTS("L-3")
+
 	// /qualify list answers only the person who asked.
 	b.as("UBRAM")
 	b.send(`#composer`, "/qualify list")

@@ -39,6 +39,7 @@ func (p *Playground) Handler(next http.Handler) http.Handler {
 	mux.HandleFunc("POST /playground/action", p.api(p.postAction))
 	mux.HandleFunc("POST /playground/message", p.api(p.postMessage))
 	mux.HandleFunc("POST /playground/react", p.api(p.postReact))
+	mux.HandleFunc("POST /playground/shortcut", p.api(p.postShortcut))
 	mux.HandleFunc("POST /playground/submit", p.api(p.postSubmit))
 	mux.HandleFunc("POST /playground/close", p.api(p.postClose))
 	mux.HandleFunc("POST /playground/home", p.api(p.postHome))
@@ -70,6 +71,12 @@ type request struct {
 // input changes nothing and says what is wrong.
 func (p *Playground) api(fn func(ctx context.Context, r request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, hr *http.Request) {
+		// JSON only: another site's page cannot send that to loopback
+		// without a CORS preflight, which this server never grants.
+		if ct := hr.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": "send application/json"})
+			return
+		}
 		var r request
 		if err := json.NewDecoder(http.MaxBytesReader(w, hr.Body, 1<<20)).Decode(&r); err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "decoding the request: " + err.Error()})
@@ -125,6 +132,13 @@ func (p *Playground) postReact(ctx context.Context, r request) error {
 		return fmt.Errorf("%q is not an emoji name", r.Name)
 	}
 	return p.React(ctx, r.User, r.Channel, r.TS, r.Name)
+}
+
+// shortcutQualify is the bot's message shortcut (DESIGN.md: callback ids).
+const shortcutQualify = "lead.from_message"
+
+func (p *Playground) postShortcut(ctx context.Context, r request) error {
+	return p.Shortcut(ctx, r.User, r.Channel, r.TS, shortcutQualify)
 }
 
 func (p *Playground) postSubmit(ctx context.Context, r request) error {
@@ -401,7 +415,7 @@ func (p *Playground) messages(rd render, u User, channel, thread string) []msgVi
 			if body == "" {
 				body = rd.Mrkdwn(e.Text)
 			}
-			out = append(out, msgView{Author: "leadbot", Initials: "lb", Bot: true, Ephemeral: true, Body: body, Channel: channel})
+			out = append(out, msgView{Author: "leadbot", Initials: "lb", Bot: true, Ephemeral: true, Body: body, Channel: channel, TS: e.After})
 		}
 	}
 	for _, m := range all {

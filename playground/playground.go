@@ -327,6 +327,16 @@ func (p *Playground) React(ctx context.Context, user, channel, ts, name string) 
 	return p.event(ctx, slackfake.ReactionEvent(added, user, name, channel, ts, m.User))
 }
 
+// Shortcut runs the message shortcut callbackID ("Qualify this message")
+// on a message, as the message's ⋮ menu does.
+func (p *Playground) Shortcut(ctx context.Context, user, channel, ts, callbackID string) error {
+	if m, ok := p.Slack.Message(channel, ts); !ok || m.Deleted {
+		return fmt.Errorf("no message %s", ts)
+	}
+	_, err := p.form(ctx, "/slack/interactions", p.Slack.MessageActionForm(user, channel, ts, callbackID))
+	return err
+}
+
 // OpenHome tells the bot that user opened the App Home.
 func (p *Playground) OpenHome(ctx context.Context, user string) error {
 	return p.event(ctx, slackfake.AppHomeOpenedEvent(user))

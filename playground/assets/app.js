@@ -121,6 +121,7 @@
     var v = el.closest("[data-view-id]");
     if (v && v.dataset.viewId) return {view_id: v.dataset.viewId};
     var m = el.closest("[data-ts]");
+    if (m && m.dataset.ephemeral) { toast("Buttons in ephemeral messages are not emulated."); return null; }
     if (m) return {channel: m.dataset.channel, ts: m.dataset.ts};
     return null;
   }
@@ -139,6 +140,9 @@
     } else if (d.reaction !== undefined) {
       var m = el.closest("[data-ts]");
       post("react", {channel: m.dataset.channel, ts: m.dataset.ts, name: d.reaction});
+    } else if (d.shortcut !== undefined) {
+      var sm = el.closest("[data-ts]");
+      post("shortcut", {channel: sm.dataset.channel, ts: sm.dataset.ts});
     } else if (d.openThread !== undefined) {
       state.thread = d.openThread; go();
     } else if (d.closeThread !== undefined) {
