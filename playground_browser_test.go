@@ -278,6 +278,17 @@ func TestPlayground_Browser(t *testing.T) {
 	b.waitJS("the reminder", `document.querySelector('#thread button[data-action-id="lead.snooze.day"]') !== null`)
 	b.screenshot("reminder")
 
+	// A day later: the escalation reaches the team lead by DM, and the
+	// morning digest is in its channel.
+	b.click(`button[data-forward="25h"]`)
+	b.as("ULEAD")
+	b.click(`[data-nav="DULEAD"]`)
+	b.waitJS("the escalation DM", `[...document.querySelectorAll('#main .msg')].some(m => m.textContent.includes('L-2'))`)
+	b.screenshot("escalation-dm")
+	b.click(`[data-nav="CDIGEST"]`)
+	b.waitJS("the digest", `[...document.querySelectorAll('#main .msg')].some(m => m.textContent.includes('L-2') && m.textContent.includes('L-3'))`)
+	b.screenshot("digest")
+
 	// The App Home, published when the Home tab opens.
 	b.click(`[data-nav="home"]`)
 	b.waitJS("the Home tab", `document.querySelector('#main .home .blk') !== null`)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -124,6 +125,34 @@ func TestPlayground_PageAndSlackEndpoints(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("unsigned /slack/commands = %d, want 401", resp.StatusCode)
+	}
+	// Bad input is refused, says why, and changes nothing.
+	for _, tc := range []struct {
+		path, ctype, body string
+		want              int
+	}{
+		{"/playground/forward", "application/json", `{"duration":"-1h"}`, http.StatusUnprocessableEntity},
+		{"/playground/forward", "text/plain", `{"duration":"1h"}`, http.StatusUnsupportedMediaType},
+		{"/playground/message", "application/json", `{"user":"UNOBODY","channel":"CTRIAGE","text":"hi"}`, http.StatusBadRequest},
+		{"/playground/message", "application/json", `{"user":"UANNA","channel":"CTRIAGE","text":"/frobnicate"}`, http.StatusUnprocessableEntity},
+		{"/playground/submit", "application/json", `{"user":"UANNA","view_id":"VNONE"}`, http.StatusUnprocessableEntity},
+	} {
+		resp, err := http.Post(base+tc.path, tc.ctype, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || out["error"] == nil {
+			t.Errorf("POST %s %s = %d %v, want %d with an error", tc.path, tc.body, resp.StatusCode, out, tc.want)
+		}
+	}
+	if off := app.Playground.Clock().Offset(); off != 0 {
+		t.Errorf("refused fast-forwards moved the clock by %v", off)
+	}
+	if msgs := app.Playground.Slack.Messages(playground.TriageChannel); len(msgs) != 0 {
+		t.Errorf("refused messages reached the channel: %+v", msgs)
 	}
 	resp, err = http.Post(base+"/playground/react", "application/json", strings.NewReader(`{"user":"UANNA","channel":"CTRIAGE","ts":"1.000000","name":"+1"}`))
 	if err != nil {

@@ -92,6 +92,7 @@ type Playground struct {
 	bumped  chan struct{} // closed on a change the fake does not see (the clock)
 	eventN  atomic.Int64
 	jobs    sync.WaitGroup
+	forward sync.Mutex // one fast-forward at a time
 	closing chan struct{}
 }
 
@@ -154,6 +155,9 @@ func (p *Playground) Close() {
 	p.Slack.Close()
 	p.fakes.close()
 }
+
+// Clock is the bot's clock, which fast-forward moves.
+func (p *Playground) Clock() *Clock { return p.cfg.Clock }
 
 // APIURL is the emulator's Web API base URL (slack.api_url).
 func (p *Playground) APIURL() string { return p.Slack.APIURL() }
@@ -356,20 +360,34 @@ func (p *Playground) Submit(ctx context.Context, user, viewID string, values map
 	return p.Slack.ViewResponse(user, viewID, bytes.TrimSpace(body))
 }
 
-// FastForward advances the bot's clock by d and runs the scheduled jobs
-// once, as their next tick would.
+// forwardStep is how far the clock moves between two runs of the jobs
+// during a fast-forward: each reminder and digest happens at (about) its
+// own time, as if the hours had passed, not all at the end.
+const forwardStep = 30 * time.Minute
+
+// FastForward advances the bot's clock by d in steps, running the scheduled
+// jobs after each, as their ticks would. It returns at once; fast-forwards
+// run one after another.
 func (p *Playground) FastForward(d time.Duration) {
-	p.cfg.Clock.Advance(d)
-	p.bump()
-	if p.cfg.RunJobs == nil {
-		return
-	}
 	p.jobs.Add(1)
 	go func() {
 		defer p.jobs.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		p.cfg.RunJobs(ctx)
+		p.forward.Lock()
+		defer p.forward.Unlock()
+		for left := d; left > 0; left -= forwardStep {
+			select {
+			case <-p.closing:
+				return
+			default:
+			}
+			p.cfg.Clock.Advance(min(left, forwardStep))
+			if p.cfg.RunJobs != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				p.cfg.RunJobs(ctx)
+				cancel()
+			}
+		}
+		p.bump()
 	}()
 }
 
