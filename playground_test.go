@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/leadtriage/leadtriage/playground"
+	"github.com/leadtriage/leadtriage/slackfake"
 )
 
 func mustStartPlayground(t *testing.T) *playgroundApp {
@@ -176,4 +179,65 @@ func TestRun_NoArgumentsNoTokenIsThePlayground(t *testing.T) {
 	if !strings.HasPrefix(first, "leadtriage playground:") || !strings.Contains(first, "SLACK_BOT_TOKEN") || !strings.Contains(first, "real workspace") {
 		t.Errorf("first line = %q", first)
 	}
+}
+
+// TestPlayground_ChecklistSelect answers a choice criterion with the
+// checklist's select, as the page does: a block_actions payload with
+// selected_option, signed, through /slack/interactions.
+func TestPlayground_ChecklistSelect(t *testing.T) {
+	t.Parallel()
+	app := mustStartPlayground(t)
+	pg := app.Playground
+	if err := pg.PostLead(t.Context(), map[string]string{"company": "Acme BV", "email": "jan@acme-bv.nl"}); err != nil {
+		t.Fatal(err)
+	}
+	var checklist slackfake.Message
+	pg.Slack.WaitUntil(t, 15*time.Second, "the checklist", func() bool {
+		for _, m := range pg.Slack.Messages(playground.TriageChannel) {
+			if strings.Contains(string(m.Blocks), `"lead.answer.choice"`) {
+				checklist = m
+				return true
+			}
+		}
+		return false
+	})
+	// The option as the page picks it: the value the bot gave it.
+	var blocks slack.Blocks
+	if err := json.Unmarshal(checklist.Blocks, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	var picked *slack.OptionBlockObject
+	for _, bl := range blocks.BlockSet {
+		if sec, ok := bl.(*slack.SectionBlock); ok && sec.Accessory != nil && sec.Accessory.SelectElement != nil {
+			for _, o := range sec.Accessory.SelectElement.Options {
+				if o.Text.Text == "this quarter" {
+					picked = o
+				}
+			}
+		}
+		if acts, ok := bl.(*slack.ActionBlock); ok {
+			for _, e := range acts.Elements.ElementSet {
+				if sel, ok := e.(*slack.SelectBlockElement); ok {
+					for _, o := range sel.Options {
+						if o.Text.Text == "this quarter" {
+							picked = o
+						}
+					}
+				}
+			}
+		}
+	}
+	if picked == nil {
+		t.Fatalf("no option %q in the checklist: %s", "this quarter", checklist.Blocks)
+	}
+	err := pg.Click(t.Context(), slackfake.Action{User: "UBRAM", Channel: playground.TriageChannel, MessageTS: checklist.TS,
+		ActionID: "lead.answer.choice", Type: "static_select", Selected: picked})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg.Slack.WaitUntil(t, 15*time.Second, "the answer on the checklist", func() bool {
+		m, _ := pg.Slack.Message(playground.TriageChannel, checklist.TS)
+		text := blockText(t, m.Blocks)
+		return strings.Contains(text, "<@UBRAM>") && strings.Contains(text, "this quarter")
+	})
 }
