@@ -45,6 +45,14 @@
 //     (block actions, message shortcuts, slash commands, view submissions,
 //     events).
 //
+//   - Emulator (emulator.go, for the playground): Start runs a fake without
+//     a test and keeps no call log; Changed feeds live pages; Modals keeps
+//     Slack's per-user modal stack (views.open/push) and ViewResponse applies
+//     a view_submission's answer (close, errors, update, push, clear);
+//     ActionForm and ViewSubmissionFormFor build payloads for any element,
+//     in messages and in views; PlacedEphemerals says where each ephemeral
+//     appeared.
+//
 // Things worth knowing:
 //
 //   - Calls are recorded before the answer is written, so a test that gets a
