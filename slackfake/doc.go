@@ -22,35 +22,28 @@
 //     apps.connections.open, with the wire formats slack-go uses (form
 //     with a token field, JSON or GET with a bearer header). Unknown methods
 //     answer 404. Every request, faulted or not, is recorded as a Call.
-//
 //   - State: channels of messages with unique, strictly increasing ts values
 //     ("1700000000.000001", ...), threads, reactions, edits and deletions,
 //     ephemerals, views, users. PostAsUser and AddReaction play the humans.
-//
 //   - Block Kit limits: messages and views carrying blocks that Slack would
 //     reject are answered with invalid_blocks (and Slack-style messages in
 //     response_metadata), msg_blocks_too_long or msg_too_long.
 //     ValidateBlocks and ValidateView expose the same checks to renderer
 //     tests.
-//
 //   - Interactivity: trigger_ids (NewTriggerID) expire after 3 s and can be
 //     exchanged once; response_urls (NewResponseURL) take 5 posts within
 //     30 min. SetNow injects the clock used for both ages.
-//
 //   - Faults: Fail queues per-method faults (HTTP 429 with or without
 //     Retry-After, 5xx, ok:false errors, delays, dropped connections before
 //     or after applying the call); SetDown drops everything.
-//
 //   - Socket Mode: apps.connections.open hands out a ws:// URL; the fake
 //     sends hello, pings every second, and lets the test push envelopes
 //     (SendEnvelope, Resend, SendRaw), read acks (WaitAck) and force
 //     reconnects (Disconnect).
-//
 //   - HTTP mode: Sign and NewSignedRequest sign bodies exactly as Slack does,
 //     and the *JSON / *Form builders produce the payloads Slack sends
 //     (block actions, message shortcuts, slash commands, view submissions,
 //     events).
-//
 //   - Emulator (emulator.go, for the playground): Start runs a fake without
 //     a test and keeps no call log; Changed feeds live pages; Modals keeps
 //     Slack's per-user modal stack (views.open/push) and ViewResponse applies
