@@ -33,6 +33,25 @@ func TestDependencyRule(t *testing.T) {
 	}
 }
 
+// TestDependencyRule_Playground keeps the emulator out of the production
+// path: the playground may use only the domain and slackfake, and only the
+// root package (main) wires it.
+func TestDependencyRule_Playground(t *testing.T) {
+	t.Parallel()
+	for _, imp := range packageImports(t, "playground") {
+		if dep, ok := strings.CutPrefix(imp, module); ok && dep != "triage" && dep != "slackfake" {
+			t.Errorf("playground imports %s: it may import only triage and slackfake", dep)
+		}
+	}
+	for _, pkg := range []string{"triage", "bot", "storage", "intake", "research", "slackfake"} {
+		for _, imp := range packageImports(t, pkg) {
+			if imp == module+"playground" || (pkg != "slackfake" && imp == module+"slackfake") {
+				t.Errorf("%s imports %s: the emulator is wired only by main.go", pkg, imp)
+			}
+		}
+	}
+}
+
 // packageImports lists the imports of the non-test Go files in dir.
 func packageImports(t *testing.T, dir string) []string {
 	t.Helper()

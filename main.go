@@ -3,7 +3,8 @@
 // votes, and a policy or the team lead decides.
 //
 //	leadtriage [serve] [-config FILE]   run the bot (default config.toml)
-//	leadtriage check [-config FILE]     validate config and environment, ask Slack
+//	leadtriage check [-config FILE] [-offline]  validate config and environment, ask Slack
+//	leadtriage playground               try it without Slack (see playground.go)
 package main
 
 import (
@@ -50,8 +51,14 @@ func runWithSignals(args []string) int {
 // run executes one subcommand and returns the process exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cmd := "serve"
+	if len(args) == 0 && getenv("SLACK_BOT_TOKEN") == "" {
+		cmd = "playground" // `go run .` on a fresh clone shows the bot working
+	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
+	}
+	if cmd == "playground" {
+		return runPlayground(ctx, args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("leadtriage "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -100,6 +107,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 const usage = `usage:
   leadtriage [serve] [-config FILE]   run the bot (default config.toml)
+  leadtriage playground [-config FILE] [-listen ADDR] [-dir DIR]
+                                      try it without Slack: the bot against an emulator, on a local page
+                                      (also what a bare "leadtriage" does when SLACK_BOT_TOKEN is unset)
   leadtriage check [-config FILE] [-offline]
                                       validate config and environment, and ask Slack whether the
                                       token works and the app is in the channels; exit 1 on any problem
@@ -143,6 +153,11 @@ type Main struct {
 	Getenv     func(string) string
 	Stderr     io.Writer        // logs go here
 	Now        func() time.Time // injected clock; time.Now when nil
+
+	// Set only by the playground (playground.go): its page wraps the HTTP
+	// handler, and leads' websites come from a loopback fake.
+	WrapHandler   func(http.Handler) http.Handler
+	WebsiteClient *http.Client
 
 	Config Config
 	Env    Env
@@ -210,6 +225,7 @@ func (m *Main) Run(ctx context.Context) error {
 			RDAPURL:               cfg.Research.RDAPURL,
 			DNSServer:             cfg.Research.DNSServer,
 			AllowPrivateAddresses: cfg.Research.AllowPrivateAddresses,
+			WebsiteClient:         m.WebsiteClient,
 			KvKKey:                env.KvKKey,
 			CompaniesHouseKey:     env.CompaniesHouseKey,
 			Now:                   m.Now,
@@ -283,6 +299,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	srv := intake.New(icfg, m.Svc, m.log.With("component", "intake"))
 	m.server = srv.HTTPServer(cfg.HTTP.Listen)
+	if m.WrapHandler != nil {
+		m.server.Handler = m.WrapHandler(m.server.Handler)
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.HTTP.Listen, err)

@@ -44,6 +44,13 @@
 //     and the *JSON / *Form builders produce the payloads Slack sends
 //     (block actions, message shortcuts, slash commands, view submissions,
 //     events).
+//   - Emulator (emulator.go, for the playground): Start runs a fake without
+//     a test and keeps no call log; Changed feeds live pages; Modals keeps
+//     Slack's per-user modal stack (views.open/push) and ViewResponse applies
+//     a view_submission's answer (close, errors, update, push, clear);
+//     ActionForm and ViewSubmissionFormFor build payloads for any element,
+//     in messages and in views; PlacedEphemerals says where each ephemeral
+//     appeared.
 //
 // Things worth knowing:
 //

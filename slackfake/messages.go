@@ -465,6 +465,7 @@ func (s *Server) chatPostEphemeral(r *apiRequest) apiResponse {
 	if user == "" {
 		return errResp("user_not_found")
 	}
+	s.ephemeralsAt = append(s.ephemeralsAt, s.lastTSLocked())
 	s.ephemerals = append(s.ephemerals, Ephemeral{
 		Channel:  channel,
 		User:     user,

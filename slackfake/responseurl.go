@@ -153,6 +153,7 @@ func (s *Server) applyResponseLocked(ru *responseURL, p responsePost) {
 		m := &message{Message: Message{Channel: ru.channel, Text: p.Text, User: BotUserID, BotID: BotID, Blocks: cloneRaw(p.Blocks)}}
 		s.insertLocked(m, p.ThreadTS)
 	default:
+		s.ephemeralsAt = append(s.ephemeralsAt, s.lastTSLocked())
 		s.ephemerals = append(s.ephemerals, Ephemeral{Channel: ru.channel, User: ru.usr, Text: p.Text, ThreadTS: p.ThreadTS, Blocks: cloneRaw(p.Blocks)})
 	}
 }

@@ -78,6 +78,12 @@ type Server struct {
 	responses  map[string]*responseURL
 	usergroups map[string][]string // usergroup id -> member user ids
 
+	// emulator (emulator.go)
+	noCalls      bool                         // Start: a long-running fake keeps no call log
+	modals       map[string][]string          // user id -> open modal view ids, bottom first
+	viewErrors   map[string]map[string]string // view id -> block id -> inline error
+	ephemeralsAt []string                     // ts of the newest message when ephemerals[i] arrived
+
 	// socket mode
 	wg        sync.WaitGroup // websocket goroutines
 	tickets   map[string]bool
@@ -97,6 +103,14 @@ type pendingFault struct {
 // including its websocket connections and their goroutines.
 func New(tb testing.TB) *Server {
 	tb.Helper()
+	s := newServer()
+	s.srv = httptest.NewServer(s.mux())
+	tb.Cleanup(s.close)
+	return s
+}
+
+// newServer returns a fake with empty state and no listener yet.
+func newServer() *Server {
 	s := &Server{
 		done:       make(chan struct{}),
 		changed:    make(chan struct{}),
@@ -110,12 +124,9 @@ func New(tb testing.TB) *Server {
 		usergroups: map[string][]string{},
 		tickets:    map[string]bool{},
 		envelopes:  map[string]*sentEnvelope{},
+		modals:     map[string][]string{},
+		viewErrors: map[string]map[string]string{},
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/api/", s.serveAPI)
-	mux.HandleFunc("/link", s.serveWS)
-	mux.HandleFunc("/hooks/", s.serveResponseURL)
-	s.srv = httptest.NewServer(mux)
 	// A transport per fake, without proxy, so that closing it leaves no idle
 	// keep-alive goroutines behind for goleak-style checks.
 	s.transport = &http.Transport{
@@ -124,8 +135,15 @@ func New(tb testing.TB) *Server {
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     30 * time.Second,
 	}
-	tb.Cleanup(s.close)
 	return s
+}
+
+func (s *Server) mux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/", s.serveAPI)
+	mux.HandleFunc("/link", s.serveWS)
+	mux.HandleFunc("/hooks/", s.serveResponseURL)
+	return mux
 }
 
 func (s *Server) close() {
@@ -375,6 +393,10 @@ func describeCalls(calls []Call) string {
 
 // recordLocked inserts a finished call at its arrival position.
 func (s *Server) recordLocked(seq int64, c Call) {
+	if s.noCalls {
+		s.notifyLocked()
+		return
+	}
 	i, _ := slices.BinarySearch(s.callSeqs, seq)
 	s.callSeqs = slices.Insert(s.callSeqs, i, seq)
 	s.calls = slices.Insert(s.calls, i, c)

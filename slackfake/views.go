@@ -109,10 +109,21 @@ func (s *Server) storeViewLocked(id, user string, view json.RawMessage) (*viewSt
 	vs.user = user
 	vs.json = view
 	vs.hash = fmt.Sprintf("%d.%08x", tsBase, s.nextIDLocked())
-	var fields map[string]any
-	_ = json.Unmarshal(view, &fields)
+	fields := vs.wire()
 	if ext, ok := fields["external_id"].(string); ok {
 		vs.externalID = ext
+	}
+	s.notifyLocked()
+	return vs, fields
+}
+
+// wire renders the view object as views.* responses and interaction
+// payloads carry it.
+func (vs *viewState) wire() map[string]any {
+	var fields map[string]any
+	_ = json.Unmarshal(vs.json, &fields)
+	if fields == nil {
+		fields = map[string]any{}
 	}
 	fields["id"] = vs.id
 	fields["team_id"] = TeamID
@@ -127,8 +138,7 @@ func (s *Server) storeViewLocked(id, user string, view json.RawMessage) (*viewSt
 			fields[k] = ""
 		}
 	}
-	s.notifyLocked()
-	return vs, fields
+	return fields
 }
 
 func (s *Server) openOrPush(r *apiRequest) apiResponse {
@@ -148,6 +158,7 @@ func (s *Server) openOrPush(r *apiRequest) apiResponse {
 	}
 	vs, wire := s.storeViewLocked("", t.user, view)
 	s.views = append(s.views, View{Method: r.method, TriggerID: triggerID, UserID: t.user, ViewID: vs.id, JSON: cloneRaw(view)})
+	s.stackModalLocked(r.method, t.user, vs.id)
 	return okResp(map[string]any{"view": wire})
 }
 
@@ -182,6 +193,7 @@ func (s *Server) viewsUpdate(r *apiRequest) apiResponse {
 		return errResp("hash_conflict")
 	}
 	vs, wire := s.storeViewLocked(vs.id, vs.user, view)
+	delete(s.viewErrors, vs.id) // an updated view starts without inline errors
 	s.views = append(s.views, View{Method: r.method, UserID: vs.user, ViewID: vs.id, JSON: cloneRaw(view)})
 	return okResp(map[string]any{"view": wire})
 }
