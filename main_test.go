@@ -710,6 +710,31 @@ func TestRun_SlackUnreachableAtStart(t *testing.T) {
 		fake.SetDown(false)
 		waitFor(t, "the card once Slack is back", 30*time.Second, func() bool { return len(cards(fake)) == 1 })
 	})
+	t.Run("revoked token", func(t *testing.T) {
+		t.Parallel()
+		// The app was uninstalled while the bot was down: it starts anyway,
+		// takes leads, says on /healthz what to do, and delivers once the
+		// token works again (issue 17).
+		fake := slackfake.New(t)
+		fake.Fail("auth.test", slackfake.Fault{Error: "token_revoked"})
+		clk := &clock{t: time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}
+		app := runAt(t, clk, appOptions{fake: fake})
+		if status, _ := app.postLead(t, map[string]any{"company": "Patient BV"}); status != http.StatusCreated {
+			t.Fatalf("POST with a revoked token = %d, want 201", status)
+		}
+		status, body := app.get(t, "/healthz")
+		if status != http.StatusServiceUnavailable || !strings.Contains(body, "token_revoked") || !strings.Contains(body, "SLACK_BOT_TOKEN") {
+			t.Errorf("/healthz = %d %q, want 503 naming the cause and the fix", status, body)
+		}
+		if n := len(cards(fake)); n != 0 {
+			t.Fatalf("%d cards posted with a revoked token", n)
+		}
+		clk.Advance(5 * time.Minute) // the next auth.test passes: the fault was for one call
+		app.waitFor(t, "the card once the token works", func() bool { return len(cards(fake)) == 1 })
+		if status, body := app.get(t, "/healthz"); status != http.StatusOK {
+			t.Errorf("/healthz after recovery = %d %q, want 200", status, body)
+		}
+	})
 	t.Run("wrong token", func(t *testing.T) {
 		t.Parallel()
 		fake := slackfake.New(t)

@@ -338,8 +338,11 @@ func (b *Bot) blockToken(ctx context.Context, cause string) {
 	bl, fresh := b.outbox.setBlock(cause, "", b.now())
 	if fresh {
 		what := "THE SLACK APP WAS UNINSTALLED"
-		if cause == causeTokensRevoked {
+		switch cause {
+		case causeTokensRevoked, "token_revoked":
 			what = "SLACK REVOKED THE BOT TOKEN"
+		case "account_inactive":
+			what = "SLACK SAYS THE BOT'S ACCOUNT IS INACTIVE"
 		}
 		b.log.ErrorContext(ctx, what+": leadtriage stops calling slack and keeps everything until a working token is configured",
 			slog.String("cause", bl.cause), slog.String("fix", fix(bl.cause, "")))

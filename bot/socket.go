@@ -28,11 +28,16 @@ const (
 
 // Start prepares the bot to serve: it makes ctx the parent of handler
 // contexts (for its values; see spawn) and learns the bot's own user id with
-// auth.test, so that the bot ignores its own messages. A rejected token is
-// returned as an error: nothing will work with it. Slack being unreachable
-// is not an error, because leads must still be accepted: auth.test is then
-// retried in the background, with backoff, until it succeeds or ctx ends.
-// Drain waits for that retry loop, so cancel ctx before draining.
+// auth.test, so that the bot ignores its own messages. A token Slack calls
+// wrong (invalid_auth, not_authed) is returned as an error: that is a setup
+// mistake, best said at once. A token that worked and was revoked
+// (token_revoked, account_inactive: the app was uninstalled) is not: leads
+// must still be accepted, so the outbox is blocked on the token, /healthz
+// says so, and auth.test is tried every blockedRetry until a working token
+// is configured (issue 17). Slack being unreachable is not an error either:
+// auth.test is then retried in the background, with backoff, until it
+// succeeds or ctx ends. Drain waits for that retry loop, so cancel ctx
+// before draining.
 func (b *Bot) Start(ctx context.Context) error {
 	b.rootMu.Lock()
 	b.rootCtx = ctx
@@ -40,6 +45,10 @@ func (b *Bot) Start(ctx context.Context) error {
 
 	err := b.authTest(ctx)
 	if err == nil {
+		return nil
+	}
+	if code, revoked := revokedToken(err); revoked {
+		b.blockToken(ctx, code)
 		return nil
 	}
 	if isAuthError(err) {
@@ -96,6 +105,16 @@ func (b *Bot) retryAuth(ctx context.Context) {
 		b.log.Warn("slack still unreachable", "attempt", attempt, "error", err)
 		wait = min(wait*2, authRetryMax)
 	}
+}
+
+// revokedToken reports whether err says the token was revoked (as opposed
+// to never right), and Slack's code for it.
+func revokedToken(err error) (string, bool) {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && (se.Err == "token_revoked" || se.Err == "account_inactive") {
+		return se.Err, true
+	}
+	return "", false
 }
 
 // isAuthError reports whether Slack refused the token itself, as opposed to

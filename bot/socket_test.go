@@ -250,13 +250,46 @@ func TestBot_Start(t *testing.T) {
 	})
 	t.Run("InvalidAuth", func(t *testing.T) {
 		t.Parallel()
-		for _, code := range []string{"invalid_auth", "not_authed", "token_revoked", "account_inactive"} {
+		// A token that was never right is a setup mistake: said at once.
+		for _, code := range []string{"invalid_auth", "not_authed"} {
 			h := newHarness(t)
 			h.slack.Fail("auth.test", slackfake.Fault{Error: code})
 			err := h.bot.Start(t.Context())
 			var se slack.SlackErrorResponse
 			if !errors.As(err, &se) || se.Err != code {
 				t.Errorf("Start with %s = %v, want that error", code, err)
+			}
+		}
+	})
+	t.Run("RevokedKeepsServing", func(t *testing.T) {
+		t.Parallel()
+		// A token that was revoked (the app uninstalled) must not stop lead
+		// intake: the bot starts, holds every delivery back, says why, and
+		// delivers once auth.test passes again (issue 17).
+		for _, code := range []string{"token_revoked", "account_inactive"} {
+			h := newHarness(t)
+			h.slack.Fail("auth.test", slackfake.Fault{Error: code})
+			if err := h.bot.Start(t.Context()); err != nil {
+				t.Fatalf("Start with %s = %v, want nil", code, err)
+			}
+			if _, err := h.bot.DeliverDue(t.Context(), now); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(h.slack.Calls("chat.postMessage")); n != 0 {
+				t.Errorf("%s: %d chat.postMessage calls while the token is refused, want 0", code, n)
+			}
+			if p := h.bot.HealthProblems(t.Context()); len(p) != 1 || !strings.Contains(p[0], code) || !strings.Contains(p[0], "SLACK_BOT_TOKEN") {
+				t.Errorf("%s: health problems = %q, want the cause and the fix", code, p)
+			}
+			// The token works again (a reinstall): the next try finds out.
+			if _, err := h.bot.DeliverDue(t.Context(), now.Add(5*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(h.slack.Calls("chat.postMessage")); n != 1 {
+				t.Errorf("%s: %d cards after the token works again, want 1", code, n)
+			}
+			if p := h.bot.HealthProblems(t.Context()); len(p) != 0 {
+				t.Errorf("%s: health problems after recovery = %q, want none", code, p)
 			}
 		}
 	})
