@@ -97,8 +97,14 @@ type harnessOpt func(*bot.Config, *triage.Service)
 // pending lead. Its in-flight work is drained before the database closes.
 func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	t.Helper()
+	return newHarnessOn(t, storagetest.MustOpen(t), opts...)
+}
+
+// newHarnessOn is newHarness over a database the test opened itself (e.g.
+// with an injected write fault).
+func newHarnessOn(t testing.TB, db *storage.DB, opts ...harnessOpt) *harness {
+	t.Helper()
 	fake := slackfake.New(t)
-	db := storagetest.MustOpen(t)
 	policy := triage.Policy{Quorum: 50, Blind: true, Auto: true}
 	svc := &triage.Service{Store: db, Policy: policy, Channel: channel, Now: func() time.Time { return now }}
 	cfg := bot.Config{

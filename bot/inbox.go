@@ -95,10 +95,59 @@ func refuseUnrecorded(w http.ResponseWriter) string {
 }
 
 // runEntry runs handle for the inbox entry key, with the key in its context,
-// and then finishes the entry (finishEntry).
+// and then finishes the entry (finishEntry) — unless the store failed to
+// take its effect (a full disk): then the entry stays and is tried again,
+// so that a click acknowledged before the disk filled still counts.
 func (b *Bot) runEntry(ctx context.Context, key string, handle func(ctx context.Context)) {
-	handle(triage.WithInboxKey(ctx, key))
+	hctx := triage.WithInboxKey(ctx, key)
+	handle(hctx)
+	if key != "" && triage.InboxFailed(hctx) {
+		b.retryEntry(key, handle)
+		return
+	}
 	b.finishEntry(ctx, key)
+}
+
+// Backoff of a Slack request whose effect the store could not take.
+const (
+	entryRetryFirst = time.Second
+	entryRetryMax   = time.Minute
+)
+
+// retryEntry runs handle for key again, with backoff, until the store takes
+// its effect or the bot stops; a stop leaves the entry for the next start's
+// ReplayInbox. It runs on real time: it waits for a disk, not for the
+// domain's clock.
+func (b *Bot) retryEntry(key string, handle func(ctx context.Context)) {
+	root := b.root()
+	b.log.Warn("the database could not store a slack request's effect; it stays in the inbox and is tried again", "inbox_key", key)
+	b.inflight.Add(1)
+	go func() {
+		defer b.inflight.Done()
+		wait := entryRetryFirst
+		for {
+			t := time.NewTimer(wait)
+			select {
+			case <-root.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(root), handlerTimeout)
+			hctx := triage.WithInboxKey(ctx, key)
+			handle(hctx)
+			failed := triage.InboxFailed(hctx)
+			if !failed {
+				b.finishEntry(ctx, key)
+			}
+			cancel()
+			if !failed {
+				b.log.Info("a slack request kept in the inbox is done", "inbox_key", key)
+				return
+			}
+			wait = min(wait*2, entryRetryMax)
+		}
+	}()
 }
 
 // finishEntry removes the entry key once its handler returned: an effect

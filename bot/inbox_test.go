@@ -9,11 +9,15 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/leadtriage/leadtriage/bot"
 	"github.com/leadtriage/leadtriage/slackfake"
+	"github.com/leadtriage/leadtriage/storage"
+	"github.com/leadtriage/leadtriage/storage/storagetest"
 	"github.com/leadtriage/leadtriage/triage"
 )
 
@@ -191,5 +195,79 @@ func TestBot_Inbox_UnwritableSocket(t *testing.T) {
 	}
 	if leads, _ := h.db.LeadsByDomain(t.Context(), "full.example"); len(leads) != 0 {
 		t.Errorf("a refused command added %d leads", len(leads))
+	}
+}
+
+// diskFull is a write fault that lets a given number of writes through and
+// then fails every write with ENOSPC until it is told the disk has room.
+type diskFull struct {
+	mu     sync.Mutex
+	passes int  // writes still let through before the disk is full
+	full   bool // failing
+}
+
+func (d *diskFull) fault() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.passes > 0 {
+		d.passes--
+		d.full = d.passes == 0
+		return nil
+	}
+	if d.full {
+		return syscall.ENOSPC
+	}
+	return nil
+}
+
+func (d *diskFull) after(writes int) { d.mu.Lock(); d.passes = writes; d.mu.Unlock() }
+func (d *diskFull) room()            { d.mu.Lock(); d.passes, d.full = 0, false; d.mu.Unlock() }
+
+// TestBot_Inbox_DiskFullAfterAck: the disk fills between a click's inbox
+// write and its vote's. The click was acknowledged, so it must still count:
+// its entry stays in the inbox (the error reply does not take it) and it is
+// applied once the disk has room again, without a restart, exactly once.
+func TestBot_Inbox_DiskFullAfterAck(t *testing.T) {
+	t.Parallel()
+	disk := &diskFull{}
+	h := newHarnessOn(t, storagetest.MustOpenWith(t, storage.WithWriteFault(disk.fault)))
+	disk.after(1) // the inbox write; then the disk is full
+	body := clickBody("UVOTER", "lead.vote.qualify", h.lead.ID)
+	if rec := h.serve(signedAt("/slack/interactions", secretOld, formType, body, now)); rec.Code != http.StatusOK {
+		t.Fatalf("click: status %d, want 200 (the inbox took it)", rec.Code)
+	}
+	waitUntil(t, "the vote to fail on the full disk", func() bool {
+		return h.logs.count("the database could not store a slack request's effect; it stays in the inbox and is tried again") == 1
+	})
+	if l := h.stored(t); len(l.Votes) != 0 {
+		t.Fatalf("votes on a full disk: %v", l.Votes)
+	}
+	if entries, err := h.db.Inbox(t.Context()); err != nil || len(entries) != 1 {
+		t.Fatalf("inbox on a full disk = %d entries (%v), want the click kept", len(entries), err)
+	}
+	disk.room()
+	waitUntil(t, "the kept click to count", func() bool { return h.stored(t).Votes["UVOTER"] == triage.ChoiceQualify })
+	h.drain(t)
+	if entries, err := h.db.Inbox(t.Context()); err != nil || len(entries) != 0 {
+		t.Errorf("inbox after the retry = %d entries (%v), want none", len(entries), err)
+	}
+	voted := 0
+	for _, e := range h.stored(t).Events {
+		if e.Kind == triage.EventVoted {
+			voted++
+		}
+	}
+	if voted != 1 {
+		t.Errorf("%d vote events, want 1", voted)
+	}
+}
+
+// waitUntil polls cond until it holds, for at most 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
 	}
 }

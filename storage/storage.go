@@ -441,6 +441,7 @@ func (db *DB) update(ctx context.Context, what string, fn func(*bolt.Tx) error) 
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	takes := triage.InboxKey(ctx) != "" // this change takes ctx's inbox entry
 	fn, err := consumeInbox(ctx, fn)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -453,6 +454,9 @@ func (db *DB) update(ctx context.Context, what string, fn func(*bolt.Tx) error) 
 	}
 	if err == nil {
 		db.health.note(nil, db.now())
+		if takes {
+			triage.NoteInboxDone(ctx)
+		}
 		return nil
 	}
 	var p passErr
@@ -463,6 +467,7 @@ func (db *DB) update(ctx context.Context, what string, fn func(*bolt.Tx) error) 
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	db.health.note(err, db.now())
+	triage.NoteInboxFailure(ctx) // the entry stays, to be tried again
 	return fmt.Errorf("%s: %w: %w", what, triage.ErrStoreFull, err)
 }
 
