@@ -367,7 +367,7 @@ func TestCompose_ClaimEvidence(t *testing.T) {
 		{
 			name: "registry without a date falls back to the web", founded: 2019,
 			facts: triage.Facts{Registry: &triage.Registry{Source: "kvk", Status: "active"}, FirstCertificate: day(2026, 8, 2)},
-			prov: webOK, want: "claim_mismatch", source: "claims",
+			prov:  webOK, want: "claim_mismatch", source: "claims",
 			detail: "Claims founded 2019; earliest trace online: first certificate 2026-08-02, no archive capture. Was there an earlier name or site?",
 		},
 		{
@@ -406,8 +406,8 @@ func TestCompose_ClaimEvidence(t *testing.T) {
 		},
 		{
 			name: "web history failed: the failure is named too", founded: 2019,
-			prov: []triage.ProviderResult{{Name: "crtsh", Error: "rate limited"}, {Name: "wayback", OK: true}},
-			want: "research_incomplete",
+			prov:   []triage.ProviderResult{{Name: "crtsh", Error: "rate limited"}, {Name: "wayback", OK: true}},
+			want:   "research_incomplete",
 			detail: "Not checked: founding claim 2019 (no registry, domain, certificate or archive date), crtsh (rate limited).",
 		},
 		{
