@@ -73,6 +73,11 @@ func (r *Researcher) creditProviders(l triage.Lead, company, emailDomain string,
 			if q.RegNo != "" {
 				subject = q.Country + ":no:" + q.RegNo
 			}
+			if company != "" {
+				// Ending in the domain lets forgetting a domain drop its
+				// cached report too (storage purges keys ending in "/"+domain).
+				subject += "/" + company
+			}
 			var res creditResult
 			cached := !refresh && r.loadCached(ctx, b.Name(), subject, &res)
 			if !cached {

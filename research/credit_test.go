@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -185,6 +186,9 @@ func TestCreditsafe_ByRegistryNumber(t *testing.T) {
 		t.Errorf("an active company flagged insolvent: %+v", res.Flags)
 	}
 
+	if !slices.Contains(e.cache.keys(), "research/v1/creditsafe/NL:no:69599084/acme.nl") {
+		t.Errorf("cache keys %q: the report is not cached per company and domain", e.cache.keys())
+	}
 	// Cached per company: a second lead from it costs no lookup, no login.
 	calls, logins := cs.calls.Load(), cs.logins.Load()
 	f = mustResearch(t, r, triage.Lead{ID: 2, Company: "ACME BV", Domain: "acme.nl"}, false)
