@@ -74,9 +74,9 @@ type appOptions struct {
 	quorum   int
 	dbPath   string
 	fake     *slackfake.Server
-	research string           // the [research] section; "" = research off
-	extra    string           // appended to config.toml verbatim ([[criteria]], [disqualify], …)
-	now      func() time.Time // injected clock (Main.Now); nil = the real one
+	research string            // the [research] section; "" = research off
+	extra    string            // appended to config.toml verbatim ([[criteria]], [disqualify], …)
+	now      func() time.Time  // injected clock (Main.Now); nil = the real one
 	env      map[string]string // extra environment (optional secrets such as CREDITSAFE_USERNAME)
 }
 
