@@ -376,3 +376,48 @@ func TestCreditBureau_Interface(t *testing.T) {
 		t.Errorf("a bureau's error text leaked")
 	}
 }
+
+func TestCreditBureau_RegistryDownFallsBackToName(t *testing.T) {
+	t.Parallel()
+	b := &fakeBureau{name: "graydon", reply: func(q research.CreditQuery) (*triage.Credit, error) { return nil, nil }}
+	e := newEnv(t)
+	reg := newRegistryFake(t)
+	reg.kvkStatus.Store(http.StatusTooManyRequests)
+	cfg := e.registryConfig(reg)
+	cfg.Bureaus = []research.CreditBureau{b}
+	f := mustResearch(t, research.New(cfg), triage.Lead{ID: 1, Company: "Acme B.V.", Domain: "acme.nl"}, false)
+	if p := provider(t, f, "kvk"); p.Error != "rate limited" {
+		t.Errorf("kvk = %+v", p)
+	}
+	if diff := cmp.Diff([]research.CreditQuery{{Name: "Acme B.V.", Country: "NL", Domain: "acme.nl"}}, b.asked); diff != "" {
+		t.Errorf("asked (-want +got):\n%s", diff)
+	}
+	if p := provider(t, f, "graydon"); !p.OK || f.Facts.Credit != nil {
+		t.Errorf("graydon = %+v, credit %+v: no match is an answer", p, f.Facts.Credit)
+	}
+}
+
+func TestEvidence_HangingSourcesTimeOut(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	wh := newWebHistoryFake(t)
+	wh.set(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, nil)
+	cs := newCreditsafeFake(t)
+	cfg := e.creditConfig(cs)
+	cfg.WebHistory, cfg.CrtshURL, cfg.WaybackURL = true, wh.srv.URL, wh.srv.URL
+	cfg.Timeout = 2 * time.Second // the hung crt.sh runs into it; the others finish well within it
+	r := research.New(cfg)
+	f := mustResearch(t, r, triage.Lead{ID: 1, Company: "Acme Ltd", Domain: "acme.co.uk"}, false)
+	if p := provider(t, f, "crtsh"); p.OK || p.Error != "timed out" {
+		t.Errorf("crtsh = %+v, want timed out", p)
+	}
+	for _, name := range []string{"wayback", "creditsafe"} {
+		if p := provider(t, f, name); !p.OK {
+			t.Errorf("%s = %+v, want OK", name, p)
+		}
+	}
+	if f.Facts.Credit == nil {
+		t.Errorf("the credit report was lost to a slow crt.sh")
+	}
+	waitOrFail(t, func() { research.WaitProviders(r) })
+}
