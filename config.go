@@ -123,6 +123,10 @@ type ResearchConfig struct {
 	RDAPURL               string   `toml:"rdap_url"`
 	DNSServer             string   `toml:"dns_server"`
 	AllowPrivateAddresses bool     `toml:"allow_private_addresses"`
+	WebHistory            bool     `toml:"web_history"`    // first certificate (crt.sh) and first archive capture (Wayback)
+	CrtshURL              string   `toml:"crtsh_url"`      // base URL overrides for tests
+	WaybackURL            string   `toml:"wayback_url"`    //
+	CreditsafeURL         string   `toml:"creditsafe_url"` //
 }
 
 type AccessConfig struct {
@@ -197,9 +201,10 @@ func DefaultConfig() Config {
 		},
 		Digest: DigestConfig{Schedule: "0 9 * * 1-5", Timezone: "Europe/Amsterdam", RevisitAfter: Duration{Duration: 2160 * time.Hour}},
 		Research: ResearchConfig{
-			Enabled:  true,
-			Timeout:  Duration{Duration: 10 * time.Second},
-			CacheTTL: Duration{Duration: 168 * time.Hour},
+			Enabled:    true,
+			Timeout:    Duration{Duration: 10 * time.Second},
+			CacheTTL:   Duration{Duration: 168 * time.Hour},
+			WebHistory: true,
 		},
 		Log: LogConfig{Format: "text", Level: "info"},
 	}
@@ -437,6 +442,15 @@ func (c Config) Validate() []string {
 	if c.Research.RDAPURL != "" && !strings.HasPrefix(c.Research.RDAPURL, "http://") && !strings.HasPrefix(c.Research.RDAPURL, "https://") {
 		add("research.rdap_url", "%q is not an http(s) URL", c.Research.RDAPURL)
 	}
+	for _, u := range []struct{ key, val string }{
+		{"research.crtsh_url", c.Research.CrtshURL},
+		{"research.wayback_url", c.Research.WaybackURL},
+		{"research.creditsafe_url", c.Research.CreditsafeURL},
+	} {
+		if u.val != "" && !strings.HasPrefix(u.val, "http://") && !strings.HasPrefix(u.val, "https://") {
+			add(u.key, "%q is not an http(s) URL", u.val)
+		}
+	}
 	if c.Research.DNSServer != "" && !strings.Contains(c.Research.DNSServer, ":") {
 		add("research.dns_server", "%q is not host:port", c.Research.DNSServer)
 	}
@@ -499,6 +513,9 @@ type Env struct {
 
 	KvKKey            string // KVK_API_KEY: Dutch Chamber of Commerce API (optional)
 	CompaniesHouseKey string // COMPANIES_HOUSE_API_KEY: UK Companies House API (optional)
+
+	CreditsafeUsername string // CREDITSAFE_USERNAME: the credit check (optional, with the password)
+	CreditsafePassword string // CREDITSAFE_PASSWORD
 }
 
 // LoadEnv reads the secrets with getenv.
@@ -512,6 +529,9 @@ func LoadEnv(getenv func(string) string) Env {
 
 		KvKKey:            strings.TrimSpace(getenv("KVK_API_KEY")),
 		CompaniesHouseKey: strings.TrimSpace(getenv("COMPANIES_HOUSE_API_KEY")),
+
+		CreditsafeUsername: strings.TrimSpace(getenv("CREDITSAFE_USERNAME")),
+		CreditsafePassword: getenv("CREDITSAFE_PASSWORD"), // a password may end in a space
 	}
 }
 
@@ -561,6 +581,9 @@ func (e Env) Problems(cfg Config) (problems, warnings []string) {
 	}
 	if e.APIToken != "" && contains(e.IntakeSecrets, e.APIToken) {
 		problems = append(problems, "LEADTRIAGE_API_TOKEN equals LEADTRIAGE_INTAKE_SECRET: use two different values")
+	}
+	if (e.CreditsafeUsername == "") != (e.CreditsafePassword == "") {
+		warnings = append(warnings, "only one of CREDITSAFE_USERNAME and CREDITSAFE_PASSWORD is set: the credit check stays off until both are")
 	}
 	sort.Strings(warnings)
 	return problems, warnings

@@ -83,6 +83,10 @@ func TestLoadConfig_Problems(t *testing.T) {
 		{"legacy signature type", valid + "[http]\naccept_legacy_signature = \"yes\"\n", []string{"config.toml"}},
 		{"reactions enabled type", valid + "[reactions]\nenabled = \"no\"\n", []string{"config.toml"}},
 		{"research timeout", valid + "[research]\ntimeout = \"0s\"\n", []string{"research.timeout:"}},
+		{"research overrides", valid + "[research]\nweb_history = false\ncrtsh_url = \"http://127.0.0.1:1/\"\nwayback_url = \"https://w.example\"\ncreditsafe_url = \"http://127.0.0.1:2/v1\"\n", nil},
+		{"research override not a URL", valid + "[research]\ncrtsh_url = \"crt.sh\"\nwayback_url = \"ftp://x\"\ncreditsafe_url = \"x\"\n",
+			[]string{"research.crtsh_url:", "research.wayback_url:", "research.creditsafe_url:"}},
+		{"web history type", valid + "[research]\nweb_history = \"yes\"\n", []string{"config.toml"}},
 		{"log level", valid + "[log]\nlevel = \"loud\"\n", []string{"log.level:"}},
 		{"partner twice", valid + "[[partners]]\nname = \"P\"\n[[partners]]\nname = \"p\"\n", []string{"partners[1].name:", "twice"}},
 		{"partner without name", valid + "[[partners]]\nfits = \"small shops\"\n", []string{"partners[0].name: is required"}},
@@ -142,6 +146,20 @@ func TestConfig_ReactionsEnabled(t *testing.T) {
 				t.Errorf("warnings = %q, want the blind-reactions warning: %v", cfg.Warnings(), tc.wantWarning)
 			}
 		})
+	}
+}
+
+func TestEnv_Creditsafe(t *testing.T) {
+	t.Parallel()
+	e := LoadEnv(func(k string) string {
+		return map[string]string{"CREDITSAFE_USERNAME": " sales@example.com ", "CREDITSAFE_PASSWORD": "pa ss "}[k]
+	})
+	if e.CreditsafeUsername != "sales@example.com" || e.CreditsafePassword != "pa ss " {
+		t.Errorf("env = %q / %q", e.CreditsafeUsername, e.CreditsafePassword)
+	}
+	_, warnings := Env{BotToken: "xoxb-1", AppToken: "xapp-1", CreditsafeUsername: "u"}.Problems(DefaultConfig())
+	if !strings.Contains(strings.Join(warnings, "\n"), "only one of CREDITSAFE_USERNAME and CREDITSAFE_PASSWORD is set") {
+		t.Errorf("warnings = %q", warnings)
 	}
 }
 

@@ -228,6 +228,12 @@ func (m *Main) Run(ctx context.Context) error {
 			WebsiteClient:         m.WebsiteClient,
 			KvKKey:                env.KvKKey,
 			CompaniesHouseKey:     env.CompaniesHouseKey,
+			WebHistory:            cfg.Research.WebHistory,
+			CrtshURL:              cfg.Research.CrtshURL,
+			WaybackURL:            cfg.Research.WaybackURL,
+			CreditsafeUsername:    env.CreditsafeUsername,
+			CreditsafePassword:    env.CreditsafePassword,
+			CreditsafeURL:         cfg.Research.CreditsafeURL,
 			Now:                   m.Now,
 			Log:                   m.log.With("component", "research"),
 		})

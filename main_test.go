@@ -74,9 +74,10 @@ type appOptions struct {
 	quorum   int
 	dbPath   string
 	fake     *slackfake.Server
-	research string           // the [research] section; "" = research off
-	extra    string           // appended to config.toml verbatim ([[criteria]], [disqualify], …)
-	now      func() time.Time // injected clock (Main.Now); nil = the real one
+	research string            // the [research] section; "" = research off
+	extra    string            // appended to config.toml verbatim ([[criteria]], [disqualify], …)
+	now      func() time.Time  // injected clock (Main.Now); nil = the real one
+	env      map[string]string // extra environment (optional secrets such as CREDITSAFE_USERNAME)
 }
 
 func writeTestConfig(tb testing.TB, dir string, o appOptions, apiURL string) string {
@@ -149,6 +150,9 @@ func MustRunMain(tb testing.TB, o appOptions) *testApp {
 		o.fake = slackfake.New(tb)
 	}
 	app := &testApp{Fake: o.fake, Logs: &syncBuffer{}, env: testEnv(o.mode)}
+	for k, v := range o.env {
+		app.env[k] = v
+	}
 	app.Config = writeTestConfig(tb, dir, o, o.fake.APIURL())
 	m := NewMain()
 	m.ConfigPath = app.Config

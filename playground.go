@@ -159,6 +159,7 @@ func startPlayground(ctx context.Context, o playgroundOptions) (*playgroundApp, 
 	cfg.Research.RDAPURL = pg.RDAPURL()
 	cfg.Research.DNSServer = pg.DNSServer()
 	cfg.Research.AllowPrivateAddresses = true
+	cfg.Research.WebHistory = false // crt.sh and the Wayback Machine are on the internet; the playground works offline
 	// Fast-forward lands at any hour of any day: reminders and the digest
 	// must not wait for Monday morning in the playground.
 	cfg.Reminders.BusinessHours = ""

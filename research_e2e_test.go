@@ -90,6 +90,7 @@ timeout = "10s"
 rdap_url = %q
 dns_server = %q
 allow_private_addresses = true
+web_history = false
 `, rdapSrv.URL+"/", dnsAddr)})
 
 	status, body := app.postLead(t, map[string]any{

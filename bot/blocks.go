@@ -483,6 +483,14 @@ func factsText(f triage.Facts) string {
 			parts = append(parts, s)
 		}
 	}
+	if s := firstSeenText(f); s != "" {
+		parts = append(parts, s)
+	}
+	if c := f.Credit; c != nil {
+		if s := creditText(*c); s != "" {
+			parts = append(parts, s)
+		}
+	}
 	return strings.Join(parts, " · ")
 }
 

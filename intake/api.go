@@ -112,6 +112,25 @@ type facts struct {
 	EmailDomainLive  bool      `json:"email_domain_live"`
 	Website          website   `json:"website"`
 	Registry         *registry `json:"registry"`
+	FirstCertificate *string   `json:"first_certificate"` // crt.sh: earliest certificate for the domain
+	FirstCapture     *string   `json:"first_capture"`     // Wayback: earliest capture of the site
+	Credit           *credit   `json:"credit"`
+}
+
+// credit is a credit bureau's report; dates and a limit not given are null.
+type credit struct {
+	Source      string  `json:"source"`
+	Name        string  `json:"name"`
+	Number      string  `json:"number"`
+	Rating      string  `json:"rating"`
+	Description string  `json:"description"`
+	Score       string  `json:"score"`
+	Limit       *int64  `json:"limit"`
+	Currency    string  `json:"currency"`
+	Status      string  `json:"status"`
+	Date        *string `json:"date"`
+	HighRisk    bool    `json:"high_risk"`
+	Insolvent   bool    `json:"insolvent"`
 }
 
 type website struct {
@@ -275,6 +294,16 @@ func toResearch(r triage.Research) research {
 		j.Facts.Registry = &registry{
 			Source: g.Source, Number: g.Number, Name: g.Name, Status: g.Status,
 			Incorporated: optionalDate(g.Incorporated), Employees: optionalInt(g.Employees), URL: g.URL,
+		}
+	}
+	j.Facts.FirstCertificate, j.Facts.FirstCapture = optionalDate(f.FirstCertificate), optionalDate(f.FirstCapture)
+	if c := f.Credit; c != nil {
+		j.Facts.Credit = &credit{Source: c.Source, Name: c.Name, Number: c.Number, Rating: c.Rating,
+			Description: c.Description, Score: c.Score, Currency: c.Currency, Status: c.Status,
+			Date: optionalDate(c.Date), HighRisk: c.HighRisk, Insolvent: c.Insolvent}
+		if c.Limit > 0 {
+			limit := c.Limit
+			j.Facts.Credit.Limit = &limit
 		}
 	}
 	return j

@@ -30,18 +30,25 @@ const (
 
 // Config configures a Researcher. Zero values are usable defaults.
 type Config struct {
-	Timeout               time.Duration // one Research call (research.timeout); default 10 s
-	CacheTTL              time.Duration // research.cache_ttl; 0 = no caching
-	Cache                 Cache         // nil = no cache
-	RDAPURL               string        // research.rdap_url; "" = IANA bootstrap
-	DNSServer             string        // research.dns_server host:port; "" = the system resolver
-	AllowPrivateAddresses bool          // research.allow_private_addresses (tests only)
-	KvKKey                string        // KVK_API_KEY; "" = KvK off
-	CompaniesHouseKey     string        // COMPANIES_HOUSE_API_KEY; "" = Companies House off
-	KvKURL                string        // base URL override for tests; "" = https://api.kvk.nl
-	CompaniesHouseURL     string        // base URL override for tests; "" = the real API
-	HTTPClient            *http.Client  // RDAP and registries; nil = a client with a timeout, proxy env ignored
-	WebsiteClient         *http.Client  // nil = NewSafeClient(...)
+	Timeout               time.Duration  // one Research call (research.timeout); default 10 s
+	CacheTTL              time.Duration  // research.cache_ttl; 0 = no caching
+	Cache                 Cache          // nil = no cache
+	RDAPURL               string         // research.rdap_url; "" = IANA bootstrap
+	DNSServer             string         // research.dns_server host:port; "" = the system resolver
+	AllowPrivateAddresses bool           // research.allow_private_addresses (tests only)
+	KvKKey                string         // KVK_API_KEY; "" = KvK off
+	CompaniesHouseKey     string         // COMPANIES_HOUSE_API_KEY; "" = Companies House off
+	KvKURL                string         // base URL override for tests; "" = https://api.kvk.nl
+	CompaniesHouseURL     string         // base URL override for tests; "" = the real API
+	WebHistory            bool           // research.web_history: first certificate (crt.sh) and first archive capture (Wayback)
+	CrtshURL              string         // research.crtsh_url; "" = https://crt.sh
+	WaybackURL            string         // research.wayback_url; "" = https://web.archive.org
+	CreditsafeUsername    string         // CREDITSAFE_USERNAME; with the password: the credit check is on
+	CreditsafePassword    string         // CREDITSAFE_PASSWORD
+	CreditsafeURL         string         // research.creditsafe_url; "" = https://connect.creditsafe.com/v1
+	Bureaus               []CreditBureau // further credit bureaus, asked after Creditsafe
+	HTTPClient            *http.Client   // RDAP and registries; nil = a client with a timeout, proxy env ignored
+	WebsiteClient         *http.Client   // nil = NewSafeClient(...)
 	Now                   func() time.Time
 	Log                   *slog.Logger
 }
@@ -59,6 +66,8 @@ type Researcher struct {
 	boot   *bootstrap.Client
 
 	wg sync.WaitGroup // provider goroutines, including ones cut off by the deadline
+
+	creditsafe *creditsafe // nil without credentials
 
 	// testHook, when set, runs at the start of every networked provider
 	// (export_test.go): tests inject panics and hangs through it.
@@ -102,6 +111,10 @@ func New(cfg Config) *Researcher {
 		r.web = NewSafeClient(o)
 	}
 	r.boot = &bootstrap.Client{HTTP: r.http, Verbose: func(string) {}}
+	if cfg.CreditsafeUsername != "" && cfg.CreditsafePassword != "" {
+		r.creditsafe = &creditsafe{r: r, user: cfg.CreditsafeUsername, pass: cfg.CreditsafePassword,
+			base: baseURL(cfg.CreditsafeURL, creditsafeBaseURL)}
+	}
 	return r
 }
 
@@ -200,7 +213,17 @@ func (r *Researcher) Research(ctx context.Context, l triage.Lead, refresh bool) 
 		f.Flags = append(f.Flags, triage.Flag{Code: triage.FlagNoWebsite, Source: "website",
 			Detail: "No website or e-mail domain given."})
 	}
-	ps = append(ps, r.registryProviders(l, company, email.Domain, refresh)...)
+	if reg, err := publicsuffix.EffectiveTLDPlusOne(company); company != "" && err == nil {
+		ps = append(ps, r.webHistoryProviders(reg, refresh)...)
+	}
+	regs := r.registryProviders(l, company, email.Domain, refresh)
+	if len(r.bureaus()) > 0 {
+		watch := watchRegistries(regs)
+		ps = append(ps, regs...)
+		ps = append(ps, r.creditProviders(l, company, email.Domain, watch.registry, refresh)...)
+	} else {
+		ps = append(ps, regs...)
+	}
 
 	outs := r.runAll(ctx, ps)
 	for i, p := range ps {

@@ -108,6 +108,24 @@ type factsRecord struct {
 	EmailDomainLive  bool            `json:"email_domain_live,omitempty"`
 	Website          websiteRecord   `json:"website,omitzero"`
 	Registry         *registryRecord `json:"registry,omitempty"`
+	FirstCertificate time.Time       `json:"first_certificate,omitzero"`
+	FirstCapture     time.Time       `json:"first_capture,omitzero"`
+	Credit           *creditRecord   `json:"credit,omitempty"`
+}
+
+type creditRecord struct {
+	Source      string    `json:"source,omitempty"`
+	Name        string    `json:"name,omitempty"`
+	Number      string    `json:"number,omitempty"`
+	Rating      string    `json:"rating,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Score       string    `json:"score,omitempty"`
+	Limit       int64     `json:"limit,omitempty"`
+	Currency    string    `json:"currency,omitempty"`
+	Status      string    `json:"status,omitempty"`
+	Date        time.Time `json:"date,omitzero"`
+	HighRisk    bool      `json:"high_risk,omitempty"`
+	Insolvent   bool      `json:"insolvent,omitempty"`
 }
 
 type websiteRecord struct {
@@ -330,6 +348,11 @@ func encodeResearch(res triage.Research) researchRecord {
 			Incorporated: g.Incorporated, Employees: g.Employees, URL: g.URL,
 		}
 	}
+	r.Facts.FirstCertificate, r.Facts.FirstCapture = f.FirstCertificate, f.FirstCapture
+	if c := f.Credit; c != nil {
+		cr := creditRecord(*c)
+		r.Facts.Credit = &cr
+	}
 	return r
 }
 
@@ -373,6 +396,11 @@ func decodeResearch(r researchRecord) triage.Research {
 			Source: g.Source, Number: g.Number, Name: g.Name, Status: g.Status,
 			Incorporated: g.Incorporated, Employees: g.Employees, URL: g.URL,
 		}
+	}
+	res.Facts.FirstCertificate, res.Facts.FirstCapture = f.FirstCertificate, f.FirstCapture
+	if c := f.Credit; c != nil {
+		tc := triage.Credit(*c)
+		res.Facts.Credit = &tc
 	}
 	return res
 }

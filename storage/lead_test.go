@@ -145,6 +145,11 @@ func fullResearch(loc *time.Location) triage.Research {
 				Employees:    7,
 				URL:          "https://www.kvk.nl/bestellen/#/12345678",
 			},
+			FirstCertificate: time.Date(2025, 8, 2, 10, 0, 1, 0, loc),
+			FirstCapture:     time.Date(2025, 9, 14, 8, 30, 0, 0, time.UTC),
+			Credit: &triage.Credit{Source: "creditsafe", Name: "VOORBEELD B.V.", Number: "12345678", Rating: "D",
+				Description: "High Risk", Score: "22", Limit: 5000, Currency: "EUR", Status: "Active",
+				Date: time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC), HighRisk: true, Insolvent: true},
 		},
 		Providers: []triage.ProviderResult{
 			{Name: "rdap", OK: false, Error: "rate limited", Took: 1500 * time.Millisecond},

@@ -21,14 +21,18 @@ const (
 	FlagDuplicate          = "duplicate"
 	FlagPreviouslyDisq     = "previously_disqualified"
 	FlagResearchIncomplete = "research_incomplete"
+	FlagCreditRisk         = "credit_risk"
+	FlagInsolvency         = "insolvency"
 )
 
 // flagSeverity orders flags on the card: what most changes the team's view first.
 var flagSeverity = map[string]int{
 	FlagDisposableEmail:    100,
+	FlagInsolvency:         95,
 	FlagClaimMismatch:      90,
 	FlagPreviouslyDisq:     85,
 	FlagDomainYoung:        80,
+	FlagCreditRisk:         75,
 	FlagInvalidEmailDomain: 70,
 	FlagWebsiteUnreachable: 60,
 	FlagNoWebsite:          55,
@@ -63,6 +67,32 @@ type Facts struct {
 
 	// A company registry, when a key is configured and a match was found.
 	Registry *Registry
+
+	// First seen online (research.web_history): the earliest certificate
+	// for the domain in Certificate Transparency logs, and the earliest
+	// Internet Archive capture. Zero: none found, or not checked (see
+	// Research.Providers: "crtsh", "wayback").
+	FirstCertificate time.Time
+	FirstCapture     time.Time
+
+	// A credit bureau's report, when one is configured and found the company.
+	Credit *Credit
+}
+
+// Credit is a credit bureau's view of the company (Creditsafe, …).
+type Credit struct {
+	Source      string    // the bureau: "creditsafe", …
+	Name        string    // the company as the bureau knows it
+	Number      string    // its registration number there
+	Rating      string    // the bureau's common band: "A" (very low risk) … "E" (not rated)
+	Description string    // the band in the bureau's words: "Very Low Risk"
+	Score       string    // the bureau's own score, e.g. "85"; "" = none
+	Limit       int64     // recommended credit limit in whole units of Currency; 0 = none given
+	Currency    string    // "EUR", "GBP"
+	Status      string    // the company's status there: "Active", "Bankrupt", …
+	Date        time.Time // when the rating was set (or read, without that date)
+	HighRisk    bool      // the rating is in the bureau's high-risk band
+	Insolvent   bool      // bankrupt, in administration or dissolved
 }
 
 // Website is what the home page said about the company.
@@ -90,7 +120,7 @@ type Registry struct {
 
 // ProviderResult is how one provider fared.
 type ProviderResult struct {
-	Name  string // "email", "rdap", "dns", "website", "kvk", "companies_house"
+	Name  string // "email", "rdap", "dns", "website", "kvk", "companies_house", "crtsh", "wayback", "creditsafe"
 	OK    bool
 	Error string // a short reason when not OK ("timeout", "rate limited", "http 500"); never a secret
 	Took  time.Duration
@@ -126,11 +156,17 @@ func Compose(l Lead, f Findings, others []Lead, now time.Time) Research {
 		r.Flags = append(r.Flags, Flag{Code: FlagDomainYoung, Source: "rdap",
 			Detail: fmt.Sprintf("%s was registered on %s, %d days ago.", l.Domain, reg.Format("2006-01-02"), days)})
 	}
-	if l.Founded > 0 {
-		r.Flags = append(r.Flags, claimFlags(l, facts)...)
-	}
-	r.Flags = append(r.Flags, historyFlags(l, facts, others)...)
 	var failed []string
+	if l.Founded > 0 {
+		flags, unchecked := claimFlags(l, facts, f.Providers)
+		r.Flags = append(r.Flags, flags...)
+		if unchecked {
+			// No date at all is a gap in the research, not evidence against the lead.
+			failed = append(failed, fmt.Sprintf("founding claim %d (no registry, domain, certificate or archive date)", l.Founded))
+		}
+	}
+	r.Flags = append(r.Flags, creditFlags(facts.Credit)...)
+	r.Flags = append(r.Flags, historyFlags(l, facts, others)...)
 	for _, p := range f.Providers {
 		if !p.OK {
 			failed = append(failed, p.Name+" ("+p.Error+")")
@@ -146,20 +182,89 @@ func Compose(l Lead, f Findings, others []Lead, now time.Time) Research {
 	return r
 }
 
-// claimFlags compares the claimed founding year with what the domain's
-// registration and the registry allow. It asks; it does not accuse: a
-// company can be older than its website.
-func claimFlags(l Lead, facts Facts) []Flag {
-	var out []Flag
-	if reg := facts.DomainRegistered; !reg.IsZero() && l.Founded < reg.Year() {
-		out = append(out, Flag{Code: FlagClaimMismatch, Source: "claims",
-			Detail: fmt.Sprintf("Claims founded %d; domain registered %s. Older than its domain — was there an earlier name or site?", l.Founded, reg.Format("2006-01-02"))})
+// claimFlags compares the claimed founding year with the earliest evidence
+// of the company: the registry's incorporation date outranks web traces (a
+// domain can be bought years before the company exists); without one, the
+// earliest of domain registration, first certificate and first archive
+// capture counts, and the flag names each piece of evidence it weighed. It
+// asks; it does not accuse: a company can be older than its website.
+// unchecked: there was no date to compare with.
+func claimFlags(l Lead, facts Facts, providers []ProviderResult) (flags []Flag, unchecked bool) {
+	if rg := facts.Registry; rg != nil && !rg.Incorporated.IsZero() {
+		if l.Founded < rg.Incorporated.Year() {
+			flags = append(flags, Flag{Code: FlagClaimMismatch, Source: rg.Source,
+				Detail: fmt.Sprintf("Claims founded %d; registry says incorporated %s. A predecessor company?", l.Founded, rg.Incorporated.Format("2006-01-02"))})
+		}
+		return flags, false
 	}
-	if rg := facts.Registry; rg != nil && !rg.Incorporated.IsZero() && l.Founded < rg.Incorporated.Year() {
-		out = append(out, Flag{Code: FlagClaimMismatch, Source: rg.Source,
-			Detail: fmt.Sprintf("Claims founded %d; registry says incorporated %s. A predecessor company?", l.Founded, rg.Incorporated.Format("2006-01-02"))})
+	checked := func(name string) bool {
+		for _, p := range providers {
+			if p.Name == name {
+				return p.OK
+			}
+		}
+		return false
+	}
+	var earliest time.Time
+	var evidence []string
+	note := func(t time.Time, found, missing string, ran bool) {
+		switch {
+		case !t.IsZero():
+			evidence = append(evidence, found+" "+t.Format("2006-01-02"))
+			if earliest.IsZero() || t.Before(earliest) {
+				earliest = t
+			}
+		case ran:
+			evidence = append(evidence, missing)
+		}
+	}
+	note(facts.DomainRegistered, "domain registered", "no registration date", false)
+	note(facts.FirstCertificate, "first certificate", "no certificate", checked("crtsh"))
+	note(facts.FirstCapture, "first archive capture", "no archive capture", checked("wayback"))
+	if earliest.IsZero() {
+		return nil, true
+	}
+	if l.Founded < earliest.Year() {
+		flags = append(flags, Flag{Code: FlagClaimMismatch, Source: "claims",
+			Detail: fmt.Sprintf("Claims founded %d; earliest trace online: %s. Was there an earlier name or site?", l.Founded, strings.Join(evidence, ", "))})
+	}
+	return flags, false
+}
+
+// creditFlags turns a bureau's report into questions for the team.
+func creditFlags(c *Credit) []Flag {
+	if c == nil {
+		return nil
+	}
+	var out []Flag
+	name := bureauName(c.Source)
+	if c.Insolvent {
+		out = append(out, Flag{Code: FlagInsolvency, Source: c.Source,
+			Detail: fmt.Sprintf("%s lists the company as %s. Is there a going concern to do business with?", name, nonEmpty(c.Status, "not active"))})
+	}
+	if c.HighRisk {
+		rating := c.Rating
+		if c.Description != "" {
+			rating += " (" + c.Description + ")"
+		}
+		out = append(out, Flag{Code: FlagCreditRisk, Source: c.Source,
+			Detail: fmt.Sprintf("%s rates it %s as of %s. Can they pay — payment up front, or a smaller first order?", name, rating, c.Date.Format("2006-01-02"))})
 	}
 	return out
+}
+
+func bureauName(source string) string {
+	if source == "creditsafe" {
+		return "Creditsafe"
+	}
+	return source
+}
+
+func nonEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // historyFlags looks at earlier leads from the same company: the same
@@ -280,6 +385,10 @@ func flagPhrase(f Flag, facts Facts) string {
 		return "disqualified before"
 	case FlagResearchIncomplete:
 		return "research incomplete"
+	case FlagCreditRisk:
+		return "high credit risk"
+	case FlagInsolvency:
+		return "insolvent or dissolved"
 	}
 	return strings.ReplaceAll(f.Code, "_", " ")
 }

@@ -53,7 +53,7 @@ func TestCompose(t *testing.T) {
 			},
 			want:    []string{triage.FlagClaimMismatch, triage.FlagDomainYoung, triage.FlagFreeEmail},
 			summary: "Founding claim does not match · domain registered 2026-10-19 · free-mail address (gmail.com)",
-			detail:  "Claims founded 2023; domain registered 2026-10-19",
+			detail:  "Claims founded 2023; earliest trace online: domain registered 2026-10-19.",
 		},
 		{
 			name: "a year-old domain is not young",
@@ -314,11 +314,156 @@ func TestCompose_SummaryNamesEachKindOnce(t *testing.T) {
 	r := triage.Compose(triage.Lead{ID: 1, Domain: "a.example", Founded: 2001}, triage.Findings{Facts: triage.Facts{
 		DomainRegistered: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC),
 		Registry:         &triage.Registry{Source: "kvk", Incorporated: time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)},
+		Credit:           &triage.Credit{Source: "creditsafe", Rating: "D", HighRisk: true, Insolvent: true, Status: "Bankrupt"},
 	}}, nil, at)
-	if n := len(r.Flags); n != 2 {
-		t.Fatalf("%d flags, want two claim mismatches", n)
+	if got := strings.Join(flagCodes(r), ","); got != "insolvency,claim_mismatch,credit_risk" {
+		t.Fatalf("flags = %s, want insolvency,claim_mismatch,credit_risk", got)
 	}
 	if c := strings.Count(r.Summary, "does not match"); c != 1 {
 		t.Errorf("summary %q names the claim %d times", r.Summary, c)
+	}
+	if !strings.HasPrefix(r.Summary, "Insolvent or dissolved · founding claim does not match · high credit risk") {
+		t.Errorf("summary = %q", r.Summary)
+	}
+}
+
+// TestCompose_ClaimEvidence is the claim check's evidence table: the
+// registry outranks the web traces; without it the earliest of domain,
+// certificate and archive capture counts, each missing in turn; no date at
+// all is research_incomplete, never a red flag.
+func TestCompose_ClaimEvidence(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	day := func(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
+	reg := &triage.Registry{Source: "companies_house", Name: "Acme Ltd", Status: "active", Incorporated: day(2018, 5, 1)}
+	webOK := []triage.ProviderResult{{Name: "crtsh", OK: true}, {Name: "wayback", OK: true}}
+	for _, tc := range []struct {
+		name     string
+		founded  int
+		facts    triage.Facts
+		prov     []triage.ProviderResult
+		want     string // flag codes
+		source   string // of claim_mismatch
+		detail   string // exact claim_mismatch or research_incomplete detail
+		notInDet string
+	}{
+		{
+			name: "registry outranks an older domain: the claim predates the company", founded: 2015,
+			facts: triage.Facts{Registry: reg, DomainRegistered: day(2009, 1, 1), FirstCertificate: day(2014, 1, 1)}, prov: webOK,
+			want: "claim_mismatch", source: "companies_house",
+			detail: "Claims founded 2015; registry says incorporated 2018-05-01. A predecessor company?",
+		},
+		{
+			name: "registry outranks young web traces: the claim holds", founded: 2018,
+			facts: triage.Facts{Registry: reg, DomainRegistered: day(2026, 8, 1), FirstCertificate: day(2026, 8, 2)}, prov: webOK,
+			want: "domain_young",
+		},
+		{
+			name: "no registry: all three traces, the earliest counts", founded: 2019,
+			facts: triage.Facts{DomainRegistered: day(2025, 1, 10), FirstCertificate: day(2024, 6, 3), FirstCapture: day(2024, 9, 14)}, prov: webOK,
+			want: "claim_mismatch", source: "claims",
+			detail: "Claims founded 2019; earliest trace online: domain registered 2025-01-10, first certificate 2024-06-03, first archive capture 2024-09-14. Was there an earlier name or site?",
+		},
+		{
+			name: "registry without a date falls back to the web", founded: 2019,
+			facts: triage.Facts{Registry: &triage.Registry{Source: "kvk", Status: "active"}, FirstCertificate: day(2026, 8, 2)},
+			prov:  webOK, want: "claim_mismatch", source: "claims",
+			detail: "Claims founded 2019; earliest trace online: first certificate 2026-08-02, no archive capture. Was there an earlier name or site?",
+		},
+		{
+			name: "no domain date (a ccTLD that publishes none): certificate and archive", founded: 2019,
+			facts: triage.Facts{FirstCertificate: day(2026, 8, 2), FirstCapture: day(2026, 9, 20)}, prov: webOK,
+			want: "claim_mismatch", source: "claims",
+			detail: "Claims founded 2019; earliest trace online: first certificate 2026-08-02, first archive capture 2026-09-20. Was there an earlier name or site?",
+		},
+		{
+			name: "no certificate: domain and archive", founded: 2019,
+			facts: triage.Facts{DomainRegistered: day(2021, 3, 1), FirstCapture: day(2022, 1, 1)}, prov: webOK,
+			want: "claim_mismatch", source: "claims",
+			detail: "Claims founded 2019; earliest trace online: domain registered 2021-03-01, no certificate, first archive capture 2022-01-01. Was there an earlier name or site?",
+		},
+		{
+			name: "no archive capture: an old archive-less domain backs the claim", founded: 2019,
+			facts: triage.Facts{DomainRegistered: day(2012, 3, 1), FirstCertificate: day(2026, 8, 2)}, prov: webOK,
+			want: "",
+		},
+		{
+			name: "an old archive capture backs the claim despite a young domain", founded: 2019,
+			facts: triage.Facts{DomainRegistered: day(2026, 2, 1), FirstCapture: day(2016, 4, 4)}, prov: webOK,
+			want: "domain_young",
+		},
+		{
+			name: "web history off: only the domain, and nothing said about certificates", founded: 2019,
+			facts: triage.Facts{DomainRegistered: day(2021, 3, 1)},
+			want:  "claim_mismatch", source: "claims",
+			detail:   "Claims founded 2019; earliest trace online: domain registered 2021-03-01. Was there an earlier name or site?",
+			notInDet: "certificate",
+		},
+		{
+			name: "no trace at all: research incomplete, no red flag", founded: 2019,
+			prov: webOK, want: "research_incomplete",
+			detail: "Not checked: founding claim 2019 (no registry, domain, certificate or archive date).",
+		},
+		{
+			name: "web history failed: the failure is named too", founded: 2019,
+			prov:   []triage.ProviderResult{{Name: "crtsh", Error: "rate limited"}, {Name: "wayback", OK: true}},
+			want:   "research_incomplete",
+			detail: "Not checked: founding claim 2019 (no registry, domain, certificate or archive date), crtsh (rate limited).",
+		},
+		{
+			name: "no claim, nothing to check", founded: 0, prov: webOK, want: "",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := triage.Lead{ID: 1, Domain: "acme.example", Founded: tc.founded}
+			r := triage.Compose(l, triage.Findings{Facts: tc.facts, Providers: tc.prov}, nil, at)
+			if got := strings.Join(flagCodes(r), ","); got != tc.want {
+				t.Fatalf("flags = %q, want %q: %+v", got, tc.want, r.Flags)
+			}
+			for _, f := range r.Flags {
+				if f.Code != triage.FlagClaimMismatch && f.Code != triage.FlagResearchIncomplete {
+					continue
+				}
+				if tc.source != "" && f.Code == triage.FlagClaimMismatch && f.Source != tc.source {
+					t.Errorf("source = %q, want %q", f.Source, tc.source)
+				}
+				if tc.detail != "" && f.Detail != tc.detail {
+					t.Errorf("detail = %q\nwant     %q", f.Detail, tc.detail)
+				}
+				if tc.notInDet != "" && strings.Contains(f.Detail, tc.notInDet) {
+					t.Errorf("detail %q mentions %q", f.Detail, tc.notInDet)
+				}
+			}
+		})
+	}
+}
+
+func TestCompose_CreditFlags(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		credit *triage.Credit
+		want   string
+		detail string
+	}{
+		{"no bureau", nil, "", ""},
+		{"low risk", &triage.Credit{Source: "creditsafe", Rating: "A", Description: "Very Low Risk", Status: "Active"}, "", ""},
+		{"high risk", &triage.Credit{Source: "creditsafe", Rating: "D", Description: "High Risk", Status: "Active", HighRisk: true, Date: at.AddDate(0, -1, 0)},
+			"credit_risk", "Creditsafe rates it D (High Risk) as of 2026-10-28. Can they pay — payment up front, or a smaller first order?"},
+		{"insolvent", &triage.Credit{Source: "graydon", Rating: "E", Status: "In Administration", Insolvent: true},
+			"insolvency", "graydon lists the company as In Administration. Is there a going concern to do business with?"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := triage.Compose(triage.Lead{ID: 1, Domain: "a.example"}, triage.Findings{Facts: triage.Facts{Credit: tc.credit}}, nil, at)
+			if got := strings.Join(flagCodes(r), ","); got != tc.want {
+				t.Fatalf("flags = %q, want %q", got, tc.want)
+			}
+			if tc.detail != "" && r.Flags[0].Detail != tc.detail {
+				t.Errorf("detail = %q, want %q", r.Flags[0].Detail, tc.detail)
+			}
+		})
 	}
 }
