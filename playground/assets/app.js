@@ -65,6 +65,9 @@
   function refresh() {
     if (running) { pending = true; return; }
     running = true;
+    // The page says whose view it shows only once it shows it: a switch of
+    // user during the fetch is rendered by the pending refresh.
+    var asked = {user: state.user, view: state.view, thread: state.thread || ""};
     fetch("/playground/state?" + query()).then(function (r) { return r.json(); }).then(function (p) {
       if (p.error) { toast(p.error); return; }
       var main = $("main"), atBottom = main.scrollHeight - main.scrollTop - main.clientHeight < 40;
@@ -101,9 +104,9 @@
         modal.dataset.key = p.modal_key;
         restoreValues(modal.querySelector("form.modal"), vals);
       }
-      body.dataset.user = state.user;
-      body.dataset.view = state.view;
-      body.dataset.thread = state.thread || "";
+      body.dataset.user = asked.user;
+      body.dataset.view = asked.view;
+      body.dataset.thread = asked.thread;
     }).catch(function (e) { toast(String(e)); }).finally(function () {
       running = false;
       if (pending) { pending = false; refresh(); }
