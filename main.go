@@ -204,7 +204,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.jobs = jobs
 
-	var sopts []storage.Option
+	sopts := []storage.Option{storage.WithLogger(m.log.With("component", "storage"))}
 	if m.Now != nil {
 		sopts = append(sopts, storage.WithClock(m.Now)) // paces /healthz's write probes
 	}
