@@ -146,6 +146,15 @@ func check(ctx context.Context, path string, askSlack bool, getenv func(string) 
 	return 0
 }
 
+// The database is the store each adapter declares, as the interface it
+// needs (storage cannot name them: dependencies point inward; storage
+// asserts triage.Store itself).
+var (
+	_ bot.Store              = (*storage.DB)(nil)
+	_ intake.Store           = (*storage.DB)(nil)
+	_ intake.SignatureLedger = (*storage.DB)(nil)
+)
+
 // Main is the running program: it wires config, store, Slack and HTTP, and
 // takes them down in reverse order. Tests run the real wiring through it.
 type Main struct {
@@ -293,6 +302,7 @@ func (m *Main) Run(ctx context.Context) error {
 		AcceptLegacySignature: cfg.HTTP.AcceptLegacySignature,
 		Signatures:            db,                             // a replay stays refused across a restart
 		Health:                []intake.HealthReporter{m.Bot}, // blocked Slack deliveries
+		Store:                 db,
 	}
 	if cfg.Slack.Mode == "http" {
 		icfg.Slack = m.Bot.HTTPHandler()

@@ -156,12 +156,12 @@ func TestBot_DeliverDue_ConfirmationBeforeBacklog(t *testing.T) {
 // interleavingStore queues a vote's confirmation while the worker records
 // its first card post: a click that arrives in the middle of a pass.
 type interleavingStore struct {
-	triage.Store
+	fullStore
 	once func()
 }
 
 func (s *interleavingStore) CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(*triage.Lead) error) error {
-	err := s.Store.CompleteOutbox(ctx, id, seq, fn)
+	err := s.fullStore.CompleteOutbox(ctx, id, seq, fn)
 	if s.once != nil {
 		f := s.once
 		s.once = nil
@@ -177,13 +177,14 @@ func TestBot_DeliverDue_ConfirmationMidPass(t *testing.T) {
 	h := newOBHarness(t, obBlindPolicy)
 	h.submit("Acme")
 	h.submit("Beta")
-	st := &interleavingStore{Store: h.db}
+	st := &interleavingStore{fullStore: h.db}
 	st.once = func() {
 		if err := h.svc.Tell(context.Background(), obChannel, "UALICE", "Your vote is in."); err != nil {
 			t.Error(err)
 		}
 	}
-	b := bot.New(bot.Config{Channel: obChannel, Policy: h.pol, Now: h.clock.Now}, h.fake.Client(), h.svc, st, nil)
+	svc := &triage.Service{Store: st, Policy: h.pol, Channel: obChannel, Now: h.clock.Now} // records the posts through st
+	b := bot.New(bot.Config{Channel: obChannel, Policy: h.pol, Now: h.clock.Now}, h.fake.Client(), svc, st, nil)
 	if _, err := b.DeliverDue(context.Background(), h.clock.Now()); err != nil {
 		t.Fatal(err)
 	}

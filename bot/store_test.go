@@ -1,0 +1,13 @@
+package bot_test
+
+import (
+	"github.com/leadtriage/leadtriage/bot"
+	"github.com/leadtriage/leadtriage/triage"
+)
+
+// fullStore is the store as the service and the bot share it, for test
+// wrappers that inject a failure into one method.
+type fullStore interface {
+	triage.Store
+	bot.Store
+}
