@@ -20,6 +20,7 @@ import (
 	"github.com/leadtriage/leadtriage/slackfake"
 	"github.com/leadtriage/leadtriage/storage"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 	"github.com/slack-go/slack"
 )
 
@@ -717,7 +718,7 @@ func TestRun_SlackUnreachableAtStart(t *testing.T) {
 		// token works again (issue 17).
 		fake := slackfake.New(t)
 		fake.Fail("auth.test", slackfake.Fault{Error: "token_revoked"})
-		clk := &clock{t: time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}
+		clk := triagetest.NewClock(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC))
 		app := runAt(t, clk, appOptions{fake: fake})
 		if status, _ := app.postLead(t, map[string]any{"company": "Patient BV"}); status != http.StatusCreated {
 			t.Fatalf("POST with a revoked token = %d, want 201", status)

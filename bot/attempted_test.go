@@ -73,7 +73,7 @@ func TestBot_DeliverDue_RestartAdoptsAttemptedCard(t *testing.T) {
 			t.Fatalf("post item after the restart is not marked attempted: %+v", it)
 		}
 	}
-	h.clock.Add(time.Second)
+	h.clock.Advance(time.Second)
 	h.drain(10)
 
 	if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
@@ -131,7 +131,7 @@ func TestBot_DeliverDue_FailingRecordPostsOnce(t *testing.T) {
 		if err := h.pass(b); !errors.Is(err, errDiskFull) {
 			t.Fatalf("pass: %v, want the store's error", err)
 		}
-		h.clock.Add(time.Second)
+		h.clock.Advance(time.Second)
 	}
 	if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
 		t.Fatalf("%d chat.postMessage calls in 10 passes with a failing record, want 1", n)
@@ -146,7 +146,7 @@ func TestBot_DeliverDue_FailingRecordPostsOnce(t *testing.T) {
 		if err := h.pass(b); !errors.Is(err, errDiskFull) {
 			t.Fatalf("pass after the restart: %v, want the store's error", err)
 		}
-		h.clock.Add(time.Second)
+		h.clock.Advance(time.Second)
 	}
 	if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
 		t.Fatalf("%d chat.postMessage calls after a restart, want 1", n)
@@ -160,7 +160,7 @@ func TestBot_DeliverDue_FailingRecordPostsOnce(t *testing.T) {
 		if len(h.due()) == 0 {
 			break
 		}
-		h.clock.Add(time.Second)
+		h.clock.Advance(time.Second)
 	}
 	if left := h.due(); len(left) != 0 {
 		t.Fatalf("outbox not empty after the store healed: %+v", left)
@@ -196,7 +196,7 @@ func TestBot_DeliverDue_AdoptsCardBeyondFirstPage(t *testing.T) {
 	}
 	h.db = storagetest.MustReopen(t, h.db)
 	h.wire()
-	h.clock.Add(time.Minute)
+	h.clock.Advance(time.Minute)
 	h.drain(10)
 	if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
 		t.Errorf("%d chat.postMessage calls, want 1", n)
@@ -226,7 +226,7 @@ func TestBot_DeliverDue_RestartAdoptsAttemptedChecklist(t *testing.T) {
 
 	h.db = storagetest.MustReopen(t, h.db)
 	h.wire()
-	h.clock.Add(time.Second)
+	h.clock.Advance(time.Second)
 	h.drain(10)
 	ref := h.lead(l.ID).Slack
 	got := h.thread(ref.TS)

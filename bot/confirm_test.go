@@ -10,11 +10,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/leadtriage/leadtriage/bot"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
 // withClock makes the harness's service and bot read c instead of the fixed
 // now, so a test can move time on.
-func withClock(c *obClock) harnessOpt {
+func withClock(c *triagetest.Clock) harnessOpt {
 	return func(cfg *bot.Config, svc *triage.Service) {
 		cfg.Now, svc.Now = c.Now, c.Now
 	}
@@ -32,7 +33,7 @@ func withClock(c *obClock) harnessOpt {
 // second per channel, coalesce into a few.
 func TestBot_QuickVotes_ConfirmedAtOnce(t *testing.T) {
 	t.Parallel()
-	clk := &obClock{now: now}
+	clk := triagetest.NewClock(now)
 	h := newHarness(t, withClock(clk))
 	ctx := context.Background()
 	pass := func() {
@@ -75,7 +76,7 @@ func TestBot_QuickVotes_ConfirmedAtOnce(t *testing.T) {
 		if len(h.outbox(t)) == 0 {
 			break
 		}
-		clk.Add(100 * time.Millisecond)
+		clk.Advance(100 * time.Millisecond)
 		pass()
 	}
 	if left := h.outbox(t); len(left) != 0 {
@@ -144,7 +145,7 @@ func TestBot_DeliverDue_ConfirmationBeforeBacklog(t *testing.T) {
 		h.submit(fmt.Sprintf("Imported %d", i))
 	}
 	h.deliver() // the channel's burst goes; the rest waits
-	h.clock.Add(100 * time.Millisecond)
+	h.clock.Advance(100 * time.Millisecond)
 	h.vote(l.ID, "UALICE", triage.ChoiceQualify)
 	h.deliver()
 	eph := h.fake.Ephemerals()

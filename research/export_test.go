@@ -3,6 +3,8 @@ package research
 import (
 	"context"
 	"net/url"
+
+	"github.com/leadtriage/leadtriage/triage"
 )
 
 // SetTestHook makes every networked provider call f first: tests inject
@@ -15,3 +17,11 @@ func WaitProviders(r *Researcher) { r.wg.Wait() }
 
 // SetBootstrapURL points the IANA bootstrap at a test server.
 func SetBootstrapURL(r *Researcher, u *url.URL) { r.boot.BaseURL = u }
+
+// ParseHomePage is parseHomePage.
+func ParseHomePage(page []byte, contentType string) triage.Website {
+	return parseHomePage(page, contentType)
+}
+
+// SameCompany is sameCompany.
+func SameCompany(a, b string) bool { return sameCompany(a, b) }
