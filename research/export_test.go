@@ -11,10 +11,6 @@ import (
 // panics and hangs with it.
 func SetTestHook(r *Researcher, f func(ctx context.Context, provider string)) { r.testHook = f }
 
-// WaitProviders waits for every provider goroutine, including those cut off
-// by a deadline.
-func WaitProviders(r *Researcher) { r.wg.Wait() }
-
 // SetBootstrapURL points the IANA bootstrap at a test server.
 func SetBootstrapURL(r *Researcher, u *url.URL) { r.boot.BaseURL = u }
 
