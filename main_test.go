@@ -224,6 +224,21 @@ func waitFor(tb testing.TB, what string, timeout time.Duration, cond func() bool
 	}
 }
 
+// event posts a signed Events API callback and expects Slack's 200.
+func (a *testApp) event(tb testing.TB, eventID string, inner any) {
+	tb.Helper()
+	body := slackfake.EventCallbackJSON(eventID, inner)
+	req := slackfake.NewSignedRequest(tb, a.Base+"/slack/events", testSigningSecret, "application/json", body)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("POST /slack/events: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("event %s: status %d", eventID, resp.StatusCode)
+	}
+}
+
 // click sends a signed block_actions request as Slack does.
 func (a *testApp) click(tb testing.TB, user, ts, actionID, value string) {
 	tb.Helper()

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"github.com/leadtriage/leadtriage/bot"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
 // fullStore is the store as the service and the bot share it, for test
@@ -11,3 +12,6 @@ type fullStore interface {
 	triage.Store
 	bot.Store
 }
+
+// The in-memory fake stands in for the database in the bot's tests too.
+var _ fullStore = (*triagetest.Store)(nil)
