@@ -650,6 +650,17 @@ func startChild(t *testing.T, cfg string) (string, *exec.Cmd) {
 
 // TestRun_SecondInstanceRefused: a second leadtriage on the same file exits
 // non-zero within a few seconds and says the database is locked.
+// TestRun_StorageLogs: what storage reports reaches the bot's log, marked
+// as storage's (main hands it the logger).
+func TestRun_StorageLogs(t *testing.T) {
+	t.Parallel()
+	app := MustRunMain(t, appOptions{fake: slackfake.New(t)})
+	logs := app.Logs.String()
+	if !strings.Contains(logs, "created database") || !strings.Contains(logs, "component=storage") {
+		t.Errorf("a new database is not logged by storage:\n%s", logs)
+	}
+}
+
 func TestRun_SecondInstanceRefused(t *testing.T) {
 	t.Parallel()
 	app := MustRunMain(t, appOptions{})
