@@ -17,12 +17,7 @@ func TestService_RecordPosted(t *testing.T) {
 
 	t.Run("Card", func(t *testing.T) {
 		t.Parallel()
-		h := newHarness(t, blindAuto)
-		l, _, err := h.svc.Submit(ctx, input(), triage.Submission{Via: "webhook"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		post := h.store.Outbox()[0]
+		h, l, post := submitted(t)
 		at := now.Add(time.Minute)
 		if err := h.svc.RecordPosted(ctx, post, triage.Posted{Message: triage.PostedCard, Channel: channel, TS: cardTS, At: at, Detail: "found"}); err != nil {
 			t.Fatal(err)
@@ -71,12 +66,7 @@ func TestService_RecordPosted(t *testing.T) {
 
 	t.Run("ErrInvalid", func(t *testing.T) {
 		t.Parallel()
-		h := newHarness(t, blindAuto)
-		l, _, err := h.svc.Submit(ctx, input(), triage.Submission{Via: "webhook"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		post := h.store.Outbox()[0]
+		h, l, post := submitted(t)
 		if err := h.svc.RecordPosted(ctx, post, triage.Posted{Message: "banner", TS: cardTS}); !errors.Is(err, triage.ErrInvalid) {
 			t.Fatalf("RecordPosted(banner) = %v, want ErrInvalid", err)
 		}
@@ -94,4 +84,20 @@ func TestService_RecordPosted(t *testing.T) {
 			t.Fatalf("RecordPosted(unknown item) = %v, want ErrNotFound", err)
 		}
 	})
+}
+
+// submitted is a harness with a lead submitted and its card's post item
+// not yet delivered.
+func submitted(t *testing.T) (*harness, triage.Lead, triage.OutboxItem) {
+	t.Helper()
+	h := newHarness(t, blindAuto)
+	l, _, err := h.svc.Submit(context.Background(), input(), triage.Submission{Via: "webhook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := h.store.Outbox()[0]
+	if post.Kind != triage.OutboxPostCard {
+		t.Fatalf("first outbox item %+v, want the card's post", post)
+	}
+	return h, l, post
 }
