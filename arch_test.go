@@ -1,6 +1,7 @@
 package main
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
@@ -50,6 +51,76 @@ func TestDependencyRule_Playground(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDependencyRule_StoreInterfaces: an adapter reaches the store only
+// through the interfaces it declares where it uses them (bot.Store,
+// intake.Store; main passes *storage.DB), never through the domain's
+// triage.Store, whether named or as triage.Service's Store field; and the bot
+// changes a lead only through triage.Service, never with a closure of its
+// own run inside a store transaction.
+func TestDependencyRule_StoreInterfaces(t *testing.T) {
+	t.Parallel()
+	for _, pkg := range []string{"bot", "intake"} {
+		for name, f := range packageFiles(t, pkg) {
+			ast.Inspect(f, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.SelectorExpr:
+					// The adapters hold the service as svc (b.svc, s.svc).
+					if x := exprString(n.X); n.Sel.Name == "Store" && (x == "triage" || x == "svc" || strings.HasSuffix(x, ".svc")) {
+						t.Errorf("%s uses %s.Store: declare the interface %s needs instead", name, x, pkg)
+					}
+				case *ast.CallExpr:
+					sel, ok := n.Fun.(*ast.SelectorExpr)
+					if !ok || pkg != "bot" {
+						break
+					}
+					switch sel.Sel.Name {
+					case "UpdateLead", "CreateLead", "PurgeLead":
+						t.Errorf("%s calls %s: the bot changes leads through triage.Service", name, sel.Sel.Name)
+					case "CompleteOutbox":
+						if last, ok := n.Args[len(n.Args)-1].(*ast.Ident); !ok || last.Name != "nil" {
+							t.Errorf("%s completes an outbox item with a closure: record it through triage.Service (RecordPosted)", name)
+						}
+					}
+				}
+				return true
+			})
+		}
+	}
+}
+
+// exprString names a selector's operand for an error message.
+func exprString(x ast.Expr) string {
+	switch x := x.(type) {
+	case *ast.Ident:
+		return x.Name
+	case *ast.SelectorExpr:
+		return exprString(x.X) + "." + x.Sel.Name
+	}
+	return "…"
+}
+
+// packageFiles parses the non-test Go files in dir, by file name.
+func packageFiles(t *testing.T, dir string) map[string]*ast.File {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*ast.File{}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f] = af
+	}
+	return out
 }
 
 // packageImports lists the imports of the non-test Go files in dir.

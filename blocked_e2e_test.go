@@ -111,16 +111,7 @@ func TestBlocked_NotInChannel_EndToEnd(t *testing.T) {
 				}
 				app = MustRunMain(t, appOptions{fake: fake, dbPath: dbPath})
 			} else {
-				body := slackfake.EventCallbackJSON("EvJoined1", slackfake.MemberJoinedChannelEvent(slackfake.BotUserID, testChannel, "UANNA"))
-				req := slackfake.NewSignedRequest(t, app.Base+"/slack/events", testSigningSecret, "application/json", body)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					t.Fatalf("member_joined_channel: status %d", resp.StatusCode)
-				}
+				app.event(t, "EvJoined1", slackfake.MemberJoinedChannelEvent(slackfake.BotUserID, testChannel, "UANNA"))
 			}
 			waitFor(t, "the three cards", 10*time.Second, func() bool { return len(cards(fake)) == 3 })
 			for i, m := range cards(fake) {

@@ -241,249 +241,304 @@ var (
 	critID    = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 )
 
-// Validate reports every impossible value, naming its key.
+// Validate reports every impossible value, naming its key: each section
+// checks its own table.
 func (c Config) Validate() []string {
-	var p []string
-	add := func(key, format string, args ...any) {
-		p = append(p, key+": "+fmt.Sprintf(format, args...))
+	var p problems
+	for _, validate := range []func(*problems){
+		c.Slack.validate,
+		c.HTTP.validate,
+		c.Storage.validate,
+		func(p *problems) { c.Voting.validate(p, c.Slack.TeamLead) },
+		c.Reactions.validate,
+		func(p *problems) { validateCriteria(p, c.Criteria) },
+		c.Disqualify.validate,
+		func(p *problems) { validatePartners(p, c.Partners) },
+		c.Reminders.validate,
+		c.Digest.validate,
+		c.Research.validate,
+		c.Access.validate,
+		c.Privacy.validate,
+		c.Log.validate,
+	} {
+		validate(&p)
 	}
+	return p
+}
 
-	switch c.Slack.Mode {
+// problems collects impossible values, each as "key: what is wrong".
+type problems []string
+
+func (p *problems) add(key, format string, args ...any) {
+	*p = append(*p, key+": "+fmt.Sprintf(format, args...))
+}
+
+// duration reports a value of key that did not parse as a duration.
+func (p *problems) duration(key string, d Duration) {
+	if d.Invalid != "" {
+		p.add(key, "%q is not a duration (examples: 90m, 4h, 2160h)", d.Invalid)
+	}
+}
+
+// userIDs reports the entries of list (key) that are not user ids.
+func (p *problems) userIDs(key string, list []string) {
+	for i, u := range list {
+		if !userID.MatchString(u) {
+			p.add(fmt.Sprintf("%s[%d]", key, i), "%q is not a user id (U…)", u)
+		}
+	}
+}
+
+func (c SlackConfig) validate(p *problems) {
+	switch c.Mode {
 	case "socket", "http":
 	default:
-		add("slack.mode", "%q is not a mode (socket or http)", c.Slack.Mode)
+		p.add("slack.mode", "%q is not a mode (socket or http)", c.Mode)
 	}
-	if c.Slack.Channel == "" {
-		add("slack.channel", "is required: the id of the triage channel (C…; in Slack: channel details → bottom of the About tab)")
-	} else if !channelID.MatchString(c.Slack.Channel) {
-		add("slack.channel", "%q is not a channel id (C…, G…): use the id, not the #name", c.Slack.Channel)
+	if c.Channel == "" {
+		p.add("slack.channel", "is required: the id of the triage channel (C…; in Slack: channel details → bottom of the About tab)")
+	} else if !channelID.MatchString(c.Channel) {
+		p.add("slack.channel", "%q is not a channel id (C…, G…): use the id, not the #name", c.Channel)
 	}
-	if c.Slack.DigestChannel != "" && !channelID.MatchString(c.Slack.DigestChannel) {
-		add("slack.digest_channel", "%q is not a channel id (C…, G…)", c.Slack.DigestChannel)
+	if c.DigestChannel != "" && !channelID.MatchString(c.DigestChannel) {
+		p.add("slack.digest_channel", "%q is not a channel id (C…, G…)", c.DigestChannel)
 	}
-	if c.Slack.TeamLead != "" && !userID.MatchString(c.Slack.TeamLead) {
-		add("slack.team_lead", "%q is not a user id (U…): in Slack, profile → ⋮ → Copy member ID", c.Slack.TeamLead)
+	if c.TeamLead != "" && !userID.MatchString(c.TeamLead) {
+		p.add("slack.team_lead", "%q is not a user id (U…): in Slack, profile → ⋮ → Copy member ID", c.TeamLead)
 	}
-	if c.Slack.APIURL != "" {
-		if !strings.HasPrefix(c.Slack.APIURL, "http://") && !strings.HasPrefix(c.Slack.APIURL, "https://") || !strings.HasSuffix(c.Slack.APIURL, "/") {
-			add("slack.api_url", "%q must be an http(s) URL ending in /", c.Slack.APIURL)
+	if c.APIURL != "" {
+		if !strings.HasPrefix(c.APIURL, "http://") && !strings.HasPrefix(c.APIURL, "https://") || !strings.HasSuffix(c.APIURL, "/") {
+			p.add("slack.api_url", "%q must be an http(s) URL ending in /", c.APIURL)
 		}
 	}
-	if c.HTTP.Listen == "" || !strings.Contains(c.HTTP.Listen, ":") {
-		add("http.listen", "%q is not a host:port address", c.HTTP.Listen)
-	}
-	if !(c.HTTP.IntakeRate > 0 && c.HTTP.IntakeRate <= 100_000) { // also catches NaN
-		add("http.intake_rate", "%v is not possible (more than 0, at most 100000 leads per second per client)", c.HTTP.IntakeRate)
-	}
-	if c.Storage.Path == "" {
-		add("storage.path", "is required")
-	}
+}
 
-	if c.Voting.Quorum < 1 || c.Voting.Quorum > 100 {
-		add("voting.quorum", "%d is not possible (1–100)", c.Voting.Quorum)
+func (c HTTPConfig) validate(p *problems) {
+	if c.Listen == "" || !strings.Contains(c.Listen, ":") {
+		p.add("http.listen", "%q is not a host:port address", c.Listen)
 	}
-	switch c.Voting.Decide {
+	if !(c.IntakeRate > 0 && c.IntakeRate <= 100_000) { // also catches NaN
+		p.add("http.intake_rate", "%v is not possible (more than 0, at most 100000 leads per second per client)", c.IntakeRate)
+	}
+}
+
+func (c StorageConfig) validate(p *problems) {
+	if c.Path == "" {
+		p.add("storage.path", "is required")
+	}
+}
+
+// validate checks [voting]; teamLead is slack.team_lead, who decides when
+// no deciders are named.
+func (c VotingConfig) validate(p *problems, teamLead string) {
+	if c.Quorum < 1 || c.Quorum > 100 {
+		p.add("voting.quorum", "%d is not possible (1–100)", c.Quorum)
+	}
+	switch c.Decide {
 	case "auto", "lead":
 	default:
-		add("voting.decide", "%q is not a decision mode (auto or lead)", c.Voting.Decide)
+		p.add("voting.decide", "%q is not a decision mode (auto or lead)", c.Decide)
 	}
-	if c.Voting.Decide == "lead" && c.Slack.TeamLead == "" && len(c.Voting.Deciders) == 0 {
-		add("voting.decide", `"lead" needs slack.team_lead or voting.deciders`)
+	if c.Decide == "lead" && teamLead == "" && len(c.Deciders) == 0 {
+		p.add("voting.decide", `"lead" needs slack.team_lead or voting.deciders`)
 	}
-	for i, u := range c.Voting.Deciders {
-		if !userID.MatchString(u) {
-			add(fmt.Sprintf("voting.deciders[%d]", i), "%q is not a user id (U…)", u)
-		}
-	}
-	for i, u := range c.Voting.Team {
-		if !userID.MatchString(u) {
-			add(fmt.Sprintf("voting.team[%d]", i), "%q is not a user id (U…)", u)
-		}
-	}
+	p.userIDs("voting.deciders", c.Deciders)
+	p.userIDs("voting.team", c.Team)
+}
 
-	seenEmoji := map[string]string{}
+func (c ReactionsConfig) validate(p *problems) {
+	seen := map[string]string{}
 	for _, r := range []struct{ key, v string }{
-		{"reactions.qualify", c.Reactions.Qualify},
-		{"reactions.disqualify", c.Reactions.Disqualify},
-		{"reactions.unsure", c.Reactions.Unsure},
+		{"reactions.qualify", c.Qualify},
+		{"reactions.disqualify", c.Disqualify},
+		{"reactions.unsure", c.Unsure},
 	} {
 		name := strings.Trim(r.v, ":")
 		switch {
 		case name == "":
 		case !emojiName.MatchString(name):
-			add(r.key, "%q is not an emoji name (e.g. +1, thinking_face)", r.v)
-		case seenEmoji[name] != "":
-			add(r.key, "%q is already used by %s", r.v, seenEmoji[name])
+			p.add(r.key, "%q is not an emoji name (e.g. +1, thinking_face)", r.v)
+		case seen[name] != "":
+			p.add(r.key, "%q is already used by %s", r.v, seen[name])
 		default:
-			seenEmoji[name] = r.key
+			seen[name] = r.key
 		}
 	}
+}
 
-	seenCrit := map[string]bool{}
-	for i, cr := range c.Criteria {
+// validateCriteria checks the [[criteria]] tables.
+func validateCriteria(p *problems, criteria []CriterionConfig) {
+	seen := map[string]bool{}
+	for i, cr := range criteria {
 		key := fmt.Sprintf("criteria[%d]", i)
 		if !critID.MatchString(cr.ID) {
-			add(key+".id", "%q is not an id (lowercase letters, digits and _, starting with a letter, at most 32)", cr.ID)
-		} else if seenCrit[cr.ID] {
-			add(key+".id", "%q is used twice", cr.ID)
+			p.add(key+".id", "%q is not an id (lowercase letters, digits and _, starting with a letter, at most 32)", cr.ID)
+		} else if seen[cr.ID] {
+			p.add(key+".id", "%q is used twice", cr.ID)
 		}
-		seenCrit[cr.ID] = true
+		seen[cr.ID] = true
 		if strings.TrimSpace(cr.Question) == "" {
-			add(key+".question", "is required")
+			p.add(key+".question", "is required")
 		} else if len([]rune(cr.Question)) > 150 {
-			add(key+".question", "is too long (at most 150 characters)")
+			p.add(key+".question", "is too long (at most 150 characters)")
 		}
 		switch cr.Kind {
 		case "yesno", "scale", "number", "text":
 			if len(cr.Options) > 0 {
-				add(key+".options", "only a choice criterion has options")
+				p.add(key+".options", "only a choice criterion has options")
 			}
 		case "choice":
 			if len(cr.Options) < 2 {
-				add(key+".options", "a choice criterion needs at least two options")
+				p.add(key+".options", "a choice criterion needs at least two options")
 			}
 			if len(cr.Options) > 25 {
-				add(key+".options", "at most 25 options")
+				p.add(key+".options", "at most 25 options")
 			}
 		default:
-			add(key+".kind", "%q is not a kind (yesno, scale, number, text or choice)", cr.Kind)
+			p.add(key+".kind", "%q is not a kind (yesno, scale, number, text or choice)", cr.Kind)
 		}
 		if cr.Weight < 0 || cr.Weight > 100 {
-			add(key+".weight", "%d is not possible (0–100)", cr.Weight)
+			p.add(key+".weight", "%d is not possible (0–100)", cr.Weight)
 		}
 	}
-	for i, r := range c.Disqualify.Reasons {
+}
+
+func (c DisqualifyConfig) validate(p *problems) {
+	for i, r := range c.Reasons {
 		if strings.TrimSpace(r) == "" || len([]rune(r)) > 75 {
-			add(fmt.Sprintf("disqualify.reasons[%d]", i), "must be 1–75 characters")
+			p.add(fmt.Sprintf("disqualify.reasons[%d]", i), "must be 1–75 characters")
 		}
 	}
-	if len(c.Disqualify.Reasons) > 100 {
-		add("disqualify.reasons", "at most 100 reasons (the decide dialog's menu holds 100)")
+	if len(c.Reasons) > 100 {
+		p.add("disqualify.reasons", "at most 100 reasons (the decide dialog's menu holds 100)")
 	}
-	if len(c.Partners) > 100 {
-		add("partners", "at most 100 partners (the decide dialog's menu holds 100)")
+}
+
+// validatePartners checks the [[partners]] tables.
+func validatePartners(p *problems, partners []PartnerConfig) {
+	if len(partners) > 100 {
+		p.add("partners", "at most 100 partners (the decide dialog's menu holds 100)")
 	}
-	seenPartner := map[string]bool{}
-	for i, pa := range c.Partners {
+	seen := map[string]bool{}
+	for i, pa := range partners {
 		name := strings.TrimSpace(pa.Name)
 		switch {
 		case name == "":
-			add(fmt.Sprintf("partners[%d].name", i), "is required")
+			p.add(fmt.Sprintf("partners[%d].name", i), "is required")
 		case len([]rune(name)) > 75:
-			add(fmt.Sprintf("partners[%d].name", i), "must be at most 75 characters")
-		case seenPartner[strings.ToLower(name)]:
-			add(fmt.Sprintf("partners[%d].name", i), "%q is used twice", name)
+			p.add(fmt.Sprintf("partners[%d].name", i), "must be at most 75 characters")
+		case seen[strings.ToLower(name)]:
+			p.add(fmt.Sprintf("partners[%d].name", i), "%q is used twice", name)
 		}
-		seenPartner[strings.ToLower(name)] = true
+		seen[strings.ToLower(name)] = true
 		if len([]rune(pa.Fits)) > 150 {
-			add(fmt.Sprintf("partners[%d].fits", i), "must be at most 150 characters")
+			p.add(fmt.Sprintf("partners[%d].fits", i), "must be at most 150 characters")
 		}
 	}
+}
 
-	for _, d := range []struct {
-		key string
-		d   Duration
-	}{
-		{"reminders.after", c.Reminders.After},
-		{"reminders.escalate_after", c.Reminders.EscalateAfter},
-		{"digest.revisit_after", c.Digest.RevisitAfter},
-		{"research.timeout", c.Research.Timeout},
-		{"research.cache_ttl", c.Research.CacheTTL},
-		{"privacy.retention", c.Privacy.Retention},
-	} {
-		if d.d.Invalid != "" {
-			add(d.key, "%q is not a duration (examples: 90m, 4h, 2160h)", d.d.Invalid)
-		}
+func (c RemindersConfig) validate(p *problems) {
+	p.duration("reminders.after", c.After)
+	p.duration("reminders.escalate_after", c.EscalateAfter)
+	if c.After.Duration < 0 {
+		p.add("reminders.after", "must not be negative")
 	}
-	if c.Reminders.After.Duration < 0 {
-		add("reminders.after", "must not be negative")
+	if c.EscalateAfter.Duration < 0 {
+		p.add("reminders.escalate_after", "must not be negative")
 	}
-	if c.Reminders.EscalateAfter.Duration < 0 {
-		add("reminders.escalate_after", "must not be negative")
+	if c.EscalateAfter.Duration > 0 && c.EscalateAfter.Duration < c.After.Duration {
+		p.add("reminders.escalate_after", "%s comes before reminders.after (%s)", c.EscalateAfter, c.After)
 	}
-	if c.Reminders.EscalateAfter.Duration > 0 && c.Reminders.EscalateAfter.Duration < c.Reminders.After.Duration {
-		add("reminders.escalate_after", "%s comes before reminders.after (%s)", c.Reminders.EscalateAfter, c.Reminders.After)
-	}
-	if err := checkSchedule(c.Reminders.Check); err != nil {
-		add("reminders.check", "%v", err)
+	if err := checkSchedule(c.Check); err != nil {
+		p.add("reminders.check", "%v", err)
 	}
 	// The domain's parser decides, so that check and serve agree; each
 	// field is parsed on its own to report every problem, not the first.
 	for _, in := range [][3]string{
-		{c.Reminders.BusinessHours, "", ""},
-		{"", c.Reminders.Workdays, ""},
-		{"", "", c.Reminders.Timezone},
+		{c.BusinessHours, "", ""},
+		{"", c.Workdays, ""},
+		{"", "", c.Timezone},
 	} {
 		if _, err := triage.ParseBusinessHours(in[0], in[1], in[2]); err != nil {
 			var fe *triage.FieldError
 			if errors.As(err, &fe) {
-				add("reminders."+fe.Field, "%s", fe.Problem)
+				p.add("reminders."+fe.Field, "%s", fe.Problem)
 			} else {
-				add("reminders", "%v", err)
+				p.add("reminders", "%v", err)
 			}
 		}
 	}
-	if err := checkSchedule(c.Digest.Schedule); err != nil {
-		add("digest.schedule", "%v", err)
-	}
-	if _, err := time.LoadLocation(c.Digest.Timezone); err != nil {
-		add("digest.timezone", "%q is not a time zone (e.g. Europe/Amsterdam; \"\" = UTC)", c.Digest.Timezone)
-	}
-	if c.Digest.RevisitAfter.Duration < 0 {
-		add("digest.revisit_after", "must not be negative")
-	}
+}
 
-	if c.Research.Timeout.Invalid == "" && (c.Research.Timeout.Duration <= 0 || c.Research.Timeout.Duration > 2*time.Minute) {
-		add("research.timeout", "%s is not possible (more than 0, at most 2m)", c.Research.Timeout)
+func (c DigestConfig) validate(p *problems) {
+	p.duration("digest.revisit_after", c.RevisitAfter)
+	if err := checkSchedule(c.Schedule); err != nil {
+		p.add("digest.schedule", "%v", err)
 	}
-	if c.Research.CacheTTL.Duration < 0 {
-		add("research.cache_ttl", "must not be negative")
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		p.add("digest.timezone", "%q is not a time zone (e.g. Europe/Amsterdam; \"\" = UTC)", c.Timezone)
 	}
-	if c.Research.RDAPURL != "" && !strings.HasPrefix(c.Research.RDAPURL, "http://") && !strings.HasPrefix(c.Research.RDAPURL, "https://") {
-		add("research.rdap_url", "%q is not an http(s) URL", c.Research.RDAPURL)
+	if c.RevisitAfter.Duration < 0 {
+		p.add("digest.revisit_after", "must not be negative")
+	}
+}
+
+func (c ResearchConfig) validate(p *problems) {
+	p.duration("research.timeout", c.Timeout)
+	p.duration("research.cache_ttl", c.CacheTTL)
+	if c.Timeout.Invalid == "" && (c.Timeout.Duration <= 0 || c.Timeout.Duration > 2*time.Minute) {
+		p.add("research.timeout", "%s is not possible (more than 0, at most 2m)", c.Timeout)
+	}
+	if c.CacheTTL.Duration < 0 {
+		p.add("research.cache_ttl", "must not be negative")
 	}
 	for _, u := range []struct{ key, val string }{
-		{"research.crtsh_url", c.Research.CrtshURL},
-		{"research.wayback_url", c.Research.WaybackURL},
-		{"research.creditsafe_url", c.Research.CreditsafeURL},
+		{"research.rdap_url", c.RDAPURL},
+		{"research.crtsh_url", c.CrtshURL},
+		{"research.wayback_url", c.WaybackURL},
+		{"research.creditsafe_url", c.CreditsafeURL},
 	} {
 		if u.val != "" && !strings.HasPrefix(u.val, "http://") && !strings.HasPrefix(u.val, "https://") {
-			add(u.key, "%q is not an http(s) URL", u.val)
+			p.add(u.key, "%q is not an http(s) URL", u.val)
 		}
 	}
-	if c.Research.DNSServer != "" && !strings.Contains(c.Research.DNSServer, ":") {
-		add("research.dns_server", "%q is not host:port", c.Research.DNSServer)
+	if c.DNSServer != "" && !strings.Contains(c.DNSServer, ":") {
+		p.add("research.dns_server", "%q is not host:port", c.DNSServer)
 	}
+}
 
-	for i, u := range c.Access.Users {
-		if !userID.MatchString(u) {
-			add(fmt.Sprintf("access.users[%d]", i), "%q is not a user id (U…)", u)
-		}
-	}
-	for i, g := range c.Access.Usergroups {
+func (c AccessConfig) validate(p *problems) {
+	p.userIDs("access.users", c.Users)
+	for i, g := range c.Usergroups {
 		if !groupID.MatchString(g) {
-			add(fmt.Sprintf("access.usergroups[%d]", i), "%q is not a user group id (S…)", g)
+			p.add(fmt.Sprintf("access.usergroups[%d]", i), "%q is not a user group id (S…)", g)
 		}
 	}
-	for i, ch := range c.Access.Channels {
+	for i, ch := range c.Channels {
 		if !channelID.MatchString(ch) {
-			add(fmt.Sprintf("access.channels[%d]", i), "%q is not a channel id (C…)", ch)
+			p.add(fmt.Sprintf("access.channels[%d]", i), "%q is not a channel id (C…)", ch)
 		}
 	}
-	if c.Privacy.Retention.Duration < 0 {
-		add("privacy.retention", "must not be negative")
+}
+
+func (c PrivacyConfig) validate(p *problems) {
+	p.duration("privacy.retention", c.Retention)
+	if c.Retention.Duration < 0 {
+		p.add("privacy.retention", "must not be negative")
 	}
-	switch c.Log.Format {
+}
+
+func (c LogConfig) validate(p *problems) {
+	switch c.Format {
 	case "text", "json":
 	default:
-		add("log.format", "%q is not a format (text or json)", c.Log.Format)
+		p.add("log.format", "%q is not a format (text or json)", c.Format)
 	}
-	switch c.Log.Level {
+	switch c.Level {
 	case "debug", "info", "warn", "error":
 	default:
-		add("log.level", "%q is not a level (debug, info, warn or error)", c.Log.Level)
+		p.add("log.level", "%q is not a level (debug, info, warn or error)", c.Level)
 	}
-	return p
 }
 
 // checkSchedule parses a robfig/cron spec. cron panics on some malformed

@@ -125,21 +125,6 @@ func (d *deliberation) lead(t *testing.T) map[string]any {
 	return d.apiLead(t, d.id)
 }
 
-// event posts a signed Events API callback.
-func (d *deliberation) event(t *testing.T, eventID string, inner any) {
-	t.Helper()
-	body := slackfake.EventCallbackJSON(eventID, inner)
-	req := slackfake.NewSignedRequest(t, d.Base+"/slack/events", testSigningSecret, "application/json", body)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("POST /slack/events: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("event %s: status %d", eventID, resp.StatusCode)
-	}
-}
-
 func (d *deliberation) nextEventID() string {
 	return fmt.Sprintf("Ev%06d", d.eventN.Add(1))
 }

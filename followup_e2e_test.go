@@ -16,15 +16,16 @@ import (
 
 	"github.com/leadtriage/leadtriage/slackfake"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
 // fuApp is a running app on an injected clock.
 type fuApp struct {
 	*testApp
-	clk *clock
+	clk *triagetest.Clock
 }
 
-func runAt(tb testing.TB, clk *clock, o appOptions) *fuApp {
+func runAt(tb testing.TB, clk *triagetest.Clock, o appOptions) *fuApp {
 	tb.Helper()
 	if o.fake == nil {
 		o.fake = slackfake.New(tb)
@@ -144,7 +145,7 @@ timezone = "UTC"
 func TestFollowUp_RemindEscalateSnoozeRestart(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC) // a Wednesday
-	clk := &clock{t: t0}
+	clk := triagetest.NewClock(t0)
 	fake := slackfake.New(t)
 	dbPath := filepath.Join(t.TempDir(), "leadtriage.db")
 	opts := appOptions{fake: fake, dbPath: dbPath, extra: alwaysReminders}
@@ -156,7 +157,8 @@ func TestFollowUp_RemindEscalateSnoozeRestart(t *testing.T) {
 	// An hour in, someone snoozes the second lead for a day.
 	clk.Set(t0.Add(time.Hour))
 	app.clickAt(t, "UANNA", ts2, "lead.snooze.day", id2)
-	app.waitFor(t, "the snooze", func() bool {
+	// Without moving the clock: the snooze counts from when it is handled.
+	waitFor(t, "the snooze", 20*time.Second, func() bool {
 		r, _ := app.apiLead(t, id2)["reminder"].(map[string]any)
 		return r["snoozed_until"] == "2026-03-05T11:00:00Z"
 	})
@@ -232,7 +234,7 @@ func TestFollowUp_BusinessHours(t *testing.T) {
 		t.Fatal(err)
 	}
 	fri := time.Date(2026, 3, 6, 16, 0, 0, 0, ams) // Friday 16:00
-	clk := &clock{t: fri}
+	clk := triagetest.NewClock(fri)
 	fake := slackfake.New(t)
 	app := runAt(t, clk, appOptions{fake: fake, extra: `[reminders]
 after = "4h"
@@ -305,7 +307,7 @@ revisit_after = "48h"
 func TestDigest_Sections(t *testing.T) {
 	t.Parallel()
 	mon := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
-	clk := &clock{t: mon}
+	clk := triagetest.NewClock(mon)
 	fake := slackfake.New(t)
 	app := runAt(t, clk, appOptions{fake: fake, quorum: 1, extra: utcDigest})
 
@@ -380,7 +382,7 @@ func TestDigest_Sections(t *testing.T) {
 func TestDigest_Split(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 4, 9, 5, 0, 0, time.UTC)
-	clk := &clock{t: now}
+	clk := triagetest.NewClock(now)
 	fake := slackfake.New(t)
 	app := runAt(t, clk, appOptions{fake: fake, extra: utcDigest + noReminders})
 	for i := range 40 {
@@ -432,7 +434,7 @@ func TestDigest_Empty(t *testing.T) {
 	now := time.Date(2026, 3, 4, 9, 5, 0, 0, time.UTC)
 	t.Run("nothing pending line", func(t *testing.T) {
 		t.Parallel()
-		clk := &clock{t: now}
+		clk := triagetest.NewClock(now)
 		fake := slackfake.New(t)
 		app := runAt(t, clk, appOptions{fake: fake, extra: utcDigest})
 		app.tickDigest(t, true)
@@ -443,7 +445,7 @@ func TestDigest_Empty(t *testing.T) {
 	})
 	t.Run("skip_empty", func(t *testing.T) {
 		t.Parallel()
-		clk := &clock{t: now}
+		clk := triagetest.NewClock(now)
 		fake := slackfake.New(t)
 		app := runAt(t, clk, appOptions{fake: fake, extra: utcDigest + "skip_empty = true\n"})
 		app.tickDigest(t, false)
@@ -457,7 +459,7 @@ func TestDigest_Empty(t *testing.T) {
 // first start posts none out of schedule.
 func TestDigest_CatchUpAtStart(t *testing.T) {
 	t.Parallel()
-	clk := &clock{t: time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)} // Tuesday noon
+	clk := triagetest.NewClock(time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)) // Tuesday noon
 	fake := slackfake.New(t)
 	dbPath := filepath.Join(t.TempDir(), "leadtriage.db")
 	opts := appOptions{fake: fake, dbPath: dbPath, extra: utcDigest}

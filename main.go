@@ -146,6 +146,15 @@ func check(ctx context.Context, path string, askSlack bool, getenv func(string) 
 	return 0
 }
 
+// The database is the store each adapter declares, as the interface it
+// needs (storage cannot name them: dependencies point inward; storage
+// asserts triage.Store itself).
+var (
+	_ bot.Store              = (*storage.DB)(nil)
+	_ intake.Store           = (*storage.DB)(nil)
+	_ intake.SignatureLedger = (*storage.DB)(nil)
+)
+
 // Main is the running program: it wires config, store, Slack and HTTP, and
 // takes them down in reverse order. Tests run the real wiring through it.
 type Main struct {
@@ -165,9 +174,11 @@ type Main struct {
 	Bot    *bot.Bot
 	Svc    *triage.Service
 
-	log      *slog.Logger
-	server   *http.Server
-	listener net.Listener
+	log        *slog.Logger
+	metrics    *prometheus.Registry // served at /metrics; the bot and intake register on it
+	researcher *research.Researcher // nil when research is off
+	server     *http.Server
+	listener   net.Listener
 
 	jobs     jobs               // the scheduled jobs' settings (scheduler.go)
 	cron     *cron.Cron         // ticks RunReminders, RunDigestTick and RunRetention
@@ -184,6 +195,41 @@ func NewMain() *Main {
 // Run loads the configuration, opens the store and starts serving. It
 // returns once everything runs; Close stops it.
 func (m *Main) Run(ctx context.Context) error {
+	if err := m.configure(); err != nil {
+		return err
+	}
+	if err := m.openStore(); err != nil {
+		return err
+	}
+	m.newService()
+	m.newBot()
+	// Background work stops when Close cancels it, not with ctx: a signal
+	// starts the shutdown, which stops intake first (Close).
+	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancelBG = cancel
+	if err := m.connectSlack(bgCtx); err != nil {
+		return err
+	}
+	if err := m.listen(); err != nil {
+		return err
+	}
+	m.serve(bgCtx)
+	// Leads that arrived while the bot was down, or whose research was cut
+	// short by a stop, are researched now.
+	if err := m.Svc.ResumeResearch(ctx); err != nil {
+		m.log.Error("resuming research", "err", err)
+	}
+	// The scheduler starts last, once everything its jobs use runs; then
+	// each job runs once to catch up on what came due while the bot was down.
+	m.startCron(bgCtx)
+	m.goBackground("catch-up", m.catchUp, bgCtx)
+	m.log.Info("leadtriage running", "mode", m.Config.Slack.Mode, "listen", m.listener.Addr().String(), "db", m.Config.Storage.Path)
+	return nil
+}
+
+// configure loads config.toml and the environment, logs the warnings and
+// refuses to start on any problem.
+func (m *Main) configure() error {
 	cfg, problems := LoadConfig(m.ConfigPath)
 	m.Config = cfg
 	m.log = newLogger(m.Stderr, cfg.Log)
@@ -203,42 +249,57 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	m.jobs = jobs
+	return nil
+}
 
-	var sopts []storage.Option
+// openStore opens the database, with the logger for what storage reports.
+func (m *Main) openStore() error {
+	sopts := []storage.Option{storage.WithLogger(m.log.With("component", "storage"))}
 	if m.Now != nil {
 		sopts = append(sopts, storage.WithClock(m.Now)) // paces /healthz's write probes
 	}
-	db, err := storage.Open(cfg.Storage.Path, sopts...)
+	db, err := storage.Open(m.Config.Storage.Path, sopts...)
 	if err != nil {
 		return err
 	}
 	m.DB = db
+	return nil
+}
 
-	policy := cfg.Policy()
-	m.Svc = &triage.Service{Store: db, Policy: policy, Channel: cfg.Slack.Channel, Now: m.Now, Log: m.log.With("component", "research")}
-	if cfg.Research.Enabled {
-		m.Svc.ResearchTimeout = cfg.Research.Timeout.Duration
-		m.Svc.Researcher = research.New(research.Config{
-			Timeout:               cfg.Research.Timeout.Duration,
-			CacheTTL:              cfg.Research.CacheTTL.Duration,
-			Cache:                 db,
-			RDAPURL:               cfg.Research.RDAPURL,
-			DNSServer:             cfg.Research.DNSServer,
-			AllowPrivateAddresses: cfg.Research.AllowPrivateAddresses,
-			WebsiteClient:         m.WebsiteClient,
-			KvKKey:                env.KvKKey,
-			CompaniesHouseKey:     env.CompaniesHouseKey,
-			WebHistory:            cfg.Research.WebHistory,
-			CrtshURL:              cfg.Research.CrtshURL,
-			WaybackURL:            cfg.Research.WaybackURL,
-			CreditsafeUsername:    env.CreditsafeUsername,
-			CreditsafePassword:    env.CreditsafePassword,
-			CreditsafeURL:         cfg.Research.CreditsafeURL,
-			Now:                   m.Now,
-			Log:                   m.log.With("component", "research"),
-		})
+// newService builds the domain's service over the store, with research
+// when it is enabled.
+func (m *Main) newService() {
+	cfg := m.Config
+	m.Svc = &triage.Service{Store: m.DB, Policy: cfg.Policy(), Channel: cfg.Slack.Channel, Now: m.Now, Log: m.log.With("component", "research")}
+	if !cfg.Research.Enabled {
+		return
 	}
+	m.Svc.ResearchTimeout = cfg.Research.Timeout.Duration
+	m.researcher = research.New(research.Config{
+		Timeout:               cfg.Research.Timeout.Duration,
+		CacheTTL:              cfg.Research.CacheTTL.Duration,
+		Cache:                 m.DB,
+		RDAPURL:               cfg.Research.RDAPURL,
+		DNSServer:             cfg.Research.DNSServer,
+		AllowPrivateAddresses: cfg.Research.AllowPrivateAddresses,
+		WebsiteClient:         m.WebsiteClient,
+		KvKKey:                m.Env.KvKKey,
+		CompaniesHouseKey:     m.Env.CompaniesHouseKey,
+		WebHistory:            cfg.Research.WebHistory,
+		CrtshURL:              cfg.Research.CrtshURL,
+		WaybackURL:            cfg.Research.WaybackURL,
+		CreditsafeUsername:    m.Env.CreditsafeUsername,
+		CreditsafePassword:    m.Env.CreditsafePassword,
+		CreditsafeURL:         cfg.Research.CreditsafeURL,
+		Now:                   m.Now,
+		Log:                   m.log.With("component", "research"),
+	})
+	m.Svc.Researcher = m.researcher
+}
 
+// newBot builds the Slack client, the metrics registry and the bot.
+func (m *Main) newBot() {
+	cfg, env := m.Config, m.Env
 	opts := []slack.Option{
 		// slack.New has no timeout of its own; a hung connection must not hold the worker.
 		slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second}),
@@ -251,16 +312,16 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	api := slack.New(env.BotToken, opts...)
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.metrics = prometheus.NewRegistry()
+	m.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	botCfg := bot.Config{
 		Channel:   cfg.Slack.Channel,
-		Policy:    policy,
+		Policy:    m.Svc.Policy,
 		Reactions: cfg.ReactionChoices(),
 		Now:       m.Now,
-		Metrics:   reg,
-		Location:  jobs.followUp.Hours.Location,
-		Digest:    jobs.digest,
+		Metrics:   m.metrics,
+		Location:  m.jobs.followUp.Hours.Location,
+		Digest:    m.jobs.digest,
 		FreeMail:  func(d string) bool { return research.FreeMailDomain(d) || research.DisposableDomain(d) },
 		Access: bot.Access{
 			Users:      cfg.Access.Users,
@@ -273,32 +334,40 @@ func (m *Main) Run(ctx context.Context) error {
 	} else {
 		botCfg.AppToken = env.AppToken
 	}
-	m.Bot = bot.New(botCfg, api, m.Svc, db, m.log.With("component", "bot"))
+	m.Bot = bot.New(botCfg, api, m.Svc, m.DB, m.log.With("component", "bot"))
 	m.Svc.Wake = m.Bot.Wake
+}
 
-	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m.cancelBG = cancel
+// connectSlack checks the token and replays the Slack inbox.
+func (m *Main) connectSlack(ctx context.Context) error {
 	// A wrong token is reported and stops the start; an unreachable Slack is
 	// waited out in the background while leads are accepted and queued.
-	if err := m.Bot.Start(bgCtx); err != nil {
+	if err := m.Bot.Start(ctx); err != nil {
 		return fmt.Errorf("connecting to slack: %w", err)
 	}
 	// Slack requests acknowledged before a crash but not acted on yet are
 	// handled first, before serving, so nothing new overtakes them. A store
 	// that cannot be read keeps them for the next start.
-	if _, err := m.Bot.ReplayInbox(bgCtx); err != nil {
+	if _, err := m.Bot.ReplayInbox(ctx); err != nil {
 		m.log.Error("replaying the slack inbox", "err", err)
 	}
+	return nil
+}
 
+// listen builds the HTTP server (intake, API, health, metrics and, in HTTP
+// mode, Slack's endpoints) and opens its listener.
+func (m *Main) listen() error {
+	cfg, env := m.Config, m.Env
 	icfg := intake.Config{
 		IntakeSecrets:         env.IntakeSecrets,
 		APIToken:              env.APIToken,
-		Metrics:               reg,
+		Metrics:               m.metrics,
 		Now:                   m.Now,
 		IntakeRate:            rate.Limit(cfg.HTTP.IntakeRate),
 		AcceptLegacySignature: cfg.HTTP.AcceptLegacySignature,
-		Signatures:            db,                             // a replay stays refused across a restart
+		Signatures:            m.DB,                           // a replay stays refused across a restart
 		Health:                []intake.HealthReporter{m.Bot}, // blocked Slack deliveries
+		Store:                 m.DB,
 	}
 	if cfg.Slack.Mode == "http" {
 		icfg.Slack = m.Bot.HTTPHandler()
@@ -313,30 +382,23 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listening on %s: %w", cfg.HTTP.Listen, err)
 	}
 	m.listener = ln
+	return nil
+}
 
-	m.goBackground("outbox", m.Bot.RunOutbox, bgCtx)
-	m.goBackground("prune", m.prune, bgCtx)
-	if cfg.Slack.Mode == "socket" {
-		m.goBackground("socket mode", m.Bot.RunSocket, bgCtx)
+// serve starts the background loops and the HTTP server.
+func (m *Main) serve(ctx context.Context) {
+	m.goBackground("outbox", m.Bot.RunOutbox, ctx)
+	m.goBackground("prune", m.prune, ctx)
+	if m.Config.Slack.Mode == "socket" {
+		m.goBackground("socket mode", m.Bot.RunSocket, ctx)
 	}
 	m.bg.Add(1)
 	go func() {
 		defer m.bg.Done()
-		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := m.server.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.log.Error("http server stopped", "err", err)
 		}
 	}()
-	// Leads that arrived while the bot was down, or whose research was cut
-	// short by a stop, are researched now.
-	if err := m.Svc.ResumeResearch(ctx); err != nil {
-		m.log.Error("resuming research", "err", err)
-	}
-	// The scheduler starts last, once everything its jobs use runs; then
-	// each job runs once to catch up on what came due while the bot was down.
-	m.startCron(bgCtx)
-	m.goBackground("catch-up", m.catchUp, bgCtx)
-	m.log.Info("leadtriage running", "mode", cfg.Slack.Mode, "listen", ln.Addr().String(), "db", cfg.Storage.Path)
-	return nil
 }
 
 func (m *Main) goBackground(name string, fn func(context.Context) error, ctx context.Context) {
@@ -413,13 +475,7 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("waiting for in-flight slack work: %w", err))
 		}
 	}
-	if m.Svc != nil {
-		// Research in flight gets a moment to finish; what is cut short is
-		// resumed at the next start.
-		rctx, rcancel := context.WithTimeout(ctx, 3*time.Second)
-		_ = m.Svc.StopResearch(rctx)
-		rcancel()
-	}
+	m.stopResearch(ctx)
 	m.bg.Wait()
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
@@ -427,6 +483,24 @@ func (m *Main) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// stopResearch gives research in flight a moment to finish (what is cut
+// short is resumed at the next start) and waits for its providers, also
+// those a deadline cut off, which may still write the research cache.
+func (m *Main) stopResearch(ctx context.Context) {
+	if m.Svc == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	_ = m.Svc.StopResearch(ctx)
+	if m.researcher == nil {
+		return
+	}
+	if err := m.researcher.Wait(ctx); err != nil {
+		m.log.Warn("research providers still running at shutdown", "err", err)
+	}
 }
 
 func newLogger(w io.Writer, c LogConfig) *slog.Logger {

@@ -20,6 +20,7 @@ import (
 	"github.com/leadtriage/leadtriage/slackfake"
 	"github.com/leadtriage/leadtriage/storage"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 	"github.com/slack-go/slack"
 )
 
@@ -224,6 +225,21 @@ func waitFor(tb testing.TB, what string, timeout time.Duration, cond func() bool
 			tb.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// event posts a signed Events API callback and expects Slack's 200.
+func (a *testApp) event(tb testing.TB, eventID string, inner any) {
+	tb.Helper()
+	body := slackfake.EventCallbackJSON(eventID, inner)
+	req := slackfake.NewSignedRequest(tb, a.Base+"/slack/events", testSigningSecret, "application/json", body)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("POST /slack/events: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("event %s: status %d", eventID, resp.StatusCode)
 	}
 }
 
@@ -638,6 +654,17 @@ func startChild(t *testing.T, cfg string) (string, *exec.Cmd) {
 
 // TestRun_SecondInstanceRefused: a second leadtriage on the same file exits
 // non-zero within a few seconds and says the database is locked.
+// TestRun_StorageLogs: what storage reports reaches the bot's log, marked
+// as storage's (main hands it the logger).
+func TestRun_StorageLogs(t *testing.T) {
+	t.Parallel()
+	app := MustRunMain(t, appOptions{fake: slackfake.New(t)})
+	logs := app.Logs.String()
+	if !strings.Contains(logs, "created database") || !strings.Contains(logs, "component=storage") {
+		t.Errorf("a new database is not logged by storage:\n%s", logs)
+	}
+}
+
 func TestRun_SecondInstanceRefused(t *testing.T) {
 	t.Parallel()
 	app := MustRunMain(t, appOptions{})
@@ -721,7 +748,7 @@ func TestRun_SlackUnreachableAtStart(t *testing.T) {
 		// token works again (issue 17).
 		fake := slackfake.New(t)
 		fake.Fail("auth.test", slackfake.Fault{Error: "token_revoked"})
-		clk := &clock{t: time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}
+		clk := triagetest.NewClock(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC))
 		app := runAt(t, clk, appOptions{fake: fake})
 		if status, _ := app.postLead(t, map[string]any{"company": "Patient BV"}); status != http.StatusCreated {
 			t.Fatalf("POST with a revoked token = %d, want 201", status)
@@ -735,9 +762,12 @@ func TestRun_SlackUnreachableAtStart(t *testing.T) {
 		}
 		clk.Advance(5 * time.Minute) // the next auth.test passes: the fault was for one call
 		app.waitFor(t, "the card once the token works", func() bool { return len(cards(fake)) == 1 })
-		// A waiting item counts until its delivery is recorded, a moment
-		// after Slack has the card.
-		app.waitFor(t, "/healthz 200 after recovery", func() bool { status, _ := app.get(t, "/healthz"); return status == http.StatusOK })
+		// Slack shows the card before the worker has its answer and
+		// completes the parked item: wait for that, not for a fixed time.
+		app.waitFor(t, "/healthz 200 after recovery", func() bool {
+			status, _ := app.get(t, "/healthz")
+			return status == http.StatusOK
+		})
 	})
 	t.Run("wrong token", func(t *testing.T) {
 		t.Parallel()

@@ -177,19 +177,7 @@ func (b *browser) cardTS(id string) string {
 // the README's screenshots in docs/.
 func TestPlayground_Browser(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
-	app, err := startPlayground(t.Context(), playgroundOptions{ConfigPath: "config.toml", Listen: "127.0.0.1:0", Dir: t.TempDir(), Log: logs})
-	if err != nil {
-		t.Fatalf("starting the playground: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := app.Close(); err != nil {
-			t.Errorf("closing: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
-	})
+	app := mustStartPlayground(t)
 	b := newBrowser(t, "http://"+app.Main.Addr())
 
 	// A lead typed into the page's form goes through POST /leads; its card

@@ -491,16 +491,7 @@ func TestQualify_AppHome(t *testing.T) {
 	openHome := func(eventID string) {
 		t.Helper()
 		n := published()
-		body := slackfake.EventCallbackJSON(eventID, slackfake.AppHomeOpenedEvent(voter))
-		req := slackfake.NewSignedRequest(t, app.Base+"/slack/events", testSigningSecret, "application/json", body)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("app_home_opened = %d", resp.StatusCode)
-		}
+		app.event(t, eventID, slackfake.AppHomeOpenedEvent(voter))
 		waitFor(t, "views.publish for "+voter, 10*time.Second, func() bool { return published() > n })
 	}
 
@@ -560,16 +551,7 @@ func TestQualify_Access(t *testing.T) {
 		}
 	})
 	t.Run("refused Home", func(t *testing.T) {
-		body := slackfake.EventCallbackJSON("EvHomeRefused", slackfake.AppHomeOpenedEvent("UOTHER"))
-		req := slackfake.NewSignedRequest(t, app.Base+"/slack/events", testSigningSecret, "application/json", body)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("app_home_opened = %d", resp.StatusCode)
-		}
+		app.event(t, "EvHomeRefused", slackfake.AppHomeOpenedEvent("UOTHER"))
 		var view json.RawMessage
 		waitFor(t, "the refused user's Home", 10*time.Second, func() bool {
 			var ok bool

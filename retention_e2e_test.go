@@ -16,6 +16,7 @@ import (
 
 	"github.com/leadtriage/leadtriage/slackfake"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
 // apiStatus is the status GET /api/leads/{id} answers.
@@ -35,7 +36,7 @@ func TestRetention_PurgesDecidedLeadAndItsMessages(t *testing.T) {
 	t.Parallel()
 	const retention = 2 * time.Hour
 	t0 := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
-	clk := &clock{t: t0}
+	clk := triagetest.NewClock(t0)
 	fake := slackfake.New(t)
 	app := runAt(t, clk, appOptions{fake: fake, quorum: 1, extra: noReminders + `
 [[criteria]]
@@ -137,7 +138,7 @@ retention = "2h"
 func TestRetention_CatchUpAtStart(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
-	clk := &clock{t: t0}
+	clk := triagetest.NewClock(t0)
 	fake := slackfake.New(t)
 	opts := appOptions{fake: fake, quorum: 1, dbPath: filepath.Join(t.TempDir(), "leadtriage.db"), extra: noReminders + `
 [privacy]

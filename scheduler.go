@@ -339,7 +339,7 @@ func (m *Main) catchUp(ctx context.Context) error {
 	if err := m.RunRetention(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("retention: %w", err))
 	}
-	_, _, ran, err := m.Svc.Store.LastJob(ctx, digestJobPrefix)
+	_, _, ran, err := m.Svc.Store.LastJob(ctx, triage.DigestJobPrefix)
 	switch {
 	case err != nil:
 		errs = append(errs, fmt.Errorf("finding the last digest: %w", err))
@@ -350,9 +350,6 @@ func (m *Main) catchUp(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
-
-// digestJobPrefix is how triage.Service.RunDigest prefixes its job keys.
-const digestJobPrefix = "digest|"
 
 // stopCron stops scheduling and waits for running jobs, at most until ctx
 // ends (cron does not cancel jobs; the caller cancels their context next).

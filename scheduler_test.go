@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/leadtriage/leadtriage/storage/storagetest"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
 func mustLoc(tb testing.TB, name string) *time.Location {
@@ -114,33 +114,9 @@ func TestDigestSchedule_SpringForward(t *testing.T) {
 	}
 }
 
-// clock is a settable injected clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // newJobMain is a Main with only what the jobs use: a real store, the
 // service and the jobs' settings from a config with the given [digest].
-func newJobMain(tb testing.TB, digest string, clk *clock) *Main {
+func newJobMain(tb testing.TB, digest string, clk *triagetest.Clock) *Main {
 	tb.Helper()
 	cfg, problems := LoadConfig(writeConfig(tb, "[slack]\nchannel = \"C0TRIAGE\"\n"+digest))
 	if len(problems) > 0 {
@@ -198,7 +174,7 @@ func TestRunDigestTick_DST(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s %s", tc.spec, tc.day.Format(time.DateOnly)), func(t *testing.T) {
 			t.Parallel()
-			clk := &clock{}
+			clk := triagetest.NewClock(time.Time{})
 			m := newJobMain(t, fmt.Sprintf("[digest]\nschedule = %q\ntimezone = \"Europe/Amsterdam\"\n", tc.spec), clk)
 			start := tc.day.AddDate(0, 0, -1)
 			end := tc.day.AddDate(0, 0, 2) // midnight after the day after
@@ -253,7 +229,7 @@ func TestRunDigestTick_DST(t *testing.T) {
 func TestRunDigestTick_CatchUp(t *testing.T) {
 	t.Parallel()
 	ams := mustLoc(t, "Europe/Amsterdam")
-	clk := &clock{t: time.Date(2026, 3, 4, 8, 0, 0, 0, ams)}
+	clk := triagetest.NewClock(time.Date(2026, 3, 4, 8, 0, 0, 0, ams))
 	m := newJobMain(t, "[digest]\nschedule = \"0 9 * * 1-5\"\ntimezone = \"Europe/Amsterdam\"\n", clk)
 	// At 08:00 yesterday's digest is 23 hours old: past the grace window.
 	if sent, err := m.RunDigestTick(t.Context()); err != nil || sent {
@@ -277,7 +253,7 @@ func TestRunDigestTick_CatchUp(t *testing.T) {
 func TestRunDigestTick_GraceWindow(t *testing.T) {
 	t.Parallel()
 	ams := mustLoc(t, "Europe/Amsterdam")
-	clk := &clock{t: time.Date(2026, 3, 2, 9, 5, 0, 0, ams)} // Monday
+	clk := triagetest.NewClock(time.Date(2026, 3, 2, 9, 5, 0, 0, ams)) // Monday
 	m := newJobMain(t, "[digest]\nschedule = \"0 9 * * *\"\ntimezone = \"Europe/Amsterdam\"\n", clk)
 	if sent, err := m.RunDigestTick(t.Context()); err != nil || !sent {
 		t.Fatalf("Monday: %v %v", sent, err)
@@ -305,7 +281,7 @@ func TestRunDigestTick_GraceWindow(t *testing.T) {
 // the ticks fall.
 func TestRunDigestTick_Every(t *testing.T) {
 	t.Parallel()
-	clk := &clock{}
+	clk := triagetest.NewClock(time.Time{})
 	m := newJobMain(t, "[digest]\nschedule = \"@every 10m\"\ntimezone = \"UTC\"\n", clk)
 	base := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
 	n := 0

@@ -3,36 +3,19 @@ package bot
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/leadtriage/leadtriage/slackfake"
 	"github.com/leadtriage/leadtriage/storage/storagetest"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newAccessBot(t *testing.T, a Access) (*Bot, *slackfake.Server, *testClock) {
+func newAccessBot(t *testing.T, a Access) (*Bot, *slackfake.Server, *triagetest.Clock) {
 	t.Helper()
 	db := storagetest.MustOpen(t)
-	c := &testClock{t: dispatchNow}
+	c := triagetest.NewClock(dispatchNow)
 	policy := triage.Policy{Quorum: 3, TeamLead: "ULEAD"}
 	svc := &triage.Service{Store: db, Policy: policy, Channel: dispatchChannel, Now: c.Now}
 	fake := slackfake.New(t)
@@ -107,13 +90,13 @@ func TestBot_Allowed_GroupCache(t *testing.T) {
 		t.Fatalf("%d lookups, want 1", n)
 	}
 	fake.AddUsergroup("SSALES", "UOTHER") // UMEMBER leaves, UOTHER joins
-	clk.Add(4 * time.Minute)
+	clk.Advance(4 * time.Minute)
 	check("UMEMBER", true) // cached
 	if n := lookups(); n != 1 {
 		t.Fatalf("%d lookups within the TTL, want 1", n)
 	}
 
-	clk.Add(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	check("UMEMBER", true) // stale but usable; a refresh starts
 	drain()
 	if n := lookups(); n != 2 {
@@ -123,7 +106,7 @@ func TestBot_Allowed_GroupCache(t *testing.T) {
 	check("UOTHER", true)
 
 	// A failed background refresh keeps the old members a while...
-	clk.Add(6 * time.Minute)
+	clk.Advance(6 * time.Minute)
 	fake.Fail("usergroups.users.list", slackfake.Fault{Status: http.StatusInternalServerError})
 	check("UOTHER", true)
 	drain()
@@ -131,7 +114,7 @@ func TestBot_Allowed_GroupCache(t *testing.T) {
 		t.Fatalf("%d lookups, want 3", n)
 	}
 	// ...but not past an hour: then a failed lookup refuses.
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	fake.Fail("usergroups.users.list", slackfake.Fault{Error: "ratelimited"})
 	if ok, msg := b.allowed(t.Context(), "UOTHER", ""); ok || msg != accessCheckFailed {
 		t.Fatalf("allowed with an hour-old list and Slack failing = %v, %q; want a refusal", ok, msg)

@@ -17,7 +17,7 @@ import (
 // took the post, but the bot cannot record it (a full disk, or a crash in
 // that instant).
 type recordFailingStore struct {
-	triage.Store
+	fullStore
 	failing atomic.Bool
 	failed  atomic.Int32
 }
@@ -29,12 +29,14 @@ func (s *recordFailingStore) CompleteOutbox(ctx context.Context, id uint64, seq 
 		s.failed.Add(1)
 		return errDiskFull
 	}
-	return s.Store.CompleteOutbox(ctx, id, seq, fn)
+	return s.fullStore.CompleteOutbox(ctx, id, seq, fn)
 }
 
-// newBot builds a bot over store, as a (re)start does: nothing in memory.
-func (h *obHarness) newBot(store triage.Store) *bot.Bot {
-	return bot.New(bot.Config{Channel: obChannel, Policy: h.pol, Now: h.clock.Now}, h.fake.Client(), h.svc, store, nil)
+// newBot builds a bot, and the service it records posts through, over
+// store, as a (re)start does: nothing in memory.
+func (h *obHarness) newBot(store fullStore) *bot.Bot {
+	svc := &triage.Service{Store: store, Policy: h.pol, Channel: obChannel, Now: h.clock.Now}
+	return bot.New(bot.Config{Channel: obChannel, Policy: h.pol, Now: h.clock.Now}, h.fake.Client(), svc, store, nil)
 }
 
 // pass runs one DeliverDue of b at the current fake time; a store error is
@@ -53,7 +55,7 @@ func TestBot_DeliverDue_RestartAdoptsAttemptedCard(t *testing.T) {
 	t.Parallel()
 	h := newOBHarness(t, obBlindPolicy)
 	l := h.submit("Acme")
-	crashing := &recordFailingStore{Store: h.db}
+	crashing := &recordFailingStore{fullStore: h.db}
 	crashing.failing.Store(true)
 	if err := h.pass(h.newBot(crashing)); !errors.Is(err, errDiskFull) {
 		t.Fatalf("pass with a failing record: %v, want the store's error", err)
@@ -71,7 +73,7 @@ func TestBot_DeliverDue_RestartAdoptsAttemptedCard(t *testing.T) {
 			t.Fatalf("post item after the restart is not marked attempted: %+v", it)
 		}
 	}
-	h.clock.Add(time.Second)
+	h.clock.Advance(time.Second)
 	h.drain(10)
 
 	if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
@@ -122,14 +124,14 @@ func TestBot_DeliverDue_FailingRecordPostsOnce(t *testing.T) {
 	t.Parallel()
 	h := newOBHarness(t, obBlindPolicy)
 	l := h.submit("Acme")
-	st := &recordFailingStore{Store: h.db}
+	st := &recordFailingStore{fullStore: h.db}
 	st.failing.Store(true)
 	b := h.newBot(st)
 	for range 10 {
 		if err := h.pass(b); !errors.Is(err, errDiskFull) {
 			t.Fatalf("pass: %v, want the store's error", err)
 		}
-		h.clock.Add(time.Second)
+		h.clock.Advance(time.Second)
 	}
 	if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
 		t.Fatalf("%d chat.postMessage calls in 10 passes with a failing record, want 1", n)
@@ -144,7 +146,7 @@ func TestBot_DeliverDue_FailingRecordPostsOnce(t *testing.T) {
 		if err := h.pass(b); !errors.Is(err, errDiskFull) {
 			t.Fatalf("pass after the restart: %v, want the store's error", err)
 		}
-		h.clock.Add(time.Second)
+		h.clock.Advance(time.Second)
 	}
 	if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
 		t.Fatalf("%d chat.postMessage calls after a restart, want 1", n)
@@ -158,7 +160,7 @@ func TestBot_DeliverDue_FailingRecordPostsOnce(t *testing.T) {
 		if len(h.due()) == 0 {
 			break
 		}
-		h.clock.Add(time.Second)
+		h.clock.Advance(time.Second)
 	}
 	if left := h.due(); len(left) != 0 {
 		t.Fatalf("outbox not empty after the store healed: %+v", left)
@@ -183,7 +185,7 @@ func TestBot_DeliverDue_AdoptsCardBeyondFirstPage(t *testing.T) {
 	h := newOBHarness(t, obBlindPolicy)
 	h.clock.Set(time.Unix(1700000000, 0).UTC())
 	l := h.submit("Acme")
-	st := &recordFailingStore{Store: h.db}
+	st := &recordFailingStore{fullStore: h.db}
 	st.failing.Store(true)
 	if err := h.pass(h.newBot(st)); !errors.Is(err, errDiskFull) {
 		t.Fatalf("pass: %v, want the store's error", err)
@@ -194,7 +196,7 @@ func TestBot_DeliverDue_AdoptsCardBeyondFirstPage(t *testing.T) {
 	}
 	h.db = storagetest.MustReopen(t, h.db)
 	h.wire()
-	h.clock.Add(time.Minute)
+	h.clock.Advance(time.Minute)
 	h.drain(10)
 	if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
 		t.Errorf("%d chat.postMessage calls, want 1", n)
@@ -216,7 +218,7 @@ func TestBot_DeliverDue_RestartAdoptsAttemptedChecklist(t *testing.T) {
 	l := h.submitCardOnly("Acme")
 	h.drain(10)
 	h.enqueue(triage.OutboxItem{Kind: triage.OutboxPostChecklist, Lead: l.ID, Channel: obChannel, CreatedAt: obT0})
-	crashing := &recordFailingStore{Store: h.db}
+	crashing := &recordFailingStore{fullStore: h.db}
 	crashing.failing.Store(true)
 	if err := h.pass(h.newBot(crashing)); !errors.Is(err, errDiskFull) {
 		t.Fatalf("pass with a failing record: %v, want the store's error", err)
@@ -224,7 +226,7 @@ func TestBot_DeliverDue_RestartAdoptsAttemptedChecklist(t *testing.T) {
 
 	h.db = storagetest.MustReopen(t, h.db)
 	h.wire()
-	h.clock.Add(time.Second)
+	h.clock.Advance(time.Second)
 	h.drain(10)
 	ref := h.lead(l.ID).Slack
 	got := h.thread(ref.TS)
@@ -241,7 +243,7 @@ func TestBot_DeliverDue_RestartAdoptsAttemptedChecklist(t *testing.T) {
 
 // goneStore answers MarkAttempted as if the lead had been purged between
 // listing the item and posting it.
-type goneStore struct{ triage.Store }
+type goneStore struct{ fullStore }
 
 func (goneStore) MarkAttempted(context.Context, uint64, time.Time) error {
 	return fmt.Errorf("marking outbox item: %w", triage.ErrNotFound)

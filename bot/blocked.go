@@ -407,11 +407,11 @@ func (b *Bot) HealthProblems(ctx context.Context) []string {
 // waiting on each cause a person can fix, read from the store at scrape
 // time, so that it is right after a restart too.
 type blockedCollector struct {
-	store triage.Store
+	store BlockedStore
 	desc  *prometheus.Desc
 }
 
-func newBlockedCollector(store triage.Store) *blockedCollector {
+func newBlockedCollector(store BlockedStore) *blockedCollector {
 	return &blockedCollector{store: store, desc: prometheus.NewDesc("leadtriage_outbox_blocked",
 		"Outbox items waiting on a cause a person can fix (not in channel, archived, token revoked, …), by cause.",
 		[]string{"cause"}, nil)}

@@ -87,7 +87,7 @@ func (h *blockedHarness) event(inner map[string]any) {
 // run makes a pass every step of fake time for d.
 func (h *blockedHarness) run(d, step time.Duration) {
 	h.t.Helper()
-	for end := h.clock.Now().Add(d); h.clock.Now().Before(end); h.clock.Add(step) {
+	for end := h.clock.Now().Add(d); h.clock.Now().Before(end); h.clock.Advance(step) {
 		h.deliver()
 	}
 }
@@ -210,7 +210,7 @@ func TestBot_Blocked_EveryFixableCause(t *testing.T) {
 				c.block(h.fake)
 				for _, company := range []string{"Alpha", "Bravo", "Charlie"} {
 					h.submit(company)
-					h.clock.Add(10 * time.Second)
+					h.clock.Advance(10 * time.Second)
 					h.deliver()
 				}
 				// Half an hour of passes every 10 s: the bot must not loop.

@@ -53,7 +53,7 @@ type Bot struct {
 	cfg   Config
 	api   *slack.Client
 	svc   *triage.Service
-	store triage.Store
+	store Store
 	log   *slog.Logger
 
 	wake     chan struct{} // nudges the outbox worker
@@ -70,7 +70,7 @@ type Bot struct {
 
 // New returns a bot that calls Slack through api (a real client; tests point
 // it at slackfake) and the domain through svc.
-func New(cfg Config, api *slack.Client, svc *triage.Service, store triage.Store, log *slog.Logger) *Bot {
+func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *slog.Logger) *Bot {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

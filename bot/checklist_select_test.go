@@ -15,6 +15,7 @@ import (
 	"github.com/leadtriage/leadtriage/slackfake"
 	"github.com/leadtriage/leadtriage/storage/storagetest"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
 // selectPolicy has a choice criterion (a static_select on the checklist)
@@ -28,7 +29,7 @@ var selectPolicy = triage.Policy{Quorum: 3, Blind: true, Auto: true, TeamLead: "
 // HTTP requests.
 func newSelectHarness(t *testing.T) *obHarness {
 	t.Helper()
-	h := &obHarness{t: t, fake: slackfake.New(t), db: storagetest.MustOpen(t), clock: &obClock{now: obT0}, pol: selectPolicy}
+	h := &obHarness{t: t, fake: slackfake.New(t), db: storagetest.MustOpen(t), clock: triagetest.NewClock(obT0), pol: selectPolicy}
 	h.svc = &triage.Service{Store: h.db, Policy: h.pol, Channel: obChannel, Now: h.clock.Now}
 	h.bot = bot.New(bot.Config{Channel: obChannel, Policy: h.pol, Now: h.clock.Now, SigningSecrets: []string{secretOld}},
 		h.fake.Client(), h.svc, h.db, nil)
@@ -168,7 +169,7 @@ func TestChecklist_SelectShowsCurrentAnswer(t *testing.T) {
 	}
 
 	// UBOB picks "Enterprise" on the updated checklist (suffixed block_id).
-	h.clock.Add(time.Minute)
+	h.clock.Advance(time.Minute)
 	h.interact(h.selectPayload("UBOB", ts, first.BlockID, "lead.answer.choice", "Enterprise", l.ID.String()+" plan 2"))
 	second := h.criterionBlock(ts, "lead.answer.choice")
 	if o := second.Elements[0].InitialOption; o == nil || o.Text.Text != "Enterprise" {
@@ -180,7 +181,7 @@ func TestChecklist_SelectShowsCurrentAnswer(t *testing.T) {
 
 	// UBOB goes back to "Team & Pro": a value shown before, but a new
 	// block_id, so no client restores a pick it kept under an old one.
-	h.clock.Add(time.Minute)
+	h.clock.Advance(time.Minute)
 	h.interact(h.selectPayload("UBOB", ts, second.BlockID, "lead.answer.choice", "Team & Pro", l.ID.String()+" plan 1"))
 	third := h.criterionBlock(ts, "lead.answer.choice")
 	if o := third.Elements[0].InitialOption; o == nil || o.Text.Text != "Team & Pro" {
@@ -202,7 +203,7 @@ func TestChecklist_SelectShowsCurrentAnswer(t *testing.T) {
 	if !strings.HasPrefix(need.BlockID, "crit.need.") {
 		t.Errorf("answered need block_id = %q, want crit.need.<hash>", need.BlockID)
 	}
-	h.clock.Add(time.Minute)
+	h.clock.Advance(time.Minute)
 	h.interact(h.fake.BlockActionJSON("UCAROL", obChannel, ts, "lead.answer.no", l.ID.String()+" need"))
 	stored := h.lead(l.ID)
 	if got := stored.AnswersBy["need"]["UCAROL"].Value; got != triage.AnswerNo {

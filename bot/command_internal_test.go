@@ -158,7 +158,7 @@ func TestHelpText_ManyCriteria(t *testing.T) {
 // hookStore wraps the real store: CreateLead waits for gate (when set) and
 // reports each stored lead on created.
 type hookStore struct {
-	triage.Store
+	fullStore
 	gate    chan struct{} // nil = no wait
 	created chan triage.Lead
 }
@@ -171,7 +171,7 @@ func (s *hookStore) CreateLead(ctx context.Context, l triage.Lead, idem triage.I
 			return triage.Lead{}, false, ctx.Err()
 		}
 	}
-	stored, created, err := s.Store.CreateLead(ctx, l, idem, out)
+	stored, created, err := s.fullStore.CreateLead(ctx, l, idem, out)
 	if err == nil {
 		select {
 		case s.created <- stored:
@@ -183,7 +183,7 @@ func (s *hookStore) CreateLead(ctx context.Context, l triage.Lead, idem triage.I
 
 // leadsGate blocks Leads until gate closes.
 type leadsGate struct {
-	triage.Store
+	fullStore
 	gate chan struct{}
 }
 
@@ -193,7 +193,7 @@ func (s *leadsGate) Leads(ctx context.Context, f triage.LeadFilter) ([]triage.Le
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return s.Store.Leads(ctx, f)
+	return s.fullStore.Leads(ctx, f)
 }
 
 const (
@@ -207,7 +207,7 @@ var cmdNow = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 type cmdFixture struct {
 	bot   *Bot
 	svc   *triage.Service
-	store triage.Store
+	store fullStore
 	slack *slackfake.Server
 	hooks *hookStore
 }
@@ -215,11 +215,11 @@ type cmdFixture struct {
 // newCmdFixture wires a bot over a real bbolt file (behind wrap, when
 // given) and the fake Slack, with a known team URL. Its in-flight work is
 // drained before the database closes.
-func newCmdFixture(t *testing.T, wrap func(triage.Store) triage.Store) *cmdFixture {
+func newCmdFixture(t *testing.T, wrap func(fullStore) fullStore) *cmdFixture {
 	t.Helper()
 	db := storagetest.MustOpen(t)
-	hooks := &hookStore{Store: db, created: make(chan triage.Lead, 16)}
-	var store triage.Store = hooks
+	hooks := &hookStore{fullStore: db, created: make(chan triage.Lead, 16)}
+	var store fullStore = hooks
 	if wrap != nil {
 		store = wrap(hooks)
 	}
@@ -734,7 +734,7 @@ func TestBot_RunCommand_SlowResult(t *testing.T) {
 	t.Run("List", func(t *testing.T) {
 		t.Parallel()
 		gate := make(chan struct{})
-		f := newCmdFixture(t, func(s triage.Store) triage.Store { return &leadsGate{Store: s, gate: gate} })
+		f := newCmdFixture(t, func(s fullStore) fullStore { return &leadsGate{fullStore: s, gate: gate} })
 		f.submit(t, "Acme", time.Hour)
 		url := f.slack.NewResponseURL()
 		ack := f.bot.runCommand(t.Context(), slack.SlashCommand{Command: "/qualify", Text: "list", UserID: cmdUser, ChannelID: cmdChannel, ResponseURL: url})

@@ -10,11 +10,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/leadtriage/leadtriage/bot"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
 // withClock makes the harness's service and bot read c instead of the fixed
 // now, so a test can move time on.
-func withClock(c *obClock) harnessOpt {
+func withClock(c *triagetest.Clock) harnessOpt {
 	return func(cfg *bot.Config, svc *triage.Service) {
 		cfg.Now, svc.Now = c.Now, c.Now
 	}
@@ -32,7 +33,7 @@ func withClock(c *obClock) harnessOpt {
 // second per channel, coalesce into a few.
 func TestBot_QuickVotes_ConfirmedAtOnce(t *testing.T) {
 	t.Parallel()
-	clk := &obClock{now: now}
+	clk := triagetest.NewClock(now)
 	h := newHarness(t, withClock(clk))
 	ctx := context.Background()
 	pass := func() {
@@ -75,7 +76,7 @@ func TestBot_QuickVotes_ConfirmedAtOnce(t *testing.T) {
 		if len(h.outbox(t)) == 0 {
 			break
 		}
-		clk.Add(100 * time.Millisecond)
+		clk.Advance(100 * time.Millisecond)
 		pass()
 	}
 	if left := h.outbox(t); len(left) != 0 {
@@ -144,7 +145,7 @@ func TestBot_DeliverDue_ConfirmationBeforeBacklog(t *testing.T) {
 		h.submit(fmt.Sprintf("Imported %d", i))
 	}
 	h.deliver() // the channel's burst goes; the rest waits
-	h.clock.Add(100 * time.Millisecond)
+	h.clock.Advance(100 * time.Millisecond)
 	h.vote(l.ID, "UALICE", triage.ChoiceQualify)
 	h.deliver()
 	eph := h.fake.Ephemerals()
@@ -156,12 +157,12 @@ func TestBot_DeliverDue_ConfirmationBeforeBacklog(t *testing.T) {
 // interleavingStore queues a vote's confirmation while the worker records
 // its first card post: a click that arrives in the middle of a pass.
 type interleavingStore struct {
-	triage.Store
+	fullStore
 	once func()
 }
 
 func (s *interleavingStore) CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(*triage.Lead) error) error {
-	err := s.Store.CompleteOutbox(ctx, id, seq, fn)
+	err := s.fullStore.CompleteOutbox(ctx, id, seq, fn)
 	if s.once != nil {
 		f := s.once
 		s.once = nil
@@ -177,13 +178,14 @@ func TestBot_DeliverDue_ConfirmationMidPass(t *testing.T) {
 	h := newOBHarness(t, obBlindPolicy)
 	h.submit("Acme")
 	h.submit("Beta")
-	st := &interleavingStore{Store: h.db}
+	st := &interleavingStore{fullStore: h.db}
 	st.once = func() {
 		if err := h.svc.Tell(context.Background(), obChannel, "UALICE", "Your vote is in."); err != nil {
 			t.Error(err)
 		}
 	}
-	b := bot.New(bot.Config{Channel: obChannel, Policy: h.pol, Now: h.clock.Now}, h.fake.Client(), h.svc, st, nil)
+	svc := &triage.Service{Store: st, Policy: h.pol, Channel: obChannel, Now: h.clock.Now} // records the posts through st
+	b := bot.New(bot.Config{Channel: obChannel, Policy: h.pol, Now: h.clock.Now}, h.fake.Client(), svc, st, nil)
 	if _, err := b.DeliverDue(context.Background(), h.clock.Now()); err != nil {
 		t.Fatal(err)
 	}

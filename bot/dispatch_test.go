@@ -27,7 +27,7 @@ var dispatchNow = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 const dispatchChannel = "CTRIAGE"
 
 // failingStore fails UpdateLead with an error the domain does not know.
-type failingStore struct{ triage.Store }
+type failingStore struct{ fullStore }
 
 func (failingStore) UpdateLead(context.Context, triage.LeadID, func(*triage.Lead) ([]triage.OutboxItem, error)) (triage.Lead, error) {
 	return triage.Lead{}, errors.New("disk on fire")
@@ -76,7 +76,7 @@ func (h *recordingHandler) attrValues() []string {
 
 type dispatchFixture struct {
 	bot   *Bot
-	db    triage.Store
+	db    fullStore
 	lead  triage.Lead
 	logs  *recordingHandler
 	slack *slackfake.Server
@@ -106,7 +106,7 @@ var dispatchReactions = map[string]triage.Choice{"+1": triage.ChoiceQualify, "-1
 func newDispatchFixture(t *testing.T, failing bool) *dispatchFixture {
 	t.Helper()
 	db := storagetest.MustOpen(t)
-	var store triage.Store = db
+	var store fullStore = db
 	if failing {
 		store = failingStore{db}
 	}

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/leadtriage/leadtriage/bot"
 	"github.com/leadtriage/leadtriage/slackfake"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
 // homeTexts returns the text of each block of a published Home, a
@@ -66,31 +66,13 @@ func homeSection(texts []string, title string) string {
 	return ""
 }
 
-// clock is a settable clock for the service, so leads get different ages.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // homeFixture gives the harness (lead L-1, Acme Widgets, created now-72h)
 // three more leads: L-2 UME voted on, L-3 UME claimed, L-4 disqualified a
 // day after it came in. The bot has met Slack (auth.test), so it knows the
 // workspace URL for links.
 func homeFixture(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()
-	c := &clock{t: now.Add(-72 * time.Hour)}
+	c := triagetest.NewClock(now.Add(-72 * time.Hour))
 	h := newHarness(t, append([]harnessOpt{withDeliberation, func(_ *bot.Config, svc *triage.Service) { svc.Now = c.Now }}, opts...)...)
 	ctx := context.Background()
 	if err := h.bot.Start(ctx); err != nil {

@@ -18,7 +18,7 @@ import (
 )
 
 // The durable inbox: every Slack request that can change state is written to
-// the store (triage.Store.AdmitInbox) with its de-duplication mark before
+// the store (InboxStore.AdmitInbox) with its de-duplication mark before
 // Slack gets its acknowledgement, and acted on from there. Slack never
 // resends an interaction or a command that got its 200, nor an event, so
 // without the inbox a crash right after the ack would lose the click.

@@ -116,7 +116,7 @@ func TestBot_Inbox_ReplayedClick(t *testing.T) {
 }
 
 // unwritableInbox fails every inbox write, as a full disk does.
-type unwritableInbox struct{ triage.Store }
+type unwritableInbox struct{ bot.Store }
 
 func (unwritableInbox) AdmitInbox(context.Context, triage.InboxEntry) (string, bool, error) {
 	return "", false, fmt.Errorf("admitting to the inbox: %w", triage.ErrStoreFull)

@@ -484,12 +484,9 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 	return b.settle(ctx, log, p, it, c, err, recordChecklist(ts))
 }
 
-// recordChecklist stores the checklist's ts on the lead.
-func recordChecklist(ts string) func(*triage.Lead) error {
-	return func(l *triage.Lead) error {
-		l.Slack.ChecklistTS = ts
-		return nil
-	}
+// recordChecklist is the checklist's ts, for the lead to keep.
+func recordChecklist(ts string) *triage.Posted {
+	return &triage.Posted{Message: triage.PostedChecklist, TS: ts}
 }
 
 // findChecklist looks for lead's checklist among the replies to its card by
@@ -515,16 +512,10 @@ func (b *Bot) findChecklist(ctx context.Context, channel, cardTS string, lead tr
 	return "", false, nil
 }
 
-// recordCard stores the card's place on the lead, so that votes on it and
-// later updates find it.
-func recordCard(channel, ts string, now time.Time, detail string) func(*triage.Lead) error {
-	return func(l *triage.Lead) error {
-		// The checklist lives in the card's thread: keep it (a card adopted
-		// after an ambiguous failure can only have come first anyway).
-		l.Slack.Channel, l.Slack.TS = channel, ts
-		l.Events = append(l.Events, triage.Event{At: now.UTC(), Kind: triage.EventCardPosted, By: "bot", Detail: detail})
-		return nil
-	}
+// recordCard is the card's place, for the lead to keep, so that votes on it
+// and later updates find it.
+func recordCard(channel, ts string, now time.Time, detail string) *triage.Posted {
+	return &triage.Posted{Message: triage.PostedCard, Channel: channel, TS: ts, At: now, Detail: detail}
 }
 
 // findCard looks for lead's card by its metadata in the channel's history
@@ -638,17 +629,17 @@ func (b *Bot) mayCall(ctx context.Context, log *slog.Logger, p *pass, it triage.
 	return true, nil
 }
 
-// settle records the outcome of a Slack call: done (with onDone applied to
-// the lead), retried later, parked on a cause a person can fix, or
-// dead-lettered.
-func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, c call, callErr error, onDone func(*triage.Lead) error) error {
+// settle records the outcome of a Slack call: done (with where a post
+// landed recorded on the lead), retried later, parked on a cause a person
+// can fix, or dead-lettered.
+func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, c call, callErr error, posted *triage.Posted) error {
 	if callErr == nil {
 		// Slack took it: whatever blocked this channel (or the workspace)
 		// is gone, and the items parked on it go now, in order.
 		if err := b.unblockedBy(ctx, log, p, c); err != nil {
 			return err
 		}
-		if err := b.store.CompleteOutbox(ctx, it.ID, it.Seq, onDone); err != nil && !errors.Is(err, triage.ErrNotFound) {
+		if err := b.complete(ctx, it, posted); err != nil && !errors.Is(err, triage.ErrNotFound) {
 			// Slack has it; the item stays due. A post is not sent again:
 			// the worker remembers where it landed (outboxState.remember)
 			// and, after a restart, finds it by its metadata.
@@ -696,6 +687,15 @@ func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.O
 	b.metrics.failed.WithLabelValues(string(it.Kind), "retry").Inc()
 	log.Warn("slack delivery failed, will retry", slog.String("code", v.code), slog.Time("next_at", v.at))
 	return nil
+}
+
+// complete deletes a delivered item; a post's place is recorded on its lead
+// in the same transaction, as a use case of the domain.
+func (b *Bot) complete(ctx context.Context, it triage.OutboxItem, posted *triage.Posted) error {
+	if posted != nil {
+		return b.svc.RecordPosted(ctx, it, *posted)
+	}
+	return b.store.CompleteOutbox(ctx, it.ID, it.Seq, nil)
 }
 
 func (b *Bot) deadLetter(ctx context.Context, log *slog.Logger, it triage.OutboxItem, code, reason string) error {

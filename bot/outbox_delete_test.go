@@ -36,7 +36,7 @@ func TestBot_DeliverDue_DeleteMessage(t *testing.T) {
 		t.Fatalf("slack ref = %+v, want a card and a checklist", ref)
 	}
 
-	h.clock.Add(48 * time.Hour)
+	h.clock.Advance(48 * time.Hour)
 	purged, err := h.svc.PurgeExpired(context.Background(), 24*time.Hour, h.clock.Now())
 	if err != nil || len(purged) != 1 {
 		t.Fatalf("PurgeExpired = %v, %v", purged, err)
@@ -82,7 +82,7 @@ func TestBot_DeliverDue_DeleteMessageOutcomes(t *testing.T) {
 			// Lead 42 never existed here: the item must not need it.
 			h.enqueue(triage.OutboxItem{Kind: triage.OutboxDeleteMessage, Lead: 42, Channel: obChannel, Payload: []byte(tt.ts), CreatedAt: obT0})
 			h.drain(10)
-			h.clock.Add(24 * time.Hour)
+			h.clock.Advance(24 * time.Hour)
 			h.drain(3)
 			if n := len(h.fake.Calls("chat.delete")); n != tt.calls {
 				t.Errorf("chat.delete calls = %d, want %d", n, tt.calls)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,36 +15,12 @@ import (
 	"github.com/leadtriage/leadtriage/storage"
 	"github.com/leadtriage/leadtriage/storage/storagetest"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
 const obChannel = "CTRIAGE"
 
 var obT0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-
-// obClock is the injected clock the service and the bot share.
-type obClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *obClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *obClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-func (c *obClock) Add(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return c.now
-}
 
 // obHarness is a bot wired to a real store and the fake Slack.
 type obHarness struct {
@@ -54,13 +29,13 @@ type obHarness struct {
 	db    *storage.DB
 	svc   *triage.Service
 	bot   *bot.Bot
-	clock *obClock
+	clock *triagetest.Clock
 	pol   triage.Policy
 }
 
 func newOBHarness(t *testing.T, pol triage.Policy) *obHarness {
 	t.Helper()
-	h := &obHarness{t: t, fake: slackfake.New(t), db: storagetest.MustOpen(t), clock: &obClock{now: obT0}, pol: pol}
+	h := &obHarness{t: t, fake: slackfake.New(t), db: storagetest.MustOpen(t), clock: triagetest.NewClock(obT0), pol: pol}
 	h.wire()
 	return h
 }
@@ -100,7 +75,7 @@ func (h *obHarness) deliver() time.Time {
 	return next
 }
 
-// drain delivers until the outbox is empty, moving the obClock to each next
+// drain delivers until the outbox is empty, moving the triagetest.Clock to each next
 // due time, and fails after limit passes.
 func (h *obHarness) drain(limit int) {
 	h.t.Helper()
@@ -212,7 +187,7 @@ func TestBot_DeliverDue_PostCard(t *testing.T) {
 	}
 
 	// Nothing is sent twice.
-	h.clock.Add(time.Hour)
+	h.clock.Advance(time.Hour)
 	h.deliver()
 	if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
 		t.Errorf("chat.postMessage calls after a second pass = %d, want 1", n)
@@ -440,7 +415,7 @@ func TestBot_DeliverDue_Permanent(t *testing.T) {
 			if next := h.deliver(); !next.IsZero() {
 				t.Errorf("next = %v, want zero (nothing left to retry)", next)
 			}
-			h.clock.Add(24 * time.Hour)
+			h.clock.Advance(24 * time.Hour)
 			h.deliver()
 			if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
 				t.Errorf("chat.postMessage calls = %d, want 1 (no retries)", n)
@@ -728,7 +703,7 @@ func TestBot_DeliverDue_PostChecklist(t *testing.T) {
 	}
 
 	// Nothing is posted twice.
-	h.clock.Add(time.Hour)
+	h.clock.Advance(time.Hour)
 	h.drain(3)
 	if n := len(h.fake.Calls("chat.postMessage")); n != 2 {
 		t.Errorf("chat.postMessage calls = %d, want 2", n)
@@ -977,7 +952,7 @@ func TestBot_DeliverDue_Reminder(t *testing.T) {
 	t.Parallel()
 	h := newOBHarness(t, obBlindPolicy)
 	l := h.submit("Acme <!channel>")
-	h.clock.Add(2 * time.Hour)
+	h.clock.Advance(2 * time.Hour)
 	f := triage.FollowUp{After: time.Hour, Team: []string{"UALICE", "UBOB"}}
 	res, err := h.svc.SweepReminders(context.Background(), f, h.clock.Now())
 	if err != nil || len(res.Reminded) != 1 {
@@ -1040,7 +1015,7 @@ func TestBot_DeliverDue_Direct(t *testing.T) {
 	h.fake.AddUser("ULEAD", "lead")
 	l := h.submit("Acme & Co")
 	h.drain(10)
-	h.clock.Add(3 * time.Hour)
+	h.clock.Advance(3 * time.Hour)
 	f := triage.FollowUp{EscalateAfter: 2 * time.Hour, TeamLead: "ULEAD"}
 	if res, err := h.svc.SweepReminders(context.Background(), f, h.clock.Now()); err != nil || len(res.Escalated) != 1 {
 		t.Fatalf("SweepReminders = %+v, %v; want one escalation", res, err)
@@ -1098,10 +1073,10 @@ func TestBot_DeliverDue_Digest(t *testing.T) {
 		if i == 0 {
 			first = l
 		}
-		h.clock.Add(time.Minute)
+		h.clock.Advance(time.Minute)
 	}
 	h.drain(40)
-	h.clock.Add(48 * time.Hour)
+	h.clock.Advance(48 * time.Hour)
 	o := triage.DigestOptions{Channel: obDigestChannel, MaxPerPart: 15}
 	key := triage.DigestKey(h.clock.Now(), time.UTC)
 	sent, err := h.svc.RunDigest(context.Background(), key, h.clock.Now(), h.clock.Now(), o)

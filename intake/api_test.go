@@ -251,7 +251,7 @@ func TestServer_Metrics(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		// A second server on the same registry must not panic and counts into the same series.
-		second := intake.New(intake.Config{IntakeSecrets: []string{secret}, Metrics: e.reg}, e.svc, nil)
+		second := intake.New(intake.Config{IntakeSecrets: []string{secret}, Metrics: e.reg, Store: e.store}, e.svc, nil)
 		r := httpRequest(t, http.MethodPost, "/leads", map[string]string{"Authorization": "Bearer " + secret, "Content-Type": "application/json"})
 		r.Body = ioNopCloser(`{"company":"Acme"}`)
 		if w := serve(&env{h: second.Handler()}, r); w.Code != 201 {

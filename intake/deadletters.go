@@ -61,12 +61,12 @@ func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 	defer cancel()
-	dead, err := s.svc.Store.DeadLetters(ctx)
+	dead, err := s.cfg.Store.DeadLetters(ctx)
 	if err != nil {
 		s.apiStoreError(w, "listing dead letters", err)
 		return
 	}
-	blocked, err := s.svc.Store.BlockedOutbox(ctx)
+	blocked, err := s.cfg.Store.BlockedOutbox(ctx)
 	if err != nil {
 		s.apiStoreError(w, "listing blocked outbox items", err)
 		return
@@ -95,7 +95,7 @@ func (s *Server) handleRetryDeadLetter(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 	defer cancel()
-	it, err := s.svc.Store.RequeueDeadLetter(ctx, id)
+	it, err := s.cfg.Store.RequeueDeadLetter(ctx, id)
 	switch {
 	case errors.Is(err, triage.ErrNotFound):
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no dead letter %d", id))

@@ -30,12 +30,22 @@ const (
 
 var epoch = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
+// testStore is the store as these tests set it up and inspect it: the
+// domain's, the server's, and the outbox as the bot's worker moves it.
+type testStore interface {
+	triage.Store
+	intake.Store
+	DueOutbox(ctx context.Context, now time.Time, limit int) ([]triage.OutboxItem, error)
+	DeadLetter(ctx context.Context, id uint64, reason string) error
+	BlockOutbox(ctx context.Context, id uint64, cause, on string, next time.Time) error
+}
+
 // env is one server over one store, with a clock and captured logs.
 type env struct {
 	srv     *intake.Server
 	h       http.Handler
 	svc     *triage.Service
-	store   triage.Store
+	store   testStore
 	fake    *triagetest.Store // set by newFakeEnv, for injecting failures
 	close   func()            // closes the store under the server
 	clock   *triagetest.Clock
@@ -74,6 +84,7 @@ func start(t *testing.T, e *env, opts ...option) *env {
 		APIToken:      apiToken,
 		Metrics:       e.reg,
 		Now:           e.clock.Now,
+		Store:         e.store,
 		Slack: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			e.slacked.Add(1)
 			_, _ = io.WriteString(w, "slack:"+r.URL.Path)

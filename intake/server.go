@@ -91,6 +91,9 @@ type Config struct {
 	// Health reports problems that make /healthz answer 503 although the
 	// store is fine (blocked Slack deliveries); nil = none.
 	Health []HealthReporter
+	// Store answers /healthz's ping and the dead-letter API. Required;
+	// main wires the database.
+	Store Store
 }
 
 // Server is leadtriage's HTTP server. Create it with New.
@@ -268,7 +271,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	var problems []string
-	if err := s.svc.Store.Ping(ctx); err != nil {
+	if err := s.cfg.Store.Ping(ctx); err != nil {
 		s.log.Warn("health check failed", "err", err)
 		// The reason is the store's own, which names the cause (a full
 		// disk, a closed database) and never the file.

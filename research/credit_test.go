@@ -419,5 +419,5 @@ func TestEvidence_HangingSourcesTimeOut(t *testing.T) {
 	if f.Facts.Credit == nil {
 		t.Errorf("the credit report was lost to a slow crt.sh")
 	}
-	waitOrFail(t, func() { research.WaitProviders(r) })
+	waitOrFail(t, r)
 }

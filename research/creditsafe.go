@@ -111,7 +111,7 @@ func (c *creditsafe) Check(ctx context.Context, q CreditQuery) (*triage.Credit, 
 	}
 	id := ""
 	for _, co := range s.Companies {
-		if co.ID != "" && (q.RegNo != "" || SameCompany(co.Name, q.Name)) {
+		if co.ID != "" && (q.RegNo != "" || sameCompany(co.Name, q.Name)) {
 			id = co.ID
 			break
 		}

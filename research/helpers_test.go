@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadtriage/leadtriage/research"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
 // testNow is the fixed "now" of the tests: leads claim to be founded in
@@ -262,24 +263,6 @@ func (c *memCache) keys() []string {
 	return out
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // env is a complete loopback research setup: DNS, RDAP and websites.
 type env struct {
 	dnsAddr string
@@ -287,13 +270,13 @@ type env struct {
 	rdap    *rdapFake
 	sites   *siteFake
 	cache   *memCache
-	clock   *clock
+	clock   *triagetest.Clock
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	addr, q := startZoneServer(t, defaultZone())
-	e := &env{dnsAddr: addr, dnsQ: q, rdap: newRDAPFake(t), cache: newMemCache(), clock: &clock{now: testNow}}
+	e := &env{dnsAddr: addr, dnsQ: q, rdap: newRDAPFake(t), cache: newMemCache(), clock: triagetest.NewClock(testNow)}
 	e.sites = newSiteFake(t, map[string]int{"acme.example": 200, "young.example": 200, "acme.nl": 200, "acme.co.uk": 200, "down.example": 503}, "gone.example")
 	return e
 }

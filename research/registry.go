@@ -146,9 +146,9 @@ func normalizeCompany(s string) string {
 	return strings.Join(out, " ")
 }
 
-// SameCompany reports whether two company names match closely: equal but for
+// sameCompany reports whether two company names match closely: equal but for
 // case, punctuation and legal form.
-func SameCompany(a, b string) bool {
+func sameCompany(a, b string) bool {
 	na := normalizeCompany(a)
 	return na != "" && na == normalizeCompany(b)
 }
@@ -231,7 +231,7 @@ func (r *Researcher) kvkLookup(ctx context.Context, company string) (*triage.Reg
 	}
 	number := ""
 	for _, res := range s.Resultaten {
-		if res.KvKNummer != "" && SameCompany(res.Naam, company) {
+		if res.KvKNummer != "" && sameCompany(res.Naam, company) {
 			number = res.KvKNummer
 			break
 		}
@@ -295,7 +295,7 @@ func (r *Researcher) companiesHouseLookup(ctx context.Context, company string) (
 		return nil, err
 	}
 	for _, it := range s.Items {
-		if it.CompanyNumber == "" || !SameCompany(it.Title, company) {
+		if it.CompanyNumber == "" || !sameCompany(it.Title, company) {
 			continue
 		}
 		reg := &triage.Registry{Source: "companies_house", Number: it.CompanyNumber, Name: it.Title,

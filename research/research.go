@@ -240,6 +240,21 @@ func (r *Researcher) Research(ctx context.Context, l triage.Lead, refresh bool) 
 	return f, nil
 }
 
+// Wait waits until every provider goroutine has ended, also those a
+// deadline cut off (they finish in the background and may still write the
+// cache), or until ctx ends. Shutdown calls it before the cache's store
+// closes.
+func (r *Researcher) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for research providers: %w", ctx.Err())
+	}
+}
+
 // runAll runs ps in parallel and returns their outcomes in ps's order;
 // a provider still running when ctx ends gets a "timed out" outcome.
 func (r *Researcher) runAll(ctx context.Context, ps []provider) []outcome {

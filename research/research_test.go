@@ -102,7 +102,7 @@ func TestResearch_SlowProviderTimesOut(t *testing.T) {
 		t.Errorf("research_incomplete = %+v (found %v)", inc, ok)
 	}
 	// The cut-off provider's goroutine ends: it was cancelled.
-	waitOrFail(t, func() { research.WaitProviders(r) })
+	waitOrFail(t, r)
 }
 
 func TestResearch_DeadlineWithStuckProvider(t *testing.T) {
@@ -120,6 +120,12 @@ func TestResearch_DeadlineWithStuckProvider(t *testing.T) {
 	})
 	lead := triage.Lead{ID: 1, Email: "jan@acme.example", Domain: "acme.example"}
 	f := mustResearch(t, r, lead, false)
+	// The stuck provider outlives the run, and shutdown's Wait sees it.
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.Wait(cancelled); !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait with a provider still running = %v, want context.Canceled", err)
+	}
 	close(release)
 	if p := provider(t, f, "website"); p.OK || p.Error != "timed out" {
 		t.Errorf("website = %+v, want timed out", p)
@@ -130,7 +136,7 @@ func TestResearch_DeadlineWithStuckProvider(t *testing.T) {
 	if _, ok := findFlag(f.Flags, triage.FlagNoWebsite); ok {
 		t.Errorf("a late website result leaked into the findings: %v", flagCodes(f.Flags))
 	}
-	waitOrFail(t, func() { research.WaitProviders(r) })
+	waitOrFail(t, r)
 }
 
 func TestResearch_ProviderPanic(t *testing.T) {
@@ -336,14 +342,12 @@ func TestResearch_ContextDoneBeforeStart(t *testing.T) {
 	}
 }
 
-// waitOrFail runs wait and fails the test if it does not return in time.
-func waitOrFail(t *testing.T, wait func()) {
+// waitOrFail fails the test if r's provider goroutines do not end in time.
+func waitOrFail(t *testing.T, r *research.Researcher) {
 	t.Helper()
-	done := make(chan struct{})
-	go func() { wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("provider goroutines still running 10 s after the deadline")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.Wait(ctx); err != nil {
+		t.Fatalf("provider goroutines still running 10 s after the deadline: %v", err)
 	}
 }

@@ -82,7 +82,7 @@ func FetchWebsite(ctx context.Context, client *http.Client, rawURL string) (tria
 			return w, err
 		}
 	}
-	page := ParseHomePage(body, contentType)
+	page := parseHomePage(body, contentType)
 	w.Reachable = true
 	w.Title, w.Description = page.Title, page.Description
 	w.CopyrightYears, w.Social = page.CopyrightYears, page.Social
@@ -126,12 +126,12 @@ func checkHTML(contentType string) error {
 	return &fetchError{msg: "not a web page (" + mt + ")"}
 }
 
-// ParseHomePage reads an HTML page (at most its first MiB) for what
+// parseHomePage reads an HTML page (at most its first MiB) for what
 // FetchWebsite reports: Title, Description, CopyrightYears and Social; the
 // other fields stay zero. contentType may name the charset; without one the
 // page's <meta charset> is used, else UTF-8 with invalid bytes replaced.
 // It never fails: garbage in, empty fields out.
-func ParseHomePage(page []byte, contentType string) triage.Website {
+func parseHomePage(page []byte, contentType string) triage.Website {
 	if len(page) > maxPageBytes {
 		page = page[:maxPageBytes]
 	}

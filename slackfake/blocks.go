@@ -88,6 +88,24 @@ func asArray(raw json.RawMessage) ([]json.RawMessage, bool) {
 	return a, true
 }
 
+// array checks that raw (at ptr) is an array of at least least and at most
+// most items, in Slack's words, and returns its items; ok is false when raw
+// is no array.
+func (v *validator) array(raw json.RawMessage, ptr string, least, most int) ([]json.RawMessage, bool) {
+	arr, ok := asArray(raw)
+	if !ok {
+		v.errorf(ptr, "must be an array")
+		return nil, false
+	}
+	if len(arr) < least {
+		v.errorf(ptr, "must provide at least %d item", least)
+	}
+	if len(arr) > most {
+		v.errorf(ptr, "no more than %d items allowed", most)
+	}
+	return arr, true
+}
+
 func asString(raw json.RawMessage) (string, bool) {
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
@@ -118,13 +136,9 @@ func (v *validator) maxLen(o obj, k, ptr string, limit int) {
 }
 
 func (v *validator) blocks(raw json.RawMessage, ptr string, maxBlocks int) {
-	arr, ok := asArray(raw)
+	arr, ok := v.array(raw, ptr, 0, maxBlocks)
 	if !ok {
-		v.errorf(ptr, "must be an array")
 		return
-	}
-	if len(arr) > maxBlocks {
-		v.errorf(ptr, "no more than %d items allowed", maxBlocks)
 	}
 	seen := map[string]bool{}
 	for i, b := range arr {
@@ -160,13 +174,9 @@ func (v *validator) block(o obj, ptr string) {
 			v.text(o["text"], ptr+"/text", 3000, false)
 		}
 		if hasFields {
-			fields, ok := asArray(o["fields"])
+			fields, ok := v.array(o["fields"], ptr+"/fields", 0, 10)
 			if !ok {
-				v.errorf(ptr+"/fields", "must be an array")
 				break
-			}
-			if len(fields) > 10 {
-				v.errorf(ptr+"/fields", "no more than 10 items allowed")
 			}
 			for i, f := range fields {
 				v.text(f, ptr+"/fields/"+strconv.Itoa(i), 2000, false)
@@ -220,16 +230,9 @@ func (v *validator) elements(o obj, ptr string, limit int, context bool) {
 		v.errorf(ptr, "missing required field: elements")
 		return
 	}
-	els, ok := asArray(raw)
+	els, ok := v.array(raw, ptr+"/elements", 1, limit)
 	if !ok {
-		v.errorf(ptr+"/elements", "must be an array")
 		return
-	}
-	if len(els) == 0 {
-		v.errorf(ptr+"/elements", "must provide at least 1 item")
-	}
-	if len(els) > limit {
-		v.errorf(ptr+"/elements", "no more than %d items allowed", limit)
 	}
 	actionIDs := map[string]bool{}
 	for i, el := range els {
@@ -366,13 +369,9 @@ func (v *validator) options(o obj, ptr string, limit int) {
 		v.optionList(raw, ptr+"/options", limit)
 	}
 	if hasGroups {
-		gs, ok := asArray(groups)
+		gs, ok := v.array(groups, ptr+"/option_groups", 0, 100)
 		if !ok {
-			v.errorf(ptr+"/option_groups", "must be an array")
 			return
-		}
-		if len(gs) > 100 {
-			v.errorf(ptr+"/option_groups", "no more than 100 items allowed")
 		}
 		for i, g := range gs {
 			gp := ptr + "/option_groups/" + strconv.Itoa(i)
@@ -391,16 +390,9 @@ func (v *validator) options(o obj, ptr string, limit int) {
 }
 
 func (v *validator) optionList(raw json.RawMessage, ptr string, limit int) {
-	opts, ok := asArray(raw)
+	opts, ok := v.array(raw, ptr, 1, limit)
 	if !ok {
-		v.errorf(ptr, "must be an array")
 		return
-	}
-	if len(opts) == 0 {
-		v.errorf(ptr, "must provide at least 1 item")
-	}
-	if len(opts) > limit {
-		v.errorf(ptr, "no more than %d items allowed", limit)
 	}
 	for i, op := range opts {
 		p := ptr + "/" + strconv.Itoa(i)

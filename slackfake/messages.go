@@ -415,16 +415,9 @@ func (s *Server) chatUpdate(r *apiRequest) apiResponse {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	channel, ok := s.resolveChannelLocked(r.params.Get("channel"))
-	if !ok {
-		return errResp("channel_not_found")
-	}
-	m := s.findLocked(channel, r.params.Get("ts"))
-	if m == nil || m.Deleted {
-		return errResp("message_not_found")
-	}
-	if m.BotID != BotID {
-		return errResp("cant_update_message")
+	channel, m, refused := s.ownMessageLocked(r, "cant_update_message")
+	if refused != nil {
+		return *refused
 	}
 	if _, ok := r.params["text"]; ok {
 		m.Text = r.params.Get("text")
@@ -448,6 +441,29 @@ func (s *Server) chatUpdate(r *apiRequest) apiResponse {
 		"text":    m.Text,
 		"message": s.wireLocked(m, true),
 	})
+}
+
+// ownMessageLocked finds the live message at the request's channel and ts
+// that the bot posted, as chat.update and chat.delete need it, or the error
+// Slack answers: refusal (e.g. "cant_update_message") for another's.
+func (s *Server) ownMessageLocked(r *apiRequest, refusal string) (channel string, m *message, refused *apiResponse) {
+	channel, ok := s.resolveChannelLocked(r.params.Get("channel"))
+	if !ok {
+		e := errResp("channel_not_found")
+		return "", nil, &e
+	}
+	m = s.findLocked(channel, r.params.Get("ts"))
+	var code string
+	switch {
+	case m == nil || m.Deleted:
+		code = "message_not_found"
+	case m.BotID != BotID:
+		code = refusal
+	default:
+		return channel, m, nil
+	}
+	e := errResp(code)
+	return "", nil, &e
 }
 
 func (s *Server) chatPostEphemeral(r *apiRequest) apiResponse {
@@ -481,16 +497,9 @@ func (s *Server) chatPostEphemeral(r *apiRequest) apiResponse {
 func (s *Server) chatDelete(r *apiRequest) apiResponse {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	channel, ok := s.resolveChannelLocked(r.params.Get("channel"))
-	if !ok {
-		return errResp("channel_not_found")
-	}
-	m := s.findLocked(channel, r.params.Get("ts"))
-	if m == nil || m.Deleted {
-		return errResp("message_not_found")
-	}
-	if m.BotID != BotID {
-		return errResp("cant_delete_message")
+	channel, m, refused := s.ownMessageLocked(r, "cant_delete_message")
+	if refused != nil {
+		return *refused
 	}
 	m.Deleted = true
 	s.notifyLocked()

@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/leadtriage/leadtriage/slackfake"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
 func webhook(fake *slackfake.Server, url string, msg *slack.WebhookMessage) error {
@@ -72,7 +73,7 @@ func rawPost(t *testing.T, fake *slackfake.Server, url, body string) string {
 func TestResponseURL_Expiry(t *testing.T) {
 	t.Parallel()
 	fake := slackfake.New(t)
-	clk := newClock()
+	clk := triagetest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	fake.SetNow(clk.Now)
 	u := fake.NewResponseURL()
 	clk.Advance(29 * time.Minute)

@@ -2,34 +2,14 @@ package slackfake_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/leadtriage/leadtriage/slackfake"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
-
-// clock is a settable time source for SetNow.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func modal(title string) slack.ModalViewRequest {
 	return slack.ModalViewRequest{
@@ -46,7 +26,7 @@ func modal(title string) slack.ModalViewRequest {
 func TestViews_TriggerExpiry(t *testing.T) {
 	t.Parallel()
 	fake := slackfake.New(t)
-	clk := newClock()
+	clk := triagetest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	fake.SetNow(clk.Now)
 	api := fake.Client()
 

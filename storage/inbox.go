@@ -89,7 +89,7 @@ type admission struct {
 	finished bool
 }
 
-// AdmitInbox implements triage.Store: the mark goes to events_seen and the
+// AdmitInbox implements bot.InboxStore: the mark goes to events_seen and the
 // entry to inbox, in one transaction shared with the other calls that are
 // waiting for a commit. A mark older than InboxMarkRetention counts as
 // gone even before Prune deletes it. Marks get no time index: one bucket
@@ -214,7 +214,7 @@ func (db *DB) commitAdmissions(batch []*admission) error {
 	return fmt.Errorf("admitting to the inbox: %w: %w", triage.ErrStoreFull, err)
 }
 
-// Inbox implements triage.Store.
+// Inbox implements bot.InboxStore.
 func (db *DB) Inbox(ctx context.Context) ([]triage.InboxEntry, error) {
 	var out []triage.InboxEntry
 	err := db.view(ctx, "reading the inbox", func(tx *bolt.Tx) error {
@@ -231,7 +231,7 @@ func (db *DB) Inbox(ctx context.Context) ([]triage.InboxEntry, error) {
 	return out, err
 }
 
-// DoneInbox implements triage.Store. It shares AdmitInbox's group commit:
+// DoneInbox implements bot.InboxStore. It shares AdmitInbox's group commit:
 // under load, handlers that changed nothing finish many to an fsync too.
 func (db *DB) DoneInbox(ctx context.Context, key string) error {
 	k, err := inboxKey(key)

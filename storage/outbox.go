@@ -153,7 +153,7 @@ func unindex(tx *bolt.Tx, it triage.OutboxItem) error {
 	return nil
 }
 
-// DueOutbox implements triage.Store. limit <= 0 means no limit. It scans the
+// DueOutbox implements bot.DeliveryStore. limit <= 0 means no limit. It scans the
 // live items only; dead letters are in a bucket of their own. Urgent items
 // come first through their own index (outbox_urgent), so a backlog of paced
 // posts cannot hide a confirmation behind the limit.
@@ -201,7 +201,7 @@ func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]triage
 	return due, nil
 }
 
-// NextOutbox implements triage.Store. An item due at once has a zero NextAt,
+// NextOutbox implements bot.DeliveryStore. An item due at once has a zero NextAt,
 // so at is the zero time then.
 func (db *DB) NextOutbox(ctx context.Context) (time.Time, bool, error) {
 	var (
@@ -284,7 +284,7 @@ func updateKind(k triage.OutboxKind) triage.OutboxKind {
 	return k
 }
 
-// RetryOutbox implements triage.Store; ErrNotFound if id is not pending.
+// RetryOutbox implements bot.DeliveryStore; ErrNotFound if id is not pending.
 func (db *DB) RetryOutbox(ctx context.Context, id uint64, next time.Time, lastErr string) error {
 	return db.update(ctx, fmt.Sprintf("rescheduling outbox item %d", id), func(tx *bolt.Tx) error {
 		it, err := liveItem(tx, id)
@@ -302,7 +302,7 @@ func (db *DB) RetryOutbox(ctx context.Context, id uint64, next time.Time, lastEr
 	})
 }
 
-// MarkAttempted implements triage.Store; ErrNotFound if id is not pending.
+// MarkAttempted implements bot.DeliveryStore; ErrNotFound if id is not pending.
 // It is a transaction of its own, committed (fsynced) before the call.
 func (db *DB) MarkAttempted(ctx context.Context, id uint64, at time.Time) error {
 	return db.update(ctx, fmt.Sprintf("marking outbox item %d attempted", id), func(tx *bolt.Tx) error {
@@ -315,7 +315,7 @@ func (db *DB) MarkAttempted(ctx context.Context, id uint64, at time.Time) error 
 	})
 }
 
-// DeadLetter implements triage.Store: the item moves to the dead letters and
+// DeadLetter implements bot.DeliveryStore: the item moves to the dead letters and
 // is never due again. Dead-lettering a dead item again only updates its
 // reason; an unknown id returns ErrNotFound.
 func (db *DB) DeadLetter(ctx context.Context, id uint64, reason string) error {
@@ -342,7 +342,7 @@ func (db *DB) DeadLetter(ctx context.Context, id uint64, reason string) error {
 	})
 }
 
-// DeadLetters implements triage.Store, in id order.
+// DeadLetters implements intake.Store, in id order.
 func (db *DB) DeadLetters(ctx context.Context) ([]triage.OutboxItem, error) {
 	var items []triage.OutboxItem
 	err := db.view(ctx, "listing dead letters", func(tx *bolt.Tx) error {
@@ -362,7 +362,7 @@ func (db *DB) DeadLetters(ctx context.Context) ([]triage.OutboxItem, error) {
 	return items, nil
 }
 
-// RequeueDeadLetter implements triage.Store: the dead letter goes back into
+// RequeueDeadLetter implements intake.Store: the dead letter goes back into
 // the outbox under its id, due at once, with no attempts and no post
 // outstanding. It is indexed as a new item would be, except that it does not
 // take over a coalescing entry a newer pending item of its family holds.
@@ -407,7 +407,7 @@ func (db *DB) RequeueDeadLetter(ctx context.Context, id uint64) (triage.OutboxIt
 	return it, nil
 }
 
-// BlockOutbox implements triage.Store; ErrNotFound if id is not pending.
+// BlockOutbox implements bot.BlockedStore; ErrNotFound if id is not pending.
 func (db *DB) BlockOutbox(ctx context.Context, id uint64, cause, on string, next time.Time) error {
 	if cause == "" {
 		return fmt.Errorf("blocking outbox item %d without a cause: %w", id, triage.ErrInvalid)
@@ -439,7 +439,7 @@ func unblock(tx *bolt.Tx, it *triage.OutboxItem) error {
 	return nil
 }
 
-// UnblockOutbox implements triage.Store, through the outbox_blocked index.
+// UnblockOutbox implements bot.BlockedStore, through the outbox_blocked index.
 func (db *DB) UnblockOutbox(ctx context.Context) (int, error) {
 	n := 0
 	err := db.update(ctx, "making blocked outbox items due", func(tx *bolt.Tx) error {
@@ -457,7 +457,7 @@ func (db *DB) UnblockOutbox(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// BlockedOutbox implements triage.Store.
+// BlockedOutbox implements bot.BlockedStore and intake.Store.
 func (db *DB) BlockedOutbox(ctx context.Context) ([]triage.OutboxItem, error) {
 	var items []triage.OutboxItem
 	err := db.view(ctx, "listing blocked outbox items", func(tx *bolt.Tx) error {

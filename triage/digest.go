@@ -54,8 +54,9 @@ const (
 	DigestFlagSeverity = 50
 	// digestWeek is the period of the digest's timing line.
 	digestWeek = 7 * 24 * time.Hour
-	// digestJobs prefixes the job keys of digest runs.
-	digestJobs = "digest|"
+	// DigestJobPrefix prefixes the job keys of digest runs (Store.MarkJob,
+	// Store.LastJob): the scheduler asks whether any digest ever ran.
+	DigestJobPrefix = "digest|"
 )
 
 // BuildDigest composes the digest as of now: the pending leads oldest first,
@@ -202,7 +203,7 @@ func DigestKey(t time.Time, loc *time.Location) string {
 
 // lastDigest is when the last digest ran, or a day before now when none did.
 func (s *Service) lastDigest(ctx context.Context, now time.Time) (time.Time, error) {
-	_, at, ok, err := s.Store.LastJob(ctx, digestJobs)
+	_, at, ok, err := s.Store.LastJob(ctx, DigestJobPrefix)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("finding the last digest: %w", err)
 	}
@@ -224,7 +225,7 @@ func (s *Service) RunDigest(ctx context.Context, key string, scheduled, now time
 	// Most ticks (and every start-up catch-up after the first) find the run
 	// recorded already: answer that before reading any leads. MarkJob below
 	// stays the guard against a race.
-	if _, _, done, err := s.Store.LastJob(ctx, "digest|"+key); err != nil {
+	if _, _, done, err := s.Store.LastJob(ctx, DigestJobPrefix+key); err != nil {
 		return false, fmt.Errorf("looking up digest %s: %w", key, err)
 	} else if done {
 		return false, nil
@@ -243,7 +244,7 @@ func (s *Service) RunDigest(ctx context.Context, key string, scheduled, now time
 	}
 	items := make([]OutboxItem, 0, len(parts))
 	for i := range parts {
-		parts[i].Key = digestJobs + key
+		parts[i].Key = DigestJobPrefix + key
 		// The title names the scheduled day: a catch-up at 11:00 is still
 		// that morning's digest.
 		parts[i].Title = "Leads digest, " + scheduled.In(loc).Format("Mon 2 Jan 2006")
@@ -253,7 +254,7 @@ func (s *Service) RunDigest(ctx context.Context, key string, scheduled, now time
 		}
 		items = append(items, OutboxItem{Kind: OutboxDigest, Channel: o.Channel, Payload: payload, CreatedAt: now})
 	}
-	first, err := s.Store.MarkJob(ctx, digestJobs+key, now, items)
+	first, err := s.Store.MarkJob(ctx, DigestJobPrefix+key, now, items)
 	if err != nil {
 		return false, fmt.Errorf("recording digest %s: %w", key, err)
 	}

@@ -25,10 +25,10 @@ type Stats struct {
 	MedianDecision time.Duration
 }
 
-// ComputeStats counts the leads created at or after since. Statuses are the
+// computeStats counts the leads created at or after since. Statuses are the
 // leads' current ones, so a reopened lead counts as neither received-and-
 // decided nor in an outcome until it is decided again.
-func ComputeStats(leads []Lead, since time.Time) Stats {
+func computeStats(leads []Lead, since time.Time) Stats {
 	st := Stats{Since: since}
 	var times []time.Duration
 	for _, l := range leads {
@@ -92,7 +92,7 @@ func (s *Service) Home(ctx context.Context, user string, now time.Time) (Home, e
 	if err != nil {
 		return Home{}, fmt.Errorf("listing leads for the numbers: %w", err)
 	}
-	h := Home{Pending: pending, Stats: ComputeStats(all, now.Add(-StatsWindow))}
+	h := Home{Pending: pending, Stats: computeStats(all, now.Add(-StatsWindow))}
 	for _, l := range pending {
 		if _, voted := l.Votes[user]; !voted && user != "" {
 			h.AwaitingVote = append(h.AwaitingVote, l)

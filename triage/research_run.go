@@ -63,16 +63,16 @@ func (s *Service) StartResearch(id LeadID, refresh bool) {
 				s.log().Error("research panicked", "lead_id", id.String(), "panic", fmt.Sprint(r))
 			}
 		}()
-		if _, err := s.RunResearch(ctx, id, refresh); err != nil && ctx.Err() == nil {
+		if _, err := s.runResearch(ctx, id, refresh); err != nil && ctx.Err() == nil {
 			s.log().Error("researching lead", "lead_id", id.String(), "error", err)
 		}
 	}()
 }
 
-// RunResearch researches lead id now and records the result on the lead,
+// runResearch researches lead id now and records the result on the lead,
 // with a card update. Errors of the Researcher as a whole are recorded as
 // research_incomplete, not returned: the lead keeps what could be found.
-func (s *Service) RunResearch(ctx context.Context, id LeadID, refresh bool) (Lead, error) {
+func (s *Service) runResearch(ctx context.Context, id LeadID, refresh bool) (Lead, error) {
 	if s.Researcher == nil {
 		return Lead{}, fmt.Errorf("researching %s: %w", id, ErrNotAllowed)
 	}

@@ -20,10 +20,12 @@ type LeadFilter struct {
 	Limit  int    // 0 = no limit
 }
 
-// Store keeps leads, their audit trail, the outbox and the inbox. Every
-// method that changes state does so in one transaction, outbox items
-// included, and removes the inbox entry its ctx carries (WithInboxKey) in
-// that transaction.
+// Store keeps leads, their audit trail and the outbox, as the domain uses
+// them: delivering the outbox, the inbox and health are the adapters'
+// business, and each declares the small interface it needs (bot.Store,
+// intake.Store). Every method that changes state does so in one
+// transaction, outbox items included, and removes the inbox entry its ctx
+// carries (WithInboxKey) in that transaction.
 type Store interface {
 	// CreateLead assigns lead an ID and stores it with out (the items' Lead
 	// fields are set to the new ID). With idem.Key set and a live lead stored
@@ -65,68 +67,12 @@ type Store interface {
 	// Enqueue adds outbox items that change no lead (e.g. an ephemeral reply).
 	Enqueue(ctx context.Context, items ...OutboxItem) error
 
-	// AdmitInbox stores e (without its Key) durably and returns its key,
-	// together with its Mark, in one transaction; concurrent calls may share
-	// one commit. A Mark admitted within InboxMarkRetention makes e a repeat:
-	// dup is true and nothing is written (senders deliver at least once).
-	AdmitInbox(ctx context.Context, e InboxEntry) (key string, dup bool, err error)
-
-	// Inbox returns the entries not yet acted on, oldest first.
-	Inbox(ctx context.Context) ([]InboxEntry, error)
-
-	// DoneInbox removes an entry whose handling changed nothing durable
-	// (changes remove it themselves; see WithInboxKey). An unknown key is
-	// not an error.
-	DoneInbox(ctx context.Context, key string) error
-
-	// DueOutbox returns up to limit live items whose NextAt is not after now,
-	// in ID order; a store may list urgent ones (OutboxKind.Urgent) first,
-	// so that no backlog hides a confirmation someone waits for.
-	DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
-
-	// NextOutbox returns the earliest NextAt of any live item; ok is false
-	// when the outbox is empty.
-	NextOutbox(ctx context.Context) (at time.Time, ok bool, err error)
-
 	// CompleteOutbox deletes item id if its Seq still equals seq, and applies
-	// fn (which may be nil) to the item's lead, in one transaction. If Seq
+	// fn (which may be nil) to the item's lead, in one transaction (see
+	// Service.RecordPosted). If Seq
 	// moved on, the item stays due (a post becomes its family's update, with
 	// no post outstanding: Attempted is cleared) and fn is still applied.
 	CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(*Lead) error) error
-
-	// RetryOutbox counts a failed attempt and schedules the next one. It
-	// keeps Attempted: a failed call may still have reached Slack.
-	RetryOutbox(ctx context.Context, id uint64, next time.Time, lastErr string) error
-
-	// MarkAttempted records durably, before the call, that a post of item id
-	// begins at at (OutboxItem.Attempted), so that after a crash or a failed
-	// record the message is looked for before it is posted again.
-	// ErrNotFound if id is not pending.
-	MarkAttempted(ctx context.Context, id uint64, at time.Time) error
-
-	// DeadLetter marks item id as permanently failed.
-	DeadLetter(ctx context.Context, id uint64, reason string) error
-
-	// DeadLetters lists the permanently failed items.
-	DeadLetters(ctx context.Context) ([]OutboxItem, error)
-
-	// RequeueDeadLetter moves dead letter id back into the outbox, due at
-	// once with a fresh attempt count, and returns it as queued.
-	// ErrNotFound if id is not a dead letter.
-	RequeueDeadLetter(ctx context.Context, id uint64) (OutboxItem, error)
-
-	// BlockOutbox parks pending item id on a cause a person can fix
-	// (OutboxItem.Blocked, BlockedOn) until next; unlike RetryOutbox it
-	// counts no failed attempt. ErrNotFound if id is not pending.
-	BlockOutbox(ctx context.Context, id uint64, cause, on string, next time.Time) error
-
-	// UnblockOutbox makes every blocked item due at once (it stays marked
-	// blocked until it is delivered or fails otherwise) and returns how many
-	// there were.
-	UnblockOutbox(ctx context.Context) (int, error)
-
-	// BlockedOutbox lists the blocked items, in id order.
-	BlockedOutbox(ctx context.Context) ([]OutboxItem, error)
 
 	// MarkJob records that the scheduled job key (e.g. "digest|2026-11-30T09:00
 	// Europe/Amsterdam") ran, together with out, in one transaction. It
@@ -137,7 +83,4 @@ type Store interface {
 	// LastJob returns the newest recorded job whose key starts with prefix,
 	// by its at time; ok is false when there is none.
 	LastJob(ctx context.Context, prefix string) (key string, at time.Time, ok bool, err error)
-
-	// Ping reports whether the store is usable.
-	Ping(ctx context.Context) error
 }

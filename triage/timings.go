@@ -1,9 +1,6 @@
 package triage
 
-import (
-	"slices"
-	"time"
-)
+import "time"
 
 // Timings are how long a lead waited for the team, in wall time since it
 // was created (not business time: the figures answer "how long did they
@@ -63,20 +60,6 @@ func SummariseTimings(leads []Lead, since, until time.Time) TimingSummary {
 		}
 	}
 	sum.FirstVotes, sum.Claims, sum.Decisions = len(votes), len(claims), len(decisions)
-	sum.MedianFirstVote, sum.MedianClaim, sum.MedianDecision = medianWait(votes), medianWait(claims), medianWait(decisions)
+	sum.MedianFirstVote, sum.MedianClaim, sum.MedianDecision = median(votes), median(claims), median(decisions)
 	return sum
-}
-
-// medianWait is the middle value (the mean of the middle two for an even
-// count), 0 for none. It sorts d.
-func medianWait(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	slices.Sort(d)
-	m := len(d) / 2
-	if len(d)%2 == 1 {
-		return d[m]
-	}
-	return d[m-1] + (d[m]-d[m-1])/2
 }

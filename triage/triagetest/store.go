@@ -19,8 +19,10 @@ import (
 var _ triage.Store = (*Store)(nil)
 
 // Store is a stateful in-memory triage.Store, safe for concurrent use. The
-// zero value is an empty store. It follows the documented semantics of each
-// method of triage.Store: idempotency keys with expiry, outbox coalescing of
+// zero value is an empty store. Like storage.DB it is also the store the
+// adapters declare (bot.Store, intake.Store), so their tests can use it. It
+// follows the documented semantics of each method: idempotency keys with
+// expiry, outbox coalescing of
 // card updates (triage.OutboxItem.Coalesces) and the Seq rule of
 // CompleteOutbox. Leads go in and out as deep copies, so a test cannot
 // change stored state by accident.
@@ -278,7 +280,7 @@ func (s *Store) enqueue(it triage.OutboxItem) {
 	s.outbox = append(s.outbox, cloneItem(it))
 }
 
-// AdmitInbox implements triage.Store. Marks are never forgotten.
+// AdmitInbox is as bot.InboxStore documents it. Marks are never forgotten.
 func (s *Store) AdmitInbox(ctx context.Context, e triage.InboxEntry) (string, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return "", false, err
@@ -299,7 +301,7 @@ func (s *Store) AdmitInbox(ctx context.Context, e triage.InboxEntry) (string, bo
 	return e.Key, false, nil
 }
 
-// Inbox implements triage.Store.
+// Inbox is as bot.InboxStore documents it.
 func (s *Store) Inbox(ctx context.Context) ([]triage.InboxEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -314,7 +316,7 @@ func (s *Store) Inbox(ctx context.Context) ([]triage.InboxEntry, error) {
 	return out, nil
 }
 
-// DoneInbox implements triage.Store.
+// DoneInbox is as bot.InboxStore documents it.
 func (s *Store) DoneInbox(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -333,7 +335,7 @@ func (s *Store) doneInbox(key string) {
 	s.inbox = slices.DeleteFunc(s.inbox, func(e triage.InboxEntry) bool { return e.Key == key })
 }
 
-// DueOutbox implements triage.Store. limit <= 0 means no limit.
+// DueOutbox is as bot.DeliveryStore documents it. limit <= 0 means no limit.
 func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]triage.OutboxItem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -353,7 +355,7 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]tria
 	return res, nil
 }
 
-// NextOutbox implements triage.Store. An item due at once reports the zero time.
+// NextOutbox is as bot.DeliveryStore documents it. An item due at once reports the zero time.
 func (s *Store) NextOutbox(ctx context.Context) (time.Time, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return time.Time{}, false, err
@@ -405,7 +407,7 @@ func (s *Store) CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(
 	return nil
 }
 
-// RetryOutbox implements triage.Store. ErrNotFound if there is no such item.
+// RetryOutbox is as bot.DeliveryStore documents it. ErrNotFound if there is no such item.
 func (s *Store) RetryOutbox(ctx context.Context, id uint64, next time.Time, lastErr string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -423,7 +425,7 @@ func (s *Store) RetryOutbox(ctx context.Context, id uint64, next time.Time, last
 	return nil
 }
 
-// MarkAttempted implements triage.Store. ErrNotFound if there is no such item.
+// MarkAttempted is as bot.DeliveryStore documents it. ErrNotFound if there is no such item.
 func (s *Store) MarkAttempted(ctx context.Context, id uint64, at time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -438,7 +440,7 @@ func (s *Store) MarkAttempted(ctx context.Context, id uint64, at time.Time) erro
 	return nil
 }
 
-// DeadLetter implements triage.Store. ErrNotFound if there is no such item.
+// DeadLetter is as bot.DeliveryStore documents it. ErrNotFound if there is no such item.
 func (s *Store) DeadLetter(ctx context.Context, id uint64, reason string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -455,7 +457,7 @@ func (s *Store) DeadLetter(ctx context.Context, id uint64, reason string) error 
 	return nil
 }
 
-// DeadLetters implements triage.Store.
+// DeadLetters is as intake.Store documents it.
 func (s *Store) DeadLetters(ctx context.Context) ([]triage.OutboxItem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -471,7 +473,7 @@ func (s *Store) DeadLetters(ctx context.Context) ([]triage.OutboxItem, error) {
 	return res, nil
 }
 
-// RequeueDeadLetter implements triage.Store. ErrNotFound if id is not dead.
+// RequeueDeadLetter is as intake.Store documents it. ErrNotFound if id is not dead.
 func (s *Store) RequeueDeadLetter(ctx context.Context, id uint64) (triage.OutboxItem, error) {
 	if err := ctx.Err(); err != nil {
 		return triage.OutboxItem{}, err
@@ -487,7 +489,7 @@ func (s *Store) RequeueDeadLetter(ctx context.Context, id uint64) (triage.Outbox
 	return cloneItem(*it), nil
 }
 
-// BlockOutbox implements triage.Store. ErrNotFound if id is not pending.
+// BlockOutbox is as bot.BlockedStore documents it. ErrNotFound if id is not pending.
 func (s *Store) BlockOutbox(ctx context.Context, id uint64, cause, on string, next time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -502,7 +504,7 @@ func (s *Store) BlockOutbox(ctx context.Context, id uint64, cause, on string, ne
 	return nil
 }
 
-// UnblockOutbox implements triage.Store.
+// UnblockOutbox is as bot.BlockedStore documents it.
 func (s *Store) UnblockOutbox(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -519,7 +521,7 @@ func (s *Store) UnblockOutbox(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// BlockedOutbox implements triage.Store.
+// BlockedOutbox is as bot.BlockedStore and intake.Store document it.
 func (s *Store) BlockedOutbox(ctx context.Context) ([]triage.OutboxItem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -535,7 +537,7 @@ func (s *Store) BlockedOutbox(ctx context.Context) ([]triage.OutboxItem, error) 
 	return res, nil
 }
 
-// Ping implements triage.Store; only a cancelled ctx makes it fail.
+// Ping is as intake.Store documents it; only a cancelled ctx makes it fail.
 func (s *Store) Ping(ctx context.Context) error {
 	return ctx.Err()
 }

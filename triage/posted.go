@@ -1,0 +1,55 @@
+package triage
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// PostedMessage names a message the outbox posts for a lead and whose place
+// the lead keeps.
+type PostedMessage string
+
+const (
+	PostedCard      PostedMessage = "card"      // the lead's card in the triage channel
+	PostedChecklist PostedMessage = "checklist" // the criteria checklist in the card's thread
+)
+
+// Posted is where the chat service put a message the outbox posted.
+type Posted struct {
+	Message PostedMessage
+	Channel string    // the card's channel; unused for a checklist (it is in the card's thread)
+	TS      string    // the message's id in its channel
+	At      time.Time // when the delivery was recorded: the time of the card's audit event
+	Detail  string    // for the audit trail, e.g. how an earlier attempt's card was found
+}
+
+// RecordPosted completes outbox item it and records where its message
+// landed on its lead, in one transaction: a card's place, so that votes on
+// it and later updates find it (with an EventCardPosted), or a checklist's
+// ts, so that answers update it. As Store.CompleteOutbox: if the item moved
+// on meanwhile, it stays due and the place is still recorded.
+// ErrNotFound if the item or its lead is gone; ErrInvalid for an unknown
+// message.
+func (s *Service) RecordPosted(ctx context.Context, it OutboxItem, p Posted) error {
+	var record func(*Lead) error
+	switch p.Message {
+	case PostedCard:
+		record = func(l *Lead) error {
+			// The checklist lives in the card's thread: keep it (a card
+			// adopted after an ambiguous failure can only have come first
+			// anyway).
+			l.Slack.Channel, l.Slack.TS = p.Channel, p.TS
+			l.Events = append(l.Events, Event{At: p.At.UTC(), Kind: EventCardPosted, By: "bot", Detail: p.Detail})
+			return nil
+		}
+	case PostedChecklist:
+		record = func(l *Lead) error {
+			l.Slack.ChecklistTS = p.TS
+			return nil
+		}
+	default:
+		return fmt.Errorf("recording a posted %q: %w", p.Message, ErrInvalid)
+	}
+	return s.Store.CompleteOutbox(ctx, it.ID, it.Seq, record)
+}
