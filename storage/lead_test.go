@@ -307,16 +307,19 @@ func TestDB_Leads_StatusIndex(t *testing.T) {
 			}
 		}
 	}
-	// The index itself moved: one key per lead, under its current status.
+	// The index itself moved: one status key per lead (typed prefix "S" in
+	// lead_index), under its current status.
 	var keys []string
 	_ = db.Bolt().View(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte("by_status")).ForEach(func(k, _ []byte) error {
-			keys = append(keys, string(k[:len(k)-9]))
+		return tx.Bucket([]byte("lead_index")).ForEach(func(k, _ []byte) error {
+			if k[0] == 'S' {
+				keys = append(keys, string(k[1:len(k)-9]))
+			}
 			return nil
 		})
 	})
 	if diff := cmp.Diff([]string{"pending", "pending", "qualified", "qualified"}, keys); diff != "" {
-		t.Errorf("by_status keys (-want +got):\n%s", diff)
+		t.Errorf("status index keys (-want +got):\n%s", diff)
 	}
 	if _, err := db.Leads(t.Context(), triage.LeadFilter{Status: "bogus"}); !errors.Is(err, triage.ErrInvalid) {
 		t.Errorf("Leads(bogus) err = %v, want ErrInvalid", err)

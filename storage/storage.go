@@ -22,7 +22,7 @@ import (
 )
 
 // SchemaVersion is the file layout this code writes (see doc.go).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Sentinel errors returned by Open.
 var (
@@ -39,9 +39,7 @@ var (
 var (
 	bucketMeta          = []byte("meta")
 	bucketLeads         = []byte("leads")
-	bucketByStatus      = []byte("by_status")
-	bucketByEmail       = []byte("by_email")
-	bucketByDomain      = []byte("by_domain")
+	bucketLeadIndex     = []byte("lead_index")
 	bucketByMessage     = []byte("by_message")
 	bucketIdem          = []byte("idempotency")
 	bucketIdemExpiry    = []byte("idempotency_by_expiry")
@@ -59,8 +57,7 @@ var (
 	bucketInbox         = []byte("inbox")
 
 	allBuckets = [][]byte{
-		bucketMeta, bucketLeads, bucketByStatus, bucketByEmail, bucketByDomain,
-		bucketByMessage, bucketIdem, bucketIdemExpiry, bucketEvents,
+		bucketMeta, bucketLeads, bucketLeadIndex, bucketByMessage, bucketIdem, bucketIdemExpiry, bucketEvents,
 		bucketEventsByTime, bucketOutbox, bucketOutboxDead, bucketOutboxByLead,
 		bucketCache, bucketCacheByExpiry, bucketJobs, bucketOutboxUrgent,
 		bucketSignatures, bucketInbox, bucketOutboxBlocked,
@@ -242,6 +239,7 @@ func (db *DB) migrate() error {
 // schema exist. Version 0 is an empty file: nothing to convert.
 var migrations = map[int]func(*bolt.Tx) error{
 	1: migrateOutboxByLeadFamilies,
+	2: migrateLeadIndex,
 }
 
 // migrateOutboxByLeadFamilies (schema 1 → 2) rewrites outbox_by_lead keys
