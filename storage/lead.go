@@ -20,13 +20,14 @@ const idemPrunePerCreate = 16
 // CreateLead implements triage.Store. In one transaction it resolves the
 // idempotency key, assigns the next lead id, stores the lead with its
 // indexes and queues out. A key whose lead no longer exists (erased) counts
-// as expired.
+// as expired. Concurrent calls share a commit (groupUpdate): the
+// transaction function starts from scratch each time it runs.
 func (db *DB) CreateLead(ctx context.Context, lead triage.Lead, idem triage.Idempotency, out []triage.OutboxItem) (triage.Lead, bool, error) {
 	var (
 		stored  triage.Lead
 		created bool
 	)
-	err := db.update(ctx, "storing lead", func(tx *bolt.Tx) error {
+	err := db.write(ctx, "storing lead", db.groupUpdate, func(tx *bolt.Tx) error {
 		stored, created = triage.Lead{}, false
 		idemB, expiryB := tx.Bucket(bucketIdem), tx.Bucket(bucketIdemExpiry)
 		key := []byte(idem.Key)

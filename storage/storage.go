@@ -76,6 +76,7 @@ type DB struct {
 	writeFault func() error // WithWriteFault; nil in production
 	health     writeHealth  // how the last write went, for Ping
 	admit      groupCommit  // AdmitInbox's group commit (inbox.go)
+	intake     txGroup      // CreateLead's group commit (group.go)
 }
 
 var _ triage.Store = (*DB)(nil)
@@ -436,6 +437,12 @@ func pass(err error) error {
 }
 
 func (db *DB) update(ctx context.Context, what string, fn func(*bolt.Tx) error) error {
+	return db.write(ctx, what, db.bolt.Update, fn)
+}
+
+// write is update with the commit to use: bbolt's Update, or groupUpdate
+// for writes that share commits under concurrency.
+func (db *DB) write(ctx context.Context, what string, commit func(func(*bolt.Tx) error) error, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -447,7 +454,7 @@ func (db *DB) update(ctx context.Context, what string, fn func(*bolt.Tx) error) 
 		err = db.writeFault()
 	}
 	if err == nil {
-		err = db.bolt.Update(fn)
+		err = commit(fn)
 	}
 	if err == nil {
 		db.health.note(nil, db.now())
