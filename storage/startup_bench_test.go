@@ -213,6 +213,28 @@ func BenchmarkStartup(b *testing.B) {
 			})
 		}
 	}
+	// migrate: Open converting the file from schema 2 (its lead_index
+	// dropped and the version set back, untimed), once per start.
+	b.Run("migrate/leads=100000", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "v2.db")
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			if err := asSchema2(path, fixtures[100000]); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			db, err := Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if err := db.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+	})
 	for _, job := range startupJobs {
 		for _, n := range startupSizes {
 			for _, v := range variants {
@@ -238,6 +260,33 @@ func BenchmarkStartup(b *testing.B) {
 			}
 		}
 	}
+}
+
+// asSchema2 copies src to dst as schema 2 would have it: no lead_index, and
+// empty by_status, by_email and by_domain (the migration drops them).
+func asSchema2(dst, src string) error {
+	if err := copyFile(dst, src); err != nil {
+		return err
+	}
+	bdb, err := bolt.Open(dst, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketLeadIndex); err != nil {
+			return err
+		}
+		for _, name := range []string{"by_status", "by_email", "by_domain"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte("2"))
+	})
+	if cerr := bdb.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func benchStartup(b *testing.B, fixture string, store func(*DB) triage.Store) {
