@@ -98,7 +98,7 @@ func TestDB_TimeIndexes_FollowTheLead(t *testing.T) {
 // through the status index, as before schema 3.
 type statusOnly struct{ triage.Store }
 
-// BuildDigest and PurgeExpired give the same results through the time
+// BuildDigest, Home and PurgeExpired give the same results through the time
 // indexes as through the status index, on leads in every state.
 func TestTimeIndexes_SameDigestAndRetention(t *testing.T) {
 	t.Parallel()
@@ -158,6 +158,22 @@ func TestTimeIndexes_SameDigestAndRetention(t *testing.T) {
 			t.Errorf("since %v: revisit ids (-status index +time indexes):\n%s", since, diff)
 		}
 	}
+	// The App Home's numbers: the leads created in the last 30 days.
+	gotHome, err := svcIx.Home(ctx, "U1", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHome, err := svcScan.Home(ctx, "U1", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantHome.Stats.Received == 0 || wantHome.Stats.Decided == 0 {
+		t.Fatalf("home stats %+v: the test would prove little", wantHome.Stats)
+	}
+	if diff := cmp.Diff(wantHome, gotHome, equalTimes); diff != "" {
+		t.Errorf("App Home (-status index +time indexes):\n%s", diff)
+	}
+
 	gotPurged, err := svcIx.PurgeExpired(ctx, 200*day, now)
 	if err != nil {
 		t.Fatal(err)

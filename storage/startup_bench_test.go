@@ -177,6 +177,10 @@ var startupJobs = []struct {
 	{"prune", func(ctx context.Context, _ *triage.Service, db *DB) (any, error) {
 		return db.Prune(ctx, startupNow)
 	}},
+	// Not a job, but read as often: opening the App Home.
+	{"app-home", func(ctx context.Context, svc *triage.Service, _ *DB) (any, error) {
+		return svc.Home(ctx, "U1", startupNow)
+	}},
 }
 
 // BenchmarkStartup measures DESIGN.md's "100 000 stored leads: start-up
