@@ -25,6 +25,9 @@ func TestWriteFixture(t *testing.T) {
 	if !*writeV2 {
 		t.Skip("only with -write-v2")
 	}
+	if SchemaVersion != 2 {
+		t.Fatalf("this code writes schema %d: testdata/schema2.db must stay what the schema 2 code wrote", SchemaVersion)
+	}
 	path := filepath.Join("testdata", "schema2.db")
 	if err := os.MkdirAll("testdata", 0o755); err != nil {
 		t.Fatal(err)
