@@ -12,11 +12,14 @@
 // a literal 0x7C byte between the parts of a composite key.
 //
 //	bucket                 key                          value
-//	meta                   "schema_version"             decimal ASCII, currently "2"
+//	meta                   "schema_version"             decimal ASCII, currently "3"
 //	leads                  lead id                      leadRecord
-//	by_status              status|lead id               empty
-//	by_email               email|lead id                empty (only leads with an e-mail)
-//	by_domain              domain|lead id               empty (only leads with a domain)
+//	lead_index             "S" status|lead id           empty: every lead
+//	                       "E" email|lead id            empty (only leads with an e-mail)
+//	                       "D" domain|lead id           empty (only leads with a domain)
+//	                       "c" created lead id          empty: every lead with a creation time
+//	                       "d" decided lead id          empty: decided leads (not pending)
+//	                       "r" decided lead id          empty: disqualified leads not shown for a second look since
 //	by_message             channel|ts                   lead id (only leads whose card is posted)
 //	idempotency            idempotency key              idemRecord {lead, fingerprint, expires}
 //	idempotency_by_expiry  expires|idempotency key      empty
@@ -36,9 +39,15 @@
 // Lead ids come from the leads bucket's NextSequence and outbox ids from the
 // outbox bucket's, so ids are never reused, not even after a delete.
 //
-// The by_* buckets are indexes, rewritten in the same transaction as the lead
-// (saveLead): by_status makes "all pending leads" cost what the pending leads
-// cost, not what every lead ever stored costs. The *_by_expiry and
+// lead_index and by_message are indexes, rewritten in the same transaction
+// as the lead (saveLead): the status entries make "all pending leads" cost
+// what the pending leads cost, not what every lead ever stored costs, and
+// the time entries (created, decided, revisit; "c", "d", "r" followed by
+// 8-byte time and 8-byte id, no separator) do the same for the digest's
+// "decided since", its second looks and week, and for retention's
+// "decided before" (triage.TimeIndex). One bucket with a typed first byte
+// instead of one per index: a lead's entries share its branch pages, and
+// an index costs no bucket of its own. The *_by_expiry and
 // *_by_time buckets let expired idempotency keys and old Slack event ids be
 // pruned a few at a time from the front, without scanning (events_by_time
 // only for ids recorded before the inbox).
@@ -90,4 +99,9 @@
 //
 // Schema 2 (issue 4) keys outbox_by_lead by lead id|family; schema 1 keyed it
 // by the bare lead id, meaning the card. Open rewrites schema 1 keys.
+//
+// Schema 3 (issue 14) replaces by_status, by_email and by_domain with
+// lead_index and adds its time entries. Open builds lead_index from the lead
+// records and drops the three buckets, in the migration transaction; an
+// older leadtriage refuses the result (schema newer than it knows).
 package storage

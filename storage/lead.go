@@ -20,13 +20,14 @@ const idemPrunePerCreate = 16
 // CreateLead implements triage.Store. In one transaction it resolves the
 // idempotency key, assigns the next lead id, stores the lead with its
 // indexes and queues out. A key whose lead no longer exists (erased) counts
-// as expired.
+// as expired. Concurrent calls share a commit (groupUpdate): the
+// transaction function starts from scratch each time it runs.
 func (db *DB) CreateLead(ctx context.Context, lead triage.Lead, idem triage.Idempotency, out []triage.OutboxItem) (triage.Lead, bool, error) {
 	var (
 		stored  triage.Lead
 		created bool
 	)
-	err := db.update(ctx, "storing lead", func(tx *bolt.Tx) error {
+	err := db.write(ctx, "storing lead", db.groupUpdate, func(tx *bolt.Tx) error {
 		stored, created = triage.Lead{}, false
 		idemB, expiryB := tx.Bucket(bucketIdem), tx.Bucket(bucketIdemExpiry)
 		key := []byte(idem.Key)
@@ -109,7 +110,7 @@ func (db *DB) Lead(ctx context.Context, id triage.LeadID) (triage.Lead, error) {
 	return l, err
 }
 
-// Leads implements triage.Store. With a status it walks the by_status index,
+// Leads implements triage.Store. With a status it walks the status index,
 // so its cost follows the matching leads, not all leads.
 func (db *DB) Leads(ctx context.Context, f triage.LeadFilter) ([]triage.Lead, error) {
 	if f.Status != "" && !f.Status.Valid() {
@@ -131,7 +132,7 @@ func (db *DB) Leads(ctx context.Context, f triage.LeadFilter) ([]triage.Lead, er
 			return nil
 		}
 		var err error
-		leads, err = db.leadsByIndex(tx, bucketByStatus, []byte(f.Status), f.Limit)
+		leads, err = db.leadsByIndex(tx, ixStatus, string(f.Status), f.Limit)
 		return err
 	})
 	if err != nil {
@@ -143,22 +144,22 @@ func (db *DB) Leads(ctx context.Context, f triage.LeadFilter) ([]triage.Lead, er
 // LeadsByEmail lists the leads with exactly this (normalised) e-mail address,
 // oldest first: research uses it to flag duplicates.
 func (db *DB) LeadsByEmail(ctx context.Context, email string) ([]triage.Lead, error) {
-	return db.leadsBy(ctx, "listing leads by e-mail", bucketByEmail, email)
+	return db.leadsBy(ctx, "listing leads by e-mail", ixEmail, email)
 }
 
 // LeadsByDomain lists the leads with exactly this domain, oldest first.
 func (db *DB) LeadsByDomain(ctx context.Context, domain string) ([]triage.Lead, error) {
-	return db.leadsBy(ctx, "listing leads by domain", bucketByDomain, domain)
+	return db.leadsBy(ctx, "listing leads by domain", ixDomain, domain)
 }
 
-func (db *DB) leadsBy(ctx context.Context, what string, bucket []byte, value string) ([]triage.Lead, error) {
+func (db *DB) leadsBy(ctx context.Context, what string, kind byte, value string) ([]triage.Lead, error) {
 	if value == "" {
 		return nil, nil
 	}
 	var leads []triage.Lead
 	err := db.view(ctx, what, func(tx *bolt.Tx) error {
 		var err error
-		leads, err = db.leadsByIndex(tx, bucket, []byte(value), 0)
+		leads, err = db.leadsByIndex(tx, kind, value, 0)
 		return err
 	})
 	if err != nil {
@@ -167,12 +168,12 @@ func (db *DB) leadsBy(ctx context.Context, what string, bucket []byte, value str
 	return leads, nil
 }
 
-// leadsByIndex loads the leads under value|id keys of an index bucket. The
+// leadsByIndex loads the leads under kind value|id keys of lead_index. The
 // length check keeps "a" from matching "a|b@x.org" keys.
-func (db *DB) leadsByIndex(tx *bolt.Tx, bucket, value []byte, limit int) ([]triage.Lead, error) {
+func (db *DB) leadsByIndex(tx *bolt.Tx, kind byte, value string, limit int) ([]triage.Lead, error) {
 	var leads []triage.Lead
-	prefix := join(value, nil)
-	c := tx.Bucket(bucket).Cursor()
+	prefix := valuePrefix(kind, value)
+	c := tx.Bucket(bucketLeadIndex).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		if len(k) != len(prefix)+8 {
 			continue
@@ -180,7 +181,7 @@ func (db *DB) leadsByIndex(tx *bolt.Tx, bucket, value []byte, limit int) ([]tria
 		id := triage.LeadID(fromU64(k[len(prefix):]))
 		l, err := getLead(tx, id)
 		if errors.Is(err, triage.ErrNotFound) {
-			db.log.Warn("index entry without lead", slog.String("index", string(bucket)), slog.String("lead_id", id.String()))
+			db.log.Warn("index entry without lead", slog.String("index", string(kind)), slog.String("lead_id", id.String()))
 			continue
 		}
 		if err != nil {
@@ -308,32 +309,12 @@ func saveLead(tx *bolt.Tx, old, l *triage.Lead, raw []byte) (changed bool, err e
 	if err := tx.Bucket(bucketLeads).Put(id, v); err != nil {
 		return false, fmt.Errorf("writing lead %s: %w", l.ID, err)
 	}
+	if err := reindexLead(tx, old, l); err != nil {
+		return false, err
+	}
 	var was triage.Lead
 	if old != nil {
 		was = *old
-	}
-	for _, ix := range []struct {
-		bucket   []byte
-		old, new string
-	}{
-		{bucketByStatus, string(was.Status), string(l.Status)},
-		{bucketByEmail, was.Email, l.Email},
-		{bucketByDomain, was.Domain, l.Domain},
-	} {
-		if old != nil && ix.old == ix.new {
-			continue
-		}
-		b := tx.Bucket(ix.bucket)
-		if ix.old != "" {
-			if err := b.Delete(join([]byte(ix.old), id)); err != nil {
-				return false, fmt.Errorf("updating index %s of lead %s: %w", ix.bucket, l.ID, err)
-			}
-		}
-		if ix.new != "" {
-			if err := b.Put(join([]byte(ix.new), id), []byte{}); err != nil {
-				return false, fmt.Errorf("updating index %s of lead %s: %w", ix.bucket, l.ID, err)
-			}
-		}
 	}
 	if was.Slack != l.Slack {
 		b := tx.Bucket(bucketByMessage)

@@ -312,16 +312,19 @@ func TestDB_Leads_StatusIndex(t *testing.T) {
 			}
 		}
 	}
-	// The index itself moved: one key per lead, under its current status.
+	// The index itself moved: one status key per lead (typed prefix "S" in
+	// lead_index), under its current status.
 	var keys []string
 	_ = db.Bolt().View(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte("by_status")).ForEach(func(k, _ []byte) error {
-			keys = append(keys, string(k[:len(k)-9]))
+		return tx.Bucket([]byte("lead_index")).ForEach(func(k, _ []byte) error {
+			if k[0] == 'S' {
+				keys = append(keys, string(k[1:len(k)-9]))
+			}
 			return nil
 		})
 	})
 	if diff := cmp.Diff([]string{"pending", "pending", "qualified", "qualified"}, keys); diff != "" {
-		t.Errorf("by_status keys (-want +got):\n%s", diff)
+		t.Errorf("status index keys (-want +got):\n%s", diff)
 	}
 	if _, err := db.Leads(t.Context(), triage.LeadFilter{Status: "bogus"}); !errors.Is(err, triage.ErrInvalid) {
 		t.Errorf("Leads(bogus) err = %v, want ErrInvalid", err)
@@ -607,5 +610,78 @@ func TestDB_UpdateLead_NoChangeNoCommit(t *testing.T) {
 	}
 	if after := txid(); after != before+1 {
 		t.Errorf("a real update: txid %d -> %d, want one commit", before, after)
+	}
+}
+
+// Concurrent CreateLead calls share commits (group commit) without mixing
+// up their results: a key reused with another fingerprint fails only its
+// own calls, a key sent eight times at once stores one lead, and every
+// other call stores its own lead with its card item.
+func TestDB_CreateLead_GroupCommit(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	ctx := t.Context()
+	idem := func(key, fp string) triage.Idempotency {
+		return triage.Idempotency{Key: key, Fingerprint: fp, Expires: t0.Add(time.Hour), Now: t0}
+	}
+	card := []triage.OutboxItem{{Kind: triage.OutboxPostCard, Channel: "C1"}}
+	if _, _, err := db.CreateLead(ctx, newLead(t, "taken"), idem("taken", "a"), card); err != nil {
+		t.Fatal(err)
+	}
+	const each = 8
+	var (
+		wg                sync.WaitGroup
+		mu                sync.Mutex
+		refused, repeated int
+		shared            = map[triage.LeadID]int{}
+		own               = map[triage.LeadID]bool{}
+	)
+	for i := range 3 * each {
+		wg.Go(func() {
+			switch i % 3 {
+			case 0:
+				_, _, err := db.CreateLead(ctx, newLead(t, "other"), idem("taken", "b"), card)
+				mu.Lock()
+				defer mu.Unlock()
+				if errors.Is(err, triage.ErrIdempotencyKey) {
+					refused++
+				} else {
+					t.Errorf("reused key, other fingerprint: err = %v, want ErrIdempotencyKey", err)
+				}
+			case 1:
+				l, created, err := db.CreateLead(ctx, newLead(t, "shared"), idem("shared", "s"), card)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					t.Errorf("shared key: %v", err)
+				}
+				shared[l.ID]++
+				if !created {
+					repeated++
+				}
+			default:
+				l, created, err := db.CreateLead(ctx, newLead(t, "own"), triage.Idempotency{}, card)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil || !created || own[l.ID] {
+					t.Errorf("own lead = %s, created %v, %v", l.ID, created, err)
+				}
+				own[l.ID] = true
+			}
+		})
+	}
+	wg.Wait()
+	if refused != each || len(shared) != 1 || repeated != each-1 || len(own) != each {
+		t.Errorf("refused %d, shared-key leads %v (%d repeats), own leads %d; want %d, one lead, %d, %d", refused, shared, repeated, len(own), each, each-1, each)
+	}
+	all, err := db.Leads(ctx, triage.LeadFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2+each {
+		t.Errorf("%d leads stored, want %d", len(all), 2+each)
+	}
+	if due := mustDue(t, db, t0); len(due) != 2+each {
+		t.Errorf("%d card items, want one per lead (%d)", len(due), 2+each)
 	}
 }

@@ -14,7 +14,7 @@ import (
 // PurgeLead implements triage.Store. In one transaction it deletes the lead
 // record and every entry that leads to it or copies from it:
 //
-//   - its by_status, by_email and by_domain entries, and its by_message
+//   - its lead_index entries (status, e-mail, domain, times), and its by_message
 //     entry if that still points at it;
 //   - the idempotency keys (and their expiry entries) that point at it;
 //   - its outbox items, live and dead, with their outbox_by_lead entries:
@@ -59,22 +59,13 @@ func (db *DB) PurgeLead(ctx context.Context, id triage.LeadID, at time.Time, fn 
 	})
 }
 
-// unindexLead deletes l's entries in the by_* indexes.
+// unindexLead deletes l's lead_index entries and its by_message entry.
 func unindexLead(tx *bolt.Tx, l triage.Lead) error {
 	id := u64(uint64(l.ID))
-	for _, ix := range []struct {
-		bucket []byte
-		value  string
-	}{
-		{bucketByStatus, string(l.Status)},
-		{bucketByEmail, l.Email},
-		{bucketByDomain, l.Domain},
-	} {
-		if ix.value == "" {
-			continue
-		}
-		if err := tx.Bucket(ix.bucket).Delete(join([]byte(ix.value), id)); err != nil {
-			return fmt.Errorf("deleting index %s of lead %s: %w", ix.bucket, l.ID, err)
+	b := tx.Bucket(bucketLeadIndex)
+	for _, k := range indexKeys(&l) {
+		if err := b.Delete(k); err != nil {
+			return fmt.Errorf("deleting the index of lead %s: %w", l.ID, err)
 		}
 	}
 	if l.Slack.Channel != "" && l.Slack.TS != "" {
@@ -168,14 +159,14 @@ func purgeOutbox(tx *bolt.Tx, id triage.LeadID) error {
 
 // purgeDomainCache deletes the cache entries whose key ends in "/"+domain,
 // unless a lead with that domain remains (its research may use them). The
-// lead being purged must be out of by_domain already. Cache keys are not
+// lead being purged must be out of lead_index already. Cache keys are not
 // indexed by subject, so this scans the cache; it runs once per purged lead.
 func purgeDomainCache(tx *bolt.Tx, domain string) error {
 	if domain == "" {
 		return nil
 	}
-	prefix := join([]byte(domain), nil)
-	c := tx.Bucket(bucketByDomain).Cursor()
+	prefix := valuePrefix(ixDomain, domain)
+	c := tx.Bucket(bucketLeadIndex).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		if len(k) == len(prefix)+8 {
 			return nil // another lead has this domain

@@ -22,7 +22,7 @@ import (
 )
 
 // SchemaVersion is the file layout this code writes (see doc.go).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Sentinel errors returned by Open.
 var (
@@ -39,9 +39,7 @@ var (
 var (
 	bucketMeta          = []byte("meta")
 	bucketLeads         = []byte("leads")
-	bucketByStatus      = []byte("by_status")
-	bucketByEmail       = []byte("by_email")
-	bucketByDomain      = []byte("by_domain")
+	bucketLeadIndex     = []byte("lead_index")
 	bucketByMessage     = []byte("by_message")
 	bucketIdem          = []byte("idempotency")
 	bucketIdemExpiry    = []byte("idempotency_by_expiry")
@@ -59,8 +57,7 @@ var (
 	bucketInbox         = []byte("inbox")
 
 	allBuckets = [][]byte{
-		bucketMeta, bucketLeads, bucketByStatus, bucketByEmail, bucketByDomain,
-		bucketByMessage, bucketIdem, bucketIdemExpiry, bucketEvents,
+		bucketMeta, bucketLeads, bucketLeadIndex, bucketByMessage, bucketIdem, bucketIdemExpiry, bucketEvents,
 		bucketEventsByTime, bucketOutbox, bucketOutboxDead, bucketOutboxByLead,
 		bucketCache, bucketCacheByExpiry, bucketJobs, bucketOutboxUrgent,
 		bucketSignatures, bucketInbox, bucketOutboxBlocked,
@@ -79,6 +76,7 @@ type DB struct {
 	writeFault func() error // WithWriteFault; nil in production
 	health     writeHealth  // how the last write went, for Ping
 	admit      groupCommit  // AdmitInbox's group commit (inbox.go)
+	intake     txGroup      // CreateLead's group commit (group.go)
 }
 
 var _ triage.Store = (*DB)(nil)
@@ -242,6 +240,7 @@ func (db *DB) migrate() error {
 // schema exist. Version 0 is an empty file: nothing to convert.
 var migrations = map[int]func(*bolt.Tx) error{
 	1: migrateOutboxByLeadFamilies,
+	2: migrateLeadIndex,
 }
 
 // migrateOutboxByLeadFamilies (schema 1 → 2) rewrites outbox_by_lead keys
@@ -438,6 +437,12 @@ func pass(err error) error {
 }
 
 func (db *DB) update(ctx context.Context, what string, fn func(*bolt.Tx) error) error {
+	return db.write(ctx, what, db.bolt.Update, fn)
+}
+
+// write is update with the commit to use: bbolt's Update, or groupUpdate
+// for writes that share commits under concurrency.
+func (db *DB) write(ctx context.Context, what string, commit func(func(*bolt.Tx) error) error, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -450,7 +455,7 @@ func (db *DB) update(ctx context.Context, what string, fn func(*bolt.Tx) error) 
 		err = db.writeFault()
 	}
 	if err == nil {
-		err = db.bolt.Update(fn)
+		err = commit(fn)
 	}
 	if err == nil {
 		db.health.note(nil, db.now())

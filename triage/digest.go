@@ -63,9 +63,11 @@ const (
 // the leads decided in [since, now), the disqualified leads whose second look
 // (RevisitAfter after their decision) has come and that no digest showed
 // yet, and on the last part a timing line over the last seven days. It reads
-// the leads through the status index. It returns the parts (none when empty
+// the pending leads through the status index. It returns the parts (none when empty
 // and o.SkipEmpty) and the leads shown for a second look, which the caller
-// marks once the digest is queued.
+// marks once the digest is queued. A Store with time indexes (TimeIndex)
+// is asked only for the decided, revisit and week's leads; any other is
+// read one status at a time.
 func (s *Service) BuildDigest(ctx context.Context, since, now time.Time, o DigestOptions) ([]DigestPart, []LeadID, error) {
 	// One status at a time, keeping only the leads the digest shows or
 	// times: holding every decided lead at once would cost what all leads
@@ -79,28 +81,50 @@ func (s *Service) BuildDigest(ctx context.Context, since, now time.Time, o Diges
 	slices.SortStableFunc(pending, func(a, b Lead) int { return a.CreatedAt.Compare(b.CreatedAt) })
 
 	var decided, revisit, all []Lead
-	for _, l := range pending {
-		if inWeek(l) {
-			all = append(all, l)
+	if ix, ok := s.Store.(TimeIndex); ok {
+		// The time indexes: the cost follows the leads shown or timed.
+		if decided, err = ix.LeadsDecided(ctx, since, now); err != nil {
+			return nil, nil, fmt.Errorf("listing decided leads for the digest: %w", err)
 		}
-	}
-	for _, st := range []Status{StatusQualified, StatusDisqualified, StatusReferred} {
-		leads, err := s.Store.Leads(ctx, LeadFilter{Status: st})
-		if err != nil {
-			return nil, nil, fmt.Errorf("listing %s leads for the digest: %w", st, err)
+		if o.RevisitAfter > 0 {
+			// Decided at or before now − RevisitAfter: before one nanosecond later.
+			leads, err := ix.LeadsToRevisit(ctx, now.Add(-o.RevisitAfter).Add(time.Nanosecond))
+			if err != nil {
+				return nil, nil, fmt.Errorf("listing leads to revisit for the digest: %w", err)
+			}
+			for _, l := range leads {
+				if dueRevisit(l, o.RevisitAfter, now) {
+					revisit = append(revisit, l)
+				}
+			}
 		}
-		for _, l := range leads {
+		if all, err = ix.LeadsCreated(ctx, weekFrom, now); err != nil {
+			return nil, nil, fmt.Errorf("listing this week's leads for the digest: %w", err)
+		}
+	} else {
+		for _, l := range pending {
 			if inWeek(l) {
 				all = append(all, l)
 			}
-			if l.Decision == nil {
-				continue
+		}
+		for _, st := range []Status{StatusQualified, StatusDisqualified, StatusReferred} {
+			leads, err := s.Store.Leads(ctx, LeadFilter{Status: st})
+			if err != nil {
+				return nil, nil, fmt.Errorf("listing %s leads for the digest: %w", st, err)
 			}
-			if at := l.Decision.At; !at.Before(since) && at.Before(now) {
-				decided = append(decided, l)
-			}
-			if dueRevisit(l, o.RevisitAfter, now) {
-				revisit = append(revisit, l)
+			for _, l := range leads {
+				if inWeek(l) {
+					all = append(all, l)
+				}
+				if l.Decision == nil {
+					continue
+				}
+				if at := l.Decision.At; !at.Before(since) && at.Before(now) {
+					decided = append(decided, l)
+				}
+				if dueRevisit(l, o.RevisitAfter, now) {
+					revisit = append(revisit, l)
+				}
 			}
 		}
 	}

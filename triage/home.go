@@ -3,6 +3,7 @@ package triage
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -76,9 +77,9 @@ type Home struct {
 }
 
 // Home gathers user's App Home as of now. Pending and qualified leads come
-// from the store's status index; the numbers read every lead and keep those
-// created in the last StatsWindow (a scan: fine at a sales team's volume,
-// and the place for a created-at index once it is not).
+// from the store's status index; the numbers read the leads created in the
+// last StatsWindow through the created-at index (TimeIndex), or, from a
+// store without one, read every lead and keep those.
 func (s *Service) Home(ctx context.Context, user string, now time.Time) (Home, error) {
 	pending, err := s.Store.Leads(ctx, LeadFilter{Status: StatusPending})
 	if err != nil {
@@ -88,11 +89,17 @@ func (s *Service) Home(ctx context.Context, user string, now time.Time) (Home, e
 	if err != nil {
 		return Home{}, fmt.Errorf("listing qualified leads: %w", err)
 	}
-	all, err := s.Store.Leads(ctx, LeadFilter{})
+	since := now.Add(-StatsWindow)
+	var all []Lead
+	if ix, ok := s.Store.(TimeIndex); ok {
+		all, err = ix.LeadsCreated(ctx, since, endOfTime)
+	} else {
+		all, err = s.Store.Leads(ctx, LeadFilter{})
+	}
 	if err != nil {
 		return Home{}, fmt.Errorf("listing leads for the numbers: %w", err)
 	}
-	h := Home{Pending: pending, Stats: computeStats(all, now.Add(-StatsWindow))}
+	h := Home{Pending: pending, Stats: computeStats(all, since)}
 	for _, l := range pending {
 		if _, voted := l.Votes[user]; !voted && user != "" {
 			h.AwaitingVote = append(h.AwaitingVote, l)
@@ -111,6 +118,10 @@ func (s *Service) Home(ctx context.Context, user string, now time.Time) (Home, e
 	})
 	return h, nil
 }
+
+// endOfTime is the latest time a time index can hold (Unix nanoseconds in
+// an int64): "created since" has no upper end.
+var endOfTime = time.Unix(0, math.MaxInt64)
 
 func cmpID(a, b LeadID) int {
 	switch {

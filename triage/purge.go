@@ -31,8 +31,9 @@ var errNotExpired = errors.New("lead not past retention")
 
 // PurgeExpired deletes the decided leads past retention at now (privacy.
 // retention; 0 keeps everything) and queues the deletion of their Slack
-// messages: the checklist, then the card. It reads only the decided leads
-// (the status index) and checks each lead again inside the transaction
+// messages: the checklist, then the card. It reads only the leads decided
+// before now − retention (TimeIndex; without it, every decided lead through
+// the status index) and checks each lead again inside the transaction
 // that deletes it, so a lead reopened meanwhile stays. Each purge leaves
 // the PII-free audit entry PurgedJobKey. One lead's failure does not stop
 // the others; the errors are joined. Running it again purges nothing twice.
@@ -42,15 +43,29 @@ func (s *Service) PurgeExpired(ctx context.Context, retention time.Duration, now
 	}
 	now = now.UTC()
 	var errs []error
-	for _, st := range Statuses {
-		if st == StatusPending {
-			continue
-		}
-		leads, err := s.Store.Leads(ctx, LeadFilter{Status: st})
+	var lists [][]Lead
+	if ix, ok := s.Store.(TimeIndex); ok {
+		// The decided-at index: only the leads decided at or before
+		// now − retention are read.
+		leads, err := ix.LeadsDecided(ctx, time.Time{}, now.Add(-retention).Add(time.Nanosecond))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("listing %s leads for retention: %w", st, err))
-			continue
+			errs = append(errs, fmt.Errorf("listing decided leads for retention: %w", err))
 		}
+		lists = append(lists, leads)
+	} else {
+		for _, st := range Statuses {
+			if st == StatusPending {
+				continue
+			}
+			leads, err := s.Store.Leads(ctx, LeadFilter{Status: st})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("listing %s leads for retention: %w", st, err))
+				continue
+			}
+			lists = append(lists, leads)
+		}
+	}
+	for _, leads := range lists {
 		for _, l := range leads {
 			if !Expired(l, retention, now) {
 				continue

@@ -84,3 +84,20 @@ type Store interface {
 	// by its at time; ok is false when there is none.
 	LastJob(ctx context.Context, prefix string) (key string, at time.Time, ok bool, err error)
 }
+
+// TimeIndex is what a Store with time indexes offers besides Store: the
+// digest and retention then read only the leads they act on, not every
+// decided lead ever stored. A Store without it is read through the status
+// index instead (same results, cost growing with the decided leads).
+type TimeIndex interface {
+	// LeadsDecided returns the decided (not pending) leads whose decision
+	// is in [from, to), in decision order.
+	LeadsDecided(ctx context.Context, from, to time.Time) ([]Lead, error)
+
+	// LeadsToRevisit returns the disqualified leads decided before
+	// decidedBefore and not shown for a second look since, in decision order.
+	LeadsToRevisit(ctx context.Context, decidedBefore time.Time) ([]Lead, error)
+
+	// LeadsCreated returns the leads created in [from, to), in creation order.
+	LeadsCreated(ctx context.Context, from, to time.Time) ([]Lead, error)
+}
