@@ -21,6 +21,7 @@ type Config struct {
 	Slack      SlackConfig       `toml:"slack"`
 	HTTP       HTTPConfig        `toml:"http"`
 	Storage    StorageConfig     `toml:"storage"`
+	UI         UIConfig          `toml:"ui"`
 	Voting     VotingConfig      `toml:"voting"`
 	Reactions  ReactionsConfig   `toml:"reactions"`
 	Criteria   []CriterionConfig `toml:"criteria"`
@@ -56,6 +57,21 @@ type HTTPConfig struct {
 
 type StorageConfig struct {
 	Path string `toml:"path"`
+}
+
+// UIConfig is config.toml's [ui]: how the bot speaks in Slack.
+type UIConfig struct {
+	// Language is the language of every text the bot shows: "en" or "nl".
+	Language string `toml:"language"`
+}
+
+// Validate names the key of every impossible [ui] value.
+func (u UIConfig) Validate() []string {
+	switch u.Language {
+	case "en", "nl":
+		return nil
+	}
+	return []string{fmt.Sprintf("ui.language: %q is not a language the bot speaks (en or nl)", u.Language)}
 }
 
 type VotingConfig struct {
@@ -185,6 +201,7 @@ func DefaultConfig() Config {
 		Slack:     SlackConfig{Mode: "socket"},
 		HTTP:      HTTPConfig{Listen: "127.0.0.1:3000", IntakeRate: DefaultIntakeRate},
 		Storage:   StorageConfig{Path: "leadtriage.db"},
+		UI:        UIConfig{Language: "en"},
 		Voting:    VotingConfig{Quorum: 3, Blind: true, Decide: "auto", DissentPrompt: true},
 		Reactions: ReactionsConfig{Qualify: "+1", Disqualify: "-1", Unsure: "thinking_face"},
 		Reminders: RemindersConfig{
@@ -238,7 +255,7 @@ var (
 
 // Validate reports every impossible value, naming its key.
 func (c Config) Validate() []string {
-	var p []string
+	p := c.UI.Validate()
 	add := func(key, format string, args ...any) {
 		p = append(p, key+": "+fmt.Sprintf(format, args...))
 	}

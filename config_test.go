@@ -83,6 +83,8 @@ func TestLoadConfig_Problems(t *testing.T) {
 		{"legacy signature type", valid + "[http]\naccept_legacy_signature = \"yes\"\n", []string{"config.toml"}},
 		{"reactions enabled type", valid + "[reactions]\nenabled = \"no\"\n", []string{"config.toml"}},
 		{"research timeout", valid + "[research]\ntimeout = \"0s\"\n", []string{"research.timeout:"}},
+		{"language", valid + "[ui]\nlanguage = \"de\"\n", []string{"ui.language:", "en or nl"}},
+		{"language dutch", valid + "[ui]\nlanguage = \"nl\"\n", nil},
 		{"log level", valid + "[log]\nlevel = \"loud\"\n", []string{"log.level:"}},
 		{"partner twice", valid + "[[partners]]\nname = \"P\"\n[[partners]]\nname = \"p\"\n", []string{"partners[1].name:", "twice"}},
 		{"partner without name", valid + "[[partners]]\nfits = \"small shops\"\n", []string{"partners[0].name: is required"}},

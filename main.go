@@ -255,6 +255,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Metrics:   reg,
 		Location:  jobs.followUp.Hours.Location,
 		Digest:    jobs.digest,
+		Language:  cfg.UI.Language,
 		FreeMail:  func(d string) bool { return research.FreeMailDomain(d) || research.DisposableDomain(d) },
 		Access: bot.Access{
 			Users:      cfg.Access.Users,

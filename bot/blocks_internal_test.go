@@ -64,7 +64,12 @@ func blocksJSON(t testing.TB, blocks []slack.Block) json.RawMessage {
 	return b
 }
 
-func TestRenderCard(t *testing.T) {
+func TestRenderCard(t *testing.T) { testRenderCard(t, english) }
+
+// The same cards in Dutch (ui.language = "nl").
+func TestRenderCardNL(t *testing.T) { testRenderCard(t, newWords(LangDutch)) }
+
+func testRenderCard(t *testing.T, w words) {
 	t.Parallel()
 	decidedAt := received.Add(2 * time.Hour)
 	cases := []struct {
@@ -124,7 +129,7 @@ func TestRenderCard(t *testing.T) {
 			if pol.Quorum == 0 {
 				pol = cardPol
 			}
-			text, blocks := renderCard(tc.lead(), pol, cardNow)
+			text, blocks := w.card(tc.lead(), pol, cardNow)
 			raw := blocksJSON(t, blocks)
 			if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
 				t.Errorf("blocks invalid: %v", problems)
@@ -209,7 +214,7 @@ func TestCriteriaLine(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := criteriaLine(tc.cs, tc.st); got != tc.want {
+			if got := english.criteriaLine(tc.cs, tc.st); got != tc.want {
 				t.Errorf("criteriaLine =\n%q, want\n%q", got, tc.want)
 			}
 		})
@@ -222,7 +227,7 @@ func TestCriteriaLine(t *testing.T) {
 		long.MustNo = append(long.MustNo, id)
 		long.Disagree[id] = strings.Repeat("<x>", 500)
 	}
-	if got := criteriaLine(many, long); utf8.RuneCountInString(got) > maxCriteriaLine {
+	if got := english.criteriaLine(many, long); utf8.RuneCountInString(got) > maxCriteriaLine {
 		t.Errorf("criteria line is %d characters, want at most %d", utf8.RuneCountInString(got), maxCriteriaLine)
 	}
 }
@@ -767,14 +772,14 @@ func TestResearchText_ManyFlags(t *testing.T) {
 	for range 12 {
 		r.Flags = append(r.Flags, triage.Flag{Code: triage.FlagDuplicate, Detail: "d"})
 	}
-	got := researchText(r)
+	got := english.researchText(r)
 	if n := strings.Count(got, "`duplicate`"); n != maxFlags {
 		t.Errorf("%d flags shown, want %d:\n%s", n, maxFlags, got)
 	}
 	if !strings.HasSuffix(got, "\n… and 4 more flags") {
 		t.Errorf("no count of the flags left out:\n%s", got)
 	}
-	if got := researchText(triage.Research{At: received}); got != "*Research*\nNo findings." {
+	if got := english.researchText(triage.Research{At: received}); got != "*Research*\nNo findings." {
 		t.Errorf("empty research = %q", got)
 	}
 }
@@ -835,7 +840,7 @@ func TestSiteText(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := siteText(tc.w); got != tc.want {
+			if got := english.siteText(tc.w); got != tc.want {
 				t.Errorf("siteText = %q, want %q", got, tc.want)
 			}
 		})
@@ -856,8 +861,8 @@ func TestRegistryText(t *testing.T) {
 		{triage.Registry{Source: "kvk"}, ""},
 	}
 	for _, tc := range cases {
-		if got := registryText(tc.rg); got != tc.want {
-			t.Errorf("registryText(%+v) = %q, want %q", tc.rg, got, tc.want)
+		if got := english.registryText(tc.rg); got != tc.want {
+			t.Errorf("english.registryText(%+v) = %q, want %q", tc.rg, got, tc.want)
 		}
 	}
 }
@@ -899,7 +904,7 @@ func TestSearchLinks(t *testing.T) {
 			if tc.registry != "" {
 				l.Research.Facts.Registry = &triage.Registry{Source: tc.registry}
 			}
-			if got := searchLinks(l); got != tc.want {
+			if got := english.searchLinks(l); got != tc.want {
 				t.Errorf("searchLinks =\n%q, want\n%q", got, tc.want)
 			}
 		})
@@ -932,7 +937,7 @@ func TestQueryTerm(t *testing.T) {
 
 func TestFactsText_RoleAddressAndMail(t *testing.T) {
 	t.Parallel()
-	got := factsText(triage.Facts{RoleAddress: true, MX: []string{"mx1.acme.example", "<!here>"}})
+	got := english.factsText(triage.Facts{RoleAddress: true, MX: []string{"mx1.acme.example", "<!here>"}})
 	for _, want := range []string{"Role address, not a person", "Mail: mx1.acme.example, &lt;!here&gt;"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("factsText = %q, want it to contain %q", got, want)

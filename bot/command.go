@@ -872,7 +872,7 @@ func packSections(lines []string) []slack.Block {
 // showReply is one lead as its card shows it, without the card's buttons
 // (they belong on the card), with a link to the card.
 func (b *Bot) showReply(l triage.Lead) *slashReply {
-	text, card := renderCard(l, b.svc.Policy, b.now())
+	text, card := b.words.card(l, b.svc.Policy, b.now())
 	blocks := slices.DeleteFunc(card, func(bl slack.Block) bool { return bl.BlockType() == slack.MBTAction })
 	if link := b.cardLink(l, "Open the card"); link != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(link)))

@@ -355,7 +355,7 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 		return b.settle(ctx, log, p, it, c, err, nil)
 	}
 	// A card update, or a post_card whose card exists already.
-	text, blocks := renderCard(l, b.cfg.Policy, p.now)
+	text, blocks := b.words.card(l, b.cfg.Policy, p.now)
 	_, _, _, err = b.api.UpdateMessageContext(cctx, channel, l.Slack.TS,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	return b.settle(ctx, log, p, it, c, err, nil)
@@ -393,7 +393,7 @@ func (b *Bot) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage
 		return err
 	}
 
-	text, blocks := renderCard(l, b.cfg.Policy, p.now)
+	text, blocks := b.words.card(l, b.cfg.Policy, p.now)
 	ch, ts, err := b.api.PostMessageContext(cctx, channel,
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),
