@@ -131,6 +131,7 @@ func (f *dispatchFixture) told(t *testing.T, user string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	items = worded(items, f.bot.cfg.Location)
 	var out []string
 	for _, it := range items {
 		if it.Kind == triage.OutboxEphemeral && it.User == user {
@@ -600,7 +601,7 @@ func (f *dispatchFixture) items(t *testing.T) []triage.OutboxItem {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return items
+	return worded(items, f.bot.cfg.Location)
 }
 
 func (f *dispatchFixture) stored(t *testing.T) triage.Lead {

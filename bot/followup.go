@@ -55,7 +55,7 @@ func (b *Bot) snoozeClick(ctx context.Context, log *slog.Logger, channel, user s
 		return
 	}
 	log = log.With("lead_id", id.String())
-	if _, err := b.svc.Snooze(ctx, id, user, d, b.cfg.Location); err != nil {
+	if _, err := b.svc.Snooze(ctx, id, user, d); err != nil {
 		b.reportError(ctx, log, channel, user, err)
 		return
 	}

@@ -156,7 +156,7 @@ func (h *harness) outbox(t testing.TB) []triage.OutboxItem {
 	if err != nil {
 		t.Fatalf("reading the outbox: %v", err)
 	}
-	return items
+	return bot.Worded(items)
 }
 
 func (h *harness) stored(t testing.TB) triage.Lead {

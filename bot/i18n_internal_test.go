@@ -19,6 +19,20 @@ func renderCard(l triage.Lead, p triage.Policy, now time.Time) (string, []slack.
 	return english.card(l, p, now)
 }
 
+// worded fills in each item's Text and Plain the way the outbox worker
+// words its notice (in English, dates in loc), so that tests reading the
+// outbox see what Slack will be sent.
+func worded(items []triage.OutboxItem, loc *time.Location) []triage.OutboxItem {
+	out := make([]triage.OutboxItem, len(items))
+	for i, it := range items {
+		if it.Notice != nil {
+			it.Text, it.Plain = english.notice(*it.Notice, loc)
+		}
+		out[i] = it
+	}
+	return out
+}
+
 // Every language has every key, and no more: a missing key would show the
 // key itself in Slack.
 func TestCatalogue_EveryKeyInEveryLanguage(t *testing.T) {

@@ -232,6 +232,11 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 	if it.Lead != 0 {
 		log = log.With(slog.String("lead_id", it.Lead.String()))
 	}
+	if n := it.Notice; n != nil {
+		// Worded now, in today's language; items stored before notices
+		// carry their text already.
+		it.Text, it.Plain = b.words.notice(*n, b.cfg.Location)
+	}
 	switch it.Kind {
 	case triage.OutboxEphemeral:
 		if it.User == "" || it.Channel == "" {

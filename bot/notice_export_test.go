@@ -1,0 +1,7 @@
+package bot
+
+import "github.com/leadtriage/leadtriage/triage"
+
+// Worded fills in outbox items' Text and Plain as the worker words their
+// notices (English, UTC), for the black-box tests that read the outbox.
+func Worded(items []triage.OutboxItem) []triage.OutboxItem { return worded(items, nil) }
