@@ -592,7 +592,7 @@ func (b *Bot) commandDigest(ctx context.Context, log *slog.Logger) *slashReply {
 	if len(parts) == 0 {
 		return ephemeralReply(digestNothing)
 	}
-	text, blocks := renderDigestPart(mergeDigest(parts), b.permalink, b.digestLocation(), b.now())
+	text, blocks := b.words.digestPart(mergeDigest(parts), b.permalink, b.digestLocation(), b.now())
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(digestPreview)))
 	return ephemeralReply(text, blocks...)
 }

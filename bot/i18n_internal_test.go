@@ -19,6 +19,11 @@ func renderCard(l triage.Lead, p triage.Policy, now time.Time) (string, []slack.
 	return english.card(l, p, now)
 }
 
+// renderDigestPart renders a digest part in English.
+func renderDigestPart(p triage.DigestPart, permalink func(channel, ts string) string, loc *time.Location, now time.Time) (string, []slack.Block) {
+	return english.digestPart(p, permalink, loc, now)
+}
+
 // worded fills in each item's Text and Plain the way the outbox worker
 // words its notice (in English, dates in loc), so that tests reading the
 // outbox see what Slack will be sent.

@@ -187,6 +187,16 @@ func (w words) dayTime(t time.Time, loc *time.Location) string {
 	return names.days[t.Weekday()] + " " + t.Format("2") + " " + names.months[t.Month()-1] + " " + t.Format("15:04")
 }
 
+// date is a weekday and date in the language: "Mon 2 Jan 2006",
+// "ma 2 jan 2006".
+func (w words) date(t time.Time) string {
+	names, ok := dateNames[w.lang]
+	if !ok {
+		return t.Format("Mon 2 Jan 2006")
+	}
+	return names.days[t.Weekday()] + " " + t.Format("2") + " " + names.months[t.Month()-1] + " " + t.Format("2006")
+}
+
 // dateNames are CLDR's abbreviated day and month names for the languages
 // Go's time package does not speak (it speaks English).
 var dateNames = map[string]struct {

@@ -884,7 +884,7 @@ func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it tria
 			return err
 		}
 	}
-	text, blocks := renderDigestPart(part, b.permalink, b.digestLocation(), p.now)
+	text, blocks := b.words.digestPart(part, b.permalink, b.digestLocation(), p.now)
 	_, ts, err := b.api.PostMessageContext(cctx, it.Channel,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),
