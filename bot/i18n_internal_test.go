@@ -19,6 +19,11 @@ func renderCard(l triage.Lead, p triage.Policy, now time.Time) (string, []slack.
 	return english.card(l, p, now)
 }
 
+// renderChecklist renders a checklist in English.
+func renderChecklist(l triage.Lead, p triage.Policy) (string, []slack.Block) {
+	return english.checklist(l, p)
+}
+
 // renderDigestPart renders a digest part in English.
 func renderDigestPart(p triage.DigestPart, permalink func(channel, ts string) string, loc *time.Location, now time.Time) (string, []slack.Block) {
 	return english.digestPart(p, permalink, loc, now)

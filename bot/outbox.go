@@ -354,7 +354,7 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 		}
 		// An update, or a post whose checklist exists already (a retry
 		// after Slack took it, or changes folded into the post).
-		text, blocks := renderChecklist(l, b.cfg.Policy)
+		text, blocks := b.words.checklist(l, b.cfg.Policy)
 		_, _, _, err = b.api.UpdateMessageContext(cctx, channel, l.Slack.ChecklistTS,
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 		return b.settle(ctx, log, p, it, c, err, nil)
@@ -471,7 +471,7 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 	if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
 		return err
 	}
-	text, blocks := renderChecklist(l, b.cfg.Policy)
+	text, blocks := b.words.checklist(l, b.cfg.Policy)
 	_, ts, err := b.api.PostMessageContext(cctx, channel,
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),
