@@ -443,5 +443,3 @@ func countText(x any) int {
 	}
 	return n
 }
-
-
