@@ -350,15 +350,11 @@ func (w words) criteriaLine(cs []triage.Criterion, st triage.CriteriaStatus) str
 
 // disagreement names the criteria people answered differently, in config
 // order: "`budget` (2 yes, 1 no)".
-func disagreement(cs []triage.Criterion, dis map[string]string) string {
-	return english.disagreement(cs, dis)
-}
-
-func (w words) disagreement(cs []triage.Criterion, dis map[string]string) string {
+func (w words) disagreement(cs []triage.Criterion, dis map[string][]triage.AnswerCount) string {
 	var parts []string
 	n := 0
 	for _, c := range cs {
-		summary, ok := dis[c.ID]
+		counts, ok := dis[c.ID]
 		if !ok {
 			continue
 		}
@@ -366,12 +362,36 @@ func (w words) disagreement(cs []triage.Criterion, dis map[string]string) string
 		if len(parts) == maxDisagree {
 			continue
 		}
-		parts = append(parts, codeSpan(c.ID)+" ("+escTrunc(summary, 60, false)+")")
+		parts = append(parts, codeSpan(c.ID)+" ("+escTrunc(w.answerCounts(c, counts), 60, false)+")")
 	}
 	if n > len(parts) {
 		parts = append(parts, w.t("more.short", n-len(parts)))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// answerCounts is who answered what, unescaped: "2 yes, 1 no".
+func (w words) answerCounts(c triage.Criterion, counts []triage.AnswerCount) string {
+	parts := make([]string, len(counts))
+	for i, ac := range counts {
+		parts[i] = strconv.Itoa(ac.N) + " " + w.answerWord(c, ac.Value)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// answerWord is a normalised answer as a word in a sentence: "yes", "ja".
+func (w words) answerWord(c triage.Criterion, v string) string {
+	if c.Kind == triage.KindYesNo {
+		switch v {
+		case triage.AnswerYes:
+			return w.t("answer.yes")
+		case triage.AnswerNo:
+			return w.t("answer.no")
+		case triage.AnswerUnknown:
+			return w.t("answer.unknown")
+		}
+	}
+	return v
 }
 
 // codeSpan shows a criterion id as code. A backtick would end the span early.

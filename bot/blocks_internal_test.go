@@ -199,16 +199,16 @@ func TestCriteriaLine(t *testing.T) {
 		{"Fresh", cs, triage.CriteriaStatus{Total: 5, MustOpen: []string{"need", "budget"}, MaxScore: 0},
 			"*Criteria:* 0 of 5 answered · must-haves: 2 open"},
 		{"MustNo", cs, triage.CriteriaStatus{Answered: 3, Total: 5, MustNo: []string{"need"}, MustOpen: []string{"budget"}, Score: 7, MaxScore: 12,
-			Disagree: map[string]string{"budget": "2 yes, 1 no"}},
+			Disagree: dis("budget", "2 yes, 1 no")},
 			"*Criteria:* 3 of 5 answered · must-haves: `need` answered *no* · score 7/12 · disagreement on `budget` (2 yes, 1 no)"},
 		{"AllMet", cs, triage.CriteriaStatus{Answered: 5, Total: 5, Score: 12, MaxScore: 12},
 			"*Criteria:* 5 of 5 answered · must-haves: all met · score 12/12"},
 		{"NoMustHaves", noMust, triage.CriteriaStatus{Answered: 1, Total: 1, Score: 1, MaxScore: 2},
 			"*Criteria:* 1 of 1 answered · score 1/2"},
 		{"ManyDisagreements", cs, triage.CriteriaStatus{Answered: 5, Total: 5, MustNo: []string{"need", "budget", "timing", "fit"},
-			Disagree: map[string]string{"need": "1 yes, 1 no", "budget": "1 yes, 1 no", "timing": "1 4, 1 2", "fit": "1 a, 1 b", "x`<!here>": "1 <!channel>, 1 b"}},
+			Disagree: dis("need", "1 yes, 1 no", "budget", "1 yes, 1 no", "timing", "1 4, 1 2", "fit", "1 a, 1 b", "x`<!here>", "1 <!channel>, 1 b")},
 			"*Criteria:* 5 of 5 answered · must-haves: `need`, `budget`, `timing`, 1 more answered *no* · disagreement on `need` (1 yes, 1 no), `budget` (1 yes, 1 no), `timing` (1 4, 1 2), 2 more"},
-		{"Injection", cs[4:], triage.CriteriaStatus{Answered: 1, Total: 1, Disagree: map[string]string{"x`<!here>": "1 <!channel>, 1 <@U1>"}},
+		{"Injection", cs[4:], triage.CriteriaStatus{Answered: 1, Total: 1, Disagree: dis("x`<!here>", "1 <!channel>, 1 <@U1>")},
 			"*Criteria:* 1 of 1 answered · disagreement on `x'&lt;!here&gt;` (1 &lt;!channel&gt;, 1 &lt;@U1&gt;)"},
 	}
 	for _, tc := range cases {
@@ -219,13 +219,13 @@ func TestCriteriaLine(t *testing.T) {
 			}
 		})
 	}
-	long := triage.CriteriaStatus{Disagree: map[string]string{}}
+	long := triage.CriteriaStatus{Disagree: dis()}
 	var many []triage.Criterion
 	for i := range 50 {
 		id := strings.Repeat("&", 100) + string(rune('a'+i%26)) + strings.Repeat("b", i)
 		many = append(many, triage.Criterion{ID: id, Must: true})
 		long.MustNo = append(long.MustNo, id)
-		long.Disagree[id] = strings.Repeat("<x>", 500)
+		long.Disagree[id] = []triage.AnswerCount{{Value: strings.Repeat("<x>", 500), N: 1}}
 	}
 	if got := english.criteriaLine(many, long); utf8.RuneCountInString(got) > maxCriteriaLine {
 		t.Errorf("criteria line is %d characters, want at most %d", utf8.RuneCountInString(got), maxCriteriaLine)

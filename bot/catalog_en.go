@@ -8,6 +8,7 @@ var catalogueEN = map[string]any{
 	"more":                "and %d more",
 	"more.short":          "%d more",
 	"answer.no":           "no",
+	"answer.unknown":      "unknown",
 	"status.pending":      "pending",
 	"status.qualified":    "qualified",
 	"status.disqualified": "disqualified",

@@ -10,6 +10,7 @@ var catalogueNL = map[string]any{
 	"more":                "en nog %d",
 	"more.short":          "nog %d",
 	"answer.no":           "nee",
+	"answer.unknown":      "weet niet",
 	"status.pending":      "open",
 	"status.qualified":    "gekwalificeerd",
 	"status.disqualified": "afgewezen",

@@ -226,7 +226,7 @@ func (w words) currentValue(l triage.Lead, c triage.Criterion, st triage.Criteri
 		s += "\n" + label(w.t("card.note")) + escTrunc(latest.Note, maxNoteShown, false)
 	}
 	if d, ok := st.Disagree[c.ID]; ok {
-		s += "\n:warning: " + label(w.t("checklist.disagreement")) + escTrunc(d, 100, false)
+		s += "\n:warning: " + label(w.t("checklist.disagreement")) + escTrunc(w.answerCounts(c, d), 100, false)
 	}
 	return s
 }
@@ -398,7 +398,7 @@ func (w words) checklistLine(l triage.Lead, c triage.Criterion, st triage.Criter
 		s += "_" + w.t("checklist.open") + "_"
 	}
 	if d, ok := st.Disagree[c.ID]; ok {
-		s += " (" + w.t("checklist.disagreement.short", escTrunc(d, 60, false)) + ")"
+		s += " (" + w.t("checklist.disagreement.short", escTrunc(w.answerCounts(c, d), 60, false)) + ")"
 	}
 	return s
 }

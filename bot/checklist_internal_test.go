@@ -188,7 +188,7 @@ func TestCurrentValue_Disagreement(t *testing.T) {
 	t.Parallel()
 	// The domain computes disagreement; the checklist shows it escaped.
 	l := partlyAnswered()
-	st := triage.CriteriaStatus{Disagree: map[string]string{"need": "2 yes, 1 no <!here>"}}
+	st := triage.CriteriaStatus{Disagree: dis("need", "2 yes, 1 no <!here>")}
 	got := english.currentValue(l, ckCriteria[0], st, maxAnswerers)
 	want := "*Answer:* Yes — <@UALICE>: Yes, <@UBOB>: No, <@UCAROL>: Yes\n:warning: *Disagreement:* 2 yes, 1 no &lt;!here&gt;"
 	if got != want {

@@ -1,10 +1,12 @@
 package bot
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,23 @@ import (
 // catalogue expect.
 func renderCard(l triage.Lead, p triage.Policy, now time.Time) (string, []slack.Block) {
 	return english.card(l, p, now)
+}
+
+// dis builds CriteriaStatus.Disagree from criterion ids and summaries as
+// people read them: dis("budget", "2 yes, 1 no").
+func dis(kv ...string) map[string][]triage.AnswerCount {
+	m := map[string][]triage.AnswerCount{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		for _, part := range strings.Split(kv[i+1], ", ") {
+			n, v, _ := strings.Cut(part, " ")
+			count, err := strconv.Atoi(n)
+			if err != nil {
+				panic(fmt.Sprintf("dis: %q is not \"<count> <answer>\"", part))
+			}
+			m[kv[i]] = append(m[kv[i]], triage.AnswerCount{Value: v, N: count})
+		}
+	}
+	return m
 }
 
 // renderChecklist renders a checklist in English.
