@@ -253,7 +253,7 @@ func (b *Bot) handleAddLeadSubmission(ctx context.Context, ic slack.InteractionC
 			return addLeadErrors(addBlockCompany, "Something went wrong, try again.")
 		default:
 			log.DebugContext(ctx, "new lead refused", "error", err)
-			return addLeadErrors(addBlockCompany, plainCut(triage.Message(err), 300))
+			return addLeadErrors(addBlockCompany, plainCut(b.words.errorText(err), 300))
 		}
 	}
 	log = log.With("lead_id", l.ID.String(), "created", created)

@@ -182,4 +182,15 @@ var catalogueEN = map[string]any{
 	"button.yes":                   "Yes",
 	"button.no":                    "No",
 	"button.unknown":               "Don't know",
+
+	// Errors shown to people.
+	"error.claimed_by":        "%s is already claimed by %s.",
+	"error.claimed":           "Someone has already claimed this lead.",
+	"error.unknown_criterion": "There is no such criterion; /qualify help lists them.",
+	"error.not_found":         "That lead does not exist (any more).",
+	"error.closed":            "This lead has already been decided; votes no longer change it.",
+	"error.not_allowed":       "You are not allowed to do that.",
+	"error.idempotency_key":   "This Idempotency-Key was already used for a different lead.",
+	"error.invalid":           "That input is not valid.",
+	"error.internal":          "Something went wrong, the team has been notified.",
 }

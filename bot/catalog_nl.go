@@ -184,4 +184,15 @@ var catalogueNL = map[string]any{
 	"button.yes":                   "Ja",
 	"button.no":                    "Nee",
 	"button.unknown":               "Weet ik niet",
+
+	// Errors shown to people.
+	"error.claimed_by":        "%s is al geclaimd door %s.",
+	"error.claimed":           "Iemand heeft deze lead al geclaimd.",
+	"error.unknown_criterion": "Dat criterium bestaat niet; /qualify hulp zet ze op een rij.",
+	"error.not_found":         "Die lead bestaat niet (meer).",
+	"error.closed":            "Over deze lead is al besloten; stemmen verandert niets meer.",
+	"error.not_allowed":       "Dat mag jij niet doen.",
+	"error.idempotency_key":   "Deze Idempotency-Key is al gebruikt voor een andere lead.",
+	"error.invalid":           "Die invoer klopt niet.",
+	"error.internal":          "Er ging iets mis; het team is op de hoogte gebracht.",
 }

@@ -416,7 +416,7 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand) *slashRepl
 		defer func() {
 			if p := recover(); p != nil {
 				if !delivered {
-					deliver(ephemeralReply(triage.Message(errors.New("panic"))))
+					deliver(ephemeralReply(b.words.errorText(errors.New("panic"))))
 				}
 				panic(p) // spawn logs it
 			}
@@ -605,12 +605,7 @@ func (b *Bot) commandError(ctx context.Context, log *slog.Logger, err error) *sl
 	} else {
 		log.DebugContext(ctx, "slash command refused", "error", err)
 	}
-	msg := triage.Message(err)
-	var fe *triage.FieldError
-	if errors.As(err, &fe) {
-		msg = esc(msg) // it may quote what the user typed
-	}
-	return ephemeralReply(msg)
+	return ephemeralReply(b.words.errorText(err)) // escaped: it may quote what the user typed
 }
 
 // commandHelp is the help, led by a "did you mean" when the parser has a

@@ -413,14 +413,9 @@ func (b *Bot) reportError(ctx context.Context, log *slog.Logger, channel, user s
 	} else {
 		log.DebugContext(ctx, "slack action refused", "error", err)
 	}
-	msg := triage.Message(err)
-	var fe *triage.FieldError
-	if errors.As(err, &fe) {
-		// A field error may quote what the user typed; escape it so it cannot
-		// become a mention or a link in the reply.
-		msg = esc(msg)
-	}
-	if terr := b.svc.Tell(ctx, channel, user, msg); terr != nil {
+	// A field error may quote what the user typed: errorText escapes it so
+	// it cannot become a mention or a link in the reply.
+	if terr := b.svc.Tell(ctx, channel, user, b.words.errorText(err)); terr != nil {
 		log.ErrorContext(ctx, "queueing an error reply", "error", terr)
 	}
 }

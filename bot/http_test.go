@@ -606,7 +606,7 @@ func TestBot_HTTPHandler_Click(t *testing.T) {
 				}
 			}
 		}
-		if diff := cmp.Diff([]string{triage.Message(triage.ErrLeadClosed)}, told); diff != "" {
+		if diff := cmp.Diff([]string{"This lead has already been decided; votes no longer change it."}, told); diff != "" {
 			t.Errorf("replies to the late voter (-want +got):\n%s", diff)
 		}
 	})

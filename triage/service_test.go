@@ -511,9 +511,6 @@ func TestService_Vote(t *testing.T) {
 			if !errors.Is(err, triage.ErrLeadClosed) {
 				t.Errorf("%s: err = %v, want ErrLeadClosed", u, err)
 			}
-			if got, want := triage.Message(err), "This lead has already been decided; votes no longer change it."; got != want {
-				t.Errorf("Message = %q, want %q", got, want)
-			}
 		}
 		if out := h.store.Outbox(); len(out) != 0 {
 			t.Errorf("queued %v", kindsOf(out))
@@ -674,9 +671,6 @@ func TestService_Claim(t *testing.T) {
 		var ce *triage.ClaimedError
 		if !errors.As(err, &ce) || ce.Owner != "U1" || ce.Lead != l.ID {
 			t.Errorf("ClaimedError = %+v", ce)
-		}
-		if got, want := triage.Message(err), "L-1 is already claimed by <@U1>."; got != want {
-			t.Errorf("Message = %q, want %q", got, want)
 		}
 		stored, _ := h.store.Lead(ctx, l.ID)
 		if stored.Owner != "U1" {
@@ -851,9 +845,6 @@ func TestService_StoreFailure(t *testing.T) {
 			}
 			if !triage.IsInternal(err) {
 				t.Error("IsInternal = false")
-			}
-			if got := triage.Message(err); got != generic {
-				t.Errorf("Message = %q, want the generic sentence", got)
 			}
 			if out := h.store.Outbox(); len(out) != 0 {
 				t.Errorf("queued %v", kindsOf(out))
