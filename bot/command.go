@@ -628,7 +628,7 @@ func (b *Bot) commandHelp(name string, c command) string {
 // card: at once if the outbox posts it within cardWait, else through the
 // response_url when it is up.
 func (b *Bot) commandAdd(ctx context.Context, log *slog.Logger, user, arg string, rs *responder) *slashReply {
-	l, created, err := b.svc.AddFromSlack(ctx, user, triage.LeadInputFromText(arg))
+	l, created, err := b.svc.AddFromSlack(ctx, user, leadInputFromText(arg))
 	if err != nil {
 		var fe *triage.FieldError
 		if errors.As(err, &fe) {

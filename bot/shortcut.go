@@ -54,7 +54,7 @@ func (b *Bot) shortcutPrefill(m slack.Message) triage.LeadInput {
 	if f, ok := emailFile(m); ok {
 		return emailPrefill(f, shortcutText(m), b.cfg.FreeMail)
 	}
-	return triage.LeadInputFromMessage(shortcutText(m))
+	return leadInputFromMessage(shortcutText(m))
 }
 
 // shortcutText is what a message says: its text, and for a forwarded or
