@@ -59,6 +59,23 @@ type command struct {
 // subcommands are the words a single-word typo is compared with.
 var subcommands = []string{"help", "list", "digest", "history"}
 
+// dutchSubcommands and dutchFilters are the Dutch command words, accepted
+// next to the English ones whatever ui.language says: a Dutch team types
+// both ("/qualify lijst mijn", "/qualify L-42 geschiedenis").
+var (
+	dutchSubcommands = map[string]string{"hulp": "help", "toevoegen": "add", "lijst": "list", "overzicht": "digest", "geschiedenis": "history"}
+	dutchFilters     = map[string]string{"mijn": "mine", "open": "pending", "alles": "all"}
+)
+
+// commandWord is word lowercased, in English.
+func commandWord(word string, dutch map[string]string) string {
+	w := strings.ToLower(word)
+	if en, ok := dutch[w]; ok {
+		return en
+	}
+	return w
+}
+
 // listFilters are the words after "list", in the order help lists them.
 var listFilters = []listFilter{listMine, listPending, listAll}
 
@@ -79,7 +96,7 @@ func parseCommand(text string) command {
 		return command{kind: cmdModal}
 	}
 	joined := strings.Join(fields, " ")
-	first := strings.ToLower(fields[0])
+	first := commandWord(fields[0], dutchSubcommands)
 	rest := fields[1:]
 
 	switch first {
@@ -111,7 +128,7 @@ func parseCommand(text string) command {
 		switch {
 		case len(rest) == 0:
 			return c
-		case len(rest) == 1 && strings.EqualFold(rest[0], "history"):
+		case len(rest) == 1 && commandWord(rest[0], dutchSubcommands) == "history":
 			c.kind = cmdHistory
 			return c
 		case len(rest) >= 1 && (strings.EqualFold(rest[0], "history") || typoOf(rest[0], "history")):
@@ -150,7 +167,7 @@ func parseList(rest []string, joined string) command {
 	if len(rest) == 0 {
 		return command{kind: cmdList, filter: listPending}
 	}
-	word := strings.ToLower(rest[0])
+	word := commandWord(rest[0], dutchFilters)
 	for _, f := range listFilters {
 		if word == string(f) {
 			if len(rest) == 1 {

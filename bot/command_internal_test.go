@@ -70,6 +70,18 @@ func TestParseCommand(t *testing.T) {
 		{"CompanyOneWord", "Philips", command{kind: cmdAdd, arg: "Philips"}},
 		{"CompanyVersion", "Acme 2.0", command{kind: cmdAdd, arg: "Acme 2.0"}},
 		{"TwoWordsNotTypo", "lsit bogus", command{kind: cmdAdd, arg: "lsit bogus"}},
+		// The Dutch command words, in any language.
+		{"DutchHelp", "hulp", command{kind: cmdHelp}},
+		{"DutchList", "Lijst", command{kind: cmdList, filter: listPending}},
+		{"DutchListMine", "lijst mijn", command{kind: cmdList, filter: listMine}},
+		{"DutchListOpen", "lijst open", command{kind: cmdList, filter: listPending}},
+		{"DutchListAll", "lijst ALLES", command{kind: cmdList, filter: listAll}},
+		{"MixedListMine", "list mijn", command{kind: cmdList, filter: listMine}},
+		{"DutchDigest", "overzicht", command{kind: cmdDigest}},
+		{"DutchHistory", "L-42 geschiedenis", command{kind: cmdHistory, lead: 42, arg: "L-42"}},
+		{"DutchAdd", "toevoegen Bakkerij Jansen", command{kind: cmdAdd, arg: "Bakkerij Jansen"}},
+		{"DutchAddAlone", "toevoegen", command{kind: cmdModal}},
+		{"OpenIsACompany", "open", command{kind: cmdAdd, arg: "open"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
