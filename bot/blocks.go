@@ -702,13 +702,13 @@ const maxDraft = maxSection - 8
 // draft is cut to fit one section; when text and draft do not fit one
 // together they get a section each. Without a draft the reply is text only,
 // as before.
-func replyContent(text, plain string) (fallback string, blocks []slack.Block) {
+func (w words) replyContent(text, plain string) (fallback string, blocks []slack.Block) {
 	body := codeBlock(plain)
 	if body == "" {
 		return text, nil
 	}
 	if strings.TrimSpace(text) == "" {
-		return "A draft to copy", []slack.Block{section(body)}
+		return w.t("draft.fallback"), []slack.Block{section(body)}
 	}
 	if utf8.RuneCountInString(text)+1+utf8.RuneCountInString(body) <= maxSection {
 		return text, []slack.Block{section(text + "\n" + body)}

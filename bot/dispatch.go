@@ -311,7 +311,7 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 	}
 	if len(fields) != wantFields {
 		log.WarnContext(ctx, "checklist answer with a malformed value", "fields", len(fields))
-		b.tell(ctx, log, channel, user, "That checklist is out of date; answer in the thread instead, e.g. `budget: yes`.")
+		b.tell(ctx, log, channel, user, b.words.t("checklist.out_of_date", "`budget: "+b.words.t("answer.yes")+"`"))
 		return
 	}
 	id, err := triage.ParseLeadID(fields[0])
@@ -324,7 +324,7 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 		// The value is the answer; a block naming another criterion means
 		// a payload that is not ours as rendered.
 		log.WarnContext(ctx, "checklist answer from another criterion's block", "block_id", a.BlockID)
-		b.tell(ctx, log, channel, user, "That checklist is out of date; answer in the thread instead, e.g. `budget: yes`.")
+		b.tell(ctx, log, channel, user, b.words.t("checklist.out_of_date", "`budget: "+b.words.t("answer.yes")+"`"))
 		return
 	}
 	c, ok := b.criterion(fields[1])
@@ -392,10 +392,10 @@ func (b *Bot) rerunResearch(ctx context.Context, log *slog.Logger, channel, user
 		b.reportError(ctx, log, channel, user, err)
 		return
 	}
-	msg := "Research is switched off (research.enabled = false)."
+	msg := b.words.t("research.off", "research.enabled = false")
 	if b.svc.Researcher != nil {
 		b.svc.StartResearch(id, true)
-		msg = "Re-running research on *" + id.String() + "*; the card updates when it is done."
+		msg = b.words.t("research.rerun", bold(id.String()))
 	}
 	if err := b.svc.Tell(ctx, channel, user, msg); err != nil {
 		log.ErrorContext(ctx, "queueing a reply", "error", err)
@@ -438,7 +438,7 @@ func (b *Bot) routeViewSubmission(ctx context.Context, ic slack.InteractionCallb
 	ctx, cancel := context.WithTimeout(ctx, submissionTimeout)
 	defer cancel()
 	if ok, msg := b.allowed(ctx, ic.User.ID, ""); !ok {
-		if msg != accessCheckFailed {
+		if msg != b.words.t("access.check_failed") {
 			msg = b.refusal(true) // plain text: no mention markup
 		}
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{first: msg}), true

@@ -79,15 +79,15 @@ func (b *Bot) homeView(h triage.Home, now time.Time) slack.HomeTabViewRequest {
 		slack.NewContextBlock("", mrkdwn(b.homeHelp())),
 		slack.NewDividerBlock(),
 	}
-	blocks = append(blocks, b.homeList("Waiting for your vote", "Nothing waiting for you.", h.AwaitingVote, homeMaxAwaiting, now, homeLineAwaiting)...)
-	blocks = append(blocks, b.homeList("Your leads", "You own no open leads.", h.Owned, homeMaxOwned, now, homeLineOwned)...)
-	blocks = append(blocks, b.homeList("Pending in the team", "No lead is pending. Quiet day.", h.Pending, homeMaxPending, now, homeLinePending)...)
+	blocks = append(blocks, b.homeList(b.words.t("home.awaiting"), b.words.t("home.awaiting.none"), h.AwaitingVote, homeMaxAwaiting, now, homeLineAwaiting)...)
+	blocks = append(blocks, b.homeList(b.words.t("home.owned"), b.words.t("home.owned.none"), h.Owned, homeMaxOwned, now, homeLineOwned)...)
+	blocks = append(blocks, b.homeList(b.words.t("home.pending"), b.words.t("home.pending.none"), h.Pending, homeMaxPending, now, homeLinePending)...)
 	blocks = append(blocks, slack.NewDividerBlock(), statsBlock(h.Stats))
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 }
 
 func (b *Bot) homeHelp() string {
-	where := "the triage channel"
+	where := b.words.t("home.triage_channel")
 	if slackChannelID.MatchString(b.svc.Channel) {
 		where = "<#" + b.svc.Channel + ">"
 	}
@@ -95,7 +95,7 @@ func (b *Bot) homeHelp() string {
 	if cmd == "" || strings.ContainsAny(cmd, "<>&`") {
 		cmd = "/qualify"
 	}
-	return fmt.Sprintf("Add a lead with `%s`, or with *Qualify this message* in any message's ⋮ menu. Vote and decide on the cards in %s. `%s help` lists the rest.", cmd, where, cmd)
+	return b.words.t("home.help", "`"+cmd+"`", bold(b.words.t("home.shortcut")), where, "`"+cmd+" help`")
 }
 
 // homeLineKind picks what a list line says after the lead's name.

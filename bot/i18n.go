@@ -74,5 +74,9 @@ func newWords(lang string) words {
 var english = newWords(LangEnglish)
 
 func (w words) t(key string, args ...any) string {
+	if w.p == nil {
+		// The zero words (a Bot built without New) speak English.
+		return english.p.Sprintf(key, args...)
+	}
 	return w.p.Sprintf(key, args...)
 }

@@ -38,6 +38,16 @@ func dis(kv ...string) map[string][]triage.AnswerCount {
 	return m
 }
 
+// accessCheckFailed is the English refusal when the access lists could not
+// be checked.
+var accessCheckFailed = english.t("access.check_failed")
+
+func renderReminder(id triage.LeadID, text string) (string, []slack.Block) {
+	return english.reminder(id, text)
+}
+
+func replyContent(text, plain string) (string, []slack.Block) { return english.replyContent(text, plain) }
+
 // renderChecklist renders a checklist in English.
 func renderChecklist(l triage.Lead, p triage.Policy) (string, []slack.Block) {
 	return english.checklist(l, p)

@@ -332,7 +332,7 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 	defer cancel()
 	switch it.Kind {
 	case triage.OutboxThreadReply:
-		text, blocks := replyContent(it.Text, it.Plain)
+		text, blocks := b.words.replyContent(it.Text, it.Plain)
 		opts := []slack.MsgOption{
 			slack.MsgOptionText(text, false), slack.MsgOptionTS(l.Slack.TS),
 			slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),
@@ -343,7 +343,7 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 		_, _, err = b.api.PostMessageContext(cctx, channel, opts...)
 		return b.settle(ctx, log, p, it, c, err, nil)
 	case triage.OutboxReminder:
-		text, blocks := renderReminder(l.ID, it.Text)
+		text, blocks := b.words.reminder(l.ID, it.Text)
 		_, _, err = b.api.PostMessageContext(cctx, channel,
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionTS(l.Slack.TS),
 			slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
@@ -832,7 +832,7 @@ func (b *Bot) postDirect(ctx context.Context, log *slog.Logger, p *pass, it tria
 		if err != nil {
 			return fmt.Errorf("loading %s for outbox item %d: %w", it.Lead, it.ID, err)
 		}
-		cardLink = b.cardLink(l, "Open the card")
+		cardLink = b.cardLink(l, b.words.t("direct.open_card"))
 	}
 	c := call{methodPost, it.User}
 	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
