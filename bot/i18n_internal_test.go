@@ -46,7 +46,9 @@ func renderReminder(id triage.LeadID, text string) (string, []slack.Block) {
 	return english.reminder(id, text)
 }
 
-func replyContent(text, plain string) (string, []slack.Block) { return english.replyContent(text, plain) }
+func replyContent(text, plain string) (string, []slack.Block) {
+	return english.replyContent(text, plain)
+}
 
 // renderChecklist renders a checklist in English.
 func renderChecklist(l triage.Lead, p triage.Policy) (string, []slack.Block) {
