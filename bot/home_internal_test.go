@@ -106,7 +106,7 @@ func TestAgeText(t *testing.T) {
 		{-time.Hour, "just now"}, {30 * time.Second, "just now"}, {5 * time.Minute, "5 min ago"},
 		{3 * time.Hour, "3 h ago"}, {47 * time.Hour, "47 h ago"}, {72 * time.Hour, "3 d ago"},
 	} {
-		if got := ageText(tc.d); got != tc.want {
+		if got := english.ageText(tc.d); got != tc.want {
 			t.Errorf("ageText(%v) = %q, want %q", tc.d, got, tc.want)
 		}
 	}
@@ -116,7 +116,7 @@ func TestAgeText(t *testing.T) {
 	}{
 		{0, "0 min"}, {42 * time.Minute, "42 min"}, {90 * time.Minute, "1.5 h"}, {72 * time.Hour, "3.0 days"},
 	} {
-		if got := durationText(tc.d); got != tc.want {
+		if got := english.durationText(tc.d); got != tc.want {
 			t.Errorf("durationText(%v) = %q, want %q", tc.d, got, tc.want)
 		}
 	}
