@@ -75,8 +75,8 @@ func (s *Service) answer(ctx context.Context, id LeadID, user string, answers []
 		}
 		out := []OutboxItem{s.checklistUpdate(l, now)}
 		if l.Status == StatusPending {
-			_, settled := s.settle(l, now)
-			out = append(out, settled...)
+			_, items := s.applyPolicy(l, now)
+			out = append(out, items...)
 		} else {
 			out = append(out, s.cardUpdate(l, now))
 		}

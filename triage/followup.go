@@ -47,7 +47,7 @@ const (
 // Only a pending lead that nobody claimed is followed up. Its clock is the
 // business time since it was created, or since it was last reopened: each
 // round of deliberation gets one reminder and one escalation (like the
-// notices of settle). Nothing is due while the lead is snoozed; once the
+// notices of applyPolicy). Nothing is due while the lead is snoozed; once the
 // snooze ends, what came due in the meantime is due, once.
 func DueStages(l Lead, f FollowUp, now time.Time) []Stage {
 	if l.Status != StatusPending || l.Owner != "" || now.Before(l.Reminder.SnoozedUntil) {

@@ -142,7 +142,7 @@ func (s *Service) Vote(ctx context.Context, id LeadID, user string, c Choice) (V
 		}
 		res.Changed = true
 		var out []OutboxItem
-		res.Verdict, out = s.settle(l, now)
+		res.Verdict, out = s.applyPolicy(l, now)
 		confirm := Notice{Kind: NoticeVoted, User: user, Choice: c}
 		if l.Status == StatusPending && s.Policy.Blind && !Revealed(l, s.Policy) {
 			confirm.Blind, confirm.Votes, confirm.Quorum = true, len(l.Votes), max(s.Policy.Quorum, 1)
@@ -166,10 +166,10 @@ func (s *Service) Vote(ctx context.Context, id LeadID, user string, c Choice) (V
 	return res, nil
 }
 
-// settle applies the policy after a vote or an answer: it decides, or tells
+// applyPolicy applies the policy after a vote or an answer: it decides, or tells
 // the team lead why it does not (a tie, a must-have veto, decide = "lead"),
 // and queues the card update and the thread messages.
-func (s *Service) settle(l *Lead, now time.Time) (Verdict, []OutboxItem) {
+func (s *Service) applyPolicy(l *Lead, now time.Time) (Verdict, []OutboxItem) {
 	v := Evaluate(l, s.Policy)
 	out := []OutboxItem{s.cardUpdate(l, now)}
 	switch {
