@@ -18,30 +18,32 @@ import (
 
 // helpText lists the grammar from DESIGN.md and how to answer the team's
 // criteria (cs) in a card's thread.
-func helpText(name string, cs []triage.Criterion, reactions map[string]triage.Choice) string {
+func (w words) helpText(name string, cs []triage.Criterion, reactions map[string]triage.Choice) string {
 	if name == "" {
 		name = "/qualify"
 	}
+	code := func(s string) string { return "`" + s + "`" }
 	var b strings.Builder
-	fmt.Fprintf(&b, "*%s* helps the team triage inbound leads.\n", name)
-	fmt.Fprintf(&b, "• `%s`: open a form to add a lead\n", name)
-	fmt.Fprintf(&b, "• `%s <e-mail, domain, URL or company>`: add a lead; `%s add <text>` adds a company whose name looks like a command\n", name, name)
-	fmt.Fprintf(&b, "• `%s list`: the pending leads, oldest first; `%s list mine`: yours (owned or added by you); `%s list all`: every lead, newest first\n", name, name, name)
-	fmt.Fprintf(&b, "• `%s L-42`: one lead: status, research, criteria, votes, decision\n", name)
-	fmt.Fprintf(&b, "• `%s L-42 history`: a lead's audit trail\n", name)
-	fmt.Fprintf(&b, "• `%s digest`: the daily digest as it stands now (pending, decided since the last digest, worth another look), for you only\n", name)
-	fmt.Fprintf(&b, "• `%s help`: this help\n", name)
-	b.WriteString("• *Qualify this message* (in a message's ⋮ menu, under shortcuts): add a lead from a message, e.g. a forwarded e-mail\n")
-	b.WriteString("• The bot's *Home* tab: leads waiting for your vote, your leads, the team's pending leads and the last 30 days in numbers\n")
-	b.WriteString("Vote on a lead, or claim it, with the buttons on its card in the triage channel; deciders decide with *Decide*.\n")
-	if r := reactionHelp(reactions); r != "" {
-		b.WriteString("Reactions on the card vote too: " + r + ".\n")
+	b.WriteString(w.t("help.intro", bold(name)) + "\n")
+	b.WriteString("• " + w.t("help.modal", code(name)) + "\n")
+	b.WriteString("• " + w.t("help.add", code(name+" "+w.t("help.add.what")), code(name+" add <text>")) + "\n")
+	b.WriteString("• " + w.t("help.list", code(name+" list"), code(name+" list mine"), code(name+" list all")) + "\n")
+	b.WriteString("• " + w.t("help.show", code(name+" L-42")) + "\n")
+	b.WriteString("• " + w.t("help.history", code(name+" L-42 history")) + "\n")
+	b.WriteString("• " + w.t("help.digest", code(name+" digest")) + "\n")
+	b.WriteString("• " + w.t("help.help", code(name+" help")) + "\n")
+	b.WriteString("• " + w.t("help.shortcut", bold(w.t("home.shortcut"))) + "\n")
+	b.WriteString("• " + w.t("help.home", bold("Home")) + "\n")
+	b.WriteString(w.t("help.vote", bold(w.t("button.decide"))) + "\n")
+	if r := w.reactionHelp(reactions); r != "" {
+		b.WriteString(w.t("help.reactions", r) + "\n")
 	}
+	b.WriteString(w.t("help.dutch_words") + "\n")
 	if len(cs) > 0 {
-		b.WriteString("Answer the criteria with the checklist in the card's thread, or reply there with one line per answer, e.g. `" + cs[0].ID + ": yes`:\n")
+		b.WriteString(w.t("help.criteria", code(cs[0].ID+": "+w.t("answer.yes"))) + "\n")
 		for i, c := range cs {
 			if i == maxHelpCriteria {
-				fmt.Fprintf(&b, "• … and %d more\n", len(cs)-i)
+				b.WriteString("• … " + w.t("more", len(cs)-i) + "\n")
 				break
 			}
 			fmt.Fprintf(&b, "• `%s`: %s (%s)\n", esc(c.ID), escTrunc(c.Question, 150, false), esc(triage.AcceptedForms(c)))
@@ -51,7 +53,7 @@ func helpText(name string, cs []triage.Criterion, reactions map[string]triage.Ch
 }
 
 // reactionHelp lists the voting reactions, in the order of the vote buttons.
-func reactionHelp(reactions map[string]triage.Choice) string {
+func (w words) reactionHelp(reactions map[string]triage.Choice) string {
 	var parts []string
 	for _, c := range []triage.Choice{triage.ChoiceQualify, triage.ChoiceDisqualify, triage.ChoiceUnsure} {
 		var names []string
@@ -62,7 +64,7 @@ func reactionHelp(reactions map[string]triage.Choice) string {
 		}
 		if len(names) > 0 {
 			sort.Strings(names)
-			parts = append(parts, strings.Join(names, " ")+" "+string(c))
+			parts = append(parts, strings.Join(names, " ")+" "+w.choice(c))
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -95,13 +97,6 @@ const (
 	responseURLTTL   = 30 * time.Minute
 	// responseTimeout bounds one post to a response_url.
 	responseTimeout = 5 * time.Second
-
-	workingText = "Working on it…"
-	// digestPreview ends /qualify digest: it is the caller's alone.
-	digestPreview = "Only you see this preview; nothing in it is marked as shown. The channel digest comes at its scheduled time."
-	// digestNothing answers /qualify digest when digest.skip_empty finds
-	// nothing to say.
-	digestNothing = "Nothing pending, decided since the last digest or worth another look. :tada:"
 )
 
 // Block Kit budgets of a command's reply (SLACK-NOTES §4.6): Slack allows 50
@@ -194,7 +189,7 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand) *slashRepl
 	if c.kind == cmdModal {
 		return nil // the dialog is opening; a failure is told through the response_url
 	}
-	return ephemeralReply(workingText)
+	return ephemeralReply(b.words.t("command.working"))
 }
 
 // commandRun hands a command's result to the ack, or tells the command
@@ -302,7 +297,7 @@ func (b *Bot) execCommand(ctx context.Context, log *slog.Logger, cmd slack.Slash
 		// views.open is the first Slack call: the trigger lasts 3 s.
 		if err := b.openAddLeadModal(ctx, cmd.TriggerID, cmd.ChannelID, cmd.ResponseURL, triage.LeadInput{}); err != nil {
 			log.WarnContext(ctx, "opening the add-lead dialog", "error", err)
-			return ephemeralReply(fmt.Sprintf("Could not open the form; try again, or add the lead with `%s <e-mail, domain, URL or company>`.", name))
+			return ephemeralReply(b.words.t("command.no_form", "`"+name+" "+b.words.t("help.add.what")+"`"))
 		}
 		return nil
 	case cmdAdd:
@@ -311,17 +306,17 @@ func (b *Bot) execCommand(ctx context.Context, log *slog.Logger, cmd slack.Slash
 		return b.commandList(ctx, log, cmd.UserID, c.filter, name)
 	case cmdShow, cmdHistory:
 		if c.lead == 0 {
-			return ephemeralReply(fmt.Sprintf("There is no *%s*.", escTrunc(c.arg, maxCommandArg, false)))
+			return ephemeralReply(b.words.t("command.no_lead", bold(escTrunc(c.arg, maxCommandArg, false))))
 		}
 		l, err := b.svc.Lead(ctx, c.lead)
 		if errors.Is(err, triage.ErrNotFound) {
-			return ephemeralReply(fmt.Sprintf("There is no *%s*.", c.lead))
+			return ephemeralReply(b.words.t("command.no_lead", bold(c.lead.String())))
 		}
 		if err != nil {
 			return b.commandError(ctx, log, err)
 		}
 		if c.kind == cmdHistory {
-			return historyReply(l)
+			return b.words.historyReply(l)
 		}
 		return b.showReply(l)
 	case cmdDigest:
@@ -340,10 +335,10 @@ func (b *Bot) commandDigest(ctx context.Context, log *slog.Logger) *slashReply {
 		return b.commandError(ctx, log, err)
 	}
 	if len(parts) == 0 {
-		return ephemeralReply(digestNothing)
+		return ephemeralReply(b.words.t("command.digest.nothing") + " :tada:")
 	}
 	text, blocks := b.words.digestPart(mergeDigest(parts), b.permalink, b.digestLocation(), b.now())
-	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(digestPreview)))
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(b.words.t("command.digest.preview"))))
 	return ephemeralReply(text, blocks...)
 }
 
@@ -361,15 +356,15 @@ func (b *Bot) commandError(ctx context.Context, log *slog.Logger, err error) *sl
 // commandHelp is the help, led by a "did you mean" when the parser has a
 // suggestion.
 func (b *Bot) commandHelp(name string, c command) string {
-	help := helpText(name, b.svc.Policy.Criteria, b.cfg.Reactions)
+	help := b.words.helpText(name, b.svc.Policy.Criteria, b.cfg.Reactions)
 	if c.suggestion == "" {
 		return help
 	}
-	s := fmt.Sprintf("Did you mean `%s %s`?", name, c.suggestion)
+	s := b.words.t("command.did_you_mean", "`"+name+" "+c.suggestion+"`")
 	if c.addHint {
 		// A backtick would end the code span early.
 		arg := escTrunc(strings.ReplaceAll(c.arg, "`", "'"), maxHintArg, false)
-		s += fmt.Sprintf(" To add a company with that name, use `%s add %s`.", name, arg)
+		s += " " + b.words.t("command.add_hint", "`"+name+" add "+arg+"`")
 	}
 	return s + "\n\n" + help
 }
@@ -383,7 +378,7 @@ func (b *Bot) commandAdd(ctx context.Context, log *slog.Logger, user, arg string
 		var fe *triage.FieldError
 		if errors.As(err, &fe) {
 			log.DebugContext(ctx, "slash command add refused", "field", fe.Field)
-			return ephemeralReply("Could not add that: " + esc(fe.Error()))
+			return ephemeralReply(b.words.t("command.add_refused", esc(fe.Error())))
 		}
 		return b.commandError(ctx, log, err)
 	}
@@ -396,17 +391,17 @@ func (b *Bot) commandAdd(ctx context.Context, log *slog.Logger, user, arg string
 		cancel()
 	}
 	label := escTrunc(l.Label(), maxListLabel, false)
-	text := fmt.Sprintf("Added *%s* (%s) to the triage channel.", l.ID, label)
+	text := b.words.t("command.added", bold(l.ID.String()), label)
 	if !created {
-		text = fmt.Sprintf("That is *%s* (%s), already in triage.", l.ID, label)
+		text = b.words.t("command.repeat", bold(l.ID.String()), label)
 	}
-	if link := b.cardLink(l, "See the card"); link != "" {
+	if link := b.cardLink(l, b.words.t("command.see_card")); link != "" {
 		return ephemeralReply(text + " " + link)
 	}
 	if !rs.usable() {
-		return ephemeralReply(text + " Its card is on its way.")
+		return ephemeralReply(text + " " + b.words.t("command.card_coming"))
 	}
-	r := ephemeralReply(text + " Its card is on its way; I will send you its link here.")
+	r := ephemeralReply(text + " " + b.words.t("command.card_coming.link"))
 	r.after = func() { b.followCard(log, l.ID, rs) }
 	return r
 }
@@ -447,7 +442,7 @@ func (b *Bot) followCard(log *slog.Logger, id triage.LeadID, rs *responder) {
 			log.DebugContext(ctx, "card not posted within the follow-up window")
 			return
 		}
-		b.respond(ctx, log, rs, ephemeralReply(fmt.Sprintf("The card of *%s* is up: %s", l.ID, b.cardLink(l, "See the card"))))
+		b.respond(ctx, log, rs, ephemeralReply(b.words.t("command.card_up", bold(l.ID.String()), b.cardLink(l, b.words.t("command.see_card")))))
 	}()
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,19 +39,20 @@ func (b *Bot) commandList(ctx context.Context, log *slog.Logger, user string, f 
 // listReply renders leads, one line each, packed into sections within the
 // reply's Block Kit budget; what does not fit is counted in a last line.
 func (b *Bot) listReply(leads []triage.Lead, f listFilter, name string) *slashReply {
+	w := b.words
 	var title, empty string
 	switch f {
 	case listMine:
-		title, empty = "Your leads (owned or added by you), newest first", "You have no leads: none is owned or added by you."
+		title, empty = w.t("list.mine"), w.t("list.mine.none")
 	case listAll:
-		title, empty = "All leads, newest first", "There are no leads yet."
+		title, empty = w.t("list.all"), w.t("list.all.none")
 	default:
-		title, empty = "Pending leads, oldest first", "No lead is pending."
+		title, empty = w.t("list.pending"), w.t("list.pending.none")
 	}
 	if len(leads) == 0 {
 		return ephemeralReply(empty)
 	}
-	head := fmt.Sprintf("*%s:* %d", title, len(leads))
+	head := label(title) + strconv.Itoa(len(leads))
 	now := b.now()
 	budget := maxReplyText - utf8.RuneCountInString(head) - 200 // room for the last line
 	var lines []string
@@ -66,11 +68,11 @@ func (b *Bot) listReply(leads []triage.Lead, f listFilter, name string) *slashRe
 	blocks := []slack.Block{section(head)}
 	blocks = append(blocks, packSections(lines)...)
 	if more := len(leads) - len(lines); more > 0 {
-		hint := fmt.Sprintf("narrow it with `%s list mine`", name)
+		hint := w.t("list.narrow", "`"+name+" list mine`")
 		if f == listMine {
-			hint = "the bot's Home tab shows your leads too"
+			hint = w.t("list.home")
 		}
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("… and %d more; %s.", more, hint))))
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("… "+w.t("more", more)+"; "+hint+".")))
 	}
 	return ephemeralReply(fmt.Sprintf("%s: %d", title, len(leads)), blocks...)
 }
@@ -81,26 +83,23 @@ func (b *Bot) listLine(l triage.Lead, now time.Time) string {
 	parts := []string{
 		"*" + l.ID.String() + "*",
 		escTrunc(l.Label(), maxListLabel, false),
-		ageOld(now.Sub(l.CreatedAt)),
-		votesPhrase(l, b.svc.Policy),
-		statusWord(l.Status),
+		b.words.ageOld(now.Sub(l.CreatedAt)),
+		b.words.votesPhrase(l, b.svc.Policy),
+		b.words.status(l.Status),
 	}
-	if link := b.cardLink(l, "card"); link != "" {
+	if link := b.cardLink(l, b.words.t("digest.card")); link != "" {
 		parts = append(parts, link)
 	} else {
-		parts = append(parts, "card not posted yet")
+		parts = append(parts, b.words.t("digest.card.none"))
 	}
 	return strings.Join(parts, " · ")
 }
 
 // votesPhrase counts a lead's votes; how they split only once they are
 // revealed (blind voting: no herding).
-func votesPhrase(l triage.Lead, p triage.Policy) string {
+func (w words) votesPhrase(l triage.Lead, p triage.Policy) string {
 	n := len(l.Votes)
-	s := fmt.Sprintf("%d votes", n)
-	if n == 1 {
-		s = "1 vote"
-	}
+	s := w.t("home.votes", n)
 	if n == 0 || !triage.Revealed(&l, p) {
 		return s
 	}
@@ -109,7 +108,7 @@ func votesPhrase(l triage.Lead, p triage.Policy) string {
 	for _, c := range []struct {
 		n    int
 		word string
-	}{{t.Qualify, "qualify"}, {t.Disqualify, "disqualify"}, {t.Unsure, "unsure"}} {
+	}{{t.Qualify, w.t("vote.qualify")}, {t.Disqualify, w.t("vote.disqualify")}, {t.Unsure, w.t("vote.unsure")}} {
 		if c.n > 0 {
 			split = append(split, fmt.Sprintf("%d %s", c.n, c.word))
 		}
@@ -119,24 +118,24 @@ func votesPhrase(l triage.Lead, p triage.Policy) string {
 
 // age is a short duration for lists: "5m", "3h", "2d". It goes into mrkdwn,
 // so "under a minute" is written out: a bare "<" could open a link token.
-func age(d time.Duration) string {
+func (w words) age(d time.Duration) string {
 	switch {
 	case d < time.Minute:
-		return "just now"
+		return w.t("age.now")
 	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
+		return w.t("dur.m", int(d/time.Minute))
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d/time.Hour))
+		return w.t("dur.h", int(d/time.Hour))
 	}
-	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+	return w.t("dur.d", int(d/(24*time.Hour)))
 }
 
 // ageOld is age as a list column: "3h old", or "just now".
-func ageOld(d time.Duration) string {
+func (w words) ageOld(d time.Duration) string {
 	if d < time.Minute {
-		return age(d)
+		return w.age(d)
 	}
-	return age(d) + " old"
+	return w.t("age.old", w.age(d))
 }
 
 // packSections joins lines into as few sections as fit maxSection each.
@@ -170,20 +169,20 @@ func packSections(lines []string) []slack.Block {
 func (b *Bot) showReply(l triage.Lead) *slashReply {
 	text, card := b.words.card(l, b.svc.Policy, b.now())
 	blocks := slices.DeleteFunc(card, func(bl slack.Block) bool { return bl.BlockType() == slack.MBTAction })
-	if link := b.cardLink(l, "Open the card"); link != "" {
+	if link := b.cardLink(l, b.words.t("direct.open_card")); link != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(link)))
 	} else {
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("The card is not posted yet.")))
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(b.words.t("show.no_card"))))
 	}
 	return ephemeralReply(text, blocks...)
 }
 
 // historyReply is l's audit trail, oldest first; when it does not all fit,
 // the newest events are kept behind a count of the earlier ones.
-func historyReply(l triage.Lead) *slashReply {
-	head := fmt.Sprintf("*Audit trail of %s* (%s), times in UTC", l.ID, escTrunc(l.Label(), maxListLabel, false))
+func (w words) historyReply(l triage.Lead) *slashReply {
+	head := w.t("history.head", bold(w.t("history.title", l.ID.String())), escTrunc(l.Label(), maxListLabel, false))
 	if len(l.Events) == 0 {
-		return ephemeralReply(head + "\nNo events recorded.")
+		return ephemeralReply(head + "\n" + w.t("history.none"))
 	}
 	budget := maxReplyText - utf8.RuneCountInString(head) - 100
 	var lines []string
@@ -198,10 +197,10 @@ func historyReply(l triage.Lead) *slashReply {
 	}
 	slices.Reverse(lines)
 	if earlier := len(l.Events) - len(lines); earlier > 0 {
-		lines = append([]string{fmt.Sprintf("_… %d earlier events_", earlier)}, lines...)
+		lines = append([]string{"_… " + w.t("history.earlier", earlier) + "_"}, lines...)
 	}
 	blocks := append([]slack.Block{section(head)}, packSections(lines)...)
-	return ephemeralReply(fmt.Sprintf("Audit trail of %s", l.ID), blocks...)
+	return ephemeralReply(w.t("history.title", l.ID.String()), blocks...)
 }
 
 // eventLine is one event: "2026-11-28 10:02 · <@U1> · voted · qualify".

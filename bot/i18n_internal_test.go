@@ -42,6 +42,13 @@ func dis(kv ...string) map[string][]triage.AnswerCount {
 // be checked.
 var accessCheckFailed = english.t("access.check_failed")
 
+// The English answers of /qualify the tests look for.
+var (
+	workingText   = english.t("command.working")
+	digestPreview = english.t("command.digest.preview")
+	digestNothing = english.t("command.digest.nothing") + " :tada:"
+)
+
 func renderReminder(id triage.LeadID, text string) (string, []slack.Block) {
 	return english.reminder(id, text)
 }
