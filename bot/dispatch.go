@@ -265,7 +265,7 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 		// Refuse before anything else: a non-decider gets no dialog at all.
 		if !b.svc.Policy.CanDecide(user) {
 			log.DebugContext(ctx, "decide refused: not a decider")
-			b.tell(ctx, log, channel, user, notDecider(b.svc.Policy))
+			b.tell(ctx, log, channel, user, b.words.notDecider(b.svc.Policy))
 			return
 		}
 	default:
