@@ -13,8 +13,8 @@ import (
 
 // TestRenderSurfaces golden-tests the smaller surfaces in each language:
 // a reminder with its Snooze buttons, an escalation with its card link, the
-// team lead's notice of each blocked delivery, the App Home and every
-// error a person can be shown.
+// team lead's notice of each blocked delivery, the App Home, the add-lead
+// dialog and every error a person can be shown.
 func TestRenderSurfaces(t *testing.T) { testRenderSurfaces(t, english) }
 
 // The same surfaces in Dutch (ui.language = "nl").
@@ -54,13 +54,16 @@ func testRenderSurfaces(t *testing.T, w words) {
 		errs = append(errs, w.errorText(err))
 	}
 
+	addLead := w.addLeadModal(triage.LeadInput{Company: "Bakkerij <b>Jansen</b>", Email: "jan@bakkerij.example", Source: "event", Founded: "2019"}, addLeadMeta{}, now)
+
 	raw, err := json.Marshal(struct {
-		Reminder []slack.Block `json:"reminder"`
-		Direct   []slack.Block `json:"direct"`
-		Blocked  []string      `json:"blocked"`
-		Home     any           `json:"home"`
-		Errors   []string      `json:"errors"`
-	}{reminder, direct, blocked, home, errs})
+		AddLead  slack.ModalViewRequest `json:"add_lead"`
+		Reminder []slack.Block          `json:"reminder"`
+		Direct   []slack.Block          `json:"direct"`
+		Blocked  []string               `json:"blocked"`
+		Home     any                    `json:"home"`
+		Errors   []string               `json:"errors"`
+	}{addLead, reminder, direct, blocked, home, errs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,9 @@ func TestRenderChecklist_SpecialCharacters(t *testing.T) {
 func TestDecideModal_SpecialCharacters(t *testing.T) { testDecideModalSpecial(t, english) }
 
 // The same dialog in Dutch (ui.language = "nl").
-func TestDecideModalNL_SpecialCharacters(t *testing.T) { testDecideModalSpecial(t, newWords(LangDutch)) }
+func TestDecideModalNL_SpecialCharacters(t *testing.T) {
+	testDecideModalSpecial(t, newWords(LangDutch))
+}
 
 func testDecideModalSpecial(t *testing.T, w words) {
 	t.Parallel()
@@ -153,7 +155,7 @@ func TestRenderedText_OneRulePerType(t *testing.T) {
 		surfaces["checklist/"+string(lead.Status)] = cardJSON(t, text, blocks)
 		surfaces["decide/"+string(lead.Status)] = marshal(english.decideModal(lead, pol))
 	}
-	surfaces["addlead"] = marshal(addLeadModal(prefill, addLeadMeta{}, dispatchNow))
+	surfaces["addlead"] = marshal(english.addLeadModal(prefill, addLeadMeta{}, dispatchNow))
 	surfaces["home"] = marshal(b.homeView(home, dispatchNow))
 	text, blocks := renderDigestPart(digest, testPermalink, time.UTC, digestNow)
 	surfaces["digest"] = cardJSON(t, text, blocks)
