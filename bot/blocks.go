@@ -114,10 +114,6 @@ func section(s string) *slack.SectionBlock {
 	return slack.NewSectionBlock(mrkdwn(fit(s, maxSection)), nil, nil)
 }
 
-func statusWord(s triage.Status) string {
-	return english.status(s)
-}
-
 // bold is mrkdwn emphasis around words of ours (never lead text: that goes
 // through esc first).
 func bold(s string) string {
@@ -248,10 +244,6 @@ func (w words) tally(t triage.Tally) string {
 }
 
 // mentions lists users in id order while budget (runes) lasts.
-func mentions(users []string, budget *int) string {
-	return english.mentions(users, budget)
-}
-
 func (w words) mentions(users []string, budget *int) string {
 	sort.Strings(users)
 	var parts []string
@@ -400,10 +392,6 @@ func codeSpan(id string) string {
 }
 
 // codeList shows up to limit ids as code spans, then how many more.
-func codeList(ids []string, limit int) string {
-	return english.codeList(ids, limit)
-}
-
 func (w words) codeList(ids []string, limit int) string {
 	var parts []string
 	for i, id := range ids {

@@ -343,4 +343,8 @@ var catalogueEN = map[string]any{
 	"add.submit":              "Add lead",
 	"add.added":               "Added %s %s; its card is going up in %s.",
 	"add.repeat":              "%s is already in triage as %s (%s).",
+
+	"decide.lost":         "This dialog lost track of its lead; close it and click %s on the card again.",
+	"decide.pick_outcome": "Pick an outcome.",
+	"command.unrecorded":  "Leadtriage cannot record this right now, so nothing was done. Please try again in a minute.",
 }

@@ -347,4 +347,8 @@ var catalogueNL = map[string]any{
 	"add.submit":              "Lead toevoegen",
 	"add.added":               "%s %s toegevoegd; de kaart komt in %s.",
 	"add.repeat":              "%s staat al in triage als %s (%s).",
+
+	"decide.lost":         "Dit venster weet niet meer over welke lead het gaat; sluit het en klik nog een keer op %s op de kaart.",
+	"decide.pick_outcome": "Kies een besluit.",
+	"command.unrecorded":  "Leadtriage kan dit nu niet vastleggen, dus er is niets gebeurd. Probeer het over een minuut nog eens.",
 }

@@ -84,7 +84,7 @@ func (w words) digestPart(p triage.DigestPart, permalink func(channel, ts string
 			escTrunc(l.Label, maxDigestLabel, false),
 			w.shortDuration(now.Sub(l.CreatedAt)),
 			w.t("digest.votes", l.Votes),
-			flagList(l.Flags),
+			w.flagList(l.Flags),
 			card(l),
 		))
 	}
@@ -183,11 +183,11 @@ func (w words) digestCardLink(l triage.DigestLead, permalink func(channel, ts st
 }
 
 // flagList is the red flags, worst first, led by the worst one's colour.
-func flagList(flags []string) string {
+func (w words) flagList(flags []string) string {
 	if len(flags) == 0 {
 		return ""
 	}
-	return severityEmoji(flags[0]) + " " + codeList(flags, maxDigestFlags)
+	return severityEmoji(flags[0]) + " " + w.codeList(flags, maxDigestFlags)
 }
 
 // reasonText is a decision's reason, escaped and cut.

@@ -241,12 +241,12 @@ func (b *Bot) handleViewSubmission(ctx context.Context, ic slack.InteractionCall
 	sub, err := parseDecideSubmission(ic.View, pol)
 	if err != nil {
 		log.WarnContext(ctx, "decide dialog without a lead", "error", err)
-		return decideErrors(decideBlockOutcome, "This dialog lost track of its lead; close it and click Decide on the card again.")
+		return decideErrors(decideBlockOutcome, b.words.t("decide.lost", b.words.t("button.decide")))
 	}
 	log = log.With("lead_id", sub.lead.String(), "outcome", sub.outcome)
 	switch sub.outcome {
 	case "":
-		return decideErrors(decideBlockOutcome, "Pick an outcome.")
+		return decideErrors(decideBlockOutcome, b.words.t("decide.pick_outcome"))
 	case outcomeReopen:
 		_, err = b.svc.Reopen(ctx, sub.lead, user, sub.input.Note)
 	default:
