@@ -347,4 +347,13 @@ var catalogueEN = map[string]any{
 	"decide.lost":         "This dialog lost track of its lead; close it and click %s on the card again.",
 	"decide.pick_outcome": "Pick an outcome.",
 	"command.unrecorded":  "Leadtriage cannot record this right now, so nothing was done. Please try again in a minute.",
+
+	// What a criterion accepts.
+	"accepted":         "accepted: %s",
+	"accepted.yesno":   "yes, no or don't know",
+	"accepted.scale":   "1 to 5",
+	"accepted.number":  "a number, e.g. 50 or 2.5k",
+	"accepted.text":    "any text",
+	"accepted.choice":  "one of: %s",
+	"accepted.unknown": "nothing (unknown kind)",
 }

@@ -351,4 +351,13 @@ var catalogueNL = map[string]any{
 	"decide.lost":         "Dit venster weet niet meer over welke lead het gaat; sluit het en klik nog een keer op %s op de kaart.",
 	"decide.pick_outcome": "Kies een besluit.",
 	"command.unrecorded":  "Leadtriage kan dit nu niet vastleggen, dus er is niets gebeurd. Probeer het over een minuut nog eens.",
+
+	// What a criterion accepts.
+	"accepted":         "dit kan: %s",
+	"accepted.yesno":   "ja, nee of weet niet",
+	"accepted.scale":   "1 tot en met 5",
+	"accepted.number":  "een getal, bijv. 50 of 2,5k",
+	"accepted.text":    "elke tekst",
+	"accepted.choice":  "een van: %s",
+	"accepted.unknown": "niets (onbekende soort)",
 }

@@ -46,7 +46,7 @@ func (w words) helpText(name string, cs []triage.Criterion, reactions map[string
 				b.WriteString("• … " + w.t("more", len(cs)-i) + "\n")
 				break
 			}
-			fmt.Fprintf(&b, "• `%s`: %s (%s)\n", esc(c.ID), escTrunc(c.Question, 150, false), esc(triage.AcceptedForms(c)))
+			fmt.Fprintf(&b, "• `%s`: %s (%s)\n", esc(c.ID), escTrunc(c.Question, 150, false), esc(w.acceptedForms(c)))
 		}
 	}
 	return strings.TrimSuffix(b.String(), "\n")

@@ -336,7 +336,7 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 	if a.ActionID == actionAnswerChoice {
 		i, err := strconv.Atoi(fields[2])
 		if c.Kind != triage.KindChoice || err != nil || i < 0 || i >= len(c.Options) {
-			b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: "accepted: " + triage.AcceptedForms(c)})
+			b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: b.words.t("accepted", b.words.acceptedForms(c))})
 			return
 		}
 		raw = c.Options[i]
@@ -347,7 +347,7 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 	v, err := triage.NormaliseAnswer(c, raw)
 	if err != nil {
 		// A checklist rendered before the criterion's kind changed in config.
-		b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: "accepted: " + triage.AcceptedForms(c)})
+		b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: b.words.t("accepted", b.words.acceptedForms(c))})
 		return
 	}
 	if _, err := b.svc.Answer(ctx, id, user, []triage.ParsedAnswer{{Criterion: c.ID, Value: v}}); err != nil {

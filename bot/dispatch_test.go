@@ -131,7 +131,7 @@ func (f *dispatchFixture) told(t *testing.T, user string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items = worded(items, f.bot.cfg.Location)
+	items = worded(items, f.bot.cfg.Location, f.bot.cfg.Policy.Criteria)
 	var out []string
 	for _, it := range items {
 		if it.Kind == triage.OutboxEphemeral && it.User == user {
@@ -601,7 +601,7 @@ func (f *dispatchFixture) items(t *testing.T) []triage.OutboxItem {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return worded(items, f.bot.cfg.Location)
+	return worded(items, f.bot.cfg.Location, f.bot.cfg.Policy.Criteria)
 }
 
 func (f *dispatchFixture) stored(t *testing.T) triage.Lead {

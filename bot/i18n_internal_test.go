@@ -68,13 +68,13 @@ func renderDigestPart(p triage.DigestPart, permalink func(channel, ts string) st
 }
 
 // worded fills in each item's Text and Plain the way the outbox worker
-// words its notice (in English, dates in loc), so that tests reading the
-// outbox see what Slack will be sent.
-func worded(items []triage.OutboxItem, loc *time.Location) []triage.OutboxItem {
+// words its notice (in English, dates in loc, hints from criteria cs), so
+// that tests reading the outbox see what Slack will be sent.
+func worded(items []triage.OutboxItem, loc *time.Location, cs []triage.Criterion) []triage.OutboxItem {
 	out := make([]triage.OutboxItem, len(items))
 	for i, it := range items {
 		if it.Notice != nil {
-			it.Text, it.Plain = english.notice(*it.Notice, loc)
+			it.Text, it.Plain = english.notice(*it.Notice, loc, cs)
 		}
 		out[i] = it
 	}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -10,8 +11,9 @@ import (
 // notice words what the domain wants said (triage.Notice) in w's language:
 // the mrkdwn text and, for a draft, the plain text people copy. Every piece
 // of configured or lead text is escaped here; ids and counts are ours. loc
-// dates what a person reads as a time of day (reminders.timezone).
-func (w words) notice(n triage.Notice, loc *time.Location) (text, plain string) {
+// dates what a person reads as a time of day (reminders.timezone); cs are
+// the configured criteria, whose accepted answers a hint names.
+func (w words) notice(n triage.Notice, loc *time.Location, cs []triage.Criterion) (text, plain string) {
 	id := bold(n.Lead.String())
 	switch n.Kind {
 	case triage.NoticeVoted:
@@ -55,7 +57,11 @@ func (w words) notice(n triage.Notice, loc *time.Location) (text, plain string) 
 	case triage.NoticeAnswerHint:
 		lines := make([]string, 0, len(n.Problems))
 		for _, p := range n.Problems {
-			lines = append(lines, codeSpan(p.Criterion)+": "+escTrunc(p.Accepted, 200, false))
+			accepted := p.Accepted // the domain's words, if the criterion is gone from the config
+			if i := slices.IndexFunc(cs, func(c triage.Criterion) bool { return c.ID == p.Criterion }); i >= 0 {
+				accepted = w.acceptedForms(cs[i])
+			}
+			lines = append(lines, codeSpan(p.Criterion)+": "+escTrunc(accepted, 200, false))
 		}
 		example := ""
 		if len(n.Problems) > 0 {
@@ -109,6 +115,28 @@ func (w words) notice(n triage.Notice, loc *time.Location) (text, plain string) 
 		}
 	}
 	return text, plain
+}
+
+// acceptedForms says in a few words what c accepts, for hints: unescaped.
+func (w words) acceptedForms(c triage.Criterion) string {
+	switch c.Kind {
+	case triage.KindYesNo:
+		return w.t("accepted.yesno")
+	case triage.KindScale:
+		return w.t("accepted.scale")
+	case triage.KindNumber:
+		return w.t("accepted.number")
+	case triage.KindText:
+		return w.t("accepted.text")
+	case triage.KindChoice:
+		opts := c.Options
+		more := ""
+		if len(opts) > 10 {
+			opts, more = opts[:10], ", …"
+		}
+		return w.t("accepted.choice", strings.Join(opts, ", ")+more)
+	}
+	return w.t("accepted.unknown")
 }
 
 // choice is a vote as a word: "qualify", "disqualify", "unsure".

@@ -31,7 +31,8 @@ func notices() []triage.Notice {
 		{Kind: triage.NoticeDecided, Lead: 1, User: "ULEAD", Status: triage.StatusReferred, Partner: "Smith & <@U999>"},
 		{Kind: triage.NoticeReopened, Lead: 1, User: "ULEAD", Status: triage.StatusDisqualified},
 		{Kind: triage.NoticeAnswerHint, Lead: 1, User: "UALICE", Problems: []triage.ReplyProblem{
-			{Criterion: "budget", Raw: "<!here> maybe", Accepted: "yes or no"}, {Criterion: "size", Raw: "lots", Accepted: "a number"}}},
+			{Criterion: "budget", Raw: "<!here> maybe", Accepted: "yes or no"}, {Criterion: "size", Raw: "lots", Accepted: "a number"},
+			{Criterion: "fit", Raw: "big", Accepted: "one of: Team & Pro, <Enterprise>"}}},
 		{Kind: triage.NoticeDeclineDraft, Lead: 1, Draft: draft},
 		{Kind: triage.NoticeDeclineDraft, Lead: 1, Partner: "Smith <&> Co", Draft: draft},
 		{Kind: triage.NoticeReferralDraft, Lead: 1, Partner: "Smith <&> Co", Draft: draft},
@@ -46,6 +47,10 @@ func notices() []triage.Notice {
 		{Kind: "from_a_newer_version", Lead: 1},
 	}
 }
+
+// hintCriteria are the configured criteria an answer hint names: "size" is
+// not among them (the config changed), so its hint keeps the stored words.
+var hintCriteria = []triage.Criterion{{ID: "budget", Kind: triage.KindYesNo}, {ID: "fit", Kind: triage.KindChoice, Options: []string{"Team & Pro", "<Enterprise>"}}}
 
 func TestRenderNotices(t *testing.T) { testRenderNotices(t, english) }
 
@@ -65,7 +70,7 @@ func testRenderNotices(t *testing.T, w words) {
 	}
 	var all []rendered
 	for _, n := range notices() {
-		text, plain := w.notice(n, ams)
+		text, plain := w.notice(n, ams, hintCriteria)
 		if text == "" {
 			t.Errorf("%s: no text", n.Kind)
 		}
@@ -113,7 +118,7 @@ func TestRenderNotices_EnglishAsBefore(t *testing.T) {
 		{triage.Notice{Kind: triage.NoticeAnswerHint, Lead: 1, User: "UBOB", Problems: []triage.ReplyProblem{{Criterion: "budget", Accepted: "yes or no"}}},
 			"<@UBOB>, I could not read that answer. Accepted: `budget`: yes or no. Write one per line, e.g. `budget: yes`; words after the answer are kept as a note."},
 	} {
-		if got, _ := english.notice(tc.n, ams); got != tc.want {
+		if got, _ := english.notice(tc.n, ams, nil); got != tc.want {
 			t.Errorf("%s:\n got %q\nwant %q", tc.n.Kind, got, tc.want)
 		}
 	}

@@ -235,7 +235,7 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 	if n := it.Notice; n != nil {
 		// Worded now, in today's language; items stored before notices
 		// carry their text already.
-		it.Text, it.Plain = b.words.notice(*n, b.cfg.Location)
+		it.Text, it.Plain = b.words.notice(*n, b.cfg.Location, b.cfg.Policy.Criteria)
 	}
 	d, ok := deliverers[it.Kind]
 	if !ok {

@@ -26,9 +26,9 @@ func testRenderSurfaces(t *testing.T, w words) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reminderText, _ := w.notice(triage.Notice{Kind: triage.NoticeReminder, Lead: 7, Waited: 5 * time.Hour, Team: true, Users: []string{"UALICE"}}, ams)
+	reminderText, _ := w.notice(triage.Notice{Kind: triage.NoticeReminder, Lead: 7, Waited: 5 * time.Hour, Team: true, Users: []string{"UALICE"}}, ams, nil)
 	_, reminder := w.reminder(7, reminderText)
-	escalationText, _ := w.notice(triage.Notice{Kind: triage.NoticeEscalation, Lead: 7, Label: "Acme", Waited: 26 * time.Hour, Votes: 1, Blind: true}, ams)
+	escalationText, _ := w.notice(triage.Notice{Kind: triage.NoticeEscalation, Lead: 7, Label: "Acme", Waited: 26 * time.Hour, Votes: 1, Blind: true}, ams, nil)
 	_, direct := renderDirect(escalationText, link("https://acme.slack.com/archives/CTRIAGE/p1", w.t("direct.open_card")))
 
 	var blocked []string
