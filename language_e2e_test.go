@@ -65,7 +65,8 @@ func TestDutch_CoreLoop(t *testing.T) {
 		t.Errorf("vote confirmations = %q; want two in Dutch", told)
 	}
 	card, _ = fake.Message(testChannel, ts)
-	if text := blockText(t, card.Blocks); !strings.Contains(text, "*Status:* gekwalificeerd door de stemming van het team") {
+	if text := blockText(t, card.Blocks); !strings.Contains(text, "*Status:* gekwalificeerd door de stemming van het team") ||
+		!strings.Contains(text, "*Reden:* gekwalificeerd door de stemming (2 voor, 0 tegen, 0 twijfel)") {
 		t.Errorf("the decided card is not Dutch:\n%s", text)
 	}
 

@@ -297,7 +297,13 @@ func (w words) statusText(l triage.Lead, p triage.Policy) string {
 		if !d.At.IsZero() {
 			s += " " + w.t("card.decided_on", dateToken(d.At))
 		}
-		if r := escTrunc(d.Reason, maxReason, false); r != "" {
+		reason := d.Reason
+		if d.By == triage.DecidedByPolicy && len(l.Votes) > 0 {
+			// The vote's own reason, in words: a decided lead's votes are
+			// the ones that decided it.
+			reason = w.t("card.reason.vote", w.status(d.Outcome), w.tally(triage.Count(l.Votes)))
+		}
+		if r := escTrunc(reason, maxReason, false); r != "" {
 			s += "\n" + label(w.t("card.reason")) + r
 		}
 		if pa := escTrunc(d.Partner, maxPartner, false); pa != "" {

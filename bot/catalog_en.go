@@ -356,4 +356,5 @@ var catalogueEN = map[string]any{
 	"accepted.text":    "any text",
 	"accepted.choice":  "one of: %s",
 	"accepted.unknown": "nothing (unknown kind)",
+	"card.reason.vote": "%s by vote (%s)",
 }

@@ -360,4 +360,5 @@ var catalogueNL = map[string]any{
 	"accepted.text":    "elke tekst",
 	"accepted.choice":  "een van: %s",
 	"accepted.unknown": "niets (onbekende soort)",
+	"card.reason.vote": "%s door de stemming (%s)",
 }
