@@ -21,6 +21,7 @@ type Config struct {
 	Slack      SlackConfig       `toml:"slack"`
 	HTTP       HTTPConfig        `toml:"http"`
 	Storage    StorageConfig     `toml:"storage"`
+	UI         UIConfig          `toml:"ui"`
 	Voting     VotingConfig      `toml:"voting"`
 	Reactions  ReactionsConfig   `toml:"reactions"`
 	Criteria   []CriterionConfig `toml:"criteria"`
@@ -56,6 +57,20 @@ type HTTPConfig struct {
 
 type StorageConfig struct {
 	Path string `toml:"path"`
+}
+
+// UIConfig is config.toml's [ui]: how the bot speaks in Slack.
+type UIConfig struct {
+	// Language is the language of every text the bot shows: "en" or "nl".
+	Language string `toml:"language"`
+}
+
+func (u UIConfig) validate(p *problems) {
+	switch u.Language {
+	case "en", "nl":
+	default:
+		p.add("ui.language", "%q is not a language the bot speaks (en or nl)", u.Language)
+	}
 }
 
 type VotingConfig struct {
@@ -189,6 +204,7 @@ func DefaultConfig() Config {
 		Slack:     SlackConfig{Mode: "socket"},
 		HTTP:      HTTPConfig{Listen: "127.0.0.1:3000", IntakeRate: DefaultIntakeRate},
 		Storage:   StorageConfig{Path: "leadtriage.db"},
+		UI:        UIConfig{Language: "en"},
 		Voting:    VotingConfig{Quorum: 3, Blind: true, Decide: "auto", DissentPrompt: true},
 		Reactions: ReactionsConfig{Qualify: "+1", Disqualify: "-1", Unsure: "thinking_face"},
 		Reminders: RemindersConfig{
@@ -260,6 +276,7 @@ func (c Config) Validate() []string {
 		c.Access.validate,
 		c.Privacy.validate,
 		c.Log.validate,
+		c.UI.validate,
 	} {
 		validate(&p)
 	}

@@ -87,6 +87,8 @@ func TestLoadConfig_Problems(t *testing.T) {
 		{"research override not a URL", valid + "[research]\ncrtsh_url = \"crt.sh\"\nwayback_url = \"ftp://x\"\ncreditsafe_url = \"x\"\n",
 			[]string{"research.crtsh_url:", "research.wayback_url:", "research.creditsafe_url:"}},
 		{"web history type", valid + "[research]\nweb_history = \"yes\"\n", []string{"config.toml"}},
+		{"language", valid + "[ui]\nlanguage = \"de\"\n", []string{"ui.language:", "en or nl"}},
+		{"language dutch", valid + "[ui]\nlanguage = \"nl\"\n", nil},
 		{"log level", valid + "[log]\nlevel = \"loud\"\n", []string{"log.level:"}},
 		{"partner twice", valid + "[[partners]]\nname = \"P\"\n[[partners]]\nname = \"p\"\n", []string{"partners[1].name:", "twice"}},
 		{"partner without name", valid + "[[partners]]\nfits = \"small shops\"\n", []string{"partners[0].name: is required"}},

@@ -272,12 +272,13 @@ timezone = "Europe/Amsterdam"
 	}
 }
 
-// digestMessages are the top-level digest messages in the channel.
+// digestMessages are the top-level digest messages in the channel, known
+// by their metadata (DESIGN.md: leadtriage_digest), in any language.
 func digestMessages(tb testing.TB, f *slackfake.Server) []slackfake.Message {
 	tb.Helper()
 	var out []slackfake.Message
 	for _, m := range cards(f) {
-		if strings.Contains(blockText(tb, m.Blocks), "Leads digest") {
+		if strings.Contains(string(m.Metadata), `"leadtriage_digest"`) {
 			out = append(out, m)
 		}
 	}

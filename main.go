@@ -322,6 +322,7 @@ func (m *Main) newBot() {
 		Metrics:   m.metrics,
 		Location:  m.jobs.followUp.Hours.Location,
 		Digest:    m.jobs.digest,
+		Language:  cfg.UI.Language,
 		FreeMail:  func(d string) bool { return research.FreeMailDomain(d) || research.DisposableDomain(d) },
 		Access: bot.Access{
 			Users:      cfg.Access.Users,

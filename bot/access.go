@@ -32,11 +32,6 @@ const (
 	groupLookupTime = 3 * time.Second
 )
 
-// Texts of a refusal.
-const (
-	accessCheckFailed = "Could not check your access, try again."
-)
-
 // groupCache holds the members of the configured user groups. It is
 // bounded by the configuration: only groups listed in access.usergroups are
 // ever looked up, so it holds at most that many entries.
@@ -62,7 +57,7 @@ func (b *Bot) allowed(ctx context.Context, user, channel string) (bool, string) 
 		ok, err := b.listed(ctx, user)
 		if err != nil {
 			b.log.WarnContext(ctx, "access check failed: user group lookup", "user", user, "error", err)
-			return false, accessCheckFailed
+			return false, b.words.t("access.check_failed")
 		}
 		if !ok {
 			b.log.DebugContext(ctx, "access refused", "user", user)
@@ -174,11 +169,11 @@ func (b *Bot) lookupGroup(ctx context.Context, group string) (map[string]bool, e
 // plain is for plain-text places (errors in a dialog), where a mention
 // would show as its raw "<@U…>".
 func (b *Bot) refusal(plain bool) string {
-	who := "the team lead"
+	who := b.words.t("card.team_lead")
 	if !plain && slackUserID.MatchString(b.svc.Policy.TeamLead) {
 		who = mention(b.svc.Policy.TeamLead)
 	}
-	return "You are not on the list of people who use leadtriage here. Ask " + who + " to add you (access.users in config.toml)."
+	return b.words.t("access.refused", who, "access.users")
 }
 
 // channelRefusal says where commands and shortcuts are taken.
@@ -190,7 +185,7 @@ func (b *Bot) channelRefusal() string {
 		}
 	}
 	if len(where) == 0 {
-		return "leadtriage does not take commands in this channel."
+		return b.words.t("access.no_channel")
 	}
-	return "leadtriage takes commands and shortcuts only in " + strings.Join(where, ", ") + "."
+	return b.words.t("access.channels", strings.Join(where, ", "))
 }

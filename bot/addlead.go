@@ -42,13 +42,14 @@ var addBlocks = []string{
 	addBlockMessage, addBlockSource, addBlockFounded, addBlockEmployees,
 }
 
-// addSources are the source select's options: value and label.
+// addSources are the source select's options: the value stored and the
+// catalogue key of its label.
 var addSources = [][2]string{
-	{"phone", "Phone call"},
-	{"event", "Event"},
-	{"referral", "Referral"},
-	{"e-mail", "E-mail"},
-	{"other", "Other"},
+	{"phone", "add.source.phone"},
+	{"event", "add.source.event"},
+	{"referral", "add.source.referral"},
+	{"e-mail", "add.source.email"},
+	{"other", "add.source.other"},
 }
 
 // maxInputValue is Block Kit's limit on a plain_text_input's max_length and
@@ -102,7 +103,7 @@ func prefillText(s string, max int, multiline bool) string {
 
 // addLeadModal builds the add-lead dialog, with prefill's values in it.
 // now bounds the founding year.
-func addLeadModal(prefill triage.LeadInput, meta addLeadMeta, now time.Time) slack.ModalViewRequest {
+func (w words) addLeadModal(prefill triage.LeadInput, meta addLeadMeta, now time.Time) slack.ModalViewRequest {
 	text := func(block, label, placeholder string, max int, multiline bool, initial string) slack.Block {
 		el := slack.NewPlainTextInputBlockElement(plainText(placeholder), block)
 		el.MaxLength = min(max, maxInputValue)
@@ -116,56 +117,56 @@ func addLeadModal(prefill triage.LeadInput, meta addLeadMeta, now time.Time) sla
 		email.InitialValue = e
 	}
 	website := slack.NewURLTextInputBlockElement(plainText("https://company.com"), addBlockWebsite)
-	if w := prefillText(prefill.Website, triage.MaxWebsite, false); w != "" && !strings.ContainsAny(w, " <>") {
-		if !strings.Contains(w, "://") {
-			w = "https://" + w
+	if site := prefillText(prefill.Website, triage.MaxWebsite, false); site != "" && !strings.ContainsAny(site, " <>") {
+		if !strings.Contains(site, "://") {
+			site = "https://" + site
 		}
-		website.InitialValue = w
+		website.InitialValue = site
 	}
 
 	var opts []*slack.OptionBlockObject
 	var initialSource *slack.OptionBlockObject
 	src := strings.ToLower(strings.TrimSpace(prefill.Source))
 	for _, s := range addSources {
-		o := slack.NewOptionBlockObject(s[0], plainText(s[1]), nil)
+		o := slack.NewOptionBlockObject(s[0], plainText(w.t(s[1])), nil)
 		opts = append(opts, o)
 		if src == s[0] {
 			initialSource = o
 		}
 	}
-	source := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("How did it reach us?"), addBlockSource, opts...)
+	source := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText(w.t("add.source.placeholder")), addBlockSource, opts...)
 	source.InitialOption = initialSource
 
-	founded := slack.NewNumberInputBlockElement(plainText("e.g. 2015"), addBlockFounded, false).
+	founded := slack.NewNumberInputBlockElement(plainText(w.t("add.founded.placeholder", "2015")), addBlockFounded, false).
 		WithMinValue("1800").WithMaxValue(strconv.Itoa(now.Year()))
 	if y, err := strconv.Atoi(strings.TrimSpace(prefill.Founded)); err == nil && y >= 1800 && y <= now.Year() {
 		founded.InitialValue = strconv.Itoa(y)
 	}
-	employees := slack.NewNumberInputBlockElement(plainText("e.g. 40"), addBlockEmployees, false).
+	employees := slack.NewNumberInputBlockElement(plainText(w.t("add.founded.placeholder", "40")), addBlockEmployees, false).
 		WithMinValue("0").WithMaxValue("10000000")
 	if n, err := strconv.Atoi(strings.TrimSpace(prefill.Employees)); err == nil && n >= 0 && n <= 10_000_000 {
 		employees.InitialValue = strconv.Itoa(n)
 	}
 
 	blocks := []slack.Block{
-		slack.NewContextBlock("", mrkdwnText("Give at least a company, an e-mail address or a website; the lead is posted to the triage channel for the team to vote on.")),
-		text(addBlockCompany, "Company", "Company name", triage.MaxShortField, false, prefill.Company),
-		text(addBlockName, "Contact name", "Who we talk to", triage.MaxShortField, false, prefill.Name),
-		slack.NewInputBlock(addBlockEmail, plainText("E-mail"), nil, email).WithOptional(true),
-		slack.NewInputBlock(addBlockWebsite, plainText("Website"), nil, website).WithOptional(true),
-		text(addBlockPhone, "Phone", "+31 20 123 4567", triage.MaxPhone, false, prefill.Phone),
-		text(addBlockMessage, "Message", "What they asked, or what you know", triage.MaxMessage, true, prefill.Message),
-		slack.NewInputBlock(addBlockSource, plainText("Source"), nil, source).WithOptional(true),
-		slack.NewInputBlock(addBlockFounded, plainText("Founded (as they claim)"), plainText("Research checks it against the domain's age."), founded).WithOptional(true),
-		slack.NewInputBlock(addBlockEmployees, plainText("Employees"), nil, employees).WithOptional(true),
+		slack.NewContextBlock("", mrkdwnText(w.t("add.intro"))),
+		text(addBlockCompany, w.t("add.company"), w.t("add.company.placeholder"), triage.MaxShortField, false, prefill.Company),
+		text(addBlockName, w.t("add.name"), w.t("add.name.placeholder"), triage.MaxShortField, false, prefill.Name),
+		slack.NewInputBlock(addBlockEmail, plainText(w.t("card.field.email")), nil, email).WithOptional(true),
+		slack.NewInputBlock(addBlockWebsite, plainText(w.t("card.field.website")), nil, website).WithOptional(true),
+		text(addBlockPhone, w.t("card.field.phone"), "+31 20 123 4567", triage.MaxPhone, false, prefill.Phone),
+		text(addBlockMessage, w.t("card.message"), w.t("add.message.placeholder"), triage.MaxMessage, true, prefill.Message),
+		slack.NewInputBlock(addBlockSource, plainText(w.t("card.field.source")), nil, source).WithOptional(true),
+		slack.NewInputBlock(addBlockFounded, plainText(w.t("add.founded")), plainText(w.t("add.founded.hint")), founded).WithOptional(true),
+		slack.NewInputBlock(addBlockEmployees, plainText(w.t("add.employees")), nil, employees).WithOptional(true),
 	}
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      callbackAddLead,
 		PrivateMetadata: encodeAddLeadMeta(meta),
-		Title:           plainText("New lead"),
-		Submit:          plainText("Add lead"),
-		Close:           plainText("Cancel"),
+		Title:           plainText(w.t("add.title")),
+		Submit:          plainText(w.t("add.submit")),
+		Close:           plainText(w.t("button.cancel")),
 		Blocks:          slack.Blocks{BlockSet: blocks},
 	}
 }
@@ -175,7 +176,7 @@ func addLeadModal(prefill triage.LeadInput, meta addLeadMeta, now time.Time) sla
 // trigger lives 3 s (RELIABILITY S10). channel and responseURL are where the
 // dialog was opened from; the confirmation goes there.
 func (b *Bot) openAddLeadModal(ctx context.Context, triggerID, channel, responseURL string, prefill triage.LeadInput) error {
-	modal := addLeadModal(prefill, addLeadMeta{Channel: channel, ResponseURL: responseURL}, b.now())
+	modal := b.words.addLeadModal(prefill, addLeadMeta{Channel: channel, ResponseURL: responseURL}, b.now())
 	if _, err := b.api.OpenViewContext(ctx, triggerID, modal); err != nil {
 		return fmt.Errorf("opening the add-lead dialog: %w", err)
 	}
@@ -250,10 +251,10 @@ func (b *Bot) handleAddLeadSubmission(ctx context.Context, ic slack.InteractionC
 			return addLeadErrors(fe.Field, plainCut(problemSentence(fe.Problem), 300))
 		case triage.IsInternal(err):
 			log.ErrorContext(ctx, "adding a lead from slack", "error", err)
-			return addLeadErrors(addBlockCompany, "Something went wrong, try again.")
+			return addLeadErrors(addBlockCompany, b.words.t("error.try_again"))
 		default:
 			log.DebugContext(ctx, "new lead refused", "error", err)
-			return addLeadErrors(addBlockCompany, plainCut(triage.Message(err), 300))
+			return addLeadErrors(addBlockCompany, plainCut(b.words.errorText(err), 300))
 		}
 	}
 	log = log.With("lead_id", l.ID.String(), "created", created)
@@ -270,16 +271,16 @@ func (b *Bot) addedText(l triage.Lead, created bool) string {
 	label := escTrunc(l.Label(), 100, false)
 	id := "*" + l.ID.String() + "*"
 	if created {
-		where := "the triage channel"
+		where := b.words.t("home.triage_channel")
 		if slackChannelID.MatchString(b.svc.Channel) {
 			where = "<#" + b.svc.Channel + ">"
 		}
-		return fmt.Sprintf("Added %s %s; its card is going up in %s.", id, label, where)
+		return b.words.t("add.added", id, label, where)
 	}
 	if target := b.permalink(l.Slack.Channel, l.Slack.TS); target != "" && l.Slack.TS != "" {
 		id = "*" + link(target, l.ID.String()) + "*"
 	}
-	return fmt.Sprintf("%s is already in triage as %s (%s).", label, id, statusWord(l.Status))
+	return b.words.t("add.repeat", label, id, b.words.status(l.Status))
 }
 
 // responseURLTimeout bounds one post to a response_url.

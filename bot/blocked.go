@@ -243,7 +243,7 @@ func (b *Bot) announceBlock(ctx context.Context, log *slog.Logger, bl block) {
 	if bl.token() || lead == "" || lead == bl.on {
 		return
 	}
-	text := blockNotice(bl)
+	text := b.words.blockNotice(bl)
 	key := "blocked|" + bl.cause + "|" + bl.on + "|" + bl.since.UTC().Format(time.DateOnly)
 	item := triage.OutboxItem{Kind: triage.OutboxDirect, User: lead, Text: text, CreatedAt: bl.since}
 	if _, err := b.store.MarkJob(ctx, key, bl.since, []triage.OutboxItem{item}); err != nil {
@@ -253,7 +253,7 @@ func (b *Bot) announceBlock(ctx context.Context, log *slog.Logger, bl block) {
 
 // blockNotice is the team lead's direct message about bl: mrkdwn of fixed
 // words and ids only.
-func blockNotice(bl block) string {
+func (w words) blockNotice(bl block) string {
 	place := where(bl.on)
 	if slackChannelID.MatchString(bl.on) {
 		place = "<#" + bl.on + ">"
@@ -261,18 +261,17 @@ func blockNotice(bl block) string {
 	var todo string
 	switch bl.cause {
 	case "not_in_channel":
-		todo = "Invite the app: `/invite @leadtriage` in " + place + "."
+		todo = w.t("blocked.not_in_channel", "`/invite @leadtriage`", place)
 	case "is_archived":
-		todo = "Unarchive " + place + "."
+		todo = w.t("blocked.is_archived", place)
 	case "channel_not_found":
-		todo = "Check `slack.channel` in config.toml: " + place + " does not exist, or is private without the app in it."
+		todo = w.t("blocked.channel_not_found", "`slack.channel`", place)
 	case "restricted_action":
-		todo = "Let the app post in " + place + ": its posting permissions or a workspace setting keep it out."
+		todo = w.t("blocked.restricted_action", place)
 	default:
-		todo = "Reinstall the app from manifest.yml, so that it has every scope leadtriage needs."
+		todo = w.t("blocked.reinstall")
 	}
-	return ":warning: *leadtriage cannot post to " + place + "* (Slack says `" + bl.cause + "`). " + todo +
-		" Nothing is lost: the cards wait and go out by themselves, in order, once that is done."
+	return ":warning: " + bold(w.t("blocked.title", place)) + " " + w.t("blocked.slack_says", "`"+esc(bl.cause)+"`") + " " + todo + " " + w.t("blocked.nothing_lost")
 }
 
 // unblockedBy lifts the block a successful call c proves gone.

@@ -51,14 +51,14 @@ const (
 // text is cut to fit and escaped where it goes into mrkdwn (plain_text
 // shows it as it is), so no lead can produce an invalid message or a
 // mention.
-func renderCard(l triage.Lead, p triage.Policy, now time.Time) (text string, blocks []slack.Block) {
+func (w words) card(l triage.Lead, p triage.Policy, now time.Time) (text string, blocks []slack.Block) {
 	id := l.ID.String()
 	label := escTrunc(l.Label(), 120, false)
 	if label == "" {
 		label = id
 	}
 
-	text = fit(fmt.Sprintf("%s · %s (%s)", id, label, statusWord(l.Status)), maxFallbackText)
+	text = fit(fmt.Sprintf("%s · %s (%s)", id, label, w.status(l.Status)), maxFallbackText)
 
 	// The header is plain_text: the lead's characters as they are.
 	head := plainCut(l.Label(), 120)
@@ -67,36 +67,32 @@ func renderCard(l triage.Lead, p triage.Policy, now time.Time) (text string, blo
 	}
 	blocks = append(blocks, slack.NewHeaderBlock(plain(plainCut(id+" · "+head, maxHeader))))
 
-	if f := contactFields(l); len(f) > 0 {
+	if f := w.contactFields(l); len(f) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(nil, f, nil))
 	}
 	if msg := clean(l.Message, true); msg != "" {
 		body := quote(escTrunc(msg, maxMessage, true))
-		blocks = append(blocks, section("*Message*\n"+body))
+		blocks = append(blocks, section(bold(w.t("card.message"))+"\n"+body))
 	}
-	if s := extrasText(l.Extra); s != "" {
-		blocks = append(blocks, section("*Other fields*\n"+s))
+	if s := w.extrasText(l.Extra); s != "" {
+		blocks = append(blocks, section(bold(w.t("card.other_fields"))+"\n"+s))
 	}
-	blocks = append(blocks, researchBlocks(l)...)
+	blocks = append(blocks, w.researchBlocks(l)...)
 
 	blocks = append(blocks, slack.NewDividerBlock())
 	if len(p.Criteria) > 0 {
-		blocks = append(blocks, section(criteriaLine(p.Criteria, triage.EvaluateCriteria(&l, p.Criteria))))
+		blocks = append(blocks, section(w.criteriaLine(p.Criteria, triage.EvaluateCriteria(&l, p.Criteria))))
 	}
-	blocks = append(blocks, section(voteText(l, p)+"\n"+ownerText(l)+"\n"+statusText(l, p)))
+	blocks = append(blocks, section(w.voteText(l, p)+"\n"+w.ownerText(l)+"\n"+w.statusText(l, p)))
 
 	if l.Status == triage.StatusPending && !l.CreatedAt.IsZero() {
 		if age := now.Sub(l.CreatedAt); age >= 24*time.Hour {
 			days := int(age / (24 * time.Hour))
-			unit := "days"
-			if days == 1 {
-				unit = "day"
-			}
-			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("Waiting for a decision for %d %s.", days, unit))))
+			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(w.t("card.waiting", days))))
 		}
 	}
 
-	if btns := buttons(l); len(btns) > 0 {
+	if btns := w.buttons(l); len(btns) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("", btns...))
 	}
 	return text, blocks
@@ -118,41 +114,60 @@ func section(s string) *slack.SectionBlock {
 	return slack.NewSectionBlock(mrkdwn(fit(s, maxSection)), nil, nil)
 }
 
-func statusWord(s triage.Status) string {
-	if s.Valid() {
-		return string(s)
-	}
-	return "unknown status"
+// bold is mrkdwn emphasis around words of ours (never lead text: that goes
+// through esc first).
+func bold(s string) string {
+	return "*" + s + "*"
 }
 
-func contactFields(l triage.Lead) []*slack.TextBlockObject {
+// label is a card line's "*Label:* " prefix.
+func label(s string) string {
+	return "*" + s + ":* "
+}
+
+// status is a lead status in words.
+func (w words) status(s triage.Status) string {
+	switch s {
+	case triage.StatusPending:
+		return w.t("status.pending")
+	case triage.StatusQualified:
+		return w.t("status.qualified")
+	case triage.StatusDisqualified:
+		return w.t("status.disqualified")
+	case triage.StatusReferred:
+		return w.t("status.referred")
+	}
+	return w.t("status.unknown")
+}
+
+func (w words) contactFields(l triage.Lead) []*slack.TextBlockObject {
 	var f []*slack.TextBlockObject
 	add := func(title, value string) {
 		if value != "" {
 			f = append(f, mrkdwn("*"+title+"*\n"+value))
 		}
 	}
-	add("Contact", escTrunc(l.Name, maxFieldValue, false))
-	add("E-mail", escTrunc(l.Email, maxFieldValue, false))
-	add("Phone", escTrunc(l.Phone, maxFieldValue, false))
+	add(w.t("card.field.contact"), escTrunc(l.Name, maxFieldValue, false))
+	add(w.t("card.field.email"), escTrunc(l.Email, maxFieldValue, false))
+	add(w.t("card.field.phone"), escTrunc(l.Phone, maxFieldValue, false))
 	if strings.TrimSpace(l.Website) != "" {
-		add("Website", websiteLink(l.Website))
+		add(w.t("card.field.website"), websiteLink(l.Website))
 	}
-	add("Source", escTrunc(l.Source, maxFieldValue, false))
+	add(w.t("card.field.source"), escTrunc(l.Source, maxFieldValue, false))
 	if !l.CreatedAt.IsZero() {
-		add("Received", dateToken(l.CreatedAt))
+		add(w.t("card.field.received"), dateToken(l.CreatedAt))
 	}
 	if l.Founded != 0 {
-		add("Founded (claimed)", strconv.Itoa(l.Founded))
+		add(w.t("card.field.founded"), strconv.Itoa(l.Founded))
 	}
 	if l.Employees != 0 {
-		add("Employees (claimed)", strconv.Itoa(l.Employees))
+		add(w.t("card.field.employees"), strconv.Itoa(l.Employees))
 	}
 	return f
 }
 
 // extrasText lists the extra form fields in key order, as many as fit.
-func extrasText(extra map[string]string) string {
+func (w words) extrasText(extra map[string]string) string {
 	keys := make([]string, 0, len(extra))
 	for k := range extra {
 		if clean(k, false) != "" {
@@ -165,7 +180,7 @@ func extrasText(extra map[string]string) string {
 	for i, k := range keys {
 		line := "*" + escTrunc(k, 64, false) + ":* " + escTrunc(extra[k], maxExtraValue, false)
 		if n+len([]rune(line)) > maxExtras {
-			lines = append(lines, fmt.Sprintf("… and %d more", len(keys)-i))
+			lines = append(lines, "… "+w.t("more", len(keys)-i))
 			break
 		}
 		lines = append(lines, line)
@@ -176,15 +191,15 @@ func extrasText(extra map[string]string) string {
 
 var choiceOrder = []triage.Choice{triage.ChoiceQualify, triage.ChoiceDisqualify, triage.ChoiceUnsure}
 
-func voteText(l triage.Lead, p triage.Policy) string {
+func (w words) voteText(l triage.Lead, p triage.Policy) string {
 	q := max(p.Quorum, 1)
 	n := len(l.Votes)
 	if !triage.Revealed(&l, p) {
 		// Blind voting: not who, not how, only how many (no herding).
-		return fmt.Sprintf("*Votes:* %d of %d votes — hidden until the quorum", n, q)
+		return label(w.t("card.votes")) + w.t("card.votes.blind", n, q)
 	}
 	if n == 0 {
-		return "*Votes:* none yet"
+		return label(w.t("card.votes")) + w.t("card.votes.none")
 	}
 	byChoice := map[triage.Choice][]string{}
 	var other []string
@@ -197,40 +212,45 @@ func voteText(l triage.Lead, p triage.Policy) string {
 	}
 	t := triage.Count(l.Votes)
 	var b strings.Builder
-	fmt.Fprintf(&b, "*Votes:* %d of %d for the quorum (%s)", n, q, t)
+	b.WriteString(label(w.t("card.votes")) + w.t("card.votes.count", n, q, w.tally(t)))
 	budget := maxVoters
 	for _, c := range choiceOrder {
 		users := byChoice[c]
 		if len(users) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n%s: %s", choiceTitle(c), mentions(users, &budget))
+		fmt.Fprintf(&b, "\n%s: %s", w.choiceTitle(c), w.mentions(users, &budget))
 	}
 	if len(other) > 0 {
-		fmt.Fprintf(&b, "\nOther: %s", mentions(other, &budget))
+		fmt.Fprintf(&b, "\n%s: %s", w.t("card.votes.other"), w.mentions(other, &budget))
 	}
 	return b.String()
 }
 
-func choiceTitle(c triage.Choice) string {
+func (w words) choiceTitle(c triage.Choice) string {
 	switch c {
 	case triage.ChoiceQualify:
-		return "Qualify"
+		return w.t("choice.qualify")
 	case triage.ChoiceDisqualify:
-		return "Disqualify"
+		return w.t("choice.disqualify")
 	default:
-		return "Unsure"
+		return w.t("choice.unsure")
 	}
 }
 
+// tally is a vote count in words: "2 qualify, 0 disqualify, 1 unsure".
+func (w words) tally(t triage.Tally) string {
+	return w.t("card.votes.tally", t.Qualify, t.Disqualify, t.Unsure)
+}
+
 // mentions lists users in id order while budget (runes) lasts.
-func mentions(users []string, budget *int) string {
+func (w words) mentions(users []string, budget *int) string {
 	sort.Strings(users)
 	var parts []string
 	for i, u := range users {
 		m := mention(u)
 		if *budget-len([]rune(m))-2 < 0 {
-			parts = append(parts, fmt.Sprintf("and %d more", len(users)-i))
+			parts = append(parts, w.t("more", len(users)-i))
 			break
 		}
 		*budget -= len([]rune(m)) + 2
@@ -239,51 +259,59 @@ func mentions(users []string, budget *int) string {
 	return strings.Join(parts, ", ")
 }
 
-func ownerText(l triage.Lead) string {
+func (w words) ownerText(l triage.Lead) string {
+	owner := label(w.t("card.owner"))
 	switch {
 	case l.Owner != "":
-		return "*Owner:* " + mention(l.Owner)
+		return owner + mention(l.Owner)
 	case l.Status == triage.StatusPending || l.Status == triage.StatusQualified:
-		return "*Owner:* Unclaimed — use Claim"
+		return owner + w.t("card.owner.unclaimed")
 	default:
-		return "*Owner:* none"
+		return owner + w.t("card.owner.none")
 	}
 }
 
-func statusText(l triage.Lead, p triage.Policy) string {
+func (w words) statusText(l triage.Lead, p triage.Policy) string {
+	st := label(w.t("card.status"))
 	if l.Status == triage.StatusPending || !l.Status.Valid() {
 		v := triage.Evaluate(&l, p)
 		if v.Quorum && (v.Tie || !p.Auto) {
-			who := "the team lead"
+			who := w.t("card.team_lead")
 			if slackUserID.MatchString(p.TeamLead) {
 				who = mention(p.TeamLead)
 			}
 			if v.Tie {
-				return "*Status:* pending — quorum reached without a majority; " + who + " decides"
+				return st + w.t("card.status.tie", who)
 			}
-			return "*Status:* pending — quorum reached; waiting for " + who + " to decide"
+			return st + w.t("card.status.waiting_lead", who)
 		}
-		return "*Status:* pending — vote below"
+		return st + w.t("card.status.vote_below")
 	}
-	s := "*Status:* " + statusWord(l.Status)
+	s := st + w.status(l.Status)
 	if d := l.Decision; d != nil {
 		by := mention(d.By)
 		if d.By == triage.DecidedByPolicy {
-			by = "the team's vote"
+			by = w.t("card.decided_by_vote")
 		}
-		s += " by " + by
+		s += " " + w.t("card.decided_by", by)
 		if !d.At.IsZero() {
-			s += " on " + dateToken(d.At)
+			s += " " + w.t("card.decided_on", dateToken(d.At))
 		}
-		if r := escTrunc(d.Reason, maxReason, false); r != "" {
-			s += "\n*Reason:* " + r
+		reason := d.Reason
+		if d.By == triage.DecidedByPolicy && len(l.Votes) > 0 {
+			// The vote's own reason, in words: a decided lead's votes are
+			// the ones that decided it.
+			reason = w.t("card.reason.vote", w.status(d.Outcome), w.tally(triage.Count(l.Votes)))
+		}
+		if r := escTrunc(reason, maxReason, false); r != "" {
+			s += "\n" + label(w.t("card.reason")) + r
 		}
 		if pa := escTrunc(d.Partner, maxPartner, false); pa != "" {
-			s += "\n*Partner:* " + pa
+			s += "\n" + label(w.t("card.partner")) + pa
 		}
 		if n := escTrunc(d.Note, maxNote, true); n != "" {
 			// Every line of a long note costs "> ": cut after quoting.
-			s += "\n*Note:*\n" + fit(quote(n), maxNote)
+			s += "\n" + bold(w.t("card.note")+":") + "\n" + fit(quote(n), maxNote)
 		}
 	}
 	return s
@@ -293,8 +321,8 @@ func statusText(l triage.Lead, p triage.Policy) string {
 // answered, the must-haves (naming any answered no, which blocks automatic
 // qualification), the weighted score and where people disagree. Criterion
 // ids come from config.toml but are escaped all the same.
-func criteriaLine(cs []triage.Criterion, st triage.CriteriaStatus) string {
-	parts := []string{fmt.Sprintf("*Criteria:* %d of %d answered", st.Answered, max(st.Total, len(cs)))}
+func (w words) criteriaLine(cs []triage.Criterion, st triage.CriteriaStatus) string {
+	parts := []string{label(w.t("card.criteria")) + w.t("card.criteria.answered", st.Answered, max(st.Total, len(cs)))}
 	musts := 0
 	for _, c := range cs {
 		if c.Must {
@@ -303,28 +331,28 @@ func criteriaLine(cs []triage.Criterion, st triage.CriteriaStatus) string {
 	}
 	switch {
 	case len(st.MustNo) > 0:
-		parts = append(parts, "must-haves: "+codeList(st.MustNo, maxDisagree)+" answered *no*")
+		parts = append(parts, w.t("card.criteria.must_no", w.codeList(st.MustNo, maxDisagree), bold(w.t("answer.no"))))
 	case len(st.MustOpen) > 0:
-		parts = append(parts, fmt.Sprintf("must-haves: %d open", len(st.MustOpen)))
+		parts = append(parts, w.t("card.criteria.must_open", len(st.MustOpen)))
 	case musts > 0:
-		parts = append(parts, "must-haves: all met")
+		parts = append(parts, w.t("card.criteria.must_met"))
 	}
 	if st.MaxScore > 0 {
-		parts = append(parts, fmt.Sprintf("score %d/%d", st.Score, st.MaxScore))
+		parts = append(parts, w.t("card.criteria.score", st.Score, st.MaxScore))
 	}
-	if d := disagreement(cs, st.Disagree); d != "" {
-		parts = append(parts, "disagreement on "+d)
+	if d := w.disagreement(cs, st.Disagree); d != "" {
+		parts = append(parts, w.t("card.criteria.disagree", d))
 	}
 	return fit(strings.Join(parts, " · "), maxCriteriaLine)
 }
 
 // disagreement names the criteria people answered differently, in config
 // order: "`budget` (2 yes, 1 no)".
-func disagreement(cs []triage.Criterion, dis map[string]string) string {
+func (w words) disagreement(cs []triage.Criterion, dis map[string][]triage.AnswerCount) string {
 	var parts []string
 	n := 0
 	for _, c := range cs {
-		summary, ok := dis[c.ID]
+		counts, ok := dis[c.ID]
 		if !ok {
 			continue
 		}
@@ -332,12 +360,36 @@ func disagreement(cs []triage.Criterion, dis map[string]string) string {
 		if len(parts) == maxDisagree {
 			continue
 		}
-		parts = append(parts, codeSpan(c.ID)+" ("+escTrunc(summary, 60, false)+")")
+		parts = append(parts, codeSpan(c.ID)+" ("+escTrunc(w.answerCounts(c, counts), 60, false)+")")
 	}
 	if n > len(parts) {
-		parts = append(parts, fmt.Sprintf("%d more", n-len(parts)))
+		parts = append(parts, w.t("more.short", n-len(parts)))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// answerCounts is who answered what, unescaped: "2 yes, 1 no".
+func (w words) answerCounts(c triage.Criterion, counts []triage.AnswerCount) string {
+	parts := make([]string, len(counts))
+	for i, ac := range counts {
+		parts[i] = strconv.Itoa(ac.N) + " " + w.answerWord(c, ac.Value)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// answerWord is a normalised answer as a word in a sentence: "yes", "ja".
+func (w words) answerWord(c triage.Criterion, v string) string {
+	if c.Kind == triage.KindYesNo {
+		switch v {
+		case triage.AnswerYes:
+			return w.t("answer.yes")
+		case triage.AnswerNo:
+			return w.t("answer.no")
+		case triage.AnswerUnknown:
+			return w.t("answer.unknown")
+		}
+	}
+	return v
 }
 
 // codeSpan shows a criterion id as code. A backtick would end the span early.
@@ -346,11 +398,11 @@ func codeSpan(id string) string {
 }
 
 // codeList shows up to limit ids as code spans, then how many more.
-func codeList(ids []string, limit int) string {
+func (w words) codeList(ids []string, limit int) string {
 	var parts []string
 	for i, id := range ids {
 		if i == limit {
-			parts = append(parts, fmt.Sprintf("%d more", len(ids)-i))
+			parts = append(parts, w.t("more.short", len(ids)-i))
 			break
 		}
 		parts = append(parts, codeSpan(id))
@@ -363,18 +415,18 @@ func codeList(ids []string, limit int) string {
 // reopen), plus Claim while a qualified lead has no owner. Each value is the
 // lead id and nothing else (no PII in payloads). Who may decide is checked
 // when the button is clicked, not here: the card looks the same to everyone.
-func buttons(l triage.Lead) []slack.BlockElement {
+func (w words) buttons(l triage.Lead) []slack.BlockElement {
 	id := l.ID.String()
-	claim := slack.NewButtonBlockElement(actionClaim, id, plain("Claim"))
-	decide := slack.NewButtonBlockElement(actionDecide, id, plain("Decide"))
+	claim := slack.NewButtonBlockElement(actionClaim, id, plain(w.t("button.claim")))
+	decide := slack.NewButtonBlockElement(actionDecide, id, plain(w.t("button.decide")))
 	switch {
 	case l.Status == triage.StatusPending:
 		return []slack.BlockElement{
-			slack.NewButtonBlockElement(actionVoteQualify, id, plain("Qualify")).WithStyle(slack.StylePrimary),
-			slack.NewButtonBlockElement(actionVoteDisqualify, id, plain("Disqualify")).WithStyle(slack.StyleDanger),
-			slack.NewButtonBlockElement(actionVoteUnsure, id, plain("Unsure")),
+			slack.NewButtonBlockElement(actionVoteQualify, id, plain(w.t("button.qualify"))).WithStyle(slack.StylePrimary),
+			slack.NewButtonBlockElement(actionVoteDisqualify, id, plain(w.t("button.disqualify"))).WithStyle(slack.StyleDanger),
+			slack.NewButtonBlockElement(actionVoteUnsure, id, plain(w.t("button.unsure"))),
 			claim,
-			slack.NewButtonBlockElement(actionResearch, id, plain("Re-run research")),
+			slack.NewButtonBlockElement(actionResearch, id, plain(w.t("button.research"))),
 			decide,
 		}
 	case l.Status == triage.StatusQualified && l.Owner == "":
@@ -388,16 +440,16 @@ func buttons(l triage.Lead) []slack.BlockElement {
 // researchBlocks renders what pre-research found: the summary and flags,
 // the key facts, and search links for what a person checks by hand. Before
 // research has run it is one "pending" line.
-func researchBlocks(l triage.Lead) []slack.Block {
+func (w words) researchBlocks(l triage.Lead) []slack.Block {
 	r := l.Research
 	if r.At.IsZero() {
-		return []slack.Block{slack.NewContextBlock("", mrkdwn("Research pending…"))}
+		return []slack.Block{slack.NewContextBlock("", mrkdwn(w.t("research.pending")))}
 	}
-	blocks := []slack.Block{section(researchText(r))}
-	if s := factsText(r.Facts); s != "" {
+	blocks := []slack.Block{section(w.researchText(r))}
+	if s := w.factsText(r.Facts); s != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fit(s, maxFacts))))
 	}
-	if s := searchLinks(l); s != "" {
+	if s := w.searchLinks(l); s != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fit(s, maxLinks))))
 	}
 	return blocks
@@ -405,20 +457,20 @@ func researchBlocks(l triage.Lead) []slack.Block {
 
 // researchText is the summary and one line per flag, worst first as
 // research ordered them, as many as fit.
-func researchText(r triage.Research) string {
+func (w words) researchText(r triage.Research) string {
 	var b strings.Builder
-	b.WriteString("*Research*")
+	b.WriteString(bold(w.t("research.title")))
 	if s := escTrunc(r.Summary, maxSummary, false); s != "" {
 		b.WriteString("\n" + s)
 	} else if len(r.Flags) == 0 {
-		b.WriteString("\nNo findings.")
+		b.WriteString("\n" + w.t("research.none"))
 	}
 	n := utf8.RuneCountInString(b.String())
 	for i, fl := range r.Flags {
 		line := flagLine(fl)
 		// Keep room for the "and N more" line.
 		if i == maxFlags || n+1+utf8.RuneCountInString(line) > maxResearch-30 {
-			fmt.Fprintf(&b, "\n… and %d more flags", len(r.Flags)-i)
+			b.WriteString("\n… " + w.t("research.more_flags", len(r.Flags)-i))
 			break
 		}
 		b.WriteString("\n" + line)
@@ -456,30 +508,30 @@ func severityEmoji(code string) string {
 // factsText lists the key facts, skipping what was not found. Every link in
 // it is one we checked: the website with its host as the label, social
 // profiles only on the sites they claim to be on.
-func factsText(f triage.Facts) string {
+func (w words) factsText(f triage.Facts) string {
 	var parts []string
 	if f.RoleAddress {
 		// info@, sales@: someone still has to find the person who decides.
-		parts = append(parts, "Role address, not a person")
+		parts = append(parts, w.t("research.role_address"))
 	}
 	if !f.DomainRegistered.IsZero() {
-		reg := "Domain registered " + f.DomainRegistered.UTC().Format(time.DateOnly)
+		reg := w.t("research.domain_registered", f.DomainRegistered.UTC().Format(time.DateOnly))
 		if f.Registrar != "" {
 			reg += " (" + escTrunc(f.Registrar, 60, false) + ")"
 		}
 		parts = append(parts, reg)
 	}
 	if len(f.MX) > 0 {
-		parts = append(parts, "Mail: "+escTrunc(strings.Join(f.MX, ", "), 120, false))
+		parts = append(parts, w.t("research.mail")+": "+escTrunc(strings.Join(f.MX, ", "), 120, false))
 	}
-	if s := siteText(f.Website); s != "" {
+	if s := w.siteText(f.Website); s != "" {
 		parts = append(parts, s)
 	}
 	if s := socialLinks(f.Website.Social); s != "" {
-		parts = append(parts, "Profiles: "+s)
+		parts = append(parts, w.t("research.profiles")+": "+s)
 	}
 	if rg := f.Registry; rg != nil {
-		if s := registryText(*rg); s != "" {
+		if s := w.registryText(*rg); s != "" {
 			parts = append(parts, s)
 		}
 	}
@@ -494,11 +546,11 @@ func factsText(f triage.Facts) string {
 	return strings.Join(parts, " · ")
 }
 
-func siteText(w triage.Website) string {
-	title := escTrunc(w.Title, 80, false)
-	raw := w.FinalURL
+func (w words) siteText(site triage.Website) string {
+	title := escTrunc(site.Title, 80, false)
+	raw := site.FinalURL
 	if raw == "" {
-		raw = w.URL
+		raw = site.URL
 	}
 	var lnk string
 	// A host this long is no real company's; the title alone will do.
@@ -507,11 +559,11 @@ func siteText(w triage.Website) string {
 	}
 	switch {
 	case title != "" && lnk != "":
-		return "Site: “" + title + "” (" + lnk + ")"
+		return w.t("research.site") + ": “" + title + "” (" + lnk + ")"
 	case title != "":
-		return "Site: “" + title + "”"
-	case lnk != "" && w.Reachable:
-		return "Site: " + lnk
+		return w.t("research.site") + ": “" + title + "”"
+	case lnk != "" && site.Reachable:
+		return w.t("research.site") + ": " + lnk
 	}
 	return ""
 }
@@ -558,30 +610,30 @@ func onHost(host string, hosts []string) bool {
 	return false
 }
 
-func registryText(rg triage.Registry) string {
+func (w words) registryText(rg triage.Registry) string {
 	var parts []string
 	if s := escTrunc(rg.Name, 80, false); s != "" {
 		parts = append(parts, s)
 	}
 	if s := escTrunc(rg.Number, 30, false); s != "" {
-		parts = append(parts, "no. "+s)
+		parts = append(parts, w.t("research.registry.number", s))
 	}
 	if s := escTrunc(rg.Status, 30, false); s != "" {
 		parts = append(parts, s)
 	}
 	if !rg.Incorporated.IsZero() {
-		parts = append(parts, "incorporated "+rg.Incorporated.UTC().Format(time.DateOnly))
+		parts = append(parts, w.t("research.registry.incorporated", rg.Incorporated.UTC().Format(time.DateOnly)))
 	}
 	if rg.Employees > 0 {
-		parts = append(parts, fmt.Sprintf("%d employees", rg.Employees))
+		parts = append(parts, w.t("research.registry.employees", rg.Employees))
 	}
 	if len(parts) == 0 {
 		return ""
 	}
-	return registryLabel(rg.Source) + ": " + strings.Join(parts, ", ")
+	return w.registryLabel(rg.Source) + ": " + strings.Join(parts, ", ")
 }
 
-func registryLabel(source string) string {
+func (w words) registryLabel(source string) string {
 	switch source {
 	case "kvk":
 		return "KvK"
@@ -591,7 +643,7 @@ func registryLabel(source string) string {
 	if s := escTrunc(source, 30, false); s != "" {
 		return s
 	}
-	return "Registry"
+	return w.t("research.registry")
 }
 
 // Search pages for what a person checks by hand. The URLs are ours; only
@@ -606,7 +658,7 @@ const (
 
 // searchLinks builds one-click searches for the lead's company name, or its
 // domain when it gave no company; "" when it gave neither.
-func searchLinks(l triage.Lead) string {
+func (w words) searchLinks(l triage.Lead) string {
 	term, quoted := queryTerm(l.Company, maxQuery), true
 	if term == "" {
 		term, quoted = queryTerm(l.Domain, maxQuery), false
@@ -620,8 +672,8 @@ func searchLinks(l triage.Lead) string {
 		google = url.QueryEscape(`"` + term + `"`)
 	}
 	links := []string{
-		link(searchLinkedInCompanies+q, "LinkedIn companies"),
-		link(searchLinkedInPeople+q, "LinkedIn people"),
+		link(searchLinkedInCompanies+q, w.t("research.search.linkedin_companies")),
+		link(searchLinkedInPeople+q, w.t("research.search.linkedin_people")),
 		link(searchGoogle+google, "Google"),
 	}
 	domain := strings.ToLower(l.Domain)
@@ -640,7 +692,7 @@ func searchLinks(l triage.Lead) string {
 	if ch {
 		links = append(links, link(searchCompaniesHouse+q, "Companies House"))
 	}
-	return "Check by hand: " + strings.Join(links, " · ")
+	return w.t("research.search") + ": " + strings.Join(links, " · ")
 }
 
 // maxDraft is what a draft may take of a section, with its code fences.
@@ -652,13 +704,13 @@ const maxDraft = maxSection - 8
 // draft is cut to fit one section; when text and draft do not fit one
 // together they get a section each. Without a draft the reply is text only,
 // as before.
-func replyContent(text, plain string) (fallback string, blocks []slack.Block) {
+func (w words) replyContent(text, plain string) (fallback string, blocks []slack.Block) {
 	body := codeBlock(plain)
 	if body == "" {
 		return text, nil
 	}
 	if strings.TrimSpace(text) == "" {
-		return "A draft to copy", []slack.Block{section(body)}
+		return w.t("draft.fallback"), []slack.Block{section(body)}
 	}
 	if utf8.RuneCountInString(text)+1+utf8.RuneCountInString(body) <= maxSection {
 		return text, []slack.Block{section(text + "\n" + body)}

@@ -64,7 +64,12 @@ func blocksJSON(t testing.TB, blocks []slack.Block) json.RawMessage {
 	return b
 }
 
-func TestRenderCard(t *testing.T) {
+func TestRenderCard(t *testing.T) { testRenderCard(t, english) }
+
+// The same cards in Dutch (ui.language = "nl").
+func TestRenderCardNL(t *testing.T) { testRenderCard(t, newWords(LangDutch)) }
+
+func testRenderCard(t *testing.T, w words) {
 	t.Parallel()
 	decidedAt := received.Add(2 * time.Hour)
 	cases := []struct {
@@ -124,7 +129,7 @@ func TestRenderCard(t *testing.T) {
 			if pol.Quorum == 0 {
 				pol = cardPol
 			}
-			text, blocks := renderCard(tc.lead(), pol, cardNow)
+			text, blocks := w.card(tc.lead(), pol, cardNow)
 			raw := blocksJSON(t, blocks)
 			if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
 				t.Errorf("blocks invalid: %v", problems)
@@ -194,35 +199,35 @@ func TestCriteriaLine(t *testing.T) {
 		{"Fresh", cs, triage.CriteriaStatus{Total: 5, MustOpen: []string{"need", "budget"}, MaxScore: 0},
 			"*Criteria:* 0 of 5 answered · must-haves: 2 open"},
 		{"MustNo", cs, triage.CriteriaStatus{Answered: 3, Total: 5, MustNo: []string{"need"}, MustOpen: []string{"budget"}, Score: 7, MaxScore: 12,
-			Disagree: map[string]string{"budget": "2 yes, 1 no"}},
+			Disagree: dis("budget", "2 yes, 1 no")},
 			"*Criteria:* 3 of 5 answered · must-haves: `need` answered *no* · score 7/12 · disagreement on `budget` (2 yes, 1 no)"},
 		{"AllMet", cs, triage.CriteriaStatus{Answered: 5, Total: 5, Score: 12, MaxScore: 12},
 			"*Criteria:* 5 of 5 answered · must-haves: all met · score 12/12"},
 		{"NoMustHaves", noMust, triage.CriteriaStatus{Answered: 1, Total: 1, Score: 1, MaxScore: 2},
 			"*Criteria:* 1 of 1 answered · score 1/2"},
 		{"ManyDisagreements", cs, triage.CriteriaStatus{Answered: 5, Total: 5, MustNo: []string{"need", "budget", "timing", "fit"},
-			Disagree: map[string]string{"need": "1 yes, 1 no", "budget": "1 yes, 1 no", "timing": "1 4, 1 2", "fit": "1 a, 1 b", "x`<!here>": "1 <!channel>, 1 b"}},
+			Disagree: dis("need", "1 yes, 1 no", "budget", "1 yes, 1 no", "timing", "1 4, 1 2", "fit", "1 a, 1 b", "x`<!here>", "1 <!channel>, 1 b")},
 			"*Criteria:* 5 of 5 answered · must-haves: `need`, `budget`, `timing`, 1 more answered *no* · disagreement on `need` (1 yes, 1 no), `budget` (1 yes, 1 no), `timing` (1 4, 1 2), 2 more"},
-		{"Injection", cs[4:], triage.CriteriaStatus{Answered: 1, Total: 1, Disagree: map[string]string{"x`<!here>": "1 <!channel>, 1 <@U1>"}},
+		{"Injection", cs[4:], triage.CriteriaStatus{Answered: 1, Total: 1, Disagree: dis("x`<!here>", "1 <!channel>, 1 <@U1>")},
 			"*Criteria:* 1 of 1 answered · disagreement on `x'&lt;!here&gt;` (1 &lt;!channel&gt;, 1 &lt;@U1&gt;)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := criteriaLine(tc.cs, tc.st); got != tc.want {
+			if got := english.criteriaLine(tc.cs, tc.st); got != tc.want {
 				t.Errorf("criteriaLine =\n%q, want\n%q", got, tc.want)
 			}
 		})
 	}
-	long := triage.CriteriaStatus{Disagree: map[string]string{}}
+	long := triage.CriteriaStatus{Disagree: dis()}
 	var many []triage.Criterion
 	for i := range 50 {
 		id := strings.Repeat("&", 100) + string(rune('a'+i%26)) + strings.Repeat("b", i)
 		many = append(many, triage.Criterion{ID: id, Must: true})
 		long.MustNo = append(long.MustNo, id)
-		long.Disagree[id] = strings.Repeat("<x>", 500)
+		long.Disagree[id] = []triage.AnswerCount{{Value: strings.Repeat("<x>", 500), N: 1}}
 	}
-	if got := criteriaLine(many, long); utf8.RuneCountInString(got) > maxCriteriaLine {
+	if got := english.criteriaLine(many, long); utf8.RuneCountInString(got) > maxCriteriaLine {
 		t.Errorf("criteria line is %d characters, want at most %d", utf8.RuneCountInString(got), maxCriteriaLine)
 	}
 }
@@ -767,14 +772,14 @@ func TestResearchText_ManyFlags(t *testing.T) {
 	for range 12 {
 		r.Flags = append(r.Flags, triage.Flag{Code: triage.FlagDuplicate, Detail: "d"})
 	}
-	got := researchText(r)
+	got := english.researchText(r)
 	if n := strings.Count(got, "`duplicate`"); n != maxFlags {
 		t.Errorf("%d flags shown, want %d:\n%s", n, maxFlags, got)
 	}
 	if !strings.HasSuffix(got, "\n… and 4 more flags") {
 		t.Errorf("no count of the flags left out:\n%s", got)
 	}
-	if got := researchText(triage.Research{At: received}); got != "*Research*\nNo findings." {
+	if got := english.researchText(triage.Research{At: received}); got != "*Research*\nNo findings." {
 		t.Errorf("empty research = %q", got)
 	}
 }
@@ -835,7 +840,7 @@ func TestSiteText(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := siteText(tc.w); got != tc.want {
+			if got := english.siteText(tc.w); got != tc.want {
 				t.Errorf("siteText = %q, want %q", got, tc.want)
 			}
 		})
@@ -856,8 +861,8 @@ func TestRegistryText(t *testing.T) {
 		{triage.Registry{Source: "kvk"}, ""},
 	}
 	for _, tc := range cases {
-		if got := registryText(tc.rg); got != tc.want {
-			t.Errorf("registryText(%+v) = %q, want %q", tc.rg, got, tc.want)
+		if got := english.registryText(tc.rg); got != tc.want {
+			t.Errorf("english.registryText(%+v) = %q, want %q", tc.rg, got, tc.want)
 		}
 	}
 }
@@ -899,7 +904,7 @@ func TestSearchLinks(t *testing.T) {
 			if tc.registry != "" {
 				l.Research.Facts.Registry = &triage.Registry{Source: tc.registry}
 			}
-			if got := searchLinks(l); got != tc.want {
+			if got := english.searchLinks(l); got != tc.want {
 				t.Errorf("searchLinks =\n%q, want\n%q", got, tc.want)
 			}
 		})
@@ -932,7 +937,7 @@ func TestQueryTerm(t *testing.T) {
 
 func TestFactsText_RoleAddressAndMail(t *testing.T) {
 	t.Parallel()
-	got := factsText(triage.Facts{RoleAddress: true, MX: []string{"mx1.acme.example", "<!here>"}})
+	got := english.factsText(triage.Facts{RoleAddress: true, MX: []string{"mx1.acme.example", "<!here>"}})
 	for _, want := range []string{"Role address, not a person", "Mail: mx1.acme.example, &lt;!here&gt;"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("factsText = %q, want it to contain %q", got, want)

@@ -46,6 +46,10 @@ type Config struct {
 	// digest's runs get theirs from the scheduler); its Location also dates
 	// what a posted digest shows.
 	Digest triage.DigestOptions
+
+	// Language is config.toml's ui.language: "en" (default, also for "")
+	// or "nl". Every text the bot shows in Slack is in it.
+	Language string
 }
 
 // Bot connects Slack to the triage service.
@@ -55,6 +59,7 @@ type Bot struct {
 	svc   *triage.Service
 	store Store
 	log   *slog.Logger
+	words words // the configured language
 
 	wake     chan struct{} // nudges the outbox worker
 	inflight sync.WaitGroup
@@ -83,6 +88,7 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 		svc:   svc,
 		store: store,
 		log:   log,
+		words: newWords(cfg.Language),
 		wake:  make(chan struct{}, 1),
 	}
 	b.metrics = newMetrics(cfg.Metrics)

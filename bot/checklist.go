@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,16 +53,16 @@ var layouts = []layout{
 // With many criteria it falls back to fewer blocks per criterion and in
 // the end to one line each, answered in the thread, so that the message
 // always fits.
-func renderChecklist(l triage.Lead, p triage.Policy) (text string, blocks []slack.Block) {
+func (w words) checklist(l triage.Lead, p triage.Policy) (text string, blocks []slack.Block) {
 	id := l.ID.String()
 	cs := p.Criteria
 	if len(cs) == 0 {
-		return "Qualification checklist for " + id,
-			[]slack.Block{section("Qualification checklist for *" + id + "*: no criteria are configured.")}
+		return w.t("checklist.title", id),
+			[]slack.Block{section(w.t("checklist.none", bold(id)))}
 	}
 	st := triage.EvaluateCriteria(&l, cs)
-	text = fmt.Sprintf("Qualification checklist for %s: %d of %d answered", id, st.Answered, len(cs))
-	head := section(checklistHeader(id, cs))
+	text = w.t("checklist.text", id, st.Answered, len(cs))
+	head := section(w.checklistHeader(id, cs))
 
 	headLen := textLen(head)
 layouts:
@@ -72,7 +71,7 @@ layouts:
 		n := headLen
 		seen := map[string]bool{}
 		for _, c := range cs {
-			more := criterionBlocks(l, c, st, lay, seen)
+			more := w.criterionBlocks(l, c, st, lay, seen)
 			n += blocksTextLen(more)
 			blocks = append(blocks, more...)
 			// Stop as soon as it cannot fit: a config with hundreds of
@@ -83,20 +82,19 @@ layouts:
 		}
 		return text, blocks
 	}
-	return text, append([]slack.Block{head}, checklistLines(l, cs, st, maxChecklistBlocks-1, maxChecklistText-headLen)...)
+	return text, append([]slack.Block{head}, w.checklistLines(l, cs, st, maxChecklistBlocks-1, maxChecklistText-headLen)...)
 }
 
 // checklistHeader says what the message is and how to answer, with an
 // example built from the first criterion.
-func checklistHeader(id string, cs []triage.Criterion) string {
-	return fmt.Sprintf("Qualification checklist for *%s* — answer with the buttons or in this thread, e.g. `%s: %s`",
-		id, strings.ReplaceAll(escTrunc(cs[0].ID, maxCriterionID, false), "`", "'"), exampleAnswer(cs[0]))
+func (w words) checklistHeader(id string, cs []triage.Criterion) string {
+	return w.t("checklist.header", bold(id), "`"+strings.ReplaceAll(escTrunc(cs[0].ID, maxCriterionID, false), "`", "'")+": "+w.exampleAnswer(cs[0])+"`")
 }
 
-func exampleAnswer(c triage.Criterion) string {
+func (w words) exampleAnswer(c triage.Criterion) string {
 	switch c.Kind {
 	case triage.KindYesNo:
-		return "yes"
+		return w.t("answer.yes")
 	case triage.KindScale:
 		return "4"
 	case triage.KindNumber:
@@ -114,16 +112,16 @@ func exampleAnswer(c triage.Criterion) string {
 // criterionBlocks renders one criterion. seen holds the ids already given
 // a block_id: a duplicate id (config forbids it) gets none, since Slack
 // rejects duplicate block_ids.
-func criterionBlocks(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus, lay layout, seen map[string]bool) []slack.Block {
+func (w words) criterionBlocks(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus, lay layout, seen map[string]bool) []slack.Block {
 	interactive := interactiveID(l.ID, c.ID) && !seen[c.ID]
 	seen[c.ID] = true
 	var elements []slack.BlockElement
 	if interactive {
-		elements = answerElements(l, c, lay.option)
+		elements = w.answerElements(l, c, lay.option)
 	}
 
 	var b strings.Builder
-	b.WriteString(criterionTitle(c, lay.question))
+	b.WriteString(w.criterionTitle(c, lay.question))
 	var help string
 	if lay.help > 0 {
 		help = escTrunc(c.Help, lay.help, false)
@@ -131,9 +129,9 @@ func criterionBlocks(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus
 	if help != "" && !lay.helpBlock {
 		b.WriteString("\n_" + help + "_")
 	}
-	b.WriteString("\n" + currentValue(l, c, st, lay.answerers))
+	b.WriteString("\n" + w.currentValue(l, c, st, lay.answerers))
 	if len(elements) == 0 {
-		b.WriteString("\nAnswer in this thread: " + codeSpan(c.ID+": …"))
+		b.WriteString("\n" + w.t("checklist.answer_in_thread", codeSpan(c.ID+": …")))
 	}
 
 	sec := section(b.String())
@@ -185,30 +183,30 @@ func optionValue(lead triage.LeadID, id string, i int) string {
 
 // criterionTitle is the question with its id, and whether it is a
 // must-have and what it weighs. The question is config text: escaped.
-func criterionTitle(c triage.Criterion, max int) string {
+func (w words) criterionTitle(c triage.Criterion, max int) string {
 	q := escTrunc(c.Question, max, false)
 	if q == "" {
 		q = escTrunc(c.ID, max, false)
 	}
 	s := "*" + q + "* " + codeSpan(c.ID)
 	if c.Must {
-		s += " · *must-have*"
+		s += " · " + bold(w.t("checklist.must"))
 	}
 	if c.Weight != 0 {
-		s += fmt.Sprintf(" · weight %d", c.Weight)
+		s += " · " + w.t("checklist.weight", c.Weight)
 	}
 	return s
 }
 
 // currentValue is the criterion's value, who answered what (in budget
 // runes; 0: only how many answered), and any disagreement.
-func currentValue(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus, budget int) string {
+func (w words) currentValue(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus, budget int) string {
 	latest, answered := l.Answers[c.ID]
 	by := l.AnswersBy[c.ID]
 	if !answered && len(by) == 0 {
-		return "_Not answered yet_"
+		return "_" + w.t("checklist.not_answered") + "_"
 	}
-	s := "*Answer:* " + shownValue(c, latest.Value)
+	s := label(w.t("checklist.answer")) + w.shownValue(c, latest.Value)
 	switch {
 	case len(by) == 1:
 		// One person: their answer is the value, no need to repeat it.
@@ -216,36 +214,36 @@ func currentValue(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus, b
 			s += " — " + mention(u)
 		}
 	case len(by) > 0 && budget == 0:
-		s += fmt.Sprintf(" (%d %s)", len(by), plural(len(by), "answer", "answers"))
+		s += " (" + w.t("checklist.answers", len(by)) + ")"
 	case len(by) > 0:
-		s += " — " + answerers(c, by, budget)
+		s += " — " + w.answerers(c, by, budget)
 	case latest.By != "":
 		s += " — " + mention(latest.By)
 	}
 	// The words written after the latest answer; left out when room is short.
 	const maxNoteShown = 150
 	if latest.Note != "" && budget > 0 {
-		s += "\n*Note:* " + escTrunc(latest.Note, maxNoteShown, false)
+		s += "\n" + label(w.t("card.note")) + escTrunc(latest.Note, maxNoteShown, false)
 	}
 	if d, ok := st.Disagree[c.ID]; ok {
-		s += "\n:warning: *Disagreement:* " + escTrunc(d, 100, false)
+		s += "\n:warning: " + label(w.t("checklist.disagreement")) + escTrunc(w.answerCounts(c, d), 100, false)
 	}
 	return s
 }
 
 // shownValue renders a normalised answer for people.
-func shownValue(c triage.Criterion, v string) string {
+func (w words) shownValue(c triage.Criterion, v string) string {
 	switch {
 	case v == "":
 		return "–"
 	case c.Kind == triage.KindYesNo:
 		switch v {
 		case triage.AnswerYes:
-			return "Yes"
+			return w.t("button.yes")
 		case triage.AnswerNo:
-			return "No"
+			return w.t("button.no")
 		case triage.AnswerUnknown:
-			return "Don't know"
+			return w.t("button.unknown")
 		}
 	case c.Kind == triage.KindScale:
 		if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= 5 {
@@ -257,7 +255,7 @@ func shownValue(c triage.Criterion, v string) string {
 
 // answerers lists each person's latest answer, earliest first, while the
 // budget lasts. Mentions are built only from valid user ids.
-func answerers(c triage.Criterion, by map[string]triage.Answer, budget int) string {
+func (w words) answerers(c triage.Criterion, by map[string]triage.Answer, budget int) string {
 	users := make([]string, 0, len(by))
 	for u := range by {
 		users = append(users, u)
@@ -272,21 +270,21 @@ func answerers(c triage.Criterion, by map[string]triage.Answer, budget int) stri
 	var parts []string
 	n := 0
 	for i, u := range users {
-		part := mention(u) + ": " + shownValue(c, by[u].Value)
-		w := utf8.RuneCountInString(part) + 2
-		if n+w > budget {
-			parts = append(parts, fmt.Sprintf("and %d more", len(users)-i))
+		part := mention(u) + ": " + w.shownValue(c, by[u].Value)
+		width := utf8.RuneCountInString(part) + 2
+		if n+width > budget {
+			parts = append(parts, w.t("more", len(users)-i))
 			break
 		}
 		parts = append(parts, part)
-		n += w
+		n += width
 	}
 	return strings.Join(parts, ", ")
 }
 
 // answerElements are the buttons or the select that answer c; none for
 // numbers and text, which are answered in the thread.
-func answerElements(l triage.Lead, c triage.Criterion, optionText int) []slack.BlockElement {
+func (w words) answerElements(l triage.Lead, c triage.Criterion, optionText int) []slack.BlockElement {
 	value := l.ID.String() + " " + c.ID
 	current := l.Answers[c.ID].Value
 	button := func(actionID, label, answer string) *slack.ButtonBlockElement {
@@ -299,9 +297,9 @@ func answerElements(l triage.Lead, c triage.Criterion, optionText int) []slack.B
 	switch c.Kind {
 	case triage.KindYesNo:
 		return []slack.BlockElement{
-			button(actionAnswerYes, "Yes", triage.AnswerYes),
-			button(actionAnswerNo, "No", triage.AnswerNo),
-			button(actionAnswerUnknown, "Don't know", triage.AnswerUnknown),
+			button(actionAnswerYes, w.t("button.yes"), triage.AnswerYes),
+			button(actionAnswerNo, w.t("button.no"), triage.AnswerNo),
+			button(actionAnswerUnknown, w.t("button.unknown"), triage.AnswerUnknown),
 		}
 	case triage.KindScale:
 		els := make([]slack.BlockElement, 0, 5)
@@ -311,7 +309,7 @@ func answerElements(l triage.Lead, c triage.Criterion, optionText int) []slack.B
 		}
 		return els
 	case triage.KindChoice:
-		if sel := choiceSelect(l, c, current, optionText); sel != nil {
+		if sel := w.choiceSelect(l, c, current, optionText); sel != nil {
 			return []slack.BlockElement{sel}
 		}
 	}
@@ -321,7 +319,7 @@ func answerElements(l triage.Lead, c triage.Criterion, optionText int) []slack.B
 // choiceSelect offers c's options (at most Block Kit's 100), the current
 // answer preselected. Option texts are config text in plain_text: cut, not
 // escaped.
-func choiceSelect(l triage.Lead, c triage.Criterion, current string, optionText int) *slack.SelectBlockElement {
+func (w words) choiceSelect(l triage.Lead, c triage.Criterion, current string, optionText int) *slack.SelectBlockElement {
 	var (
 		opts    []*slack.OptionBlockObject
 		initial *slack.OptionBlockObject
@@ -332,7 +330,7 @@ func choiceSelect(l triage.Lead, c triage.Criterion, current string, optionText 
 		}
 		label := plainCut(o, optionText)
 		if label == "" {
-			label = "Option " + strconv.Itoa(i+1)
+			label = w.t("checklist.option", i+1)
 		}
 		opt := slack.NewOptionBlockObject(optionValue(l.ID, c.ID, i), plain(label), nil)
 		opts = append(opts, opt)
@@ -343,7 +341,7 @@ func choiceSelect(l triage.Lead, c triage.Criterion, current string, optionText 
 	if len(opts) == 0 {
 		return nil
 	}
-	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose…"), actionAnswerChoice, opts...)
+	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain(w.t("checklist.choose")), actionAnswerChoice, opts...)
 	sel.InitialOption = initial
 	return sel
 }
@@ -351,11 +349,9 @@ func choiceSelect(l triage.Lead, c triage.Criterion, current string, optionText 
 // checklistLines is the last resort for very many criteria: one line each,
 // packed into at most maxBlocks blocks and budget characters, answered in
 // the thread.
-func checklistLines(l triage.Lead, cs []triage.Criterion, st triage.CriteriaStatus, maxBlocks, budget int) []slack.Block {
-	const (
-		footer = "Too many criteria for buttons: answer in this thread, one per line."
-		more   = 40 // room kept for "… and N more criteria"
-	)
+func (w words) checklistLines(l triage.Lead, cs []triage.Criterion, st triage.CriteriaStatus, maxBlocks, budget int) []slack.Block {
+	const more = 40 // room kept for "… and N more criteria"
+	footer := w.t("checklist.too_many")
 	maxSections := maxBlocks - 1 // the footer takes one
 	budget -= utf8.RuneCountInString(footer)
 	var (
@@ -370,11 +366,11 @@ func checklistLines(l triage.Lead, cs []triage.Criterion, st triage.CriteriaStat
 		return a + "\n" + b
 	}
 	for i, c := range cs {
-		line := fit(checklistLine(l, c, st), maxChecklistLine)
-		w := utf8.RuneCountInString(line) + 1
-		full := cur != "" && utf8.RuneCountInString(cur)+w+more > maxSection
-		if used+w+more > budget || (full && len(sections)+1 >= maxSections) {
-			cur = join(cur, fmt.Sprintf("… and %d more criteria", len(cs)-i))
+		line := fit(w.checklistLine(l, c, st), maxChecklistLine)
+		width := utf8.RuneCountInString(line) + 1
+		full := cur != "" && utf8.RuneCountInString(cur)+width+more > maxSection
+		if used+width+more > budget || (full && len(sections)+1 >= maxSections) {
+			cur = join(cur, "… "+w.t("checklist.more", len(cs)-i))
 			break
 		}
 		if full {
@@ -382,7 +378,7 @@ func checklistLines(l triage.Lead, cs []triage.Criterion, st triage.CriteriaStat
 			cur = ""
 		}
 		cur = join(cur, line)
-		used += w
+		used += width
 	}
 	if cur != "" {
 		sections = append(sections, cur)
@@ -394,15 +390,15 @@ func checklistLines(l triage.Lead, cs []triage.Criterion, st triage.CriteriaStat
 	return append(blocks, slack.NewContextBlock("", mrkdwn(footer)))
 }
 
-func checklistLine(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus) string {
-	s := "• " + criterionTitle(c, 100) + " — "
+func (w words) checklistLine(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus) string {
+	s := "• " + w.criterionTitle(c, 100) + " — "
 	if a, ok := l.Answers[c.ID]; ok {
-		s += "*" + shownValue(c, a.Value) + "*"
+		s += "*" + w.shownValue(c, a.Value) + "*"
 	} else {
-		s += "_open_"
+		s += "_" + w.t("checklist.open") + "_"
 	}
 	if d, ok := st.Disagree[c.ID]; ok {
-		s += " (disagreement: " + escTrunc(d, 60, false) + ")"
+		s += " (" + w.t("checklist.disagreement.short", escTrunc(w.answerCounts(c, d), 60, false)) + ")"
 	}
 	return s
 }
@@ -446,11 +442,4 @@ func countText(x any) int {
 		}
 	}
 	return n
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

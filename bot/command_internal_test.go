@@ -70,6 +70,18 @@ func TestParseCommand(t *testing.T) {
 		{"CompanyOneWord", "Philips", command{kind: cmdAdd, arg: "Philips"}},
 		{"CompanyVersion", "Acme 2.0", command{kind: cmdAdd, arg: "Acme 2.0"}},
 		{"TwoWordsNotTypo", "lsit bogus", command{kind: cmdAdd, arg: "lsit bogus"}},
+		// The Dutch command words, in any language.
+		{"DutchHelp", "hulp", command{kind: cmdHelp}},
+		{"DutchList", "Lijst", command{kind: cmdList, filter: listPending}},
+		{"DutchListMine", "lijst mijn", command{kind: cmdList, filter: listMine}},
+		{"DutchListOpen", "lijst open", command{kind: cmdList, filter: listPending}},
+		{"DutchListAll", "lijst ALLES", command{kind: cmdList, filter: listAll}},
+		{"MixedListMine", "list mijn", command{kind: cmdList, filter: listMine}},
+		{"DutchDigest", "overzicht", command{kind: cmdDigest}},
+		{"DutchHistory", "L-42 geschiedenis", command{kind: cmdHistory, lead: 42, arg: "L-42"}},
+		{"DutchAdd", "toevoegen Bakkerij Jansen", command{kind: cmdAdd, arg: "Bakkerij Jansen"}},
+		{"DutchAddAlone", "toevoegen", command{kind: cmdModal}},
+		{"OpenIsACompany", "open", command{kind: cmdAdd, arg: "open"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,7 +111,7 @@ func TestEditDistance(t *testing.T) {
 
 func TestHelpText(t *testing.T) {
 	t.Parallel()
-	text := helpText("/qualify", nil, nil)
+	text := english.helpText("/qualify", nil, nil)
 	for _, want := range []string{
 		"`/qualify help`", "`/qualify`", "`/qualify <e-mail, domain, URL or company>`", "`/qualify add <text>`",
 		"`/qualify list`", "`/qualify list mine`", "`/qualify list all`", "`/qualify L-42`", "`/qualify L-42 history`",
@@ -109,7 +121,7 @@ func TestHelpText(t *testing.T) {
 			t.Errorf("help text lacks %q:\n%s", want, text)
 		}
 	}
-	if got := helpText("/leads", nil, nil); !strings.Contains(got, "`/leads list`") || strings.Contains(got, "/qualify") {
+	if got := english.helpText("/leads", nil, nil); !strings.Contains(got, "`/leads list`") || strings.Contains(got, "/qualify") {
 		t.Errorf("help for a renamed command still says /qualify:\n%s", got)
 	}
 }
@@ -126,7 +138,7 @@ func TestHelpText_CriteriaAndReactions(t *testing.T) {
 		"+1": triage.ChoiceQualify, "white_check_mark": triage.ChoiceQualify,
 		"-1": triage.ChoiceDisqualify, "<!here>": triage.ChoiceUnsure,
 	}
-	text := helpText("/qualify", cs, reactions)
+	text := english.helpText("/qualify", cs, reactions)
 	for _, want := range []string{
 		"`budget: yes`", "• `budget`: Budget &lt;!channel&gt; &amp; approved?", "• `size`: How big?",
 		"Reactions on the card vote too: :+1: :white_check_mark: qualify, :-1: disqualify.",
@@ -138,7 +150,7 @@ func TestHelpText_CriteriaAndReactions(t *testing.T) {
 	if strings.Contains(text, "<!") {
 		t.Errorf("help text carries an unescaped control sequence:\n%s", text)
 	}
-	if strings.Contains(helpText("/qualify", nil, nil), "Reactions") {
+	if strings.Contains(english.helpText("/qualify", nil, nil), "Reactions") {
 		t.Error("help mentions reactions with none configured")
 	}
 }
@@ -149,7 +161,7 @@ func TestHelpText_ManyCriteria(t *testing.T) {
 	for i := range maxHelpCriteria + 5 {
 		cs = append(cs, triage.Criterion{ID: fmt.Sprintf("c%d", i), Question: "Q?", Kind: triage.KindText})
 	}
-	text := helpText("/qualify", cs, nil)
+	text := english.helpText("/qualify", cs, nil)
 	if !strings.Contains(text, "… and 5 more") || strings.Contains(text, fmt.Sprintf("`c%d`", maxHelpCriteria)) {
 		t.Errorf("help for %d criteria:\n%s", len(cs), text)
 	}
@@ -824,11 +836,11 @@ func TestResponder_AtMostFive(t *testing.T) {
 func TestAgeOld_NoBareAngleBrackets(t *testing.T) {
 	t.Parallel()
 	for _, d := range []time.Duration{0, 30 * time.Second, time.Minute, 5 * time.Hour, 72 * time.Hour} {
-		if got := ageOld(d); strings.ContainsAny(got, "<>&") {
+		if got := english.ageOld(d); strings.ContainsAny(got, "<>&") {
 			t.Errorf("ageOld(%v) = %q", d, got)
 		}
 	}
-	if got := ageOld(10 * time.Second); got != "just now" {
+	if got := english.ageOld(10 * time.Second); got != "just now" {
 		t.Errorf("ageOld(10s) = %q, want just now", got)
 	}
 }

@@ -24,9 +24,6 @@ const (
 	digestReserve = 400
 )
 
-// revisitHint introduces the second looks.
-const revisitHint = "_A no can be a missed big deal — reopen it with *Decide* on its card if things changed._"
-
 // renderDigestPart renders one part of a digest: a header with the title
 // (and "(2/3)" when the digest has parts), the pending leads oldest first,
 // the decisions since the last digest, the disqualified leads worth another
@@ -34,15 +31,20 @@ const revisitHint = "_A no can be a missed big deal — reopen it with *Decide* 
 // links a card (Bot.permalink); loc dates the decisions; now is the clock
 // for the pending leads' ages. Every text of the part is raw lead or config
 // text and is escaped here where it goes into mrkdwn.
-func renderDigestPart(p triage.DigestPart, permalink func(channel, ts string) string, loc *time.Location, now time.Time) (text string, blocks []slack.Block) {
+func (w words) digestPart(p triage.DigestPart, permalink func(channel, ts string) string, loc *time.Location, now time.Time) (text string, blocks []slack.Block) {
 	if loc == nil {
 		loc = time.UTC
 	}
 	// The title goes into the plain_text header as it is, and escaped into
-	// the notification text, which Slack reads as mrkdwn.
+	// the notification text, which Slack reads as mrkdwn. Parts stored
+	// before the bot worded titles carry their own.
 	title := plainCut(p.Title, 100)
-	if title == "" {
-		title = "Leads digest"
+	switch {
+	case title != "":
+	case !p.Day.IsZero():
+		title = w.t("digest.title.day", w.date(p.Day.In(loc)))
+	default:
+		title = w.t("digest.title")
 	}
 	if p.Parts > 1 {
 		title += fmt.Sprintf(" (%d/%d)", p.Part, p.Parts)
@@ -74,15 +76,15 @@ func renderDigestPart(p triage.DigestPart, permalink func(channel, ts string) st
 		blocks = append(blocks, packSections(kept)...)
 	}
 
-	card := func(l triage.DigestLead) string { return digestCardLink(l, permalink) }
+	card := func(l triage.DigestLead) string { return w.digestCardLink(l, permalink) }
 	var pending, decided, revisit []string
 	for _, l := range p.Pending {
 		pending = append(pending, joinParts(
 			"*"+l.ID.String()+"*",
 			escTrunc(l.Label, maxDigestLabel, false),
-			shortDuration(now.Sub(l.CreatedAt)),
-			voteCount(l.Votes),
-			flagList(l.Flags),
+			w.shortDuration(now.Sub(l.CreatedAt)),
+			w.t("digest.votes", l.Votes),
+			w.flagList(l.Flags),
 			card(l),
 		))
 	}
@@ -90,8 +92,8 @@ func renderDigestPart(p triage.DigestPart, permalink func(channel, ts string) st
 		decided = append(decided, joinParts(
 			"*"+l.ID.String()+"*",
 			escTrunc(l.Label, maxDigestLabel, false),
-			statusWord(l.Status),
-			reasonText(l.Reason),
+			w.status(l.Status),
+			w.reasonText(l.Reason),
 			card(l),
 		))
 	}
@@ -99,35 +101,37 @@ func renderDigestPart(p triage.DigestPart, permalink func(channel, ts string) st
 		revisit = append(revisit, joinParts(
 			"*"+l.ID.String()+"*",
 			escTrunc(l.Label, maxDigestLabel, false),
-			"disqualified on "+l.DecidedAt.In(loc).Format("Mon 2 Jan 2006"),
-			reasonText(l.Reason),
+			w.t("digest.disqualified_on", w.date(l.DecidedAt.In(loc))),
+			w.reasonText(l.Reason),
 			card(l),
 		))
 	}
-	add(fmt.Sprintf("*Pending (%d)*, oldest first", len(p.Pending)), pending)
-	add(fmt.Sprintf("*Decided since the last digest (%d)*", len(p.Decided)), decided)
-	add(fmt.Sprintf("*Worth another look (%d)*\n%s", len(p.Revisit), revisitHint), revisit)
+	add(bold(w.t("digest.pending", len(p.Pending)))+w.t("digest.pending.order"), pending)
+	add(bold(w.t("digest.decided", len(p.Decided))), decided)
+	// The revisit hint: a no can be a missed big deal.
+	add(bold(w.t("digest.revisit", len(p.Revisit)))+"\n_"+w.t("digest.revisit.hint", bold(w.t("button.decide")))+"_", revisit)
 
 	if p.Empty || len(p.Pending)+len(p.Decided)+len(p.Revisit) == 0 {
-		blocks = append(blocks, section("Nothing pending. :tada:"))
+		blocks = append(blocks, section(w.t("digest.nothing")+" :tada:"))
 	}
 	if omitted > 0 {
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("… and %d more that do not fit in this message.", omitted))))
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("… "+w.t("digest.omitted", omitted))))
 	}
 	if p.Week != nil {
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(weekLine(*p.Week))))
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(w.weekLine(*p.Week))))
 	}
 
 	var counts []string
-	for _, c := range []struct {
-		n    int
-		what string
-	}{{len(p.Pending), "pending"}, {len(p.Decided), "decided"}, {len(p.Revisit), "worth another look"}} {
-		if c.n > 0 {
-			counts = append(counts, fmt.Sprintf("%d %s", c.n, c.what))
-		}
+	if n := len(p.Pending); n > 0 {
+		counts = append(counts, w.t("digest.count.pending", n))
 	}
-	text = esc(title) + ": nothing pending"
+	if n := len(p.Decided); n > 0 {
+		counts = append(counts, w.t("digest.count.decided", n))
+	}
+	if n := len(p.Revisit); n > 0 {
+		counts = append(counts, w.t("digest.count.revisit", n))
+	}
+	text = esc(title) + ": " + w.t("digest.count.none")
 	if len(counts) > 0 {
 		text = esc(title) + ": " + strings.Join(counts, ", ")
 	}
@@ -140,7 +144,7 @@ func mergeDigest(parts []triage.DigestPart) triage.DigestPart {
 	if len(parts) == 0 {
 		return triage.DigestPart{Part: 1, Parts: 1, Empty: true}
 	}
-	m := triage.DigestPart{Key: parts[0].Key, Part: 1, Parts: 1, Title: parts[0].Title, Empty: true}
+	m := triage.DigestPart{Key: parts[0].Key, Part: 1, Parts: 1, Title: parts[0].Title, Day: parts[0].Day, Empty: true}
 	for _, p := range parts {
 		m.Pending = append(m.Pending, p.Pending...)
 		m.Decided = append(m.Decided, p.Decided...)
@@ -168,84 +172,69 @@ func joinParts(parts ...string) string {
 }
 
 // digestCardLink links a digest line to its lead's card.
-func digestCardLink(l triage.DigestLead, permalink func(channel, ts string) string) string {
+func (w words) digestCardLink(l triage.DigestLead, permalink func(channel, ts string) string) string {
 	if l.TS == "" || permalink == nil {
-		return "card not posted yet"
+		return w.t("digest.card.none")
 	}
 	if u := permalink(l.Channel, l.TS); u != "" {
-		return link(u, "card")
+		return link(u, w.t("digest.card"))
 	}
-	return "card not posted yet"
+	return w.t("digest.card.none")
 }
 
 // flagList is the red flags, worst first, led by the worst one's colour.
-func flagList(flags []string) string {
+func (w words) flagList(flags []string) string {
 	if len(flags) == 0 {
 		return ""
 	}
-	return severityEmoji(flags[0]) + " " + codeList(flags, maxDigestFlags)
+	return severityEmoji(flags[0]) + " " + w.codeList(flags, maxDigestFlags)
 }
 
 // reasonText is a decision's reason, escaped and cut.
-func reasonText(reason string) string {
+func (w words) reasonText(reason string) string {
 	if r := escTrunc(reason, maxDigestReason, false); r != "" {
-		return "reason: " + r
+		return w.t("digest.reason", r)
 	}
 	return ""
 }
 
-func voteCount(n int) string {
-	switch n {
-	case 0:
-		return "no votes"
-	case 1:
-		return "1 vote"
-	}
-	return fmt.Sprintf("%d votes", n)
-}
-
 // weekLine is the digest's timing line: "This week: 12 leads · median first
 // vote 1h 20m · claim 3h · decision 1d 2h".
-func weekLine(w triage.TimingSummary) string {
-	if w.Count == 0 {
-		return "This week: no new leads."
+func (w words) weekLine(s triage.TimingSummary) string {
+	if s.Count == 0 {
+		return w.t("digest.week.none")
 	}
 	median := func(d time.Duration, n int) string {
 		if n == 0 {
-			return "none yet"
+			return w.t("digest.week.none_yet")
 		}
-		return shortDuration(d)
+		return w.shortDuration(d)
 	}
-	leads := "leads"
-	if w.Count == 1 {
-		leads = "lead"
-	}
-	return fmt.Sprintf("This week: %d %s · median first vote %s · claim %s · decision %s",
-		w.Count, leads, median(w.MedianFirstVote, w.FirstVotes), median(w.MedianClaim, w.Claims), median(w.MedianDecision, w.Decisions))
+	return w.t("digest.week", s.Count, median(s.MedianFirstVote, s.FirstVotes), median(s.MedianClaim, s.Claims), median(s.MedianDecision, s.Decisions))
 }
 
 // shortDuration shows d in its two largest units as mrkdwn: "&lt;1m"
 // (a bare "<" would open a mrkdwn token), "45m", "1h 20m", "3h", "1d 2h",
 // "12d".
-func shortDuration(d time.Duration) string {
+func (w words) shortDuration(d time.Duration) string {
 	d = max(d, 0)
 	switch {
 	case d < time.Minute:
-		return "&lt;1m"
+		return "&lt;" + w.t("dur.m", 1)
 	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
+		return w.t("dur.m", int(d/time.Minute))
 	case d < 24*time.Hour:
 		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
 		if m == 0 {
-			return fmt.Sprintf("%dh", h)
+			return w.t("dur.h", h)
 		}
-		return fmt.Sprintf("%dh %dm", h, m)
+		return w.t("dur.h", h) + " " + w.t("dur.m", m)
 	}
 	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
 	if h == 0 {
-		return fmt.Sprintf("%dd", days)
+		return w.t("dur.d", days)
 	}
-	return fmt.Sprintf("%dd %dh", days, h)
+	return w.t("dur.d", days) + " " + w.t("dur.h", h)
 }
 
 // digestLocation dates what a digest shows: digest.timezone, else

@@ -36,7 +36,12 @@ func sampleWeek() *triage.TimingSummary {
 	}
 }
 
-func TestRenderDigestPart(t *testing.T) {
+func TestRenderDigestPart(t *testing.T) { testRenderDigestPart(t, english) }
+
+// The same digests in Dutch (ui.language = "nl").
+func TestRenderDigestPartNL(t *testing.T) { testRenderDigestPart(t, newWords(LangDutch)) }
+
+func testRenderDigestPart(t *testing.T, w words) {
 	t.Parallel()
 	ams, err := time.LoadLocation("Europe/Amsterdam")
 	if err != nil {
@@ -56,17 +61,18 @@ func TestRenderDigestPart(t *testing.T) {
 		part triage.DigestPart
 	}{
 		{"Normal", triage.DigestPart{
-			Key: "digest|2026-11-30T09:00 Europe/Amsterdam", Part: 1, Parts: 1, Title: "Leads digest, Mon 30 Nov 2026",
+			Key: "digest|2026-11-30T09:00 Europe/Amsterdam", Part: 1, Parts: 1, Day: time.Date(2026, 11, 30, 9, 0, 0, 0, ams),
 			Pending: []triage.DigestLead{voted, unposted}, Decided: []triage.DigestLead{qualified}, Week: sampleWeek(),
 		}},
+		// A part queued before the bot worded titles keeps its own.
 		{"Empty", triage.DigestPart{Part: 1, Parts: 1, Title: "Leads digest, Mon 30 Nov 2026", Empty: true, Week: &triage.TimingSummary{}}},
 		{"Revisit", triage.DigestPart{
-			Part: 2, Parts: 2, Title: "Leads digest, Mon 30 Nov 2026", Revisit: []triage.DigestLead{second}, Week: sampleWeek(),
+			Part: 2, Parts: 2, Day: time.Date(2026, 11, 30, 9, 0, 0, 0, ams), Revisit: []triage.DigestLead{second}, Week: sampleWeek(),
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			text, blocks := renderDigestPart(tt.part, testPermalink, ams, digestNow)
+			text, blocks := w.digestPart(tt.part, testPermalink, ams, digestNow)
 			raw := cardJSON(t, text, blocks)
 			checkNoInjection(t, raw)
 			if p := slackfake.ValidateBlocks(blocksJSON(t, blocks), slackfake.MaxMessageBlocks); len(p) > 0 {
@@ -198,7 +204,7 @@ func TestShortDuration(t *testing.T) {
 		time.Hour: "1h", 80 * time.Minute: "1h 20m", 23*time.Hour + 59*time.Minute: "23h 59m",
 		24 * time.Hour: "1d", 26 * time.Hour: "1d 2h", 52*time.Hour + 30*time.Minute: "2d 4h", 300 * 24 * time.Hour: "300d",
 	} {
-		if got := shortDuration(d); got != want {
+		if got := english.shortDuration(d); got != want {
 			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
@@ -214,7 +220,7 @@ func TestWeekLine(t *testing.T) {
 		{triage.TimingSummary{}, "This week: no new leads."},
 		{triage.TimingSummary{Count: 1, FirstVotes: 1, MedianFirstVote: 5 * time.Minute}, "This week: 1 lead · median first vote 5m · claim none yet · decision none yet"},
 	} {
-		if got := weekLine(tt.w); got != tt.want {
+		if got := english.weekLine(tt.w); got != tt.want {
 			t.Errorf("weekLine(%+v) = %q, want %q", tt.w, got, tt.want)
 		}
 	}

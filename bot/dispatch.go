@@ -265,7 +265,7 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 		// Refuse before anything else: a non-decider gets no dialog at all.
 		if !b.svc.Policy.CanDecide(user) {
 			log.DebugContext(ctx, "decide refused: not a decider")
-			b.tell(ctx, log, channel, user, notDecider(b.svc.Policy))
+			b.tell(ctx, log, channel, user, b.words.notDecider(b.svc.Policy))
 			return
 		}
 	default:
@@ -311,7 +311,7 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 	}
 	if len(fields) != wantFields {
 		log.WarnContext(ctx, "checklist answer with a malformed value", "fields", len(fields))
-		b.tell(ctx, log, channel, user, "That checklist is out of date; answer in the thread instead, e.g. `budget: yes`.")
+		b.tell(ctx, log, channel, user, b.words.t("checklist.out_of_date", "`budget: "+b.words.t("answer.yes")+"`"))
 		return
 	}
 	id, err := triage.ParseLeadID(fields[0])
@@ -324,7 +324,7 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 		// The value is the answer; a block naming another criterion means
 		// a payload that is not ours as rendered.
 		log.WarnContext(ctx, "checklist answer from another criterion's block", "block_id", a.BlockID)
-		b.tell(ctx, log, channel, user, "That checklist is out of date; answer in the thread instead, e.g. `budget: yes`.")
+		b.tell(ctx, log, channel, user, b.words.t("checklist.out_of_date", "`budget: "+b.words.t("answer.yes")+"`"))
 		return
 	}
 	c, ok := b.criterion(fields[1])
@@ -336,7 +336,7 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 	if a.ActionID == actionAnswerChoice {
 		i, err := strconv.Atoi(fields[2])
 		if c.Kind != triage.KindChoice || err != nil || i < 0 || i >= len(c.Options) {
-			b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: "accepted: " + triage.AcceptedForms(c)})
+			b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: b.words.t("accepted", b.words.acceptedForms(c))})
 			return
 		}
 		raw = c.Options[i]
@@ -347,7 +347,7 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 	v, err := triage.NormaliseAnswer(c, raw)
 	if err != nil {
 		// A checklist rendered before the criterion's kind changed in config.
-		b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: "accepted: " + triage.AcceptedForms(c)})
+		b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: b.words.t("accepted", b.words.acceptedForms(c))})
 		return
 	}
 	if _, err := b.svc.Answer(ctx, id, user, []triage.ParsedAnswer{{Criterion: c.ID, Value: v}}); err != nil {
@@ -392,10 +392,10 @@ func (b *Bot) rerunResearch(ctx context.Context, log *slog.Logger, channel, user
 		b.reportError(ctx, log, channel, user, err)
 		return
 	}
-	msg := "Research is switched off (research.enabled = false)."
+	msg := b.words.t("research.off", "research.enabled = false")
 	if b.svc.Researcher != nil {
 		b.svc.StartResearch(id, true)
-		msg = "Re-running research on *" + id.String() + "*; the card updates when it is done."
+		msg = b.words.t("research.rerun", bold(id.String()))
 	}
 	if err := b.svc.Tell(ctx, channel, user, msg); err != nil {
 		log.ErrorContext(ctx, "queueing a reply", "error", err)
@@ -413,14 +413,9 @@ func (b *Bot) reportError(ctx context.Context, log *slog.Logger, channel, user s
 	} else {
 		log.DebugContext(ctx, "slack action refused", "error", err)
 	}
-	msg := triage.Message(err)
-	var fe *triage.FieldError
-	if errors.As(err, &fe) {
-		// A field error may quote what the user typed; escape it so it cannot
-		// become a mention or a link in the reply.
-		msg = esc(msg)
-	}
-	if terr := b.svc.Tell(ctx, channel, user, msg); terr != nil {
+	// A field error may quote what the user typed: errorText escapes it so
+	// it cannot become a mention or a link in the reply.
+	if terr := b.svc.Tell(ctx, channel, user, b.words.errorText(err)); terr != nil {
 		log.ErrorContext(ctx, "queueing an error reply", "error", terr)
 	}
 }
@@ -443,7 +438,7 @@ func (b *Bot) routeViewSubmission(ctx context.Context, ic slack.InteractionCallb
 	ctx, cancel := context.WithTimeout(ctx, submissionTimeout)
 	defer cancel()
 	if ok, msg := b.allowed(ctx, ic.User.ID, ""); !ok {
-		if msg != accessCheckFailed {
+		if msg != b.words.t("access.check_failed") {
 			msg = b.refusal(true) // plain text: no mention markup
 		}
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{first: msg}), true

@@ -85,7 +85,7 @@ func emailPrefill(f slack.File, note string, freeMail func(domain string) bool) 
 		in.Website = domain
 	} else {
 		// A free-mail sender may still name the company's site.
-		in.Website = triage.LeadInputFromMessage(body).Website
+		in.Website = leadInputFromMessage(body).Website
 	}
 
 	msg := strings.TrimSpace(body)
@@ -96,13 +96,13 @@ func emailPrefill(f slack.File, note string, freeMail func(domain string) bool) 
 		msg = strings.TrimSpace(subject + "\n\n" + msg)
 	}
 	if note = strings.TrimSpace(note); note != "" {
-		fromNote := triage.LeadInputFromMessage(note)
+		fromNote := leadInputFromMessage(note)
 		in.Name = cmpOr(in.Name, fromNote.Name)
 		in.Email = cmpOr(in.Email, fromNote.Email)
 		in.Website = cmpOr(in.Website, fromNote.Website)
 		msg = strings.TrimSpace(fromNote.Message + "\n\n" + msg)
 	}
-	in.Message = boundText(msg, triage.MaxMessageFromSlack)
+	in.Message = boundText(msg, maxMessageFromSlack)
 	return in
 }
 

@@ -230,10 +230,10 @@ func TestEmailPrefill_Long(t *testing.T) {
 	body := strings.Repeat("Wij willen graag een offerte voor 250 licenties. ", 2000)
 	f := decodeEmailFile(t, slackfake.Email{FromName: "Jan", FromAddress: "jan@acme.example", Subject: strings.Repeat("S", 500), PlainText: body})
 	in := emailPrefill(f, "", testFreeMail)
-	if n := utf8.RuneCountInString(in.Message); n > triage.MaxMessageFromSlack {
-		t.Errorf("message of %d runes, want at most %d", n, triage.MaxMessageFromSlack)
+	if n := utf8.RuneCountInString(in.Message); n > maxMessageFromSlack {
+		t.Errorf("message of %d runes, want at most %d", n, maxMessageFromSlack)
 	}
-	raw, err := json.Marshal(addLeadModal(in, addLeadMeta{}, dispatchNow))
+	raw, err := json.Marshal(english.addLeadModal(in, addLeadMeta{}, dispatchNow))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -230,8 +230,8 @@ func TestBot_QualifyEmail_Cases(t *testing.T) {
 				}
 				at += i + len(part)
 			}
-			if n := len([]rune(msg)); n > triage.MaxMessageFromSlack {
-				t.Errorf("message prefill of %d characters, want at most %d", n, triage.MaxMessageFromSlack)
+			if n := len([]rune(msg)); n > bot.MaxMessageFromSlack {
+				t.Errorf("message prefill of %d characters, want at most %d", n, bot.MaxMessageFromSlack)
 			}
 		})
 	}

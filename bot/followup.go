@@ -19,13 +19,13 @@ var snoozes = map[string]time.Duration{
 // renderReminder is a reminder in a card's thread: the domain's text (mrkdwn
 // composed from ids, durations and mentions, with no lead text) and the
 // Snooze buttons, whose value is the lead id and nothing else.
-func renderReminder(id triage.LeadID, text string) (fallback string, blocks []slack.Block) {
+func (w words) reminder(id triage.LeadID, text string) (fallback string, blocks []slack.Block) {
 	v := id.String()
 	return fit(text, maxFallbackText), []slack.Block{
 		section(text),
 		slack.NewActionBlock("",
-			slack.NewButtonBlockElement(actionSnoozeDay, v, plain("Snooze 1 day")),
-			slack.NewButtonBlockElement(actionSnoozeWeek, v, plain("Snooze 1 week")),
+			slack.NewButtonBlockElement(actionSnoozeDay, v, plain(w.t("button.snooze_day"))),
+			slack.NewButtonBlockElement(actionSnoozeWeek, v, plain(w.t("button.snooze_week"))),
 		),
 	}
 }
@@ -55,7 +55,7 @@ func (b *Bot) snoozeClick(ctx context.Context, log *slog.Logger, channel, user s
 		return
 	}
 	log = log.With("lead_id", id.String())
-	if _, err := b.svc.Snooze(ctx, id, user, d, b.cfg.Location); err != nil {
+	if _, err := b.svc.Snooze(ctx, id, user, d); err != nil {
 		b.reportError(ctx, log, channel, user, err)
 		return
 	}

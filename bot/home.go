@@ -79,15 +79,15 @@ func (b *Bot) homeView(h triage.Home, now time.Time) slack.HomeTabViewRequest {
 		slack.NewContextBlock("", mrkdwn(b.homeHelp())),
 		slack.NewDividerBlock(),
 	}
-	blocks = append(blocks, b.homeList("Waiting for your vote", "Nothing waiting for you.", h.AwaitingVote, homeMaxAwaiting, now, homeLineAwaiting)...)
-	blocks = append(blocks, b.homeList("Your leads", "You own no open leads.", h.Owned, homeMaxOwned, now, homeLineOwned)...)
-	blocks = append(blocks, b.homeList("Pending in the team", "No lead is pending. Quiet day.", h.Pending, homeMaxPending, now, homeLinePending)...)
-	blocks = append(blocks, slack.NewDividerBlock(), statsBlock(h.Stats))
+	blocks = append(blocks, b.homeList(b.words.t("home.awaiting"), b.words.t("home.awaiting.none"), h.AwaitingVote, homeMaxAwaiting, now, homeLineAwaiting)...)
+	blocks = append(blocks, b.homeList(b.words.t("home.owned"), b.words.t("home.owned.none"), h.Owned, homeMaxOwned, now, homeLineOwned)...)
+	blocks = append(blocks, b.homeList(b.words.t("home.pending"), b.words.t("home.pending.none"), h.Pending, homeMaxPending, now, homeLinePending)...)
+	blocks = append(blocks, slack.NewDividerBlock(), b.words.statsBlock(h.Stats))
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 }
 
 func (b *Bot) homeHelp() string {
-	where := "the triage channel"
+	where := b.words.t("home.triage_channel")
 	if slackChannelID.MatchString(b.svc.Channel) {
 		where = "<#" + b.svc.Channel + ">"
 	}
@@ -95,7 +95,7 @@ func (b *Bot) homeHelp() string {
 	if cmd == "" || strings.ContainsAny(cmd, "<>&`") {
 		cmd = "/qualify"
 	}
-	return fmt.Sprintf("Add a lead with `%s`, or with *Qualify this message* in any message's ⋮ menu. Vote and decide on the cards in %s. `%s help` lists the rest.", cmd, where, cmd)
+	return b.words.t("home.help", "`"+cmd+"`", bold(b.words.t("home.shortcut")), where, "`"+cmd+" help`")
 }
 
 // homeLineKind picks what a list line says after the lead's name.
@@ -117,7 +117,7 @@ func (b *Bot) homeList(title, empty string, leads []triage.Lead, max int, now ti
 	lines := make([]string, 0, min(len(leads), max)+1)
 	for i, l := range leads {
 		if i == max {
-			lines = append(lines, fmt.Sprintf("_… and %d more_", len(leads)-max))
+			lines = append(lines, "_… "+b.words.t("more", len(leads)-max)+"_")
 			break
 		}
 		lines = append(lines, b.homeLine(l, now, kind))
@@ -151,12 +151,12 @@ func (b *Bot) homeLine(l triage.Lead, now time.Time, kind homeLineKind) string {
 		}
 	}
 	parts := []string{"• " + id + " " + escTrunc(l.Label(), homeLabel, false)}
-	age := ageText(now.Sub(l.CreatedAt))
+	age := b.words.ageText(now.Sub(l.CreatedAt))
 	switch kind {
 	case homeLineOwned:
-		parts = append(parts, statusWord(l.Status), age)
+		parts = append(parts, b.words.status(l.Status), age)
 	case homeLinePending:
-		parts = append(parts, age, votesText(triage.Count(l.Votes).Total()))
+		parts = append(parts, age, b.words.t("home.votes", triage.Count(l.Votes).Total()))
 	default:
 		parts = append(parts, age)
 	}
@@ -164,50 +164,43 @@ func (b *Bot) homeLine(l triage.Lead, now time.Time, kind homeLineKind) string {
 }
 
 // statsBlock is the last 30 days in numbers.
-func statsBlock(st triage.Stats) slack.Block {
+func (w words) statsBlock(st triage.Stats) slack.Block {
 	median := "—"
 	if st.Decided > 0 {
-		median = durationText(st.MedianDecision)
+		median = w.durationText(st.MedianDecision)
 	}
 	fields := []*slack.TextBlockObject{
-		mrkdwn("*Received*\n" + strconv.Itoa(st.Received)),
-		mrkdwn("*Qualified*\n" + strconv.Itoa(st.Qualified)),
-		mrkdwn("*Disqualified*\n" + strconv.Itoa(st.Disqualified)),
-		mrkdwn("*Referred*\n" + strconv.Itoa(st.Referred)),
-		mrkdwn("*Median time to decision*\n" + median),
+		mrkdwn(bold(w.t("home.stats.received")) + "\n" + strconv.Itoa(st.Received)),
+		mrkdwn(bold(w.t("home.stats.qualified")) + "\n" + strconv.Itoa(st.Qualified)),
+		mrkdwn(bold(w.t("home.stats.disqualified")) + "\n" + strconv.Itoa(st.Disqualified)),
+		mrkdwn(bold(w.t("home.stats.referred")) + "\n" + strconv.Itoa(st.Referred)),
+		mrkdwn(bold(w.t("home.stats.median")) + "\n" + median),
 	}
-	return slack.NewSectionBlock(mrkdwn("*Last 30 days*"), fields, nil)
+	return slack.NewSectionBlock(mrkdwn(bold(w.t("home.stats"))), fields, nil)
 }
 
 // ageText is how long ago something happened, roughly: "just now",
 // "12 min ago", "5 h ago", "3 d ago".
-func ageText(d time.Duration) string {
+func (w words) ageText(d time.Duration) string {
 	switch {
 	case d < time.Minute:
-		return "just now"
+		return w.t("age.now")
 	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + " min ago"
+		return w.t("age.minutes", int(d/time.Minute))
 	case d < 48*time.Hour:
-		return strconv.Itoa(int(d/time.Hour)) + " h ago"
+		return w.t("age.hours", int(d/time.Hour))
 	}
-	return strconv.Itoa(int(d/(24*time.Hour))) + " d ago"
+	return w.t("age.days", int(d/(24*time.Hour)))
 }
 
 // durationText is a duration in minutes, hours (under two days) or days,
 // with one decimal.
-func durationText(d time.Duration) string {
+func (w words) durationText(d time.Duration) string {
 	switch {
 	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + " min"
+		return w.t("duration.min", int(d/time.Minute))
 	case d < 48*time.Hour:
-		return strconv.FormatFloat(d.Hours(), 'f', 1, 64) + " h"
+		return w.t("duration.hours", d.Hours())
 	}
-	return strconv.FormatFloat(d.Hours()/24, 'f', 1, 64) + " days"
-}
-
-func votesText(n int) string {
-	if n == 1 {
-		return "1 vote"
-	}
-	return strconv.Itoa(n) + " votes"
+	return w.t("duration.days", d.Hours()/24)
 }

@@ -106,7 +106,7 @@ func TestAgeText(t *testing.T) {
 		{-time.Hour, "just now"}, {30 * time.Second, "just now"}, {5 * time.Minute, "5 min ago"},
 		{3 * time.Hour, "3 h ago"}, {47 * time.Hour, "47 h ago"}, {72 * time.Hour, "3 d ago"},
 	} {
-		if got := ageText(tc.d); got != tc.want {
+		if got := english.ageText(tc.d); got != tc.want {
 			t.Errorf("ageText(%v) = %q, want %q", tc.d, got, tc.want)
 		}
 	}
@@ -116,7 +116,7 @@ func TestAgeText(t *testing.T) {
 	}{
 		{0, "0 min"}, {42 * time.Minute, "42 min"}, {90 * time.Minute, "1.5 h"}, {72 * time.Hour, "3.0 days"},
 	} {
-		if got := durationText(tc.d); got != tc.want {
+		if got := english.durationText(tc.d); got != tc.want {
 			t.Errorf("durationText(%v) = %q, want %q", tc.d, got, tc.want)
 		}
 	}
@@ -148,7 +148,7 @@ func TestAddLeadModal_Limits(t *testing.T) {
 			Source: []string{"", "event", "EVENT", "bogus"}[i%4], Founded: []string{"", "1999", "abc", "3000"}[i%4], Employees: []string{"", "12", "-3"}[i%3],
 		}
 		meta := addLeadMeta{Channel: "C0123", ResponseURL: "https://hooks.slack.com/" + strings.Repeat("x", r.IntN(4000))}
-		modal := addLeadModal(in, meta, dispatchNow)
+		modal := english.addLeadModal(in, meta, dispatchNow)
 		raw, err := json.Marshal(modal)
 		if err != nil {
 			t.Fatal(err)
@@ -160,7 +160,7 @@ func TestAddLeadModal_Limits(t *testing.T) {
 			t.Errorf("run %d: metadata of %d characters lost the channel, or kept a response URL of %d", i, len(modal.PrivateMetadata), len(m.ResponseURL))
 		}
 	}
-	modal := addLeadModal(triage.LeadInput{Website: "acme.example", Source: "referral", Founded: "2015", Employees: "40"}, addLeadMeta{}, dispatchNow)
+	modal := english.addLeadModal(triage.LeadInput{Website: "acme.example", Source: "referral", Founded: "2015", Employees: "40"}, addLeadMeta{}, dispatchNow)
 	raw, _ := json.Marshal(modal)
 	for _, want := range []string{`"initial_value":"https://acme.example"`, `"initial_value":"2015"`, `"initial_value":"40"`, `"initial_option":{"text":{"type":"plain_text","text":"Referral"`} {
 		if !strings.Contains(string(raw), want) {

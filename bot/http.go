@@ -375,7 +375,7 @@ func (b *Bot) serveCommands(w http.ResponseWriter, r *http.Request, body []byte)
 	result := "ok"
 	switch {
 	case err != nil:
-		reply, result = ephemeralReply(commandUnrecorded), "unavailable"
+		reply, result = ephemeralReply(b.words.t("command.unrecorded")), "unavailable"
 	case dup:
 		w.WriteHeader(http.StatusOK)
 		return "duplicate"

@@ -162,7 +162,7 @@ func (h *harness) outbox(t testing.TB) []triage.OutboxItem {
 	if err != nil {
 		t.Fatalf("reading the outbox: %v", err)
 	}
-	return items
+	return bot.Worded(items)
 }
 
 func (h *harness) stored(t testing.TB) triage.Lead {
@@ -612,7 +612,7 @@ func TestBot_HTTPHandler_Click(t *testing.T) {
 				}
 			}
 		}
-		if diff := cmp.Diff([]string{triage.Message(triage.ErrLeadClosed)}, told); diff != "" {
+		if diff := cmp.Diff([]string{"This lead has already been decided; votes no longer change it."}, told); diff != "" {
 			t.Errorf("replies to the late voter (-want +got):\n%s", diff)
 		}
 	})

@@ -46,10 +46,6 @@ const (
 	inboxCommand         = "slack_command"          // Socket Mode: the slash command JSON
 )
 
-// commandUnrecorded answers a slash command that could not be written to the
-// inbox: nothing was done, and the user is told so at once.
-const commandUnrecorded = "Leadtriage cannot record this right now, so nothing was done. Please try again in a minute."
-
 // inboxUnavailableText is answered (503) when a request could not be made
 // durable: Slack retries events, and a person retries a click.
 const inboxUnavailableText = "cannot record the request right now"

@@ -44,41 +44,41 @@ const submissionTimeout = 2500 * time.Millisecond
 
 // decideModal builds the decide dialog for l. A decided lead also offers
 // reopen, pre-selected: deciding it again needs a reopen first.
-func decideModal(l triage.Lead, p triage.Policy) slack.ModalViewRequest {
+func (w words) decideModal(l triage.Lead, p triage.Policy) slack.ModalViewRequest {
 	id := l.ID.String()
-	title := "Decide " + id
+	title := w.t("decide.title", id)
 	if utf8.RuneCountInString(title) > maxModalTitle {
-		title = "Decide"
+		title = w.t("button.decide")
 	}
 	decided := l.Status != triage.StatusPending
 
 	var outcomes []*slack.OptionBlockObject
 	var initial *slack.OptionBlockObject
 	if decided {
-		initial = decideOption(outcomeReopen, "Reopen: back to pending, votes start afresh", "")
+		initial = decideOption(outcomeReopen, w.t("decide.reopen"), "")
 		outcomes = append(outcomes, initial)
 	}
 	outcomes = append(outcomes,
-		decideOption(string(triage.StatusQualified), "Qualify", "Pick who follows up below"),
-		decideOption(string(triage.StatusDisqualified), "Disqualify", "Pick a reason below; a decline draft follows in the thread"),
+		decideOption(string(triage.StatusQualified), w.t("choice.qualify"), w.t("decide.qualify.hint")),
+		decideOption(string(triage.StatusDisqualified), w.t("choice.disqualify"), w.t("decide.disqualify.hint")),
 	)
 	if len(p.Partners) > 0 {
-		outcomes = append(outcomes, decideOption(string(triage.StatusReferred), "Refer to a partner", "Pick the partner below; decline and introduction drafts follow"))
+		outcomes = append(outcomes, decideOption(string(triage.StatusReferred), w.t("decide.refer"), w.t("decide.refer.hint")))
 	}
 	radio := slack.NewRadioButtonsBlockElement(decideBlockOutcome, outcomes...)
 	radio.InitialOption = initial
 
 	blocks := []slack.Block{
-		slack.NewSectionBlock(mrkdwnText(modalSummary(l)), nil, nil),
-		slack.NewInputBlock(decideBlockOutcome, plainText("Outcome"), nil, radio),
+		slack.NewSectionBlock(mrkdwnText(w.modalSummary(l)), nil, nil),
+		slack.NewInputBlock(decideBlockOutcome, plainText(w.t("decide.outcome")), nil, radio),
 	}
 
-	owner := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plainText("Pick a person"), decideBlockOwner)
+	owner := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plainText(w.t("decide.pick_person")), decideBlockOwner)
 	if slackUserID.MatchString(l.Owner) {
 		owner.InitialUser = l.Owner
 	}
-	blocks = append(blocks, slack.NewInputBlock(decideBlockOwner, plainText("Owner (when qualifying)"),
-		plainText("Who follows up. Empty: the current owner."), owner).WithOptional(true))
+	blocks = append(blocks, slack.NewInputBlock(decideBlockOwner, plainText(w.t("decide.owner")),
+		plainText(w.t("decide.owner.hint")), owner).WithOptional(true))
 
 	var reason slack.BlockElement
 	if len(p.Reasons) > 0 {
@@ -89,14 +89,14 @@ func decideModal(l triage.Lead, p triage.Policy) slack.ModalViewRequest {
 			}
 			opts = append(opts, decideOption(indexedValue(i, r), r, ""))
 		}
-		reason = slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("Pick a reason"), decideBlockReason, opts...)
+		reason = slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText(w.t("decide.pick_reason")), decideBlockReason, opts...)
 	} else {
 		// No configured list: the domain takes free text (Policy.Reasons).
-		in := slack.NewPlainTextInputBlockElement(plainText("Why we say no"), decideBlockReason)
+		in := slack.NewPlainTextInputBlockElement(plainText(w.t("decide.reason.placeholder")), decideBlockReason)
 		in.MaxLength = 200
 		reason = in
 	}
-	blocks = append(blocks, slack.NewInputBlock(decideBlockReason, plainText("Reason (when disqualifying)"), nil, reason).WithOptional(true))
+	blocks = append(blocks, slack.NewInputBlock(decideBlockReason, plainText(w.t("decide.reason")), nil, reason).WithOptional(true))
 
 	if len(p.Partners) > 0 {
 		var opts []*slack.OptionBlockObject
@@ -106,28 +106,28 @@ func decideModal(l triage.Lead, p triage.Policy) slack.ModalViewRequest {
 			}
 			opts = append(opts, decideOption(indexedValue(i, pa.Name), pa.Name, pa.Fits))
 		}
-		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("Pick a partner"), decideBlockPartner, opts...)
-		blocks = append(blocks, slack.NewInputBlock(decideBlockPartner, plainText("Partner (when referring)"), nil, sel).WithOptional(true))
+		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText(w.t("decide.pick_partner")), decideBlockPartner, opts...)
+		blocks = append(blocks, slack.NewInputBlock(decideBlockPartner, plainText(w.t("decide.partner")), nil, sel).WithOptional(true))
 	}
 
-	note := slack.NewPlainTextInputBlockElement(plainText("In your own words, for the audit trail"), decideBlockNote)
+	note := slack.NewPlainTextInputBlockElement(plainText(w.t("decide.note.placeholder")), decideBlockNote)
 	note.Multiline = true
 	note.MaxLength = triage.MaxNote
-	blocks = append(blocks, slack.NewInputBlock(decideBlockNote, plainText("Note"), nil, note).WithOptional(true))
+	blocks = append(blocks, slack.NewInputBlock(decideBlockNote, plainText(w.t("card.note")), nil, note).WithOptional(true))
 
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      callbackDecide,
 		PrivateMetadata: id,
 		Title:           plainText(title),
-		Submit:          plainText("Decide"),
-		Close:           plainText("Cancel"),
+		Submit:          plainText(w.t("button.decide")),
+		Close:           plainText(w.t("button.cancel")),
 		Blocks:          slack.Blocks{BlockSet: blocks},
 	}
 }
 
 // modalSummary is the dialog's first line: which lead, and where it stands.
-func modalSummary(l triage.Lead) string {
+func (w words) modalSummary(l triage.Lead) string {
 	name := l.Company
 	if name == "" {
 		name = l.Name
@@ -137,18 +137,18 @@ func modalSummary(l triage.Lead) string {
 	}
 	s := fmt.Sprintf("*%s* %s", l.ID, escTrunc(name, 200, false))
 	if l.Decision != nil {
-		by := "the team's vote"
+		by := w.t("card.decided_by_vote")
 		if l.Decision.By != triage.DecidedByPolicy {
 			by = mention(l.Decision.By)
 		}
-		s += fmt.Sprintf("\nDecided *%s* by %s", l.Decision.Outcome, by)
+		s += "\n" + w.t("decide.summary.decided", bold(w.status(l.Decision.Outcome)), by)
 		if l.Decision.Reason != "" {
 			s += ": " + escTrunc(l.Decision.Reason, 300, false)
 		}
 		return s
 	}
 	t := triage.Count(l.Votes)
-	s += fmt.Sprintf("\nPending; %d vote(s) so far.", t.Total())
+	s += "\n" + w.t("decide.summary.pending", t.Total())
 	return s
 }
 
@@ -241,12 +241,12 @@ func (b *Bot) handleViewSubmission(ctx context.Context, ic slack.InteractionCall
 	sub, err := parseDecideSubmission(ic.View, pol)
 	if err != nil {
 		log.WarnContext(ctx, "decide dialog without a lead", "error", err)
-		return decideErrors(decideBlockOutcome, "This dialog lost track of its lead; close it and click Decide on the card again.")
+		return decideErrors(decideBlockOutcome, b.words.t("decide.lost", b.words.t("button.decide")))
 	}
 	log = log.With("lead_id", sub.lead.String(), "outcome", sub.outcome)
 	switch sub.outcome {
 	case "":
-		return decideErrors(decideBlockOutcome, "Pick an outcome.")
+		return decideErrors(decideBlockOutcome, b.words.t("decide.pick_outcome"))
 	case outcomeReopen:
 		_, err = b.svc.Reopen(ctx, sub.lead, user, sub.input.Note)
 	default:
@@ -275,19 +275,19 @@ func (b *Bot) submissionError(ctx context.Context, log *slog.Logger, id triage.L
 		return decideErrors(block, problemSentence(fe.Problem))
 	case errors.Is(err, triage.ErrNotAllowed):
 		log.DebugContext(ctx, "decision refused: not a decider")
-		who := "the team lead"
+		who := b.words.t("card.team_lead")
 		if len(p.Deciders) > 0 {
-			who = "the deciders set in voting.deciders"
+			who = b.words.t("decide.deciders", "voting.deciders")
 		}
-		return decideErrors(decideBlockOutcome, "Only "+who+" can decide leads.")
+		return decideErrors(decideBlockOutcome, b.words.t("decide.only", who))
 	case errors.Is(err, triage.ErrLeadClosed):
 		log.DebugContext(ctx, "decision refused: already decided")
-		return decideErrors(decideBlockOutcome, fmt.Sprintf("%s is already decided (maybe just now). Pick Reopen to change the decision.", id))
+		return decideErrors(decideBlockOutcome, b.words.t("decide.already", id))
 	case errors.Is(err, triage.ErrNotFound):
-		return decideErrors(decideBlockOutcome, "That lead does not exist (any more).")
+		return decideErrors(decideBlockOutcome, b.words.t("error.not_found"))
 	}
 	log.ErrorContext(ctx, "deciding a lead", "error", err)
-	return decideErrors(decideBlockOutcome, "Something went wrong, try again.")
+	return decideErrors(decideBlockOutcome, b.words.t("error.try_again"))
 }
 
 func hasDecideBlock(block string, p triage.Policy) bool {
@@ -328,29 +328,29 @@ func (b *Bot) openDecide(ctx context.Context, log *slog.Logger, ic slack.Interac
 		b.reportError(ctx, log, channel, user, err)
 		return
 	}
-	modal := decideModal(l, b.svc.Policy)
+	modal := b.words.decideModal(l, b.svc.Policy)
 	if _, err := b.api.OpenViewContext(ctx, ic.TriggerID, modal); err != nil {
 		var se slack.SlackErrorResponse
 		if errors.As(err, &se) && (se.Err == "expired_trigger_id" || se.Err == "exchanged_trigger_id" || se.Err == "invalid_trigger_id") {
 			log.WarnContext(ctx, "decide dialog not opened: trigger expired", "error", err)
-			b.tell(ctx, log, channel, user, "That took too long — click Decide again.")
+			b.tell(ctx, log, channel, user, b.words.t("decide.too_slow", b.words.t("button.decide")))
 			return
 		}
 		log.ErrorContext(ctx, "opening the decide dialog", "error", err)
-		b.tell(ctx, log, channel, user, "The decide dialog did not open; click Decide again.")
+		b.tell(ctx, log, channel, user, b.words.t("decide.no_dialog", b.words.t("button.decide")))
 		return
 	}
 	log.DebugContext(ctx, "decide dialog opened")
 }
 
 // notDecider says who may decide, for a click on Decide by anyone else.
-func notDecider(p triage.Policy) string {
+func (w words) notDecider(p triage.Policy) string {
 	who := p.Deciders
 	if len(who) == 0 && p.TeamLead != "" {
 		who = []string{p.TeamLead}
 	}
 	if len(who) == 0 {
-		return "Nobody is set up to decide leads yet (voting.deciders or slack.team_lead in config.toml)."
+		return w.t("decide.nobody", "voting.deciders", "slack.team_lead")
 	}
 	ms := make([]string, len(who))
 	for i, u := range who {
@@ -358,9 +358,9 @@ func notDecider(p triage.Policy) string {
 	}
 	list := ms[0]
 	if len(ms) > 1 {
-		list = strings.Join(ms[:len(ms)-1], ", ") + " or " + ms[len(ms)-1]
+		list = w.t("or", strings.Join(ms[:len(ms)-1], ", "), ms[len(ms)-1])
 	}
-	return "Only " + list + " can decide leads."
+	return w.t("decide.only", list)
 }
 
 // plainText and mrkdwnText are text objects for the dialog; mrkdwnText's

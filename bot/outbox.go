@@ -232,33 +232,72 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 	if it.Lead != 0 {
 		log = log.With(slog.String("lead_id", it.Lead.String()))
 	}
-	switch it.Kind {
-	case triage.OutboxEphemeral:
-		if it.User == "" || it.Channel == "" {
-			return b.deadLetter(ctx, log, it, "invalid_item", "ephemeral without a user or channel")
-		}
-		// Not the channel's budget: a confirmation never waits behind the
-		// card updates paced at one message per second.
-		c := call{methodEphemeral, it.Channel}
-		if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
-			return err
-		}
-		cctx, cancel := context.WithTimeout(ctx, callTimeout)
-		_, err := b.api.PostEphemeralContext(cctx, it.Channel, it.User, slack.MsgOptionText(it.Text, false))
-		cancel()
-		return b.settle(ctx, log, p, it, c, err, nil)
-	case triage.OutboxDigest:
-		return b.postDigest(ctx, log, p, it)
-	case triage.OutboxDirect:
-		return b.postDirect(ctx, log, p, it)
-	case triage.OutboxDeleteMessage:
-		return b.deleteMessage(ctx, log, p, it)
-	case triage.OutboxPostCard, triage.OutboxUpdateCard, triage.OutboxThreadReply,
-		triage.OutboxPostChecklist, triage.OutboxUpdateChecklist, triage.OutboxReminder:
-	default:
+	if n := it.Notice; n != nil {
+		// Worded now, in today's language; items stored before notices
+		// carry their text already.
+		it.Text, it.Plain = b.words.notice(*n, b.cfg.Location, b.cfg.Policy.Criteria)
+	}
+	d, ok := deliverers[it.Kind]
+	if !ok {
 		return b.deadLetter(ctx, log, it, "invalid_item", "unknown outbox kind")
 	}
+	return d(b, ctx, log, p, it)
+}
 
+// deliverFunc delivers one outbox item of its kind. It returns an error
+// only when the store fails.
+type deliverFunc func(b *Bot, ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error
+
+// deliverers has one deliverer per outbox kind; an unknown kind (written by
+// a newer version) is a dead letter.
+var deliverers = map[triage.OutboxKind]deliverFunc{
+	triage.OutboxEphemeral:       (*Bot).postEphemeral,
+	triage.OutboxDigest:          (*Bot).postDigest,
+	triage.OutboxDirect:          (*Bot).postDirect,
+	triage.OutboxDeleteMessage:   (*Bot).deleteMessage,
+	triage.OutboxPostCard:        (*Bot).deliverOnCard,
+	triage.OutboxUpdateCard:      (*Bot).deliverOnCard,
+	triage.OutboxThreadReply:     (*Bot).deliverOnCard,
+	triage.OutboxPostChecklist:   (*Bot).deliverOnCard,
+	triage.OutboxUpdateChecklist: (*Bot).deliverOnCard,
+	triage.OutboxReminder:        (*Bot).deliverOnCard,
+}
+
+// cardDeliverFunc delivers an item about a lead whose card is posted, once
+// the call c may go out; cctx bounds the call.
+type cardDeliverFunc func(b *Bot, ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error
+
+// cardDeliverers has one deliverer per kind that needs the lead's card.
+var cardDeliverers = map[triage.OutboxKind]cardDeliverFunc{
+	triage.OutboxPostCard:        (*Bot).updateCard,
+	triage.OutboxUpdateCard:      (*Bot).updateCard,
+	triage.OutboxThreadReply:     (*Bot).postThreadReply,
+	triage.OutboxReminder:        (*Bot).postReminder,
+	triage.OutboxPostChecklist:   (*Bot).putChecklist,
+	triage.OutboxUpdateChecklist: (*Bot).putChecklist,
+}
+
+// postEphemeral shows an item to one person.
+func (b *Bot) postEphemeral(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
+	if it.User == "" || it.Channel == "" {
+		return b.deadLetter(ctx, log, it, "invalid_item", "ephemeral without a user or channel")
+	}
+	// Not the channel's budget: a confirmation never waits behind the
+	// card updates paced at one message per second.
+	c := call{methodEphemeral, it.Channel}
+	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	_, err := b.api.PostEphemeralContext(cctx, it.Channel, it.User, slack.MsgOptionText(it.Text, false))
+	cancel()
+	return b.settle(ctx, log, p, it, c, err, nil)
+}
+
+// deliverOnCard delivers an item that needs the lead's card: it waits while
+// the card's (or the checklist's) post is queued, posts the card itself,
+// and hands everything else to its kind's cardDeliverer.
+func (b *Bot) deliverOnCard(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
 	if it.Lead == 0 {
 		return b.deadLetter(ctx, log, it, "invalid_item", "item has no lead")
 	}
@@ -325,38 +364,50 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	switch it.Kind {
-	case triage.OutboxThreadReply:
-		text, blocks := replyContent(it.Text, it.Plain)
-		opts := []slack.MsgOption{
-			slack.MsgOptionText(text, false), slack.MsgOptionTS(l.Slack.TS),
-			slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),
-		}
-		if len(blocks) > 0 {
-			opts = append(opts, slack.MsgOptionBlocks(blocks...))
-		}
-		_, _, err = b.api.PostMessageContext(cctx, channel, opts...)
-		return b.settle(ctx, log, p, it, c, err, nil)
-	case triage.OutboxReminder:
-		text, blocks := renderReminder(l.ID, it.Text)
-		_, _, err = b.api.PostMessageContext(cctx, channel,
-			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionTS(l.Slack.TS),
-			slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
-		return b.settle(ctx, log, p, it, c, err, nil)
-	case triage.OutboxPostChecklist, triage.OutboxUpdateChecklist:
-		if l.Slack.ChecklistTS == "" {
-			return b.postChecklist(ctx, cctx, log, p, it, l)
-		}
-		// An update, or a post whose checklist exists already (a retry
-		// after Slack took it, or changes folded into the post).
-		text, blocks := renderChecklist(l, b.cfg.Policy)
-		_, _, _, err = b.api.UpdateMessageContext(cctx, channel, l.Slack.ChecklistTS,
-			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-		return b.settle(ctx, log, p, it, c, err, nil)
+	return cardDeliverers[it.Kind](b, ctx, cctx, log, p, it, l, c)
+}
+
+// postThreadReply posts what the domain said (or a draft) in the card's thread.
+func (b *Bot) postThreadReply(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
+	text, blocks := b.words.replyContent(it.Text, it.Plain)
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(text, false), slack.MsgOptionTS(l.Slack.TS),
+		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),
 	}
-	// A card update, or a post_card whose card exists already.
-	text, blocks := renderCard(l, b.cfg.Policy, p.now)
-	_, _, _, err = b.api.UpdateMessageContext(cctx, channel, l.Slack.TS,
+	if len(blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	_, _, err := b.api.PostMessageContext(cctx, c.channel, opts...)
+	return b.settle(ctx, log, p, it, c, err, nil)
+}
+
+// postReminder posts a reminder with its Snooze buttons in the card's thread.
+func (b *Bot) postReminder(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
+	text, blocks := b.words.reminder(l.ID, it.Text)
+	_, _, err := b.api.PostMessageContext(cctx, c.channel,
+		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionTS(l.Slack.TS),
+		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
+	return b.settle(ctx, log, p, it, c, err, nil)
+}
+
+// putChecklist posts the checklist, or updates it: an update, or a post
+// whose checklist exists already (a retry after Slack took it, or changes
+// folded into the post).
+func (b *Bot) putChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
+	if l.Slack.ChecklistTS == "" {
+		return b.postChecklist(ctx, cctx, log, p, it, l)
+	}
+	text, blocks := b.words.checklist(l, b.cfg.Policy)
+	_, _, _, err := b.api.UpdateMessageContext(cctx, c.channel, l.Slack.ChecklistTS,
+		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+	return b.settle(ctx, log, p, it, c, err, nil)
+}
+
+// updateCard re-renders the card: an update, or a post_card whose card
+// exists already.
+func (b *Bot) updateCard(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
+	text, blocks := b.words.card(l, b.cfg.Policy, p.now)
+	_, _, _, err := b.api.UpdateMessageContext(cctx, c.channel, l.Slack.TS,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	return b.settle(ctx, log, p, it, c, err, nil)
 }
@@ -393,7 +444,7 @@ func (b *Bot) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage
 		return err
 	}
 
-	text, blocks := renderCard(l, b.cfg.Policy, p.now)
+	text, blocks := b.words.card(l, b.cfg.Policy, p.now)
 	ch, ts, err := b.api.PostMessageContext(cctx, channel,
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),
@@ -466,7 +517,7 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 	if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
 		return err
 	}
-	text, blocks := renderChecklist(l, b.cfg.Policy)
+	text, blocks := b.words.checklist(l, b.cfg.Policy)
 	_, ts, err := b.api.PostMessageContext(cctx, channel,
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),
@@ -827,7 +878,7 @@ func (b *Bot) postDirect(ctx context.Context, log *slog.Logger, p *pass, it tria
 		if err != nil {
 			return fmt.Errorf("loading %s for outbox item %d: %w", it.Lead, it.ID, err)
 		}
-		cardLink = b.cardLink(l, "Open the card")
+		cardLink = b.cardLink(l, b.words.t("direct.open_card"))
 	}
 	c := call{methodPost, it.User}
 	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
@@ -879,7 +930,7 @@ func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it tria
 			return err
 		}
 	}
-	text, blocks := renderDigestPart(part, b.permalink, b.digestLocation(), p.now)
+	text, blocks := b.words.digestPart(part, b.permalink, b.digestLocation(), p.now)
 	_, ts, err := b.api.PostMessageContext(cctx, it.Channel,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),

@@ -37,11 +37,11 @@ func (b *Bot) handleMessageShortcut(ctx context.Context, ic slack.InteractionCal
 	if err := b.openAddLeadModal(ctx, ic.TriggerID, channel, ic.ResponseURL, prefill); err != nil {
 		if expiredTrigger(err) {
 			log.WarnContext(ctx, "add-lead dialog not opened: trigger expired", "error", err)
-			b.answerShortcut(ctx, log, ic, "That took too long — pick *Qualify this message* again.")
+			b.answerShortcut(ctx, log, ic, b.words.t("shortcut.too_slow", bold(b.words.t("home.shortcut"))))
 			return
 		}
 		log.ErrorContext(ctx, "opening the add-lead dialog", "error", err)
-		b.answerShortcut(ctx, log, ic, "The new-lead dialog did not open; try the shortcut again.")
+		b.answerShortcut(ctx, log, ic, b.words.t("shortcut.no_dialog"))
 		return
 	}
 	log.DebugContext(ctx, "add-lead dialog opened from a message")
@@ -54,7 +54,7 @@ func (b *Bot) shortcutPrefill(m slack.Message) triage.LeadInput {
 	if f, ok := emailFile(m); ok {
 		return emailPrefill(f, shortcutText(m), b.cfg.FreeMail)
 	}
-	return triage.LeadInputFromMessage(shortcutText(m))
+	return leadInputFromMessage(shortcutText(m))
 }
 
 // shortcutText is what a message says: its text, and for a forwarded or

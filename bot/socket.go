@@ -255,7 +255,7 @@ func (b *Bot) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 			switch {
 			case err != nil:
 				b.metrics.inbound.WithLabelValues("command", "unavailable").Inc()
-				payload = ephemeralReply(commandUnrecorded)
+				payload = ephemeralReply(b.words.t("command.unrecorded"))
 			case dup:
 				b.metrics.inbound.WithLabelValues("command", "duplicate").Inc()
 			default:

@@ -76,10 +76,17 @@ func TestRenderChecklist_SpecialCharacters(t *testing.T) {
 	assertGolden(t, msg)
 }
 
-func TestDecideModal_SpecialCharacters(t *testing.T) {
+func TestDecideModal_SpecialCharacters(t *testing.T) { testDecideModalSpecial(t, english) }
+
+// The same dialog in Dutch (ui.language = "nl").
+func TestDecideModalNL_SpecialCharacters(t *testing.T) {
+	testDecideModalSpecial(t, newWords(LangDutch))
+}
+
+func testDecideModalSpecial(t *testing.T, w words) {
 	t.Parallel()
 	l := specialLead()
-	raw, s := marshalModal(t, decideModal(l, specialPolicy()))
+	raw, s := marshalModal(t, w.decideModal(l, specialPolicy()))
 	checkTextRules(t, raw)
 	texts := map[string]bool{}
 	for _, b := range s.Blocks {
@@ -146,9 +153,9 @@ func TestRenderedText_OneRulePerType(t *testing.T) {
 		surfaces["card/"+string(lead.Status)] = cardJSON(t, text, blocks)
 		text, blocks = renderChecklist(lead, pol)
 		surfaces["checklist/"+string(lead.Status)] = cardJSON(t, text, blocks)
-		surfaces["decide/"+string(lead.Status)] = marshal(decideModal(lead, pol))
+		surfaces["decide/"+string(lead.Status)] = marshal(english.decideModal(lead, pol))
 	}
-	surfaces["addlead"] = marshal(addLeadModal(prefill, addLeadMeta{}, dispatchNow))
+	surfaces["addlead"] = marshal(english.addLeadModal(prefill, addLeadMeta{}, dispatchNow))
 	surfaces["home"] = marshal(b.homeView(home, dispatchNow))
 	text, blocks := renderDigestPart(digest, testPermalink, time.UTC, digestNow)
 	surfaces["digest"] = cardJSON(t, text, blocks)

@@ -130,7 +130,7 @@ func (s *Server) submit(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return false
 	case errors.Is(err, triage.ErrIdempotencyKey):
 		s.count(resultIdempotency)
-		writeError(w, http.StatusUnprocessableEntity, triage.Message(err))
+		writeError(w, http.StatusUnprocessableEntity, "This Idempotency-Key was already used for a different lead.")
 		return false
 	default:
 		s.storeFailed(w, "storing a lead from the webhook", err)

@@ -415,6 +415,9 @@ type outboxRecord struct {
 	User    string `json:"user,omitempty"`
 	Text    string `json:"text,omitempty"`
 	Plain   string `json:"plain,omitempty"`
+	// Notice came with issue 12 (before it, the domain stored Text); absent
+	// means an item of the old form, which still reads and delivers.
+	Notice *noticeRecord `json:"notice,omitempty"`
 	// Payload came with the digest (issue 6); base64 in JSON. An empty
 	// payload is stored as none and reads back as nil.
 	Payload   []byte    `json:"payload,omitempty"`
@@ -441,6 +444,7 @@ func encodeOutbox(o triage.OutboxItem) ([]byte, error) {
 		User:      o.User,
 		Text:      o.Text,
 		Plain:     o.Plain,
+		Notice:    encodeNotice(o.Notice),
 		Payload:   o.Payload,
 		CreatedAt: o.CreatedAt,
 		Seq:       o.Seq,
@@ -474,6 +478,7 @@ func decodeOutbox(b []byte) (triage.OutboxItem, error) {
 		User:      r.User,
 		Text:      r.Text,
 		Plain:     r.Plain,
+		Notice:    r.Notice.decode(),
 		Payload:   r.Payload,
 		CreatedAt: r.CreatedAt,
 		Seq:       r.Seq,
@@ -565,4 +570,82 @@ func join(parts ...[]byte) []byte {
 		k = append(k, p...)
 	}
 	return k
+}
+
+// noticeRecord is a triage.Notice as stored: data, never words.
+type noticeRecord struct {
+	Kind          string          `json:"kind"`
+	Lead          uint64          `json:"lead,omitempty"`
+	User          string          `json:"user,omitempty"`
+	Owner         string          `json:"owner,omitempty"`
+	TeamLead      string          `json:"team_lead,omitempty"`
+	Choice        string          `json:"choice,omitempty"`
+	Status        string          `json:"status,omitempty"`
+	Reason        string          `json:"reason,omitempty"`
+	Partner       string          `json:"partner,omitempty"`
+	Label         string          `json:"label,omitempty"`
+	Tally         [3]int          `json:"tally"` // qualify, disqualify, unsure
+	Votes         int             `json:"votes,omitempty"`
+	Quorum        int             `json:"quorum,omitempty"`
+	Blind         bool            `json:"blind,omitempty"`
+	Criteria      []string        `json:"criteria,omitempty"`
+	Users         []string        `json:"users,omitempty"`
+	Team          bool            `json:"team,omitempty"`
+	Problems      []problemRecord `json:"problems,omitempty"`
+	Waited        time.Duration   `json:"waited,omitempty"`
+	BusinessHours bool            `json:"business_hours,omitempty"`
+	Until         *time.Time      `json:"until,omitempty"`
+	Draft         *draftRecord    `json:"draft,omitempty"`
+}
+
+type problemRecord struct {
+	Criterion string `json:"criterion"`
+	Raw       string `json:"raw,omitempty"`
+	Accepted  string `json:"accepted,omitempty"`
+}
+
+type draftRecord struct {
+	Language string `json:"language,omitempty"`
+	Subject  string `json:"subject,omitempty"`
+	Body     string `json:"body"`
+}
+
+func encodeNotice(n *triage.Notice) *noticeRecord {
+	if n == nil {
+		return nil
+	}
+	r := &noticeRecord{
+		Kind: string(n.Kind), Lead: uint64(n.Lead), User: n.User, Owner: n.Owner, TeamLead: n.TeamLead,
+		Choice: string(n.Choice), Status: string(n.Status), Reason: n.Reason, Partner: n.Partner, Label: n.Label,
+		Tally: [3]int{n.Tally.Qualify, n.Tally.Disqualify, n.Tally.Unsure}, Votes: n.Votes, Quorum: n.Quorum,
+		Blind: n.Blind, Criteria: n.Criteria, Users: n.Users, Team: n.Team, Waited: n.Waited,
+		BusinessHours: n.BusinessHours, Until: optTime(n.Until),
+	}
+	for _, p := range n.Problems {
+		r.Problems = append(r.Problems, problemRecord{Criterion: p.Criterion, Raw: p.Raw, Accepted: p.Accepted})
+	}
+	if d := n.Draft; d != nil {
+		r.Draft = &draftRecord{Language: d.Language, Subject: d.Subject, Body: d.Body}
+	}
+	return r
+}
+
+func (r *noticeRecord) decode() *triage.Notice {
+	if r == nil {
+		return nil
+	}
+	n := &triage.Notice{
+		Kind: triage.NoticeKind(r.Kind), Lead: triage.LeadID(r.Lead), User: r.User, Owner: r.Owner, TeamLead: r.TeamLead,
+		Choice: triage.Choice(r.Choice), Status: triage.Status(r.Status), Reason: r.Reason, Partner: r.Partner, Label: r.Label,
+		Tally: triage.Tally{Qualify: r.Tally[0], Disqualify: r.Tally[1], Unsure: r.Tally[2]}, Votes: r.Votes, Quorum: r.Quorum,
+		Blind: r.Blind, Criteria: r.Criteria, Users: r.Users, Team: r.Team, Waited: r.Waited,
+		BusinessHours: r.BusinessHours, Until: derefTime(r.Until),
+	}
+	for _, p := range r.Problems {
+		n.Problems = append(n.Problems, triage.ReplyProblem{Criterion: p.Criterion, Raw: p.Raw, Accepted: p.Accepted})
+	}
+	if d := r.Draft; d != nil {
+		n.Draft = &triage.Draft{Language: d.Language, Subject: d.Subject, Body: d.Body}
+	}
+	return n
 }

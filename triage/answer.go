@@ -552,9 +552,9 @@ func EvaluateCriteria(l *Lead, cs []Criterion) CriteriaStatus {
 			st.Score += s
 			st.MaxScore += c.Weight
 		}
-		if d := disagreement(c, l.AnswersBy[c.ID]); d != "" {
+		if d := disagreement(c, l.AnswersBy[c.ID]); d != nil {
 			if st.Disagree == nil {
-				st.Disagree = map[string]string{}
+				st.Disagree = map[string][]AnswerCount{}
 			}
 			st.Disagree[c.ID] = d
 		}
@@ -593,11 +593,11 @@ func score(c Criterion, v string) (int, bool) {
 	return 0, false
 }
 
-// disagreement sums up differing answers: "2 yes, 1 no". Empty when everyone
+// disagreement counts differing answers (2 yes, 1 no); nil when everyone
 // who answered agrees.
-func disagreement(c Criterion, by map[string]Answer) string {
+func disagreement(c Criterion, by map[string]Answer) []AnswerCount {
 	if len(by) < 2 {
-		return ""
+		return nil
 	}
 	counts := map[string]int{}
 	for _, a := range by {
@@ -606,7 +606,7 @@ func disagreement(c Criterion, by map[string]Answer) string {
 		}
 	}
 	if len(counts) < 2 {
-		return ""
+		return nil
 	}
 	values := make([]string, 0, len(counts))
 	for v := range counts {
@@ -618,13 +618,13 @@ func disagreement(c Criterion, by map[string]Answer) string {
 		}
 		return values[i] < values[j]
 	})
-	parts := make([]string, len(values))
+	res := make([]AnswerCount, len(values))
 	for i, v := range values {
 		n := counts[v]
 		if c.Kind == KindText {
 			v = truncateRunes(v, 40) // a card line, not an essay
 		}
-		parts[i] = fmt.Sprintf("%d %s", n, v)
+		res[i] = AnswerCount{Value: v, N: n}
 	}
-	return strings.Join(parts, ", ")
+	return res
 }

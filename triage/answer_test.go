@@ -331,10 +331,10 @@ func TestEvaluateCriteria_Disagree(t *testing.T) {
 		},
 	}
 	got := triage.EvaluateCriteria(&l, criteria).Disagree
-	want := map[string]string{
-		"budget": "2 yes, 1 no",
-		"fit":    "2 4, 1 2, 1 3", // by count, then value
-		"notes":  "1 b, 1 " + strings.TrimSpace(strings.Repeat("word ", 8)) + "…",
+	want := map[string][]triage.AnswerCount{
+		"budget": {{"yes", 2}, {"no", 1}},
+		"fit":    {{"4", 2}, {"2", 1}, {"3", 1}}, // by count, then value
+		"notes":  {{"b", 1}, {strings.TrimSpace(strings.Repeat("word ", 8)) + "…", 1}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Disagree (-want +got):\n%s", diff)

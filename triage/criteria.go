@@ -50,8 +50,16 @@ type ReplyProblem struct {
 // CriteriaStatus is the one-line state of a lead's criteria.
 type CriteriaStatus struct {
 	Answered, Total int
-	MustNo          []string          // must-have criteria whose value is "no" (ids, config order)
-	MustOpen        []string          // must-have criteria not answered yet
-	Score, MaxScore int               // weighted; only scored kinds count toward MaxScore
-	Disagree        map[string]string // criterion id -> "2 yes, 1 no" when people answered differently
+	MustNo          []string                 // must-have criteria whose value is "no" (ids, config order)
+	MustOpen        []string                 // must-have criteria not answered yet
+	Score, MaxScore int                      // weighted; only scored kinds count toward MaxScore
+	Disagree        map[string][]AnswerCount // criterion id -> who answered what when people answered differently
+}
+
+// AnswerCount is how many people (N) gave one answer (Value, normalised; a
+// text answer cut to 40 runes). A criterion's counts come most given first,
+// then by value.
+type AnswerCount struct {
+	Value string
+	N     int
 }

@@ -75,8 +75,8 @@ func (s *Service) answer(ctx context.Context, id LeadID, user string, answers []
 		}
 		out := []OutboxItem{s.checklistUpdate(l, now)}
 		if l.Status == StatusPending {
-			_, settled := s.settle(l, now)
-			out = append(out, settled...)
+			_, items := s.applyPolicy(l, now)
+			out = append(out, items...)
 		} else {
 			out = append(out, s.cardUpdate(l, now))
 		}
@@ -131,13 +131,7 @@ func (s *Service) AnswerReply(ctx context.Context, r Reply) (ReplyResult, error)
 		res.Answered = len(answers)
 	}
 	if len(problems) > 0 {
-		var lines []string
-		for _, p := range problems {
-			lines = append(lines, fmt.Sprintf("`%s`: %s", p.Criterion, mrkdwnSafe(p.Accepted)))
-		}
-		hint := fmt.Sprintf("<@%s>, I could not read that answer. Accepted: %s. Write one per line, e.g. `%s: yes`; words after the answer are kept as a note.",
-			r.User, strings.Join(lines, "; "), problems[0].Criterion)
-		item := s.threadReply(&l, s.now(), hint)
+		item := s.threadReply(&l, s.now(), Notice{Kind: NoticeAnswerHint, User: r.User, Problems: problems})
 		if r.TS == "" {
 			err = s.Store.Enqueue(ctx, item)
 			res.Hinted = err == nil
@@ -249,24 +243,24 @@ func (s *Service) DecideByHand(ctx context.Context, id LeadID, user string, in D
 			return nil, err
 		}
 		l.Decision.Note, l.Decision.Partner = in.Note, in.Partner
-		text := fmt.Sprintf("<@%s> decided: *%s* is *%s*", user, l.ID, l.Status)
+		decided := Notice{Kind: NoticeDecided, User: user, Status: l.Status}
 		switch in.Outcome {
 		case StatusQualified:
-			text += fmt.Sprintf(", owner <@%s>.", l.Owner)
+			decided.Owner = l.Owner
 		case StatusDisqualified:
-			text += " (" + mrkdwnSafe(in.Reason) + ")."
+			decided.Reason = in.Reason
 		case StatusReferred:
-			text += " to " + mrkdwnSafe(in.Partner) + "."
+			decided.Partner = in.Partner
 		}
-		out := []OutboxItem{s.cardUpdate(l, now), s.threadReply(l, now, text)}
+		out := []OutboxItem{s.cardUpdate(l, now), s.threadReply(l, now, decided)}
 		switch in.Outcome {
 		case StatusDisqualified:
 			d := DeclineDraft(*l, in.Reason, nil)
-			out = append(out, s.draft(l, now, "A decline to send them, if you like (nothing is sent automatically):", d))
+			out = append(out, s.draft(l, now, Notice{Kind: NoticeDeclineDraft}, d))
 		case StatusReferred:
 			out = append(out,
-				s.draft(l, now, "A decline that points them to "+mrkdwnSafe(partner.Name)+" (nothing is sent automatically):", DeclineDraft(*l, "", partner)),
-				s.draft(l, now, "And an introduction for "+mrkdwnSafe(partner.Name)+":", ReferralDraft(*l, *partner)))
+				s.draft(l, now, Notice{Kind: NoticeDeclineDraft, Partner: partner.Name}, DeclineDraft(*l, "", partner)),
+				s.draft(l, now, Notice{Kind: NoticeReferralDraft, Partner: partner.Name}, ReferralDraft(*l, *partner)))
 		}
 		return out, nil
 	})
@@ -308,8 +302,7 @@ func (s *Service) Reopen(ctx context.Context, id LeadID, user, note string) (Lea
 		}
 		l.Votes = nil
 		l.addEvent(now, EventReopened, user, detail)
-		text := fmt.Sprintf("<@%s> reopened *%s* (it was %s). Votes start afresh.", user, l.ID, was.Outcome)
-		out := []OutboxItem{s.cardUpdate(l, now), s.threadReply(l, now, text)}
+		out := []OutboxItem{s.cardUpdate(l, now), s.threadReply(l, now, Notice{Kind: NoticeReopened, User: user, Status: was.Outcome})}
 		if len(s.Policy.Criteria) > 0 {
 			out = append(out, s.checklistUpdate(l, now))
 		}
@@ -335,19 +328,11 @@ func (s *Service) checklistUpdate(l *Lead, now time.Time) OutboxItem {
 	return OutboxItem{Kind: OutboxUpdateChecklist, Lead: l.ID, Channel: s.channelOf(*l), CreatedAt: now}
 }
 
-// draft queues a thread reply with a copyable draft; the bot escapes Plain.
-func (s *Service) draft(l *Lead, now time.Time, intro string, d Draft) OutboxItem {
-	plain := d.Body
-	if d.Subject != "" {
-		plain = d.Subject + "\n\n" + d.Body
-	}
-	return OutboxItem{Kind: OutboxThreadReply, Lead: l.ID, Channel: s.channelOf(*l), Text: intro, Plain: plain, CreatedAt: now}
-}
-
-// mrkdwnSafe escapes Slack's control characters in configured text (reasons,
-// partner names) that goes into a domain-composed message.
-func mrkdwnSafe(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+// draft queues a thread reply with a copyable draft, introduced by n; the
+// bot escapes the draft and shows it as a block of its own.
+func (s *Service) draft(l *Lead, now time.Time, n Notice, d Draft) OutboxItem {
+	n.Draft = &d
+	return s.threadReply(l, now, n)
 }
 
 // matchFold finds s in list, case-insensitively, and returns the list's spelling.

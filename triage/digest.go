@@ -15,12 +15,17 @@ import (
 type DigestPart struct {
 	Key         string // the run's job key ("digest|…"); "" for a preview
 	Part, Parts int    // 1-based: part Part of Parts
-	Title       string
-	Pending     []DigestLead // still open, oldest first
-	Decided     []DigestLead // decided since the last digest, in decision order
-	Revisit     []DigestLead // disqualified a while ago: worth another look
-	Week        *TimingSummary
-	Empty       bool // nothing pending, decided or to revisit
+	// Title is what parts queued before the bot worded digests were
+	// called; the bot titles a part by its Day now. "" in new parts.
+	Title string
+	// Day is the digest's scheduled time (now for a preview): the bot
+	// names the day in its title.
+	Day     time.Time
+	Pending []DigestLead // still open, oldest first
+	Decided []DigestLead // decided since the last digest, in decision order
+	Revisit []DigestLead // disqualified a while ago: worth another look
+	Week    *TimingSummary
+	Empty   bool // nothing pending, decided or to revisit
 }
 
 // DigestLead is a lead as a digest lists it.
@@ -137,7 +142,6 @@ func (s *Service) BuildDigest(ctx context.Context, since, now time.Time, o Diges
 	if loc == nil {
 		loc = time.UTC
 	}
-	title := "Leads digest, " + now.In(loc).Format("Mon 2 Jan 2006")
 	parts := splitDigest(s.digestLeads(pending), s.digestLeads(decided), s.digestLeads(revisit), o.MaxPerPart)
 	if len(parts) == 0 {
 		if o.SkipEmpty {
@@ -146,7 +150,7 @@ func (s *Service) BuildDigest(ctx context.Context, since, now time.Time, o Diges
 		parts = []DigestPart{{Empty: true}}
 	}
 	for i := range parts {
-		parts[i].Part, parts[i].Parts, parts[i].Title = i+1, len(parts), title
+		parts[i].Part, parts[i].Parts, parts[i].Day = i+1, len(parts), now
 	}
 	parts[len(parts)-1].Week = &week
 	ids := make([]LeadID, len(revisit))
@@ -271,7 +275,7 @@ func (s *Service) RunDigest(ctx context.Context, key string, scheduled, now time
 		parts[i].Key = DigestJobPrefix + key
 		// The title names the scheduled day: a catch-up at 11:00 is still
 		// that morning's digest.
-		parts[i].Title = "Leads digest, " + scheduled.In(loc).Format("Mon 2 Jan 2006")
+		parts[i].Day = scheduled
 		payload, err := json.Marshal(parts[i])
 		if err != nil {
 			return false, fmt.Errorf("encoding digest part %d: %w", i+1, err)

@@ -41,38 +41,6 @@ func (e *ClaimedError) Error() string {
 // Unwrap makes errors.Is(err, ErrAlreadyClaimed) true.
 func (e *ClaimedError) Unwrap() error { return ErrAlreadyClaimed }
 
-// Message turns an error into a sentence fit to show a person in Slack or in
-// an HTTP answer. Unknown (internal) errors get a generic sentence so that no
-// detail leaks; the caller logs those.
-func Message(err error) string {
-	var fe *FieldError
-	var ce *ClaimedError
-	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &fe):
-		return fe.Error()
-	case errors.As(err, &ce):
-		return fmt.Sprintf("%s is already claimed by <@%s>.", ce.Lead, ce.Owner)
-	case errors.Is(err, ErrAlreadyClaimed):
-		return "Someone has already claimed this lead."
-	case errors.Is(err, ErrUnknownCriteria):
-		return "There is no such criterion; /qualify help lists them."
-	case errors.Is(err, ErrNotFound):
-		return "That lead does not exist (any more)."
-	case errors.Is(err, ErrLeadClosed):
-		return "This lead has already been decided; votes no longer change it."
-	case errors.Is(err, ErrNotAllowed):
-		return "You are not allowed to do that."
-	case errors.Is(err, ErrIdempotencyKey):
-		return "This Idempotency-Key was already used for a different lead."
-	case errors.Is(err, ErrInvalid):
-		return "That input is not valid."
-	default:
-		return "Something went wrong, the team has been notified."
-	}
-}
-
 // IsInternal reports whether err is not one of the domain's known errors, so
 // the caller should log it at error level.
 func IsInternal(err error) bool {

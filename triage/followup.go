@@ -47,7 +47,7 @@ const (
 // Only a pending lead that nobody claimed is followed up. Its clock is the
 // business time since it was created, or since it was last reopened: each
 // round of deliberation gets one reminder and one escalation (like the
-// notices of settle). Nothing is due while the lead is snoozed; once the
+// notices of applyPolicy). Nothing is due while the lead is snoozed; once the
 // snooze ends, what came due in the meantime is due, once.
 func DueStages(l Lead, f FollowUp, now time.Time) []Stage {
 	if l.Status != StatusPending || l.Owner != "" || now.Before(l.Reminder.SnoozedUntil) {
@@ -145,11 +145,9 @@ func (s *Service) SweepReminders(ctx context.Context, f FollowUp, now time.Time)
 
 // followUp records stage st on l and returns its message.
 func (s *Service) followUp(l *Lead, st Stage, f FollowUp, now time.Time) OutboxItem {
-	waited := shortDuration(f.Hours.Elapsed(roundStart(l), now))
-	if !f.Hours.Always() {
-		waited += " (business hours)"
-	}
+	n := Notice{Waited: f.Hours.Elapsed(roundStart(l), now), BusinessHours: !f.Hours.Always()}
 	missing := notVoted(l, f.Team)
+	n.Users = missing
 	if st == StageEscalate {
 		l.Reminder.Escalated = now
 		detail := "told " + f.TeamLead
@@ -157,11 +155,13 @@ func (s *Service) followUp(l *Lead, st Stage, f FollowUp, now time.Time) OutboxI
 			detail += "; not voted: " + strings.Join(missing, ", ")
 		}
 		l.addEvent(now, EventEscalated, DecidedByPolicy, detail)
-		text := fmt.Sprintf("*%s* (%s) has waited %s without a decision. %s", l.ID, mrkdwnSafe(truncateRunes(l.Label(), 80)), waited, s.votesSoFar(l))
-		if len(missing) > 0 {
-			text += " Not voted yet: " + mentions(missing) + "."
+		n.Kind, n.Label, n.Votes = NoticeEscalation, truncateRunes(l.Label(), 80), len(l.Votes)
+		if Revealed(l, s.Policy) {
+			n.Tally = Count(l.Votes)
+		} else {
+			n.Blind = true
 		}
-		return OutboxItem{Kind: OutboxDirect, Lead: l.ID, User: f.TeamLead, Text: text, CreatedAt: now}
+		return OutboxItem{Kind: OutboxDirect, Lead: l.ID, User: f.TeamLead, Notice: s.notice(l, n), CreatedAt: now}
 	}
 	l.Reminder.Reminded = now
 	detail := ""
@@ -169,28 +169,8 @@ func (s *Service) followUp(l *Lead, st Stage, f FollowUp, now time.Time) OutboxI
 		detail = "not voted: " + strings.Join(missing, ", ")
 	}
 	l.addEvent(now, EventReminded, DecidedByPolicy, detail)
-	text := fmt.Sprintf("*%s* has waited %s without a claim or a decision.", l.ID, waited)
-	switch {
-	case len(f.Team) == 0:
-		text += " Who takes it? Claim it or vote."
-	case len(missing) == 0:
-		text += " Everyone has voted: who takes it? Claim it or decide."
-	default:
-		text += " Not voted yet: " + mentions(missing) + "."
-	}
-	return OutboxItem{Kind: OutboxReminder, Lead: l.ID, Channel: s.channelOf(*l), Text: text, CreatedAt: now}
-}
-
-// votesSoFar sums up the vote for the team lead; blind votes stay hidden
-// until the quorum, in a direct message too.
-func (s *Service) votesSoFar(l *Lead) string {
-	switch {
-	case len(l.Votes) == 0:
-		return "No votes so far."
-	case !Revealed(l, s.Policy):
-		return fmt.Sprintf("Votes so far: %d (hidden until the quorum).", len(l.Votes))
-	}
-	return fmt.Sprintf("Votes so far: %s.", Count(l.Votes))
+	n.Kind, n.Team = NoticeReminder, len(f.Team) > 0
+	return OutboxItem{Kind: OutboxReminder, Lead: l.ID, Channel: s.channelOf(*l), Notice: s.notice(l, n), CreatedAt: now}
 }
 
 // notVoted lists the team members without a vote on l, in team order.
@@ -207,27 +187,16 @@ func notVoted(l *Lead, team []string) []string {
 	return out
 }
 
-func mentions(users []string) string {
-	m := make([]string, len(users))
-	for i, u := range users {
-		m[i] = "<@" + u + ">"
-	}
-	return strings.Join(m, ", ")
-}
-
 // Snooze holds off the follow-up of lead id for d (MinSnooze to MaxSnooze):
 // no reminder or escalation before then. A longer snooze already in place
-// stays. The confirmation to user names the end in loc (the business-hours
-// location; nil = UTC). Only pending leads can be snoozed (ErrLeadClosed).
-func (s *Service) Snooze(ctx context.Context, id LeadID, user string, d time.Duration, loc *time.Location) (Lead, error) {
+// stays; the confirmation to user says until when. Only pending leads can
+// be snoozed (ErrLeadClosed).
+func (s *Service) Snooze(ctx context.Context, id LeadID, user string, d time.Duration) (Lead, error) {
 	if d < MinSnooze || d > MaxSnooze {
 		return Lead{}, &FieldError{Field: "snooze", Problem: fmt.Sprintf("%s is not between %s and %s", d, MinSnooze, MaxSnooze)}
 	}
 	if user == "" {
 		return Lead{}, &FieldError{Field: "user", Problem: "a snooze needs a user"}
-	}
-	if loc == nil {
-		loc = time.UTC
 	}
 	now := s.now()
 	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
@@ -236,13 +205,13 @@ func (s *Service) Snooze(ctx context.Context, id LeadID, user string, d time.Dur
 		}
 		until := now.Add(d)
 		if l.Reminder.SnoozedUntil.After(until) {
-			return []OutboxItem{s.ephemeral(l, user, now, fmt.Sprintf("*%s* is already snoozed until %s.", l.ID, snoozeTime(l.Reminder.SnoozedUntil, loc)))}, nil
+			return []OutboxItem{s.ephemeral(l, user, now, Notice{Kind: NoticeAlreadySnoozed, User: user, Until: l.Reminder.SnoozedUntil})}, nil
 		}
 		l.Reminder.SnoozedUntil = until
 		l.addEvent(now, EventSnoozed, user, "until "+until.Format(time.RFC3339))
 		return []OutboxItem{
 			s.cardUpdate(l, now),
-			s.ephemeral(l, user, now, fmt.Sprintf("Snoozed *%s* until %s.", l.ID, snoozeTime(until, loc))),
+			s.ephemeral(l, user, now, Notice{Kind: NoticeSnoozed, User: user, Until: until}),
 		}, nil
 	})
 	if err != nil {
@@ -250,8 +219,4 @@ func (s *Service) Snooze(ctx context.Context, id LeadID, user string, d time.Dur
 	}
 	s.wake()
 	return lead, nil
-}
-
-func snoozeTime(t time.Time, loc *time.Location) string {
-	return t.In(loc).Format("Mon 2 Jan 15:04")
 }

@@ -224,7 +224,7 @@ func TestService_SweepReminders_Messages(t *testing.T) {
 		want := []string{"*L-1* has waited 4h without a claim or a decision. Who takes it? Claim it or vote."}
 		var got []string
 		for _, it := range h.deliver(t) {
-			got = append(got, it.Text)
+			got = append(got, said(it))
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
@@ -242,7 +242,7 @@ func TestService_SweepReminders_Messages(t *testing.T) {
 			t.Fatal(err)
 		}
 		due := h.deliver(t)
-		if len(due) != 1 || !strings.HasSuffix(due[0].Text, "Everyone has voted: who takes it? Claim it or decide.") {
+		if len(due) != 1 || !strings.HasSuffix(said(due[0]), "Everyone has voted: who takes it? Claim it or decide.") {
 			t.Errorf("queued %+v", due)
 		}
 	})
@@ -339,14 +339,13 @@ func TestService_SweepReminders_ErrorsDoNotStopTheSweep(t *testing.T) {
 func TestService_Snooze(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ams := mustLoad(t, "Europe/Amsterdam")
 	f := followUpConfig(t)
 
 	t.Run("HoldsOffTheReminder", func(t *testing.T) {
 		t.Parallel()
 		h, l := followUpHarness(t)
 		// Monday 30 November 2026 09:00 in Amsterdam + 1 day.
-		got, err := h.svc.Snooze(ctx, l.ID, "U1", 24*time.Hour, ams)
+		got, err := h.svc.Snooze(ctx, l.ID, "U1", 24*time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -377,11 +376,11 @@ func TestService_Snooze(t *testing.T) {
 	t.Run("KeepsALongerSnooze", func(t *testing.T) {
 		t.Parallel()
 		h, l := followUpHarness(t)
-		if _, err := h.svc.Snooze(ctx, l.ID, "U1", 7*24*time.Hour, ams); err != nil {
+		if _, err := h.svc.Snooze(ctx, l.ID, "U1", 7*24*time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		h.deliver(t)
-		got, err := h.svc.Snooze(ctx, l.ID, "U2", 24*time.Hour, ams)
+		got, err := h.svc.Snooze(ctx, l.ID, "U2", 24*time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -389,7 +388,7 @@ func TestService_Snooze(t *testing.T) {
 			t.Errorf("SnoozedUntil = %v, want the longer %v", got.Reminder.SnoozedUntil, want)
 		}
 		due := h.deliver(t)
-		if len(due) != 1 || due[0].Text != "*L-1* is already snoozed until Mon 7 Dec 09:00." || due[0].User != "U2" {
+		if len(due) != 1 || said(due[0]) != "*L-1* is already snoozed until Mon 7 Dec 09:00." || due[0].User != "U2" {
 			t.Errorf("queued %+v; want one note to U2", due)
 		}
 		if ev := eventsOf(h.stored(t, l.ID), triage.EventSnoozed); len(ev) != 1 {
@@ -400,7 +399,7 @@ func TestService_Snooze(t *testing.T) {
 		t.Parallel()
 		h, l := followUpHarness(t)
 		for _, d := range []time.Duration{0, 59 * time.Minute, 31 * 24 * time.Hour, -time.Hour} {
-			_, err := h.svc.Snooze(ctx, l.ID, "U1", d, ams)
+			_, err := h.svc.Snooze(ctx, l.ID, "U1", d)
 			var fe *triage.FieldError
 			if !errors.As(err, &fe) || fe.Field != "snooze" {
 				t.Errorf("Snooze(%v) err = %v, want a FieldError on snooze", d, err)
@@ -416,14 +415,14 @@ func TestService_Snooze(t *testing.T) {
 		for _, u := range []string{"U1", "U2"} {
 			h.vote(t, l.ID, u, triage.ChoiceQualify)
 		}
-		if _, err := h.svc.Snooze(ctx, l.ID, "U1", time.Hour, ams); !errors.Is(err, triage.ErrLeadClosed) {
+		if _, err := h.svc.Snooze(ctx, l.ID, "U1", time.Hour); !errors.Is(err, triage.ErrLeadClosed) {
 			t.Errorf("err = %v, want ErrLeadClosed", err)
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		t.Parallel()
 		h, _ := followUpHarness(t)
-		if _, err := h.svc.Snooze(ctx, 99, "U1", time.Hour, ams); !errors.Is(err, triage.ErrNotFound) {
+		if _, err := h.svc.Snooze(ctx, 99, "U1", time.Hour); !errors.Is(err, triage.ErrNotFound) {
 			t.Errorf("err = %v, want ErrNotFound", err)
 		}
 	})

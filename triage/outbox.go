@@ -36,16 +36,17 @@ const (
 // OutboxItem is one message bound for Slack. It is written in the same
 // transaction as the state change that caused it, so a crash or a Slack
 // outage loses nothing.
-//
-// Text is mrkdwn composed by the domain from ids, counts and fixed words; it
-// never carries lead text, so it needs no escaping.
 type OutboxItem struct {
 	ID      uint64
 	Kind    OutboxKind
 	Lead    LeadID // 0 for items about no lead
 	Channel string
 	User    string
-	Text    string
+	// Text is a message the bot composed itself (Service.Tell), and what
+	// items stored before notices carried; the bot shows it as it is.
+	Text string
+	// Notice is what the domain wants said, as data; the bot words it.
+	Notice *Notice
 	// Plain is text for people to copy (a decline or introduction draft). It
 	// may quote lead text: the bot escapes it and shows it as a block of its
 	// own under Text.

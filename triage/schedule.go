@@ -201,17 +201,3 @@ func earlier(a, b time.Time) time.Time {
 	}
 	return b
 }
-
-// shortDuration writes d for people: "45m", "4h", "4h 30m", rounded down to
-// the minute.
-func shortDuration(d time.Duration) string {
-	d = d.Truncate(time.Minute)
-	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-	switch {
-	case h == 0:
-		return fmt.Sprintf("%dm", m)
-	case m == 0:
-		return fmt.Sprintf("%dh", h)
-	}
-	return fmt.Sprintf("%dh %dm", h, m)
-}

@@ -142,10 +142,10 @@ func (s *Service) Vote(ctx context.Context, id LeadID, user string, c Choice) (V
 		}
 		res.Changed = true
 		var out []OutboxItem
-		res.Verdict, out = s.settle(l, now)
-		confirm := fmt.Sprintf("Your vote on *%s*: *%s*.", l.ID, c)
+		res.Verdict, out = s.applyPolicy(l, now)
+		confirm := Notice{Kind: NoticeVoted, User: user, Choice: c}
 		if l.Status == StatusPending && s.Policy.Blind && !Revealed(l, s.Policy) {
-			confirm += fmt.Sprintf(" %d of %d votes so far; the votes stay hidden until the quorum.", len(l.Votes), max(s.Policy.Quorum, 1))
+			confirm.Blind, confirm.Votes, confirm.Quorum = true, len(l.Votes), max(s.Policy.Quorum, 1)
 		}
 		out = append(out, s.ephemeral(l, user, now, confirm))
 		return out, nil
@@ -158,17 +158,18 @@ func (s *Service) Vote(ctx context.Context, id LeadID, user string, c Choice) (V
 		s.wake()
 	}
 	if !res.Changed {
-		if err := s.Tell(ctx, s.channelOf(lead), user, fmt.Sprintf("You already voted *%s* on *%s*; nothing changed.", c, lead.ID)); err != nil {
-			return res, err
+		if err := s.Store.Enqueue(ctx, s.ephemeral(&lead, user, s.now(), Notice{Kind: NoticeAlreadyVoted, User: user, Choice: c})); err != nil {
+			return res, fmt.Errorf("queueing a reply to %s: %w", user, err)
 		}
+		s.wake()
 	}
 	return res, nil
 }
 
-// settle applies the policy after a vote or an answer: it decides, or tells
+// applyPolicy applies the policy after a vote or an answer: it decides, or tells
 // the team lead why it does not (a tie, a must-have veto, decide = "lead"),
 // and queues the card update and the thread messages.
-func (s *Service) settle(l *Lead, now time.Time) (Verdict, []OutboxItem) {
+func (s *Service) applyPolicy(l *Lead, now time.Time) (Verdict, []OutboxItem) {
 	v := Evaluate(l, s.Policy)
 	out := []OutboxItem{s.cardUpdate(l, now)}
 	switch {
@@ -177,29 +178,21 @@ func (s *Service) settle(l *Lead, now time.Time) (Verdict, []OutboxItem) {
 		if err := Decide(l, v.Outcome, reason, DecidedByPolicy, now); err != nil {
 			return v, out
 		}
-		out = append(out, s.threadReply(l, now, fmt.Sprintf("*%s* is %s by the team's vote: %s.", l.ID, v.Outcome, v.Tally)))
+		out = append(out, s.threadReply(l, now, Notice{Kind: NoticeAutoDecided, Status: v.Outcome, Tally: v.Tally}))
 	case len(v.Vetoed) > 0 && !hasEvent(l, EventVetoed):
 		l.addEvent(now, EventVetoed, DecidedByPolicy, "must-have answered no: "+strings.Join(v.Vetoed, ", "))
-		out = append(out, s.threadReply(l, now, fmt.Sprintf("The vote on *%s* says qualify (%s), but must-have %s is answered *no*. %s, your call.",
-			l.ID, v.Tally, backticked(v.Vetoed), s.leadMention())))
+		out = append(out, s.threadReply(l, now, Notice{Kind: NoticeVetoed, Tally: v.Tally, Criteria: v.Vetoed}))
 	case v.Tie && !hasEvent(l, EventTie):
 		l.addEvent(now, EventTie, DecidedByPolicy, v.Tally.String())
-		out = append(out, s.threadReply(l, now, fmt.Sprintf("Quorum reached on *%s* without a majority (%s). %s, your call.", l.ID, v.Tally, s.leadMention())))
+		out = append(out, s.threadReply(l, now, Notice{Kind: NoticeTie, Tally: v.Tally}))
 	case v.Quorum && !s.Policy.Auto && l.Status == StatusPending && !hasEvent(l, EventQuorum):
 		l.addEvent(now, EventQuorum, DecidedByPolicy, v.Tally.String())
-		rec := "no majority"
-		if v.Majority != "" {
-			rec = "the vote recommends *" + verb(v.Majority) + "*"
-		}
-		if no := EvaluateCriteria(l, s.Policy.Criteria).MustNo; len(no) > 0 {
-			rec += "; must-have " + backticked(no) + " is answered *no*"
-		}
-		out = append(out, s.threadReply(l, now, fmt.Sprintf("Quorum reached on *%s* (%s): %s. %s, please decide.", l.ID, v.Tally, rec, s.leadMention())))
+		out = append(out, s.threadReply(l, now, Notice{Kind: NoticeDecideNow, Tally: v.Tally, Status: v.Majority,
+			Criteria: EvaluateCriteria(l, s.Policy.Criteria).MustNo}))
 	}
 	if s.Policy.DissentPrompt && v.Quorum && v.Tally.Disqualify == v.Tally.Total() && !redFlags(l.Research) && !hasEvent(l, EventDissent) {
 		l.addEvent(now, EventDissent, DecidedByPolicy, "")
-		out = append(out, s.threadReply(l, now, fmt.Sprintf("Everyone said no to *%s*, and research found no red flag. What would change your mind? "+
-			"A 15-minute call costs little, and a no can be a missed big deal.", l.ID)))
+		out = append(out, s.threadReply(l, now, Notice{Kind: NoticeDissent}))
 	}
 	return v, out
 }
@@ -213,26 +206,6 @@ func redFlags(r Research) bool {
 		}
 	}
 	return false
-}
-
-func verb(s Status) string {
-	switch s {
-	case StatusQualified:
-		return "qualify"
-	case StatusDisqualified:
-		return "disqualify"
-	case StatusReferred:
-		return "refer"
-	}
-	return string(s)
-}
-
-func backticked(ids []string) string {
-	q := make([]string, len(ids))
-	for i, id := range ids {
-		q[i] = "`" + id + "`"
-	}
-	return strings.Join(q, ", ")
 }
 
 // hasEvent reports whether l's audit trail has an event of kind since the
@@ -262,7 +235,7 @@ func (s *Service) Claim(ctx context.Context, id LeadID, user string) (Lead, erro
 		}
 		return []OutboxItem{
 			s.cardUpdate(l, now),
-			s.ephemeral(l, user, now, fmt.Sprintf("You own *%s* now.", l.ID)),
+			s.ephemeral(l, user, now, Notice{Kind: NoticeClaimed, User: user}),
 		}, nil
 	})
 	if err != nil {
@@ -290,13 +263,6 @@ func (s *Service) Tell(ctx context.Context, channel, user, text string) error {
 	return nil
 }
 
-func (s *Service) leadMention() string {
-	if s.Policy.TeamLead == "" {
-		return "Team lead"
-	}
-	return "<@" + s.Policy.TeamLead + ">"
-}
-
 func (s *Service) channelOf(l Lead) string {
 	if l.Slack.Channel != "" {
 		return l.Slack.Channel
@@ -308,10 +274,16 @@ func (s *Service) cardUpdate(l *Lead, now time.Time) OutboxItem {
 	return OutboxItem{Kind: OutboxUpdateCard, Lead: l.ID, Channel: s.channelOf(*l), CreatedAt: now}
 }
 
-func (s *Service) threadReply(l *Lead, now time.Time, text string) OutboxItem {
-	return OutboxItem{Kind: OutboxThreadReply, Lead: l.ID, Channel: s.channelOf(*l), Text: text, CreatedAt: now}
+// notice fills in what every notice about l carries.
+func (s *Service) notice(l *Lead, n Notice) *Notice {
+	n.Lead, n.TeamLead = l.ID, s.Policy.TeamLead
+	return &n
 }
 
-func (s *Service) ephemeral(l *Lead, user string, now time.Time, text string) OutboxItem {
-	return OutboxItem{Kind: OutboxEphemeral, Lead: l.ID, Channel: s.channelOf(*l), User: user, Text: text, CreatedAt: now}
+func (s *Service) threadReply(l *Lead, now time.Time, n Notice) OutboxItem {
+	return OutboxItem{Kind: OutboxThreadReply, Lead: l.ID, Channel: s.channelOf(*l), Notice: s.notice(l, n), CreatedAt: now}
+}
+
+func (s *Service) ephemeral(l *Lead, user string, now time.Time, n Notice) OutboxItem {
+	return OutboxItem{Kind: OutboxEphemeral, Lead: l.ID, Channel: s.channelOf(*l), User: user, Notice: s.notice(l, n), CreatedAt: now}
 }

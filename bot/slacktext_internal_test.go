@@ -1,14 +1,18 @@
-package triage_test
+package bot
 
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/leadtriage/leadtriage/triage"
 )
+
+// slackTextNow is any time: parsing does not depend on it.
+var slackTextNow = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 func TestLeadInputFromText(t *testing.T) {
 	t.Parallel()
@@ -41,8 +45,8 @@ func TestLeadInputFromText(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			t.Parallel()
-			if diff := cmp.Diff(tt.want, triage.LeadInputFromText(tt.text)); diff != "" {
-				t.Errorf("LeadInputFromText(%q) (-want +got):\n%s", tt.text, diff)
+			if diff := cmp.Diff(tt.want, leadInputFromText(tt.text)); diff != "" {
+				t.Errorf("leadInputFromText(%q) (-want +got):\n%s", tt.text, diff)
 			}
 		})
 	}
@@ -61,13 +65,13 @@ func TestLeadInputFromText_Validates(t *testing.T) {
 		"<mailto:a@b.nl|a@b.nl>":   "b.nl",
 		"www.voorbeeld.nl/contact": "voorbeeld.nl",
 	} {
-		l, err := triage.NewLead(triage.LeadInputFromText(text), now)
+		l, err := triage.NewLead(leadInputFromText(text), slackTextNow)
 		if err != nil {
-			t.Errorf("NewLead(LeadInputFromText(%q)): %v", text, err)
+			t.Errorf("NewLead(leadInputFromText(%q)): %v", text, err)
 			continue
 		}
 		if l.Domain != wantDomain {
-			t.Errorf("LeadInputFromText(%q): domain %q, want %q", text, l.Domain, wantDomain)
+			t.Errorf("leadInputFromText(%q): domain %q, want %q", text, l.Domain, wantDomain)
 		}
 	}
 }
@@ -144,8 +148,8 @@ func TestLeadInputFromMessage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if diff := cmp.Diff(tt.want, triage.LeadInputFromMessage(tt.text)); diff != "" {
-				t.Errorf("LeadInputFromMessage (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tt.want, leadInputFromMessage(tt.text)); diff != "" {
+				t.Errorf("leadInputFromMessage (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -153,9 +157,9 @@ func TestLeadInputFromMessage(t *testing.T) {
 	t.Run("very long text is shortened", func(t *testing.T) {
 		t.Parallel()
 		text := "From: Jan <jan@acme.nl>\n" + strings.Repeat("blah ", 3000)
-		got := triage.LeadInputFromMessage(text)
-		if n := utf8.RuneCountInString(got.Message); n != triage.MaxMessageFromSlack {
-			t.Errorf("Message has %d runes, want %d", n, triage.MaxMessageFromSlack)
+		got := leadInputFromMessage(text)
+		if n := utf8.RuneCountInString(got.Message); n != maxMessageFromSlack {
+			t.Errorf("Message has %d runes, want %d", n, maxMessageFromSlack)
 		}
 		if !strings.HasSuffix(got.Message, "…") || !strings.HasPrefix(got.Message, "From: Jan") {
 			t.Errorf("Message = %.40q…, want the start of the text ending in an ellipsis", got.Message)
@@ -163,7 +167,7 @@ func TestLeadInputFromMessage(t *testing.T) {
 		if got.Email != "jan@acme.nl" || got.Name != "Jan" {
 			t.Errorf("Email, Name = %q, %q; want jan@acme.nl, Jan", got.Email, got.Name)
 		}
-		if _, err := triage.NewLead(got, now); err != nil {
+		if _, err := triage.NewLead(got, slackTextNow); err != nil {
 			t.Errorf("NewLead of the parsed message: %v", err)
 		}
 	})

@@ -1,0 +1,81 @@
+package triage
+
+import "time"
+
+// NoticeKind says what a notice tells people. The domain decides that
+// something must be said and with which data; the bot words it, in the
+// configured language, with its own escaping (see Notice).
+type NoticeKind string
+
+const (
+	// NoticeVoted confirms User's Choice; Blind with Votes of Quorum while
+	// the votes stay hidden.
+	NoticeVoted NoticeKind = "voted"
+	// NoticeAlreadyVoted tells User that voting Choice again changed nothing.
+	NoticeAlreadyVoted NoticeKind = "already_voted"
+	// NoticeClaimed confirms that User owns the lead now.
+	NoticeClaimed NoticeKind = "claimed"
+	// NoticeAutoDecided says the team's vote (Tally) decided Status.
+	NoticeAutoDecided NoticeKind = "auto_decided"
+	// NoticeVetoed says the vote (Tally) says qualify but the must-haves in
+	// Criteria are answered no; TeamLead decides.
+	NoticeVetoed NoticeKind = "vetoed"
+	// NoticeTie says the quorum (Tally) has no majority; TeamLead decides.
+	NoticeTie NoticeKind = "tie"
+	// NoticeDecideNow asks TeamLead to decide (decide = "lead"): Tally, the
+	// vote's majority in Status ("" = none) and must-haves answered no in
+	// Criteria.
+	NoticeDecideNow NoticeKind = "decide_now"
+	// NoticeDissent asks a unanimous no without a red flag to think again.
+	NoticeDissent NoticeKind = "dissent"
+	// NoticeDecided says User decided Status: with Owner (qualified), Reason
+	// (disqualified) or Partner (referred).
+	NoticeDecided NoticeKind = "decided"
+	// NoticeReopened says User reopened the lead, which was Status.
+	NoticeReopened NoticeKind = "reopened"
+	// NoticeAnswerHint tells User which answers in Problems could not be read.
+	NoticeAnswerHint NoticeKind = "answer_hint"
+	// NoticeDeclineDraft offers Draft, a decline (to Partner when set).
+	NoticeDeclineDraft NoticeKind = "decline_draft"
+	// NoticeReferralDraft offers Draft, an introduction to Partner.
+	NoticeReferralDraft NoticeKind = "referral_draft"
+	// NoticeReminder says the lead has waited Waited (BusinessHours: counted
+	// in business hours) without a claim or decision; Team says whether a team
+	// is configured, Users who of it has not voted.
+	NoticeReminder NoticeKind = "reminder"
+	// NoticeEscalation tells the team lead the same, directly, with Label,
+	// the votes so far (Votes; Tally once Revealed) and Users not voted.
+	NoticeEscalation NoticeKind = "escalation"
+	// NoticeSnoozed confirms a snooze until Until.
+	NoticeSnoozed NoticeKind = "snoozed"
+	// NoticeAlreadySnoozed says the lead is snoozed until Until already.
+	NoticeAlreadySnoozed NoticeKind = "already_snoozed"
+)
+
+// Notice is something the domain wants said, as data: ids, counts, choices
+// and the lead's own words, never mrkdwn or sentences. An OutboxItem
+// carries it; the bot renders it.
+type Notice struct {
+	Kind NoticeKind
+	Lead LeadID
+	// User is who acted or is addressed; Owner the lead's owner; TeamLead
+	// who decides when the vote does not ("" = no one configured).
+	User, Owner, TeamLead string
+	Choice                Choice
+	Status                Status
+	Reason, Partner       string // configured or typed text: the bot escapes it
+	Label                 string // the lead's label (lead text: the bot escapes it)
+	Tally                 Tally
+	// Votes and Quorum count the votes while they are hidden; Blind says
+	// they are.
+	Votes, Quorum int
+	Blind         bool
+	Criteria      []string       // criterion ids
+	Users         []string       // user ids, e.g. who has not voted
+	Team          bool           // a team is configured (reminders)
+	Problems      []ReplyProblem // answers that could not be read
+	Waited        time.Duration
+	BusinessHours bool
+	Until         time.Time
+	Draft         *Draft
+}
