@@ -535,11 +535,11 @@ func (w words) factsText(f triage.Facts) string {
 			parts = append(parts, s)
 		}
 	}
-	if s := firstSeenText(f); s != "" {
+	if s := w.firstSeenText(f); s != "" {
 		parts = append(parts, s)
 	}
 	if c := f.Credit; c != nil {
-		if s := creditText(*c); s != "" {
+		if s := w.creditText(*c); s != "" {
 			parts = append(parts, s)
 		}
 	}

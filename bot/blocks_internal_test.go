@@ -299,7 +299,7 @@ const injections = "<!channel> <!here> <!everyone> <!subteam^S1> <@U123> <#C1> <
 // allowedToken matches the "<…>" tokens the card template may emit: mentions
 // of validated user ids, date tokens, links to validated websites labelled
 // with their host, and links labelled with the card's own fixed words.
-var allowedToken = regexp.MustCompile(`<@[UW][A-Z0-9]{2,30}>|<!date\^[0-9]+\^\{date_short_pretty\} \{time\}\|[0-9TZ:+-]+>|<https?://[^|<>\s]+\|(?:[a-z0-9.-]+|LinkedIn|X|Facebook|Instagram|LinkedIn companies|LinkedIn people|Google|KvK|Companies House)>`)
+var allowedToken = regexp.MustCompile(`<@[UW][A-Z0-9]{2,30}>|<!date\^[0-9]+\^\{date_short_pretty\} \{time\}\|[0-9TZ:+-]+>|<https?://[^|<>\s]+\|(?:[a-z0-9.-]+|LinkedIn|X|Facebook|Instagram|LinkedIn companies|LinkedIn people|LinkedIn bedrijven|LinkedIn mensen|Google|KvK|Companies House)>`)
 
 // texts returns every string stored under a "text" key in the JSON, with
 // its path, plus (separately) every other string value.

@@ -8,26 +8,26 @@ import (
 	"github.com/leadtriage/leadtriage/triage"
 )
 
-// The card's texts for the credit check and the first traces online, kept
-// here, apart from blocks.go, so they can move into the message catalogue.
+// The card's texts for the credit check and the first traces online, in
+// the team's language (research.credit.*, research.first_*).
 
 // creditText is the card's credit line: the bureau's rating and limit with
 // the rating's date and the bureau's name, then the company's status there.
 // Everything from the bureau is escaped: it is text from outside.
-func creditText(c triage.Credit) string {
+func (w words) creditText(c triage.Credit) string {
 	var parts []string
 	rating := escTrunc(c.Rating, 4, false)
 	if d := escTrunc(c.Description, 40, false); d != "" {
 		rating = strings.TrimSpace(rating + " " + d)
 	}
 	if rating != "" {
-		parts = append(parts, "rating "+rating)
+		parts = append(parts, w.t("research.credit.rating", rating))
 	}
 	if s := escTrunc(c.Score, 12, false); s != "" && s != rating {
-		parts = append(parts, "score "+s)
+		parts = append(parts, w.t("research.credit.score", s))
 	}
 	if c.Limit > 0 {
-		parts = append(parts, "limit "+strings.TrimSpace(escTrunc(c.Currency, 3, false)+" "+thousands(c.Limit)))
+		parts = append(parts, w.t("research.credit.limit", strings.TrimSpace(escTrunc(c.Currency, 3, false)+" "+thousands(c.Limit))))
 	}
 	if s := escTrunc(c.Status, 40, false); s != "" {
 		parts = append(parts, s)
@@ -35,14 +35,14 @@ func creditText(c triage.Credit) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	head := "Credit (" + bureauLabel(c.Source)
+	from := w.bureauLabel(c.Source)
 	if !c.Date.IsZero() {
-		head += ", " + c.Date.UTC().Format(time.DateOnly)
+		from += ", " + c.Date.UTC().Format(time.DateOnly)
 	}
-	return head + "): " + strings.Join(parts, ", ")
+	return w.t("research.credit", from, strings.Join(parts, ", "))
 }
 
-func bureauLabel(source string) string {
+func (w words) bureauLabel(source string) string {
 	switch source {
 	case "creditsafe":
 		return "Creditsafe"
@@ -50,17 +50,17 @@ func bureauLabel(source string) string {
 	if s := escTrunc(source, 30, false); s != "" {
 		return s
 	}
-	return "credit bureau"
+	return w.t("research.credit.bureau")
 }
 
 // firstSeenText names the first traces of the domain online that were found.
-func firstSeenText(f triage.Facts) string {
+func (w words) firstSeenText(f triage.Facts) string {
 	var parts []string
 	if !f.FirstCertificate.IsZero() {
-		parts = append(parts, "First certificate "+f.FirstCertificate.UTC().Format(time.DateOnly))
+		parts = append(parts, w.t("research.first_certificate", f.FirstCertificate.UTC().Format(time.DateOnly)))
 	}
 	if !f.FirstCapture.IsZero() {
-		parts = append(parts, "first archive capture "+f.FirstCapture.UTC().Format(time.DateOnly))
+		parts = append(parts, w.t("research.first_capture", f.FirstCapture.UTC().Format(time.DateOnly)))
 	}
 	s := strings.Join(parts, ", ")
 	if s == "" {

@@ -37,7 +37,13 @@ func creditLead() triage.Lead {
 	return l
 }
 
-func TestRenderCard_CreditAndFirstSeen(t *testing.T) {
+func TestRenderCard_CreditAndFirstSeen(t *testing.T) { testRenderCardCredit(t, english) }
+
+// The same card in Dutch: the credit line and the first traces online are
+// the team's words too.
+func TestRenderCardNL_CreditAndFirstSeen(t *testing.T) { testRenderCardCredit(t, newWords(LangDutch)) }
+
+func testRenderCardCredit(t *testing.T, w words) {
 	t.Parallel()
 	l := creditLead()
 	for _, want := range []string{triage.FlagInsolvency, triage.FlagClaimMismatch, triage.FlagCreditRisk} {
@@ -49,7 +55,7 @@ func TestRenderCard_CreditAndFirstSeen(t *testing.T) {
 			t.Fatalf("scenario lacks flag %s (has %+v): fix the fixture", want, l.Research.Flags)
 		}
 	}
-	text, blocks := renderCard(l, cardPol, cardNow)
+	text, blocks := w.card(l, cardPol, cardNow)
 	raw := blocksJSON(t, blocks)
 	if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
 		t.Errorf("blocks invalid: %v", problems)
@@ -74,8 +80,8 @@ func TestCreditText(t *testing.T) {
 			"Credit (graydon): rating … risk &amp; &lt;b&gt;, &lt;@U123&gt;"},
 		{triage.Credit{Source: "creditsafe"}, ""},
 	} {
-		if got := creditText(tc.c); got != tc.want {
-			t.Errorf("creditText(%+v) =\n%q, want\n%q", tc.c, got, tc.want)
+		if got := english.creditText(tc.c); got != tc.want {
+			t.Errorf("english.creditText(%+v) =\n%q, want\n%q", tc.c, got, tc.want)
 		}
 	}
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 25000: "25,000", 1250000: "1,250,000"} {
