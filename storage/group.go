@@ -6,8 +6,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// txGroup commits concurrent CreateLead calls in one bbolt transaction, and
-// so one fsync (issue 14). Like the inbox's groupCommit it adds no delay:
+// txGroup commits concurrent writes — CreateLead, and the inbox's
+// AdmitInbox and DoneInbox before and after each Slack ack — in one bbolt
+// transaction, and so one fsync (issues 10 and 14). It adds no delay:
 // the first caller commits at once (bbolt's DB.Batch waits up to 10 ms for
 // company, which a single sender would pay on every lead); callers arriving
 // meanwhile queue up, and one of them commits them all when the commit in
@@ -29,7 +30,7 @@ type groupCall struct {
 // at the time. fn must be safe to run again: when another call of its group
 // fails, the others run again together without it (as with DB.Batch).
 func (db *DB) groupUpdate(fn func(*bolt.Tx) error) error {
-	g := &db.intake
+	g := &db.group
 	c := &groupCall{fn: fn}
 	g.mu.Lock()
 	if g.cond == nil {

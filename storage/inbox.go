@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -66,29 +65,6 @@ func decodeInbox(v []byte) (triage.InboxEntry, error) {
 	return triage.InboxEntry{Kind: r.Kind, Mark: r.Mark, Body: bytes.Clone(body), At: r.At}, nil
 }
 
-// groupCommit batches concurrent AdmitInbox (and DoneInbox) calls into one bbolt
-// transaction, and so one fsync. It needs no goroutine of its own and adds
-// no delay: the first caller commits at once (bbolt's DB.Batch would wait
-// up to MaxBatchDelay, 10 ms, which the ack budget cannot spare); callers
-// arriving meanwhile queue up, and one of them commits them all together
-// when the commit in flight is done.
-type groupCommit struct {
-	mu      sync.Mutex
-	cond    *sync.Cond
-	busy    bool
-	pending []*admission
-}
-
-// admission is one AdmitInbox or DoneInbox call waiting for its commit.
-type admission struct {
-	entry    triage.InboxEntry
-	done     []byte // DoneInbox: the entry to remove; nil for AdmitInbox
-	key      string
-	dup      bool
-	err      error
-	finished bool
-}
-
 // AdmitInbox implements bot.InboxStore: the mark goes to events_seen and the
 // entry to inbox, in one transaction shared with the other calls that are
 // waiting for a commit. A mark older than InboxMarkRetention counts as
@@ -103,115 +79,49 @@ func (db *DB) AdmitInbox(ctx context.Context, e triage.InboxEntry) (string, bool
 	case len(e.Body) > maxInboxBody:
 		return "", false, fmt.Errorf("inbox body larger than %d bytes: %w", maxInboxBody, triage.ErrInvalid)
 	}
-	if err := ctx.Err(); err != nil {
-		return "", false, fmt.Errorf("admitting to the inbox: %w", err)
-	}
-	a := &admission{entry: e}
-	db.groupCommit(a)
-	return a.key, a.dup, a.err
-}
-
-// groupCommit commits a together with the calls that are waiting, and
-// returns once a's commit is done; a's fields hold its result.
-func (db *DB) groupCommit(a *admission) {
-	g := &db.admit
-	g.mu.Lock()
-	if g.cond == nil {
-		g.cond = sync.NewCond(&g.mu)
-	}
-	g.pending = append(g.pending, a)
-	for g.busy && !a.finished {
-		g.cond.Wait()
-	}
-	if a.finished {
-		g.mu.Unlock()
-		return
-	}
-	// Nobody is committing: this caller commits everything queued so far.
-	g.busy = true
-	batch := g.pending
-	g.pending = nil
-	g.mu.Unlock()
-
-	err := db.commitAdmissions(batch)
-
-	g.mu.Lock()
-	for _, b := range batch {
-		if err != nil {
-			b.key, b.dup, b.err = "", false, err
+	var (
+		key string
+		dup bool
+	)
+	// groupUpdate shares the commit (and its fsync) with the other writes
+	// waiting for one: under load many acks cost one fsync.
+	err := db.write(ctx, "admitting to the inbox", db.groupUpdate, func(tx *bolt.Tx) error {
+		key, dup = "", false // the function may run again with its group
+		marks, inbox := tx.Bucket(bucketEvents), tx.Bucket(bucketInbox)
+		if e.Mark != "" {
+			mark := []byte(e.Mark)
+			if seen := marks.Get(mark); seen != nil && !markExpired(seen, e.At) {
+				dup = true
+				return nil
+			}
+			if err := marks.Put(mark, timeKey(e.At)); err != nil {
+				return fmt.Errorf("writing inbox mark: %w", err)
+			}
 		}
-		b.finished = true
+		seq, err := inbox.NextSequence()
+		if err != nil {
+			return fmt.Errorf("numbering inbox entry: %w", err)
+		}
+		v, err := encodeInbox(e)
+		if err != nil {
+			return pass(err)
+		}
+		if err := inbox.Put(u64(seq), v); err != nil {
+			return fmt.Errorf("writing inbox entry: %w", err)
+		}
+		key = strconv.FormatUint(seq, 10)
+		return nil
+	})
+	if err != nil {
+		return "", false, err
 	}
-	g.busy = false
-	g.cond.Broadcast()
-	g.mu.Unlock()
+	return key, dup, nil
 }
 
 // markExpired reports whether a mark recorded at seen (events_seen's value)
 // is past InboxMarkRetention at now.
 func markExpired(seen []byte, now time.Time) bool {
 	return len(seen) == 8 && int64(fromU64(seen)) < now.Add(-triage.InboxMarkRetention).UnixNano()
-}
-
-// commitAdmissions writes a batch of admissions and removals in one
-// transaction. A mark that appears
-// twice in one batch is a repeat the second time: the first Put is visible
-// to the second Get within the transaction.
-func (db *DB) commitAdmissions(batch []*admission) error {
-	var err error
-	if db.writeFault != nil {
-		err = db.writeFault()
-	}
-	if err == nil {
-		err = db.bolt.Update(func(tx *bolt.Tx) error {
-			marks, inbox := tx.Bucket(bucketEvents), tx.Bucket(bucketInbox)
-			for _, a := range batch {
-				if a.done != nil {
-					if err := inbox.Delete(a.done); err != nil {
-						return fmt.Errorf("removing inbox entry: %w", err)
-					}
-					continue
-				}
-				e := a.entry
-				a.key, a.dup = "", false
-				if e.Mark != "" {
-					mark := []byte(e.Mark)
-					if seen := marks.Get(mark); seen != nil && !markExpired(seen, e.At) {
-						a.dup = true
-						continue
-					}
-					if err := marks.Put(mark, timeKey(e.At)); err != nil {
-						return fmt.Errorf("writing inbox mark: %w", err)
-					}
-				}
-				seq, err := inbox.NextSequence()
-				if err != nil {
-					return fmt.Errorf("numbering inbox entry: %w", err)
-				}
-				v, err := encodeInbox(e)
-				if err != nil {
-					return pass(err)
-				}
-				if err := inbox.Put(u64(seq), v); err != nil {
-					return fmt.Errorf("writing inbox entry: %w", err)
-				}
-				a.key = strconv.FormatUint(seq, 10)
-			}
-			return nil
-		})
-	}
-	if err == nil {
-		// The inbox is the first write after every Slack click: /healthz
-		// hears of it like any other write (RELIABILITY D13).
-		db.health.note(nil, db.now())
-		return nil
-	}
-	var p passErr
-	if errors.As(err, &p) {
-		return fmt.Errorf("admitting to the inbox: %w", p.err)
-	}
-	db.health.note(err, db.now())
-	return fmt.Errorf("admitting to the inbox: %w: %w", triage.ErrStoreFull, err)
 }
 
 // Inbox implements bot.InboxStore.
@@ -241,9 +151,9 @@ func (db *DB) DoneInbox(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("removing inbox entry %s: %w", key, err)
 	}
-	a := &admission{done: k}
-	db.groupCommit(a)
-	return a.err
+	return db.write(ctx, "removing inbox entry "+key, db.groupUpdate, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketInbox).Delete(k)
+	})
 }
 
 // inboxKey is the bucket key of an entry key AdmitInbox returned.

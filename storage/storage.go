@@ -75,8 +75,7 @@ type DB struct {
 	now        func() time.Time
 	writeFault func() error // WithWriteFault; nil in production
 	health     writeHealth  // how the last write went, for Ping
-	admit      groupCommit  // AdmitInbox's group commit (inbox.go)
-	intake     txGroup      // CreateLead's group commit (group.go)
+	group      txGroup      // the shared group commit of CreateLead and the inbox (group.go)
 }
 
 var _ triage.Store = (*DB)(nil)
