@@ -20,25 +20,28 @@ import (
 // or added by them) or all newest first.
 func (b *Bot) commandList(ctx context.Context, log *slog.Logger, user string, f listFilter, name string) *slashReply {
 	var leads []triage.Lead
+	var total int // of which leads is the first part (pending: a page)
 	var err error
 	if f == listPending {
-		leads, err = b.store.Leads(ctx, triage.LeadFilter{Status: triage.StatusPending})
+		leads, total, err = b.pendingPage(ctx)
 	} else {
 		leads, err = b.store.Leads(ctx, triage.LeadFilter{})
 		slices.Reverse(leads)
 		if f == listMine {
 			leads = slices.DeleteFunc(leads, func(l triage.Lead) bool { return l.Owner != user && l.CreatedBy != user })
 		}
+		total = len(leads)
 	}
 	if err != nil {
 		return b.commandError(ctx, log, err)
 	}
-	return b.listReply(leads, f, name)
+	return b.listReply(leads, total, f, name)
 }
 
 // listReply renders leads, one line each, packed into sections within the
-// reply's Block Kit budget; what does not fit is counted in a last line.
-func (b *Bot) listReply(leads []triage.Lead, f listFilter, name string) *slashReply {
+// reply's Block Kit budget; what does not fit, or is not in leads, of
+// total is counted in a last line.
+func (b *Bot) listReply(leads []triage.Lead, total int, f listFilter, name string) *slashReply {
 	w := b.words
 	var title, empty string
 	switch f {
@@ -52,7 +55,7 @@ func (b *Bot) listReply(leads []triage.Lead, f listFilter, name string) *slashRe
 	if len(leads) == 0 {
 		return ephemeralReply(empty)
 	}
-	head := label(title) + strconv.Itoa(len(leads))
+	head := label(title) + strconv.Itoa(total)
 	now := b.now()
 	budget := maxReplyText - utf8.RuneCountInString(head) - 200 // room for the last line
 	var lines []string
@@ -67,14 +70,14 @@ func (b *Bot) listReply(leads []triage.Lead, f listFilter, name string) *slashRe
 	}
 	blocks := []slack.Block{section(head)}
 	blocks = append(blocks, packSections(lines)...)
-	if more := len(leads) - len(lines); more > 0 {
+	if more := total - len(lines); more > 0 {
 		hint := w.t("list.narrow", "`"+name+" list mine`")
 		if f == listMine {
 			hint = w.t("list.home")
 		}
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("… "+w.t("more", more)+"; "+hint+".")))
 	}
-	return ephemeralReply(fmt.Sprintf("%s: %d", title, len(leads)), blocks...)
+	return ephemeralReply(fmt.Sprintf("%s: %d", title, total), blocks...)
 }
 
 // listLine is one lead in a list: "*L-3* · Acme · 2d old · 2 votes ·

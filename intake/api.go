@@ -2,9 +2,12 @@ package intake
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/leadtriage/leadtriage/triage"
@@ -341,20 +344,42 @@ func timestamp(t time.Time) string {
 
 type leadList struct {
 	Leads []leadJSON `json:"leads"`
+	// Next is the cursor of the next page; "" at the end.
+	Next string `json:"next"`
 }
 
-// handleListLeads is GET /api/leads?status=….
+// defaultPage is the page size of a list request without limit: clients
+// from before paging still get the first page.
+const defaultPage = 100
+
+// handleListLeads is GET /api/leads?status=…&limit=…&cursor=…: one page of
+// leads, oldest first, read through the status index.
 func (s *Server) handleListLeads(w http.ResponseWriter, r *http.Request) {
 	if !s.apiAccess(w, r) {
 		return
 	}
-	status := triage.Status(r.URL.Query().Get("status"))
+	q := r.URL.Query()
+	status := triage.Status(q.Get("status"))
 	if status == "all" {
 		status = ""
 	}
+	limit := defaultPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > triage.MaxPage {
+			writeFieldError(w, http.StatusBadRequest, fmt.Sprintf("limit %q is not a number from 1 to %d", truncate(v, 20), triage.MaxPage), "limit")
+			return
+		}
+		limit = n
+	}
+	after, ok := parseCursor(q.Get("cursor"))
+	if !ok {
+		writeFieldError(w, http.StatusBadRequest, "cursor is not the next value of a previous page", "cursor")
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 	defer cancel()
-	leads, err := s.svc.Leads(ctx, status)
+	page, err := s.svc.LeadsPage(ctx, status, after, limit)
 	var fe *triage.FieldError
 	switch {
 	case errors.As(err, &fe):
@@ -364,11 +389,33 @@ func (s *Server) handleListLeads(w http.ResponseWriter, r *http.Request) {
 		s.apiStoreError(w, "listing leads", err)
 		return
 	}
-	out := leadList{Leads: make([]leadJSON, 0, len(leads))}
-	for _, l := range leads {
+	out := leadList{Leads: make([]leadJSON, 0, len(page.Leads)), Next: formatCursor(page.Next)}
+	for _, l := range page.Leads {
 		out.Leads = append(out.Leads, toLeadJSON(l))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// formatCursor makes the opaque cursor of the page after lead id ("" for
+// 0: no next page). It is the id, base64url-encoded, so that clients treat
+// it as a token rather than build one; a later version may put more in it.
+func formatCursor(id triage.LeadID) string {
+	if id == 0 {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(binary.BigEndian.AppendUint64(nil, uint64(id)))
+}
+
+// parseCursor reads a cursor formatCursor made; "" is the first page.
+func parseCursor(c string) (triage.LeadID, bool) {
+	if c == "" {
+		return 0, true
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) != 8 || binary.BigEndian.Uint64(b) == 0 {
+		return 0, false
+	}
+	return triage.LeadID(binary.BigEndian.Uint64(b)), true
 }
 
 // handleGetLead is GET /api/leads/{id}.

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,6 +138,102 @@ func TestServer_API(t *testing.T) {
 		got := decode[errorResponse](t, w)
 		if got.Field == nil || *got.Field != "status" {
 			t.Errorf("body %s does not name the status field", w.Body)
+		}
+	})
+
+	// Pages through the status index: limit and the opaque cursor from
+	// next; next is "" on the last page, and a client that sends neither
+	// gets the first page of at most 100.
+	t.Run("Paging", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		seed(t, e)
+		type page struct {
+			Leads []apiLead `json:"leads"`
+			Next  *string   `json:"next"`
+		}
+		get := func(query string) page {
+			t.Helper()
+			w := e.do(t, request{method: http.MethodGet, path: "/api/leads" + query, header: auth})
+			if w.Code != 200 {
+				t.Fatalf("%q: status %d: %s", query, w.Code, w.Body)
+			}
+			p := decode[page](t, w)
+			if p.Next == nil {
+				t.Fatalf("%q: no next in %s", query, w.Body)
+			}
+			return p
+		}
+		var all []string
+		query := "?limit=2"
+		for pages := 1; ; pages++ {
+			p := get(query)
+			for _, l := range p.Leads {
+				all = append(all, l.ID)
+			}
+			if *p.Next == "" {
+				if pages != 2 {
+					t.Errorf("%d pages of at most 2 for 3 leads, want 2", pages)
+				}
+				break
+			}
+			query = "?limit=2&cursor=" + url.QueryEscape(*p.Next)
+		}
+		if diff := cmp.Diff([]string{"L-1", "L-2", "L-3"}, all); diff != "" {
+			t.Errorf("paged ids (-want +got):\n%s", diff)
+		}
+		// The cursor is a position: with a status it pages that status.
+		first := get("?status=pending&limit=1")
+		if len(first.Leads) != 1 || first.Leads[0].ID != "L-1" || *first.Next == "" {
+			t.Fatalf("first pending page = %+v", first)
+		}
+		if p := get("?status=pending&limit=1&cursor=" + url.QueryEscape(*first.Next)); len(p.Leads) != 1 || p.Leads[0].ID != "L-3" || *p.Next != "" {
+			t.Errorf("second pending page = %+v, want L-3 and the end", p)
+		}
+		if p := get(""); len(p.Leads) != 3 || *p.Next != "" {
+			t.Errorf("no limit: %+v, want all three and the end", p)
+		}
+	})
+
+	t.Run("PagingDefaultLimit", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		for i := range 101 {
+			if _, _, err := e.svc.Submit(t.Context(), triage.LeadInput{Company: fmt.Sprintf("C%d", i)}, triage.Submission{Via: "webhook"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w := e.do(t, request{method: http.MethodGet, path: "/api/leads", header: auth})
+		p := decode[struct {
+			Leads []apiLead `json:"leads"`
+			Next  string    `json:"next"`
+		}](t, w)
+		if len(p.Leads) != 100 || p.Next == "" || p.Leads[99].ID != "L-100" {
+			t.Errorf("without limit: %d leads, next %q; want the first 100 and a cursor", len(p.Leads), p.Next)
+		}
+	})
+
+	t.Run("BadPaging", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		seed(t, e)
+		for query, field := range map[string]string{
+			"?limit=0":            "limit",
+			"?limit=-3":           "limit",
+			"?limit=1001":         "limit",
+			"?limit=ten":          "limit",
+			"?cursor=L-2":         "cursor",
+			"?cursor=AAAAAAAAAAA": "cursor", // id 0
+			"?cursor=AAAB":        "cursor", // too short
+		} {
+			w := e.do(t, request{method: http.MethodGet, path: "/api/leads" + query, header: auth})
+			if w.Code != http.StatusBadRequest {
+				t.Errorf("%s: status = %d, want 400", query, w.Code)
+				continue
+			}
+			if got := decode[errorResponse](t, w); got.Field == nil || *got.Field != field {
+				t.Errorf("%s: body %s does not name %s", query, w.Body, field)
+			}
 		}
 	})
 

@@ -20,6 +20,7 @@
 //	                       "c" created lead id          empty: every lead with a creation time
 //	                       "d" decided lead id          empty: decided leads (not pending)
 //	                       "r" decided lead id          empty: disqualified leads not shown for a second look since
+//	                       "O" owner|lead id            empty: pending and qualified leads with an owner
 //	by_message             channel|ts                   lead id (only leads whose card is posted)
 //	idempotency            idempotency key              idemRecord {lead, fingerprint, expires}
 //	idempotency_by_expiry  expires|idempotency key      empty
@@ -101,7 +102,7 @@
 // by the bare lead id, meaning the card. Open rewrites schema 1 keys.
 //
 // Schema 3 (issue 14) replaces by_status, by_email and by_domain with
-// lead_index and adds its time entries. Open builds lead_index from the lead
+// lead_index and adds its time and owner entries. Open builds lead_index from the lead
 // records and drops the three buckets, in the migration transaction; an
 // older leadtriage refuses the result (schema newer than it knows).
 package storage

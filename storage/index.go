@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"time"
 
@@ -25,6 +26,7 @@ const (
 	ixCreated = 'c' // c created|id: every lead with a creation time
 	ixDecided = 'd' // d decided|id: decided leads (not pending) with a decision time
 	ixRevisit = 'r' // r decided|id: disqualified leads not shown for a second look since
+	ixOwner   = 'O' // O owner|id: pending and qualified leads with an owner (the App Home's "your leads")
 )
 
 // valueKey is the lead_index key of a string-valued index entry.
@@ -67,6 +69,9 @@ func indexKeys(l *triage.Lead) [][]byte {
 	}
 	if !l.CreatedAt.IsZero() {
 		keys = append(keys, timeIndexKey(ixCreated, l.CreatedAt, id))
+	}
+	if l.Owner != "" && (l.Status == triage.StatusPending || l.Status == triage.StatusQualified) {
+		keys = append(keys, valueKey(ixOwner, l.Owner, id))
 	}
 	if d := l.Decision; d != nil && !d.At.IsZero() && l.Status != triage.StatusPending {
 		keys = append(keys, timeIndexKey(ixDecided, d.At, id))
@@ -160,6 +165,106 @@ func (db *DB) LeadsCreated(ctx context.Context, from, to time.Time) ([]triage.Le
 }
 
 var _ triage.TimeIndex = (*DB)(nil)
+
+// LeadsOwned implements triage.OwnerIndex through the owner index, which
+// holds only pending and qualified leads: a disqualified or referred lead
+// leaves it with its decision, and comes back when it is reopened.
+func (db *DB) LeadsOwned(ctx context.Context, owner string) ([]triage.Lead, error) {
+	return db.leadsBy(ctx, "listing leads by owner", ixOwner, owner)
+}
+
+var _ triage.OwnerIndex = (*DB)(nil)
+
+// LeadsAfter implements triage.LeadPager: it seeks to the first id above
+// after in the status index (or the leads bucket, for any status), decodes
+// at most f.Limit leads and looks at one more key to say whether more
+// follow.
+func (db *DB) LeadsAfter(ctx context.Context, f triage.LeadFilter, after triage.LeadID) ([]triage.Lead, bool, error) {
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, false, &triage.FieldError{Field: "status", Problem: fmt.Sprintf("%q is not a status", f.Status)}
+	}
+	if f.Limit <= 0 {
+		return nil, false, &triage.FieldError{Field: "limit", Problem: fmt.Sprintf("%d is not a page size", f.Limit)}
+	}
+	if uint64(after) == math.MaxUint64 {
+		return nil, false, nil // nothing can follow (and after+1 would wrap to the first)
+	}
+	var (
+		leads []triage.Lead
+		more  bool
+	)
+	err := db.view(ctx, "listing a page of leads", func(tx *bolt.Tx) error {
+		leads, more = nil, false
+		if f.Status == "" {
+			c := tx.Bucket(bucketLeads).Cursor()
+			for k, v := c.Seek(u64(uint64(after) + 1)); k != nil; k, v = c.Next() {
+				if len(leads) == f.Limit {
+					more = true
+					return nil
+				}
+				l, err := decodeLead(v)
+				if err != nil {
+					return fmt.Errorf("lead %s: %w", triage.LeadID(fromU64(k)), err)
+				}
+				leads = append(leads, l)
+			}
+			return nil
+		}
+		prefix := valuePrefix(ixStatus, string(f.Status))
+		c := tx.Bucket(bucketLeadIndex).Cursor()
+		for k, _ := c.Seek(append(bytes.Clone(prefix), u64(uint64(after)+1)...)); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if len(k) != len(prefix)+8 {
+				continue
+			}
+			if len(leads) == f.Limit {
+				more = true
+				return nil
+			}
+			id := triage.LeadID(fromU64(k[len(prefix):]))
+			l, err := getLead(tx, id)
+			if errors.Is(err, triage.ErrNotFound) {
+				db.log.Warn("index entry without lead", slog.String("index", string(ixStatus)), slog.String("lead_id", id.String()))
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			leads = append(leads, l)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return leads, more, nil
+}
+
+// CountLeads implements triage.LeadPager: it counts status index keys (or
+// lead keys, for any status) without decoding a lead.
+func (db *DB) CountLeads(ctx context.Context, status triage.Status) (int, error) {
+	if status != "" && !status.Valid() {
+		return 0, &triage.FieldError{Field: "status", Problem: fmt.Sprintf("%q is not a status", status)}
+	}
+	var n int
+	err := db.view(ctx, "counting leads", func(tx *bolt.Tx) error {
+		if status == "" {
+			n = tx.Bucket(bucketLeads).Stats().KeyN
+			return nil
+		}
+		n = 0
+		prefix := valuePrefix(ixStatus, string(status))
+		c := tx.Bucket(bucketLeadIndex).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if len(k) == len(prefix)+8 {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+var _ triage.LeadPager = (*DB)(nil)
 
 // migrateLeadIndex (schema 2 → 3) builds lead_index from the lead records
 // and drops by_status, by_email and by_domain, whose entries it replaces.

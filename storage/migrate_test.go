@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -58,6 +59,19 @@ func TestOpen_MigratesSchema2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The committed file has no owners (its writer claimed nothing): give
+	// four leads one, in the v2 records themselves, so that the migration
+	// has an owner index to build.
+	if err := bdb.Update(func(tx *bolt.Tx) error {
+		for id, owner := range map[uint64]string{1: "U1", 2: "U1", 3: "U1", 6: "U2"} {
+			if err := setOwnerV2(tx, id, owner); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	before := snapshot(t, bdb, bucketsKept)
 	if err := bdb.View(func(tx *bolt.Tx) error {
 		if v := string(tx.Bucket(bucketMeta).Get(keySchemaVersion)); v != "2" {
@@ -108,6 +122,8 @@ func TestOpen_MigratesSchema2(t *testing.T) {
 		{"decided 3 years ago (retention)", ids(db.LeadsDecided(ctx, time.Time{}, now.AddDate(-3, 0, 0))), "L-5"},
 		{"to revisit after 30 days", ids(db.LeadsToRevisit(ctx, now.AddDate(0, 0, -30))), "L-3"},
 		{"created last week", ids(db.LeadsCreated(ctx, now.AddDate(0, 0, -7), now)), "L-2 L-1"},
+		{"owned by U1 (pending, qualified; not the disqualified L-3)", ids(db.LeadsOwned(ctx, "U1")), "L-1 L-2"},
+		{"owned by U2 (reopened)", ids(db.LeadsOwned(ctx, "U2")), "L-6"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: %q, want %q", c.what, c.got, c.want)
@@ -190,6 +206,22 @@ func TestOpen_MigratesSchema2(t *testing.T) {
 			t.Errorf("LastJob(%s) = %q, %v, %v; want %q", prefix, key, ok, err, want)
 		}
 	}
+}
+
+// setOwnerV2 sets the owner of lead id in its stored JSON, leaving every
+// other field as the schema 2 code wrote it.
+func setOwnerV2(tx *bolt.Tx, id uint64, owner string) error {
+	b := tx.Bucket(bucketLeads)
+	var rec map[string]any
+	if err := json.Unmarshal(b.Get(u64(id)), &rec); err != nil {
+		return err
+	}
+	rec["owner"] = owner
+	v, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return b.Put(u64(id), v)
 }
 
 func boolWord(b bool) string {

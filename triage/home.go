@@ -75,8 +75,9 @@ type Home struct {
 	Stats        Stats  // the last StatsWindow
 }
 
-// Home gathers user's App Home as of now. Pending and qualified leads come
-// from the store's status index; the numbers read the leads created in the
+// Home gathers user's App Home as of now. Pending leads come from the
+// store's status index, the user's own through the owner index (OwnerIndex;
+// from a store without one, among every qualified lead); the numbers read the leads created in the
 // last StatsWindow through the created-at index (TimeIndex), or, from a
 // store without one, read every lead and keep those.
 func (s *Service) Home(ctx context.Context, user string, now time.Time) (Home, error) {
@@ -84,9 +85,9 @@ func (s *Service) Home(ctx context.Context, user string, now time.Time) (Home, e
 	if err != nil {
 		return Home{}, fmt.Errorf("listing pending leads: %w", err)
 	}
-	qualified, err := s.Store.Leads(ctx, LeadFilter{Status: StatusQualified})
+	owned, err := s.ownedLeads(ctx, user, pending)
 	if err != nil {
-		return Home{}, fmt.Errorf("listing qualified leads: %w", err)
+		return Home{}, err
 	}
 	since := now.Add(-StatsWindow)
 	var all []Lead
@@ -104,11 +105,7 @@ func (s *Service) Home(ctx context.Context, user string, now time.Time) (Home, e
 			h.AwaitingVote = append(h.AwaitingVote, l)
 		}
 	}
-	for _, l := range slices.Concat(pending, qualified) {
-		if user != "" && l.Owner == user {
-			h.Owned = append(h.Owned, l)
-		}
-	}
+	h.Owned = owned
 	slices.SortStableFunc(h.Owned, func(a, b Lead) int {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c
@@ -116,6 +113,33 @@ func (s *Service) Home(ctx context.Context, user string, now time.Time) (Home, e
 		return cmpID(b.ID, a.ID)
 	})
 	return h, nil
+}
+
+// ownedLeads are user's pending and qualified leads: through the owner
+// index (OwnerIndex), or, from a store without one, among pending and every
+// qualified lead.
+func (s *Service) ownedLeads(ctx context.Context, user string, pending []Lead) ([]Lead, error) {
+	if user == "" {
+		return nil, nil
+	}
+	if ix, ok := s.Store.(OwnerIndex); ok {
+		owned, err := ix.LeadsOwned(ctx, user)
+		if err != nil {
+			return nil, fmt.Errorf("listing %s's leads: %w", user, err)
+		}
+		return owned, nil
+	}
+	qualified, err := s.Store.Leads(ctx, LeadFilter{Status: StatusQualified})
+	if err != nil {
+		return nil, fmt.Errorf("listing qualified leads: %w", err)
+	}
+	var owned []Lead
+	for _, l := range slices.Concat(pending, qualified) {
+		if l.Owner == user {
+			owned = append(owned, l)
+		}
+	}
+	return owned, nil
 }
 
 // endOfTime is the latest time a time index can hold (Unix nanoseconds in

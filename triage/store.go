@@ -101,3 +101,28 @@ type TimeIndex interface {
 	// LeadsCreated returns the leads created in [from, to), in creation order.
 	LeadsCreated(ctx context.Context, from, to time.Time) ([]Lead, error)
 }
+
+// LeadPager is what a Store that pages through its indexes offers besides
+// Store: a list then reads only the page it shows. A Store without it is
+// paged by reading every matching lead (same pages, cost growing with them).
+type LeadPager interface {
+	// LeadsAfter returns up to f.Limit (> 0) leads with status f.Status
+	// ("" = any) whose id is above after, in id order (oldest first), and
+	// whether more such leads follow. A lead created meanwhile gets a
+	// higher id than any before it, so paging with the last id returned
+	// sees every lead that existed throughout exactly once.
+	LeadsAfter(ctx context.Context, f LeadFilter, after LeadID) (leads []Lead, more bool, err error)
+
+	// CountLeads counts the leads with status ("" = any) without reading
+	// them.
+	CountLeads(ctx context.Context, status Status) (int, error)
+}
+
+// OwnerIndex is what a Store with an owner index offers besides Store: the
+// App Home then reads only the leads the person owns, not every qualified
+// lead ever stored. A Store without it is read through the status index.
+type OwnerIndex interface {
+	// LeadsOwned returns the pending and qualified leads whose Owner is
+	// owner, oldest first.
+	LeadsOwned(ctx context.Context, owner string) ([]Lead, error)
+}
