@@ -25,12 +25,11 @@ func (b *Bot) commandList(ctx context.Context, log *slog.Logger, user string, f 
 	if f == listPending {
 		leads, total, err = b.pendingPage(ctx)
 	} else {
-		leads, err = b.store.Leads(ctx, triage.LeadFilter{})
-		slices.Reverse(leads)
+		who := "" // all
 		if f == listMine {
-			leads = slices.DeleteFunc(leads, func(l triage.Lead) bool { return l.Owner != user && l.CreatedBy != user })
+			who = user
 		}
-		total = len(leads)
+		leads, total, err = b.svc.NewestLeads(ctx, who, maxListLeads)
 	}
 	if err != nil {
 		return b.commandError(ctx, log, err)

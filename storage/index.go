@@ -27,6 +27,7 @@ const (
 	ixDecided = 'd' // d decided|id: decided leads (not pending) with a decision time
 	ixRevisit = 'r' // r decided|id: disqualified leads not shown for a second look since
 	ixOwner   = 'O' // O owner|id: pending and qualified leads with an owner (the App Home's "your leads")
+	ixMine    = 'U' // U user|id: every lead a user owns or added (/qualify list mine)
 )
 
 // valueKey is the lead_index key of a string-valued index entry.
@@ -72,6 +73,12 @@ func indexKeys(l *triage.Lead) [][]byte {
 	}
 	if l.Owner != "" && (l.Status == triage.StatusPending || l.Status == triage.StatusQualified) {
 		keys = append(keys, valueKey(ixOwner, l.Owner, id))
+	}
+	if l.Owner != "" {
+		keys = append(keys, valueKey(ixMine, l.Owner, id))
+	}
+	if l.CreatedBy != "" && l.CreatedBy != l.Owner {
+		keys = append(keys, valueKey(ixMine, l.CreatedBy, id))
 	}
 	if d := l.Decision; d != nil && !d.At.IsZero() && l.Status != triage.StatusPending {
 		keys = append(keys, timeIndexKey(ixDecided, d.At, id))
@@ -265,6 +272,75 @@ func (db *DB) CountLeads(ctx context.Context, status triage.Status) (int, error)
 }
 
 var _ triage.LeadPager = (*DB)(nil)
+
+// NewestLeads implements triage.NewestIndex: the newest limit leads (of
+// user's, through the U index, when user is set), newest first, and how
+// many there are in all, counted by keys without decoding a lead.
+func (db *DB) NewestLeads(ctx context.Context, user string, limit int) ([]triage.Lead, int, error) {
+	if limit <= 0 {
+		return nil, 0, &triage.FieldError{Field: "limit", Problem: fmt.Sprintf("%d is not a page size", limit)}
+	}
+	var (
+		leads []triage.Lead
+		total int
+	)
+	err := db.view(ctx, "listing the newest leads", func(tx *bolt.Tx) error {
+		leads, total = nil, 0
+		if user == "" {
+			// Count by the status index's small keys, not the leads'
+			// large pages: every lead has exactly one status entry.
+			ix := tx.Bucket(bucketLeadIndex).Cursor()
+			for k, _ := ix.Seek([]byte{ixStatus}); k != nil && k[0] == ixStatus; k, _ = ix.Next() {
+				total++
+			}
+			c := tx.Bucket(bucketLeads).Cursor()
+			for k, v := c.Last(); k != nil && len(leads) < limit; k, v = c.Prev() {
+				l, err := decodeLead(v)
+				if err != nil {
+					return fmt.Errorf("lead %s: %w", triage.LeadID(fromU64(k)), err)
+				}
+				leads = append(leads, l)
+			}
+			return nil
+		}
+		prefix := valuePrefix(ixMine, user)
+		c := tx.Bucket(bucketLeadIndex).Cursor()
+		// The last key with the prefix: seek past every id, then step back.
+		k, _ := c.Seek(append(bytes.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+			if len(k) != len(prefix)+8 {
+				continue
+			}
+			total++
+			if len(leads) == limit {
+				continue
+			}
+			id := triage.LeadID(fromU64(k[len(prefix):]))
+			l, err := getLead(tx, id)
+			if errors.Is(err, triage.ErrNotFound) {
+				db.log.Warn("index entry without lead", slog.String("index", string(ixMine)), slog.String("lead_id", id.String()))
+				total--
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			leads = append(leads, l)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return leads, total, nil
+}
+
+var _ triage.NewestIndex = (*DB)(nil)
 
 // migrateLeadIndex (schema 2 → 3) builds lead_index from the lead records
 // and drops by_status, by_email and by_domain, whose entries it replaces.

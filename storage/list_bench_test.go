@@ -106,6 +106,31 @@ func BenchmarkLists(b *testing.B) {
 				}
 			})
 		}
+		// "/qualify list all" and "list mine": the newest page through the
+		// index, against the service's fallback that reads every lead.
+		for _, v := range []struct {
+			name, user string
+			store      triage.Store
+		}{
+			{"all/index", "", db},
+			{"all/scan", "", struct{ triage.Store }{db}},
+			{"mine/index", "U1", db},
+			{"mine/scan", "U1", struct{ triage.Store }{db}},
+		} {
+			b.Run(fmt.Sprintf("list-newest/leads=%d/%s", n, v.name), func(b *testing.B) {
+				svc := &triage.Service{Store: v.store, Channel: "C1", Now: func() time.Time { return startupNow }}
+				b.ReportAllocs()
+				for b.Loop() {
+					leads, _, err := svc.NewestLeads(ctx, v.user, 100)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(leads) == 0 {
+						b.Fatal("no leads listed")
+					}
+				}
+			})
+		}
 		if err := db.Close(); err != nil {
 			b.Fatal(err)
 		}

@@ -220,3 +220,68 @@ func TestDB_OwnerIndex_FollowsTheLead(t *testing.T) {
 	}
 	var _ triage.OwnerIndex = (*storage.DB)(nil)
 }
+
+// TestDB_NewestLeads: "/qualify list all" and "list mine" read the newest
+// leads through the leads bucket and the U index (owned or added by the
+// user, whatever the status), newest first, with the total counted; the
+// index follows claims, hand-overs and purges, and matches a plain scan.
+func TestDB_NewestLeads(t *testing.T) {
+	t.Parallel()
+	db := storagetest.MustOpen(t)
+	ctx := t.Context()
+	now := t0
+	svc := &triage.Service{Store: db, Policy: triage.Policy{Quorum: 3, TeamLead: "ULEAD"}, Channel: "C1", Now: func() time.Time { return now }}
+	var ids []triage.LeadID
+	for i, by := range []string{"U1", "", "U2", "U1", ""} {
+		l := newLead(t, fmt.Sprintf("co%d", i))
+		l.CreatedBy = by
+		ids = append(ids, mustCreate(t, db, l).ID)
+	}
+	newest := func(user string, limit int) (string, int) {
+		t.Helper()
+		leads, total, err := db.NewestLeads(ctx, user, limit)
+		return idList(t)(leads, err), total
+	}
+	check := func(step, user string, limit int, want string, wantTotal int) {
+		t.Helper()
+		if got, total := newest(user, limit); got != want || total != wantTotal {
+			t.Errorf("%s: NewestLeads(%q, %d) = %q of %d, want %q of %d", step, user, limit, got, total, want, wantTotal)
+		}
+		// The service's fallback (no index) must say the same.
+		fallback := &triage.Service{Store: struct{ triage.Store }{db}}
+		leads, total, err := fallback.NewestLeads(ctx, user, limit)
+		if got := idList(t)(leads, err); got != want || total != wantTotal {
+			t.Errorf("%s: fallback = %q of %d, want %q of %d", step, got, total, want, wantTotal)
+		}
+	}
+	check("all", "", 3, "L-5 L-4 L-3", 5)
+	check("added by U1", "U1", 10, "L-4 L-1", 2)
+	check("nobody's", "U9", 10, "", 0)
+
+	if _, err := svc.Claim(ctx, ids[1], "U1"); err != nil { // L-2
+		t.Fatal(err)
+	}
+	check("U1 claims L-2", "U1", 10, "L-4 L-2 L-1", 3)
+	check("a page of U1's", "U1", 2, "L-4 L-2", 3)
+
+	// L-4 added by U1 is handed to U2: still U1's (added), now U2's too.
+	if _, err := svc.DecideByHand(ctx, ids[3], "ULEAD", triage.DecisionInput{Outcome: triage.StatusQualified, Owner: "U2"}); err != nil {
+		t.Fatal(err)
+	}
+	check("L-4 qualified for U2 (U2)", "U2", 10, "L-4 L-3", 2)
+	check("L-4 qualified for U2 (U1)", "U1", 10, "L-4 L-2 L-1", 3)
+
+	if err := db.PurgeLead(ctx, ids[3], now, func(triage.Lead) ([]triage.OutboxItem, error) { return nil, nil }); err != nil {
+		t.Fatal(err)
+	}
+	check("L-4 purged (U1)", "U1", 10, "L-2 L-1", 2)
+	check("L-4 purged (all)", "", 10, "L-5 L-3 L-2 L-1", 4)
+	db = storagetest.MustReopen(t, db)
+	leads, total, err := db.NewestLeads(ctx, "U2", 10)
+	if got := idList(t)(leads, err); got != "L-3" || total != 1 {
+		t.Errorf("after a restart: U2's = %q of %d, want L-3 of 1", got, total)
+	}
+	if _, _, err := db.NewestLeads(ctx, "", 0); err == nil {
+		t.Error("a page of 0 leads was accepted")
+	}
+}

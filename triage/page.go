@@ -76,3 +76,27 @@ func pageOf(ctx context.Context, st Store, f LeadFilter, after LeadID) ([]Lead, 
 	}
 	return page, false, nil
 }
+
+// NewestLeads returns the newest limit leads (of those user owns or added,
+// when user is set), newest first, and how many there are in all: through
+// the store's index when it has one (NewestIndex), else by reading every
+// lead.
+func (s *Service) NewestLeads(ctx context.Context, user string, limit int) ([]Lead, int, error) {
+	if limit < 1 || limit > MaxPage {
+		return nil, 0, &FieldError{Field: "limit", Problem: fmt.Sprintf("%d is not between 1 and %d", limit, MaxPage)}
+	}
+	if ix, ok := s.Store.(NewestIndex); ok {
+		return ix.NewestLeads(ctx, user, limit)
+	}
+	all, err := s.Store.Leads(ctx, LeadFilter{})
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing leads: %w", err)
+	}
+	var mine []Lead
+	for i := len(all) - 1; i >= 0; i-- {
+		if user == "" || all[i].Owner == user || all[i].CreatedBy == user {
+			mine = append(mine, all[i])
+		}
+	}
+	return mine[:min(limit, len(mine))], len(mine), nil
+}

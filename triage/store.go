@@ -126,3 +126,11 @@ type OwnerIndex interface {
 	// owner, oldest first.
 	LeadsOwned(ctx context.Context, owner string) ([]Lead, error)
 }
+
+// NewestIndex is what a Store may add so that "/qualify list all" and
+// "list mine" read only the leads they show: the newest limit leads (of
+// those user owns or added, when user is set), newest first, and how many
+// there are in all. Service.NewestLeads falls back to reading every lead.
+type NewestIndex interface {
+	NewestLeads(ctx context.Context, user string, limit int) (leads []Lead, total int, err error)
+}
