@@ -163,7 +163,7 @@ func (db *DB) commitAdmissions(batch []*admission) error {
 		err = db.writeFault()
 	}
 	if err == nil {
-		err = db.bolt.Update(func(tx *bolt.Tx) error {
+		err = db.boltUpdate(func(tx *bolt.Tx) error {
 			marks, inbox := tx.Bucket(bucketEvents), tx.Bucket(bucketInbox)
 			for _, a := range batch {
 				if a.done != nil {

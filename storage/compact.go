@@ -1,0 +1,87 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// compactTxSize bounds one transaction of the copy into the new file.
+const compactTxSize = 16 << 20
+
+// boltUpdate and boltView run one bbolt transaction on the current file;
+// Compact waits for them and they wait for Compact. They are the only way
+// to the bbolt handle, and must not be nested (a pending Compact would
+// deadlock a nested read lock).
+func (db *DB) boltUpdate(fn func(*bolt.Tx) error) error {
+	db.swap.RLock()
+	defer db.swap.RUnlock()
+	return db.bolt.Update(fn)
+}
+
+func (db *DB) boltView(fn func(*bolt.Tx) error) error {
+	db.swap.RLock()
+	defer db.swap.RUnlock()
+	return db.bolt.View(fn)
+}
+
+// Compact rewrites the database into a new file with only its live data and
+// swaps it in, holding every transaction meanwhile. bbolt keeps a deleted
+// value's bytes in freed pages until they happen to be reused, so an
+// erasure (forget) compacts to make the erased bytes leave the file. It
+// copies the whole database: seconds for a large one, during which writes
+// wait. The old file's blocks are freed to the file system, not overwritten.
+func (db *DB) Compact(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("compacting database %s: %w", db.path, err)
+	}
+	db.swap.Lock()
+	defer db.swap.Unlock()
+	tmp := db.path + ".compact"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("compacting database %s: removing a stale copy: %w", db.path, err)
+	}
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: db.opts.lockTimeout, MaxSize: db.opts.maxSize})
+	if err != nil {
+		return fmt.Errorf("compacting database %s: %w", db.path, err)
+	}
+	err = bolt.Compact(dst, db.bolt, compactTxSize)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("compacting database %s: %w", db.path, err)
+	}
+	// The copy is complete and synced (bbolt fsyncs each commit): from the
+	// rename on, the new file is the database.
+	if err := os.Rename(tmp, db.path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("compacting database %s: swapping the files: %w", db.path, err)
+	}
+	syncDir(filepath.Dir(db.path))
+	if err := db.bolt.Close(); err != nil {
+		db.log.Error("closing the database file before the swap", "err", err)
+	}
+	nb, err := openBolt(db.path, db.opts)
+	if err != nil {
+		// Every later call fails with bbolt's "database not open"; Ping
+		// reports it and the operator restarts.
+		return fmt.Errorf("compacting database %s: reopening: %w", db.path, err)
+	}
+	db.bolt = nb
+	return nil
+}
+
+// syncDir makes a rename in dir durable; failing to is not fatal (some file
+// systems cannot sync a directory).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}
