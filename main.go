@@ -368,7 +368,13 @@ func (m *Main) listen() error {
 		Signatures:            m.DB,                           // a replay stays refused across a restart
 		Health:                []intake.HealthReporter{m.Bot}, // blocked Slack deliveries
 		Store:                 m.DB,
+		AfterForget:           m.DB.Compact, // erased bytes leave the file
 	}
+	salt, err := m.DB.AuditSalt(context.Background())
+	if err != nil {
+		return err
+	}
+	icfg.AuditSalt = salt
 	if cfg.Slack.Mode == "http" {
 		icfg.Slack = m.Bot.HTTPHandler()
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -390,5 +391,73 @@ func TestAdmin_Backup(t *testing.T) {
 	}
 	if w := serve(e, httpRequest(t, http.MethodGet, "/api/backup", nil)); w.Code != http.StatusUnauthorized {
 		t.Errorf("backup without the token: %d", w.Code)
+	}
+}
+
+// TestAdmin_ForgetRacesRetention erases a lead through the API while the
+// retention purge deletes the same lead: it is gone once, its messages get
+// one chat.delete each, and the store passes bbolt's check.
+func TestAdmin_ForgetRacesRetention(t *testing.T) {
+	t.Parallel()
+	for i := range 10 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			var db *storage.DB
+			e := newEnv(t, func(c *intake.Config) {
+				c.AfterForget = func(ctx context.Context) error { return db.Compact(ctx) }
+			})
+			db = e.store.(*storage.DB)
+			ctx := context.Background()
+			l, _, err := e.svc.Submit(ctx, triage.LeadInput{Company: "Expired", Email: canaryPII}, triage.Submission{Via: "webhook"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.store.UpdateLead(ctx, l.ID, func(l *triage.Lead) ([]triage.OutboxItem, error) {
+				l.Slack = triage.SlackRef{Channel: "CTRIAGE", TS: "1764892800.000100", ChecklistTS: "1764892801.000200"}
+				return nil, triage.Decide(l, triage.StatusDisqualified, "no budget", "ULEAD", epoch)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var (
+				wg     sync.WaitGroup
+				purged []triage.LeadID
+				w      *httptest.ResponseRecorder
+			)
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				var err error
+				purged, err = e.svc.PurgeExpired(ctx, time.Hour, epoch.Add(2*time.Hour))
+				if err != nil {
+					t.Errorf("PurgeExpired: %v", err)
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				w = e.do(t, request{path: "/api/forget", body: `{"id":"` + l.ID.String() + `"}`, contentType: "application/json", header: adminAuth})
+			}()
+			wg.Wait()
+			res := decode[struct{ Forgotten []string }](t, w)
+			if n := len(purged) + len(res.Forgotten); n != 1 {
+				t.Errorf("purged %v and forgot %v: want the lead erased exactly once", purged, res.Forgotten)
+			}
+			if _, err := e.svc.Lead(ctx, l.ID); err == nil {
+				t.Error("the lead survived")
+			}
+			var deletes int
+			for _, it := range e.outbox(t) {
+				if it.Kind == triage.OutboxDeleteMessage {
+					deletes++
+				} else {
+					t.Errorf("outbox item %s left for the erased lead", it.Kind)
+				}
+			}
+			if deletes != 2 {
+				t.Errorf("%d chat.delete queued, want 2 (card and checklist, once)", deletes)
+			}
+			if err := db.Check(); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }

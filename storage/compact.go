@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -84,4 +86,28 @@ func syncDir(dir string) {
 		_ = d.Sync()
 		_ = d.Close()
 	}
+}
+
+// keyAuditSalt holds the random salt of the erasure audit's hashes.
+var keyAuditSalt = []byte("audit_salt")
+
+// AuditSalt returns this database's salt for the hashes in the erasure
+// audit (triage.AuditHash), made at first use. It lives in the database so
+// that a hash stays comparable across restarts, and never leaves it except
+// in a backup.
+func (db *DB) AuditSalt(ctx context.Context) ([]byte, error) {
+	var salt []byte
+	err := db.update(ctx, "reading the audit salt", func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keyAuditSalt); len(v) == 32 {
+			salt = bytes.Clone(v)
+			return nil
+		}
+		salt = make([]byte, 32)
+		if _, err := rand.Read(salt); err != nil {
+			return fmt.Errorf("making the audit salt: %w", err)
+		}
+		return meta.Put(keyAuditSalt, salt)
+	})
+	return salt, err
 }
