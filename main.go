@@ -60,6 +60,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cmd == "playground" {
 		return runPlayground(ctx, args, stdout, stderr)
 	}
+	if dataCommands[cmd] {
+		return dataCommand(ctx, cmd, args, getenv, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("leadtriage "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "config.toml", "the configuration file")
@@ -113,6 +116,14 @@ const usage = `usage:
   leadtriage check [-config FILE] [-offline]
                                       validate config and environment, and ask Slack whether the
                                       token works and the app is in the channels; exit 1 on any problem
+  leadtriage import FILE.csv [--dry-run] [--map column=field,…] [--source S]
+  leadtriage export [--format csv|json] [--status S]
+  leadtriage forget (--email X | --domain X | --id L-n)
+  leadtriage subject --email X
+  leadtriage backup FILE
+                                      data commands: clients of the running bot's admin API
+                                      (--url, default http:// + http.listen; LEADTRIAGE_API_TOKEN),
+                                      or with --db FILE on the database while the bot is stopped
 `
 
 // check prints every problem with the configuration and the environment;
