@@ -54,7 +54,9 @@ func TestCLI_OnTheFile(t *testing.T) {
 	}
 
 	code, out, _ = runCLI(t, nil, "export", "--db", db, "--format", "json")
-	var exp struct{ Leads []struct{ ID, Company, Message string } }
+	var exp struct {
+		Leads []struct{ ID, Company, Message string }
+	}
 	if code != 0 || json.Unmarshal([]byte(out), &exp) != nil || len(exp.Leads) != 2 || exp.Leads[0].Message != "twee\nregels" {
 		t.Fatalf("export: %d %q", code, out)
 	}
