@@ -335,14 +335,14 @@ func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error 
 		if len(blocks) > 0 {
 			opts = append(opts, slack.MsgOptionBlocks(blocks...))
 		}
-		_, _, err = b.api.PostMessageContext(cctx, channel, opts...)
-		return b.settle(ctx, log, p, it, c, err, nil)
+		ch, ts, err := b.api.PostMessageContext(cctx, channel, opts...)
+		return b.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
 	case triage.OutboxReminder:
 		text, blocks := renderReminder(l.ID, it.Text)
-		_, _, err = b.api.PostMessageContext(cctx, channel,
+		ch, ts, err := b.api.PostMessageContext(cctx, channel,
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionTS(l.Slack.TS),
 			slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
-		return b.settle(ctx, log, p, it, c, err, nil)
+		return b.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
 	case triage.OutboxPostChecklist, triage.OutboxUpdateChecklist:
 		if l.Slack.ChecklistTS == "" {
 			return b.postChecklist(ctx, cctx, log, p, it, l)
@@ -639,7 +639,10 @@ func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.O
 		if err := b.unblockedBy(ctx, log, p, c); err != nil {
 			return err
 		}
-		if err := b.complete(ctx, it, posted); err != nil && !errors.Is(err, triage.ErrNotFound) {
+		err := b.complete(ctx, it, posted)
+		if errors.Is(err, triage.ErrNotFound) {
+			b.deleteOrphan(ctx, log, it, posted)
+		} else if err != nil {
 			// Slack has it; the item stays due. A post is not sent again:
 			// the worker remembers where it landed (outboxState.remember)
 			// and, after a restart, finds it by its metadata.
@@ -836,10 +839,10 @@ func (b *Bot) postDirect(ctx context.Context, log *slog.Logger, p *pass, it tria
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	text, blocks := renderDirect(it.Text, cardLink)
-	_, _, err := b.api.PostMessageContext(cctx, it.User,
+	ch, ts, err := b.api.PostMessageContext(cctx, it.User,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
-	return b.settle(ctx, log, p, it, c, err, nil)
+	return b.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
 }
 
 // postDigest posts one part of a digest (its Payload, a triage.DigestPart)
