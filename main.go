@@ -524,6 +524,9 @@ func newLogger(w io.Writer, c LogConfig) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: level}
+	if !c.PII {
+		opts.ReplaceAttr = redactPII
+	}
 	if c.Format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
