@@ -33,7 +33,17 @@ func (b *Bot) deleteOrphan(ctx context.Context, log *slog.Logger, it triage.Outb
 		return
 	}
 	del := triage.OutboxItem{Kind: triage.OutboxDeleteMessage, Channel: posted.Channel, Payload: []byte(posted.TS), CreatedAt: posted.At}
-	if err := b.svc.Store.Enqueue(ctx, del); err != nil {
+	q, ok := b.store.(enqueuer)
+	if !ok {
+		log.Error("cannot queue the deletion of a message about an erased lead: the store queues nothing", slog.String("channel", posted.Channel), slog.String("ts", posted.TS))
+		return
+	}
+	if err := q.Enqueue(ctx, del); err != nil {
 		log.Error("queueing the deletion of a message about an erased lead", slog.Any("error", err))
 	}
+}
+
+// enqueuer is the part of the store deleteOrphan needs (storage.DB has it).
+type enqueuer interface {
+	Enqueue(ctx context.Context, items ...triage.OutboxItem) error
 }

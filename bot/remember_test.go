@@ -3,7 +3,9 @@ package bot_test
 import (
 	"context"
 	"testing"
+	"time"
 
+	"github.com/leadtriage/leadtriage/slackfake"
 	"github.com/leadtriage/leadtriage/triage"
 )
 
@@ -57,5 +59,42 @@ func TestBot_ForgetDeletesEveryMessage(t *testing.T) {
 	}
 	if n, d := len(h.due()), len(h.deadLetters()); n+d != 0 {
 		t.Errorf("outbox holds %d items and %d dead letters, want none", n, d)
+	}
+}
+
+// A reply Slack takes while its lead is being erased (the erasure deleted
+// the item in flight) is deleted too: it must not outlive the erasure.
+func TestBot_ForgetDuringPostDeletesTheOrphan(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	l := h.submit("Canary Holding")
+	h.drain(10)
+	h.enqueue(triage.OutboxItem{Kind: triage.OutboxThreadReply, Lead: l.ID, Text: "in flight", CreatedAt: obT0})
+	// Slack takes the reply, then answers only after the erasure below.
+	h.fake.Fail("chat.postMessage", slackfake.Fault{DelayAfter: time.Second})
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.bot.DeliverDue(context.Background(), h.clock.Now())
+		done <- err
+	}()
+	h.fake.WaitUntil(t, 5*time.Second, "the reply in Slack", func() bool {
+		for _, m := range h.fake.Messages(obChannel) {
+			if m.Text == "in flight" {
+				return true
+			}
+		}
+		return false
+	})
+	if _, _, err := h.svc.Forget(context.Background(), triage.ForgetRequest{ID: l.ID.String()}, "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("DeliverDue: %v", err)
+	}
+	h.drain(10)
+	for _, m := range h.fake.Messages(obChannel) {
+		if !m.Deleted {
+			t.Errorf("message %s %q of the erased lead is still in Slack", m.TS, m.Text)
+		}
 	}
 }

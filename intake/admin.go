@@ -297,7 +297,11 @@ func (s *Server) knownLead(ctx context.Context, in triage.LeadInput) (bool, erro
 	if email == "" {
 		return false, nil
 	}
-	leads, err := s.svc.Store.LeadsByEmail(ctx, email)
+	leads, err := s.svc.LeadsOfPerson(ctx, email)
+	var fe *triage.FieldError
+	if errors.As(err, &fe) {
+		return false, nil // NewLead let it through; nothing can match it
+	}
 	if err != nil {
 		return false, err
 	}
