@@ -8,12 +8,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// compactTxSize bounds one transaction of the copy into the new file.
-const compactTxSize = 16 << 20
+const (
+	// compactTxSize bounds one transaction of the copy into the new file.
+	compactTxSize = 16 << 20
+	// compactWait is how long Compact waits for a moment with no
+	// transaction running.
+	compactWait = 30 * time.Second
+)
 
 // boltUpdate and boltView run one bbolt transaction on the current file;
 // Compact waits for them and they wait for Compact. They are the only way
@@ -41,7 +47,18 @@ func (db *DB) Compact(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("compacting database %s: %w", db.path, err)
 	}
-	db.swap.Lock()
+	// TryLock, not Lock: a waiting Lock would stop every new transaction
+	// behind a long one (a backup streaming to a slow client).
+	deadline := time.Now().Add(compactWait)
+	for !db.swap.TryLock() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("compacting database %s: still busy after %v (a backup running?); the next erasure or retention run tries again", db.path, compactWait)
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("compacting database %s: %w", db.path, err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 	defer db.swap.Unlock()
 	tmp := db.path + ".compact"
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
