@@ -21,6 +21,10 @@ import (
 // of tens of thousands of leads, not a way to fill the disk.
 const MaxImport = 32 << 20
 
+// adminTimeout bounds an import or a forget, which can take longer than
+// the server's timeouts for ordinary requests.
+const adminTimeout = 10 * time.Minute
+
 // Backupper streams a consistent snapshot of the database (storage.DB).
 type Backupper interface {
 	Backup(w io.Writer) (int64, error)
@@ -222,6 +226,11 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, "send the CSV as text/csv")
 		return
 	}
+	// A large file takes longer than the server's 15 s read and write
+	// timeouts (one fsync a row); the CLI sends 200 rows a request.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(adminTimeout))
+	_ = rc.SetWriteDeadline(time.Now().Add(adminTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxImport))
 	if err != nil {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the CSV is over %d MiB: split it", MaxImport>>20))
@@ -343,6 +352,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	if status == "all" {
 		status = ""
 	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(adminTimeout))
 	ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
 	defer cancel()
 	leads, err := s.svc.Leads(ctx, status)
@@ -499,6 +509,9 @@ func (s *Server) handleForget(w http.ResponseWriter, r *http.Request) {
 	if !s.adminAccess(w, r, http.MethodPost) {
 		return
 	}
+	// Compacting a large file after the erasure can outlast the server's
+	// write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(adminTimeout))
 	var b forgetBody
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
 	dec.DisallowUnknownFields()
@@ -510,7 +523,7 @@ func (s *Server) handleForget(w http.ResponseWriter, r *http.Request) {
 	if by == "" {
 		by = "api"
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(r.Context(), adminTimeout)
 	defer cancel()
 	ids, n, err := s.svc.Forget(ctx, triage.ForgetRequest{Email: b.Email, Domain: b.Domain, ID: b.ID}, truncate(by, 64), s.cfg.AuditSalt)
 	var fe *triage.FieldError
@@ -542,6 +555,9 @@ func (s *Server) handleBackup(w http.ResponseWriter, r *http.Request) {
 	if !s.apiAccess(w, r) {
 		return
 	}
+	// The server's 15 s write timeout is for slow clients of small answers;
+	// a large database takes longer to stream.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	b, ok := s.cfg.Store.(Backupper)
 	if !ok {
 		writeError(w, http.StatusNotImplemented, "this store cannot be backed up")
