@@ -378,7 +378,8 @@ func (db *DB) Close() error {
 func (db *DB) Path() string { return db.path }
 
 // Bolt exposes the underlying bbolt handle for tests and maintenance tools.
-// Application code goes through the triage.Store methods.
+// Application code goes through the triage.Store methods. Compact replaces
+// the handle: do not keep it across one.
 func (db *DB) Bolt() *bolt.DB {
 	db.swap.RLock()
 	defer db.swap.RUnlock()
