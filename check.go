@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -22,7 +23,8 @@ const checkTimeout = 20 * time.Second
 func checkSlack(ctx context.Context, cfg Config, env Env) (problems, warnings []string) {
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
-	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second})}
+	rec := &scopeRecorder{next: http.DefaultTransport}
+	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second, Transport: rec})}
 	if cfg.Slack.APIURL != "" {
 		opts = append(opts, slack.OptionAPIURL(cfg.Slack.APIURL))
 	}
@@ -34,6 +36,14 @@ func checkSlack(ctx context.Context, cfg Config, env Env) (problems, warnings []
 			return nil, []string{fmt.Sprintf("could not ask Slack whether the token and channels work: %v", err)}
 		}
 		return []string{fmt.Sprintf("SLACK_BOT_TOKEN: Slack refuses it (%s): reinstall the app or replace SLACK_BOT_TOKEN", code)}, nil
+	}
+	switch missing, ok, err := rec.missingScopes(cfg); {
+	case err != nil:
+		warnings = append(warnings, err.Error())
+	case !ok:
+		warnings = append(warnings, "Slack did not name the token's scopes: they were not checked against manifest.yml")
+	case len(missing) > 0:
+		problems = append(problems, fmt.Sprintf("SLACK_BOT_TOKEN lacks the scopes %s that manifest.yml asks for: update the app from manifest.yml and reinstall it", strings.Join(missing, ", ")))
 	}
 	channels := []struct{ key, id string }{{"slack.channel", cfg.Slack.Channel}}
 	if d := cfg.Slack.DigestChannel; d != "" && d != cfg.Slack.Channel {

@@ -33,6 +33,21 @@ func TestRun_CheckAsksSlack(t *testing.T) {
 			t.Errorf("conversations.info calls = %d, want 1", n)
 		}
 	})
+	t.Run("scopes", func(t *testing.T) {
+		t.Parallel()
+		fake := slackfake.New(t)
+		// As an app installed from manifest.yml (usergroups:read is only
+		// needed with access.usergroups).
+		fake.SetScopes("chat:write", "commands", "channels:history", "groups:history", "channels:read", "groups:read", "reactions:read", "users:read")
+		if code, out, errOut := check(t, fake); code != 0 || strings.Contains(out, "warning") {
+			t.Errorf("all scopes: exit %d, stdout %q, stderr %q; want 0 and no word on scopes", code, out, errOut)
+		}
+		fake.SetScopes("chat:write", "commands", "channels:history", "channels:read")
+		code, _, errOut := check(t, fake)
+		if code != 1 || !strings.Contains(errOut, "lacks the scopes groups:history, groups:read, reactions:read, users:read") || !strings.Contains(errOut, "reinstall") {
+			t.Errorf("missing scopes: exit %d, stderr %q; want 1 naming them and the fix", code, errOut)
+		}
+	})
 	t.Run("not in channel", func(t *testing.T) {
 		t.Parallel()
 		fake := slackfake.New(t)

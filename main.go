@@ -60,6 +60,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cmd == "playground" {
 		return runPlayground(ctx, args, stdout, stderr)
 	}
+	if dataCommands[cmd] {
+		return dataCommand(ctx, cmd, args, getenv, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("leadtriage "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "config.toml", "the configuration file")
@@ -113,6 +116,14 @@ const usage = `usage:
   leadtriage check [-config FILE] [-offline]
                                       validate config and environment, and ask Slack whether the
                                       token works and the app is in the channels; exit 1 on any problem
+  leadtriage import FILE.csv [--dry-run] [--map column=field,…] [--source S]
+  leadtriage export [--format csv|json] [--status S]
+  leadtriage forget (--email X | --domain X | --id L-n)
+  leadtriage subject --email X
+  leadtriage backup FILE
+                                      data commands: clients of the running bot's admin API
+                                      (--url, default http:// + http.listen; LEADTRIAGE_API_TOKEN),
+                                      or with --db FILE on the database while the bot is stopped
 `
 
 // check prints every problem with the configuration and the environment;
@@ -369,7 +380,13 @@ func (m *Main) listen() error {
 		Signatures:            m.DB,                           // a replay stays refused across a restart
 		Health:                []intake.HealthReporter{m.Bot}, // blocked Slack deliveries
 		Store:                 m.DB,
+		AfterForget:           m.DB.Compact, // erased bytes leave the file
 	}
+	salt, err := m.DB.AuditSalt(context.Background())
+	if err != nil {
+		return err
+	}
+	icfg.AuditSalt = salt
 	if cfg.Slack.Mode == "http" {
 		icfg.Slack = m.Bot.HTTPHandler()
 	}
@@ -508,6 +525,9 @@ func newLogger(w io.Writer, c LogConfig) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: level}
+	if !c.PII {
+		opts.ReplaceAttr = redactPII
+	}
 	if c.Format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}

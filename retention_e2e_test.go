@@ -73,6 +73,20 @@ retention = "2h"
 	})
 	app.settled(t)
 
+	// The decision's thread reply is remembered with the card and checklist.
+	var replies []string
+	ref, _ := app.apiLead(t, id)["slack"].(map[string]any)
+	msgs, _ := ref["messages"].([]any)
+	for _, m := range msgs {
+		m, _ := m.(map[string]any)
+		ch, _ := m["channel"].(string)
+		ts, _ := m["ts"].(string)
+		replies = append(replies, ch+"/"+ts)
+	}
+	if len(replies) == 0 {
+		t.Fatalf("no thread reply remembered on %s: %v", id, ref)
+	}
+
 	// A minute before the retention ends, the lead stays.
 	clk.Set(decided.Add(retention - time.Minute))
 	if err := app.RunRetention(t.Context()); err != nil {
@@ -86,7 +100,7 @@ retention = "2h"
 		t.Fatalf("chat.delete called %d times before the retention ended", n)
 	}
 
-	// A minute after, it is gone, and so are its card and checklist.
+	// A minute after, it is gone, and so are its card, checklist and replies.
 	clk.Set(decided.Add(retention + time.Minute))
 	if err := app.RunRetention(t.Context()); err != nil {
 		t.Fatal(err)
@@ -101,7 +115,7 @@ retention = "2h"
 			deleted = append(deleted, c.Params.Get("channel")+"/"+c.Params.Get("ts"))
 		}
 	}
-	if diff := cmp.Diff([]string{testChannel + "/" + checklistTS, testChannel + "/" + cardTS}, deleted); diff != "" {
+	if diff := cmp.Diff(append(replies, testChannel+"/"+checklistTS, testChannel+"/"+cardTS), deleted); diff != "" {
 		t.Errorf("chat.delete calls (-want +got):\n%s", diff)
 	}
 	for _, ts := range []string{cardTS, checklistTS} {
@@ -122,8 +136,8 @@ retention = "2h"
 		t.Fatal(err)
 	}
 	app.settled(t)
-	if n := len(fake.Calls("chat.delete")); n != 2 {
-		t.Errorf("chat.delete calls after a second run = %d, want 2", n)
+	if n := len(fake.Calls("chat.delete")); n != len(deleted) {
+		t.Errorf("chat.delete calls after a second run = %d, want %d", n, len(deleted))
 	}
 
 	// The same lead, even under the same Idempotency-Key, is a new lead now.

@@ -115,6 +115,10 @@ func (m *Main) RunRetention(ctx context.Context) error {
 			ids[i] = id.String()
 		}
 		m.log.Info("purged leads past retention", "count", len(purged), "lead_ids", strings.Join(ids, ","))
+		// As after a forget: the purged bytes must leave the file too.
+		if cerr := m.DB.Compact(ctx); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
 	}
 	return err
 }

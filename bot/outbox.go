@@ -377,17 +377,17 @@ func (b *Bot) postThreadReply(ctx, cctx context.Context, log *slog.Logger, p *pa
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}
-	_, _, err := b.api.PostMessageContext(cctx, c.channel, opts...)
-	return b.settle(ctx, log, p, it, c, err, nil)
+	ch, ts, err := b.api.PostMessageContext(cctx, c.channel, opts...)
+	return b.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
 }
 
 // postReminder posts a reminder with its Snooze buttons in the card's thread.
 func (b *Bot) postReminder(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
 	text, blocks := b.words.reminder(l.ID, it.Text)
-	_, _, err := b.api.PostMessageContext(cctx, c.channel,
+	ch, ts, err := b.api.PostMessageContext(cctx, c.channel,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionTS(l.Slack.TS),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
-	return b.settle(ctx, log, p, it, c, err, nil)
+	return b.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
 }
 
 // putChecklist posts the checklist, or updates it: an update, or a post
@@ -690,7 +690,10 @@ func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.O
 		if err := b.unblockedBy(ctx, log, p, c); err != nil {
 			return err
 		}
-		if err := b.complete(ctx, it, posted); err != nil && !errors.Is(err, triage.ErrNotFound) {
+		err := b.complete(ctx, it, posted)
+		if errors.Is(err, triage.ErrNotFound) {
+			b.deleteOrphan(ctx, log, it, posted)
+		} else if err != nil {
 			// Slack has it; the item stays due. A post is not sent again:
 			// the worker remembers where it landed (outboxState.remember)
 			// and, after a restart, finds it by its metadata.
@@ -887,10 +890,10 @@ func (b *Bot) postDirect(ctx context.Context, log *slog.Logger, p *pass, it tria
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	text, blocks := renderDirect(it.Text, cardLink)
-	_, _, err := b.api.PostMessageContext(cctx, it.User,
+	ch, ts, err := b.api.PostMessageContext(cctx, it.User,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
-	return b.settle(ctx, log, p, it, c, err, nil)
+	return b.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
 }
 
 // postDigest posts one part of a digest (its Payload, a triage.DigestPart)

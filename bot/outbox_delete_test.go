@@ -20,8 +20,9 @@ func (h *obHarness) deletes() []string {
 	return out
 }
 
-// A purged lead's checklist and card are deleted, the checklist first; the
-// worker does not look for the lead, which is gone.
+// A purged lead's messages are deleted: the thread replies the bot
+// remembered, then the checklist, then the card; the worker does not look
+// for the lead, which is gone.
 func TestBot_DeliverDue_DeleteMessage(t *testing.T) {
 	t.Parallel()
 	pol := obCriteriaPolicy
@@ -35,6 +36,13 @@ func TestBot_DeliverDue_DeleteMessage(t *testing.T) {
 	if ref.TS == "" || ref.ChecklistTS == "" {
 		t.Fatalf("slack ref = %+v, want a card and a checklist", ref)
 	}
+	var want []string
+	for _, m := range h.lead(l.ID).Posted {
+		want = append(want, m.Channel+"/"+m.TS)
+	}
+	if len(want) == 0 {
+		t.Fatal("the decision's thread reply was not remembered")
+	}
 
 	h.clock.Advance(48 * time.Hour)
 	purged, err := h.svc.PurgeExpired(context.Background(), 24*time.Hour, h.clock.Now())
@@ -43,7 +51,7 @@ func TestBot_DeliverDue_DeleteMessage(t *testing.T) {
 	}
 	h.drain(10)
 
-	want := []string{obChannel + "/" + ref.ChecklistTS, obChannel + "/" + ref.TS}
+	want = append(want, obChannel+"/"+ref.ChecklistTS, obChannel+"/"+ref.TS)
 	if diff := cmp.Diff(want, h.deletes()); diff != "" {
 		t.Errorf("chat.delete calls (-want +got):\n%s", diff)
 	}

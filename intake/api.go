@@ -166,6 +166,14 @@ type slackRef struct {
 	Channel     string `json:"channel"`
 	TS          string `json:"ts"`
 	ChecklistTS string `json:"checklist_ts"` // the checklist reply in the card's thread
+	// Messages are the bot's other messages about the lead (thread
+	// replies, reminders, direct messages), deleted with it.
+	Messages []messageRef `json:"messages"`
+}
+
+type messageRef struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
 }
 
 type event struct {
@@ -204,7 +212,7 @@ func toLeadJSON(l triage.Lead) leadJSON {
 		Answers:   map[string]answer{},
 		AnswersBy: map[string]map[string]answer{},
 		Research:  toResearch(l.Research),
-		Slack:     slackRef{Channel: l.Slack.Channel, TS: l.Slack.TS, ChecklistTS: l.Slack.ChecklistTS},
+		Slack:     slackRef{Channel: l.Slack.Channel, TS: l.Slack.TS, ChecklistTS: l.Slack.ChecklistTS, Messages: []messageRef{}},
 		Timings:   toTimings(triage.LeadTimings(l)),
 		Reminder: reminder{
 			RemindedAt:   optionalTimestamp(l.Reminder.Reminded),
@@ -216,6 +224,9 @@ func toLeadJSON(l triage.Lead) leadJSON {
 	}
 	for k, v := range l.Extra {
 		j.Extra[k] = v
+	}
+	for _, m := range l.Posted {
+		j.Slack.Messages = append(j.Slack.Messages, messageRef{Channel: m.Channel, TS: m.TS})
 	}
 	for user, c := range l.Votes {
 		j.Votes[user] = string(c)

@@ -471,6 +471,7 @@ func TestLeadJSON(t *testing.T) {
 				},
 				At: at(1)},
 			Slack:    triage.SlackRef{Channel: "CTRIAGE", TS: "1772445600.000100", ChecklistTS: "1772445600.000200"},
+			Posted:   []triage.MessageRef{{Channel: "CTRIAGE", TS: "1772445600.000300"}},
 			Reminder: triage.ReminderState{Reminded: at(240), SnoozedUntil: at(240 + 24*60), Revisited: at(90 * 24 * 60)},
 			Events: []triage.Event{
 				{At: epoch, Kind: triage.EventCreated, By: "webhook", Detail: "via webhook"},
@@ -516,7 +517,7 @@ func TestLeadJSON(t *testing.T) {
 					"registry": nil, "first_certificate": nil, "first_capture": nil, "credit": nil,
 				},
 			},
-			"slack":    map[string]any{"channel": "", "ts": "", "checklist_ts": ""},
+			"slack":    map[string]any{"channel": "", "ts": "", "checklist_ts": "", "messages": []any{}},
 			"timings":  map[string]any{"first_vote_s": nil, "claim_s": nil, "decision_s": nil},
 			"reminder": map[string]any{"reminded_at": nil, "escalated_at": nil, "snoozed_until": nil, "revisited_at": nil},
 			"events":   []any{},

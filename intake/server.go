@@ -94,6 +94,12 @@ type Config struct {
 	// Store answers /healthz's ping and the dead-letter API. Required;
 	// main wires the database.
 	Store Store
+	// AuditSalt salts the hash of an erased address in the audit log; main
+	// keeps one per database.
+	AuditSalt []byte
+	// AfterForget runs after leads were forgotten: main wires the online
+	// compaction that removes the erased bytes from the file; nil = none.
+	AfterForget func(context.Context) error
 }
 
 // Server is leadtriage's HTTP server. Create it with New.
@@ -184,6 +190,11 @@ func New(cfg Config, svc *triage.Service, log *slog.Logger) *Server {
 	mux.HandleFunc("/healthz", s.handleHealth)
 	mux.HandleFunc("/api/deadletters", s.handleDeadLetters)
 	mux.HandleFunc("/api/deadletters/{id}/retry", s.handleRetryDeadLetter)
+	mux.HandleFunc("/api/import", s.handleImport)
+	mux.HandleFunc("/api/export", s.handleExport)
+	mux.HandleFunc("/api/subject", s.handleSubject)
+	mux.HandleFunc("/api/forget", s.handleForget)
+	mux.HandleFunc("/api/backup", s.handleBackup)
 	if cfg.Metrics != nil {
 		metrics := promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)})
 		mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {

@@ -71,6 +71,7 @@ type Server struct {
 	channels   map[string]*channelState
 	ephemerals []Ephemeral
 	users      map[string]string // id -> name
+	scopes     string            // X-OAuth-Scopes of every answer; "" = none
 	triggers   map[string]*trigger
 	views      []View
 	viewsByID  map[string]*viewState
@@ -210,6 +211,15 @@ func (s *Server) SetDown(down bool) {
 	s.mu.Lock()
 	s.down = down
 	s.mu.Unlock()
+}
+
+// SetScopes makes every Web API answer carry "X-OAuth-Scopes: a,b,…", as
+// Slack's do (https://api.slack.com/authentication/oauth-v2: the header
+// lists the scopes the token has); none by default.
+func (s *Server) SetScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes = strings.Join(scopes, ",")
 }
 
 // AddUser registers a user for users.info and for DMs (chat.postMessage to a
@@ -512,6 +522,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
+	if s.scopes != "" {
+		// Slack names the token's scopes on every Web API answer.
+		w.Header().Set("X-OAuth-Scopes", s.scopes)
+	}
 	s.seq++
 	seq := s.seq
 	s.pending++

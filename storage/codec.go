@@ -46,6 +46,8 @@ type leadRecord struct {
 	Decision  *decisionRecord                    `json:"decision"`
 	Research  researchRecord                     `json:"research"`
 	Slack     slackRecord                        `json:"slack"`
+	// Posted came with erasure (issue 13); absent in older records.
+	Posted []messageRecord `json:"posted,omitempty"`
 	// Reminder came with follow-ups (issue 6): absent in older records and
 	// left out while all zero, it decodes as the zero state.
 	Reminder reminderRecord `json:"reminder,omitzero"`
@@ -190,6 +192,7 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 		Owner:     l.Owner,
 		Research:  encodeResearch(l.Research),
 		Slack:     slackRecord{Channel: l.Slack.Channel, TS: l.Slack.TS, ChecklistTS: l.Slack.ChecklistTS},
+		Posted:    toMessageRecords(l.Posted),
 		Reminder: reminderRecord{
 			Reminded: l.Reminder.Reminded, Escalated: l.Reminder.Escalated,
 			SnoozedUntil: l.Reminder.SnoozedUntil, Revisited: l.Reminder.Revisited,
@@ -265,6 +268,7 @@ func decodeLead(b []byte) (triage.Lead, error) {
 		Owner:     r.Owner,
 		Research:  decodeResearch(r.Research),
 		Slack:     triage.SlackRef{Channel: r.Slack.Channel, TS: r.Slack.TS, ChecklistTS: r.Slack.ChecklistTS},
+		Posted:    fromMessageRecords(r.Posted),
 		Reminder: triage.ReminderState{
 			Reminded: r.Reminder.Reminded, Escalated: r.Reminder.Escalated,
 			SnoozedUntil: r.Reminder.SnoozedUntil, Revisited: r.Reminder.Revisited,
@@ -648,4 +652,31 @@ func (r *noticeRecord) decode() *triage.Notice {
 		n.Draft = &triage.Draft{Language: d.Language, Subject: d.Subject, Body: d.Body}
 	}
 	return n
+}
+
+type messageRecord struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+}
+
+func toMessageRecords(ms []triage.MessageRef) []messageRecord {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]messageRecord, len(ms))
+	for i, m := range ms {
+		out[i] = messageRecord{Channel: m.Channel, TS: m.TS}
+	}
+	return out
+}
+
+func fromMessageRecords(ms []messageRecord) []triage.MessageRef {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]triage.MessageRef, len(ms))
+	for i, m := range ms {
+		out[i] = triage.MessageRef{Channel: m.Channel, TS: m.TS}
+	}
+	return out
 }

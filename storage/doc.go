@@ -79,7 +79,15 @@
 // jobs holds the exactly-once markers of scheduled work (MarkJob, LastJob):
 // a digest run is keyed by its local scheduled time, so a double cron tick
 // or a catch-up after downtime sends it once. "purged|L-7" is the PII-free
-// audit line of a lead removed by privacy.retention.
+// audit line of a lead removed by privacy.retention or an erasure, and
+// "forgotten|<salted hash>|<by>|<time>|<ids>" that of an erasure request
+// (triage.Service.Forget); the salt is meta's "audit_salt" (AuditSalt).
+//
+// A lead's record keeps the places of the bot's other messages about it
+// ("posted": thread replies, reminders, DMs), so that a purge deletes them
+// in Slack too. After a purge that matters, Compact copies the live data
+// into a new file and swaps it in (compact.go): bbolt leaves deleted bytes
+// in freed pages, and an erasure must not.
 //
 // Dead letters live in their own bucket so that DueOutbox scans only live
 // items. outbox_by_lead points, per lead and family (OutboxKind.Family), at

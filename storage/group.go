@@ -67,7 +67,7 @@ func (db *DB) groupUpdate(fn func(*bolt.Tx) error) error {
 func (db *DB) commitGroup(batch []*groupCall) {
 	for len(batch) > 1 {
 		failed := -1
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
+		err := db.boltUpdate(func(tx *bolt.Tx) error {
 			for i, c := range batch {
 				if err := c.fn(tx); err != nil {
 					failed = i
@@ -82,10 +82,10 @@ func (db *DB) commitGroup(batch []*groupCall) {
 			}
 			return
 		}
-		batch[failed].err = db.bolt.Update(batch[failed].fn)
+		batch[failed].err = db.boltUpdate(batch[failed].fn)
 		batch = append(batch[:failed:failed], batch[failed+1:]...)
 	}
 	if len(batch) == 1 {
-		batch[0].err = db.bolt.Update(batch[0].fn)
+		batch[0].err = db.boltUpdate(batch[0].fn)
 	}
 }

@@ -112,7 +112,7 @@ func (db *DB) checkWrite(ctx context.Context) error {
 			err = db.writeFault()
 		}
 		if err == nil {
-			err = db.bolt.Update(func(tx *bolt.Tx) error {
+			err = db.boltUpdate(func(tx *bolt.Tx) error {
 				v := make([]byte, probeSize)
 				copy(v, timeKey(now))
 				return tx.Bucket(bucketMeta).Put(keyHealthProbe, v)

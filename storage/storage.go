@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -68,7 +69,11 @@ var (
 
 // DB is a leadtriage database: one bbolt file. It is safe for concurrent use.
 type DB struct {
+	// swap guards bolt: every transaction holds it for reading, Compact for
+	// writing while it replaces the file (compact.go).
+	swap sync.RWMutex
 	bolt *bolt.DB
+	opts options
 	path string
 	log  *slog.Logger
 
@@ -155,7 +160,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		}
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
-	db := &DB{bolt: bdb, path: path, log: o.log, now: o.now, writeFault: o.writeFault}
+	db := &DB{bolt: bdb, opts: o, path: path, log: o.log, now: o.now, writeFault: o.writeFault}
 	db.health.lastOK = o.now() // Open just wrote (the schema check)
 
 	if err := db.migrate(); err != nil {
@@ -191,7 +196,7 @@ func openBolt(path string, o options) (db *bolt.DB, err error) {
 // migrate creates missing buckets, runs migrations and records the schema
 // version, all in one transaction.
 func (db *DB) migrate() error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.boltUpdate(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		version := 0
 		if meta == nil {
@@ -360,6 +365,8 @@ func parseMeta(b []byte) (fileMeta, bool) {
 
 // Close releases the file. Use the DB no more afterwards.
 func (db *DB) Close() error {
+	db.swap.Lock()
+	defer db.swap.Unlock()
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("closing database %s: %w", db.path, err)
 	}
@@ -370,12 +377,17 @@ func (db *DB) Close() error {
 func (db *DB) Path() string { return db.path }
 
 // Bolt exposes the underlying bbolt handle for tests and maintenance tools.
-// Application code goes through the triage.Store methods.
-func (db *DB) Bolt() *bolt.DB { return db.bolt }
+// Application code goes through the triage.Store methods. Compact replaces
+// the handle: do not keep it across one.
+func (db *DB) Bolt() *bolt.DB {
+	db.swap.RLock()
+	defer db.swap.RUnlock()
+	return db.bolt
+}
 
 // Check runs bbolt's consistency check and reports the first problem found.
 func (db *DB) Check() error {
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.boltView(func(tx *bolt.Tx) error {
 		var errs []error
 		for err := range tx.Check() {
 			errs = append(errs, err)
@@ -392,7 +404,7 @@ func (db *DB) Check() error {
 // database stays in use (one read transaction), and returns the bytes written.
 func (db *DB) Backup(w io.Writer) (int64, error) {
 	var n int64
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.boltView(func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
@@ -436,7 +448,7 @@ func pass(err error) error {
 }
 
 func (db *DB) update(ctx context.Context, what string, fn func(*bolt.Tx) error) error {
-	return db.write(ctx, what, db.bolt.Update, fn)
+	return db.write(ctx, what, db.boltUpdate, fn)
 }
 
 // write is update with the commit to use: bbolt's Update, or groupUpdate
@@ -479,7 +491,7 @@ func (db *DB) view(ctx context.Context, what string, fn func(*bolt.Tx) error) er
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if err := db.bolt.View(fn); err != nil {
+	if err := db.boltView(fn); err != nil {
 		var p passErr
 		if errors.As(err, &p) {
 			err = p.err

@@ -78,8 +78,12 @@ type Lead struct {
 	Decision  *Decision
 	Research  Research
 	Slack     SlackRef
-	Reminder  ReminderState
-	Events    []Event
+	// Posted are the other messages the bot posted about the lead (thread
+	// replies, reminders, direct messages), so that an erasure or the
+	// retention purge deletes them too.
+	Posted   []MessageRef
+	Reminder ReminderState
+	Events   []Event
 }
 
 // ReminderState records which follow-up stages a lead has had, so that each
@@ -135,6 +139,12 @@ type SlackRef struct {
 	Channel     string
 	TS          string
 	ChecklistTS string
+}
+
+// MessageRef is where a message is in Slack.
+type MessageRef struct {
+	Channel string
+	TS      string
 }
 
 // Event is one line of a lead's audit trail.

@@ -3,6 +3,7 @@ package triage
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -13,6 +14,7 @@ type PostedMessage string
 const (
 	PostedCard      PostedMessage = "card"      // the lead's card in the triage channel
 	PostedChecklist PostedMessage = "checklist" // the criteria checklist in the card's thread
+	PostedOther     PostedMessage = "message"   // any other message about the lead: kept to delete it later
 )
 
 // Posted is where the chat service put a message the outbox posted.
@@ -46,6 +48,17 @@ func (s *Service) RecordPosted(ctx context.Context, it OutboxItem, p Posted) err
 	case PostedChecklist:
 		record = func(l *Lead) error {
 			l.Slack.ChecklistTS = p.TS
+			return nil
+		}
+	case PostedOther:
+		if p.Channel == "" || p.TS == "" {
+			return fmt.Errorf("recording a posted message without its place: %w", ErrInvalid)
+		}
+		record = func(l *Lead) error {
+			ref := MessageRef{Channel: p.Channel, TS: p.TS}
+			if !slices.Contains(l.Posted, ref) {
+				l.Posted = append(l.Posted, ref)
+			}
 			return nil
 		}
 	default:

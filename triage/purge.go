@@ -97,12 +97,17 @@ func (s *Service) PurgeExpired(ctx context.Context, retention time.Duration, now
 }
 
 // deleteMessages returns the items that delete l's messages in Slack: the
-// checklist first, since it is a reply in the card's thread, then the card.
+// other messages first (thread replies, reminders, direct messages), then
+// the checklist, since it is a reply in the card's thread, then the card:
+// a thread's parent deleted first would leave its replies showing.
 func deleteMessages(l Lead, now time.Time) []OutboxItem {
-	if l.Slack.Channel == "" {
-		return nil
-	}
 	var out []OutboxItem
+	for _, m := range l.Posted {
+		out = append(out, OutboxItem{Kind: OutboxDeleteMessage, Lead: l.ID, Channel: m.Channel, Payload: []byte(m.TS), CreatedAt: now})
+	}
+	if l.Slack.Channel == "" {
+		return out
+	}
 	for _, ts := range []string{l.Slack.ChecklistTS, l.Slack.TS} {
 		if ts != "" {
 			out = append(out, OutboxItem{Kind: OutboxDeleteMessage, Lead: l.ID, Channel: l.Slack.Channel, Payload: []byte(ts), CreatedAt: now})

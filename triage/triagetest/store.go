@@ -597,6 +597,7 @@ func cloneLead(l triage.Lead) triage.Lead {
 		l.Decision = &d
 	}
 	l.Research.Flags = slices.Clone(l.Research.Flags)
+	l.Posted = slices.Clone(l.Posted)
 	l.Research.Providers = slices.Clone(l.Research.Providers)
 	l.Research.Facts.MX = slices.Clone(l.Research.Facts.MX)
 	l.Research.Facts.Website.CopyrightYears = slices.Clone(l.Research.Facts.Website.CopyrightYears)
