@@ -138,10 +138,6 @@ func (s *Service) BuildDigest(ctx context.Context, since, now time.Time, o Diges
 	slices.SortStableFunc(revisit, byDecision)
 
 	week := SummariseTimings(all, weekFrom, now)
-	loc := o.Location
-	if loc == nil {
-		loc = time.UTC
-	}
 	parts := splitDigest(s.digestLeads(pending), s.digestLeads(decided), s.digestLeads(revisit), o.MaxPerPart)
 	if len(parts) == 0 {
 		if o.SkipEmpty {
@@ -265,10 +261,6 @@ func (s *Service) RunDigest(ctx context.Context, key string, scheduled, now time
 	parts, revisit, err := s.BuildDigest(ctx, since, now, o)
 	if err != nil {
 		return false, err
-	}
-	loc := o.Location
-	if loc == nil {
-		loc = time.UTC
 	}
 	items := make([]OutboxItem, 0, len(parts))
 	for i := range parts {
