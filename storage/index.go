@@ -115,6 +115,18 @@ func reindexLead(tx *bolt.Tx, old, l *triage.Lead) error {
 	return nil
 }
 
+// indexedLead reads the lead an index entry of kind points at. A missing
+// lead (an index left behind) is logged and reported as !ok, not as an
+// error: a list goes on without it.
+func (db *DB) indexedLead(tx *bolt.Tx, kind byte, id triage.LeadID) (l triage.Lead, ok bool, err error) {
+	l, err = getLead(tx, id)
+	if errors.Is(err, triage.ErrNotFound) {
+		db.log.Warn("index entry without lead", slog.String("index", string(kind)), slog.String("lead_id", id.String()))
+		return triage.Lead{}, false, nil
+	}
+	return l, err == nil, err
+}
+
 func containsKey(keys [][]byte, k []byte) bool {
 	for _, x := range keys {
 		if bytes.Equal(x, k) {
@@ -136,16 +148,13 @@ func (db *DB) leadsByTime(ctx context.Context, what string, kind byte, from, to 
 			if len(k) != 17 {
 				continue
 			}
-			id := triage.LeadID(fromU64(k[9:]))
-			l, err := getLead(tx, id)
-			if errors.Is(err, triage.ErrNotFound) {
-				db.log.Warn("index entry without lead", slog.String("index", string(kind)), slog.String("lead_id", id.String()))
-				continue
-			}
+			l, ok, err := db.indexedLead(tx, kind, triage.LeadID(fromU64(k[9:])))
 			if err != nil {
 				return err
 			}
-			leads = append(leads, l)
+			if ok {
+				leads = append(leads, l)
+			}
 		}
 		return nil
 	})
@@ -227,16 +236,13 @@ func (db *DB) LeadsAfter(ctx context.Context, f triage.LeadFilter, after triage.
 				more = true
 				return nil
 			}
-			id := triage.LeadID(fromU64(k[len(prefix):]))
-			l, err := getLead(tx, id)
-			if errors.Is(err, triage.ErrNotFound) {
-				db.log.Warn("index entry without lead", slog.String("index", string(ixStatus)), slog.String("lead_id", id.String()))
-				continue
-			}
+			l, ok, err := db.indexedLead(tx, ixStatus, triage.LeadID(fromU64(k[len(prefix):])))
 			if err != nil {
 				return err
 			}
-			leads = append(leads, l)
+			if ok {
+				leads = append(leads, l)
+			}
 		}
 		return nil
 	})
@@ -320,15 +326,13 @@ func (db *DB) NewestLeads(ctx context.Context, user string, limit int) ([]triage
 			if len(leads) == limit {
 				continue
 			}
-			id := triage.LeadID(fromU64(k[len(prefix):]))
-			l, err := getLead(tx, id)
-			if errors.Is(err, triage.ErrNotFound) {
-				db.log.Warn("index entry without lead", slog.String("index", string(ixMine)), slog.String("lead_id", id.String()))
-				total--
-				continue
-			}
+			l, ok, err := db.indexedLead(tx, ixMine, triage.LeadID(fromU64(k[len(prefix):])))
 			if err != nil {
 				return err
+			}
+			if !ok {
+				total--
+				continue
 			}
 			leads = append(leads, l)
 		}

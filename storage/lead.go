@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -178,14 +177,12 @@ func (db *DB) leadsByIndex(tx *bolt.Tx, kind byte, value string, limit int) ([]t
 		if len(k) != len(prefix)+8 {
 			continue
 		}
-		id := triage.LeadID(fromU64(k[len(prefix):]))
-		l, err := getLead(tx, id)
-		if errors.Is(err, triage.ErrNotFound) {
-			db.log.Warn("index entry without lead", slog.String("index", string(kind)), slog.String("lead_id", id.String()))
-			continue
-		}
+		l, ok, err := db.indexedLead(tx, kind, triage.LeadID(fromU64(k[len(prefix):])))
 		if err != nil {
 			return nil, err
+		}
+		if !ok {
+			continue
 		}
 		leads = append(leads, l)
 		if limit > 0 && len(leads) >= limit {
