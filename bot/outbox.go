@@ -500,7 +500,7 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 	channel := l.Slack.Channel
 	c := call{methodPost, channel}
 	if at, ok := b.outbox.recall(it.ID); ok {
-		return b.settle(ctx, log, p, it, c, nil, recordChecklist(at.ts))
+		return b.settle(ctx, log, p, it, c, nil, recordChecklist(channel, at.ts, p.now))
 	}
 	// As with the card: after an unfinished attempt, adopt a checklist the
 	// last attempt may have posted rather than post a second one.
@@ -511,7 +511,7 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 		}
 		if found {
 			log.Info("adopted checklist posted by an earlier attempt", slog.String("channel", channel), slog.String("ts", ts))
-			return b.settle(ctx, log, p, it, c, nil, recordChecklist(ts))
+			return b.settle(ctx, log, p, it, c, nil, recordChecklist(channel, ts, p.now))
 		}
 	}
 	if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
@@ -532,12 +532,14 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 	if err == nil {
 		b.outbox.remember(it.ID, channel, ts)
 	}
-	return b.settle(ctx, log, p, it, c, err, recordChecklist(ts))
+	return b.settle(ctx, log, p, it, c, err, recordChecklist(channel, ts, p.now))
 }
 
-// recordChecklist is the checklist's ts, for the lead to keep.
-func recordChecklist(ts string) *triage.Posted {
-	return &triage.Posted{Message: triage.PostedChecklist, TS: ts}
+// recordChecklist is the checklist's ts, for the lead to keep. The channel
+// is not recorded (the checklist is in the card's thread) but lets
+// deleteOrphan delete a checklist Slack took while its lead was erased.
+func recordChecklist(channel, ts string, now time.Time) *triage.Posted {
+	return &triage.Posted{Message: triage.PostedChecklist, Channel: channel, TS: ts, At: now}
 }
 
 // findChecklist looks for lead's checklist among the replies to its card by

@@ -98,3 +98,44 @@ func TestBot_ForgetDuringPostDeletesTheOrphan(t *testing.T) {
 		}
 	}
 }
+
+// A checklist Slack takes while its lead is being erased is deleted too,
+// as a reply is: the card goes first, the checklist is in flight.
+func TestBot_ForgetDuringChecklistDeletesTheOrphan(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obCriteriaPolicy)
+	l := h.submit("Canary Holding")
+	// The card passes; Slack takes the checklist, then answers only after
+	// the erasure below.
+	h.fake.Fail("chat.postMessage", slackfake.Fault{})
+	h.fake.Fail("chat.postMessage", slackfake.Fault{DelayAfter: time.Second})
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.bot.DeliverDue(context.Background(), h.clock.Now())
+		done <- err
+	}()
+	h.fake.WaitUntil(t, 5*time.Second, "the checklist in Slack", func() bool {
+		for _, m := range h.fake.Messages(obChannel) {
+			if m.ThreadTS != "" && m.ThreadTS != m.TS {
+				return true
+			}
+		}
+		return false
+	})
+	if _, _, err := h.svc.Forget(context.Background(), triage.ForgetRequest{ID: l.ID.String()}, "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("DeliverDue: %v", err)
+	}
+	h.drain(10)
+	msgs := h.fake.Messages(obChannel)
+	if len(msgs) != 2 {
+		t.Fatalf("Slack holds %d messages, want the card and the checklist", len(msgs))
+	}
+	for _, m := range msgs {
+		if !m.Deleted {
+			t.Errorf("message %s %q of the erased lead is still in Slack", m.TS, m.Text)
+		}
+	}
+}
