@@ -255,6 +255,7 @@ var deliverers = map[triage.OutboxKind]deliverFunc{
 	triage.OutboxDigest:          (*Bot).postDigest,
 	triage.OutboxDirect:          (*Bot).postDirect,
 	triage.OutboxDeleteMessage:   (*Bot).deleteMessage,
+	triage.OutboxRedactDigest:    (*Bot).redactDigest,
 	triage.OutboxPostCard:        (*Bot).deliverOnCard,
 	triage.OutboxUpdateCard:      (*Bot).deliverOnCard,
 	triage.OutboxThreadReply:     (*Bot).deliverOnCard,
@@ -910,7 +911,10 @@ func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it tria
 		return b.deadLetter(ctx, log, it, "invalid_item", "digest without a channel")
 	}
 	c := call{methodPost, it.Channel}
-	if _, ok := b.outbox.recall(it.ID); ok {
+	if at, ok := b.outbox.recall(it.ID); ok {
+		if err := b.rememberDigest(ctx, log, it, part, at.ts); err != nil {
+			return err
+		}
 		return b.settle(ctx, log, p, it, c, nil, nil)
 	}
 	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
@@ -920,12 +924,15 @@ func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it tria
 	defer cancel()
 	meta := map[string]any{"key": part.Key, "part": strconv.Itoa(part.Part)}
 	if part.Key != "" && mayHavePosted(it) {
-		found, err := b.findDigest(cctx, it.Channel, meta, it.Attempted)
+		ts, found, err := b.findDigest(cctx, it.Channel, meta, it.Attempted)
 		if err != nil {
 			return b.settle(ctx, log, p, it, call{methodHistory, it.Channel}, fmt.Errorf("looking for an earlier post of the digest: %w", err), nil)
 		}
 		if found {
 			log.Info("digest part posted by an earlier attempt", slog.String("channel", it.Channel))
+			if err := b.rememberDigest(ctx, log, it, part, ts); err != nil {
+				return err
+			}
 			return b.settle(ctx, log, p, it, c, nil, nil)
 		}
 	}
@@ -942,17 +949,21 @@ func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it tria
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: digestEventType, EventPayload: meta}))
 	if err == nil {
 		b.outbox.remember(it.ID, it.Channel, ts)
+		// Remembered before the item completes: a failure leaves it due,
+		// and the next attempt recalls the ts and remembers again.
+		if err := b.rememberDigest(ctx, log, it, part, ts); err != nil {
+			return err
+		}
 	}
 	return b.settle(ctx, log, p, it, c, err, nil)
 }
 
 // findDigest looks for a digest part with metadata meta in the channel's
 // history since the attempt that may have posted it.
-func (b *Bot) findDigest(ctx context.Context, channel string, meta map[string]any, since time.Time) (bool, error) {
-	_, found, err := b.findInHistory(ctx, channel, since, func(m slack.Message) bool {
+func (b *Bot) findDigest(ctx context.Context, channel string, meta map[string]any, since time.Time) (ts string, found bool, err error) {
+	return b.findInHistory(ctx, channel, since, func(m slack.Message) bool {
 		key, _ := m.Metadata.EventPayload["key"].(string)
 		part, _ := m.Metadata.EventPayload["part"].(string)
 		return m.Metadata.EventType == digestEventType && key == meta["key"] && part == meta["part"]
 	})
-	return found, err
 }

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,5 +138,84 @@ func TestBot_ForgetDuringChecklistDeletesTheOrphan(t *testing.T) {
 		if !m.Deleted {
 			t.Errorf("message %s %q of the erased lead is still in Slack", m.TS, m.Text)
 		}
+	}
+}
+
+// A digest part that names an erased lead is re-rendered without it: the
+// part stays for the other leads, and no line of it names the lead any
+// more (issue 13). Two parts: the lead is in the first only.
+func TestBot_ForgetRedactsTheDigest(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	canary := h.submit("Canary Holding")
+	var others []triage.Lead
+	for _, name := range []string{"Acme", "Globex", "Initech"} {
+		h.clock.Advance(time.Minute)
+		others = append(others, h.submit(name))
+	}
+	h.drain(20)
+	o := triage.DigestOptions{Channel: obDigestChannel, MaxPerPart: 2}
+	if sent, err := h.svc.RunDigest(context.Background(), "k1", h.clock.Now(), h.clock.Now(), o); err != nil || !sent {
+		t.Fatalf("RunDigest = %v, %v", sent, err)
+	}
+	h.drain(10)
+	msgs := h.fake.Messages(obDigestChannel)
+	if len(msgs) != 2 {
+		t.Fatalf("digest messages = %d, want 2 parts", len(msgs))
+	}
+	if _, text := blockTexts(t, msgs[0].Blocks); !strings.Contains(text, "Canary Holding") {
+		t.Fatalf("the first part does not name the canary:\n%s", text)
+	}
+	if got := h.lead(canary.ID).Posted; len(got) != 1 || !got[0].Digest || got[0].TS != msgs[0].TS {
+		t.Fatalf("canary remembers %+v, want the first digest part", got)
+	}
+
+	if _, _, err := h.svc.Forget(context.Background(), triage.ForgetRequest{ID: canary.ID.String()}, "test", []byte("salt")); err != nil {
+		t.Fatal(err)
+	}
+	h.drain(10)
+
+	msgs = h.fake.Messages(obDigestChannel)
+	if len(msgs) != 2 || msgs[0].Deleted || msgs[1].Deleted {
+		t.Fatalf("digest parts = %+v, want both still there", msgs)
+	}
+	_, first := blockTexts(t, msgs[0].Blocks)
+	if strings.Contains(first, "Canary") || strings.Contains(first, "*"+canary.ID.String()+"*") {
+		t.Errorf("the digest still names the erased lead:\n%s", first)
+	}
+	if !strings.Contains(first, "Acme") || !strings.Contains(first, "*"+others[0].ID.String()+"*") {
+		t.Errorf("the digest lost the other lead of its part:\n%s", first)
+	}
+	if msgs[0].Updates != 1 || msgs[1].Updates != 0 {
+		t.Errorf("updates = %d, %d; want the first part once, the second untouched", msgs[0].Updates, msgs[1].Updates)
+	}
+	if n, d := len(h.due()), len(h.deadLetters()); n+d != 0 {
+		t.Errorf("outbox holds %d items and %d dead letters, want none", n, d)
+	}
+}
+
+// A lead erased after the digest was built but before its part reached
+// Slack is removed from the part at once: no lead remembers it any more.
+func TestBot_ForgetBeforeTheDigestPostsRedactsIt(t *testing.T) {
+	t.Parallel()
+	h := newOBHarness(t, obBlindPolicy)
+	canary := h.submit("Canary Holding")
+	h.clock.Advance(time.Minute)
+	h.submit("Acme")
+	h.drain(20)
+	o := triage.DigestOptions{Channel: obDigestChannel}
+	if sent, err := h.svc.RunDigest(context.Background(), "k1", h.clock.Now(), h.clock.Now(), o); err != nil || !sent {
+		t.Fatalf("RunDigest = %v, %v", sent, err)
+	}
+	if _, _, err := h.svc.Forget(context.Background(), triage.ForgetRequest{ID: canary.ID.String()}, "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	h.drain(10)
+	msgs := h.fake.Messages(obDigestChannel)
+	if len(msgs) != 1 {
+		t.Fatalf("digest messages = %d, want 1", len(msgs))
+	}
+	if _, text := blockTexts(t, msgs[0].Blocks); strings.Contains(text, "Canary") || !strings.Contains(text, "Acme") {
+		t.Errorf("digest after the erasure:\n%s", text)
 	}
 }

@@ -657,6 +657,7 @@ func (r *noticeRecord) decode() *triage.Notice {
 type messageRecord struct {
 	Channel string `json:"channel"`
 	TS      string `json:"ts"`
+	Digest  bool   `json:"digest,omitempty"`
 }
 
 func toMessageRecords(ms []triage.MessageRef) []messageRecord {
@@ -665,7 +666,7 @@ func toMessageRecords(ms []triage.MessageRef) []messageRecord {
 	}
 	out := make([]messageRecord, len(ms))
 	for i, m := range ms {
-		out[i] = messageRecord{Channel: m.Channel, TS: m.TS}
+		out[i] = messageRecord{Channel: m.Channel, TS: m.TS, Digest: m.Digest}
 	}
 	return out
 }
@@ -676,7 +677,7 @@ func fromMessageRecords(ms []messageRecord) []triage.MessageRef {
 	}
 	out := make([]triage.MessageRef, len(ms))
 	for i, m := range ms {
-		out[i] = triage.MessageRef{Channel: m.Channel, TS: m.TS}
+		out[i] = triage.MessageRef{Channel: m.Channel, TS: m.TS, Digest: m.Digest}
 	}
 	return out
 }
