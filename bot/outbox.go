@@ -256,6 +256,7 @@ var deliverers = map[triage.OutboxKind]deliverFunc{
 	triage.OutboxDirect:          (*Bot).postDirect,
 	triage.OutboxDeleteMessage:   (*Bot).deleteMessage,
 	triage.OutboxRedactDigest:    (*Bot).redactDigest,
+	triage.OutboxAnnounce:        (*Bot).postAnnounce,
 	triage.OutboxPostCard:        (*Bot).deliverOnCard,
 	triage.OutboxUpdateCard:      (*Bot).deliverOnCard,
 	triage.OutboxThreadReply:     (*Bot).deliverOnCard,
@@ -897,6 +898,25 @@ func (b *Bot) postDirect(ctx context.Context, log *slog.Logger, p *pass, it tria
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
 	return b.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
+}
+
+// postAnnounce posts it.Text (worded from its notice) to it.Channel as a
+// message of its own, paced with the channel's cards: an import's summary.
+func (b *Bot) postAnnounce(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
+	if it.Channel == "" || it.Text == "" {
+		return b.deadLetter(ctx, log, it, "invalid_item", "announcement without a channel or text")
+	}
+	c := call{methodPost, it.Channel}
+	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	text, blocks := renderDirect(it.Text, "")
+	_, _, err := b.api.PostMessageContext(cctx, it.Channel,
+		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
+	return b.settle(ctx, log, p, it, c, err, nil)
 }
 
 // postDigest posts one part of a digest (its Payload, a triage.DigestPart)
