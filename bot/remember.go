@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,9 +92,11 @@ func (b *Bot) rememberDigest(ctx context.Context, log *slog.Logger, it triage.Ou
 // redactDigest removes erased lead it.Lead from the digest part at
 // it.Payload (its ts) in it.Channel: it reads the part back from Slack and
 // updates it without the lead's line (the digest renders each lead as one
-// line starting with its bold id). The other leads, the title and the
-// counts stay as posted. A part that is gone, or no longer names the lead,
-// is done.
+// line starting with its bold id) and with its section's count lowered.
+// The bot keeps no copy of a posted part (it would hold every lead's text
+// again), so Slack's copy is the one re-rendered; the notification text
+// holds counts only and stays. A part that is gone, or no longer names the
+// lead, is done.
 func (b *Bot) redactDigest(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
 	ts := string(it.Payload)
 	if it.Channel == "" || ts == "" || it.Lead == 0 {
@@ -134,33 +138,85 @@ func (b *Bot) redactDigest(ctx context.Context, log *slog.Logger, p *pass, it tr
 }
 
 // withoutDigestLead drops lead id's line ("*L-7* · …") from the mrkdwn
-// sections of a digest part, and a section left empty. changed is false if
-// no line named it.
+// sections of a digest part, counts it out of the heading above it
+// ("*Pending (3)*" becomes 2; a heading left at 0 goes, with its hint), and
+// drops a section left empty. changed is false if no line named it.
 func withoutDigestLead(blocks []slack.Block, id triage.LeadID) (out []slack.Block, changed bool) {
 	mark := "*" + id.String() + "*"
-	for _, bl := range blocks {
+	type line struct {
+		text string
+		gone bool
+	}
+	lines := make([][]line, len(blocks))
+	var heading *line // the last heading seen, across sections
+	for i, bl := range blocks {
 		sec, ok := bl.(*slack.SectionBlock)
 		if !ok || sec.Text == nil || sec.Text.Type != slack.MarkdownType {
+			continue
+		}
+		for _, t := range strings.Split(sec.Text.Text, "\n") {
+			lines[i] = append(lines[i], line{text: t})
+		}
+		for j := range lines[i] {
+			l := &lines[i][j]
+			switch {
+			case l.text == mark || strings.HasPrefix(l.text, mark+" "):
+				l.gone, changed = true, true
+				if heading != nil {
+					heading.text = countDown(heading.text)
+				}
+			case digestHeading.MatchString(l.text):
+				heading = l
+			}
+		}
+	}
+	if !changed {
+		return blocks, false
+	}
+	for i, bl := range blocks {
+		if lines[i] == nil {
 			out = append(out, bl)
 			continue
 		}
-		lines := strings.Split(sec.Text.Text, "\n")
-		kept := lines[:0]
-		for _, line := range lines {
-			if line == mark || strings.HasPrefix(line, mark+" ") {
-				changed = true
+		var kept []string
+		for j, l := range lines[i] {
+			if l.gone {
 				continue
 			}
-			kept = append(kept, line)
+			if m := digestHeading.FindStringSubmatch(l.text); m != nil && m[1] == "0" {
+				// An empty section: its heading goes, and the hint under it.
+				if j+1 < len(lines[i]) && strings.HasPrefix(lines[i][j+1].text, "_") {
+					lines[i][j+1].gone = true
+				}
+				continue
+			}
+			kept = append(kept, l.text)
 		}
 		if len(kept) == 0 {
 			continue
 		}
+		sec := *blocks[i].(*slack.SectionBlock)
 		text := *sec.Text
 		text.Text = strings.Join(kept, "\n")
-		s := *sec
-		s.Text = &text
-		out = append(out, &s)
+		sec.Text = &text
+		out = append(out, &sec)
 	}
-	return out, changed
+	return out, true
+}
+
+// digestHeading matches a digest section's heading, "*Pending (3)*…", and
+// captures its count.
+var digestHeading = regexp.MustCompile(`^\*[^*]* \((\d+)\)\*`)
+
+// countDown lowers the count in heading line h by one.
+func countDown(h string) string {
+	m := digestHeading.FindStringSubmatchIndex(h)
+	if m == nil {
+		return h
+	}
+	n, err := strconv.Atoi(h[m[2]:m[3]])
+	if err != nil || n == 0 {
+		return h
+	}
+	return h[:m[2]] + strconv.Itoa(n-1) + h[m[3]:]
 }
