@@ -21,7 +21,7 @@ func TestForget_LeavesNoTrace(t *testing.T) {
 	t.Parallel()
 	clk := triagetest.NewClock(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC))
 	fake := slackfake.New(t)
-	app := runAt(t, clk, appOptions{fake: fake, quorum: 1, extra: noReminders + `
+	app := runAt(t, clk, appOptions{fake: fake, quorum: 1, extra: noReminders + utcDigest + `
 [[criteria]]
 id = "need"
 question = "Do they have a need we solve?"
@@ -46,6 +46,14 @@ kind = "yesno"
 	app.clickAt(t, "UANNA", cardTS, "lead.vote.qualify", id)
 	app.waitFor(t, id+" qualified", func() bool { return app.apiLead(t, id)["status"] == "qualified" })
 	app.settled(t)
+	// The next morning's digest names the lead among the decided, and the
+	// other lead as pending.
+	clk.Set(time.Date(2026, 3, 5, 9, 5, 0, 0, time.UTC))
+	app.tickDigest(t, true)
+	digests := digestMessages(t, fake)
+	if len(digests) != 1 || !strings.Contains(blockText(t, digests[0].Blocks), "Canary Erasure BV") {
+		t.Fatalf("the digest does not name the lead: %+v", digests)
+	}
 
 	var out, errb bytes.Buffer
 	getenv := func(k string) string {
@@ -78,6 +86,14 @@ kind = "yesno"
 		if about {
 			deleted++
 		}
+	}
+	// The digest stays for the other lead, re-rendered without this one.
+	digests = digestMessages(t, fake)
+	if len(digests) != 1 || digests[0].Deleted {
+		t.Fatalf("digest after forget = %+v, want it kept", digests)
+	}
+	if txt := blockText(t, digests[0].Blocks); strings.Contains(strings.ToLower(txt), "canary") || strings.Contains(txt, "*"+id+"*") || !strings.Contains(txt, "Keep BV") {
+		t.Errorf("the digest after forget:\n%s", txt)
 	}
 	if deleted < 3 {
 		t.Errorf("%d messages of the lead deleted, want the card, the checklist and the decision reply", deleted)

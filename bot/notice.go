@@ -103,6 +103,8 @@ func (w words) notice(n triage.Notice, loc *time.Location, cs []triage.Criterion
 		text = w.t("notice.snoozed", id, w.dayTime(n.Until, loc))
 	case triage.NoticeAlreadySnoozed:
 		text = w.t("notice.already_snoozed", id, w.dayTime(n.Until, loc))
+	case triage.NoticeImported:
+		text = w.imported(n)
 	default:
 		// A kind a newer version stored: say nothing wrong rather than
 		// something garbled.
@@ -235,4 +237,25 @@ var dateNames = map[string]struct {
 		days:   [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"},
 		months: [12]string{"jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"},
 	},
+}
+
+// imported words an import's summary: how many leads from where, the
+// repeats and bad rows, and that the cards follow.
+func (w words) imported(n triage.Notice) string {
+	from := ""
+	if src := escTrunc(n.Source, 80, false); src != "" {
+		from = w.t("notice.imported.source", src)
+	}
+	text := w.t("notice.imported", n.Count, from)
+	var counts []string
+	if n.Repeats > 0 {
+		counts = append(counts, w.t("notice.imported.repeats", n.Repeats))
+	}
+	if n.Rejected > 0 {
+		counts = append(counts, w.t("notice.imported.rejected", n.Rejected))
+	}
+	if len(counts) > 0 {
+		text += " " + strings.Join(counts, ", ") + "."
+	}
+	return text + " " + w.t("notice.imported.follow")
 }

@@ -44,6 +44,9 @@ func notices() []triage.Notice {
 		{Kind: triage.NoticeEscalation, Lead: 1, TeamLead: "ULEAD", Label: "Acme", Waited: 30 * time.Hour},
 		{Kind: triage.NoticeSnoozed, Lead: 1, User: "UALICE", Until: until},
 		{Kind: triage.NoticeAlreadySnoozed, Lead: 1, User: "UALICE", Until: until},
+		{Kind: triage.NoticeImported, Count: 40, Repeats: 3, Rejected: 1, Source: "beurs <!channel> *2026*"},
+		{Kind: triage.NoticeImported, Count: 6, Repeats: 1, Rejected: 2},
+		{Kind: triage.NoticeImported, Count: 12},
 		{Kind: "from_a_newer_version", Lead: 1},
 	}
 }
@@ -117,6 +120,8 @@ func TestRenderNotices_EnglishAsBefore(t *testing.T) {
 			"Snoozed *L-1* until Tue 1 Dec 09:00."},
 		{triage.Notice{Kind: triage.NoticeAnswerHint, Lead: 1, User: "UBOB", Problems: []triage.ReplyProblem{{Criterion: "budget", Accepted: "yes or no"}}},
 			"<@UBOB>, I could not read that answer. Accepted: `budget`: yes or no. Write one per line, e.g. `budget: yes`; words after the answer are kept as a note."},
+		{triage.Notice{Kind: triage.NoticeImported, Count: 40, Repeats: 3, Rejected: 1, Source: "spreadsheet & <b>"},
+			"Imported 40 leads from spreadsheet &amp; &lt;b&gt;. 3 were already there, 1 bad row skipped. Their cards follow here at Slack's pace."},
 	} {
 		if got, _ := english.notice(tc.n, ams, nil); got != tc.want {
 			t.Errorf("%s:\n got %q\nwant %q", tc.n.Kind, got, tc.want)

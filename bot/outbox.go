@@ -255,6 +255,8 @@ var deliverers = map[triage.OutboxKind]deliverFunc{
 	triage.OutboxDigest:          (*Bot).postDigest,
 	triage.OutboxDirect:          (*Bot).postDirect,
 	triage.OutboxDeleteMessage:   (*Bot).deleteMessage,
+	triage.OutboxRedactDigest:    (*Bot).redactDigest,
+	triage.OutboxAnnounce:        (*Bot).postAnnounce,
 	triage.OutboxPostCard:        (*Bot).deliverOnCard,
 	triage.OutboxUpdateCard:      (*Bot).deliverOnCard,
 	triage.OutboxThreadReply:     (*Bot).deliverOnCard,
@@ -500,7 +502,7 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 	channel := l.Slack.Channel
 	c := call{methodPost, channel}
 	if at, ok := b.outbox.recall(it.ID); ok {
-		return b.settle(ctx, log, p, it, c, nil, recordChecklist(at.ts))
+		return b.settle(ctx, log, p, it, c, nil, recordChecklist(channel, at.ts, p.now))
 	}
 	// As with the card: after an unfinished attempt, adopt a checklist the
 	// last attempt may have posted rather than post a second one.
@@ -511,7 +513,7 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 		}
 		if found {
 			log.Info("adopted checklist posted by an earlier attempt", slog.String("channel", channel), slog.String("ts", ts))
-			return b.settle(ctx, log, p, it, c, nil, recordChecklist(ts))
+			return b.settle(ctx, log, p, it, c, nil, recordChecklist(channel, ts, p.now))
 		}
 	}
 	if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
@@ -532,12 +534,14 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 	if err == nil {
 		b.outbox.remember(it.ID, channel, ts)
 	}
-	return b.settle(ctx, log, p, it, c, err, recordChecklist(ts))
+	return b.settle(ctx, log, p, it, c, err, recordChecklist(channel, ts, p.now))
 }
 
-// recordChecklist is the checklist's ts, for the lead to keep.
-func recordChecklist(ts string) *triage.Posted {
-	return &triage.Posted{Message: triage.PostedChecklist, TS: ts}
+// recordChecklist is the checklist's ts, for the lead to keep. The channel
+// is not recorded (the checklist is in the card's thread) but lets
+// deleteOrphan delete a checklist Slack took while its lead was erased.
+func recordChecklist(channel, ts string, now time.Time) *triage.Posted {
+	return &triage.Posted{Message: triage.PostedChecklist, Channel: channel, TS: ts, At: now}
 }
 
 // findChecklist looks for lead's checklist among the replies to its card by
@@ -896,6 +900,25 @@ func (b *Bot) postDirect(ctx context.Context, log *slog.Logger, p *pass, it tria
 	return b.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
 }
 
+// postAnnounce posts it.Text (worded from its notice) to it.Channel as a
+// message of its own, paced with the channel's cards: an import's summary.
+func (b *Bot) postAnnounce(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
+	if it.Channel == "" || it.Text == "" {
+		return b.deadLetter(ctx, log, it, "invalid_item", "announcement without a channel or text")
+	}
+	c := call{methodPost, it.Channel}
+	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	text, blocks := renderDirect(it.Text, "")
+	_, _, err := b.api.PostMessageContext(cctx, it.Channel,
+		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
+	return b.settle(ctx, log, p, it, c, err, nil)
+}
+
 // postDigest posts one part of a digest (its Payload, a triage.DigestPart)
 // to it.Channel. After an ambiguous failure it looks for the part in the
 // channel's history by its metadata first, so a part is not posted twice.
@@ -908,7 +931,10 @@ func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it tria
 		return b.deadLetter(ctx, log, it, "invalid_item", "digest without a channel")
 	}
 	c := call{methodPost, it.Channel}
-	if _, ok := b.outbox.recall(it.ID); ok {
+	if at, ok := b.outbox.recall(it.ID); ok {
+		if err := b.rememberDigest(ctx, log, it, part, at.ts); err != nil {
+			return err
+		}
 		return b.settle(ctx, log, p, it, c, nil, nil)
 	}
 	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
@@ -918,12 +944,15 @@ func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it tria
 	defer cancel()
 	meta := map[string]any{"key": part.Key, "part": strconv.Itoa(part.Part)}
 	if part.Key != "" && mayHavePosted(it) {
-		found, err := b.findDigest(cctx, it.Channel, meta, it.Attempted)
+		ts, found, err := b.findDigest(cctx, it.Channel, meta, it.Attempted)
 		if err != nil {
 			return b.settle(ctx, log, p, it, call{methodHistory, it.Channel}, fmt.Errorf("looking for an earlier post of the digest: %w", err), nil)
 		}
 		if found {
 			log.Info("digest part posted by an earlier attempt", slog.String("channel", it.Channel))
+			if err := b.rememberDigest(ctx, log, it, part, ts); err != nil {
+				return err
+			}
 			return b.settle(ctx, log, p, it, c, nil, nil)
 		}
 	}
@@ -940,17 +969,21 @@ func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it tria
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: digestEventType, EventPayload: meta}))
 	if err == nil {
 		b.outbox.remember(it.ID, it.Channel, ts)
+		// Remembered before the item completes: a failure leaves it due,
+		// and the next attempt recalls the ts and remembers again.
+		if err := b.rememberDigest(ctx, log, it, part, ts); err != nil {
+			return err
+		}
 	}
 	return b.settle(ctx, log, p, it, c, err, nil)
 }
 
 // findDigest looks for a digest part with metadata meta in the channel's
 // history since the attempt that may have posted it.
-func (b *Bot) findDigest(ctx context.Context, channel string, meta map[string]any, since time.Time) (bool, error) {
-	_, found, err := b.findInHistory(ctx, channel, since, func(m slack.Message) bool {
+func (b *Bot) findDigest(ctx context.Context, channel string, meta map[string]any, since time.Time) (ts string, found bool, err error) {
+	return b.findInHistory(ctx, channel, since, func(m slack.Message) bool {
 		key, _ := m.Metadata.EventPayload["key"].(string)
 		part, _ := m.Metadata.EventPayload["part"].(string)
 		return m.Metadata.EventType == digestEventType && key == meta["key"] && part == meta["part"]
 	})
-	return found, err
 }

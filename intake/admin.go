@@ -251,11 +251,16 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	source := strings.TrimSpace(q.Get("source"))
 	res := importResult{DryRun: dry, Errors: errs}
 	ctx := r.Context()
+	// First sort the rows into bad ones, repeats and new leads, so that
+	// the channel's summary of a big import is queued before the cards.
+	var fresh []importRow
+	seen := map[string]bool{}
 	for _, row := range rows {
 		in := row.in
 		if in.Source == "" {
 			in.Source = source
 		}
+		row.in = in
 		if _, err := triage.NewLead(in, s.cfg.Now()); err != nil {
 			var fe *triage.FieldError
 			if errors.As(err, &fe) {
@@ -270,14 +275,22 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 			s.apiStoreError(w, "importing leads", err)
 			return
 		}
-		if repeat {
+		if repeat || seen[in.Fingerprint()] {
 			res.Repeats++
 			continue
 		}
-		if dry {
-			res.Created++
-			continue
-		}
+		seen[in.Fingerprint()] = true
+		fresh = append(fresh, row)
+	}
+	if dry {
+		res.Created = len(fresh)
+		fresh = nil
+	} else if err := s.svc.AnnounceImport(ctx, source, len(fresh), res.Repeats, len(res.Errors)); err != nil {
+		s.apiStoreError(w, "importing leads", err)
+		return
+	}
+	for _, row := range fresh {
+		in := row.in
 		_, created, err := s.svc.Submit(ctx, in, triage.Submission{IdempotencyKey: "import:" + in.Fingerprint(), Via: "csv"})
 		var fe *triage.FieldError
 		switch {

@@ -112,6 +112,49 @@ func TestAdmin_Import(t *testing.T) {
 		}
 	})
 
+	// More than a handful of new leads: one summary for the channel, queued
+	// before the cards so that it comes first; a repeat of a row in the
+	// same file counts as a repeat. A dry run and a small import queue none.
+	t.Run("SummaryBeforeTheCards", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		var b strings.Builder
+		b.WriteString("company,email\n")
+		for i := range 7 {
+			fmt.Fprintf(&b, "Firma %d,info@firma%d.example\n", i, i)
+		}
+		b.WriteString("Firma 0,info@firma0.example\n") // the same row again
+		b.WriteString("Kapot,geen-adres\n")
+		if dry := postCSV(t, e, "?dry_run=true", b.String()); dry.Created != 7 || dry.Repeats != 1 || len(e.outbox(t)) != 0 {
+			t.Fatalf("dry run: created %d, repeats %d, outbox %d; want 7, 1, 0", dry.Created, dry.Repeats, len(e.outbox(t)))
+		}
+		res := postCSV(t, e, "?source=beurs", b.String())
+		if res.Created != 7 || res.Repeats != 1 || len(res.Errors) != 1 {
+			t.Fatalf("import: %+v; want 7 created, 1 repeat, 1 error", res)
+		}
+		items := e.outbox(t)
+		if len(items) != 8 {
+			t.Fatalf("outbox holds %d items, want the summary and 7 cards", len(items))
+		}
+		want := triage.Notice{Kind: triage.NoticeImported, Count: 7, Repeats: 1, Rejected: 1, Source: "beurs"}
+		if first := items[0]; first.Kind != triage.OutboxAnnounce || first.Channel != "CTRIAGE" || first.Notice == nil || !cmp.Equal(*first.Notice, want) {
+			t.Errorf("first item = %+v (notice %+v), want the summary %+v", first, first.Notice, want)
+		}
+		for _, it := range items[1:] {
+			if it.Kind != triage.OutboxPostCard {
+				t.Errorf("item %+v, want a card", it)
+			}
+		}
+
+		small := newEnv(t)
+		postCSV(t, small, "", "company,email\nA,a@a.example\nB,b@b.example\n")
+		for _, it := range small.outbox(t) {
+			if it.Kind == triage.OutboxAnnounce {
+				t.Errorf("a small import queued a summary: %+v", it)
+			}
+		}
+	})
+
 	t.Run("CommaAndMap", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)

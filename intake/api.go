@@ -167,13 +167,15 @@ type slackRef struct {
 	TS          string `json:"ts"`
 	ChecklistTS string `json:"checklist_ts"` // the checklist reply in the card's thread
 	// Messages are the bot's other messages about the lead (thread
-	// replies, reminders, direct messages), deleted with it.
+	// replies, reminders, direct messages), deleted with it, and the digest
+	// parts that name it (Digest), re-rendered without it.
 	Messages []messageRef `json:"messages"`
 }
 
 type messageRef struct {
 	Channel string `json:"channel"`
 	TS      string `json:"ts"`
+	Digest  bool   `json:"digest,omitempty"`
 }
 
 type event struct {
@@ -226,7 +228,7 @@ func toLeadJSON(l triage.Lead) leadJSON {
 		j.Extra[k] = v
 	}
 	for _, m := range l.Posted {
-		j.Slack.Messages = append(j.Slack.Messages, messageRef{Channel: m.Channel, TS: m.TS})
+		j.Slack.Messages = append(j.Slack.Messages, messageRef{Channel: m.Channel, TS: m.TS, Digest: m.Digest})
 	}
 	for user, c := range l.Votes {
 		j.Votes[user] = string(c)

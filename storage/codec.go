@@ -600,6 +600,11 @@ type noticeRecord struct {
 	BusinessHours bool            `json:"business_hours,omitempty"`
 	Until         *time.Time      `json:"until,omitempty"`
 	Draft         *draftRecord    `json:"draft,omitempty"`
+	// An import's summary (issue 13).
+	Count    int    `json:"count,omitempty"`
+	Repeats  int    `json:"repeats,omitempty"`
+	Rejected int    `json:"rejected,omitempty"`
+	Source   string `json:"source,omitempty"`
 }
 
 type problemRecord struct {
@@ -624,6 +629,7 @@ func encodeNotice(n *triage.Notice) *noticeRecord {
 		Tally: [3]int{n.Tally.Qualify, n.Tally.Disqualify, n.Tally.Unsure}, Votes: n.Votes, Quorum: n.Quorum,
 		Blind: n.Blind, Criteria: n.Criteria, Users: n.Users, Team: n.Team, Waited: n.Waited,
 		BusinessHours: n.BusinessHours, Until: optTime(n.Until),
+		Count: n.Count, Repeats: n.Repeats, Rejected: n.Rejected, Source: n.Source,
 	}
 	for _, p := range n.Problems {
 		r.Problems = append(r.Problems, problemRecord{Criterion: p.Criterion, Raw: p.Raw, Accepted: p.Accepted})
@@ -644,6 +650,7 @@ func (r *noticeRecord) decode() *triage.Notice {
 		Tally: triage.Tally{Qualify: r.Tally[0], Disqualify: r.Tally[1], Unsure: r.Tally[2]}, Votes: r.Votes, Quorum: r.Quorum,
 		Blind: r.Blind, Criteria: r.Criteria, Users: r.Users, Team: r.Team, Waited: r.Waited,
 		BusinessHours: r.BusinessHours, Until: derefTime(r.Until),
+		Count: r.Count, Repeats: r.Repeats, Rejected: r.Rejected, Source: r.Source,
 	}
 	for _, p := range r.Problems {
 		n.Problems = append(n.Problems, triage.ReplyProblem{Criterion: p.Criterion, Raw: p.Raw, Accepted: p.Accepted})
@@ -657,6 +664,7 @@ func (r *noticeRecord) decode() *triage.Notice {
 type messageRecord struct {
 	Channel string `json:"channel"`
 	TS      string `json:"ts"`
+	Digest  bool   `json:"digest,omitempty"`
 }
 
 func toMessageRecords(ms []triage.MessageRef) []messageRecord {
@@ -665,7 +673,7 @@ func toMessageRecords(ms []triage.MessageRef) []messageRecord {
 	}
 	out := make([]messageRecord, len(ms))
 	for i, m := range ms {
-		out[i] = messageRecord{Channel: m.Channel, TS: m.TS}
+		out[i] = messageRecord{Channel: m.Channel, TS: m.TS, Digest: m.Digest}
 	}
 	return out
 }
@@ -676,7 +684,7 @@ func fromMessageRecords(ms []messageRecord) []triage.MessageRef {
 	}
 	out := make([]triage.MessageRef, len(ms))
 	for i, m := range ms {
-		out[i] = triage.MessageRef{Channel: m.Channel, TS: m.TS}
+		out[i] = triage.MessageRef{Channel: m.Channel, TS: m.TS, Digest: m.Digest}
 	}
 	return out
 }

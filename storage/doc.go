@@ -84,8 +84,9 @@
 // (triage.Service.Forget); the salt is meta's "audit_salt" (AuditSalt).
 //
 // A lead's record keeps the places of the bot's other messages about it
-// ("posted": thread replies, reminders, DMs), so that a purge deletes them
-// in Slack too. After a purge that matters, Compact copies the live data
+// ("posted": thread replies, reminders, DMs, and digest parts that name it,
+// marked "digest"), so that a purge deletes them in Slack too (a digest
+// part is redacted instead). After a purge that matters, Compact copies the live data
 // into a new file and swaps it in (compact.go): bbolt leaves deleted bytes
 // in freed pages, and an erasure must not.
 //

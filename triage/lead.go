@@ -79,8 +79,9 @@ type Lead struct {
 	Research  Research
 	Slack     SlackRef
 	// Posted are the other messages the bot posted about the lead (thread
-	// replies, reminders, direct messages), so that an erasure or the
-	// retention purge deletes them too.
+	// replies, reminders, direct messages, digest parts that name it), so
+	// that an erasure or the retention purge deletes them too (or, for a
+	// digest, removes the lead from it).
 	Posted   []MessageRef
 	Reminder ReminderState
 	Events   []Event
@@ -145,6 +146,10 @@ type SlackRef struct {
 type MessageRef struct {
 	Channel string
 	TS      string
+	// Digest marks a digest part that names the lead among others: an
+	// erasure re-renders it without the lead (OutboxRedactDigest) rather
+	// than delete what it says about the other leads.
+	Digest bool
 }
 
 // Event is one line of a lead's audit trail.

@@ -50,6 +50,11 @@ const (
 	NoticeSnoozed NoticeKind = "snoozed"
 	// NoticeAlreadySnoozed says the lead is snoozed until Until already.
 	NoticeAlreadySnoozed NoticeKind = "already_snoozed"
+	// NoticeImported tells the channel that an import from Source ("" =
+	// unnamed) created Count leads, found Repeats already there and skipped
+	// Rejected bad rows, and that the cards follow at Slack's pace: one
+	// message instead of a flood of unannounced cards.
+	NoticeImported NoticeKind = "imported"
 )
 
 // Notice is something the domain wants said, as data: ids, counts, choices
@@ -78,4 +83,8 @@ type Notice struct {
 	BusinessHours bool
 	Until         time.Time
 	Draft         *Draft
+	// Count, Repeats and Rejected count an import's rows (NoticeImported);
+	// Source is its source as the caller named it (text: the bot escapes it).
+	Count, Repeats, Rejected int
+	Source                   string
 }

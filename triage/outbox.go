@@ -31,6 +31,13 @@ const (
 	// the message was about, which no longer exists; the item needs nothing
 	// from it. A message that is gone already counts as deleted.
 	OutboxDeleteMessage OutboxKind = "delete_message"
+	// OutboxRedactDigest removes erased lead Lead from the digest part at
+	// Payload (its ts) in Channel with chat.update: the part names other
+	// leads too, so it is not deleted. A part that is gone counts as done.
+	OutboxRedactDigest OutboxKind = "redact_digest"
+	// OutboxAnnounce posts Notice to Channel as a message of its own, about
+	// no lead (an import's summary).
+	OutboxAnnounce OutboxKind = "announce"
 )
 
 // OutboxItem is one message bound for Slack. It is written in the same

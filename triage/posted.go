@@ -2,6 +2,7 @@ package triage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -65,4 +66,32 @@ func (s *Service) RecordPosted(ctx context.Context, it OutboxItem, p Posted) err
 		return fmt.Errorf("recording a posted %q: %w", p.Message, ErrInvalid)
 	}
 	return s.Store.CompleteOutbox(ctx, it.ID, it.Seq, record)
+}
+
+// RememberDigest records on each lead of ids that the digest part at
+// (channel, ts) names it, so that an erasure or the retention purge
+// re-renders the part without it (MessageRef.Digest, OutboxRedactDigest).
+// Recording it again changes nothing. It returns the leads that are gone:
+// erased after the digest was built, which the caller must remove from the
+// part now, since no lead remembers it any more.
+func (s *Service) RememberDigest(ctx context.Context, ids []LeadID, channel, ts string) (gone []LeadID, err error) {
+	if channel == "" || ts == "" {
+		return nil, fmt.Errorf("recording a digest part without its place: %w", ErrInvalid)
+	}
+	ref := MessageRef{Channel: channel, TS: ts, Digest: true}
+	for _, id := range ids {
+		_, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+			if !slices.Contains(l.Posted, ref) {
+				l.Posted = append(l.Posted, ref)
+			}
+			return nil, nil
+		})
+		switch {
+		case errors.Is(err, ErrNotFound):
+			gone = append(gone, id)
+		case err != nil:
+			return gone, fmt.Errorf("recording digest part %s on %s: %w", ts, id, err)
+		}
+	}
+	return gone, nil
 }

@@ -101,3 +101,41 @@ func submitted(t *testing.T) (*harness, triage.Lead, triage.OutboxItem) {
 	}
 	return h, l, post
 }
+
+// A digest part is remembered once on each lead it names, a lead gone
+// meanwhile is reported, and an erasure re-renders the part (redaction)
+// instead of deleting it.
+func TestService_RememberDigest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newHarness(t, blindAuto)
+	l := h.mustSubmit(t)
+	const digestChannel, partTS = "C0DIGEST", "1700000000.000900"
+	for range 2 {
+		gone, err := h.svc.RememberDigest(ctx, []triage.LeadID{l.ID, 99}, digestChannel, partTS)
+		if err != nil || len(gone) != 1 || gone[0] != 99 {
+			t.Fatalf("RememberDigest = %v, %v; want L-99 gone", gone, err)
+		}
+	}
+	want := []triage.MessageRef{{Channel: digestChannel, TS: partTS, Digest: true}}
+	if got := h.stored(t, l.ID).Posted; !cmp.Equal(want, got) {
+		t.Fatalf("Posted = %+v, want %+v", got, want)
+	}
+	if _, err := h.svc.RememberDigest(ctx, []triage.LeadID{l.ID}, "", partTS); !errors.Is(err, triage.ErrInvalid) {
+		t.Errorf("RememberDigest without a channel = %v, want ErrInvalid", err)
+	}
+
+	if _, _, err := h.svc.Forget(ctx, triage.ForgetRequest{ID: l.ID.String()}, "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []triage.OutboxKind
+	for _, it := range h.store.Outbox() {
+		kinds = append(kinds, it.Kind)
+		if it.Kind == triage.OutboxRedactDigest && (it.Lead != l.ID || it.Channel != digestChannel || string(it.Payload) != partTS) {
+			t.Errorf("redaction %+v, want %s in %s/%s", it, l.ID, digestChannel, partTS)
+		}
+	}
+	if wantKinds := []triage.OutboxKind{triage.OutboxRedactDigest, triage.OutboxDeleteMessage}; !cmp.Equal(wantKinds, kinds) {
+		t.Errorf("outbox after the erasure = %v, want %v", kinds, wantKinds)
+	}
+}

@@ -97,13 +97,18 @@ func (s *Service) PurgeExpired(ctx context.Context, retention time.Duration, now
 }
 
 // deleteMessages returns the items that delete l's messages in Slack: the
-// other messages first (thread replies, reminders, direct messages), then
+// other messages first (thread replies, reminders, direct messages; digest
+// parts that name it are re-rendered without it instead), then
 // the checklist, since it is a reply in the card's thread, then the card:
 // a thread's parent deleted first would leave its replies showing.
 func deleteMessages(l Lead, now time.Time) []OutboxItem {
 	var out []OutboxItem
 	for _, m := range l.Posted {
-		out = append(out, OutboxItem{Kind: OutboxDeleteMessage, Lead: l.ID, Channel: m.Channel, Payload: []byte(m.TS), CreatedAt: now})
+		kind := OutboxDeleteMessage
+		if m.Digest {
+			kind = OutboxRedactDigest
+		}
+		out = append(out, OutboxItem{Kind: kind, Lead: l.ID, Channel: m.Channel, Payload: []byte(m.TS), CreatedAt: now})
 	}
 	if l.Slack.Channel == "" {
 		return out
