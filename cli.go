@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/leadtriage/leadtriage/intake"
@@ -318,10 +319,7 @@ func cliImport(ctx context.Context, c *apiClient, path string, dry bool, mapping
 	if source != "" {
 		q.Set("source", source)
 	}
-	var total importResponse
-	bar := progress{w: stderr, total: len(rows)}
-	for start := 0; start < len(rows); start += importChunk {
-		chunk := rows[start:min(start+importChunk, len(rows))]
+	chunkBody := func(chunk []row) ([]byte, map[int]int) {
 		var buf bytes.Buffer
 		cw := csv.NewWriter(&buf)
 		_ = cw.Write(header)
@@ -332,10 +330,54 @@ func cliImport(ctx context.Context, c *apiClient, path string, dry bool, mapping
 			_ = cw.Write(rw.rec)
 			cw.Flush()
 		}
+		return buf.Bytes(), lines
+	}
+	steps := len(rows)
+	// A file sent in several parts is announced once, in the channel,
+	// before its cards: a dry run counts the whole, and the first part
+	// carries the totals (announce=totals); the others announce nothing.
+	multi := !dry && len(rows) > importChunk
+	if multi {
+		steps *= 2
+	}
+	bar := progress{w: stderr, total: steps}
+	done := 0
+	if multi {
+		dq := url.Values{"dry_run": {"true"}}
+		for k, v := range q {
+			dq[k] = v
+		}
+		var whole importResponse
+		for start := 0; start < len(rows); start += importChunk {
+			chunk := rows[start:min(start+importChunk, len(rows))]
+			body, _ := chunkBody(chunk)
+			var res importResponse
+			if err := c.call(ctx, http.MethodPost, "/api/import?"+dq.Encode(), "text/csv", body, &res); err != nil {
+				bar.done()
+				return err
+			}
+			whole.Created += res.Created
+			whole.Repeats += res.Repeats
+			whole.Errors = append(whole.Errors, res.Errors...)
+			done += len(chunk)
+			bar.set(done)
+		}
+		q.Set("announce", "totals")
+		q.Set("created", strconv.Itoa(whole.Created))
+		q.Set("repeats", strconv.Itoa(whole.Repeats))
+		q.Set("rejected", strconv.Itoa(len(whole.Errors)+len(bad)))
+	}
+	var total importResponse
+	for start := 0; start < len(rows); start += importChunk {
+		chunk := rows[start:min(start+importChunk, len(rows))]
+		body, lines := chunkBody(chunk)
 		var res importResponse
-		if err := c.call(ctx, http.MethodPost, "/api/import?"+q.Encode(), "text/csv", buf.Bytes(), &res); err != nil {
+		if err := c.call(ctx, http.MethodPost, "/api/import?"+q.Encode(), "text/csv", body, &res); err != nil {
 			bar.done()
 			return err
+		}
+		if multi {
+			q = url.Values{"announce": {"false"}, "map": q["map"], "source": q["source"]}
 		}
 		total.Created += res.Created
 		total.Repeats += res.Repeats
@@ -346,7 +388,8 @@ func cliImport(ctx context.Context, c *apiClient, path string, dry bool, mapping
 			}
 			bad = append(bad, where+": "+e.Error)
 		}
-		bar.set(start + len(chunk))
+		done += len(chunk)
+		bar.set(done)
 	}
 	bar.done()
 	for _, b := range bad {

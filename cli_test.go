@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leadtriage/leadtriage/intake"
 	"github.com/leadtriage/leadtriage/storage"
@@ -119,5 +121,62 @@ func TestCLI_OverHTTP(t *testing.T) {
 	code, _, errOut = runCLI(t, nil, "export", "--url", srv.URL)
 	if code != 1 || !strings.Contains(errOut, "LEADTRIAGE_API_TOKEN") {
 		t.Errorf("no token: %d %q", code, errOut)
+	}
+}
+
+// TestCLI_ImportAnnouncedOnce: a file the CLI sends in several parts gets
+// one summary in the channel, with the whole file's counts, queued before
+// its cards — not one summary per part.
+func TestCLI_ImportAnnouncedOnce(t *testing.T) {
+	t.Parallel()
+	db, err := storage.Open(filepath.Join(t.TempDir(), "bot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const token = "cli-test-token-0123456789"
+	svc := &triage.Service{Store: db, Channel: "CTRIAGE"}
+	srv := httptest.NewServer(intake.New(intake.Config{APIToken: token, Store: db}, svc, nil).Handler())
+	defer srv.Close()
+
+	var csvText strings.Builder
+	csvText.WriteString("company,email\n")
+	const rows = 2*importChunk + 50
+	for i := range rows {
+		fmt.Fprintf(&csvText, "Firma %d BV,info%d@firma.example\n", i, i)
+	}
+	csvText.WriteString("Kapot BV,geen-adres\n") // one bad row
+	path := filepath.Join(t.TempDir(), "leads.csv")
+	if err := os.WriteFile(path, []byte(csvText.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, map[string]string{"LEADTRIAGE_API_TOKEN": token}, "import", "--url", srv.URL, "--source", "beurs", path)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("imported %d", rows)) {
+		t.Fatalf("import: %d %q %q", code, out, errOut)
+	}
+	items, err := db.DueOutbox(context.Background(), time.Now().Add(24*time.Hour), 10*rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summaries []triage.OutboxItem
+	firstCard := -1
+	for i, it := range items {
+		switch it.Kind {
+		case triage.OutboxAnnounce:
+			summaries = append(summaries, it)
+			if firstCard >= 0 {
+				t.Errorf("the summary is queued after a card (item %d of %d)", i, len(items))
+			}
+		case triage.OutboxPostCard:
+			if firstCard < 0 {
+				firstCard = i
+			}
+		}
+	}
+	if len(summaries) != 1 {
+		t.Fatalf("%d summaries for one import, want 1", len(summaries))
+	}
+	if n := summaries[0].Notice; n == nil || n.Count != rows || n.Rejected != 1 || n.Source != "beurs" {
+		t.Errorf("summary = %+v, want %d leads, 1 bad row, source beurs", summaries[0].Notice, rows)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -282,10 +283,25 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		seen[in.Fingerprint()] = true
 		fresh = append(fresh, row)
 	}
+	created, repeats, rejected := len(fresh), res.Repeats, len(res.Errors)
+	switch q.Get("announce") {
+	case "", "auto": // this request is the whole import
+	case "false": // a later part of an import announced with its first part
+		created = 0
+	case "totals": // the first part of an import: the sender counted the whole (a dry run)
+		var bad string
+		if created, repeats, rejected, bad = importTotals(q); bad != "" {
+			writeFieldError(w, http.StatusBadRequest, bad+" is not a count (a whole number from 0)", bad)
+			return
+		}
+	default:
+		writeFieldError(w, http.StatusBadRequest, "announce is auto, false or totals", "announce")
+		return
+	}
 	if dry {
 		res.Created = len(fresh)
 		fresh = nil
-	} else if err := s.svc.AnnounceImport(ctx, source, len(fresh), res.Repeats, len(res.Errors)); err != nil {
+	} else if err := s.svc.AnnounceImport(ctx, source, created, repeats, rejected); err != nil {
 		s.apiStoreError(w, "importing leads", err)
 		return
 	}
@@ -310,6 +326,20 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("csv import", "created", res.Created, "repeats", res.Repeats, "errors", len(res.Errors), "dry_run", dry)
 	writeJSON(w, http.StatusOK, res)
+}
+
+// importTotals reads the whole import's counts of ?announce=totals
+// (created, repeats, rejected); bad names a parameter that is no count.
+func importTotals(q url.Values) (created, repeats, rejected int, bad string) {
+	counts := []*int{&created, &repeats, &rejected}
+	for i, name := range []string{"created", "repeats", "rejected"} {
+		n, err := strconv.Atoi(q.Get(name))
+		if err != nil || n < 0 {
+			return 0, 0, 0, name
+		}
+		*counts[i] = n
+	}
+	return created, repeats, rejected, ""
 }
 
 // knownLead reports whether a lead with in's e-mail, company and name is

@@ -178,6 +178,9 @@ func TestAdmin_Import(t *testing.T) {
 			{"BadMap", "?map=a=nonsense", "a\n1\n", "text/csv", 400},
 			{"JSON", "", `{"company":"x"}`, "application/json", 415},
 			{"Empty", "", "", "text/csv", 400},
+			{"BadAnnounce", "?announce=loud", messyCSV, "text/csv", 400},
+			{"BadTotals", "?announce=totals&created=many&repeats=0&rejected=0", messyCSV, "text/csv", 400},
+			{"NegativeTotals", "?announce=totals&created=9&repeats=-1&rejected=0", messyCSV, "text/csv", 400},
 		} {
 			w := e.do(t, request{path: "/api/import" + tt.query, body: tt.body, contentType: tt.ct, header: adminAuth})
 			if w.Code != tt.want {
