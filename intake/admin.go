@@ -154,7 +154,9 @@ func parseImport(body []byte, mapping map[string]string) ([]importRow, []importE
 				in.Extra[k] = v
 				continue
 			}
-			setField(&in, f, v)
+			if dst := fieldOf(&in, f); dst != nil {
+				*dst = v
+			}
 		}
 		rows = append(rows, importRow{line: line, in: in})
 	}
@@ -168,29 +170,6 @@ func validField(f string) bool {
 		}
 	}
 	return false
-}
-
-func setField(in *triage.LeadInput, f, v string) {
-	switch f {
-	case "company":
-		in.Company = v
-	case "name":
-		in.Name = v
-	case "email":
-		in.Email = v
-	case "phone":
-		in.Phone = v
-	case "website":
-		in.Website = v
-	case "message":
-		in.Message = v
-	case "source":
-		in.Source = v
-	case "founded":
-		in.Founded = v
-	case "employees":
-		in.Employees = v
-	}
 }
 
 // parseMapping reads "column=field,…" (the CLI's --map).

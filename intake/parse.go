@@ -57,36 +57,37 @@ type leadFields struct {
 	seen map[string]bool
 }
 
+// fieldOf is the LeadInput field named name (one of triage.Fields), or nil.
+func fieldOf(in *triage.LeadInput, name string) *string {
+	switch name {
+	case "company":
+		return &in.Company
+	case "name":
+		return &in.Name
+	case "email":
+		return &in.Email
+	case "phone":
+		return &in.Phone
+	case "website":
+		return &in.Website
+	case "message":
+		return &in.Message
+	case "source":
+		return &in.Source
+	case "founded":
+		return &in.Founded
+	case "employees":
+		return &in.Employees
+	}
+	return nil
+}
+
 func (f *leadFields) set(key, value string) error {
 	if err := checkField(key, value); err != nil {
 		return err
 	}
-	name := strings.ToLower(key)
-	known := true
-	var dst *string
-	switch name {
-	case "company":
-		dst = &f.in.Company
-	case "name":
-		dst = &f.in.Name
-	case "email":
-		dst = &f.in.Email
-	case "phone":
-		dst = &f.in.Phone
-	case "website":
-		dst = &f.in.Website
-	case "message":
-		dst = &f.in.Message
-	case "source":
-		dst = &f.in.Source
-	case "founded":
-		dst = &f.in.Founded
-	case "employees":
-		dst = &f.in.Employees
-	default:
-		known = false
-		name = key // extras keep the sender's spelling
-	}
+	dst := fieldOf(&f.in, strings.ToLower(key))
+	known := dst != nil
 	if err := f.once(key); err != nil {
 		return err
 	}
