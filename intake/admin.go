@@ -375,9 +375,44 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		status = ""
 	}
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(adminTimeout))
-	ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(r.Context(), adminTimeout)
 	defer cancel()
-	leads, err := s.svc.Leads(ctx, status)
+	// Page by page, so that exporting years of leads holds one page in
+	// memory, not every lead. A CSV's columns need every criterion
+	// answered, so it reads the leads twice: once for the header.
+	pages := func(each func(triage.Lead) error) error {
+		var after triage.LeadID
+		for {
+			page, err := s.svc.LeadsPage(ctx, status, after, exportPage)
+			if err != nil {
+				return err
+			}
+			for _, l := range page.Leads {
+				if err := each(l); err != nil {
+					return err
+				}
+			}
+			if page.Next == 0 {
+				return nil
+			}
+			after = page.Next
+		}
+	}
+	var (
+		crit map[string]bool
+		err  error
+	)
+	if format == "csv" {
+		crit = map[string]bool{}
+		err = pages(func(l triage.Lead) error {
+			for id := range l.Answers {
+				crit[id] = true
+			}
+			return nil
+		})
+	} else {
+		_, err = s.svc.LeadsPage(ctx, status, 0, 1) // a bad status is said before the 200
+	}
 	var fe *triage.FieldError
 	switch {
 	case errors.As(err, &fe):
@@ -387,45 +422,84 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		s.apiStoreError(w, "exporting leads", err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	if format == "json" {
-		out := leadList{Leads: make([]leadJSON, 0, len(leads))}
-		for _, l := range leads {
-			out.Leads = append(out.Leads, toLeadJSON(l))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, `{"leads":[`)
+		first := true
+		err = pages(func(l triage.Lead) error {
+			b, err := json.Marshal(toLeadJSON(l))
+			if err != nil {
+				return err
+			}
+			if !first {
+				_, _ = io.WriteString(w, ",")
+			}
+			first = false
+			_, err = w.Write(b)
+			return err
+		})
+		if err == nil {
+			_, _ = io.WriteString(w, "]}\n")
+		} else {
+			// The 200 is out: a cut-off body (invalid JSON) is how the
+			// client learns of it.
+			s.log.Error("exporting leads", "error", err)
 		}
-		writeJSON(w, http.StatusOK, out)
-		return
-	}
-	var buf bytes.Buffer
-	if err := writeExportCSV(&buf, leads); err != nil {
-		s.apiStoreError(w, "exporting leads", err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="leads.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(buf.Bytes())
+	w.WriteHeader(http.StatusOK)
+	ew := newExportCSV(w, crit)
+	if err = ew.header(); err == nil {
+		err = pages(ew.row)
+	}
+	if err == nil {
+		err = ew.flush()
+	}
+	if err != nil {
+		s.log.Error("exporting leads", "error", err)
+	}
 }
 
-func writeExportCSV(w io.Writer, leads []triage.Lead) error {
-	crit := map[string]bool{}
-	for _, l := range leads {
-		for id := range l.Answers {
-			crit[id] = true
-		}
-	}
+// exportPage is how many leads an export reads at a time.
+const exportPage = 500
+
+// exportCSV writes the export's CSV one lead at a time: the fixed
+// columns, then one answer.<criterion> column per criterion in crit.
+type exportCSV struct {
+	cw  *csv.Writer
+	ids []string
+}
+
+func newExportCSV(w io.Writer, crit map[string]bool) *exportCSV {
 	ids := make([]string, 0, len(crit))
 	for id := range crit {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	cw := csv.NewWriter(w)
+	return &exportCSV{cw: csv.NewWriter(w), ids: ids}
+}
+
+func (e *exportCSV) header() error {
 	header := append([]string{}, exportColumns...)
-	for _, id := range ids {
+	for _, id := range e.ids {
 		header = append(header, "answer."+id)
 	}
-	if err := cw.Write(header); err != nil {
+	if err := e.cw.Write(header); err != nil {
 		return fmt.Errorf("writing the CSV header: %w", err)
 	}
+	return nil
+}
+
+func (e *exportCSV) flush() error {
+	e.cw.Flush()
+	return e.cw.Error()
+}
+
+func (e *exportCSV) row(l triage.Lead) error {
 	num := func(p *int) string {
 		if p == nil {
 			return ""
@@ -438,38 +512,35 @@ func writeExportCSV(w io.Writer, leads []triage.Lead) error {
 		}
 		return strconv.FormatInt(*p, 10)
 	}
-	for _, l := range leads {
-		j := toLeadJSON(l)
-		votes := map[string]int{}
-		for _, c := range j.Votes {
-			votes[c]++
-		}
-		var d decision
-		if j.Decision != nil {
-			d = *j.Decision
-		}
-		flags := make([]string, len(j.Research.Flags))
-		for i, f := range j.Research.Flags {
-			flags[i] = f.Code
-		}
-		rec := []string{
-			j.ID, j.Status, csvSafe(j.Company), csvSafe(j.Name), csvSafe(j.Email), csvSafe(j.Phone), csvSafe(j.Website), j.Domain, csvSafe(j.Message), csvSafe(j.Source),
-			num(j.Founded), num(j.Employees), j.CreatedAt, j.CreatedBy, j.Owner,
-			d.Outcome, csvSafe(d.Reason), d.By, d.At, csvSafe(d.Note), csvSafe(d.Partner),
-			strconv.Itoa(votes["qualify"]), strconv.Itoa(votes["disqualify"]), strconv.Itoa(votes["unsure"]),
-			csvSafe(j.Research.Summary), strings.Join(flags, " "),
-			secs(j.Timings.FirstVote), secs(j.Timings.Claim), secs(j.Timings.Decision),
-			j.Slack.Channel, j.Slack.TS,
-		}
-		for _, id := range ids {
-			rec = append(rec, csvSafe(j.Answers[id].Value))
-		}
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("writing %s: %w", j.ID, err)
-		}
+	j := toLeadJSON(l)
+	votes := map[string]int{}
+	for _, c := range j.Votes {
+		votes[c]++
 	}
-	cw.Flush()
-	return cw.Error()
+	var d decision
+	if j.Decision != nil {
+		d = *j.Decision
+	}
+	flags := make([]string, len(j.Research.Flags))
+	for i, f := range j.Research.Flags {
+		flags[i] = f.Code
+	}
+	rec := []string{
+		j.ID, j.Status, csvSafe(j.Company), csvSafe(j.Name), csvSafe(j.Email), csvSafe(j.Phone), csvSafe(j.Website), j.Domain, csvSafe(j.Message), csvSafe(j.Source),
+		num(j.Founded), num(j.Employees), j.CreatedAt, j.CreatedBy, j.Owner,
+		d.Outcome, csvSafe(d.Reason), d.By, d.At, csvSafe(d.Note), csvSafe(d.Partner),
+		strconv.Itoa(votes["qualify"]), strconv.Itoa(votes["disqualify"]), strconv.Itoa(votes["unsure"]),
+		csvSafe(j.Research.Summary), strings.Join(flags, " "),
+		secs(j.Timings.FirstVote), secs(j.Timings.Claim), secs(j.Timings.Decision),
+		j.Slack.Channel, j.Slack.TS,
+	}
+	for _, id := range e.ids {
+		rec = append(rec, csvSafe(j.Answers[id].Value))
+	}
+	if err := e.cw.Write(rec); err != nil {
+		return fmt.Errorf("writing %s: %w", j.ID, err)
+	}
+	return nil
 }
 
 // csvSafe defuses lead text that a spreadsheet would run as a formula
