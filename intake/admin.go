@@ -377,34 +377,15 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(adminTimeout))
 	ctx, cancel := context.WithTimeout(r.Context(), adminTimeout)
 	defer cancel()
-	// Page by page, so that exporting years of leads holds one page in
-	// memory, not every lead. A CSV's columns need every criterion
-	// answered, so it reads the leads twice: once for the header.
-	pages := func(each func(triage.Lead) error) error {
-		var after triage.LeadID
-		for {
-			page, err := s.svc.LeadsPage(ctx, status, after, exportPage)
-			if err != nil {
-				return err
-			}
-			for _, l := range page.Leads {
-				if err := each(l); err != nil {
-					return err
-				}
-			}
-			if page.Next == 0 {
-				return nil
-			}
-			after = page.Next
-		}
-	}
+	// A CSV's columns need every criterion answered, so it reads the
+	// leads twice, page by page: once for the header, once for the rows.
 	var (
 		crit map[string]bool
 		err  error
 	)
 	if format == "csv" {
 		crit = map[string]bool{}
-		err = pages(func(l triage.Lead) error {
+		err = s.eachLead(ctx, status, func(l triage.Lead) error {
 			for id := range l.Answers {
 				crit[id] = true
 			}
@@ -413,48 +394,20 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	} else {
 		_, err = s.svc.LeadsPage(ctx, status, 0, 1) // a bad status is said before the 200
 	}
-	var fe *triage.FieldError
-	switch {
-	case errors.As(err, &fe):
-		writeFieldError(w, http.StatusBadRequest, fe.Error(), fe.Field)
+	if s.listError(w, "exporting leads", err) {
 		return
-	case err != nil:
-		s.apiStoreError(w, "exporting leads", err)
+	}
+	if format == "json" {
+		s.streamLeadsJSON(ctx, w, status, "")
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	if format == "json" {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = io.WriteString(w, `{"leads":[`)
-		first := true
-		err = pages(func(l triage.Lead) error {
-			b, err := json.Marshal(toLeadJSON(l))
-			if err != nil {
-				return err
-			}
-			if !first {
-				_, _ = io.WriteString(w, ",")
-			}
-			first = false
-			_, err = w.Write(b)
-			return err
-		})
-		if err == nil {
-			_, _ = io.WriteString(w, "]}\n")
-		} else {
-			// The 200 is out: a cut-off body (invalid JSON) is how the
-			// client learns of it.
-			s.log.Error("exporting leads", "error", err)
-		}
-		return
-	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="leads.csv"`)
 	w.WriteHeader(http.StatusOK)
 	ew := newExportCSV(w, crit)
 	if err = ew.header(); err == nil {
-		err = pages(ew.row)
+		err = s.eachLead(ctx, status, ew.row)
 	}
 	if err == nil {
 		err = ew.flush()
@@ -464,8 +417,74 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// exportPage is how many leads an export reads at a time.
+// exportPage is how many leads a streamed list reads at a time.
 const exportPage = 500
+
+// eachLead calls each for every lead with status, oldest first, a page at
+// a time: years of leads cost one page of memory.
+func (s *Server) eachLead(ctx context.Context, status triage.Status, each func(triage.Lead) error) error {
+	var after triage.LeadID
+	for {
+		page, err := s.svc.LeadsPage(ctx, status, after, exportPage)
+		if err != nil {
+			return err
+		}
+		for _, l := range page.Leads {
+			if err := each(l); err != nil {
+				return err
+			}
+		}
+		if page.Next == 0 {
+			return nil
+		}
+		after = page.Next
+	}
+}
+
+// streamLeadsJSON answers 200 with {"leads":[…]<tail>} streamed page by
+// page; tail is what follows the list inside the object (e.g.
+// `,"next":""`). Call it once the request is known to be good: the 200 is
+// out before the leads are read, so a failure meanwhile cuts the body
+// short (invalid JSON is how the client learns of it) and is logged.
+func (s *Server) streamLeadsJSON(ctx context.Context, w http.ResponseWriter, status triage.Status, tail string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, `{"leads":[`)
+	first := true
+	err := s.eachLead(ctx, status, func(l triage.Lead) error {
+		b, err := json.Marshal(toLeadJSON(l))
+		if err != nil {
+			return err
+		}
+		if !first {
+			_, _ = io.WriteString(w, ",")
+		}
+		first = false
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		s.log.Error("streaming leads", "error", err)
+		return
+	}
+	_, _ = io.WriteString(w, "]"+tail+"}\n")
+}
+
+// listError answers an error of listing leads: 400 naming the field for
+// bad input, the store's answer otherwise. It reports whether there was one.
+func (s *Server) listError(w http.ResponseWriter, what string, err error) bool {
+	var fe *triage.FieldError
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &fe):
+		writeFieldError(w, http.StatusBadRequest, fe.Error(), fe.Field)
+	default:
+		s.apiStoreError(w, what, err)
+	}
+	return true
+}
 
 // exportCSV writes the export's CSV one lead at a time: the fixed
 // columns, then one answer.<criterion> column per criterion in crit.

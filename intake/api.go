@@ -361,12 +361,10 @@ type leadList struct {
 	Next string `json:"next"`
 }
 
-// defaultPage is the page size of a list request without limit: clients
-// from before paging still get the first page.
-const defaultPage = 100
-
-// handleListLeads is GET /api/leads?status=…&limit=…&cursor=…: one page of
-// leads, oldest first, read through the status index.
+// handleListLeads is GET /api/leads?status=…&limit=…&cursor=…: with
+// limit, one page of leads, oldest first, read through the status index,
+// and the cursor of the next; without, every lead (DESIGN's contract for
+// clients that do not page), streamed a page at a time.
 func (s *Server) handleListLeads(w http.ResponseWriter, r *http.Request) {
 	if !s.apiAccess(w, r) {
 		return
@@ -376,30 +374,36 @@ func (s *Server) handleListLeads(w http.ResponseWriter, r *http.Request) {
 	if status == "all" {
 		status = ""
 	}
-	limit := defaultPage
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > triage.MaxPage {
-			writeFieldError(w, http.StatusBadRequest, fmt.Sprintf("limit %q is not a number from 1 to %d", truncate(v, 20), triage.MaxPage), "limit")
-			return
-		}
-		limit = n
-	}
 	after, ok := parseCursor(q.Get("cursor"))
 	if !ok {
 		writeFieldError(w, http.StatusBadRequest, "cursor is not the next value of a previous page", "cursor")
 		return
 	}
+	v := q.Get("limit")
+	if v == "" {
+		if after != 0 {
+			writeFieldError(w, http.StatusBadRequest, "a cursor needs the limit of its pages", "limit")
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), adminTimeout)
+		defer cancel()
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(adminTimeout))
+		_, err := s.svc.LeadsPage(ctx, status, 0, 1) // a bad status is said before the 200
+		if s.listError(w, "listing leads", err) {
+			return
+		}
+		s.streamLeadsJSON(ctx, w, status, `,"next":""`)
+		return
+	}
+	limit, err := strconv.Atoi(v)
+	if err != nil || limit < 1 || limit > triage.MaxPage {
+		writeFieldError(w, http.StatusBadRequest, fmt.Sprintf("limit %q is not a number from 1 to %d", truncate(v, 20), triage.MaxPage), "limit")
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 	defer cancel()
 	page, err := s.svc.LeadsPage(ctx, status, after, limit)
-	var fe *triage.FieldError
-	switch {
-	case errors.As(err, &fe):
-		writeFieldError(w, http.StatusBadRequest, fe.Error(), fe.Field)
-		return
-	case err != nil:
-		s.apiStoreError(w, "listing leads", err)
+	if s.listError(w, "listing leads", err) {
 		return
 	}
 	out := leadList{Leads: make([]leadJSON, 0, len(page.Leads)), Next: formatCursor(page.Next)}

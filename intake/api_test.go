@@ -195,7 +195,7 @@ func TestServer_API(t *testing.T) {
 		}
 	})
 
-	t.Run("PagingDefaultLimit", func(t *testing.T) {
+	t.Run("NoLimitIsEveryLead", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
 		for i := range 101 {
@@ -208,8 +208,10 @@ func TestServer_API(t *testing.T) {
 			Leads []apiLead `json:"leads"`
 			Next  string    `json:"next"`
 		}](t, w)
-		if len(p.Leads) != 100 || p.Next == "" || p.Leads[99].ID != "L-100" {
-			t.Errorf("without limit: %d leads, next %q; want the first 100 and a cursor", len(p.Leads), p.Next)
+		// DESIGN's contract for clients that do not page: every lead,
+		// streamed, and no next page.
+		if len(p.Leads) != 101 || p.Next != "" || p.Leads[0].ID != "L-1" || p.Leads[100].ID != "L-101" {
+			t.Errorf("without limit: %d leads, next %q; want all 101 in id order and no cursor", len(p.Leads), p.Next)
 		}
 	})
 
@@ -225,6 +227,8 @@ func TestServer_API(t *testing.T) {
 			"?cursor=L-2":         "cursor",
 			"?cursor=AAAAAAAAAAA": "cursor", // id 0
 			"?cursor=AAAB":        "cursor", // too short
+			"?cursor=AAAAAAAAAAE": "limit",  // a cursor without the page size
+			"?status=nonsense":    "status", // before the streamed 200
 		} {
 			w := e.do(t, request{method: http.MethodGet, path: "/api/leads" + query, header: auth})
 			if w.Code != http.StatusBadRequest {
