@@ -116,10 +116,7 @@ func TestEndToEnd_CrashLoop(t *testing.T) {
 		// A random moment: early (start-up, the first burst of cards) as
 		// often as late.
 		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		_ = cmd.Wait()
+		killChild(t, cmd)
 		close(stop)
 		wg.Wait()
 	}

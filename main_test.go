@@ -555,10 +555,7 @@ func TestEndToEnd_KillDuringIntake(t *testing.T) {
 			defer mu.Unlock()
 			return len(acked) >= start+10+cycle*7
 		})
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		_ = cmd.Wait()
+		killChild(t, cmd)
 		close(stop)
 		wg.Wait()
 	}
@@ -609,6 +606,16 @@ func pourLeads(base, prefix string, pause time.Duration, stop <-chan struct{}, a
 		}
 		time.Sleep(pause)
 	}
+}
+
+// killChild kills the child process with SIGKILL, as a crash would, and
+// reaps it.
+func killChild(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
 }
 
 var listenRE = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
@@ -820,13 +827,7 @@ func killAtAck(t *testing.T, kind string) {
 	cfg := writeTestConfig(t, dir, appOptions{mode: "http", quorum: 100, dbPath: dbPath,
 		extra: "[[criteria]]\nid = \"budget\"\nquestion = \"Is there budget this year?\"\nkind = \"yesno\"\n"}, fake.APIURL())
 	client := &http.Client{Timeout: 10 * time.Second}
-	kill := func(cmd *exec.Cmd) {
-		t.Helper()
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		_ = cmd.Wait()
-	}
+	kill := func(cmd *exec.Cmd) { killChild(t, cmd) }
 
 	// The first child takes a lead and posts its card, which the clicks
 	// and replies are about.

@@ -120,16 +120,20 @@ func (w words) votesPhrase(l triage.Lead, p triage.Policy) string {
 
 // age is a short duration for lists: "5m", "3h", "2d". It goes into mrkdwn,
 // so "under a minute" is written out: a bare "<" could open a link token.
-func (w words) age(d time.Duration) string {
+func (w words) age(d time.Duration) string { return w.roughly(d, "dur.m", "dur.h", "dur.d") }
+
+// roughly says d in whole minutes under an hour, hours under two days, days
+// beyond, with the catalogue keys of each unit; under a minute is "just now".
+func (w words) roughly(d time.Duration, minutes, hours, days string) string {
 	switch {
 	case d < time.Minute:
 		return w.t("age.now")
 	case d < time.Hour:
-		return w.t("dur.m", int(d/time.Minute))
+		return w.t(minutes, int(d/time.Minute))
 	case d < 48*time.Hour:
-		return w.t("dur.h", int(d/time.Hour))
+		return w.t(hours, int(d/time.Hour))
 	}
-	return w.t("dur.d", int(d/(24*time.Hour)))
+	return w.t(days, int(d/(24*time.Hour)))
 }
 
 // ageOld is age as a list column: "3h old", or "just now".

@@ -182,15 +182,7 @@ func (w words) statsBlock(st triage.Stats) slack.Block {
 // ageText is how long ago something happened, roughly: "just now",
 // "12 min ago", "5 h ago", "3 d ago".
 func (w words) ageText(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return w.t("age.now")
-	case d < time.Hour:
-		return w.t("age.minutes", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return w.t("age.hours", int(d/time.Hour))
-	}
-	return w.t("age.days", int(d/(24*time.Hour)))
+	return w.roughly(d, "age.minutes", "age.hours", "age.days")
 }
 
 // durationText is a duration in minutes, hours (under two days) or days,
