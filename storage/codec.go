@@ -51,7 +51,35 @@ type leadRecord struct {
 	// Reminder came with follow-ups (issue 6): absent in older records and
 	// left out while all zero, it decodes as the zero state.
 	Reminder reminderRecord `json:"reminder,omitzero"`
-	Events   []eventRecord  `json:"events"`
+	// Outcome, Returning and CRM came with the CRM hand-off (issue 15);
+	// absent in older records.
+	Outcome   *outcomeRecord `json:"outcome,omitempty"`
+	Returning *priorRecord   `json:"returning,omitempty"`
+	CRM       []crmRecord    `json:"crm,omitempty"`
+	Events    []eventRecord  `json:"events"`
+}
+
+type outcomeRecord struct {
+	Kind  string    `json:"kind"`
+	Value int64     `json:"value,omitempty"`
+	Note  string    `json:"note,omitempty"`
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
+}
+
+type priorRecord struct {
+	Lead    uint64    `json:"lead"`
+	Outcome string    `json:"outcome"`
+	Reason  string    `json:"reason,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+type crmRecord struct {
+	System string    `json:"system"`
+	Kind   string    `json:"kind"`
+	ID     string    `json:"id"`
+	URL    string    `json:"url,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // reminderRecord is a triage.ReminderState.
@@ -226,6 +254,15 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 	if d := l.Decision; d != nil {
 		r.Decision = &decisionRecord{Outcome: string(d.Outcome), Reason: d.Reason, Note: d.Note, Partner: d.Partner, By: d.By, At: d.At}
 	}
+	if o := l.Outcome; o != nil {
+		r.Outcome = &outcomeRecord{Kind: string(o.Kind), Value: o.Value, Note: o.Note, By: o.By, At: o.At}
+	}
+	if p := l.Returning; p != nil {
+		r.Returning = &priorRecord{Lead: uint64(p.Lead), Outcome: string(p.Outcome), Reason: p.Reason, At: p.At}
+	}
+	for _, c := range l.CRM {
+		r.CRM = append(r.CRM, crmRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At})
+	}
 	if l.Events != nil {
 		r.Events = make([]eventRecord, len(l.Events))
 		for i, e := range l.Events {
@@ -301,6 +338,15 @@ func decodeLead(b []byte) (triage.Lead, error) {
 	}
 	if d := r.Decision; d != nil {
 		l.Decision = &triage.Decision{Outcome: triage.Status(d.Outcome), Reason: d.Reason, Note: d.Note, Partner: d.Partner, By: d.By, At: d.At}
+	}
+	if o := r.Outcome; o != nil {
+		l.Outcome = &triage.Outcome{Kind: triage.OutcomeKind(o.Kind), Value: o.Value, Note: o.Note, By: o.By, At: o.At}
+	}
+	if p := r.Returning; p != nil {
+		l.Returning = &triage.PriorDecision{Lead: triage.LeadID(p.Lead), Outcome: triage.Status(p.Outcome), Reason: p.Reason, At: p.At}
+	}
+	for _, c := range r.CRM {
+		l.CRM = append(l.CRM, triage.CRMRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At})
 	}
 	if r.Events != nil {
 		l.Events = make([]triage.Event, len(r.Events))

@@ -84,7 +84,52 @@ type Lead struct {
 	// digest, removes the lead from it).
 	Posted   []MessageRef
 	Reminder ReminderState
-	Events   []Event
+	// Outcome is what became of the lead after the decision (won, lost, no
+	// deal); nil until someone or the CRM says.
+	Outcome *Outcome
+	// Returning links a lead to the earlier decision on a lead with the same
+	// domain or e-mail that the team declined: it came back. nil otherwise.
+	Returning *PriorDecision
+	// CRM lists the records the hand-off made or found for the lead.
+	CRM    []CRMRecord
+	Events []Event
+}
+
+// OutcomeKind is what became of a decided lead.
+type OutcomeKind string
+
+// Outcome kinds (DESIGN.md: "won", "lost", "no_deal").
+const (
+	OutcomeWon    OutcomeKind = "won"
+	OutcomeLost   OutcomeKind = "lost"
+	OutcomeNoDeal OutcomeKind = "no_deal"
+)
+
+// Outcome records what became of a lead: the deal was won or lost, or no deal
+// was ever on the table.
+type Outcome struct {
+	Kind  OutcomeKind
+	Value int64  // the deal's value in whole currency units; 0 = not given
+	Note  string // the person's own words (optional)
+	By    string // a Slack user id, "api", or the CRM ("hubspot", "pipedrive")
+	At    time.Time
+}
+
+// PriorDecision is the earlier decision a returning lead is linked to.
+type PriorDecision struct {
+	Lead    LeadID
+	Outcome Status // disqualified or referred
+	Reason  string
+	At      time.Time
+}
+
+// CRMRecord is one record in a CRM that stands for (part of) the lead.
+type CRMRecord struct {
+	System string // "hubspot" or "pipedrive"
+	Kind   string // "company", "contact", "deal", "lead", "organization", "person", "note"
+	ID     string
+	URL    string // where a person opens it; "" if the CRM has no page for it
+	At     time.Time
 }
 
 // ReminderState records which follow-up stages a lead has had, so that each
@@ -179,6 +224,8 @@ const (
 	EventEscalated  = "escalated"
 	EventSnoozed    = "snoozed"
 	EventRevisit    = "revisit" // shown in a digest for a second look
+	EventOutcome    = "outcome" // what became of the lead was recorded
+	EventCRM        = "crm"     // the lead was handed to (or noted in) a CRM
 )
 
 func (l *Lead) addEvent(at time.Time, kind, by, detail string) {

@@ -606,6 +606,15 @@ func cloneLead(l triage.Lead) triage.Lead {
 		c := *r
 		l.Research.Facts.Registry = &c
 	}
+	if o := l.Outcome; o != nil {
+		c := *o
+		l.Outcome = &c
+	}
+	if p := l.Returning; p != nil {
+		c := *p
+		l.Returning = &c
+	}
+	l.CRM = slices.Clone(l.CRM)
 	l.Events = slices.Clone(l.Events)
 	// l.Reminder holds only times: copied with l.
 	return l
