@@ -277,7 +277,7 @@ func (b *Bot) addedText(l triage.Lead, created bool) string {
 		}
 		return b.words.t("add.added", id, label, where)
 	}
-	if target := b.permalink(l.Slack.Channel, l.Slack.TS); target != "" && l.Slack.TS != "" {
+	if target := b.links.permalink(l.Slack.Channel, l.Slack.TS); target != "" && l.Slack.TS != "" {
 		id = "*" + link(target, l.ID.String()) + "*"
 	}
 	return b.words.t("add.repeat", label, id, b.words.status(l.Status))

@@ -190,8 +190,8 @@ func (s *outboxState) tokenBlock() (block, bool) {
 // (a token block is tried with auth.test instead, in probeToken). tryingOn
 // reports the block such a try is for, so that it is marked tried once the
 // call may go.
-func (b *Bot) blockedFor(c call, now time.Time) (bl block, blocked bool, tryingOn *string) {
-	bl, ok := b.outbox.blocking(c.channel)
+func (w *outboxWorker) blockedFor(c call, now time.Time) (bl block, blocked bool, tryingOn *string) {
+	bl, ok := w.state.blocking(c.channel)
 	if !ok {
 		return block{}, false, nil
 	}
@@ -202,8 +202,8 @@ func (b *Bot) blockedFor(c call, now time.Time) (bl block, blocked bool, tryingO
 }
 
 // park stores it as blocked on bl until bl's next try.
-func (b *Bot) park(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, bl block) error {
-	err := b.store.BlockOutbox(ctx, it.ID, bl.cause, bl.on, bl.retryAt)
+func (w *outboxWorker) park(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, bl block) error {
+	err := w.store.BlockOutbox(ctx, it.ID, bl.cause, bl.on, bl.retryAt)
 	if errors.Is(err, triage.ErrNotFound) {
 		return nil // purged meanwhile
 	}
@@ -221,32 +221,32 @@ func (b *Bot) park(ctx context.Context, log *slog.Logger, p *pass, it triage.Out
 // blockOn handles a call that Slack refused for cause: the cause blocks
 // the channel (or the workspace) and the item is parked on it. A new cause
 // is logged with its fix and told to the team lead.
-func (b *Bot) blockOn(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, c call, cause string) error {
+func (w *outboxWorker) blockOn(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, c call, cause string) error {
 	on := c.channel
 	if fixableCauses[cause] == inToken {
 		on = ""
 	}
-	bl, fresh := b.outbox.setBlock(cause, on, p.now)
-	b.metrics.failed.WithLabelValues(string(it.Kind), "blocked").Inc()
+	bl, fresh := w.state.setBlock(cause, on, p.now)
+	w.metrics.failed.WithLabelValues(string(it.Kind), "blocked").Inc()
 	if fresh {
-		b.announceBlock(ctx, log, bl)
+		w.announceBlock(ctx, log, bl)
 	}
-	return b.park(ctx, log, p, it, bl)
+	return w.park(ctx, log, p, it, bl)
 }
 
 // announceBlock says loudly what blocks deliveries and how to fix it, and
 // tells the team lead once a day per cause while the token still works.
-func (b *Bot) announceBlock(ctx context.Context, log *slog.Logger, bl block) {
+func (w *outboxWorker) announceBlock(ctx context.Context, log *slog.Logger, bl block) {
 	log.Error("slack refuses deliveries; they wait and go out by themselves once this is fixed",
 		slog.String("cause", bl.cause), slog.String("channel", bl.on), slog.String("fix", fix(bl.cause, bl.on)))
-	lead := b.cfg.Policy.TeamLead
+	lead := w.cfg.Policy.TeamLead
 	if bl.token() || lead == "" || lead == bl.on {
 		return
 	}
-	text := b.words.blockNotice(bl)
+	text := w.words.blockNotice(bl)
 	key := "blocked|" + bl.cause + "|" + bl.on + "|" + bl.since.UTC().Format(time.DateOnly)
 	item := triage.OutboxItem{Kind: triage.OutboxDirect, User: lead, Text: text, CreatedAt: bl.since}
-	if _, err := b.store.MarkJob(ctx, key, bl.since, []triage.OutboxItem{item}); err != nil {
+	if _, err := w.store.MarkJob(ctx, key, bl.since, []triage.OutboxItem{item}); err != nil {
 		log.Error("queueing the team lead's notice of a blocked delivery", slog.Any("error", err))
 	}
 }
@@ -275,15 +275,15 @@ func (w words) blockNotice(bl block) string {
 }
 
 // unblockedBy lifts the block a successful call c proves gone.
-func (b *Bot) unblockedBy(ctx context.Context, log *slog.Logger, p *pass, c call) error {
-	lifted := b.outbox.lift(func(bl block) bool { return !bl.token() && bl.on == c.channel })
+func (w *outboxWorker) unblockedBy(ctx context.Context, log *slog.Logger, p *pass, c call) error {
+	lifted := w.state.lift(func(bl block) bool { return !bl.token() && bl.on == c.channel })
 	if len(lifted) == 0 {
 		return nil
 	}
 	for _, bl := range lifted {
 		log.Info("slack takes deliveries again", slog.String("cause", bl.cause), slog.String("channel", bl.on))
 	}
-	if _, err := b.store.UnblockOutbox(ctx); err != nil {
+	if _, err := w.store.UnblockOutbox(ctx); err != nil {
 		return fmt.Errorf("releasing blocked outbox items: %w", err)
 	}
 	p.next = p.now
@@ -295,46 +295,46 @@ func (b *Bot) unblockedBy(ctx context.Context, log *slog.Logger, p *pass, c call
 // unarchived, auth.test passing): the first item of each cause tries again.
 // lift says which known blocks are gone; nil keeps them all, so an item
 // still blocked is parked again without a call.
-func (b *Bot) RetryBlocked(ctx context.Context, why string, lift func(block) bool) {
+func (w *outboxWorker) retryBlocked(ctx context.Context, why string, lift func(block) bool) {
 	if lift != nil {
-		for _, bl := range b.outbox.lift(lift) {
-			b.log.Info("slack may take deliveries again", slog.String("why", why), slog.String("cause", bl.cause), slog.String("channel", bl.on))
+		for _, bl := range w.state.lift(lift) {
+			w.log.Info("slack may take deliveries again", slog.String("why", why), slog.String("cause", bl.cause), slog.String("channel", bl.on))
 		}
 	}
-	n, err := b.store.UnblockOutbox(ctx)
+	n, err := w.store.UnblockOutbox(ctx)
 	if err != nil {
-		b.log.Error("releasing blocked outbox items", slog.String("why", why), slog.Any("error", err))
+		w.log.Error("releasing blocked outbox items", slog.String("why", why), slog.Any("error", err))
 		return
 	}
 	if n > 0 {
-		b.log.Info("trying blocked slack deliveries again", slog.String("why", why), slog.Int("items", n))
+		w.log.Info("trying blocked slack deliveries again", slog.String("why", why), slog.Int("items", n))
 	}
-	b.Wake()
+	w.Wake()
 }
 
 // probeToken asks auth.test, once per blockedRetry, whether a blocked token
 // works again; a success lifts the block (authTest calls tokenWorks).
-func (b *Bot) probeToken(ctx context.Context, now time.Time) {
-	bl, ok := b.outbox.tokenBlock()
-	if !ok || !b.outbox.probe(bl.on, now) {
+func (w *outboxWorker) probeToken(ctx context.Context, now time.Time) {
+	bl, ok := w.state.tokenBlock()
+	if !ok || !w.state.probe(bl.on, now) {
 		return
 	}
-	if err := b.authTest(ctx); err != nil {
-		b.log.Warn("slack still refuses the bot token", slog.String("cause", bl.cause), slog.String("fix", fix(bl.cause, "")), slog.Any("error", err))
+	if err := w.authTest(ctx); err != nil {
+		w.log.Warn("slack still refuses the bot token", slog.String("cause", bl.cause), slog.String("fix", fix(bl.cause, "")), slog.Any("error", err))
 	}
 }
 
 // tokenWorks is told of every successful auth.test: the token is good, so
 // a block on it is gone and everything blocked tries again.
-func (b *Bot) tokenWorks(ctx context.Context) {
-	b.RetryBlocked(ctx, "auth.test succeeded", block.token)
+func (w *outboxWorker) tokenWorks(ctx context.Context) {
+	w.retryBlocked(ctx, "auth.test succeeded", block.token)
 }
 
 // blockToken stops every Slack call of the outbox after Slack told us the
 // app is gone or its tokens are revoked; auth.test is tried every
 // blockedRetry, and a restart with a working token resumes at once.
-func (b *Bot) blockToken(ctx context.Context, cause string) {
-	bl, fresh := b.outbox.setBlock(cause, "", b.now())
+func (w *outboxWorker) blockToken(ctx context.Context, cause string) {
+	bl, fresh := w.state.setBlock(cause, "", w.now())
 	if fresh {
 		what := "THE SLACK APP WAS UNINSTALLED"
 		switch cause {
@@ -343,10 +343,21 @@ func (b *Bot) blockToken(ctx context.Context, cause string) {
 		case "account_inactive":
 			what = "SLACK SAYS THE BOT'S ACCOUNT IS INACTIVE"
 		}
-		b.log.ErrorContext(ctx, what+": leadtriage stops calling slack and keeps everything until a working token is configured",
+		w.log.ErrorContext(ctx, what+": leadtriage stops calling slack and keeps everything until a working token is configured",
 			slog.String("cause", bl.cause), slog.String("fix", fix(bl.cause, "")))
 	}
 }
+
+// RetryBlocked makes every blocked item due at once, after whatever may
+// have removed its cause: see outboxWorker.retryBlocked.
+func (b *Bot) RetryBlocked(ctx context.Context, why string, lift func(block) bool) {
+	b.outbox.retryBlocked(ctx, why, lift)
+}
+
+// HealthProblems says what keeps Slack deliveries back, one sentence per
+// cause with its fix; none when nothing does. intake's /healthz answers 503
+// with them.
+func (b *Bot) HealthProblems(ctx context.Context) []string { return b.outbox.healthProblems(ctx) }
 
 // handleMemberJoined tries blocked deliveries to a channel the bot was
 // just invited to.
@@ -354,12 +365,12 @@ func (b *Bot) handleMemberJoined(ctx context.Context, own string, e *slackevents
 	if own == "" || e.User != own {
 		return
 	}
-	b.RetryBlocked(ctx, "the app joined "+e.Channel, func(bl block) bool { return bl.on == e.Channel })
+	b.outbox.retryBlocked(ctx, "the app joined "+e.Channel, func(bl block) bool { return bl.on == e.Channel })
 }
 
 // handleUnarchive tries blocked deliveries to a channel just unarchived.
 func (b *Bot) handleUnarchive(ctx context.Context, channel string) {
-	b.RetryBlocked(ctx, "unarchived "+channel, func(bl block) bool { return bl.on == channel })
+	b.outbox.retryBlocked(ctx, "unarchived "+channel, func(bl block) bool { return bl.on == channel })
 }
 
 // handleTokensRevoked blocks the outbox if the bot's own token is among
@@ -369,14 +380,14 @@ func (b *Bot) handleTokensRevoked(ctx context.Context, own string, e *slackevent
 		b.log.InfoContext(ctx, "slack revoked tokens other than the bot's")
 		return
 	}
-	b.blockToken(ctx, causeTokensRevoked)
+	b.outbox.blockToken(ctx, causeTokensRevoked)
 }
 
 // HealthProblems says what keeps Slack deliveries back, one sentence per
 // cause with its fix; none when nothing does. intake's /healthz answers 503
 // with them. A store that cannot be read is /healthz's own check.
-func (b *Bot) HealthProblems(ctx context.Context) []string {
-	items, err := b.store.BlockedOutbox(ctx)
+func (w *outboxWorker) healthProblems(ctx context.Context) []string {
+	items, err := w.store.BlockedOutbox(ctx)
 	if err != nil {
 		return nil
 	}
@@ -385,7 +396,7 @@ func (b *Bot) HealthProblems(ctx context.Context) []string {
 	for _, it := range items {
 		counts[key{it.Blocked, it.BlockedOn}]++
 	}
-	if bl, ok := b.outbox.tokenBlock(); ok {
+	if bl, ok := w.state.tokenBlock(); ok {
 		if _, seen := counts[key{bl.cause, ""}]; !seen {
 			counts[key{bl.cause, ""}] += 0
 		}
@@ -394,7 +405,7 @@ func (b *Bot) HealthProblems(ctx context.Context) []string {
 	for k := range counts {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.on, b.on), cmp.Compare(a.cause, b.cause)) })
+	slices.SortFunc(keys, func(x, y key) int { return cmp.Or(cmp.Compare(x.on, y.on), cmp.Compare(x.cause, y.cause)) })
 	var out []string
 	for _, k := range keys {
 		out = append(out, fmt.Sprintf("slack deliveries blocked: %s for %s (%d waiting); fix: %s", k.cause, where(k.on), counts[k], fix(k.cause, k.on)))

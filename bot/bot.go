@@ -52,6 +52,18 @@ type Config struct {
 	Language string
 }
 
+// digestLocation dates what a digest shows: digest.timezone, else
+// reminders.timezone, else UTC.
+func (c *Config) digestLocation() *time.Location {
+	switch {
+	case c.Digest.Location != nil:
+		return c.Digest.Location
+	case c.Location != nil:
+		return c.Location
+	}
+	return time.UTC
+}
+
 // Bot connects Slack to the triage service.
 type Bot struct {
 	cfg   Config
@@ -61,16 +73,15 @@ type Bot struct {
 	log   *slog.Logger
 	words words // the configured language
 
-	wake     chan struct{} // nudges the outbox worker
 	inflight sync.WaitGroup
 	rootCtx  context.Context // parent of handler contexts; set by Run* before serving
 	rootMu   sync.Mutex
 
 	botUserID string // learned from auth.test, to ignore our own messages
-	teamURL   string // learned from auth.test ("https://acme.slack.com/"), for permalinks
+	links     links  // permalinks, with the workspace URL learned from auth.test
 	metrics   *metrics
-	outbox    outboxState // delivery worker state (outbox.go, pacing.go)
-	groups    groupCache  // usergroup members for access.usergroups (access.go)
+	outbox    *outboxWorker // delivers the outbox (outbox.go, blocked.go, pacing.go)
+	groups    groupCache    // usergroup members for access.usergroups (access.go)
 }
 
 // New returns a bot that calls Slack through api (a real client; tests point
@@ -83,27 +94,30 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 		cfg.Command = "/qualify"
 	}
 	b := &Bot{
-		cfg:   cfg,
-		api:   api,
-		svc:   svc,
-		store: store,
-		log:   log,
-		words: newWords(cfg.Language),
-		wake:  make(chan struct{}, 1),
+		cfg:     cfg,
+		api:     api,
+		svc:     svc,
+		store:   store,
+		log:     log,
+		words:   newWords(cfg.Language),
+		metrics: newMetrics(cfg.Metrics),
 	}
-	b.metrics = newMetrics(cfg.Metrics)
+	b.outbox = &outboxWorker{
+		cfg:      &b.cfg,
+		api:      api,
+		svc:      svc,
+		store:    store,
+		log:      log,
+		words:    b.words,
+		metrics:  b.metrics,
+		links:    &b.links,
+		authTest: b.authTest,
+		wakeup:   make(chan struct{}, 1),
+	}
 	if cfg.Metrics != nil {
 		cfg.Metrics.MustRegister(newBlockedCollector(store))
 	}
 	return b
-}
-
-// Wake tells the outbox worker that new items are waiting. It never blocks.
-func (b *Bot) Wake() {
-	select {
-	case b.wake <- struct{}{}:
-	default:
-	}
 }
 
 func (b *Bot) now() time.Time {
@@ -125,18 +139,26 @@ func (b *Bot) Drain(ctx context.Context) error {
 	}
 }
 
-// workspaceURL is the workspace's URL ("https://acme.slack.com/") once
-// auth.test has answered; "" before.
-func (b *Bot) workspaceURL() string {
-	b.rootMu.Lock()
-	defer b.rootMu.Unlock()
-	return b.teamURL
+// links makes links to Slack messages. The workspace's URL in them comes
+// from auth.test, which may answer late; the bot and its outbox worker
+// share one links.
+type links struct {
+	mu  sync.Mutex
+	url string // "https://acme.slack.com/"; "" until auth.test has answered
 }
 
-func (b *Bot) setWorkspaceURL(u string) {
-	b.rootMu.Lock()
-	defer b.rootMu.Unlock()
-	b.teamURL = u
+// workspaceURL is the workspace's URL ("https://acme.slack.com/") once
+// auth.test has answered; "" before.
+func (k *links) workspaceURL() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.url
+}
+
+func (k *links) setWorkspaceURL(u string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.url = u
 }
 
 // permalink links to the message ts in channel without an API call:
@@ -145,11 +167,11 @@ func (b *Bot) setWorkspaceURL(u string) {
 // ts is unknown) it falls back to opening the channel. It returns "" when
 // channel is not a Slack channel id, so that nothing from outside can
 // become a link.
-func (b *Bot) permalink(channel, ts string) string {
+func (k *links) permalink(channel, ts string) string {
 	if !slackChannelID.MatchString(channel) {
 		return ""
 	}
-	base := b.workspaceURL()
+	base := k.workspaceURL()
 	if base == "" || !slackTS.MatchString(ts) {
 		return "https://slack.com/app_redirect?channel=" + channel
 	}
@@ -157,6 +179,19 @@ func (b *Bot) permalink(channel, ts string) string {
 		base += "/"
 	}
 	return base + "archives/" + channel + "/p" + strings.Replace(ts, ".", "", 1)
+}
+
+// cardLink links to l's card, labelled label (our own words); "" while
+// the card is not posted.
+func (k *links) cardLink(l triage.Lead, label string) string {
+	if l.Slack.TS == "" {
+		return ""
+	}
+	u := k.permalink(l.Slack.Channel, l.Slack.TS)
+	if u == "" {
+		return ""
+	}
+	return link(u, label)
 }
 
 // slackChannelID and slackTS are what Slack's channel ids and message

@@ -337,7 +337,7 @@ func (b *Bot) commandDigest(ctx context.Context, log *slog.Logger) *slashReply {
 	if len(parts) == 0 {
 		return ephemeralReply(b.words.t("command.digest.nothing") + " :tada:")
 	}
-	text, blocks := b.words.digestPart(mergeDigest(parts), b.permalink, b.digestLocation(), b.now())
+	text, blocks := b.words.digestPart(mergeDigest(parts), b.links.permalink, b.cfg.digestLocation(), b.now())
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(b.words.t("command.digest.preview"))))
 	return ephemeralReply(text, blocks...)
 }
@@ -395,7 +395,7 @@ func (b *Bot) commandAdd(ctx context.Context, log *slog.Logger, user, arg string
 	if !created {
 		text = b.words.t("command.repeat", bold(l.ID.String()), label)
 	}
-	if link := b.cardLink(l, b.words.t("command.see_card")); link != "" {
+	if link := b.links.cardLink(l, b.words.t("command.see_card")); link != "" {
 		return ephemeralReply(text + " " + link)
 	}
 	if !rs.usable() {
@@ -442,19 +442,6 @@ func (b *Bot) followCard(log *slog.Logger, id triage.LeadID, rs *responder) {
 			log.DebugContext(ctx, "card not posted within the follow-up window")
 			return
 		}
-		b.respond(ctx, log, rs, ephemeralReply(b.words.t("command.card_up", bold(l.ID.String()), b.cardLink(l, b.words.t("command.see_card")))))
+		b.respond(ctx, log, rs, ephemeralReply(b.words.t("command.card_up", bold(l.ID.String()), b.links.cardLink(l, b.words.t("command.see_card")))))
 	}()
-}
-
-// cardLink links to l's card, labelled label (our own words); "" while
-// the card is not posted.
-func (b *Bot) cardLink(l triage.Lead, label string) string {
-	if l.Slack.TS == "" {
-		return ""
-	}
-	u := b.permalink(l.Slack.Channel, l.Slack.TS)
-	if u == "" {
-		return ""
-	}
-	return link(u, label)
 }

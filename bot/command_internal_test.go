@@ -242,7 +242,7 @@ func newCmdFixture(t *testing.T, wrap func(fullStore) fullStore) *cmdFixture {
 	fake := slackfake.New(t)
 	cfg := Config{Channel: cmdChannel, Policy: policy, Now: func() time.Time { return cmdNow }}
 	b := New(cfg, fake.Client(), svc, store, slog.New(slog.DiscardHandler))
-	b.setWorkspaceURL(teamURL)
+	b.links.setWorkspaceURL(teamURL)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()

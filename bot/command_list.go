@@ -89,7 +89,7 @@ func (b *Bot) listLine(l triage.Lead, now time.Time) string {
 		b.words.votesPhrase(l, b.svc.Policy),
 		b.words.status(l.Status),
 	}
-	if link := b.cardLink(l, b.words.t("digest.card")); link != "" {
+	if link := b.links.cardLink(l, b.words.t("digest.card")); link != "" {
 		parts = append(parts, link)
 	} else {
 		parts = append(parts, b.words.t("digest.card.none"))
@@ -175,7 +175,7 @@ func packSections(lines []string) []slack.Block {
 func (b *Bot) showReply(l triage.Lead) *slashReply {
 	text, card := b.words.card(l, b.svc.Policy, b.now())
 	blocks := slices.DeleteFunc(card, func(bl slack.Block) bool { return bl.BlockType() == slack.MBTAction })
-	if link := b.cardLink(l, b.words.t("direct.open_card")); link != "" {
+	if link := b.links.cardLink(l, b.words.t("direct.open_card")); link != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(link)))
 	} else {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(b.words.t("show.no_card"))))

@@ -236,15 +236,3 @@ func (w words) shortDuration(d time.Duration) string {
 	}
 	return w.t("dur.d", days) + " " + w.t("dur.h", h)
 }
-
-// digestLocation dates what a digest shows: digest.timezone, else
-// reminders.timezone, else UTC.
-func (b *Bot) digestLocation() *time.Location {
-	switch {
-	case b.cfg.Digest.Location != nil:
-		return b.cfg.Digest.Location
-	case b.cfg.Location != nil:
-		return b.cfg.Location
-	}
-	return time.UTC
-}

@@ -15,10 +15,10 @@ import (
 
 var digestNow = time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 
-// testPermalink is Bot.permalink with a known team URL.
+// testPermalink is links.permalink with a known team URL.
 func testPermalink(channel, ts string) string {
-	b := &Bot{teamURL: "https://acme.slack.com/"}
-	return b.permalink(channel, ts)
+	b := &Bot{links: links{url: "https://acme.slack.com/"}}
+	return b.links.permalink(channel, ts)
 }
 
 func digestLead(id int, label string, age time.Duration) triage.DigestLead {

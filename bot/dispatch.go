@@ -92,7 +92,7 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	case *slackevents.GroupUnarchiveEvent:
 		b.handleUnarchive(ctx, e.Channel)
 	case *slackevents.AppUninstalledEvent:
-		b.blockToken(ctx, causeUninstalled)
+		b.outbox.blockToken(ctx, causeUninstalled)
 	case *slackevents.TokensRevokedEvent:
 		b.handleTokensRevoked(ctx, own, e)
 	default:

@@ -146,7 +146,7 @@ func packLines(head string, lines []string) []slack.Block {
 func (b *Bot) homeLine(l triage.Lead, now time.Time, kind homeLineKind) string {
 	id := "*" + l.ID.String() + "*"
 	if l.Slack.TS != "" {
-		if target := b.permalink(l.Slack.Channel, l.Slack.TS); target != "" {
+		if target := b.links.permalink(l.Slack.Channel, l.Slack.TS); target != "" {
 			id = "*" + link(target, l.ID.String()) + "*"
 		}
 	}

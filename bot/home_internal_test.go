@@ -48,7 +48,7 @@ func TestBot_HomeView_Limits(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	b := &Bot{cfg: Config{Command: "/qualify"}, svc: &triage.Service{Channel: dispatchChannel}}
-	b.teamURL = "https://" + strings.Repeat("a", 60) + ".enterprise.slack.com/"
+	b.links.url = "https://" + strings.Repeat("a", 60) + ".enterprise.slack.com/"
 	for i := range 50 {
 		n := []int{0, 1, 9, 10, 11, 16, 200}[i%7]
 		h := triage.Home{
@@ -125,14 +125,14 @@ func TestAgeText(t *testing.T) {
 func TestBot_Permalink(t *testing.T) {
 	t.Parallel()
 	b := &Bot{}
-	if got, want := b.permalink("C123", "1700000000.000100"), "https://slack.com/app_redirect?channel=C123"; got != want {
+	if got, want := b.links.permalink("C123", "1700000000.000100"), "https://slack.com/app_redirect?channel=C123"; got != want {
 		t.Errorf("without a team URL: %q, want %q", got, want)
 	}
-	b.setWorkspaceURL("https://acme.slack.com/")
-	if got, want := b.permalink("C123", "1700000000.000100"), "https://acme.slack.com/archives/C123/p1700000000000100"; got != want {
+	b.links.setWorkspaceURL("https://acme.slack.com/")
+	if got, want := b.links.permalink("C123", "1700000000.000100"), "https://acme.slack.com/archives/C123/p1700000000000100"; got != want {
 		t.Errorf("permalink = %q, want %q", got, want)
 	}
-	if got := b.permalink("not a channel|x", "1.2"); got != "" {
+	if got := b.links.permalink("not a channel|x", "1.2"); got != "" {
 		t.Errorf("bad channel: %q, want none", got)
 	}
 }

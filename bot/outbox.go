@@ -58,6 +58,68 @@ const (
 	ambiguous = "ambiguous: "
 )
 
+// outboxWorker delivers the outbox to Slack: one pass over the due items
+// at a time, each kind by its deliverer, at Slack's pace (pacing.go), with
+// retries, dead letters and items parked on causes a person can fix
+// (blocked.go). The Bot holds one and exposes RunOutbox, DeliverDue,
+// RetryBlocked, HealthProblems and Wake; its event handlers tell it of
+// fixed or new causes.
+type outboxWorker struct {
+	cfg     *Config // the bot's: policy, team lead, time zones
+	api     *slack.Client
+	svc     *triage.Service // records posts and digests as use cases
+	store   deliveryStore
+	log     *slog.Logger
+	words   words
+	metrics *metrics
+	links   *links // shared with the bot: auth.test tells the workspace URL
+	// authTest asks Slack whether a blocked token works again; a success
+	// calls tokenWorks.
+	authTest func(ctx context.Context) error
+
+	wakeup chan struct{} // nudges run
+	state  outboxState   // memory between passes (pacing.go, blocked.go)
+}
+
+// deliveryStore is what the outbox worker reads and writes: the outbox, its
+// blocked items, and the leads the items are about.
+type deliveryStore interface {
+	LeadReader
+	DeliveryStore
+	BlockedStore
+}
+
+func (w *outboxWorker) now() time.Time {
+	if w.cfg.Now != nil {
+		return w.cfg.Now()
+	}
+	return time.Now()
+}
+
+// Wake tells the worker that new items are waiting. It never blocks.
+func (w *outboxWorker) Wake() {
+	select {
+	case w.wakeup <- struct{}{}:
+	default:
+	}
+}
+
+// RunOutbox delivers the outbox until ctx ends: a pass over the due items,
+// then a sleep until the next item is due, a Wake, or at most a second.
+// It returns nil when ctx ends.
+func (b *Bot) RunOutbox(ctx context.Context) error { return b.outbox.run(ctx) }
+
+// DeliverDue makes one pass over the items due at now (now is the clock for
+// pacing and retries, so tests can drive it) and returns when the next
+// attempt is due: zero if the outbox is empty. An error means the store
+// failed; Slack failures are recorded on the items instead.
+func (b *Bot) DeliverDue(ctx context.Context, now time.Time) (next time.Time, err error) {
+	return b.outbox.deliverDue(ctx, now)
+}
+
+// Wake tells the outbox worker that new items are waiting. It never blocks.
+func (b *Bot) Wake() { b.outbox.Wake() }
+
 // permanentCodes are Slack error codes that no retry and no person can fix
 // for this item: it is dead-lettered at once instead of hammering Slack
 // (RELIABILITY O5), listed by the admin API and can be sent again from there.
@@ -69,17 +131,17 @@ var permanentCodes = map[string]bool{
 	"cant_delete_message": true, "invalid_metadata_format": true, "invalid_metadata_schema": true,
 }
 
-// RunOutbox delivers the outbox until ctx ends: a pass over the due items,
+// run delivers the outbox until ctx ends: a pass over the due items,
 // then a sleep until the next item is due, a Wake, or at most a second.
 // It returns nil when ctx ends.
-func (b *Bot) RunOutbox(ctx context.Context) error {
-	poll := b.outbox.poll
+func (w *outboxWorker) run(ctx context.Context) error {
+	poll := w.state.poll
 	if poll <= 0 {
 		poll = defaultPoll
 	}
 	// Whatever blocked deliveries may have been fixed while the bot was
 	// down: each cause is tried again at once.
-	b.RetryBlocked(ctx, "start", nil)
+	w.retryBlocked(ctx, "start", nil)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -87,31 +149,31 @@ func (b *Bot) RunOutbox(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
-		case <-b.wake:
+		case <-w.wakeup:
 		}
-		next, err := b.deliverPass(ctx)
+		next, err := w.deliverPass(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		wait := poll
 		switch {
 		case err != nil:
-			b.log.Error("delivering outbox", slog.Any("error", err))
+			w.log.Error("delivering outbox", slog.Any("error", err))
 		case !next.IsZero():
-			wait = min(wait, max(next.Sub(b.now()), 0))
+			wait = min(wait, max(next.Sub(w.now()), 0))
 		}
 		timer.Reset(wait)
 	}
 }
 
-// deliverPass is one DeliverDue that a panic cannot take the worker down with.
-func (b *Bot) deliverPass(ctx context.Context) (next time.Time, err error) {
+// deliverPass is one deliverDue that a panic cannot take the worker down with.
+func (w *outboxWorker) deliverPass(ctx context.Context) (next time.Time, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("outbox pass panicked: %v", r)
 		}
 	}()
-	return b.DeliverDue(ctx, b.now())
+	return w.deliverDue(ctx, w.now())
 }
 
 // pass is what one DeliverDue learns as it goes.
@@ -142,13 +204,13 @@ func earliest(a, b time.Time) time.Time {
 	return b
 }
 
-// DeliverDue makes one pass over the items due at now (now is the clock for
+// deliverDue makes one pass over the items due at now (now is the clock for
 // pacing and retries, so tests can drive it) and returns when the next
 // attempt is due: zero if the outbox is empty. An error means the store
 // failed; Slack failures are recorded on the items instead.
-func (b *Bot) DeliverDue(ctx context.Context, now time.Time) (next time.Time, err error) {
-	b.probeToken(ctx, now)
-	items, err := b.store.DueOutbox(ctx, now, dueBatch)
+func (w *outboxWorker) deliverDue(ctx context.Context, now time.Time) (next time.Time, err error) {
+	w.probeToken(ctx, now)
+	items, err := w.store.DueOutbox(ctx, now, dueBatch)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("listing due outbox items: %w", err)
 	}
@@ -161,25 +223,25 @@ func (b *Bot) DeliverDue(ctx context.Context, now time.Time) (next time.Time, er
 			continue // an urgent item delivered between two calls
 		}
 		p.handled[it.ID] = true
-		if err := b.deliver(ctx, p, it); err != nil {
+		if err := w.deliver(ctx, p, it); err != nil {
 			return time.Time{}, err
 		}
 		if !it.Kind.Urgent() && !p.skipped[it.ID] {
 			// That was a Slack call: confirmations queued meanwhile go
 			// before the rest of the pass.
-			if err := b.deliverUrgent(ctx, p); err != nil {
+			if err := w.deliverUrgent(ctx, p); err != nil {
 				return time.Time{}, err
 			}
 		}
 	}
-	return b.nextDue(ctx, p)
+	return w.nextDue(ctx, p)
 }
 
 // deliverUrgent delivers the urgent items (OutboxKind.Urgent) that became
 // due during the pass. The store lists them first, so the first other item
 // ends the look.
-func (b *Bot) deliverUrgent(ctx context.Context, p *pass) error {
-	items, err := b.store.DueOutbox(ctx, p.now, urgentBatch)
+func (w *outboxWorker) deliverUrgent(ctx context.Context, p *pass) error {
+	items, err := w.store.DueOutbox(ctx, p.now, urgentBatch)
 	if err != nil {
 		return fmt.Errorf("listing due outbox items: %w", err)
 	}
@@ -191,7 +253,7 @@ func (b *Bot) deliverUrgent(ctx context.Context, p *pass) error {
 			continue
 		}
 		p.handled[it.ID] = true
-		if err := b.deliver(ctx, p, it); err != nil {
+		if err := w.deliver(ctx, p, it); err != nil {
 			return err
 		}
 	}
@@ -199,8 +261,8 @@ func (b *Bot) deliverUrgent(ctx context.Context, p *pass) error {
 }
 
 // nextDue works out when the next pass should run.
-func (b *Bot) nextDue(ctx context.Context, p *pass) (time.Time, error) {
-	at, ok, err := b.store.NextOutbox(ctx)
+func (w *outboxWorker) nextDue(ctx context.Context, p *pass) (time.Time, error) {
+	at, ok, err := w.store.NextOutbox(ctx)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("finding the next outbox item: %w", err)
 	}
@@ -212,7 +274,7 @@ func (b *Bot) nextDue(ctx context.Context, p *pass) (time.Time, error) {
 	}
 	// Something is due already: new items, items that changed while we
 	// delivered them, or only the ones this pass left waiting.
-	due, err := b.store.DueOutbox(ctx, p.now, dueBatch)
+	due, err := w.store.DueOutbox(ctx, p.now, dueBatch)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("listing due outbox items: %w", err)
 	}
@@ -227,89 +289,89 @@ func (b *Bot) nextDue(ctx context.Context, p *pass) (time.Time, error) {
 }
 
 // deliver handles one item. It returns an error only when the store fails.
-func (b *Bot) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error {
-	log := b.log.With(slog.String("kind", string(it.Kind)), slog.Uint64("item", it.ID), slog.Int("attempt", it.Attempts+1))
+func (w *outboxWorker) deliver(ctx context.Context, p *pass, it triage.OutboxItem) error {
+	log := w.log.With(slog.String("kind", string(it.Kind)), slog.Uint64("item", it.ID), slog.Int("attempt", it.Attempts+1))
 	if it.Lead != 0 {
 		log = log.With(slog.String("lead_id", it.Lead.String()))
 	}
 	if n := it.Notice; n != nil {
 		// Worded now, in today's language; items stored before notices
 		// carry their text already.
-		it.Text, it.Plain = b.words.notice(*n, b.cfg.Location, b.cfg.Policy.Criteria)
+		it.Text, it.Plain = w.words.notice(*n, w.cfg.Location, w.cfg.Policy.Criteria)
 	}
 	d, ok := deliverers[it.Kind]
 	if !ok {
-		return b.deadLetter(ctx, log, it, "invalid_item", "unknown outbox kind")
+		return w.deadLetter(ctx, log, it, "invalid_item", "unknown outbox kind")
 	}
-	return d(b, ctx, log, p, it)
+	return d(w, ctx, log, p, it)
 }
 
 // deliverFunc delivers one outbox item of its kind. It returns an error
 // only when the store fails.
-type deliverFunc func(b *Bot, ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error
+type deliverFunc func(w *outboxWorker, ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error
 
 // deliverers has one deliverer per outbox kind; an unknown kind (written by
 // a newer version) is a dead letter.
 var deliverers = map[triage.OutboxKind]deliverFunc{
-	triage.OutboxEphemeral:       (*Bot).postEphemeral,
-	triage.OutboxDigest:          (*Bot).postDigest,
-	triage.OutboxDirect:          (*Bot).postDirect,
-	triage.OutboxDeleteMessage:   (*Bot).deleteMessage,
-	triage.OutboxRedactDigest:    (*Bot).redactDigest,
-	triage.OutboxAnnounce:        (*Bot).postAnnounce,
-	triage.OutboxPostCard:        (*Bot).deliverOnCard,
-	triage.OutboxUpdateCard:      (*Bot).deliverOnCard,
-	triage.OutboxThreadReply:     (*Bot).deliverOnCard,
-	triage.OutboxPostChecklist:   (*Bot).deliverOnCard,
-	triage.OutboxUpdateChecklist: (*Bot).deliverOnCard,
-	triage.OutboxReminder:        (*Bot).deliverOnCard,
+	triage.OutboxEphemeral:       (*outboxWorker).postEphemeral,
+	triage.OutboxDigest:          (*outboxWorker).postDigest,
+	triage.OutboxDirect:          (*outboxWorker).postDirect,
+	triage.OutboxDeleteMessage:   (*outboxWorker).deleteMessage,
+	triage.OutboxRedactDigest:    (*outboxWorker).redactDigest,
+	triage.OutboxAnnounce:        (*outboxWorker).postAnnounce,
+	triage.OutboxPostCard:        (*outboxWorker).deliverOnCard,
+	triage.OutboxUpdateCard:      (*outboxWorker).deliverOnCard,
+	triage.OutboxThreadReply:     (*outboxWorker).deliverOnCard,
+	triage.OutboxPostChecklist:   (*outboxWorker).deliverOnCard,
+	triage.OutboxUpdateChecklist: (*outboxWorker).deliverOnCard,
+	triage.OutboxReminder:        (*outboxWorker).deliverOnCard,
 }
 
 // cardDeliverFunc delivers an item about a lead whose card is posted, once
 // the call c may go out; cctx bounds the call.
-type cardDeliverFunc func(b *Bot, ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error
+type cardDeliverFunc func(w *outboxWorker, ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error
 
 // cardDeliverers has one deliverer per kind that needs the lead's card.
 var cardDeliverers = map[triage.OutboxKind]cardDeliverFunc{
-	triage.OutboxPostCard:        (*Bot).updateCard,
-	triage.OutboxUpdateCard:      (*Bot).updateCard,
-	triage.OutboxThreadReply:     (*Bot).postThreadReply,
-	triage.OutboxReminder:        (*Bot).postReminder,
-	triage.OutboxPostChecklist:   (*Bot).putChecklist,
-	triage.OutboxUpdateChecklist: (*Bot).putChecklist,
+	triage.OutboxPostCard:        (*outboxWorker).updateCard,
+	triage.OutboxUpdateCard:      (*outboxWorker).updateCard,
+	triage.OutboxThreadReply:     (*outboxWorker).postThreadReply,
+	triage.OutboxReminder:        (*outboxWorker).postReminder,
+	triage.OutboxPostChecklist:   (*outboxWorker).putChecklist,
+	triage.OutboxUpdateChecklist: (*outboxWorker).putChecklist,
 }
 
 // postEphemeral shows an item to one person.
-func (b *Bot) postEphemeral(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
+func (w *outboxWorker) postEphemeral(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
 	if it.User == "" || it.Channel == "" {
-		return b.deadLetter(ctx, log, it, "invalid_item", "ephemeral without a user or channel")
+		return w.deadLetter(ctx, log, it, "invalid_item", "ephemeral without a user or channel")
 	}
 	// Not the channel's budget: a confirmation never waits behind the
 	// card updates paced at one message per second.
 	c := call{methodEphemeral, it.Channel}
-	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+	if ok, err := w.mayCall(ctx, log, p, it, c); !ok || err != nil {
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
-	_, err := b.api.PostEphemeralContext(cctx, it.Channel, it.User, slack.MsgOptionText(it.Text, false))
+	_, err := w.api.PostEphemeralContext(cctx, it.Channel, it.User, slack.MsgOptionText(it.Text, false))
 	cancel()
-	return b.settle(ctx, log, p, it, c, err, nil)
+	return w.settle(ctx, log, p, it, c, err, nil)
 }
 
 // deliverOnCard delivers an item that needs the lead's card: it waits while
 // the card's (or the checklist's) post is queued, posts the card itself,
 // and hands everything else to its kind's cardDeliverer.
-func (b *Bot) deliverOnCard(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
+func (w *outboxWorker) deliverOnCard(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
 	if it.Lead == 0 {
-		return b.deadLetter(ctx, log, it, "invalid_item", "item has no lead")
+		return w.deadLetter(ctx, log, it, "invalid_item", "item has no lead")
 	}
 	if at, waiting := p.cards[it.Lead]; waiting {
 		p.wait(it.ID, at)
 		return nil
 	}
-	l, err := b.store.Lead(ctx, it.Lead)
+	l, err := w.store.Lead(ctx, it.Lead)
 	if errors.Is(err, triage.ErrNotFound) {
-		return b.deadLetter(ctx, log, it, "lead_not_found", "the lead no longer exists")
+		return w.deadLetter(ctx, log, it, "lead_not_found", "the lead no longer exists")
 	}
 	if err != nil {
 		return fmt.Errorf("loading %s for outbox item %d: %w", it.Lead, it.ID, err)
@@ -317,16 +379,16 @@ func (b *Bot) deliverOnCard(ctx context.Context, log *slog.Logger, p *pass, it t
 
 	if l.Slack.TS == "" {
 		if it.Kind == triage.OutboxPostCard {
-			return b.postCard(ctx, log, p, it, l)
+			return w.postCard(ctx, log, p, it, l)
 		}
 		// Updates, thread replies and reminders need the card. While its post is still
 		// queued they wait for it; without one they never can be sent.
-		post, found, err := b.pendingPost(ctx, it.Lead)
+		post, found, err := w.pendingPost(ctx, it.Lead)
 		if err != nil {
 			return err
 		}
 		if !found {
-			return b.deadLetter(ctx, log, it, "no_card", "card was never posted")
+			return w.deadLetter(ctx, log, it, "no_card", "card was never posted")
 		}
 		at := later(post.NextAt, p.now)
 		p.cards[it.Lead] = at
@@ -341,12 +403,12 @@ func (b *Bot) deliverOnCard(ctx context.Context, log *slog.Logger, p *pass, it t
 			p.wait(it.ID, at)
 			return nil
 		}
-		post, found, err := b.pendingChecklist(ctx, it.Lead)
+		post, found, err := w.pendingChecklist(ctx, it.Lead)
 		if err != nil {
 			return err
 		}
 		if !found {
-			return b.deadLetter(ctx, log, it, "no_checklist", "checklist was never posted")
+			return w.deadLetter(ctx, log, it, "no_checklist", "checklist was never posted")
 		}
 		at := later(post.NextAt, p.now)
 		p.checklists[it.Lead] = at
@@ -361,17 +423,17 @@ func (b *Bot) deliverOnCard(ctx context.Context, log *slog.Logger, p *pass, it t
 		it.Kind == triage.OutboxPostChecklist && l.Slack.ChecklistTS == "":
 		c.method = methodPost
 	}
-	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+	if ok, err := w.mayCall(ctx, log, p, it, c); !ok || err != nil {
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	return cardDeliverers[it.Kind](b, ctx, cctx, log, p, it, l, c)
+	return cardDeliverers[it.Kind](w, ctx, cctx, log, p, it, l, c)
 }
 
 // postThreadReply posts what the domain said (or a draft) in the card's thread.
-func (b *Bot) postThreadReply(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
-	text, blocks := b.words.replyContent(it.Text, it.Plain)
+func (w *outboxWorker) postThreadReply(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
+	text, blocks := w.words.replyContent(it.Text, it.Plain)
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(text, false), slack.MsgOptionTS(l.Slack.TS),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),
@@ -379,51 +441,51 @@ func (b *Bot) postThreadReply(ctx, cctx context.Context, log *slog.Logger, p *pa
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}
-	ch, ts, err := b.api.PostMessageContext(cctx, c.channel, opts...)
-	return b.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
+	ch, ts, err := w.api.PostMessageContext(cctx, c.channel, opts...)
+	return w.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
 }
 
 // postReminder posts a reminder with its Snooze buttons in the card's thread.
-func (b *Bot) postReminder(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
-	text, blocks := b.words.reminder(l.ID, it.Text)
-	ch, ts, err := b.api.PostMessageContext(cctx, c.channel,
+func (w *outboxWorker) postReminder(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
+	text, blocks := w.words.reminder(l.ID, it.Text)
+	ch, ts, err := w.api.PostMessageContext(cctx, c.channel,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionTS(l.Slack.TS),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
-	return b.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
+	return w.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
 }
 
 // putChecklist posts the checklist, or updates it: an update, or a post
 // whose checklist exists already (a retry after Slack took it, or changes
 // folded into the post).
-func (b *Bot) putChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
+func (w *outboxWorker) putChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
 	if l.Slack.ChecklistTS == "" {
-		return b.postChecklist(ctx, cctx, log, p, it, l)
+		return w.postChecklist(ctx, cctx, log, p, it, l)
 	}
-	text, blocks := b.words.checklist(l, b.cfg.Policy)
-	_, _, _, err := b.api.UpdateMessageContext(cctx, c.channel, l.Slack.ChecklistTS,
+	text, blocks := w.words.checklist(l, w.cfg.Policy)
+	_, _, _, err := w.api.UpdateMessageContext(cctx, c.channel, l.Slack.ChecklistTS,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-	return b.settle(ctx, log, p, it, c, err, nil)
+	return w.settle(ctx, log, p, it, c, err, nil)
 }
 
 // updateCard re-renders the card: an update, or a post_card whose card
 // exists already.
-func (b *Bot) updateCard(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
-	text, blocks := b.words.card(l, b.cfg.Policy, p.now)
-	_, _, _, err := b.api.UpdateMessageContext(cctx, c.channel, l.Slack.TS,
+func (w *outboxWorker) updateCard(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
+	text, blocks := w.words.card(l, w.cfg.Policy, p.now)
+	_, _, _, err := w.api.UpdateMessageContext(cctx, c.channel, l.Slack.TS,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-	return b.settle(ctx, log, p, it, c, err, nil)
+	return w.settle(ctx, log, p, it, c, err, nil)
 }
 
 // postCard posts a lead's first card and records where it landed.
-func (b *Bot) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead) error {
+func (w *outboxWorker) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead) error {
 	channel := it.Channel
 	c := call{methodPost, channel}
 	// Slack took this post already, but recording it failed: record it,
 	// without asking Slack again.
-	if at, ok := b.outbox.recall(it.ID); ok {
-		return b.settle(ctx, log, p, it, c, nil, recordCard(at.channel, at.ts, p.now, ""))
+	if at, ok := w.state.recall(it.ID); ok {
+		return w.settle(ctx, log, p, it, c, nil, recordCard(at.channel, at.ts, p.now, ""))
 	}
-	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+	if ok, err := w.mayCall(ctx, log, p, it, c); !ok || err != nil {
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
@@ -433,21 +495,21 @@ func (b *Bot) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage
 	// failed record, a broken connection): it may have reached Slack, so
 	// adopt that card instead of posting a second one (RELIABILITY O4, D12).
 	if mayHavePosted(it) {
-		ts, found, err := b.findCard(cctx, channel, l.ID, it.Attempted)
+		ts, found, err := w.findCard(cctx, channel, l.ID, it.Attempted)
 		if err != nil {
-			return b.settle(ctx, log, p, it, call{methodHistory, channel}, fmt.Errorf("looking for an earlier post of the card: %w", err), nil)
+			return w.settle(ctx, log, p, it, call{methodHistory, channel}, fmt.Errorf("looking for an earlier post of the card: %w", err), nil)
 		}
 		if found {
 			log.Info("adopted card posted by an earlier attempt", slog.String("channel", channel), slog.String("ts", ts))
-			return b.settle(ctx, log, p, it, c, nil, recordCard(channel, ts, p.now, "found in channel history after an unfinished attempt"))
+			return w.settle(ctx, log, p, it, c, nil, recordCard(channel, ts, p.now, "found in channel history after an unfinished attempt"))
 		}
 	}
-	if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
+	if gone, err := w.markAttempted(ctx, it, p.now); gone || err != nil {
 		return err
 	}
 
-	text, blocks := b.words.card(l, b.cfg.Policy, p.now)
-	ch, ts, err := b.api.PostMessageContext(cctx, channel,
+	text, blocks := w.words.card(l, w.cfg.Policy, p.now)
+	ch, ts, err := w.api.PostMessageContext(cctx, channel,
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(),
@@ -461,16 +523,16 @@ func (b *Bot) postCard(ctx context.Context, log *slog.Logger, p *pass, it triage
 		ch = channel
 	}
 	if err == nil {
-		b.outbox.remember(it.ID, ch, ts)
+		w.state.remember(it.ID, ch, ts)
 	}
-	return b.settle(ctx, log, p, it, c, err, recordCard(ch, ts, p.now, ""))
+	return w.settle(ctx, log, p, it, c, err, recordCard(ch, ts, p.now, ""))
 }
 
 // markAttempted records durably that the post of it begins at now, before the
 // call. gone reports that the item is no longer pending (its lead was
 // purged meanwhile): there is nothing to post.
-func (b *Bot) markAttempted(ctx context.Context, it triage.OutboxItem, now time.Time) (gone bool, err error) {
-	err = b.store.MarkAttempted(ctx, it.ID, now)
+func (w *outboxWorker) markAttempted(ctx context.Context, it triage.OutboxItem, now time.Time) (gone bool, err error) {
+	err = w.store.MarkAttempted(ctx, it.ID, now)
 	if errors.Is(err, triage.ErrNotFound) {
 		return true, nil
 	}
@@ -498,29 +560,29 @@ func later(at, now time.Time) time.Time {
 
 // postChecklist posts the criteria checklist as a reply in the card's
 // thread and records its ts, so that answers can update it.
-func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead) error {
+func (w *outboxWorker) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead) error {
 	channel := l.Slack.Channel
 	c := call{methodPost, channel}
-	if at, ok := b.outbox.recall(it.ID); ok {
-		return b.settle(ctx, log, p, it, c, nil, recordChecklist(channel, at.ts, p.now))
+	if at, ok := w.state.recall(it.ID); ok {
+		return w.settle(ctx, log, p, it, c, nil, recordChecklist(channel, at.ts, p.now))
 	}
 	// As with the card: after an unfinished attempt, adopt a checklist the
 	// last attempt may have posted rather than post a second one.
 	if mayHavePosted(it) {
-		ts, found, err := b.findChecklist(cctx, channel, l.Slack.TS, l.ID)
+		ts, found, err := w.findChecklist(cctx, channel, l.Slack.TS, l.ID)
 		if err != nil {
-			return b.settle(ctx, log, p, it, call{methodReplies, channel}, fmt.Errorf("looking for an earlier post of the checklist: %w", err), nil)
+			return w.settle(ctx, log, p, it, call{methodReplies, channel}, fmt.Errorf("looking for an earlier post of the checklist: %w", err), nil)
 		}
 		if found {
 			log.Info("adopted checklist posted by an earlier attempt", slog.String("channel", channel), slog.String("ts", ts))
-			return b.settle(ctx, log, p, it, c, nil, recordChecklist(channel, ts, p.now))
+			return w.settle(ctx, log, p, it, c, nil, recordChecklist(channel, ts, p.now))
 		}
 	}
-	if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
+	if gone, err := w.markAttempted(ctx, it, p.now); gone || err != nil {
 		return err
 	}
-	text, blocks := b.words.checklist(l, b.cfg.Policy)
-	_, ts, err := b.api.PostMessageContext(cctx, channel,
+	text, blocks := w.words.checklist(l, w.cfg.Policy)
+	_, ts, err := w.api.PostMessageContext(cctx, channel,
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionTS(l.Slack.TS),
@@ -532,9 +594,9 @@ func (b *Bot) postChecklist(ctx, cctx context.Context, log *slog.Logger, p *pass
 		}),
 	)
 	if err == nil {
-		b.outbox.remember(it.ID, channel, ts)
+		w.state.remember(it.ID, channel, ts)
 	}
-	return b.settle(ctx, log, p, it, c, err, recordChecklist(channel, ts, p.now))
+	return w.settle(ctx, log, p, it, c, err, recordChecklist(channel, ts, p.now))
 }
 
 // recordChecklist is the checklist's ts, for the lead to keep. The channel
@@ -546,8 +608,8 @@ func recordChecklist(channel, ts string, now time.Time) *triage.Posted {
 
 // findChecklist looks for lead's checklist among the replies to its card by
 // its metadata.
-func (b *Bot) findChecklist(ctx context.Context, channel, cardTS string, lead triage.LeadID) (ts string, found bool, err error) {
-	msgs, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+func (w *outboxWorker) findChecklist(ctx context.Context, channel, cardTS string, lead triage.LeadID) (ts string, found bool, err error) {
+	msgs, _, _, err := w.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
 		ChannelID:          channel,
 		Timestamp:          cardTS,
 		Limit:              repliesDepth,
@@ -575,8 +637,8 @@ func recordCard(channel, ts string, now time.Time, detail string) *triage.Posted
 
 // findCard looks for lead's card by its metadata in the channel's history
 // since the attempt that may have posted it (see findInHistory).
-func (b *Bot) findCard(ctx context.Context, channel string, lead triage.LeadID, since time.Time) (ts string, found bool, err error) {
-	return b.findInHistory(ctx, channel, since, func(m slack.Message) bool {
+func (w *outboxWorker) findCard(ctx context.Context, channel string, lead triage.LeadID, since time.Time) (ts string, found bool, err error) {
+	return w.findInHistory(ctx, channel, since, func(m slack.Message) bool {
 		id, _ := m.Metadata.EventPayload["lead_id"].(string)
 		return m.Metadata.EventType == cardEventType && id == lead.String()
 	})
@@ -587,14 +649,14 @@ func (b *Bot) findCard(ctx context.Context, channel string, lead triage.LeadID, 
 // they still reach back to since (less historySkew for clocks that
 // disagree), at most historyPages. A zero since reads the first page only.
 // A busy channel can thus not push an earlier attempt's post out of reach.
-func (b *Bot) findInHistory(ctx context.Context, channel string, since time.Time, match func(slack.Message) bool) (ts string, found bool, err error) {
+func (w *outboxWorker) findInHistory(ctx context.Context, channel string, since time.Time, match func(slack.Message) bool) (ts string, found bool, err error) {
 	params := &slack.GetConversationHistoryParameters{
 		ChannelID:          channel,
 		Limit:              historyDepth,
 		IncludeAllMetadata: true,
 	}
 	for range historyPages {
-		resp, err := b.api.GetConversationHistoryContext(ctx, params)
+		resp, err := w.api.GetConversationHistoryContext(ctx, params)
 		if err != nil {
 			return "", false, err
 		}
@@ -629,8 +691,8 @@ func tsTime(ts string) (time.Time, bool) {
 
 // pendingPost finds lead's queued card post, if any. It scans the outbox,
 // which is rare: only items that wait for a card that is not there get here.
-func (b *Bot) pendingPost(ctx context.Context, lead triage.LeadID) (triage.OutboxItem, bool, error) {
-	all, err := b.store.DueOutbox(ctx, time.Unix(1<<40, 0), scanLimit)
+func (w *outboxWorker) pendingPost(ctx context.Context, lead triage.LeadID) (triage.OutboxItem, bool, error) {
+	all, err := w.store.DueOutbox(ctx, time.Unix(1<<40, 0), scanLimit)
 	if err != nil {
 		return triage.OutboxItem{}, false, fmt.Errorf("looking for the card post of %s: %w", lead, err)
 	}
@@ -643,8 +705,8 @@ func (b *Bot) pendingPost(ctx context.Context, lead triage.LeadID) (triage.Outbo
 }
 
 // pendingChecklist finds lead's queued checklist post, if any.
-func (b *Bot) pendingChecklist(ctx context.Context, lead triage.LeadID) (triage.OutboxItem, bool, error) {
-	all, err := b.store.DueOutbox(ctx, time.Unix(1<<40, 0), scanLimit)
+func (w *outboxWorker) pendingChecklist(ctx context.Context, lead triage.LeadID) (triage.OutboxItem, bool, error) {
+	all, err := w.store.DueOutbox(ctx, time.Unix(1<<40, 0), scanLimit)
 	if err != nil {
 		return triage.OutboxItem{}, false, fmt.Errorf("looking for the checklist post of %s: %w", lead, err)
 	}
@@ -663,12 +725,12 @@ type call struct{ method, channel string }
 // mayCall reports whether it may be sent with c now: nothing blocks it
 // (blocked.go) and c's rate limit has room (pacing.go). If not, the item is
 // parked or left due until it may go.
-func (b *Bot) mayCall(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, c call) (bool, error) {
-	bl, blocked, trying := b.blockedFor(c, p.now)
+func (w *outboxWorker) mayCall(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, c call) (bool, error) {
+	bl, blocked, trying := w.blockedFor(c, p.now)
 	if blocked {
-		return false, b.park(ctx, log, p, it, bl)
+		return false, w.park(ctx, log, p, it, bl)
 	}
-	ok, at := b.outbox.take(c.method, c.channel, p.now)
+	ok, at := w.state.take(c.method, c.channel, p.now)
 	if !ok {
 		if it.Kind == triage.OutboxPostCard {
 			p.cards[it.Lead] = at
@@ -679,7 +741,7 @@ func (b *Bot) mayCall(ctx context.Context, log *slog.Logger, p *pass, it triage.
 	if trying != nil {
 		// This call tries the cause again; the items behind it wait for
 		// its answer until the next try.
-		b.outbox.probe(*trying, p.now)
+		w.state.probe(*trying, p.now)
 	}
 	return true, nil
 }
@@ -687,24 +749,24 @@ func (b *Bot) mayCall(ctx context.Context, log *slog.Logger, p *pass, it triage.
 // settle records the outcome of a Slack call: done (with where a post
 // landed recorded on the lead), retried later, parked on a cause a person
 // can fix, or dead-lettered.
-func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, c call, callErr error, posted *triage.Posted) error {
+func (w *outboxWorker) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, c call, callErr error, posted *triage.Posted) error {
 	if callErr == nil {
 		// Slack took it: whatever blocked this channel (or the workspace)
 		// is gone, and the items parked on it go now, in order.
-		if err := b.unblockedBy(ctx, log, p, c); err != nil {
+		if err := w.unblockedBy(ctx, log, p, c); err != nil {
 			return err
 		}
-		err := b.complete(ctx, it, posted)
+		err := w.complete(ctx, it, posted)
 		if errors.Is(err, triage.ErrNotFound) {
-			b.deleteOrphan(ctx, log, it, posted)
+			w.deleteOrphan(ctx, log, it, posted)
 		} else if err != nil {
 			// Slack has it; the item stays due. A post is not sent again:
 			// the worker remembers where it landed (outboxState.remember)
 			// and, after a restart, finds it by its metadata.
 			return fmt.Errorf("completing outbox item %d: %w", it.ID, err)
 		}
-		b.outbox.forget(it.ID)
-		b.metrics.delivered.WithLabelValues(string(it.Kind)).Inc()
+		w.state.forget(it.ID)
+		w.metrics.delivered.WithLabelValues(string(it.Kind)).Inc()
 		log.Debug("delivered to slack")
 		return nil
 	}
@@ -713,7 +775,7 @@ func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.O
 		// without waiting, so the next run checks before posting again.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
-		if err := b.store.RetryOutbox(sctx, it.ID, p.now, ambiguous+"interrupted by shutdown"); err != nil {
+		if err := w.store.RetryOutbox(sctx, it.ID, p.now, ambiguous+"interrupted by shutdown"); err != nil {
 			log.Warn("recording an interrupted delivery", slog.Any("error", err))
 		}
 		return ctx.Err()
@@ -721,47 +783,47 @@ func (b *Bot) settle(ctx context.Context, log *slog.Logger, p *pass, it triage.O
 	v := classify(callErr, it.Attempts, p.now)
 	if v.blocked != "" {
 		if blocks(c, v.blocked) {
-			return b.blockOn(ctx, log, p, it, c, v.blocked)
+			return w.blockOn(ctx, log, p, it, c, v.blocked)
 		}
 		v.dead = true
 	}
 	if v.dead {
-		return b.deadLetter(ctx, log, it, v.code, "slack refused it: "+v.code)
+		return w.deadLetter(ctx, log, it, v.code, "slack refused it: "+v.code)
 	}
 	lastErr := v.code
 	if v.ambiguous {
 		lastErr = ambiguous + v.code
 	}
-	if err := b.store.RetryOutbox(ctx, it.ID, v.at, lastErr); err != nil {
+	if err := w.store.RetryOutbox(ctx, it.ID, v.at, lastErr); err != nil {
 		return fmt.Errorf("rescheduling outbox item %d: %w", it.ID, err)
 	}
 	if v.pause {
-		b.outbox.pause(limitKey(c.method, c.channel), v.at)
+		w.state.pause(limitKey(c.method, c.channel), v.at)
 	}
 	if it.Kind == triage.OutboxPostCard {
 		p.cards[it.Lead] = v.at
 	}
 	p.next = earliest(p.next, v.at)
-	b.metrics.failed.WithLabelValues(string(it.Kind), "retry").Inc()
+	w.metrics.failed.WithLabelValues(string(it.Kind), "retry").Inc()
 	log.Warn("slack delivery failed, will retry", slog.String("code", v.code), slog.Time("next_at", v.at))
 	return nil
 }
 
 // complete deletes a delivered item; a post's place is recorded on its lead
 // in the same transaction, as a use case of the domain.
-func (b *Bot) complete(ctx context.Context, it triage.OutboxItem, posted *triage.Posted) error {
+func (w *outboxWorker) complete(ctx context.Context, it triage.OutboxItem, posted *triage.Posted) error {
 	if posted != nil {
-		return b.svc.RecordPosted(ctx, it, *posted)
+		return w.svc.RecordPosted(ctx, it, *posted)
 	}
-	return b.store.CompleteOutbox(ctx, it.ID, it.Seq, nil)
+	return w.store.CompleteOutbox(ctx, it.ID, it.Seq, nil)
 }
 
-func (b *Bot) deadLetter(ctx context.Context, log *slog.Logger, it triage.OutboxItem, code, reason string) error {
-	if err := b.store.DeadLetter(ctx, it.ID, reason); err != nil {
+func (w *outboxWorker) deadLetter(ctx context.Context, log *slog.Logger, it triage.OutboxItem, code, reason string) error {
+	if err := w.store.DeadLetter(ctx, it.ID, reason); err != nil {
 		return fmt.Errorf("dead-lettering outbox item %d: %w", it.ID, err)
 	}
-	b.metrics.failed.WithLabelValues(string(it.Kind), "dead").Inc()
-	if b.outbox.loud(code, b.now()) {
+	w.metrics.failed.WithLabelValues(string(it.Kind), "dead").Inc()
+	if w.state.loud(code, w.now()) {
 		log.Error("slack delivery failed for good; item dead-lettered", slog.String("code", code))
 	} else {
 		log.Debug("slack delivery failed for good; item dead-lettered", slog.String("code", code))
@@ -848,140 +910,140 @@ func safeCode(code string) string {
 // it.Channel: the card or checklist of a purged lead. The lead is gone, so
 // nothing is loaded. A message that is gone already (message_not_found)
 // counts as deleted; other permanent refusals are dead-lettered as usual.
-func (b *Bot) deleteMessage(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
+func (w *outboxWorker) deleteMessage(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
 	ts := string(it.Payload)
 	if it.Channel == "" || ts == "" {
-		return b.deadLetter(ctx, log, it, "invalid_item", "delete without a channel or ts")
+		return w.deadLetter(ctx, log, it, "invalid_item", "delete without a channel or ts")
 	}
 	c := call{methodDelete, it.Channel}
-	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+	if ok, err := w.mayCall(ctx, log, p, it, c); !ok || err != nil {
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	_, _, err := b.api.DeleteMessageContext(cctx, it.Channel, ts)
+	_, _, err := w.api.DeleteMessageContext(cctx, it.Channel, ts)
 	var resp slack.SlackErrorResponse
 	if errors.As(err, &resp) && resp.Err == "message_not_found" {
 		log.Debug("message to delete was gone already")
 		err = nil
 	}
-	return b.settle(ctx, log, p, it, c, err, nil)
+	return w.settle(ctx, log, p, it, c, err, nil)
 }
 
 // postDirect sends an escalation to it.User in a direct message (Slack
 // opens the bot's DM with that user for a post to a user id), with a link
 // to the lead's card when it is posted. It does not wait for the card: the
 // text names the lead either way.
-func (b *Bot) postDirect(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
+func (w *outboxWorker) postDirect(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
 	if !slackUserID.MatchString(it.User) {
-		return b.deadLetter(ctx, log, it, "invalid_item", "direct message without a valid user")
+		return w.deadLetter(ctx, log, it, "invalid_item", "direct message without a valid user")
 	}
 	cardLink := ""
 	if it.Lead != 0 {
-		l, err := b.store.Lead(ctx, it.Lead)
+		l, err := w.store.Lead(ctx, it.Lead)
 		if errors.Is(err, triage.ErrNotFound) {
-			return b.deadLetter(ctx, log, it, "lead_not_found", "the lead no longer exists")
+			return w.deadLetter(ctx, log, it, "lead_not_found", "the lead no longer exists")
 		}
 		if err != nil {
 			return fmt.Errorf("loading %s for outbox item %d: %w", it.Lead, it.ID, err)
 		}
-		cardLink = b.cardLink(l, b.words.t("direct.open_card"))
+		cardLink = w.links.cardLink(l, w.words.t("direct.open_card"))
 	}
 	c := call{methodPost, it.User}
-	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+	if ok, err := w.mayCall(ctx, log, p, it, c); !ok || err != nil {
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	text, blocks := renderDirect(it.Text, cardLink)
-	ch, ts, err := b.api.PostMessageContext(cctx, it.User,
+	ch, ts, err := w.api.PostMessageContext(cctx, it.User,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
-	return b.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
+	return w.settle(ctx, log, p, it, c, err, rememberPost(it, ch, ts, p.now))
 }
 
 // postAnnounce posts it.Text (worded from its notice) to it.Channel as a
 // message of its own, paced with the channel's cards: an import's summary.
-func (b *Bot) postAnnounce(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
+func (w *outboxWorker) postAnnounce(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
 	if it.Channel == "" || it.Text == "" {
-		return b.deadLetter(ctx, log, it, "invalid_item", "announcement without a channel or text")
+		return w.deadLetter(ctx, log, it, "invalid_item", "announcement without a channel or text")
 	}
 	c := call{methodPost, it.Channel}
-	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+	if ok, err := w.mayCall(ctx, log, p, it, c); !ok || err != nil {
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	text, blocks := renderDirect(it.Text, "")
-	_, _, err := b.api.PostMessageContext(cctx, it.Channel,
+	_, _, err := w.api.PostMessageContext(cctx, it.Channel,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
-	return b.settle(ctx, log, p, it, c, err, nil)
+	return w.settle(ctx, log, p, it, c, err, nil)
 }
 
 // postDigest posts one part of a digest (its Payload, a triage.DigestPart)
 // to it.Channel. After an ambiguous failure it looks for the part in the
 // channel's history by its metadata first, so a part is not posted twice.
-func (b *Bot) postDigest(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
+func (w *outboxWorker) postDigest(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
 	var part triage.DigestPart
 	if err := json.Unmarshal(it.Payload, &part); err != nil || part.Part < 1 {
-		return b.deadLetter(ctx, log, it, "invalid_payload", "invalid digest payload")
+		return w.deadLetter(ctx, log, it, "invalid_payload", "invalid digest payload")
 	}
 	if it.Channel == "" {
-		return b.deadLetter(ctx, log, it, "invalid_item", "digest without a channel")
+		return w.deadLetter(ctx, log, it, "invalid_item", "digest without a channel")
 	}
 	c := call{methodPost, it.Channel}
-	if at, ok := b.outbox.recall(it.ID); ok {
-		if err := b.rememberDigest(ctx, log, it, part, at.ts); err != nil {
+	if at, ok := w.state.recall(it.ID); ok {
+		if err := w.rememberDigest(ctx, log, it, part, at.ts); err != nil {
 			return err
 		}
-		return b.settle(ctx, log, p, it, c, nil, nil)
+		return w.settle(ctx, log, p, it, c, nil, nil)
 	}
-	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+	if ok, err := w.mayCall(ctx, log, p, it, c); !ok || err != nil {
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	meta := map[string]any{"key": part.Key, "part": strconv.Itoa(part.Part)}
 	if part.Key != "" && mayHavePosted(it) {
-		ts, found, err := b.findDigest(cctx, it.Channel, meta, it.Attempted)
+		ts, found, err := w.findDigest(cctx, it.Channel, meta, it.Attempted)
 		if err != nil {
-			return b.settle(ctx, log, p, it, call{methodHistory, it.Channel}, fmt.Errorf("looking for an earlier post of the digest: %w", err), nil)
+			return w.settle(ctx, log, p, it, call{methodHistory, it.Channel}, fmt.Errorf("looking for an earlier post of the digest: %w", err), nil)
 		}
 		if found {
 			log.Info("digest part posted by an earlier attempt", slog.String("channel", it.Channel))
-			if err := b.rememberDigest(ctx, log, it, part, ts); err != nil {
+			if err := w.rememberDigest(ctx, log, it, part, ts); err != nil {
 				return err
 			}
-			return b.settle(ctx, log, p, it, c, nil, nil)
+			return w.settle(ctx, log, p, it, c, nil, nil)
 		}
 	}
 	if part.Key != "" {
 		// Without a key there is nothing to look for: no mark either.
-		if gone, err := b.markAttempted(ctx, it, p.now); gone || err != nil {
+		if gone, err := w.markAttempted(ctx, it, p.now); gone || err != nil {
 			return err
 		}
 	}
-	text, blocks := b.words.digestPart(part, b.permalink, b.digestLocation(), p.now)
-	_, ts, err := b.api.PostMessageContext(cctx, it.Channel,
+	text, blocks := w.words.digestPart(part, w.links.permalink, w.cfg.digestLocation(), p.now)
+	_, ts, err := w.api.PostMessageContext(cctx, it.Channel,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: digestEventType, EventPayload: meta}))
 	if err == nil {
-		b.outbox.remember(it.ID, it.Channel, ts)
+		w.state.remember(it.ID, it.Channel, ts)
 		// Remembered before the item completes: a failure leaves it due,
 		// and the next attempt recalls the ts and remembers again.
-		if err := b.rememberDigest(ctx, log, it, part, ts); err != nil {
+		if err := w.rememberDigest(ctx, log, it, part, ts); err != nil {
 			return err
 		}
 	}
-	return b.settle(ctx, log, p, it, c, err, nil)
+	return w.settle(ctx, log, p, it, c, err, nil)
 }
 
 // findDigest looks for a digest part with metadata meta in the channel's
 // history since the attempt that may have posted it.
-func (b *Bot) findDigest(ctx context.Context, channel string, meta map[string]any, since time.Time) (ts string, found bool, err error) {
-	return b.findInHistory(ctx, channel, since, func(m slack.Message) bool {
+func (w *outboxWorker) findDigest(ctx context.Context, channel string, meta map[string]any, since time.Time) (ts string, found bool, err error) {
+	return w.findInHistory(ctx, channel, since, func(m slack.Message) bool {
 		key, _ := m.Metadata.EventPayload["key"].(string)
 		part, _ := m.Metadata.EventPayload["part"].(string)
 		return m.Metadata.EventType == digestEventType && key == meta["key"] && part == meta["part"]

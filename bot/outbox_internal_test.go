@@ -200,7 +200,7 @@ func TestBot_RunOutbox(t *testing.T) {
 	b := New(Config{Channel: "CTRIAGE", Now: svc.Now}, fake.Client(), svc, db, nil)
 	svc.Wake = b.Wake
 	// Only a Wake can start a pass within the test's lifetime.
-	b.outbox.poll = time.Hour
+	b.outbox.state.poll = time.Hour
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

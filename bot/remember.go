@@ -30,15 +30,15 @@ func rememberPost(it triage.OutboxItem, channel, ts string, now time.Time) *tria
 // was erased meanwhile (forget or retention deleted the item in flight):
 // nobody can find it from the lead any more, and it must not outlive the
 // erasure. It does nothing while the lead exists.
-func (b *Bot) deleteOrphan(ctx context.Context, log *slog.Logger, it triage.OutboxItem, posted *triage.Posted) {
+func (w *outboxWorker) deleteOrphan(ctx context.Context, log *slog.Logger, it triage.OutboxItem, posted *triage.Posted) {
 	if posted == nil || posted.Channel == "" || posted.TS == "" || it.Lead == 0 {
 		return
 	}
-	if _, err := b.store.Lead(ctx, it.Lead); !errors.Is(err, triage.ErrNotFound) {
+	if _, err := w.store.Lead(ctx, it.Lead); !errors.Is(err, triage.ErrNotFound) {
 		return
 	}
 	del := triage.OutboxItem{Kind: triage.OutboxDeleteMessage, Channel: posted.Channel, Payload: []byte(posted.TS), CreatedAt: posted.At}
-	q, ok := b.store.(enqueuer)
+	q, ok := w.store.(enqueuer)
 	if !ok {
 		log.Error("cannot queue the deletion of a message about an erased lead: the store queues nothing", slog.String("channel", posted.Channel), slog.String("ts", posted.TS))
 		return
@@ -57,7 +57,7 @@ type enqueuer interface {
 // at (it.Channel, ts), so that erasing one of them re-renders the part
 // without it. A lead erased since the digest was built is removed from the
 // part at once. A preview (no key) is an ephemeral reply: nothing to keep.
-func (b *Bot) rememberDigest(ctx context.Context, log *slog.Logger, it triage.OutboxItem, part triage.DigestPart, ts string) error {
+func (w *outboxWorker) rememberDigest(ctx context.Context, log *slog.Logger, it triage.OutboxItem, part triage.DigestPart, ts string) error {
 	if part.Key == "" || ts == "" {
 		return nil
 	}
@@ -67,21 +67,21 @@ func (b *Bot) rememberDigest(ctx context.Context, log *slog.Logger, it triage.Ou
 			ids = append(ids, l.ID)
 		}
 	}
-	gone, err := b.svc.RememberDigest(ctx, ids, it.Channel, ts)
+	gone, err := w.svc.RememberDigest(ctx, ids, it.Channel, ts)
 	if err != nil {
 		return fmt.Errorf("remembering digest part %d: %w", it.ID, err)
 	}
 	if len(gone) == 0 {
 		return nil
 	}
-	q, ok := b.store.(enqueuer)
+	q, ok := w.store.(enqueuer)
 	if !ok {
 		log.Error("cannot queue the redaction of a digest naming an erased lead: the store queues nothing", slog.String("channel", it.Channel), slog.String("ts", ts))
 		return nil
 	}
 	items := make([]triage.OutboxItem, len(gone))
 	for i, id := range gone {
-		items[i] = triage.OutboxItem{Kind: triage.OutboxRedactDigest, Lead: id, Channel: it.Channel, Payload: []byte(ts), CreatedAt: b.now()}
+		items[i] = triage.OutboxItem{Kind: triage.OutboxRedactDigest, Lead: id, Channel: it.Channel, Payload: []byte(ts), CreatedAt: w.now()}
 	}
 	if err := q.Enqueue(ctx, items...); err != nil {
 		return fmt.Errorf("queueing the redaction of digest part %d: %w", it.ID, err)
@@ -97,22 +97,22 @@ func (b *Bot) rememberDigest(ctx context.Context, log *slog.Logger, it triage.Ou
 // again), so Slack's copy is the one re-rendered; the notification text
 // holds counts only and stays. A part that is gone, or no longer names the
 // lead, is done.
-func (b *Bot) redactDigest(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
+func (w *outboxWorker) redactDigest(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem) error {
 	ts := string(it.Payload)
 	if it.Channel == "" || ts == "" || it.Lead == 0 {
-		return b.deadLetter(ctx, log, it, "invalid_item", "digest redaction without a channel, ts or lead")
+		return w.deadLetter(ctx, log, it, "invalid_item", "digest redaction without a channel, ts or lead")
 	}
 	c := call{methodUpdate, it.Channel}
-	if ok, err := b.mayCall(ctx, log, p, it, c); !ok || err != nil {
+	if ok, err := w.mayCall(ctx, log, p, it, c); !ok || err != nil {
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	resp, err := b.api.GetConversationHistoryContext(cctx, &slack.GetConversationHistoryParameters{
+	resp, err := w.api.GetConversationHistoryContext(cctx, &slack.GetConversationHistoryParameters{
 		ChannelID: it.Channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
 	})
 	if err != nil {
-		return b.settle(ctx, log, p, it, call{methodHistory, it.Channel}, fmt.Errorf("reading the digest part to redact: %w", err), nil)
+		return w.settle(ctx, log, p, it, call{methodHistory, it.Channel}, fmt.Errorf("reading the digest part to redact: %w", err), nil)
 	}
 	var msg *slack.Message
 	for i := range resp.Messages {
@@ -122,19 +122,19 @@ func (b *Bot) redactDigest(ctx context.Context, log *slog.Logger, p *pass, it tr
 	}
 	if msg == nil {
 		log.Debug("digest part to redact was gone already")
-		return b.settle(ctx, log, p, it, c, nil, nil)
+		return w.settle(ctx, log, p, it, c, nil, nil)
 	}
 	blocks, changed := withoutDigestLead(msg.Blocks.BlockSet, it.Lead)
 	if !changed {
-		return b.settle(ctx, log, p, it, c, nil, nil)
+		return w.settle(ctx, log, p, it, c, nil, nil)
 	}
-	_, _, _, err = b.api.UpdateMessageContext(cctx, it.Channel, ts,
+	_, _, _, err = w.api.UpdateMessageContext(cctx, it.Channel, ts,
 		slack.MsgOptionText(msg.Text, false), slack.MsgOptionBlocks(blocks...))
 	var sErr slack.SlackErrorResponse
 	if errors.As(err, &sErr) && sErr.Err == "message_not_found" {
 		err = nil
 	}
-	return b.settle(ctx, log, p, it, c, err, nil)
+	return w.settle(ctx, log, p, it, c, err, nil)
 }
 
 // withoutDigestLead drops lead id's line ("*L-7* · …") from the mrkdwn

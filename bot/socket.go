@@ -48,7 +48,7 @@ func (b *Bot) Start(ctx context.Context) error {
 		return nil
 	}
 	if code, revoked := revokedToken(err); revoked {
-		b.blockToken(ctx, code)
+		b.outbox.blockToken(ctx, code)
 		return nil
 	}
 	if isAuthError(err) {
@@ -75,10 +75,10 @@ func (b *Bot) authTest(ctx context.Context) error {
 	}
 	b.setOwnUserID(res.UserID)
 	if u, err := url.Parse(res.URL); err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil {
-		b.setWorkspaceURL(u.Scheme + "://" + u.Host + "/")
+		b.links.setWorkspaceURL(u.Scheme + "://" + u.Host + "/")
 	}
 	b.log.Info("connected to slack", "bot_user", res.UserID, "team", res.TeamID)
-	b.tokenWorks(ctx) // issue 17: deliveries blocked on the token go again
+	b.outbox.tokenWorks(ctx) // issue 17: deliveries blocked on the token go again
 	return nil
 }
 
