@@ -383,7 +383,7 @@ func (w *outboxWorker) deliverOnCard(ctx context.Context, log *slog.Logger, p *p
 		}
 		// Updates, thread replies and reminders need the card. While its post is still
 		// queued they wait for it; without one they never can be sent.
-		post, found, err := w.pendingPost(ctx, it.Lead)
+		post, found, err := w.pendingPost(ctx, it.Lead, triage.OutboxPostCard)
 		if err != nil {
 			return err
 		}
@@ -403,7 +403,7 @@ func (w *outboxWorker) deliverOnCard(ctx context.Context, log *slog.Logger, p *p
 			p.wait(it.ID, at)
 			return nil
 		}
-		post, found, err := w.pendingChecklist(ctx, it.Lead)
+		post, found, err := w.pendingPost(ctx, it.Lead, triage.OutboxPostChecklist)
 		if err != nil {
 			return err
 		}
@@ -495,7 +495,7 @@ func (w *outboxWorker) postCard(ctx context.Context, log *slog.Logger, p *pass, 
 	// failed record, a broken connection): it may have reached Slack, so
 	// adopt that card instead of posting a second one (RELIABILITY O4, D12).
 	if mayHavePosted(it) {
-		ts, found, err := w.findCard(cctx, channel, l.ID, it.Attempted)
+		ts, found, err := findCard(cctx, w.api, channel, l.ID, it.Attempted)
 		if err != nil {
 			return w.settle(ctx, log, p, it, call{methodHistory, channel}, fmt.Errorf("looking for an earlier post of the card: %w", err), nil)
 		}
@@ -569,7 +569,7 @@ func (w *outboxWorker) postChecklist(ctx, cctx context.Context, log *slog.Logger
 	// As with the card: after an unfinished attempt, adopt a checklist the
 	// last attempt may have posted rather than post a second one.
 	if mayHavePosted(it) {
-		ts, found, err := w.findChecklist(cctx, channel, l.Slack.TS, l.ID)
+		ts, found, err := findChecklist(cctx, w.api, channel, l.Slack.TS, l.ID)
 		if err != nil {
 			return w.settle(ctx, log, p, it, call{methodReplies, channel}, fmt.Errorf("looking for an earlier post of the checklist: %w", err), nil)
 		}
@@ -608,8 +608,8 @@ func recordChecklist(channel, ts string, now time.Time) *triage.Posted {
 
 // findChecklist looks for lead's checklist among the replies to its card by
 // its metadata.
-func (w *outboxWorker) findChecklist(ctx context.Context, channel, cardTS string, lead triage.LeadID) (ts string, found bool, err error) {
-	msgs, _, _, err := w.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+func findChecklist(ctx context.Context, api *slack.Client, channel, cardTS string, lead triage.LeadID) (ts string, found bool, err error) {
+	msgs, _, _, err := api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
 		ChannelID:          channel,
 		Timestamp:          cardTS,
 		Limit:              repliesDepth,
@@ -637,8 +637,8 @@ func recordCard(channel, ts string, now time.Time, detail string) *triage.Posted
 
 // findCard looks for lead's card by its metadata in the channel's history
 // since the attempt that may have posted it (see findInHistory).
-func (w *outboxWorker) findCard(ctx context.Context, channel string, lead triage.LeadID, since time.Time) (ts string, found bool, err error) {
-	return w.findInHistory(ctx, channel, since, func(m slack.Message) bool {
+func findCard(ctx context.Context, api *slack.Client, channel string, lead triage.LeadID, since time.Time) (ts string, found bool, err error) {
+	return findInHistory(ctx, api, channel, since, func(m slack.Message) bool {
 		id, _ := m.Metadata.EventPayload["lead_id"].(string)
 		return m.Metadata.EventType == cardEventType && id == lead.String()
 	})
@@ -649,14 +649,14 @@ func (w *outboxWorker) findCard(ctx context.Context, channel string, lead triage
 // they still reach back to since (less historySkew for clocks that
 // disagree), at most historyPages. A zero since reads the first page only.
 // A busy channel can thus not push an earlier attempt's post out of reach.
-func (w *outboxWorker) findInHistory(ctx context.Context, channel string, since time.Time, match func(slack.Message) bool) (ts string, found bool, err error) {
+func findInHistory(ctx context.Context, api *slack.Client, channel string, since time.Time, match func(slack.Message) bool) (ts string, found bool, err error) {
 	params := &slack.GetConversationHistoryParameters{
 		ChannelID:          channel,
 		Limit:              historyDepth,
 		IncludeAllMetadata: true,
 	}
 	for range historyPages {
-		resp, err := w.api.GetConversationHistoryContext(ctx, params)
+		resp, err := api.GetConversationHistoryContext(ctx, params)
 		if err != nil {
 			return "", false, err
 		}
@@ -689,29 +689,16 @@ func tsTime(ts string) (time.Time, bool) {
 	return time.Unix(s, us*1000), true
 }
 
-// pendingPost finds lead's queued card post, if any. It scans the outbox,
-// which is rare: only items that wait for a card that is not there get here.
-func (w *outboxWorker) pendingPost(ctx context.Context, lead triage.LeadID) (triage.OutboxItem, bool, error) {
+// pendingPost finds lead's queued post of kind (its card's or its
+// checklist's), if any. It scans the outbox, which is rare: only items that
+// wait for a message that is not there get here.
+func (w *outboxWorker) pendingPost(ctx context.Context, lead triage.LeadID, kind triage.OutboxKind) (triage.OutboxItem, bool, error) {
 	all, err := w.store.DueOutbox(ctx, time.Unix(1<<40, 0), scanLimit)
 	if err != nil {
-		return triage.OutboxItem{}, false, fmt.Errorf("looking for the card post of %s: %w", lead, err)
+		return triage.OutboxItem{}, false, fmt.Errorf("looking for the %s item of %s: %w", kind, lead, err)
 	}
 	for _, it := range all {
-		if it.Lead == lead && it.Kind == triage.OutboxPostCard && !it.Dead {
-			return it, true, nil
-		}
-	}
-	return triage.OutboxItem{}, false, nil
-}
-
-// pendingChecklist finds lead's queued checklist post, if any.
-func (w *outboxWorker) pendingChecklist(ctx context.Context, lead triage.LeadID) (triage.OutboxItem, bool, error) {
-	all, err := w.store.DueOutbox(ctx, time.Unix(1<<40, 0), scanLimit)
-	if err != nil {
-		return triage.OutboxItem{}, false, fmt.Errorf("looking for the checklist post of %s: %w", lead, err)
-	}
-	for _, it := range all {
-		if it.Lead == lead && it.Kind == triage.OutboxPostChecklist && !it.Dead {
+		if it.Lead == lead && it.Kind == kind && !it.Dead {
 			return it, true, nil
 		}
 	}
@@ -1006,7 +993,7 @@ func (w *outboxWorker) postDigest(ctx context.Context, log *slog.Logger, p *pass
 	defer cancel()
 	meta := map[string]any{"key": part.Key, "part": strconv.Itoa(part.Part)}
 	if part.Key != "" && mayHavePosted(it) {
-		ts, found, err := w.findDigest(cctx, it.Channel, meta, it.Attempted)
+		ts, found, err := findDigest(cctx, w.api, it.Channel, meta, it.Attempted)
 		if err != nil {
 			return w.settle(ctx, log, p, it, call{methodHistory, it.Channel}, fmt.Errorf("looking for an earlier post of the digest: %w", err), nil)
 		}
@@ -1042,8 +1029,8 @@ func (w *outboxWorker) postDigest(ctx context.Context, log *slog.Logger, p *pass
 
 // findDigest looks for a digest part with metadata meta in the channel's
 // history since the attempt that may have posted it.
-func (w *outboxWorker) findDigest(ctx context.Context, channel string, meta map[string]any, since time.Time) (ts string, found bool, err error) {
-	return w.findInHistory(ctx, channel, since, func(m slack.Message) bool {
+func findDigest(ctx context.Context, api *slack.Client, channel string, meta map[string]any, since time.Time) (ts string, found bool, err error) {
+	return findInHistory(ctx, api, channel, since, func(m slack.Message) bool {
 		key, _ := m.Metadata.EventPayload["key"].(string)
 		part, _ := m.Metadata.EventPayload["part"].(string)
 		return m.Metadata.EventType == digestEventType && key == meta["key"] && part == meta["part"]
