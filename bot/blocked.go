@@ -334,7 +334,7 @@ func (w *outboxWorker) tokenWorks(ctx context.Context) {
 // app is gone or its tokens are revoked; auth.test is tried every
 // blockedRetry, and a restart with a working token resumes at once.
 func (w *outboxWorker) blockToken(ctx context.Context, cause string) {
-	bl, fresh := w.state.setBlock(cause, "", w.now())
+	bl, fresh := w.state.setBlock(cause, "", w.cfg.now())
 	if fresh {
 		what := "THE SLACK APP WAS UNINSTALLED"
 		switch cause {

@@ -52,6 +52,14 @@ type Config struct {
 	Language string
 }
 
+// now is the injected clock, or the time.
+func (c *Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
 // digestLocation dates what a digest shows: digest.timezone, else
 // reminders.timezone, else UTC.
 func (c *Config) digestLocation() *time.Location {
@@ -81,6 +89,7 @@ type Bot struct {
 	links     links  // permalinks, with the workspace URL learned from auth.test
 	metrics   *metrics
 	outbox    *outboxWorker // delivers the outbox (outbox.go, blocked.go, pacing.go)
+	inbox     *inbox        // keeps Slack's requests until they are acted on (inbox.go)
 	groups    groupCache    // usergroup members for access.usergroups (access.go)
 }
 
@@ -114,18 +123,14 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 		authTest: b.authTest,
 		wakeup:   make(chan struct{}, 1),
 	}
+	b.inbox = &inbox{store: store, log: log, now: b.cfg.now, root: b.root, inflight: &b.inflight}
 	if cfg.Metrics != nil {
 		cfg.Metrics.MustRegister(newBlockedCollector(store))
 	}
 	return b
 }
 
-func (b *Bot) now() time.Time {
-	if b.cfg.Now != nil {
-		return b.cfg.Now()
-	}
-	return time.Now()
-}
+func (b *Bot) now() time.Time { return b.cfg.now() }
 
 // Drain waits for in-flight handlers to finish, or for ctx to end.
 func (b *Bot) Drain(ctx context.Context) error {

@@ -171,7 +171,7 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand) *slashRepl
 		if r != nil && r.after != nil {
 			r.after()
 		}
-		b.finishEntry(hctx, key)
+		b.inbox.finish(hctx, key)
 	})
 
 	t := time.NewTimer(commandAckWait)

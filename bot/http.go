@@ -211,7 +211,7 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) s
 		}
 		// Durable before the ack, deduplicated in the same commit; a
 		// failed write gets a 503, and Slack retries.
-		key, dup, err := b.toInbox(r.Context(), inboxEvent, cb.EventID, body)
+		key, dup, err := b.inbox.admit(r.Context(), inboxEvent, cb.EventID, body)
 		if err != nil {
 			return refuseUnrecorded(w)
 		}
@@ -219,7 +219,7 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) s
 		if dup {
 			return "duplicate"
 		}
-		b.spawn("event", func(ctx context.Context) { b.runEntry(ctx, key, func(ctx context.Context) { b.handleEvent(ctx, ev) }) })
+		b.spawn("event", func(ctx context.Context) { b.inbox.run(ctx, key, func(ctx context.Context) { b.handleEvent(ctx, ev) }) })
 		return "ok"
 	default:
 		b.log.Debug("slack event ignored", "type", ev.Type)
@@ -258,7 +258,7 @@ func (b *Bot) serveInteractions(w http.ResponseWriter, r *http.Request, body []b
 			http.Error(w, "malformed payload", http.StatusBadRequest)
 			return "bad_request"
 		}
-		key, dup, err := b.toInbox(r.Context(), inboxInteractionForm, interactionMark(body), body)
+		key, dup, err := b.inbox.admit(r.Context(), inboxInteractionForm, interactionMark(body), body)
 		if err != nil {
 			return refuseUnrecorded(w)
 		}
@@ -271,11 +271,11 @@ func (b *Bot) serveInteractions(w http.ResponseWriter, r *http.Request, body []b
 		}
 		w.WriteHeader(http.StatusOK)
 		b.spawn("interaction", func(ctx context.Context) {
-			b.runEntry(ctx, key, func(ctx context.Context) { b.handleInteraction(ctx, ic) })
+			b.inbox.run(ctx, key, func(ctx context.Context) { b.handleInteraction(ctx, ic) })
 		})
 		return "ok"
 	}
-	key, dup, err := b.toInbox(r.Context(), inboxInteractionForm, interactionMark(body), body)
+	key, dup, err := b.inbox.admit(r.Context(), inboxInteractionForm, interactionMark(body), body)
 	if err != nil {
 		return refuseUnrecorded(w)
 	}
@@ -287,10 +287,10 @@ func (b *Bot) serveInteractions(w http.ResponseWriter, r *http.Request, body []b
 		ic, err := parseInteraction(body)
 		if err != nil {
 			b.log.WarnContext(ctx, "slack interaction not understood, dropped", "error", err)
-			b.finishEntry(ctx, key)
+			b.inbox.finish(ctx, key)
 			return
 		}
-		b.runEntry(ctx, key, func(ctx context.Context) { b.handleInteraction(ctx, ic) })
+		b.inbox.run(ctx, key, func(ctx context.Context) { b.handleInteraction(ctx, ic) })
 	})
 	return "ok"
 }
@@ -313,7 +313,7 @@ func (b *Bot) serveViewSubmission(w http.ResponseWriter, r *http.Request, key st
 	resp := b.handleViewSubmission(triage.WithInboxKey(ctx, key), ic)
 	// Removing an entry that had no effect is cleanup: the answer does not
 	// wait for its commit.
-	b.spawn("view_submission", func(hctx context.Context) { b.finishEntry(hctx, key) })
+	b.spawn("view_submission", func(hctx context.Context) { b.inbox.finish(hctx, key) })
 	if resp == nil {
 		w.WriteHeader(http.StatusOK)
 		return "ok"
@@ -370,7 +370,7 @@ func (b *Bot) serveCommands(w http.ResponseWriter, r *http.Request, body []byte)
 		http.Error(w, "malformed form", http.StatusBadRequest)
 		return "bad_request"
 	}
-	key, dup, err := b.toInbox(r.Context(), inboxCommandForm, commandMark(cmd.TriggerID, body), body)
+	key, dup, err := b.inbox.admit(r.Context(), inboxCommandForm, commandMark(cmd.TriggerID, body), body)
 	var reply *slashReply
 	result := "ok"
 	switch {

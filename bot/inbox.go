@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/leadtriage/leadtriage/triage"
@@ -69,16 +71,29 @@ func commandMark(triggerID string, payload []byte) string {
 	return "command:" + hex.EncodeToString(sum[:16])
 }
 
-// toInbox makes a request durable before its ack. dup reports a request
+// inbox keeps Slack's requests durable from their acknowledgement until
+// they are acted on. It knows the entries, not what they say: the bot
+// decodes an entry into its handler (Bot.entryHandler).
+type inbox struct {
+	store InboxStore
+	log   *slog.Logger
+	now   func() time.Time
+	// root is the bot's parent of handler contexts, and inflight its
+	// handlers in flight: a retry stops with the one and Drain waits for it.
+	root     func() context.Context
+	inflight *sync.WaitGroup
+}
+
+// admit makes a request durable before its ack. dup reports a request
 // whose mark was seen before: it is acknowledged and not acted on again.
-func (b *Bot) toInbox(ctx context.Context, kind, mark string, body []byte) (key string, dup bool, err error) {
-	key, dup, err = b.store.AdmitInbox(ctx, triage.InboxEntry{Kind: kind, Mark: mark, Body: body, At: b.now()})
+func (in *inbox) admit(ctx context.Context, kind, mark string, body []byte) (key string, dup bool, err error) {
+	key, dup, err = in.store.AdmitInbox(ctx, triage.InboxEntry{Kind: kind, Mark: mark, Body: body, At: in.now()})
 	if err != nil {
-		b.log.ErrorContext(ctx, "writing a slack request to the inbox", "kind", kind, "error", err)
+		in.log.ErrorContext(ctx, "writing a slack request to the inbox", "kind", kind, "error", err)
 		return "", false, fmt.Errorf("writing to the inbox: %w", err)
 	}
 	if dup {
-		b.log.DebugContext(ctx, "repeated slack request ignored", "kind", kind, "mark", mark)
+		in.log.DebugContext(ctx, "repeated slack request ignored", "kind", kind, "mark", mark)
 	}
 	return key, dup, nil
 }
@@ -90,18 +105,18 @@ func refuseUnrecorded(w http.ResponseWriter) string {
 	return "unavailable"
 }
 
-// runEntry runs handle for the inbox entry key, with the key in its context,
+// run runs handle for the inbox entry key, with the key in its context,
 // and then finishes the entry (finishEntry) — unless the store failed to
 // take its effect (a full disk): then the entry stays and is tried again,
 // so that a click acknowledged before the disk filled still counts.
-func (b *Bot) runEntry(ctx context.Context, key string, handle func(ctx context.Context)) {
+func (in *inbox) run(ctx context.Context, key string, handle func(ctx context.Context)) {
 	hctx := triage.WithInboxKey(ctx, key)
 	handle(hctx)
 	if key != "" && triage.InboxFailed(hctx) {
-		b.retryEntry(key, handle)
+		in.retry(key, handle)
 		return
 	}
-	b.finishEntry(ctx, key)
+	in.finish(ctx, key)
 }
 
 // Backoff of a Slack request whose effect the store could not take.
@@ -110,16 +125,16 @@ const (
 	entryRetryMax   = time.Minute
 )
 
-// retryEntry runs handle for key again, with backoff, until the store takes
+// retry runs handle for key again, with backoff, until the store takes
 // its effect or the bot stops; a stop leaves the entry for the next start's
 // ReplayInbox. It runs on real time: it waits for a disk, not for the
 // domain's clock.
-func (b *Bot) retryEntry(key string, handle func(ctx context.Context)) {
-	root := b.root()
-	b.log.Warn("the database could not store a slack request's effect; it stays in the inbox and is tried again", "inbox_key", key)
-	b.inflight.Add(1)
+func (in *inbox) retry(key string, handle func(ctx context.Context)) {
+	root := in.root()
+	in.log.Warn("the database could not store a slack request's effect; it stays in the inbox and is tried again", "inbox_key", key)
+	in.inflight.Add(1)
 	go func() {
-		defer b.inflight.Done()
+		defer in.inflight.Done()
 		wait := entryRetryFirst
 		for {
 			t := time.NewTimer(wait)
@@ -134,11 +149,11 @@ func (b *Bot) retryEntry(key string, handle func(ctx context.Context)) {
 			handle(hctx)
 			failed := triage.InboxFailed(hctx)
 			if !failed {
-				b.finishEntry(ctx, key)
+				in.finish(ctx, key)
 			}
 			cancel()
 			if !failed {
-				b.log.Info("a slack request kept in the inbox is done", "inbox_key", key)
+				in.log.Info("a slack request kept in the inbox is done", "inbox_key", key)
 				return
 			}
 			wait = min(wait*2, entryRetryMax)
@@ -150,16 +165,16 @@ func (b *Bot) retryEntry(key string, handle func(ctx context.Context)) {
 // has removed it already, or there was none. A handler that ran out of time
 // may have been cut off before its effect, so its entry stays for the next
 // start.
-func (b *Bot) finishEntry(ctx context.Context, key string) {
+func (in *inbox) finish(ctx context.Context, key string) {
 	if key == "" {
 		return
 	}
 	if ctx.Err() != nil {
-		b.log.Warn("slack request not finished in time, kept in the inbox for the next start", "inbox_key", key)
+		in.log.Warn("slack request not finished in time, kept in the inbox for the next start", "inbox_key", key)
 		return
 	}
-	if err := b.store.DoneInbox(context.WithoutCancel(ctx), key); err != nil {
-		b.log.Error("removing a handled slack request from the inbox", "inbox_key", key, "error", err)
+	if err := in.store.DoneInbox(context.WithoutCancel(ctx), key); err != nil {
+		in.log.Error("removing a handled slack request from the inbox", "inbox_key", key, "error", err)
 	}
 }
 
@@ -170,7 +185,16 @@ func (b *Bot) finishEntry(ctx context.Context, key string) {
 // or whose handler panics, is logged and dropped: it would fail the same
 // way at every start.
 func (b *Bot) ReplayInbox(ctx context.Context) (int, error) {
-	entries, err := b.store.Inbox(ctx)
+	return b.inbox.replayAll(ctx, b.entryHandler)
+}
+
+// entryDecoder turns an inbox entry into what acts on it.
+type entryDecoder func(triage.InboxEntry) (func(ctx context.Context), error)
+
+// replayAll replays every entry left in the inbox, oldest first (see
+// Bot.ReplayInbox).
+func (in *inbox) replayAll(ctx context.Context, handler entryDecoder) (int, error) {
+	entries, err := in.store.Inbox(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("reading the inbox: %w", err)
 	}
@@ -178,32 +202,33 @@ func (b *Bot) ReplayInbox(ctx context.Context) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, fmt.Errorf("replaying the inbox: %w", err)
 		}
-		b.replay(ctx, e)
+		in.replay(ctx, e, handler)
 	}
 	if len(entries) > 0 {
-		b.log.Info("replayed slack requests left in the inbox", "count", len(entries))
+		in.log.Info("replayed slack requests left in the inbox", "count", len(entries))
 	}
 	return len(entries), nil
 }
 
-func (b *Bot) replay(parent context.Context, e triage.InboxEntry) {
+// replay acts on one entry, with its own deadline; handler decodes it.
+func (in *inbox) replay(parent context.Context, e triage.InboxEntry, handler entryDecoder) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), handlerTimeout)
 	defer cancel()
-	log := b.log.With("inbox_key", e.Key, "kind", e.Kind)
+	log := in.log.With("inbox_key", e.Key, "kind", e.Kind)
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("panic replaying a slack request, dropped", "panic", r, "stack", string(debug.Stack()))
-			b.finishEntry(ctx, e.Key)
+			in.finish(ctx, e.Key)
 		}
 	}()
-	handle, err := b.entryHandler(e)
+	handle, err := handler(e)
 	if err != nil {
 		log.Warn("slack request in the inbox not understood, dropped", "error", err)
-		b.finishEntry(ctx, e.Key)
+		in.finish(ctx, e.Key)
 		return
 	}
 	log.Debug("replaying a slack request")
-	b.runEntry(ctx, e.Key, handle)
+	in.run(ctx, e.Key, handle)
 }
 
 // entryHandler decodes an entry into what acts on it. A replay has nobody

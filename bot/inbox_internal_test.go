@@ -67,7 +67,7 @@ func (f *dispatchFixture) admitAll(t *testing.T, reply, click, command []byte) {
 		{inboxInteractionForm, interactionMark(click), click},
 		{inboxCommandForm, commandMark("1700000002.1.trigger", command), command},
 	} {
-		if _, dup, err := f.bot.toInbox(ctx, e.kind, e.mark, e.body); err != nil || dup {
+		if _, dup, err := f.bot.inbox.admit(ctx, e.kind, e.mark, e.body); err != nil || dup {
 			t.Fatalf("writing %s to the inbox: dup=%v, %v", e.kind, dup, err)
 		}
 	}
@@ -120,7 +120,7 @@ func TestInbox_CrashBeforeProcessing_ReplaysOnce(t *testing.T) {
 		t.Errorf("inbox after replay holds %d entries", len(es))
 	}
 	// Slack retries the event after the crash: the mark makes it a repeat.
-	if _, dup, err := f.bot.toInbox(t.Context(), inboxEvent, "Ev0CRASH", reply); err != nil || !dup {
+	if _, dup, err := f.bot.inbox.admit(t.Context(), inboxEvent, "Ev0CRASH", reply); err != nil || !dup {
 		t.Errorf("Slack's retry of Ev0CRASH: dup=%v, %v; want a repeat", dup, err)
 	}
 }
@@ -133,7 +133,7 @@ func TestInbox_CrashAfterEffect_NotReplayed(t *testing.T) {
 	f := newDispatchFixture(t, false)
 	f.postCard(t)
 	_, click, _, _ := f.crashRequests(t)
-	key, _, err := f.bot.toInbox(t.Context(), inboxInteractionForm, interactionMark(click), click)
+	key, _, err := f.bot.inbox.admit(t.Context(), inboxInteractionForm, interactionMark(click), click)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestInbox_ReplayDropsWhatItCannotDecode(t *testing.T) {
 		{inboxInteractionForm, "payload=%7Bnot+json"},
 		{"slack_unknown", "{}"},
 	} {
-		if _, _, err := f.bot.toInbox(t.Context(), e.kind, "", []byte(e.body)); err != nil {
+		if _, _, err := f.bot.inbox.admit(t.Context(), e.kind, "", []byte(e.body)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -201,7 +201,7 @@ func TestInbox_ReplaySocketKinds(t *testing.T) {
 		{inboxInteraction, interactionMark(click), click},
 		{inboxCommand, commandMark("1700000003.1.trigger", command), command},
 	} {
-		if _, _, err := f.bot.toInbox(t.Context(), e.kind, e.mark, e.body); err != nil {
+		if _, _, err := f.bot.inbox.admit(t.Context(), e.kind, e.mark, e.body); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -89,13 +89,6 @@ type deliveryStore interface {
 	BlockedStore
 }
 
-func (w *outboxWorker) now() time.Time {
-	if w.cfg.Now != nil {
-		return w.cfg.Now()
-	}
-	return time.Now()
-}
-
 // Wake tells the worker that new items are waiting. It never blocks.
 func (w *outboxWorker) Wake() {
 	select {
@@ -160,7 +153,7 @@ func (w *outboxWorker) run(ctx context.Context) error {
 		case err != nil:
 			w.log.Error("delivering outbox", slog.Any("error", err))
 		case !next.IsZero():
-			wait = min(wait, max(next.Sub(w.now()), 0))
+			wait = min(wait, max(next.Sub(w.cfg.now()), 0))
 		}
 		timer.Reset(wait)
 	}
@@ -173,7 +166,7 @@ func (w *outboxWorker) deliverPass(ctx context.Context) (next time.Time, err err
 			err = fmt.Errorf("outbox pass panicked: %v", r)
 		}
 	}()
-	return w.deliverDue(ctx, w.now())
+	return w.deliverDue(ctx, w.cfg.now())
 }
 
 // pass is what one DeliverDue learns as it goes.
@@ -810,7 +803,7 @@ func (w *outboxWorker) deadLetter(ctx context.Context, log *slog.Logger, it tria
 		return fmt.Errorf("dead-lettering outbox item %d: %w", it.ID, err)
 	}
 	w.metrics.failed.WithLabelValues(string(it.Kind), "dead").Inc()
-	if w.state.loud(code, w.now()) {
+	if w.state.loud(code, w.cfg.now()) {
 		log.Error("slack delivery failed for good; item dead-lettered", slog.String("code", code))
 	} else {
 		log.Debug("slack delivery failed for good; item dead-lettered", slog.String("code", code))

@@ -81,7 +81,7 @@ func (w *outboxWorker) rememberDigest(ctx context.Context, log *slog.Logger, it 
 	}
 	items := make([]triage.OutboxItem, len(gone))
 	for i, id := range gone {
-		items[i] = triage.OutboxItem{Kind: triage.OutboxRedactDigest, Lead: id, Channel: it.Channel, Payload: []byte(ts), CreatedAt: w.now()}
+		items[i] = triage.OutboxItem{Kind: triage.OutboxRedactDigest, Lead: id, Channel: it.Channel, Payload: []byte(ts), CreatedAt: w.cfg.now()}
 	}
 	if err := q.Enqueue(ctx, items...); err != nil {
 		return fmt.Errorf("queueing the redaction of digest part %d: %w", it.ID, err)

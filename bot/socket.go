@@ -191,7 +191,7 @@ func (b *Bot) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 		// must never wait on the store. An envelope that could not be
 		// written is not acknowledged, so Slack delivers it again.
 		b.spawn("event", func(hctx context.Context) {
-			key, dup, err := b.toInbox(hctx, inboxEvent, cb.EventID, req.Payload)
+			key, dup, err := b.inbox.admit(hctx, inboxEvent, cb.EventID, req.Payload)
 			if err != nil {
 				b.metrics.inbound.WithLabelValues("event", "unavailable").Inc()
 				return
@@ -202,7 +202,7 @@ func (b *Bot) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 				return
 			}
 			b.metrics.inbound.WithLabelValues("event", "ok").Inc()
-			b.runEntry(hctx, key, func(ctx context.Context) { b.handleEvent(ctx, ev) })
+			b.inbox.run(hctx, key, func(ctx context.Context) { b.handleEvent(ctx, ev) })
 		})
 	case socketmode.EventTypeInteractive:
 		ic, ok := evt.Data.(slack.InteractionCallback)
@@ -216,7 +216,7 @@ func (b *Bot) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 		// view_submission's answer goes in the ack, so its work comes
 		// before the ack too.
 		b.spawn("interaction", func(hctx context.Context) {
-			key, dup, err := b.toInbox(hctx, inboxInteraction, interactionMark(req.Payload), req.Payload)
+			key, dup, err := b.inbox.admit(hctx, inboxInteraction, interactionMark(req.Payload), req.Payload)
 			if err != nil {
 				b.metrics.inbound.WithLabelValues("interaction", "unavailable").Inc()
 				return
@@ -229,7 +229,7 @@ func (b *Bot) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 			b.metrics.inbound.WithLabelValues("interaction", "ok").Inc()
 			if ic.Type != slack.InteractionTypeViewSubmission {
 				b.ackSocket(hctx, sm, req, nil)
-				b.runEntry(hctx, key, func(ctx context.Context) { b.handleInteraction(ctx, ic) })
+				b.inbox.run(hctx, key, func(ctx context.Context) { b.handleInteraction(ctx, ic) })
 				return
 			}
 			var payload any
@@ -237,7 +237,7 @@ func (b *Bot) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 				payload = resp
 			}
 			b.ackSocket(hctx, sm, req, payload)
-			b.finishEntry(hctx, key) // cleanup after the answer
+			b.inbox.finish(hctx, key) // cleanup after the answer
 		})
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
@@ -250,7 +250,7 @@ func (b *Bot) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt sock
 		// The reply goes in the ack and takes up to runCommand's wait:
 		// inbox and reply in a goroutine, because this loop must never wait.
 		b.spawn("command", func(hctx context.Context) {
-			key, dup, err := b.toInbox(hctx, inboxCommand, commandMark(cmd.TriggerID, req.Payload), req.Payload)
+			key, dup, err := b.inbox.admit(hctx, inboxCommand, commandMark(cmd.TriggerID, req.Payload), req.Payload)
 			var payload any
 			switch {
 			case err != nil:
