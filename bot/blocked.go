@@ -290,7 +290,7 @@ func (w *outboxWorker) unblockedBy(ctx context.Context, log *slog.Logger, p *pas
 	return nil
 }
 
-// RetryBlocked makes every blocked item due at once, after whatever may
+// retryBlocked makes every blocked item due at once, after whatever may
 // have removed its cause (a start, the app joining a channel, a channel
 // unarchived, auth.test passing): the first item of each cause tries again.
 // lift says which known blocks are gone; nil keeps them all, so an item
@@ -356,7 +356,7 @@ func (b *Bot) RetryBlocked(ctx context.Context, why string, lift func(block) boo
 
 // HealthProblems says what keeps Slack deliveries back, one sentence per
 // cause with its fix; none when nothing does. intake's /healthz answers 503
-// with them.
+// with them. A store that cannot be read is /healthz's own check.
 func (b *Bot) HealthProblems(ctx context.Context) []string { return b.outbox.healthProblems(ctx) }
 
 // handleMemberJoined tries blocked deliveries to a channel the bot was
@@ -383,9 +383,9 @@ func (b *Bot) handleTokensRevoked(ctx context.Context, own string, e *slackevent
 	b.outbox.blockToken(ctx, causeTokensRevoked)
 }
 
-// HealthProblems says what keeps Slack deliveries back, one sentence per
-// cause with its fix; none when nothing does. intake's /healthz answers 503
-// with them. A store that cannot be read is /healthz's own check.
+// healthProblems says what keeps Slack deliveries back, one sentence per
+// cause with its fix; none when nothing does. A store that cannot be read
+// is /healthz's own check.
 func (w *outboxWorker) healthProblems(ctx context.Context) []string {
 	items, err := w.store.BlockedOutbox(ctx)
 	if err != nil {

@@ -106,7 +106,7 @@ func refuseUnrecorded(w http.ResponseWriter) string {
 }
 
 // run runs handle for the inbox entry key, with the key in its context,
-// and then finishes the entry (finishEntry) — unless the store failed to
+// and then finishes the entry (finish) — unless the store failed to
 // take its effect (a full disk): then the entry stays and is tried again,
 // so that a click acknowledged before the disk filled still counts.
 func (in *inbox) run(ctx context.Context, key string, handle func(ctx context.Context)) {
@@ -161,7 +161,7 @@ func (in *inbox) retry(key string, handle func(ctx context.Context)) {
 	}()
 }
 
-// finishEntry removes the entry key once its handler returned: an effect
+// finish removes the entry key once its handler returned: an effect
 // has removed it already, or there was none. A handler that ran out of time
 // may have been cut off before its effect, so its entry stays for the next
 // start.

@@ -124,9 +124,7 @@ var permanentCodes = map[string]bool{
 	"cant_delete_message": true, "invalid_metadata_format": true, "invalid_metadata_schema": true,
 }
 
-// run delivers the outbox until ctx ends: a pass over the due items,
-// then a sleep until the next item is due, a Wake, or at most a second.
-// It returns nil when ctx ends.
+// run delivers the outbox until ctx ends (Bot.RunOutbox).
 func (w *outboxWorker) run(ctx context.Context) error {
 	poll := w.state.poll
 	if poll <= 0 {
@@ -169,7 +167,7 @@ func (w *outboxWorker) deliverPass(ctx context.Context) (next time.Time, err err
 	return w.deliverDue(ctx, w.cfg.now())
 }
 
-// pass is what one DeliverDue learns as it goes.
+// pass is what one deliverDue learns as it goes.
 type pass struct {
 	now     time.Time
 	skipped map[uint64]bool             // left due: over the channel budget or waiting for the card
@@ -197,10 +195,7 @@ func earliest(a, b time.Time) time.Time {
 	return b
 }
 
-// deliverDue makes one pass over the items due at now (now is the clock for
-// pacing and retries, so tests can drive it) and returns when the next
-// attempt is due: zero if the outbox is empty. An error means the store
-// failed; Slack failures are recorded on the items instead.
+// deliverDue makes one pass over the items due at now (Bot.DeliverDue).
 func (w *outboxWorker) deliverDue(ctx context.Context, now time.Time) (next time.Time, err error) {
 	w.probeToken(ctx, now)
 	items, err := w.store.DueOutbox(ctx, now, dueBatch)
