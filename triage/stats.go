@@ -385,3 +385,22 @@ func (s *Service) DecisionStats(ctx context.Context, from, to time.Time) (Decisi
 	}
 	return DecisionStats(leads, s.Policy.Criteria, from, to), nil
 }
+
+// monthReport is last month's report (in loc; nil = UTC) for the first
+// digest of a month: the one whose period [since, now) crosses the
+// month's start. Any other digest gets nil.
+func (s *Service) monthReport(ctx context.Context, since, now time.Time, loc *time.Location) (*DecisionReport, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	local := now.In(loc)
+	start := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, loc)
+	if !since.Before(start) {
+		return nil, nil
+	}
+	r, err := s.DecisionStats(ctx, start.AddDate(0, -1, 0), start)
+	if err != nil {
+		return nil, fmt.Errorf("gathering last month's decision stats: %w", err)
+	}
+	return &r, nil
+}

@@ -393,3 +393,70 @@ func TestService_DecisionStats(t *testing.T) {
 		t.Errorf("(-direct +service):\n%s", diff)
 	}
 }
+
+// The month's first digest carries last month's report on its last part
+// (in the digest's time zone); any later digest of the month none. With
+// skip_empty, last month's figures are something to say.
+func TestService_BuildDigest_Month(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ams, err := time.LoadLocation("Europe/Amsterdam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &triagetest.Store{}
+	nov15 := time.Date(2026, 11, 15, 10, 0, 0, 0, ams)
+	won := statsLead(0, triage.StatusQualified, nov15, 4*time.Hour, []triage.Event{vote("U1", q)})
+	won.Outcome = outcome(triage.OutcomeWon)
+	// Decided 30 minutes into December in Amsterdam (23:30 UTC on 30
+	// November): December's, not November's.
+	dec := statsLead(0, triage.StatusDisqualified, time.Date(2026, 12, 1, 0, 30, 0, 0, ams), time.Hour, nil)
+	for _, l := range []triage.Lead{won, dec} {
+		if _, _, err := store.CreateLead(ctx, l, triage.Idempotency{}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := &triage.Service{Store: store}
+	decStart := time.Date(2026, 12, 1, 0, 0, 0, 0, ams)
+	first := time.Date(2026, 12, 1, 9, 0, 0, 0, ams)
+	for _, tc := range []struct {
+		name       string
+		since, now time.Time
+		skipEmpty  bool
+		want       *triage.DecisionReport
+	}{
+		{"first of the month", first.Add(-72 * time.Hour), first, false, &triage.DecisionReport{
+			From: decStart.AddDate(0, -1, 0), To: decStart, Decided: 1, Qualified: 1, WithOutcome: 1, Won: 1,
+			WinRate: triage.Fraction{K: 1, N: 1}, Herding: triage.Fraction{K: 1, N: 1},
+			MedianDecision: 4 * time.Hour, P90Decision: 4 * time.Hour,
+		}},
+		// 00:20 on 1 December: the December lead is not decided yet.
+		{"first of the month, skip_empty", first.Add(-24 * time.Hour), decStart.Add(20 * time.Minute), true, nil}, // checked below
+		{"later in the month", first, first.Add(24 * time.Hour), false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			parts, _, err := svc.BuildDigest(ctx, tc.since, tc.now, triage.DigestOptions{Location: ams, SkipEmpty: tc.skipEmpty})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.skipEmpty {
+				// Nothing pending (the December lead is decided) and
+				// nothing decided since: only the month speaks.
+				if len(parts) != 1 || !parts[0].Empty || parts[0].Month == nil || parts[0].Month.Won != 1 {
+					t.Fatalf("parts %+v; want one part with last month's report", parts)
+				}
+				return
+			}
+			last := parts[len(parts)-1]
+			if diff := cmp.Diff(tc.want, last.Month); diff != "" {
+				t.Errorf("Month (-want +got):\n%s", diff)
+			}
+			for _, p := range parts[:len(parts)-1] {
+				if p.Month != nil {
+					t.Errorf("part %d carries the month too", p.Part)
+				}
+			}
+		})
+	}
+}
