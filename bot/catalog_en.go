@@ -389,7 +389,7 @@ var catalogueEN = map[string]any{
 	"stats.pct":             "%d%% (%d of %d)",
 	"stats.of":              "%d of %d",
 	"stats.winrate":         "Win rate of qualified leads",
-	"stats.winrate.detail":  "%s won of those won or lost · %d qualified, %d with an outcome: %d won, %d lost, %d no deal",
+	"stats.winrate.detail":  "won %s of the deals won or lost · %d qualified, %d with an outcome: %d won, %d lost, %d no deal",
 	"stats.cameback":        "Declined leads that came back",
 	"stats.cameback.detail": "%s · of %d returning leads, qualified %s, won %s",
 	"stats.herding":         "First vote matched the decision",

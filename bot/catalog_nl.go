@@ -392,7 +392,7 @@ var catalogueNL = map[string]any{
 	"stats.pct":             "%d%% (%d van %d)",
 	"stats.of":              "%d van %d",
 	"stats.winrate":         "Winstpercentage van gekwalificeerde leads",
-	"stats.winrate.detail":  "%s gewonnen van de gewonnen of verloren · %d gekwalificeerd, %d met een uitkomst: %d gewonnen, %d verloren, %d geen deal",
+	"stats.winrate.detail":  "gewonnen %s van de gewonnen of verloren deals · %d gekwalificeerd, %d met een uitkomst: %d gewonnen, %d verloren, %d geen deal",
 	"stats.cameback":        "Afgewezen leads die terugkwamen",
 	"stats.cameback.detail": "%s · van %d teruggekomen leads gekwalificeerd %s, gewonnen %s",
 	"stats.herding":         "Eerste stem gelijk aan het besluit",

@@ -26,9 +26,10 @@ type DigestPart struct {
 	Revisit []DigestLead // disqualified a while ago: worth another look
 	Week    *TimingSummary
 	// Month is last month's "did we decide well?" on the last part of a
-	// month's first digest (MonthReport); nil otherwise.
-	Month *DecisionReport `json:",omitempty"`
-	Empty bool            // nothing pending, decided or to revisit
+	// month's first digest (the one whose period crosses the month's
+	// start in the digest's time zone); nil otherwise.
+	Month *DecisionReport
+	Empty bool // nothing pending, decided or to revisit
 }
 
 // DigestLead is a lead as a digest lists it.
