@@ -395,7 +395,7 @@ var catalogueEN = map[string]any{
 	"stats.herding":         "First vote matched the decision",
 	"stats.dissent":         "Dissent prompt, then decided against the majority",
 	"stats.time":            "Time to decision",
-	"stats.time.detail":     "median %s, 9 in 10 within %s (%d leads)",
+	"stats.time.detail":     "median %s, 9 in 10 within %s · %d decided",
 	"stats.criteria":        "Win rate by answer",
 	"stats.criterion":       "yes %s · no %s",
 	"stats.sides.yesno":     "yes vs. no",

@@ -398,7 +398,7 @@ var catalogueNL = map[string]any{
 	"stats.herding":         "Eerste stem gelijk aan het besluit",
 	"stats.dissent":         "Tegenvraag gesteld, daarna tegen de meerderheid besloten",
 	"stats.time":            "Tijd tot besluit",
-	"stats.time.detail":     "mediaan %s, 9 op de 10 binnen %s (%d leads)",
+	"stats.time.detail":     "mediaan %s, 9 op de 10 binnen %s · %d besloten",
 	"stats.criteria":        "Winstpercentage per antwoord",
 	"stats.criterion":       "ja %s · nee %s",
 	"stats.sides.yesno":     "ja tegen nee",

@@ -30,6 +30,11 @@ const (
 // statsPeriods in the select's order; the first is the default.
 var statsPeriods = []statsPeriod{period30d, period90d, period12m, periodAll}
 
+// periodKeys are the periods' catalogue keys.
+var periodKeys = map[statsPeriod]string{
+	period30d: "stats.period.30d", period90d: "stats.period.90d", period12m: "stats.period.12m", periodAll: "stats.period.all",
+}
+
 // from is where the period starts at now; zero for all time.
 func (p statsPeriod) from(now time.Time) time.Time {
 	switch p {
@@ -59,7 +64,7 @@ func (w words) homeStatsBlocks(r triage.DecisionReport, p statsPeriod) []slack.B
 	opts := make([]*slack.OptionBlockObject, len(statsPeriods))
 	var initial *slack.OptionBlockObject
 	for i, sp := range statsPeriods {
-		opts[i] = slack.NewOptionBlockObject(string(sp), plain(w.t("stats.period."+string(sp))), nil)
+		opts[i] = slack.NewOptionBlockObject(string(sp), plain(w.t(periodKeys[sp])), nil)
 		if sp == p {
 			initial = opts[i]
 		}
@@ -68,7 +73,7 @@ func (w words) homeStatsBlocks(r triage.DecisionReport, p statsPeriod) []slack.B
 	sel.InitialOption = initial
 	head := slack.NewSectionBlock(mrkdwn(bold(w.t("stats.title"))+"\n"+w.t("stats.intro")), nil,
 		slack.NewAccessory(sel), slack.SectionBlockOptionBlockID(blockHomeStats))
-	figures := w.decisionBlocks(bold(w.t("stats.period."+string(p))), r)
+	figures := w.decisionBlocks(bold(w.t(periodKeys[p])), r)
 	return append([]slack.Block{slack.NewDividerBlock(), head}, figures...)
 }
 

@@ -10,6 +10,17 @@ import (
 // maxStatsCriterion bounds a criterion id on a stats line (config text).
 const maxStatsCriterion = 40
 
+// Catalogue keys of a criterion's sides and signals, spelled out so that
+// every key is found in the code.
+var (
+	sidesKeys = map[triage.CriterionKind]string{
+		triage.KindYesNo: "stats.sides.yesno", triage.KindScale: "stats.sides.scale", triage.KindChoice: "stats.sides.choice",
+	}
+	signalKeys = map[triage.Signal]string{
+		triage.SignalPredicts: "stats.signal.predicts", triage.SignalNoise: "stats.signal.noise", triage.SignalTooFew: "stats.signal.too_few",
+	}
+)
+
 // fraction words k of n: "67% (40 of 60)" from triage.MinForPercent on,
 // "2 of 3" below it, "no data" for none.
 func (w words) fraction(f triage.Fraction) string {
@@ -38,8 +49,8 @@ func (w words) decisionLines(r triage.DecisionReport) (figures, criteria []strin
 		"• " + label(w.t("stats.time")) + w.t("stats.time.detail", w.durationText(r.MedianDecision), w.durationText(r.P90Decision), r.Decided),
 	}
 	for _, c := range r.Criteria {
-		criteria = append(criteria, "• `"+escTrunc(c.ID, maxStatsCriterion, false)+"` ("+w.t("stats.sides."+string(c.Kind))+"): "+
-			w.t("stats.criterion", w.fraction(c.Yes), w.fraction(c.No))+" → "+bold(w.t("stats.signal."+string(c.Signal))))
+		criteria = append(criteria, "• `"+escTrunc(c.ID, maxStatsCriterion, false)+"` ("+w.t(sidesKeys[c.Kind])+"): "+
+			w.t("stats.criterion", w.fraction(c.Yes), w.fraction(c.No))+" → "+bold(w.t(signalKeys[c.Signal])))
 	}
 	return figures, criteria
 }
