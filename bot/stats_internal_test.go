@@ -2,6 +2,7 @@ package bot
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +123,36 @@ func testRenderDigestPartMonth(t *testing.T, w words) {
 		t.Errorf("blocks invalid: %v", p)
 	}
 	assertGolden(t, raw)
+}
+
+// The Home with the stats section stays a valid view within 100 blocks for
+// the biggest lists and many criteria with hostile ids.
+func TestBot_HomeView_WithStats_Limits(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	b := &Bot{cfg: Config{Command: "/qualify"}, svc: &triage.Service{Channel: dispatchChannel}}
+	report := sampleReport(dispatchNow.AddDate(0, -1, 0), dispatchNow)
+	for i := range 60 {
+		report.Criteria = append(report.Criteria, triage.CriterionStats{ID: nastyText(r, 200), Kind: triage.KindScale,
+			Yes: triage.Fraction{K: i, N: 100 + i}, No: triage.Fraction{K: 1, N: 3}, Signal: triage.SignalTooFew})
+	}
+	for _, w := range []words{english, newWords(LangDutch)} {
+		h := triage.Home{AwaitingVote: nastyLeads(r, 200, dispatchNow), Owned: nastyLeads(r, 200, dispatchNow), Pending: nastyLeads(r, 600, dispatchNow)}
+		b.words = w
+		view := b.homeView(h, dispatchNow)
+		stats := w.homeStatsBlocks(report, periodAll)
+		view.Blocks.BlockSet = append(view.Blocks.BlockSet, stats...)
+		raw, err := json.Marshal(view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := slackfake.ValidateView(raw); len(p) > 0 {
+			t.Fatalf("%s: %v", w.lang, p)
+		}
+		if n := len(view.Blocks.BlockSet); n > 100 {
+			t.Fatalf("%s: %d blocks", w.lang, n)
+		}
+		// The lists' escaping is TestBot_HomeView_Limits's.
+		checkNoInjection(t, cardJSON(t, "", stats))
+	}
 }
