@@ -120,6 +120,9 @@ func (w words) digestPart(p triage.DigestPart, permalink func(channel, ts string
 	if p.Week != nil {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(w.weekLine(*p.Week))))
 	}
+	if p.Month != nil {
+		blocks = append(blocks, w.digestMonth(*p.Month, loc)...)
+	}
 
 	var counts []string
 	if n := len(p.Pending); n > 0 {
@@ -151,6 +154,9 @@ func mergeDigest(parts []triage.DigestPart) triage.DigestPart {
 		m.Revisit = append(m.Revisit, p.Revisit...)
 		if p.Week != nil {
 			m.Week = p.Week
+		}
+		if p.Month != nil {
+			m.Month = p.Month
 		}
 		m.Empty = m.Empty && p.Empty
 	}

@@ -36,26 +36,7 @@ func (b *Bot) handleAppHomeOpened(ctx context.Context, e *slackevents.AppHomeOpe
 		log.DebugContext(ctx, "app home event ignored")
 		return
 	}
-	var view slack.HomeTabViewRequest
-	if ok, msg := b.allowed(ctx, user, ""); !ok {
-		view = refusedHome(msg)
-	} else {
-		now := b.now()
-		h, err := b.svc.Home(ctx, user, now)
-		if err != nil {
-			// The last published Home stays; the next opening tries again.
-			log.ErrorContext(ctx, "gathering the app home", "error", err)
-			return
-		}
-		view = b.homeView(h, now)
-	}
-	pctx, cancel := context.WithTimeout(ctx, homePublishTimeout)
-	defer cancel()
-	if _, err := b.api.PublishViewContext(pctx, slack.PublishViewContextRequest{UserID: user, View: view}); err != nil {
-		log.ErrorContext(ctx, "publishing the app home", "error", err)
-		return
-	}
-	log.DebugContext(ctx, "app home published")
+	b.publishHome(ctx, log, user, statsPeriods[0])
 }
 
 // refusedHome is the Home of someone the access lists leave out.

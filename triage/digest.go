@@ -25,7 +25,11 @@ type DigestPart struct {
 	Decided []DigestLead // decided since the last digest, in decision order
 	Revisit []DigestLead // disqualified a while ago: worth another look
 	Week    *TimingSummary
-	Empty   bool // nothing pending, decided or to revisit
+	// Month is last month's "did we decide well?" on the last part of a
+	// month's first digest (the one whose period crosses the month's
+	// start in the digest's time zone); nil otherwise.
+	Month *DecisionReport
+	Empty bool // nothing pending, decided or to revisit
 }
 
 // DigestLead is a lead as a digest lists it.
@@ -138,9 +142,13 @@ func (s *Service) BuildDigest(ctx context.Context, since, now time.Time, o Diges
 	slices.SortStableFunc(revisit, byDecision)
 
 	week := SummariseTimings(all, weekFrom, now)
+	month, err := s.monthReport(ctx, since, now, o.Location)
+	if err != nil {
+		return nil, nil, err
+	}
 	parts := splitDigest(s.digestLeads(pending), s.digestLeads(decided), s.digestLeads(revisit), o.MaxPerPart)
 	if len(parts) == 0 {
-		if o.SkipEmpty {
+		if o.SkipEmpty && (month == nil || month.Decided == 0) {
 			return nil, nil, nil
 		}
 		parts = []DigestPart{{Empty: true}}
@@ -149,6 +157,7 @@ func (s *Service) BuildDigest(ctx context.Context, since, now time.Time, o Diges
 		parts[i].Part, parts[i].Parts, parts[i].Day = i+1, len(parts), now
 	}
 	parts[len(parts)-1].Week = &week
+	parts[len(parts)-1].Month = month
 	ids := make([]LeadID, len(revisit))
 	for i, l := range revisit {
 		ids[i] = l.ID

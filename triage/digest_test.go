@@ -206,8 +206,9 @@ func TestService_BuildDigest_Split(t *testing.T) {
 func TestService_BuildDigest_Empty(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	// Only a lead decided long ago: nothing to say.
-	svc, _ := seedDigest(t, digestSeed{company: "Old", status: triage.StatusQualified, created: digestNow.Add(-30 * 24 * time.Hour), decided: digestNow.Add(-29 * 24 * time.Hour)})
+	// Only a lead decided long ago (before last month, which the month's
+	// first digest reports on): nothing to say.
+	svc, _ := seedDigest(t, digestSeed{company: "Old", status: triage.StatusQualified, created: digestNow.Add(-50 * 24 * time.Hour), decided: digestNow.Add(-45 * 24 * time.Hour)})
 	parts, _, err := svc.BuildDigest(ctx, digestPrev, digestNow, triage.DigestOptions{RevisitAfter: 90 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,87 @@
+package bot
+
+import (
+	"time"
+
+	"github.com/leadtriage/leadtriage/triage"
+	"github.com/slack-go/slack"
+)
+
+// maxStatsCriterion bounds a criterion id on a stats line (config text).
+const maxStatsCriterion = 40
+
+// Catalogue keys of a criterion's sides and signals, spelled out so that
+// every key is found in the code.
+var (
+	sidesKeys = map[triage.CriterionKind]string{
+		triage.KindYesNo: "stats.sides.yesno", triage.KindScale: "stats.sides.scale", triage.KindChoice: "stats.sides.choice",
+	}
+	signalKeys = map[triage.Signal]string{
+		triage.SignalPredicts: "stats.signal.predicts", triage.SignalNoise: "stats.signal.noise", triage.SignalTooFew: "stats.signal.too_few",
+	}
+)
+
+// fraction words k of n: "67% (40 of 60)" from triage.MinForPercent on,
+// "2 of 3" below it, "no data" for none.
+func (w words) fraction(f triage.Fraction) string {
+	if f.N == 0 {
+		return w.t("stats.none")
+	}
+	if pct, ok := f.Percent(); ok {
+		return w.t("stats.pct", pct, f.K, f.N)
+	}
+	return w.t("stats.of", f.K, f.N)
+}
+
+// decisionLines words a "did we decide well?" report: the figures, then
+// per criterion the win rate after yes and after no. Criterion ids are
+// config text and are escaped.
+func (w words) decisionLines(r triage.DecisionReport) (figures, criteria []string) {
+	if r.Decided == 0 {
+		return []string{"_" + w.t("stats.nothing") + "_"}, nil
+	}
+	figures = []string{
+		"• " + label(w.t("stats.winrate")) + w.t("stats.winrate.detail", w.fraction(r.WinRate), r.Qualified, r.WithOutcome, r.Won, r.Lost, r.NoDeal),
+		"• " + label(w.t("stats.cameback")) + w.t("stats.cameback.detail", w.fraction(r.CameBack), r.Returns,
+			w.fraction(r.ReturnsQualified), w.fraction(r.ReturnsWon)),
+		"• " + label(w.t("stats.herding")) + w.fraction(r.Herding),
+		"• " + label(w.t("stats.dissent")) + w.fraction(r.Dissent),
+		"• " + label(w.t("stats.time")) + w.t("stats.time.detail", w.durationText(r.MedianDecision), w.durationText(r.P90Decision), r.Decided),
+	}
+	for _, c := range r.Criteria {
+		criteria = append(criteria, "• `"+escTrunc(c.ID, maxStatsCriterion, false)+"` ("+w.t(sidesKeys[c.Kind])+"): "+
+			w.t("stats.criterion", w.fraction(c.Yes), w.fraction(c.No))+" → "+bold(w.t(signalKeys[c.Signal])))
+	}
+	return figures, criteria
+}
+
+// decisionBlocks is a report's figures and criteria as sections under
+// heading, with the ≥10 rule in a context line.
+func (w words) decisionBlocks(heading string, r triage.DecisionReport) []slack.Block {
+	figures, criteria := w.decisionLines(r)
+	blocks := packSections(append([]string{heading}, figures...))
+	if len(criteria) > 0 {
+		blocks = append(blocks, packSections(append([]string{bold(w.t("stats.criteria"))}, criteria...))...)
+	}
+	if r.Decided > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(w.t("stats.rule", triage.MinForPercent))))
+	}
+	return blocks
+}
+
+// monthText names a month: "Nov 2026", "nov 2026".
+func (w words) monthText(t time.Time) string {
+	if names, ok := dateNames[w.lang]; ok {
+		return names.months[t.Month()-1] + " " + t.Format("2006")
+	}
+	return t.Format("Jan 2006")
+}
+
+// digestMonth is the digest's monthly section: last month's report.
+func (w words) digestMonth(r triage.DecisionReport, loc *time.Location) []slack.Block {
+	if loc == nil {
+		loc = time.UTC
+	}
+	heading := bold(w.t("stats.title")) + " " + w.t("stats.month", w.monthText(r.From.In(loc)))
+	return append([]slack.Block{slack.NewDividerBlock()}, w.decisionBlocks(heading, r)...)
+}
