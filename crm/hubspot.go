@@ -139,7 +139,9 @@ type hsAssociationType struct {
 }
 
 type hsAssociation struct {
-	To    struct{ ID string `json:"id"` } `json:"to"`
+	To struct {
+		ID string `json:"id"`
+	} `json:"to"`
 	Types []hsAssociationType `json:"types"`
 }
 

@@ -18,8 +18,9 @@ type HubSpot struct {
 	Token    string
 	PortalID int64
 
-	objects map[string]map[string]*HubSpotObject // kind → id → object
-	owners  map[string]string                    // e-mail → owner id
+	objects  map[string]map[string]*HubSpotObject // kind → id → object
+	owners   map[string]string                    // e-mail → owner id
+	unsearch map[string]bool                      // ids the search index does not show yet
 }
 
 // HubSpotObject is one stored CRM record.
@@ -51,7 +52,7 @@ var hubSpotOperators = map[string]bool{"EQ": true, "NEQ": true, "LT": true, "LTE
 
 // NewHubSpot starts the fake; the client must send "Bearer "+token.
 func NewHubSpot(t testing.TB, token string) *HubSpot {
-	f := &HubSpot{Token: token, PortalID: 62515, objects: map[string]map[string]*HubSpotObject{}, owners: map[string]string{}}
+	f := &HubSpot{Token: token, PortalID: 62515, objects: map[string]map[string]*HubSpotObject{}, owners: map[string]string{}, unsearch: map[string]bool{}}
 	for _, k := range []string{"companies", "contacts", "deals", "notes"} {
 		f.objects[k] = map[string]*HubSpotObject{}
 	}
@@ -76,6 +77,15 @@ func (f *HubSpot) Add(kind string, props map[string]string) string {
 	id := strconv.FormatInt(f.id(), 10)
 	f.objects[kind][id] = &HubSpotObject{ID: id, Properties: props}
 	return id
+}
+
+// NotIndexed hides a record from search, as HubSpot's search index does
+// for a few seconds after a write ("search results may exclude newly
+// created objects").
+func (f *HubSpot) NotIndexed(id string) {
+	f.mu.Lock()
+	f.unsearch[id] = true
+	f.mu.Unlock()
 }
 
 // Get returns a stored record, nil if none.
@@ -229,6 +239,9 @@ func (f *HubSpot) search(w http.ResponseWriter, kind string, body map[string]any
 	var results []map[string]any
 	for _, id := range sortedIDs(store) {
 		o := store[id]
+		if f.unsearch[id] {
+			continue
+		}
 		match := len(ors) == 0
 		for _, and := range ors {
 			all := true
@@ -355,4 +368,3 @@ func (f *HubSpot) create(w http.ResponseWriter, kind string, body map[string]any
 	store[id] = &HubSpotObject{ID: id, Properties: props, Associations: out}
 	writeJSON(w, http.StatusCreated, object(id, props))
 }
-

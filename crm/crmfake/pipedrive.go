@@ -304,13 +304,14 @@ func (f *Pipedrive) ref(body map[string]any, key string, store map[int64]*Pipedr
 	return id, ""
 }
 
-// save stores the record with its checked fields and answers 200 with
-// {"success":true,"data":{…,"id":n}} as Pipedrive's v2 create does.
+// save stores the record with its checked fields and answers 201 with
+// {"success":true,"data":{…,"id":n}} (client-nodejs test/functional/v2/
+// deal.test.ts, "should create a deal").
 func (f *Pipedrive) save(w http.ResponseWriter, store map[int64]*PipedriveRecord, rec PipedriveRecord) {
 	id := f.id()
 	rec["id"] = id
 	store[id] = &rec
-	pdOK(w, 200, rec)
+	pdOK(w, http.StatusCreated, rec)
 }
 
 // createOrg checks AddOrganizationRequest: name (string, required),
