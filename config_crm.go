@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"net/http"
 	"net/mail"
 	"sort"
@@ -35,12 +34,11 @@ func (c CRMConfig) validate(p *problems) {
 	}
 	sort.Strings(users) // problems in a stable order
 	for _, u := range users {
-		key := fmt.Sprintf("crm.owners.%s", u)
 		if !userID.MatchString(u) {
-			p.add(key, "%q is not a Slack user id (U…)", u)
+			p.add("crm.owners", "%q is not a Slack user id (U…)", u)
 		}
 		if a, err := mail.ParseAddress(c.Owners[u]); err != nil || a.Address != strings.TrimSpace(c.Owners[u]) {
-			p.add(key, "%q is not an e-mail address (the owner's login in the CRM)", c.Owners[u])
+			p.add("crm.owners", "%s: %q is not an e-mail address (the owner's login in the CRM)", u, c.Owners[u])
 		}
 	}
 }

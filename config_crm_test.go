@@ -24,8 +24,8 @@ func TestLoadConfig_CRM(t *testing.T) {
 	}{
 		{"both", "[crm]\nhubspot = true\npipedrive = true\n", []string{"crm.hubspot: and crm.pipedrive are both on"}},
 		{"api url", "[crm]\napi_url = \"127.0.0.1:9\"\n", []string{"crm.api_url:"}},
-		{"owner id", "[crm]\nowners = { \"ana\" = \"ana@example.com\" }\n", []string{`crm.owners.ana: "ana" is not a Slack user id`}},
-		{"owner e-mail", "[crm]\nowners = { \"U0ANA\" = \"Ana <ana@example.com>\" }\n", []string{"crm.owners.U0ANA:", "not an e-mail address"}},
+		{"owner id", "[crm]\nowners = { \"ana\" = \"ana@example.com\" }\n", []string{`crm.owners: "ana" is not a Slack user id`}},
+		{"owner e-mail", "[crm]\nowners = { \"U0ANA\" = \"Ana <ana@example.com>\" }\n", []string{"crm.owners: U0ANA:", "not an e-mail address"}},
 		{"unknown key", "[crm]\nsalesforce = true\n", []string{`unknown key "crm.salesforce"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
