@@ -98,7 +98,16 @@ func (h Handoff) noted(system string) bool {
 // repeat after a crash between creating the deal and recording it finds
 // the deal by name.
 func DealName(l triage.Lead) string {
-	return fmt.Sprintf("%s (%s)", truncate(l.Label(), 200), l.ID)
+	label := "lead"
+	// Not l.Label(): a free-mail lead's deal is named for the person, not
+	// for gmail.com.
+	for _, s := range []string{l.Company, companyDomain(l), l.Name, l.Email} {
+		if s = strings.TrimSpace(s); s != "" {
+			label = s
+			break
+		}
+	}
+	return fmt.Sprintf("%s (%s)", truncate(label, 200), l.ID)
 }
 
 // companyDomain is the company's own domain: not the free-mail provider

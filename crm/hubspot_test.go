@@ -300,3 +300,24 @@ func TestHubSpot_DealState(t *testing.T) {
 		t.Error("DealState of a company: want an error")
 	}
 }
+
+func TestHubSpot_Qualify_FreeMailIsNoCompany(t *testing.T) {
+	t.Parallel()
+	fake, hs, _ := newHubSpot(t)
+	// Someone else's gmail.com company must not become this lead's.
+	fake.Add("companies", map[string]string{"name": "Gmail fan club", "domain": "gmail.com"})
+	l := qualifiedLead()
+	l.Company, l.Website, l.Email, l.Domain = "", "", "ada.lovelace@gmail.com", "gmail.com"
+	l.Research.Facts.FreeMail, l.Research.Facts.EmailDomain = true, "gmail.com"
+	recs, err := hs.Qualify(context.Background(), hsHandoff(l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := kinds(recs)["company"]; ok || fake.Count("companies") != 1 {
+		t.Errorf("records = %+v, %d companies; want no company for a free-mail lead", recs, fake.Count("companies"))
+	}
+	d := fake.Get("deals", kinds(recs)["deal"].ID)
+	if d.Properties["dealname"] != "Ada Lovelace (L-42)" || len(d.Associations) != 1 || d.Associations[0].TypeID != 3 {
+		t.Errorf("deal = %+v, want it on the contact only", d)
+	}
+}
