@@ -211,7 +211,27 @@ func NoteHTML(h Handoff) string {
 	if p := safeLink(h.Permalink); p != "" {
 		fmt.Fprintf(&b, `<p><a href="%s">The Slack thread</a></p>`, esc(p))
 	}
+	if k := noteKey(h); k != "" {
+		fmt.Fprintf(&b, "<p>%s</p>", esc(k))
+	}
 	return b.String()
+}
+
+// noteKey names the decision a note is about ("leadtriage L-42 decided
+// 2026-12-05T11:00:00Z"), so a repeat after a crash between making the
+// note and recording it finds the note instead of making a second; a
+// later decision (after a reopen) gets a note of its own.
+func noteKey(h Handoff) string {
+	if h.Lead.Decision == nil {
+		return ""
+	}
+	return fmt.Sprintf("leadtriage %s decided %s", h.Lead.ID, h.Lead.Decision.At.UTC().Format(time.RFC3339))
+}
+
+// hasKey reports whether a note's body (as the CRM gives it back) is the
+// one for key.
+func hasKey(body, key string) bool {
+	return key != "" && strings.Contains(html.UnescapeString(body), key)
 }
 
 func writeAnswer(b *strings.Builder, question string, a triage.Answer) {

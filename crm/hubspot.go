@@ -258,6 +258,7 @@ func (s *HubSpot) owner(ctx context.Context, email string) (string, error) {
 // hsFound is what a hand-off found or made; "" ids are absent.
 type hsFound struct {
 	company, contact, deal string
+	dealMade               bool // the deal was created in this call: no note can be on it yet
 	records                []triage.CRMRecord
 }
 
@@ -380,6 +381,7 @@ func (s *HubSpot) Qualify(ctx context.Context, h Handoff) ([]triage.CRMRecord, e
 		if f.deal, err = s.create(ctx, "deals", in); err != nil {
 			return nil, err
 		}
+		f.dealMade = true
 	}
 	s.add(ctx, &f, "deal", "0-3", f.deal)
 	if !h.noted(s.Name()) {
@@ -421,6 +423,20 @@ func (s *HubSpot) Note(ctx context.Context, h Handoff) ([]triage.CRMRecord, erro
 // /crm/v3/objects/notes with hs_note_body and hs_timestamp (required)
 // (HubSpot docs, "Notes").
 func (s *HubSpot) note(ctx context.Context, h Handoff, f hsFound, owner string) (string, error) {
+	if !f.dealMade {
+		kind, id := "deals", f.deal
+		switch {
+		case id != "":
+		case f.contact != "":
+			kind, id = "contacts", f.contact
+		default:
+			kind, id = "companies", f.company
+		}
+		existing, err := s.existingNote(ctx, kind, id, noteKey(h))
+		if err != nil || existing != "" {
+			return existing, err
+		}
+	}
 	props := map[string]string{
 		"hs_note_body": NoteHTML(h),
 		"hs_timestamp": s.c.now().UTC().Format("2006-01-02T15:04:05.000Z"),
@@ -437,6 +453,50 @@ func (s *HubSpot) note(ctx context.Context, h Handoff, f hsFound, owner string) 
 		in.Associations = append(in.Associations, assoc(f.contact, hsNoteToContact))
 	}
 	return s.create(ctx, "notes", in)
+}
+
+// existingNote finds this decision's note among the notes on a record:
+// GET /crm/v4/objects/{kind}/{id}/associations/notes answers {"results":
+// [{"toObjectId":123,"associationTypes":[…]}]} (HubSpot docs,
+// "Associations v4"), then POST /crm/v3/objects/notes/batch/read with
+// {"properties":["hs_note_body"],"inputs":[{"id":"123"}]} answers
+// {"status":"COMPLETE","results":[objects]} (HubSpot docs, "Notes").
+// Neither depends on the search index, which lags behind writes.
+func (s *HubSpot) existingNote(ctx context.Context, kind, id, key string) (string, error) {
+	if key == "" {
+		return "", nil
+	}
+	var assocs struct {
+		Results []struct {
+			ToObjectID json.Number `json:"toObjectId"`
+		} `json:"results"`
+	}
+	if err := s.c.do(ctx, http.MethodGet, s.base+"/crm/v4/objects/"+kind+"/"+url.PathEscape(id)+"/associations/notes?limit=500", nil, &assocs); err != nil {
+		return "", fmt.Errorf("listing hubspot notes: %w", err)
+	}
+	if len(assocs.Results) == 0 {
+		return "", nil
+	}
+	type input struct {
+		ID string `json:"id"`
+	}
+	in := struct {
+		Properties []string `json:"properties"`
+		Inputs     []input  `json:"inputs"`
+	}{Properties: []string{"hs_note_body"}}
+	for _, a := range assocs.Results {
+		in.Inputs = append(in.Inputs, input{ID: a.ToObjectID.String()})
+	}
+	var notes hsSearchResult
+	if err := s.c.do(ctx, http.MethodPost, s.base+"/crm/v3/objects/notes/batch/read", in, &notes); err != nil {
+		return "", fmt.Errorf("reading hubspot notes: %w", err)
+	}
+	for _, n := range notes.Results {
+		if hasKey(n.Properties["hs_note_body"], key) {
+			return n.ID, nil
+		}
+	}
+	return "", nil
 }
 
 // DealState reads hs_is_closed_won and hs_is_closed, HubSpot's own

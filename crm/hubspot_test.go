@@ -140,15 +140,14 @@ func TestHubSpot_Qualify_Repeat(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range fake.Requests() {
-			if r.Method == http.MethodPost && !strings.HasSuffix(r.Path, "/search") && r.Path != "/crm/v3/objects/notes" {
+			if r.Method == http.MethodPost && !strings.HasSuffix(r.Path, "/search") && !strings.HasSuffix(r.Path, "/batch/read") {
 				t.Errorf("repeat created %s", r)
 			}
 		}
-		got := counts()
-		if diff := cmp.Diff(before[:3], got[:3]); diff != "" {
-			t.Errorf("company, contact, deal counts (-before +after):\n%s", diff)
+		if diff := cmp.Diff(before, counts()); diff != "" {
+			t.Errorf("company, contact, deal, note counts (-before +after):\n%s", diff)
 		}
-		for _, kind := range []string{"company", "contact", "deal"} {
+		for _, kind := range []string{"company", "contact", "deal", "note"} {
 			if kinds(again)[kind].ID != kinds(recs)[kind].ID {
 				t.Errorf("%s = %v, want the first one %v", kind, kinds(again)[kind], kinds(recs)[kind])
 			}
@@ -188,6 +187,7 @@ func TestHubSpot_Note(t *testing.T) {
 			"POST /crm/v3/objects/companies/search",
 			"POST /crm/v3/objects/contacts/search",
 			"GET /account-info/v3/details",
+			"GET /crm/v4/objects/contacts/" + contact + "/associations/notes", // this decision's note, made before a crash?
 			"POST /crm/v3/objects/notes",
 		}
 		if diff := cmp.Diff(want, fake.Sequence()); diff != "" {
@@ -319,5 +319,31 @@ func TestHubSpot_Qualify_FreeMailIsNoCompany(t *testing.T) {
 	d := fake.Get("deals", kinds(recs)["deal"].ID)
 	if d.Properties["dealname"] != "Ada Lovelace (L-42)" || len(d.Associations) != 1 || d.Associations[0].TypeID != 3 {
 		t.Errorf("deal = %+v, want it on the contact only", d)
+	}
+}
+
+func TestHubSpot_Qualify_AgainAfterReopen(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fake, hs, c := newHubSpot(t)
+	l := qualifiedLead()
+	recs, err := hs.Qualify(ctx, hsHandoff(l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reopened and qualified again a day later: the same deal, a new note
+	// for the new decision.
+	l.CRM = recs
+	l.Decision = &triage.Decision{Outcome: triage.StatusQualified, By: "U1", At: decided.Add(24 * time.Hour)}
+	c.now = l.Decision.At.Add(time.Minute)
+	again, err := hs.Qualify(ctx, hsHandoff(l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kinds(again)["deal"].ID != kinds(recs)["deal"].ID || fake.Count("deals") != 1 {
+		t.Errorf("deal = %v (%d deals), want the first one", kinds(again)["deal"], fake.Count("deals"))
+	}
+	if kinds(again)["note"].ID == kinds(recs)["note"].ID || fake.Count("notes") != 2 {
+		t.Errorf("note = %v (%d notes), want a second note for the second decision", kinds(again)["note"], fake.Count("notes"))
 	}
 }

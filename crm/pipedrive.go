@@ -187,6 +187,7 @@ func (p *Pipedrive) user(ctx context.Context, email string) (int64, error) {
 
 type pdFound struct {
 	org, person, deal int64
+	dealMade          bool // the deal was created in this call: no note can be on it yet
 	records           []triage.CRMRecord
 }
 
@@ -353,6 +354,7 @@ func (p *Pipedrive) Qualify(ctx context.Context, h Handoff) ([]triage.CRMRecord,
 		if f.deal, err = p.create(ctx, "/api/v2/deals", in); err != nil {
 			return nil, err
 		}
+		f.dealMade = true
 	}
 	p.add(ctx, &f, "deal", "deal", f.deal)
 	if !h.noted(p.Name()) {
@@ -393,6 +395,12 @@ func (p *Pipedrive) Note(ctx context.Context, h Handoff) ([]triage.CRMRecord, er
 // note: POST /v1/notes {content (HTML), deal_id, org_id, person_id}, at
 // least one id (client-nodejs v1 add-note-request-all-of.ts).
 func (p *Pipedrive) note(ctx context.Context, h Handoff, f pdFound) (int64, error) {
+	if !f.dealMade {
+		existing, err := p.existingNote(ctx, f, noteKey(h))
+		if err != nil || existing != 0 {
+			return existing, err
+		}
+	}
 	in := map[string]any{"content": NoteHTML(h)}
 	if f.deal != 0 {
 		in["deal_id"] = f.deal
@@ -404,6 +412,39 @@ func (p *Pipedrive) note(ctx context.Context, h Handoff, f pdFound) (int64, erro
 		in["person_id"] = f.person
 	}
 	return p.create(ctx, "/v1/notes", in)
+}
+
+// existingNote finds this decision's note on the deal (else the person,
+// else the organization): GET /v1/notes?deal_id= answers {"data":[{"id":…,
+// "content":…,"deal_id":…}]} (client-nodejs v1 notes-api.ts getNotes).
+func (p *Pipedrive) existingNote(ctx context.Context, f pdFound, key string) (int64, error) {
+	if key == "" {
+		return 0, nil
+	}
+	q := url.Values{"limit": {"500"}}
+	switch {
+	case f.deal != 0:
+		q.Set("deal_id", strconv.FormatInt(f.deal, 10))
+	case f.person != 0:
+		q.Set("person_id", strconv.FormatInt(f.person, 10))
+	default:
+		q.Set("org_id", strconv.FormatInt(f.org, 10))
+	}
+	var res struct {
+		Data []struct {
+			ID      int64  `json:"id"`
+			Content string `json:"content"`
+		} `json:"data"`
+	}
+	if err := p.c.do(ctx, http.MethodGet, p.base+"/v1/notes?"+q.Encode(), nil, &res); err != nil {
+		return 0, fmt.Errorf("listing pipedrive notes: %w", err)
+	}
+	for _, n := range res.Data {
+		if hasKey(n.Content, key) {
+			return n.ID, nil
+		}
+	}
+	return 0, nil
 }
 
 // DealState reads GET /api/v2/deals/{id}: status open|won|lost|deleted and

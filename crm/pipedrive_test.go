@@ -128,14 +128,14 @@ func TestPipedrive_Qualify_Repeat(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range fake.Requests() {
-			if r.Method == http.MethodPost && r.Path != "/v1/notes" {
+			if r.Method == http.MethodPost {
 				t.Errorf("repeat created %s", r)
 			}
 		}
-		if diff := cmp.Diff(before[:3], counts()[:3]); diff != "" {
-			t.Errorf("organization, person, deal counts (-before +after):\n%s", diff)
+		if diff := cmp.Diff(before, counts()); diff != "" {
+			t.Errorf("organization, person, deal, note counts (-before +after):\n%s", diff)
 		}
-		for _, kind := range []string{"organization", "person", "deal"} {
+		for _, kind := range []string{"organization", "person", "deal", "note"} {
 			if kinds(again)[kind].ID != kinds(recs)[kind].ID {
 				t.Errorf("%s = %v, want the first one %v", kind, kinds(again)[kind], kinds(recs)[kind])
 			}
@@ -174,7 +174,7 @@ func TestPipedrive_Note(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"GET /api/v2/persons/search", "GET /v1/users/me", "POST /v1/notes"}
+		want := []string{"GET /api/v2/persons/search", "GET /v1/users/me", "GET /v1/notes", "POST /v1/notes"}
 		if diff := cmp.Diff(want, fake.Sequence()); diff != "" {
 			t.Errorf("requests (-want +got):\n%s", diff)
 		}

@@ -145,6 +145,10 @@ func (f *HubSpot) serve(w http.ResponseWriter, r *http.Request, body map[string]
 				"userId": 9000, "createdAt": "2026-01-05T10:00:00Z", "updatedAt": "2026-01-05T10:00:00Z", "archived": false})
 		}
 		writeJSON(w, 200, map[string]any{"results": orEmpty(results)})
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/crm/v4/objects/") && strings.HasSuffix(path, "/associations/notes"):
+		f.notesOn(w, strings.Split(strings.TrimPrefix(path, "/crm/v4/objects/"), "/"))
+	case r.Method == http.MethodPost && path == "/crm/v3/objects/notes/batch/read":
+		f.batchRead(w, body)
 	case r.Method == http.MethodPost && strings.HasPrefix(path, "/crm/v3/objects/") && strings.HasSuffix(path, "/search"):
 		f.search(w, strings.TrimSuffix(strings.TrimPrefix(path, "/crm/v3/objects/"), "/search"), body)
 	case r.Method == http.MethodPost && strings.HasPrefix(path, "/crm/v3/objects/"):
@@ -367,4 +371,53 @@ func (f *HubSpot) create(w http.ResponseWriter, kind string, body map[string]any
 	id := strconv.FormatInt(f.id(), 10)
 	store[id] = &HubSpotObject{ID: id, Properties: props, Associations: out}
 	writeJSON(w, http.StatusCreated, object(id, props))
+}
+
+// noteTypes is the note → kind association type, to list a record's notes.
+var noteTypes = map[string]int64{"deals": 214, "companies": 190, "contacts": 202}
+
+// notesOn answers GET /crm/v4/objects/{kind}/{id}/associations/notes:
+// {"results":[{"toObjectId":n,"associationTypes":[{"category",
+// "typeId","label"}]}]} (HubSpot docs, "Associations v4"; the note → record
+// types read in reverse).
+func (f *HubSpot) notesOn(w http.ResponseWriter, parts []string) {
+	if len(parts) != 4 || noteTypes[parts[0]] == 0 || f.objects[parts[0]][parts[1]] == nil {
+		hsError(w, 404, "OBJECT_NOT_FOUND", "resource not found")
+		return
+	}
+	var results []map[string]any
+	for _, id := range sortedIDs(f.objects["notes"]) {
+		for _, a := range f.objects["notes"][id].Associations {
+			if a.To == parts[1] && a.TypeID == noteTypes[parts[0]] {
+				n, _ := strconv.ParseInt(id, 10, 64)
+				results = append(results, map[string]any{"toObjectId": n,
+					"associationTypes": []map[string]any{{"category": "HUBSPOT_DEFINED", "typeId": a.TypeID, "label": nil}}})
+			}
+		}
+	}
+	writeJSON(w, 200, map[string]any{"results": orEmpty(results)})
+}
+
+// batchRead checks {"properties":[…],"inputs":[{"id":"…"}]} and answers
+// {"status":"COMPLETE","results":[objects]} (HubSpot docs, "Notes",
+// batch read).
+func (f *HubSpot) batchRead(w http.ResponseWriter, body map[string]any) {
+	inputs, msg := objects(body, "inputs")
+	if msg != "" || len(inputs) == 0 || len(inputs) > 100 {
+		hsError(w, 400, "VALIDATION_ERROR", "inputs must hold 1 to 100 {\"id\": string}")
+		return
+	}
+	var results []map[string]any
+	for _, in := range inputs {
+		id, msg := str(in, "id", true)
+		if msg != "" {
+			hsError(w, 400, "VALIDATION_ERROR", "inputs[]."+msg)
+			return
+		}
+		if n := f.objects["notes"][id]; n != nil {
+			results = append(results, object(id, n.Properties))
+		}
+	}
+	writeJSON(w, 200, map[string]any{"status": "COMPLETE", "results": orEmpty(results),
+		"startedAt": "2026-12-05T09:00:00.000Z", "completedAt": "2026-12-05T09:00:00.100Z"})
 }

@@ -158,6 +158,8 @@ func (f *Pipedrive) serve(w http.ResponseWriter, r *http.Request, body map[strin
 		f.createPerson(w, body)
 	case r.Method == http.MethodPost && p == "/api/v2/deals":
 		f.createDeal(w, body)
+	case r.Method == http.MethodGet && p == "/v1/notes":
+		f.listNotes(w, q)
 	case r.Method == http.MethodPost && p == "/v1/notes":
 		f.createNote(w, body)
 	case r.Method == http.MethodGet && strings.HasPrefix(p, "/api/v2/deals/"):
@@ -417,4 +419,28 @@ func sortedInt(m map[int64]*PipedriveRecord) []int64 {
 		}
 	}
 	return ids
+}
+
+// listNotes answers GET /v1/notes?deal_id=|person_id=|org_id= with
+// {"success":true,"data":[notes]} (client-nodejs v1 notes-api.ts getNotes).
+func (f *Pipedrive) listNotes(w http.ResponseWriter, q map[string][]string) {
+	var data []map[string]any
+	for _, id := range sortedInt(f.notes) {
+		n := *f.notes[id]
+		match := true
+		for _, key := range []string{"deal_id", "person_id", "org_id"} {
+			if v := q[key]; len(v) > 0 {
+				want, err := strconv.ParseInt(v[0], 10, 64)
+				if err != nil {
+					pdError(w, 400, key+" must be an integer")
+					return
+				}
+				match = match && n[key] == want
+			}
+		}
+		if match {
+			data = append(data, map[string]any(n))
+		}
+	}
+	pdOK(w, 200, data)
 }
