@@ -33,6 +33,7 @@ type Config struct {
 	Access     AccessConfig      `toml:"access"`
 	Privacy    PrivacyConfig     `toml:"privacy"`
 	Log        LogConfig         `toml:"log"`
+	CRM        CRMConfig         `toml:"crm"`
 }
 
 type SlackConfig struct {
@@ -277,6 +278,7 @@ func (c Config) Validate() []string {
 		c.Privacy.validate,
 		c.Log.validate,
 		c.UI.validate,
+		c.CRM.validate,
 	} {
 		validate(&p)
 	}
@@ -588,6 +590,9 @@ type Env struct {
 
 	CreditsafeUsername string // CREDITSAFE_USERNAME: the credit check (optional, with the password)
 	CreditsafePassword string // CREDITSAFE_PASSWORD
+
+	HubSpotToken   string // HUBSPOT_TOKEN: the CRM hand-off (crm.hubspot)
+	PipedriveToken string // PIPEDRIVE_API_TOKEN: the CRM hand-off (crm.pipedrive)
 }
 
 // LoadEnv reads the secrets with getenv.
@@ -604,6 +609,9 @@ func LoadEnv(getenv func(string) string) Env {
 
 		CreditsafeUsername: strings.TrimSpace(getenv("CREDITSAFE_USERNAME")),
 		CreditsafePassword: getenv("CREDITSAFE_PASSWORD"), // a password may end in a space
+
+		HubSpotToken:   strings.TrimSpace(getenv("HUBSPOT_TOKEN")),
+		PipedriveToken: strings.TrimSpace(getenv("PIPEDRIVE_API_TOKEN")),
 	}
 }
 
@@ -654,6 +662,7 @@ func (e Env) Problems(cfg Config) (problems, warnings []string) {
 	if e.APIToken != "" && contains(e.IntakeSecrets, e.APIToken) {
 		problems = append(problems, "LEADTRIAGE_API_TOKEN equals LEADTRIAGE_INTAKE_SECRET: use two different values")
 	}
+	problems = append(problems, e.crmProblems(cfg)...)
 	if (e.CreditsafeUsername == "") != (e.CreditsafePassword == "") {
 		warnings = append(warnings, "only one of CREDITSAFE_USERNAME and CREDITSAFE_PASSWORD is set: the credit check stays off until both are")
 	}
