@@ -90,7 +90,7 @@ type Bot struct {
 	metrics   *metrics
 	outbox    *outboxWorker // delivers the outbox (outbox.go, blocked.go, pacing.go)
 	inbox     *inbox        // keeps Slack's requests until they are acted on (inbox.go)
-	groups    groupCache    // usergroup members for access.usergroups (access.go)
+	gate      *gate         // who may use the bot (access.go)
 }
 
 // New returns a bot that calls Slack through api (a real client; tests point
@@ -124,6 +124,17 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 		wakeup:   make(chan struct{}, 1),
 	}
 	b.inbox = &inbox{store: store, log: log, now: b.cfg.now, root: b.root, inflight: &b.inflight}
+	b.gate = &gate{
+		cfg:   &b.cfg,
+		api:   api,
+		words: b.words,
+		log:   log,
+		now:   b.cfg.now,
+		spawn: b.spawn,
+	}
+	if svc != nil {
+		b.gate.policy = &svc.Policy
+	}
 	if cfg.Metrics != nil {
 		cfg.Metrics.MustRegister(newBlockedCollector(store))
 	}

@@ -212,7 +212,7 @@ func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallbac
 		return
 	}
 	// Buttons live on cards in the triage channel: only the person counts.
-	if ok, msg := b.allowed(ctx, ic.User.ID, ""); !ok {
+	if ok, msg := b.gate.allowed(ctx, ic.User.ID, ""); !ok {
 		channel := ic.Container.ChannelID
 		if channel == "" {
 			channel = ic.Channel.ID
@@ -437,9 +437,9 @@ func (b *Bot) routeViewSubmission(ctx context.Context, ic slack.InteractionCallb
 	// The answer must reach Slack within 3 s, access check included.
 	ctx, cancel := context.WithTimeout(ctx, submissionTimeout)
 	defer cancel()
-	if ok, msg := b.allowed(ctx, ic.User.ID, ""); !ok {
+	if ok, msg := b.gate.allowed(ctx, ic.User.ID, ""); !ok {
 		if msg != b.words.t("access.check_failed") {
-			msg = b.refusal(true) // plain text: no mention markup
+			msg = b.gate.refusal(true) // plain text: no mention markup
 		}
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{first: msg}), true
 	}

@@ -37,7 +37,7 @@ func (b *Bot) handleAppHomeOpened(ctx context.Context, e *slackevents.AppHomeOpe
 		return
 	}
 	var view slack.HomeTabViewRequest
-	if ok, msg := b.allowed(ctx, user, ""); !ok {
+	if ok, msg := b.gate.allowed(ctx, user, ""); !ok {
 		view = refusedHome(msg)
 	} else {
 		now := b.now()
