@@ -29,20 +29,6 @@ func (b *Bot) root() context.Context {
 	return context.Background()
 }
 
-// ownUserID is the bot's user id once auth.test has answered; "" before.
-// rootMu guards it too: Start may learn it in the background while handlers read it.
-func (b *Bot) ownUserID() string {
-	b.rootMu.Lock()
-	defer b.rootMu.Unlock()
-	return b.botUserID
-}
-
-func (b *Bot) setOwnUserID(id string) {
-	b.rootMu.Lock()
-	defer b.rootMu.Unlock()
-	b.botUserID = id
-}
-
 // spawn runs fn after the ack, in a goroutine that Drain waits for. The
 // context keeps the root's values but not its cancellation: a click that
 // Slack saw acknowledged must not be lost because shutdown began; the
@@ -74,7 +60,7 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		b.log.Debug("slack event ignored", "type", ev.Type)
 		return
 	}
-	own := b.ownUserID()
+	own := b.auth.ownUserID()
 	switch e := ev.InnerEvent.Data.(type) {
 	case *slackevents.MessageEvent:
 		b.handleMessage(ctx, own, e)
