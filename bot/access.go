@@ -2,10 +2,14 @@ package bot
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/leadtriage/leadtriage/triage"
+	"github.com/slack-go/slack"
 )
 
 // Access says who may use the bot (config.toml's [access]). Every list is
@@ -40,6 +44,21 @@ type groupCache struct {
 	entries map[string]*groupEntry
 }
 
+// gate decides who may use the bot (Access), looking up user group members
+// with usergroups.users.list, and words the refusals. The Bot holds one;
+// commands, shortcuts, buttons, dialogs and the App Home ask it first.
+type gate struct {
+	cfg    *Config        // the bot's: Access, and the triage channel (always allowed)
+	policy *triage.Policy // the service's: its team lead is named in refusals
+	api    *slack.Client
+	words  words
+	log    *slog.Logger
+	now    func() time.Time
+	// spawn runs a background refresh where the bot's Drain waits for it.
+	spawn  func(kind string, fn func(ctx context.Context))
+	groups groupCache
+}
+
 type groupEntry struct {
 	members    map[string]bool
 	fetched    time.Time // on the bot's clock
@@ -51,38 +70,38 @@ type groupEntry struct {
 // the App Home pass ""). A refusal comes with the mrkdwn text to show the
 // user. A failed user group lookup refuses (fail closed), with its own
 // text.
-func (b *Bot) allowed(ctx context.Context, user, channel string) (bool, string) {
-	a := b.cfg.Access
+func (g *gate) allowed(ctx context.Context, user, channel string) (bool, string) {
+	a := g.cfg.Access
 	if len(a.Users) > 0 || len(a.Usergroups) > 0 {
-		ok, err := b.listed(ctx, user)
+		ok, err := g.listed(ctx, user)
 		if err != nil {
-			b.log.WarnContext(ctx, "access check failed: user group lookup", "user", user, "error", err)
-			return false, b.words.t("access.check_failed")
+			g.log.WarnContext(ctx, "access check failed: user group lookup", "user", user, "error", err)
+			return false, g.words.t("access.check_failed")
 		}
 		if !ok {
-			b.log.DebugContext(ctx, "access refused", "user", user)
-			return false, b.refusal(false)
+			g.log.DebugContext(ctx, "access refused", "user", user)
+			return false, g.refusal(false)
 		}
 	}
-	if channel != "" && len(a.Channels) > 0 && channel != b.cfg.Channel && !slices.Contains(a.Channels, channel) {
-		b.log.DebugContext(ctx, "access refused: channel", "user", user, "channel", channel)
-		return false, b.channelRefusal()
+	if channel != "" && len(a.Channels) > 0 && channel != g.cfg.Channel && !slices.Contains(a.Channels, channel) {
+		g.log.DebugContext(ctx, "access refused: channel", "user", user, "channel", channel)
+		return false, g.channelRefusal()
 	}
 	return true, ""
 }
 
 // listed reports whether user is in access.users or a member of one of
 // access.usergroups.
-func (b *Bot) listed(ctx context.Context, user string) (bool, error) {
+func (g *gate) listed(ctx context.Context, user string) (bool, error) {
 	if user == "" {
 		return false, nil
 	}
-	if slices.Contains(b.cfg.Access.Users, user) {
+	if slices.Contains(g.cfg.Access.Users, user) {
 		return true, nil
 	}
 	var firstErr error
-	for _, g := range b.cfg.Access.Usergroups {
-		in, err := b.inGroup(ctx, g, user)
+	for _, group := range g.cfg.Access.Usergroups {
+		in, err := g.inGroup(ctx, group, user)
 		if err != nil {
 			// Another group may still let the user in.
 			if firstErr == nil {
@@ -99,9 +118,9 @@ func (b *Bot) listed(ctx context.Context, user string) (bool, error) {
 
 // inGroup reports whether user is a member of group, from the cache when it
 // is fresh enough.
-func (b *Bot) inGroup(ctx context.Context, group, user string) (bool, error) {
-	now := b.now()
-	c := &b.groups
+func (g *gate) inGroup(ctx context.Context, group, user string) (bool, error) {
+	now := g.now()
+	c := &g.groups
 	c.mu.Lock()
 	e := c.entries[group]
 	if e != nil {
@@ -115,14 +134,14 @@ func (b *Bot) inGroup(ctx context.Context, group, user string) (bool, error) {
 			in := e.members[user]
 			if !e.refreshing {
 				e.refreshing = true
-				b.spawn("usergroup_refresh", func(ctx context.Context) { b.refreshGroup(ctx, group) })
+				g.spawn("usergroup_refresh", func(ctx context.Context) { g.refreshGroup(ctx, group) })
 			}
 			c.mu.Unlock()
 			return in, nil
 		}
 	}
 	c.mu.Unlock()
-	members, err := b.lookupGroup(ctx, group)
+	members, err := g.lookupGroup(ctx, group)
 	if err != nil {
 		return false, err
 	}
@@ -131,10 +150,10 @@ func (b *Bot) inGroup(ctx context.Context, group, user string) (bool, error) {
 
 // refreshGroup renews group's members in the background; a failure keeps
 // the old members until they are too stale to use.
-func (b *Bot) refreshGroup(ctx context.Context, group string) {
-	if _, err := b.lookupGroup(ctx, group); err != nil {
-		b.log.WarnContext(ctx, "refreshing user group members", "usergroup", group, "error", err)
-		c := &b.groups
+func (g *gate) refreshGroup(ctx context.Context, group string) {
+	if _, err := g.lookupGroup(ctx, group); err != nil {
+		g.log.WarnContext(ctx, "refreshing user group members", "usergroup", group, "error", err)
+		c := &g.groups
 		c.mu.Lock()
 		if e := c.entries[group]; e != nil {
 			e.refreshing = false
@@ -144,10 +163,10 @@ func (b *Bot) refreshGroup(ctx context.Context, group string) {
 }
 
 // lookupGroup asks Slack for group's members and caches them.
-func (b *Bot) lookupGroup(ctx context.Context, group string) (map[string]bool, error) {
+func (g *gate) lookupGroup(ctx context.Context, group string) (map[string]bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, groupLookupTime)
 	defer cancel()
-	users, err := b.api.GetUserGroupMembersContext(ctx, group)
+	users, err := g.api.GetUserGroupMembersContext(ctx, group)
 	if err != nil {
 		return nil, err
 	}
@@ -155,37 +174,45 @@ func (b *Bot) lookupGroup(ctx context.Context, group string) (map[string]bool, e
 	for _, u := range users {
 		members[u] = true
 	}
-	c := &b.groups
+	c := &g.groups
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
 		c.entries = map[string]*groupEntry{}
 	}
-	c.entries[group] = &groupEntry{members: members, fetched: b.now()}
+	c.entries[group] = &groupEntry{members: members, fetched: g.now()}
 	return members, nil
 }
 
 // refusal tells a user who is not on the access lists how to get on them.
 // plain is for plain-text places (errors in a dialog), where a mention
 // would show as its raw "<@U…>".
-func (b *Bot) refusal(plain bool) string {
-	who := b.words.t("card.team_lead")
-	if !plain && slackUserID.MatchString(b.svc.Policy.TeamLead) {
-		who = mention(b.svc.Policy.TeamLead)
+func (g *gate) refusal(plain bool) string {
+	who := g.words.t("card.team_lead")
+	if !plain && slackUserID.MatchString(g.teamLead()) {
+		who = mention(g.teamLead())
 	}
-	return b.words.t("access.refused", who, "access.users")
+	return g.words.t("access.refused", who, "access.users")
+}
+
+// teamLead is the configured team lead's user id, or "".
+func (g *gate) teamLead() string {
+	if g.policy == nil {
+		return ""
+	}
+	return g.policy.TeamLead
 }
 
 // channelRefusal says where commands and shortcuts are taken.
-func (b *Bot) channelRefusal() string {
+func (g *gate) channelRefusal() string {
 	var where []string
-	for _, c := range append([]string{b.cfg.Channel}, b.cfg.Access.Channels...) {
+	for _, c := range append([]string{g.cfg.Channel}, g.cfg.Access.Channels...) {
 		if slackChannelID.MatchString(c) && !slices.Contains(where, "<#"+c+">") {
 			where = append(where, "<#"+c+">")
 		}
 	}
 	if len(where) == 0 {
-		return b.words.t("access.no_channel")
+		return g.words.t("access.no_channel")
 	}
-	return b.words.t("access.channels", strings.Join(where, ", "))
+	return g.words.t("access.channels", strings.Join(where, ", "))
 }

@@ -55,7 +55,7 @@ func TestBot_Allowed(t *testing.T) {
 			t.Parallel()
 			b, fake, _ := newAccessBot(t, tc.access)
 			fake.AddUsergroup("SSALES", "UMEMBER")
-			ok, msg := b.allowed(t.Context(), tc.user, tc.channel)
+			ok, msg := b.gate.allowed(t.Context(), tc.user, tc.channel)
 			if ok != tc.want || msg != tc.wantMsg {
 				t.Errorf("allowed = %v, %q; want %v, %q", ok, msg, tc.want, tc.wantMsg)
 			}
@@ -73,7 +73,7 @@ func TestBot_Allowed_GroupCache(t *testing.T) {
 	lookups := func() int { return len(fake.Calls("usergroups.users.list")) }
 	check := func(user string, want bool) {
 		t.Helper()
-		if ok, msg := b.allowed(t.Context(), user, ""); ok != want {
+		if ok, msg := b.gate.allowed(t.Context(), user, ""); ok != want {
 			t.Fatalf("allowed(%s) = %v (%q), want %v", user, ok, msg, want)
 		}
 	}
@@ -116,7 +116,7 @@ func TestBot_Allowed_GroupCache(t *testing.T) {
 	// ...but not past an hour: then a failed lookup refuses.
 	clk.Advance(time.Hour)
 	fake.Fail("usergroups.users.list", slackfake.Fault{Error: "ratelimited"})
-	if ok, msg := b.allowed(t.Context(), "UOTHER", ""); ok || msg != accessCheckFailed {
+	if ok, msg := b.gate.allowed(t.Context(), "UOTHER", ""); ok || msg != accessCheckFailed {
 		t.Fatalf("allowed with an hour-old list and Slack failing = %v, %q; want a refusal", ok, msg)
 	}
 	check("UOTHER", true) // Slack answers again

@@ -82,15 +82,17 @@ type Bot struct {
 	words words // the configured language
 
 	inflight sync.WaitGroup
-	rootCtx  context.Context // parent of handler contexts; set by Run* before serving
+	rootCtx  context.Context // parent of handler contexts; set by Start before serving
 	rootMu   sync.Mutex
 
-	botUserID string // learned from auth.test, to ignore our own messages
-	links     links  // permalinks, with the workspace URL learned from auth.test
-	metrics   *metrics
-	outbox    *outboxWorker // delivers the outbox (outbox.go, blocked.go, pacing.go)
-	inbox     *inbox        // keeps Slack's requests until they are acted on (inbox.go)
-	groups    groupCache    // usergroup members for access.usergroups (access.go)
+	auth    *slackAuth // the bot's own user id, learned from auth.test (start.go)
+	links   links      // permalinks, with the workspace URL learned from auth.test
+	metrics *metrics
+	outbox  *outboxWorker    // delivers the outbox (outbox.go, blocked.go, pacing.go)
+	inbox   *inbox           // keeps Slack's requests until they are acted on (inbox.go)
+	gate    *gate            // who may use the bot (access.go)
+	http    *httpTransport   // HTTP mode (http.go)
+	socket  *socketTransport // Socket Mode (socket.go)
 }
 
 // New returns a bot that calls Slack through api (a real client; tests point
@@ -111,6 +113,12 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 		words:   newWords(cfg.Language),
 		metrics: newMetrics(cfg.Metrics),
 	}
+	b.auth = &slackAuth{
+		api:        api,
+		log:        log,
+		links:      &b.links,
+		tokenWorks: func(ctx context.Context) { b.outbox.tokenWorks(ctx) },
+	}
 	b.outbox = &outboxWorker{
 		cfg:      &b.cfg,
 		api:      api,
@@ -120,10 +128,24 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 		words:    b.words,
 		metrics:  b.metrics,
 		links:    &b.links,
-		authTest: b.authTest,
+		authTest: b.auth.check,
 		wakeup:   make(chan struct{}, 1),
 	}
 	b.inbox = &inbox{store: store, log: log, now: b.cfg.now, root: b.root, inflight: &b.inflight}
+	b.gate = &gate{
+		cfg:   &b.cfg,
+		api:   api,
+		words: b.words,
+		log:   log,
+		now:   b.cfg.now,
+		spawn: b.spawn,
+	}
+	if svc != nil {
+		b.gate.policy = &svc.Policy
+	}
+	rcv := receiver{h: b, inbox: b.inbox, spawn: b.spawn, metrics: b.metrics, words: b.words, log: log}
+	b.http = &httpTransport{receiver: rcv, cfg: &b.cfg, inflight: &b.inflight}
+	b.socket = &socketTransport{receiver: rcv, api: api}
 	if cfg.Metrics != nil {
 		cfg.Metrics.MustRegister(newBlockedCollector(store))
 	}

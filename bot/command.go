@@ -284,7 +284,7 @@ func (b *Bot) respond(ctx context.Context, log *slog.Logger, rs *responder, repl
 // execCommand does what c asks for user cmd.UserID and returns the reply;
 // nil when the add-lead dialog opened.
 func (b *Bot) execCommand(ctx context.Context, log *slog.Logger, cmd slack.SlashCommand, c command, rs *responder) *slashReply {
-	if ok, msg := b.allowed(ctx, cmd.UserID, cmd.ChannelID); !ok {
+	if ok, msg := b.gate.allowed(ctx, cmd.UserID, cmd.ChannelID); !ok {
 		log.DebugContext(ctx, "slash command refused: access")
 		return ephemeralReply(msg)
 	}

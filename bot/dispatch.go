@@ -29,20 +29,6 @@ func (b *Bot) root() context.Context {
 	return context.Background()
 }
 
-// ownUserID is the bot's user id once auth.test has answered; "" before.
-// rootMu guards it too: Start may learn it in the background while handlers read it.
-func (b *Bot) ownUserID() string {
-	b.rootMu.Lock()
-	defer b.rootMu.Unlock()
-	return b.botUserID
-}
-
-func (b *Bot) setOwnUserID(id string) {
-	b.rootMu.Lock()
-	defer b.rootMu.Unlock()
-	b.botUserID = id
-}
-
 // spawn runs fn after the ack, in a goroutine that Drain waits for. The
 // context keeps the root's values but not its cancellation: a click that
 // Slack saw acknowledged must not be lost because shutdown began; the
@@ -74,7 +60,7 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		b.log.Debug("slack event ignored", "type", ev.Type)
 		return
 	}
-	own := b.ownUserID()
+	own := b.auth.ownUserID()
 	switch e := ev.InnerEvent.Data.(type) {
 	case *slackevents.MessageEvent:
 		b.handleMessage(ctx, own, e)
@@ -212,7 +198,7 @@ func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallbac
 		return
 	}
 	// Buttons live on cards in the triage channel: only the person counts.
-	if ok, msg := b.allowed(ctx, ic.User.ID, ""); !ok {
+	if ok, msg := b.gate.allowed(ctx, ic.User.ID, ""); !ok {
 		channel := ic.Container.ChannelID
 		if channel == "" {
 			channel = ic.Channel.ID
@@ -441,9 +427,9 @@ func (b *Bot) routeViewSubmission(ctx context.Context, ic slack.InteractionCallb
 	// The answer must reach Slack within 3 s, access check included.
 	ctx, cancel := context.WithTimeout(ctx, submissionTimeout)
 	defer cancel()
-	if ok, msg := b.allowed(ctx, ic.User.ID, ""); !ok {
+	if ok, msg := b.gate.allowed(ctx, ic.User.ID, ""); !ok {
 		if msg != b.words.t("access.check_failed") {
-			msg = b.refusal(true) // plain text: no mention markup
+			msg = b.gate.refusal(true) // plain text: no mention markup
 		}
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{first: msg}), true
 	}

@@ -378,7 +378,7 @@ func TestBot_HandleEvent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newDispatchFixture(t, false)
-			f.bot.setOwnUserID("UBOT")
+			f.bot.auth.setOwnUserID("UBOT")
 			f.bot.handleEvent(t.Context(), tt.ev)
 			if diff := cmp.Diff(tt.want, f.logs.records()); diff != "" {
 				t.Errorf("log records (-want +got):\n%s", diff)
@@ -768,7 +768,7 @@ func TestBot_HandleEvent_ThreadReply(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newDispatchFixture(t, false)
-			f.bot.setOwnUserID("UBOT")
+			f.bot.auth.setOwnUserID("UBOT")
 			f.postCard(t)
 			f.bot.handleEvent(t.Context(), event(t, "Ev1", slackfake.MessageEvent(dispatchChannel, "UHUMAN", "budget: yes", "1700000001.000200", cardTS)))
 			yes := mustNormalise(t, "budget", "yes")
@@ -869,7 +869,7 @@ func TestBot_HandleEvent_Reaction(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newDispatchFixture(t, false)
-			f.bot.setOwnUserID("UBOT")
+			f.bot.auth.setOwnUserID("UBOT")
 			f.postCard(t)
 			for i, ev := range tt.events {
 				f.bot.handleEvent(t.Context(), event(t, "Ev"+strconv.Itoa(i), ev))

@@ -82,7 +82,7 @@ func (w words) homeStatsBlocks(r triage.DecisionReport, p statsPeriod) []slack.B
 // if the Home cannot, the last published one stays.
 func (b *Bot) publishHome(ctx context.Context, log *slog.Logger, user string, period statsPeriod) {
 	var view slack.HomeTabViewRequest
-	if ok, msg := b.allowed(ctx, user, ""); !ok {
+	if ok, msg := b.gate.allowed(ctx, user, ""); !ok {
 		view = refusedHome(msg)
 	} else {
 		now := b.now()

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/leadtriage/leadtriage/triage"
@@ -85,33 +86,48 @@ func verifySignature(h http.Header, body []byte, secrets []string, now time.Time
 // on its raw body, acknowledged at once, and any work runs afterwards in a
 // goroutine that Drain waits for.
 func (b *Bot) HTTPHandler() http.Handler {
-	if len(b.cfg.SigningSecrets) == 0 {
-		b.log.Error("no slack signing secret configured: every slack request will be refused")
+	return b.http.handler()
+}
+
+// httpTransport serves Slack's HTTP mode: it checks each request's
+// signature, writes the request to the inbox, acknowledges it and hands it
+// to the handlers.
+type httpTransport struct {
+	receiver
+	cfg *Config // the bot's: the signing secrets and the clock
+	// inflight is the bot's handlers in flight: a view submission, answered
+	// in the response, counts as one while it works.
+	inflight *sync.WaitGroup
+}
+
+func (t *httpTransport) handler() http.Handler {
+	if len(t.cfg.SigningSecrets) == 0 {
+		t.log.Error("no slack signing secret configured: every slack request will be refused")
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/slack/events", b.slackEndpoint("event", false, b.serveEvents))
-	mux.Handle("/slack/interactions", b.slackEndpoint("interaction", true, b.serveInteractions))
-	mux.Handle("/slack/commands", b.slackEndpoint("command", true, b.serveCommands))
+	mux.Handle("/slack/events", t.endpoint("event", false, t.serveEvents))
+	mux.Handle("/slack/interactions", t.endpoint("interaction", true, t.serveInteractions))
+	mux.Handle("/slack/commands", t.endpoint("command", true, t.serveCommands))
 	return mux
 }
 
-// slackEndpoint does what every Slack endpoint needs before its own
+// endpoint does what every Slack endpoint needs before its own
 // parsing: POST only, a capped body, Slack's ssl_check (form endpoints), and
 // the signature. serve gets the verified raw body and returns the result
 // label for the metrics.
-func (b *Bot) slackEndpoint(kind string, form bool, serve func(w http.ResponseWriter, r *http.Request, body []byte) string) http.Handler {
-	ok := b.metrics.inbound.WithLabelValues(kind, "ok") // the hot path, resolved once
+func (t *httpTransport) endpoint(kind string, form bool, serve func(w http.ResponseWriter, r *http.Request, body []byte) string) http.Handler {
+	ok := t.metrics.inbound.WithLabelValues(kind, "ok") // the hot path, resolved once
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		result := b.admit(w, r, form, serve)
+		result := t.admit(w, r, form, serve)
 		if result == "ok" {
 			ok.Inc()
 			return
 		}
-		b.metrics.inbound.WithLabelValues(kind, result).Inc()
+		t.inbound(kind, result)
 	})
 }
 
-func (b *Bot) admit(w http.ResponseWriter, r *http.Request, form bool, serve func(w http.ResponseWriter, r *http.Request, body []byte) string) string {
+func (t *httpTransport) admit(w http.ResponseWriter, r *http.Request, form bool, serve func(w http.ResponseWriter, r *http.Request, body []byte) string) string {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -137,10 +153,10 @@ func (b *Bot) admit(w http.ResponseWriter, r *http.Request, form bool, serve fun
 			return "ssl_check"
 		}
 	}
-	if err := verifySignature(r.Header, body, b.cfg.SigningSecrets, b.now()); err != nil {
+	if err := verifySignature(r.Header, body, t.cfg.SigningSecrets, t.cfg.now()); err != nil {
 		// No detail: a forger learns nothing from the answer.
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		b.log.Debug("slack request refused: bad signature", "path", r.URL.Path)
+		t.log.Debug("slack request refused: bad signature", "path", r.URL.Path)
 		return "unauthorized"
 	}
 	if form && !isForm(r) || !form && !hasMediaType(r, "application/json") {
@@ -165,7 +181,7 @@ func hasMediaType(r *http.Request, want string) bool {
 // type it does not know, a field of an unexpected shape) is acknowledged and
 // logged instead: a 4xx would only make Slack deliver it again, three times,
 // and it would fail the same way each time.
-func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) string {
+func (t *httpTransport) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) string {
 	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
 	if err != nil {
 		var outer struct {
@@ -173,7 +189,7 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) s
 			EventID string `json:"event_id"`
 		}
 		if json.Unmarshal(body, &outer) == nil && outer.Type == slackevents.CallbackEvent {
-			b.log.Warn("slack event not understood, acknowledged and dropped", "event_id", outer.EventID, "error", err)
+			t.log.Warn("slack event not understood, acknowledged and dropped", "event_id", outer.EventID, "error", err)
 			w.WriteHeader(http.StatusOK)
 			return "unparsed"
 		}
@@ -194,7 +210,7 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) s
 		_, _ = io.WriteString(w, v.Challenge)
 		return "url_verification"
 	case slackevents.AppRateLimited:
-		b.handleEvent(r.Context(), ev) // only logs
+		t.h.handleEvent(r.Context(), ev) // only logs
 		w.WriteHeader(http.StatusOK)
 		return "rate_limited"
 	case slackevents.CallbackEvent:
@@ -202,16 +218,16 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) s
 		if !ok || cb.EventID == "" {
 			// Without an id it cannot be deduplicated; as above, a 4xx
 			// would only bring it back.
-			b.log.Warn("slack event without an event id dropped", "type", ev.InnerEvent.Type)
+			t.log.Warn("slack event without an event id dropped", "type", ev.InnerEvent.Type)
 			w.WriteHeader(http.StatusOK)
 			return "unparsed"
 		}
 		if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
-			b.log.Debug("slack event retry", "event_id", cb.EventID, "retry", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
+			t.log.Debug("slack event retry", "event_id", cb.EventID, "retry", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
 		}
 		// Durable before the ack, deduplicated in the same commit; a
 		// failed write gets a 503, and Slack retries.
-		key, dup, err := b.inbox.admit(r.Context(), inboxEvent, cb.EventID, body)
+		key, dup, err := t.inbox.admit(r.Context(), inboxEvent, cb.EventID, body)
 		if err != nil {
 			return refuseUnrecorded(w)
 		}
@@ -219,10 +235,12 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) s
 		if dup {
 			return "duplicate"
 		}
-		b.spawn("event", func(ctx context.Context) { b.inbox.run(ctx, key, func(ctx context.Context) { b.handleEvent(ctx, ev) }) })
+		t.spawn("event", func(ctx context.Context) {
+			t.inbox.run(ctx, key, func(ctx context.Context) { t.h.handleEvent(ctx, ev) })
+		})
 		return "ok"
 	default:
-		b.log.Debug("slack event ignored", "type", ev.Type)
+		t.log.Debug("slack event ignored", "type", ev.Type)
 		w.WriteHeader(http.StatusOK)
 		return "ignored"
 	}
@@ -244,7 +262,7 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) s
 // before the response. A plain substring test picks it out without decoding
 // (the type name needs no escaping in a form); a click that merely mentions
 // the word is decoded early and then handled as usual.
-func (b *Bot) serveInteractions(w http.ResponseWriter, r *http.Request, body []byte) string {
+func (t *httpTransport) serveInteractions(w http.ResponseWriter, r *http.Request, body []byte) string {
 	if !hasFormKey(body, "payload") {
 		http.Error(w, "missing payload", http.StatusBadRequest)
 		return "bad_request"
@@ -254,11 +272,11 @@ func (b *Bot) serveInteractions(w http.ResponseWriter, r *http.Request, body []b
 		if err != nil {
 			// Unlike a click, a refused submission shows the user an
 			// error instead of silently closing the dialog.
-			b.log.WarnContext(r.Context(), "slack interaction not understood", "error", err)
+			t.log.WarnContext(r.Context(), "slack interaction not understood", "error", err)
 			http.Error(w, "malformed payload", http.StatusBadRequest)
 			return "bad_request"
 		}
-		key, dup, err := b.inbox.admit(r.Context(), inboxInteractionForm, interactionMark(body), body)
+		key, dup, err := t.inbox.admit(r.Context(), inboxInteractionForm, interactionMark(body), body)
 		if err != nil {
 			return refuseUnrecorded(w)
 		}
@@ -267,15 +285,15 @@ func (b *Bot) serveInteractions(w http.ResponseWriter, r *http.Request, body []b
 			return "duplicate"
 		}
 		if ic.Type == slack.InteractionTypeViewSubmission {
-			return b.serveViewSubmission(w, r, key, ic)
+			return t.serveViewSubmission(w, r, key, ic)
 		}
 		w.WriteHeader(http.StatusOK)
-		b.spawn("interaction", func(ctx context.Context) {
-			b.inbox.run(ctx, key, func(ctx context.Context) { b.handleInteraction(ctx, ic) })
+		t.spawn("interaction", func(ctx context.Context) {
+			t.inbox.run(ctx, key, func(ctx context.Context) { t.h.handleInteraction(ctx, ic) })
 		})
 		return "ok"
 	}
-	key, dup, err := b.inbox.admit(r.Context(), inboxInteractionForm, interactionMark(body), body)
+	key, dup, err := t.inbox.admit(r.Context(), inboxInteractionForm, interactionMark(body), body)
 	if err != nil {
 		return refuseUnrecorded(w)
 	}
@@ -283,14 +301,14 @@ func (b *Bot) serveInteractions(w http.ResponseWriter, r *http.Request, body []b
 	if dup {
 		return "duplicate"
 	}
-	b.spawn("interaction", func(ctx context.Context) {
+	t.spawn("interaction", func(ctx context.Context) {
 		ic, err := parseInteraction(body)
 		if err != nil {
-			b.log.WarnContext(ctx, "slack interaction not understood, dropped", "error", err)
-			b.inbox.finish(ctx, key)
+			t.log.WarnContext(ctx, "slack interaction not understood, dropped", "error", err)
+			t.inbox.finish(ctx, key)
 			return
 		}
-		b.inbox.run(ctx, key, func(ctx context.Context) { b.handleInteraction(ctx, ic) })
+		t.inbox.run(ctx, key, func(ctx context.Context) { t.h.handleInteraction(ctx, ic) })
 	})
 	return "ok"
 }
@@ -303,24 +321,24 @@ var viewSubmissionMark = []byte(slack.InteractionTypeViewSubmission)
 // empty (close), or JSON such as {"response_action":"errors",...}. The
 // handler counts as in flight for Drain while it works. key is its inbox
 // entry, written before.
-func (b *Bot) serveViewSubmission(w http.ResponseWriter, r *http.Request, key string, ic slack.InteractionCallback) string {
-	b.inflight.Add(1)
-	defer b.inflight.Done()
+func (t *httpTransport) serveViewSubmission(w http.ResponseWriter, r *http.Request, key string, ic slack.InteractionCallback) string {
+	t.inflight.Add(1)
+	defer t.inflight.Done()
 	// The request's context ends when Slack hangs up; the decision must not
 	// be cut off halfway by that (it is one transaction, but the log and
 	// the outbox wake-up follow it).
 	ctx := context.WithoutCancel(r.Context())
-	resp := b.handleViewSubmission(triage.WithInboxKey(ctx, key), ic)
+	resp := t.h.handleViewSubmission(triage.WithInboxKey(ctx, key), ic)
 	// Removing an entry that had no effect is cleanup: the answer does not
 	// wait for its commit.
-	b.spawn("view_submission", func(hctx context.Context) { b.inbox.finish(hctx, key) })
+	t.spawn("view_submission", func(hctx context.Context) { t.inbox.finish(hctx, key) })
 	if resp == nil {
 		w.WriteHeader(http.StatusOK)
 		return "ok"
 	}
 	out, err := json.Marshal(resp)
 	if err != nil {
-		b.log.Error("encoding a view submission response", "error", err)
+		t.log.Error("encoding a view submission response", "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return "error"
 	}
@@ -364,23 +382,23 @@ func hasFormKey(body []byte, key string) bool {
 //
 // The command is written to the inbox first, marked by its trigger_id; if
 // that fails the user is told at once that nothing was done.
-func (b *Bot) serveCommands(w http.ResponseWriter, r *http.Request, body []byte) string {
+func (t *httpTransport) serveCommands(w http.ResponseWriter, r *http.Request, body []byte) string {
 	cmd, err := parseCommandForm(body)
 	if err != nil {
 		http.Error(w, "malformed form", http.StatusBadRequest)
 		return "bad_request"
 	}
-	key, dup, err := b.inbox.admit(r.Context(), inboxCommandForm, commandMark(cmd.TriggerID, body), body)
+	key, dup, err := t.inbox.admit(r.Context(), inboxCommandForm, commandMark(cmd.TriggerID, body), body)
 	var reply *slashReply
 	result := "ok"
 	switch {
 	case err != nil:
-		reply, result = ephemeralReply(b.words.t("command.unrecorded")), "unavailable"
+		reply, result = ephemeralReply(t.words.t("command.unrecorded")), "unavailable"
 	case dup:
 		w.WriteHeader(http.StatusOK)
 		return "duplicate"
 	default:
-		reply = b.runCommand(triage.WithInboxKey(r.Context(), key), cmd)
+		reply = t.h.runCommand(triage.WithInboxKey(r.Context(), key), cmd)
 	}
 	if reply == nil {
 		w.WriteHeader(http.StatusOK) // an empty ack: the add-lead dialog is opening
@@ -388,7 +406,7 @@ func (b *Bot) serveCommands(w http.ResponseWriter, r *http.Request, body []byte)
 	}
 	out, err := json.Marshal(reply)
 	if err != nil {
-		b.log.Error("encoding a slash command reply", "error", err)
+		t.log.Error("encoding a slash command reply", "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return "error"
 	}

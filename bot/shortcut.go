@@ -29,7 +29,7 @@ func (b *Bot) handleMessageShortcut(ctx context.Context, ic slack.InteractionCal
 		log.DebugContext(ctx, "shortcut ignored")
 		return
 	}
-	if ok, msg := b.allowed(ctx, user, channel); !ok {
+	if ok, msg := b.gate.allowed(ctx, user, channel); !ok {
 		b.answerShortcut(ctx, log, ic, msg)
 		return
 	}
