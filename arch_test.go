@@ -19,7 +19,7 @@ const module = "github.com/leadtriage/leadtriage/"
 // import the domain but never each other.
 func TestDependencyRule(t *testing.T) {
 	t.Parallel()
-	adapters := []string{"bot", "storage", "intake", "research"}
+	adapters := []string{"bot", "storage", "intake", "research", "crm"}
 	for _, pkg := range append([]string{"triage"}, adapters...) {
 		imports := packageImports(t, pkg)
 		for _, imp := range imports {
