@@ -476,10 +476,10 @@ type outboxRecord struct {
 	Snapshot  json.RawMessage `json:"snapshot,omitempty"`
 	CreatedAt time.Time       `json:"created_at"`
 	Seq       int             `json:"seq"`
-	Attempts  int       `json:"attempts,omitempty"`
-	NextAt    time.Time `json:"next_at"`
-	LastError string    `json:"last_error,omitempty"`
-	Dead      bool      `json:"dead,omitempty"`
+	Attempts  int             `json:"attempts,omitempty"`
+	NextAt    time.Time       `json:"next_at"`
+	LastError string          `json:"last_error,omitempty"`
+	Dead      bool            `json:"dead,omitempty"`
 	// Attempted came with issue 10; absent means no post outstanding.
 	Attempted *time.Time `json:"attempted,omitempty"`
 	// Blocked and BlockedOn came with issue 17; absent means not blocked.

@@ -53,7 +53,7 @@ var (
 	bucketOutboxBlocked = []byte("outbox_blocked")
 	// bucketOutboxCRM indexes the live items of the crm lane
 	// (OutboxKind.Lane): the crm worker reads only these.
-	bucketOutboxCRM = []byte("outbox_crm")
+	bucketOutboxCRM     = []byte("outbox_crm")
 	bucketCache         = []byte("cache")
 	bucketCacheByExpiry = []byte("cache_by_expiry")
 	bucketJobs          = []byte("jobs")
