@@ -1,11 +1,16 @@
 package crm
 
 import (
+	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -92,4 +97,75 @@ func Sign(keys [][]byte, id string, ts time.Time, body []byte) string {
 		sigs = append(sigs, "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	}
 	return strings.Join(sigs, " ")
+}
+
+// webhookSender delivers the [[webhooks]]: one OutboxWebhook item per
+// receiver that hears the event, Channel holding its URL.
+type webhookSender struct{ w *Worker }
+
+func (s *webhookSender) Kind() triage.OutboxKind { return triage.OutboxWebhook }
+
+func (s *webhookSender) Expand(ev triage.OutboxItem) []triage.OutboxItem {
+	var out []triage.OutboxItem
+	for _, h := range s.w.cfg.Webhooks {
+		if h.Hears(ev.Text) {
+			out = append(out, triage.OutboxItem{
+				Kind: triage.OutboxWebhook, Lead: ev.Lead, Channel: h.URL, Text: ev.Text,
+				Snapshot: ev.Snapshot, CreatedAt: ev.CreatedAt,
+			})
+		}
+	}
+	return out
+}
+
+// Envelope is the body of every outgoing webhook.
+type Envelope struct {
+	Type      string `json:"type"`
+	Timestamp string `json:"timestamp"` // RFC 3339, when the event happened
+	Data      any    `json:"data"`      // the lead as the API shows it, as it was then
+}
+
+// WebhookID is the webhook-id of delivery item id: the same on every attempt,
+// so receivers dedupe on it.
+func WebhookID(id uint64) string {
+	return "msg_lt" + strconv.FormatUint(id, 10)
+}
+
+// body renders a delivery's body from its item: the same bytes on every
+// attempt.
+func (s *webhookSender) body(it triage.OutboxItem) ([]byte, error) {
+	if it.Snapshot == nil {
+		return nil, errors.New("the event carries no lead")
+	}
+	l := *it.Snapshot
+	l.ID = it.Lead // a lead.created snapshot was taken before the id existed
+	return json.Marshal(Envelope{Type: it.Text, Timestamp: it.CreatedAt.UTC().Format(time.RFC3339), Data: s.w.cfg.Render(l)})
+}
+
+// Send posts one signed attempt; a non-2xx answer is a *StatusError.
+func (s *webhookSender) Send(ctx context.Context, it triage.OutboxItem) error {
+	body, err := s.body(it)
+	if err != nil {
+		return Permanent(fmt.Errorf("rendering the body: %w", err))
+	}
+	id, at := WebhookID(it.ID), s.w.now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, it.Channel, bytes.NewReader(body))
+	if err != nil {
+		return Permanent(fmt.Errorf("building the request: %w", err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "leadtriage-webhooks")
+	req.Header.Set("webhook-id", id)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set("webhook-signature", Sign(s.w.cfg.Secrets, id, at, body))
+	resp, err := s.w.cfg.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("posting: %w", err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	return statusError(resp, answer, s.w.now())
 }

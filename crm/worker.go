@@ -1,15 +1,11 @@
 package crm
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +40,9 @@ type Config struct {
 	Log    *slog.Logger
 	// Metrics registers the worker's series; nil: unregistered.
 	Metrics prometheus.Registerer
+	// Senders are further destinations of the events (the CRM hand-off),
+	// besides the webhooks, which are built in.
+	Senders []Sender
 
 	Timeout     time.Duration // per call; DefaultTimeout when 0
 	BackoffBase time.Duration // first retry's wait, doubling; DefaultBackoffBase when 0
@@ -51,11 +50,28 @@ type Config struct {
 	GiveUp      time.Duration // after the event, a delivery is dead; DefaultGiveUp when 0
 }
 
+// Sender is one destination of domain events. The worker asks every sender
+// what an event becomes (Expand: zero or more crm-lane items of the sender's
+// Kind, say one per receiver), stores those in place of the event in one
+// transaction, and hands each to Send until it succeeds. Send's error
+// decides what happens next, the same for every sender: a *StatusError
+// that is not Retryable is a dead letter at once; any other error is
+// retried with capped backoff (longer if the StatusError asks, Retry-After)
+// until GiveUp after the event; Permanent(err) is a dead letter at once
+// too. Send runs under the per-call timeout. Kinds of the crm lane other
+// than the webhooks' are named "crm_…" (triage.OutboxKind.Lane).
+type Sender interface {
+	Kind() triage.OutboxKind
+	Expand(event triage.OutboxItem) []triage.OutboxItem
+	Send(ctx context.Context, it triage.OutboxItem) error
+}
+
 // Worker drains the crm lane of the outbox: it expands each domain event into
-// one delivery per receiver that hears it, and delivers those, signed, at
-// least once.
+// one delivery per receiver that hears it, and delivers those at least once.
 type Worker struct {
 	cfg     Config
+	senders map[triage.OutboxKind]Sender
+	order   []Sender // expansion order: webhooks first, then cfg.Senders
 	wake    chan struct{}
 	metrics *metrics
 }
@@ -80,7 +96,20 @@ func New(cfg Config) (*Worker, error) {
 	cfg.BackoffBase = cmp0(cfg.BackoffBase, DefaultBackoffBase)
 	cfg.BackoffMax = cmp0(cfg.BackoffMax, DefaultBackoffMax)
 	cfg.GiveUp = cmp0(cfg.GiveUp, DefaultGiveUp)
-	return &Worker{cfg: cfg, wake: make(chan struct{}, 1), metrics: newMetrics(cfg.Metrics)}, nil
+	w := &Worker{cfg: cfg, senders: map[triage.OutboxKind]Sender{}, wake: make(chan struct{}, 1), metrics: newMetrics(cfg.Metrics)}
+	senders := cfg.Senders
+	if len(cfg.Webhooks) > 0 {
+		senders = append([]Sender{&webhookSender{w: w}}, senders...)
+	}
+	for _, sd := range senders {
+		k := sd.Kind()
+		if k.Lane() != triage.LaneCRM || k == triage.OutboxEvent || w.senders[k] != nil {
+			return nil, fmt.Errorf("crm sender of %q items: not a crm-lane delivery kind, or two senders of it", k)
+		}
+		w.senders[k] = sd
+		w.order = append(w.order, sd)
+	}
+	return w, nil
 }
 
 func cmp0(d, def time.Duration) time.Duration {
@@ -156,14 +185,14 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 
 // handle settles one item; an error is the store's (the item stays due).
 func (w *Worker) handle(ctx context.Context, it triage.OutboxItem) error {
-	switch it.Kind {
-	case triage.OutboxEvent:
+	if it.Kind == triage.OutboxEvent {
 		return w.expand(ctx, it)
-	case triage.OutboxWebhook:
-		return w.deliver(ctx, it)
 	}
-	// A kind of a newer version, or one whose sender is not configured.
-	return w.dead(ctx, it, fmt.Sprintf("no crm worker handles %q items", it.Kind))
+	if sd := w.senders[it.Kind]; sd != nil {
+		return w.deliver(ctx, sd, it)
+	}
+	// A kind of a newer version, or one whose sender is no longer configured.
+	return w.dead(ctx, it, fmt.Sprintf("no crm sender handles %q items", it.Kind))
 }
 
 // expand replaces an event with one delivery per receiver that hears it, in
@@ -172,13 +201,8 @@ func (w *Worker) handle(ctx context.Context, it triage.OutboxItem) error {
 // another failed.
 func (w *Worker) expand(ctx context.Context, it triage.OutboxItem) error {
 	var out []triage.OutboxItem
-	for _, h := range w.cfg.Webhooks {
-		if h.Hears(it.Text) {
-			out = append(out, triage.OutboxItem{
-				Kind: triage.OutboxWebhook, Lead: it.Lead, Channel: h.URL, Text: it.Text,
-				Snapshot: it.Snapshot, CreatedAt: it.CreatedAt,
-			})
-		}
+	for _, sd := range w.order {
+		out = append(out, sd.Expand(it)...)
 	}
 	err := w.cfg.Store.ExpandCRM(ctx, it.ID, out)
 	if errors.Is(err, triage.ErrNotFound) {
@@ -190,37 +214,12 @@ func (w *Worker) expand(ctx context.Context, it triage.OutboxItem) error {
 	return nil
 }
 
-// Envelope is the body of every outgoing webhook.
-type Envelope struct {
-	Type      string `json:"type"`
-	Timestamp string `json:"timestamp"` // RFC 3339, when the event happened
-	Data      any    `json:"data"`      // the lead as the API shows it, as it was then
-}
-
-// WebhookID is the webhook-id of delivery item id: the same on every attempt,
-// so receivers dedupe on it.
-func WebhookID(id uint64) string {
-	return "msg_lt" + strconv.FormatUint(id, 10)
-}
-
-// Body renders a delivery's body from its item: the same bytes on every
-// attempt.
-func (w *Worker) Body(it triage.OutboxItem) ([]byte, error) {
-	if it.Snapshot == nil {
-		return nil, errors.New("the event carries no lead")
-	}
-	l := *it.Snapshot
-	l.ID = it.Lead // a lead.created snapshot was taken before the id existed
-	return json.Marshal(Envelope{Type: it.Text, Timestamp: it.CreatedAt.UTC().Format(time.RFC3339), Data: w.cfg.Render(l)})
-}
-
-func (w *Worker) deliver(ctx context.Context, it triage.OutboxItem) error {
-	body, err := w.Body(it)
-	if err != nil {
-		return w.dead(ctx, it, "rendering the body: "+err.Error())
-	}
+// deliver hands one item to its sender and settles it by the answer.
+func (w *Worker) deliver(ctx context.Context, sd Sender, it triage.OutboxItem) error {
 	now := w.now()
-	err = w.post(ctx, it.Channel, WebhookID(it.ID), now, body)
+	callCtx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
+	err := sd.Send(callCtx, it)
+	cancel()
 	if err == nil {
 		w.metrics.delivered.WithLabelValues(string(it.Kind), it.Text).Inc()
 		if err := w.cfg.Store.CompleteOutbox(ctx, it.ID, it.Seq, nil); err != nil && !errors.Is(err, triage.ErrNotFound) {
@@ -231,8 +230,11 @@ func (w *Worker) deliver(ctx context.Context, it triage.OutboxItem) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // shutting down: the item stays due as it was
 	}
-	var se *StatusError
-	if errors.As(err, &se) && !se.Retryable() {
+	var (
+		se   *StatusError
+		perm *permanentError
+	)
+	if errors.As(err, &perm) || errors.As(err, &se) && !se.Retryable() {
 		return w.dead(ctx, it, err.Error())
 	}
 	deadline := it.CreatedAt.Add(w.cfg.GiveUp)
@@ -249,12 +251,22 @@ func (w *Worker) deliver(ctx context.Context, it triage.OutboxItem) error {
 		next = deadline
 	}
 	w.metrics.failed.WithLabelValues(string(it.Kind), "retry").Inc()
-	w.cfg.Log.Warn("webhook delivery failed, will retry", "item", it.ID, "lead", it.Lead.String(), "url", it.Channel, "err", err, "next", next)
+	w.cfg.Log.Warn("crm delivery failed, will retry", "item", it.ID, "kind", string(it.Kind), "lead", it.Lead.String(), "url", it.Channel, "err", err, "next", next)
 	if err := w.cfg.Store.RetryOutbox(ctx, it.ID, next, err.Error()); err != nil && !errors.Is(err, triage.ErrNotFound) {
 		return fmt.Errorf("rescheduling delivery %d: %w", it.ID, err)
 	}
 	return nil
 }
+
+// Permanent marks a Send error that no retry can mend (a body that cannot
+// be rendered, a record the CRM refuses for good): the item becomes a dead
+// letter at once.
+func Permanent(err error) error { return &permanentError{err} }
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
 
 // backoff is the wait after the attempts-th failure: doubling from
 // BackoffBase, capped at BackoffMax, with no jitter (deliveries are already
@@ -277,29 +289,4 @@ func (w *Worker) dead(ctx context.Context, it triage.OutboxItem, reason string) 
 		return fmt.Errorf("dead-lettering crm item %d: %w", it.ID, err)
 	}
 	return nil
-}
-
-// post sends one signed attempt; a non-2xx answer is a *StatusError.
-func (w *Worker) post(ctx context.Context, url, id string, at time.Time, body []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("building the request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "leadtriage-webhooks")
-	req.Header.Set("webhook-id", id)
-	req.Header.Set("webhook-timestamp", strconv.FormatInt(at.Unix(), 10))
-	req.Header.Set("webhook-signature", Sign(w.cfg.Secrets, id, at, body))
-	resp, err := w.cfg.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("posting: %w", err)
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return nil
-	}
-	return statusError(resp, answer, w.now())
 }

@@ -356,3 +356,91 @@ func TestWorker_RunWakesAndStops(t *testing.T) {
 	}
 	srv.Client().CloseIdleConnections()
 }
+
+// fakeSender is a further destination (as the CRM hand-off is): it takes
+// lead.decided only, fails its first Send with err, then succeeds.
+type fakeSender struct {
+	mu   sync.Mutex
+	err  error
+	sent []string
+}
+
+const kindFake triage.OutboxKind = "crm_fake"
+
+func (f *fakeSender) Kind() triage.OutboxKind { return kindFake }
+func (f *fakeSender) Expand(ev triage.OutboxItem) []triage.OutboxItem {
+	if ev.Text != triage.EventTypeDecided {
+		return nil
+	}
+	return []triage.OutboxItem{{Kind: kindFake, Lead: ev.Lead, Text: ev.Text, Snapshot: ev.Snapshot, CreatedAt: ev.CreatedAt}}
+}
+func (f *fakeSender) Send(_ context.Context, it triage.OutboxItem) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, it.Text+" "+string(it.Snapshot.Status))
+	err := f.err
+	f.err = nil
+	return err
+}
+
+func TestWorker_FurtherSenders(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		first     error
+		sends     int
+		deadAfter bool
+	}{
+		{"retried after a transport error", io.ErrUnexpectedEOF, 2, false},
+		{"retried after a 503", &crm.StatusError{Status: 503}, 2, false},
+		{"dead after a permanent error", crm.Permanent(io.ErrUnexpectedEOF), 1, true},
+		{"dead after a 422", &crm.StatusError{Status: 422}, 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rcv := newReceiver(t, ok)
+			fake := &fakeSender{err: tc.first}
+			s := newSetup(t, crm.Webhook{URL: rcv.srv.URL})
+			keys, _ := crm.ParseSecrets(secret)
+			var err error
+			s.worker, err = crm.New(crm.Config{Store: s.store, Webhooks: []crm.Webhook{{URL: rcv.srv.URL}}, Secrets: keys, Render: render, Now: s.clock.Now, Senders: []crm.Sender{fake}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := s.submit(t, "acme")
+			if _, err := s.svc.DecideByHand(context.Background(), l.ID, "UTL", triage.DecisionInput{Outcome: triage.StatusQualified, Owner: "U7"}); err != nil {
+				t.Fatal(err)
+			}
+			s.drain(t)
+			s.clock.Advance(time.Hour)
+			s.drain(t)
+			if len(fake.sent) != tc.sends || fake.sent[0] != "lead.decided qualified" {
+				t.Errorf("the sender was handed %q, want lead.decided %d times", fake.sent, tc.sends)
+			}
+			if n := len(rcv.deliveries()); n != 2 {
+				t.Errorf("the webhook got %d events, want 2 whatever the other sender did", n)
+			}
+			dead, _ := s.store.DeadLetters(context.Background())
+			if (len(dead) == 1) != tc.deadAfter {
+				t.Errorf("dead letters = %+v, want dead: %v", dead, tc.deadAfter)
+			}
+		})
+	}
+}
+
+func TestNew_RefusesSendersOfOtherLanes(t *testing.T) {
+	t.Parallel()
+	for _, sd := range []crm.Sender{&slackKindSender{}, &fakeSender{}} {
+		_, err := crm.New(crm.Config{Store: &triagetest.Store{}, Render: render, Senders: []crm.Sender{sd, &fakeSender{}}})
+		if err == nil {
+			t.Errorf("New accepted a sender of %q alongside another of crm_fake", sd.Kind())
+		}
+	}
+	if _, err := crm.New(crm.Config{Store: &triagetest.Store{}, Render: render, Webhooks: []crm.Webhook{{URL: "https://a.example"}}}); err == nil || !strings.Contains(err.Error(), "LEADTRIAGE_WEBHOOK_SECRET") {
+		t.Errorf("webhooks without a secret: %v, want an error naming LEADTRIAGE_WEBHOOK_SECRET", err)
+	}
+}
+
+type slackKindSender struct{ fakeSender }
+
+func (*slackKindSender) Kind() triage.OutboxKind { return triage.OutboxPostCard }

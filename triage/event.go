@@ -2,6 +2,7 @@ package triage
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -35,10 +36,10 @@ const (
 )
 
 // Lane is the worker that delivers items of this kind: "crm" for domain
-// events and their deliveries, "slack" for everything else.
+// events, webhook deliveries and every kind named "crm_…" (the CRM
+// hand-off's deliveries), "slack" for everything else.
 func (k OutboxKind) Lane() string {
-	switch k {
-	case OutboxEvent, OutboxWebhook:
+	if k == OutboxEvent || k == OutboxWebhook || strings.HasPrefix(string(k), "crm_") {
 		return LaneCRM
 	}
 	return LaneSlack
