@@ -113,13 +113,22 @@ func TestEndToEnd_WebhooksSurviveAKill(t *testing.T) {
 	killChild(t, cmd)
 
 	accept.Store(true)
-	_, cmd = startChild(t, cfg, secretEnv)
+	base, cmd = startChild(t, cfg, secretEnv)
 	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
 	waitFor(t, "every event delivered after the restart", 60*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(accepted) == 2*n
 	})
+	// The restarted process counts what it delivered, and holds no dead letter.
+	waitFor(t, "the delivery counters", 10*time.Second, func() bool {
+		m := metricsText(t, base)
+		return strings.Contains(m, `leadtriage_crm_delivered_total{event="lead.created",kind="webhook"} 3`) &&
+			strings.Contains(m, `leadtriage_crm_delivered_total{event="lead.decided",kind="webhook"} 3`)
+	})
+	if m := metricsText(t, base); !strings.Contains(m, `leadtriage_deadletters{lane="crm"} 0`) || !strings.Contains(m, `leadtriage_deadletters{lane="slack"} 0`) {
+		t.Errorf("/metrics has no dead-letter gauge of 0 per lane:\n%s", m)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	got := map[string]bool{}
@@ -149,4 +158,15 @@ func postLeadTo(t *testing.T, base, body string) (int, map[string]string) {
 	var out map[string]string
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out
+}
+
+func metricsText(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
