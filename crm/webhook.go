@@ -144,6 +144,10 @@ func (s *webhookSender) body(it triage.OutboxItem) ([]byte, error) {
 
 // Send posts one signed attempt; a non-2xx answer is a *StatusError.
 func (s *webhookSender) Send(ctx context.Context, it triage.OutboxItem) error {
+	if !slices.ContainsFunc(s.w.cfg.Webhooks, func(h Webhook) bool { return h.URL == it.Channel }) {
+		// Removed from [[webhooks]] since: it no longer wants to hear.
+		return Permanent(errors.New("the receiver is no longer in [[webhooks]]"))
+	}
 	body, err := s.body(it)
 	if err != nil {
 		return Permanent(fmt.Errorf("rendering the body: %w", err))

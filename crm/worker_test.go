@@ -444,3 +444,28 @@ func TestNew_RefusesSendersOfOtherLanes(t *testing.T) {
 type slackKindSender struct{ fakeSender }
 
 func (*slackKindSender) Kind() triage.OutboxKind { return triage.OutboxPostCard }
+
+func TestWorker_RemovedReceiverIsNotSent(t *testing.T) {
+	t.Parallel()
+	gone, kept := newReceiver(t, status(500, "")), newReceiver(t, status(500, ""), ok)
+	s := newSetup(t, crm.Webhook{URL: gone.srv.URL}, crm.Webhook{URL: kept.srv.URL})
+	s.submit(t, "acme")
+	s.drain(t) // both fail once
+	// The operator removes one receiver and restarts.
+	keys, _ := crm.ParseSecrets(secret)
+	w, err := crm.New(crm.Config{Store: s.store, Webhooks: []crm.Webhook{{URL: kept.srv.URL}}, Secrets: keys, Render: render, Now: s.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.clock.Advance(time.Hour)
+	if _, err := w.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, m := len(gone.deliveries()), len(kept.deliveries()); n != 1 || m != 2 {
+		t.Errorf("the removed receiver got %d requests (want 1, before the removal), the kept one %d (want 2)", n, m)
+	}
+	dead, _ := s.store.DeadLetters(context.Background())
+	if len(dead) != 1 || dead[0].Channel != gone.srv.URL || !strings.Contains(dead[0].LastError, "no longer in [[webhooks]]") {
+		t.Errorf("dead letters = %+v, want the removed receiver's delivery", dead)
+	}
+}
