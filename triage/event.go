@@ -84,33 +84,46 @@ func (s *Service) Listening(typ string) bool {
 	return s.Events[typ]
 }
 
-// updateLead is Store.UpdateLead plus the domain events the change makes:
+// updateLead is Store.UpdateLead plus the domain events the change makes,
+// in the same transaction, for the types something listens to:
 // lead.decided when a decision is taken (or replaced), lead.reopened when it
-// is undone, in the same transaction, for the types something listens to.
-// Every use case goes through it, so no decision path can forget them.
+// is undone, lead.outcome when what became of the lead is recorded (or
+// changed). Every use case goes through it, so no path can forget them.
 func (s *Service) updateLead(ctx context.Context, id LeadID, fn func(*Lead) ([]OutboxItem, error)) (Lead, error) {
 	if len(s.Events) == 0 {
 		return s.Store.UpdateLead(ctx, id, fn)
 	}
 	return s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
-		var before *Decision
+		var (
+			decision *Decision
+			outcome  *Outcome
+		)
 		if l.Decision != nil {
 			d := *l.Decision
-			before = &d
+			decision = &d
+		}
+		if l.Outcome != nil {
+			o := *l.Outcome
+			outcome = &o
 		}
 		out, err := fn(l)
 		if err != nil {
 			return out, err
 		}
 		now := s.now()
+		var types []string
 		switch {
-		case l.Decision != nil && (before == nil || *before != *l.Decision):
-			if s.Listening(EventTypeDecided) {
-				out = append(out, EventItem(EventTypeDecided, *l, now))
-			}
-		case l.Decision == nil && before != nil:
-			if s.Listening(EventTypeReopened) {
-				out = append(out, EventItem(EventTypeReopened, *l, now))
+		case l.Decision != nil && (decision == nil || *decision != *l.Decision):
+			types = append(types, EventTypeDecided)
+		case l.Decision == nil && decision != nil:
+			types = append(types, EventTypeReopened)
+		}
+		if l.Outcome != nil && (outcome == nil || *outcome != *l.Outcome) {
+			types = append(types, EventTypeOutcome)
+		}
+		for _, typ := range types {
+			if s.Listening(typ) {
+				out = append(out, EventItem(typ, *l, now))
 			}
 		}
 		return out, nil

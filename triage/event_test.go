@@ -151,3 +151,32 @@ func (h *harness) mustSubmitInput(t *testing.T, in triage.LeadInput) triage.Lead
 	h.deliver(t)
 	return l
 }
+
+// An outcome recorded through any use case is a lead.outcome event, once.
+func TestEvents_Outcome(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newHarness(t, blindAuto)
+	h.svc.Events = allEvents()
+	l := h.mustSubmitInput(t, input())
+	if _, err := h.svc.DecideByHand(ctx, l.ID, teamLead, triage.DecisionInput{Outcome: triage.StatusQualified, Owner: "U7"}); err != nil {
+		t.Fatal(err)
+	}
+	setOutcome := func(o *triage.Outcome) {
+		t.Helper()
+		// As the outcome use case will: a change of the lead through the service.
+		if _, err := h.svc.UpdateLeadForTest(ctx, l.ID, func(l *triage.Lead) ([]triage.OutboxItem, error) {
+			l.Outcome = o
+			return nil, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	won := &triage.Outcome{Kind: triage.OutcomeWon, Value: 12000, By: "U7", At: now}
+	setOutcome(won)
+	setOutcome(won) // the same again: no event
+	want := []string{"lead.created pending", "lead.decided qualified", "lead.outcome qualified"}
+	if diff := cmp.Diff(want, h.events(t)); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
