@@ -3,13 +3,16 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/leadtriage/leadtriage/crm"
 	"github.com/leadtriage/leadtriage/triage"
 	"github.com/robfig/cron/v3"
 )
@@ -34,6 +37,13 @@ type Config struct {
 	Privacy    PrivacyConfig     `toml:"privacy"`
 	Log        LogConfig         `toml:"log"`
 	CRM        CRMConfig         `toml:"crm"`
+	Webhooks   []WebhookConfig   `toml:"webhooks"`
+}
+
+// WebhookConfig is one [[webhooks]] receiver of the domain events.
+type WebhookConfig struct {
+	URL    string   `toml:"url"`
+	Events []string `toml:"events"` // empty: all of triage.EventTypes
 }
 
 type SlackConfig struct {
@@ -279,6 +289,7 @@ func (c Config) Validate() []string {
 		c.Log.validate,
 		c.UI.validate,
 		c.CRM.validate,
+		func(p *problems) { validateWebhooks(p, c.Webhooks) },
 	} {
 		validate(&p)
 	}
@@ -456,6 +467,50 @@ func validatePartners(p *problems, partners []PartnerConfig) {
 	}
 }
 
+// validateWebhooks checks the [[webhooks]] tables: absolute http(s) URLs,
+// each once, and events from triage.EventTypes, each once.
+func validateWebhooks(p *problems, hooks []WebhookConfig) {
+	seen := map[string]bool{}
+	for i, h := range hooks {
+		key := fmt.Sprintf("webhooks[%d]", i)
+		u, err := url.Parse(h.URL)
+		switch {
+		case err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			p.add(key+".url", "%q is not an absolute http or https URL", h.URL)
+		case seen[h.URL]:
+			p.add(key+".url", "%q is configured twice", h.URL)
+		}
+		seen[h.URL] = true
+		events := map[string]bool{}
+		for _, e := range h.Events {
+			switch {
+			case !slices.Contains(triage.EventTypes, e):
+				p.add(key+".events", "%q is not an event (%s)", e, strings.Join(triage.EventTypes, ", "))
+			case events[e]:
+				p.add(key+".events", "%q is listed twice", e)
+			}
+			events[e] = true
+		}
+	}
+}
+
+// WebhookEvents is what the service queues for the webhooks: every event
+// type some [[webhooks]] receiver hears.
+func (c Config) WebhookEvents() map[string]bool {
+	if len(c.Webhooks) == 0 {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, h := range c.Webhooks {
+		for _, e := range triage.EventTypes {
+			if len(h.Events) == 0 || slices.Contains(h.Events, e) {
+				m[e] = true
+			}
+		}
+	}
+	return m
+}
+
 func (c RemindersConfig) validate(p *problems) {
 	p.duration("reminders.after", c.After)
 	p.duration("reminders.escalate_after", c.EscalateAfter)
@@ -584,6 +639,7 @@ type Env struct {
 	SigningSecrets []string // SLACK_SIGNING_SECRET, comma-separated during a rotation
 	IntakeSecrets  []string // LEADTRIAGE_INTAKE_SECRET, comma-separated during a rotation
 	APIToken       string   // LEADTRIAGE_API_TOKEN
+	WebhookSecret  string   // LEADTRIAGE_WEBHOOK_SECRET: signs outgoing webhooks (crm.ParseSecrets)
 
 	KvKKey            string // KVK_API_KEY: Dutch Chamber of Commerce API (optional)
 	CompaniesHouseKey string // COMPANIES_HOUSE_API_KEY: UK Companies House API (optional)
@@ -603,6 +659,7 @@ func LoadEnv(getenv func(string) string) Env {
 		SigningSecrets: splitSecrets(getenv("SLACK_SIGNING_SECRET")),
 		IntakeSecrets:  splitSecrets(getenv("LEADTRIAGE_INTAKE_SECRET")),
 		APIToken:       strings.TrimSpace(getenv("LEADTRIAGE_API_TOKEN")),
+		WebhookSecret:  strings.TrimSpace(getenv("LEADTRIAGE_WEBHOOK_SECRET")),
 
 		KvKKey:            strings.TrimSpace(getenv("KVK_API_KEY")),
 		CompaniesHouseKey: strings.TrimSpace(getenv("COMPANIES_HOUSE_API_KEY")),
@@ -663,6 +720,13 @@ func (e Env) Problems(cfg Config) (problems, warnings []string) {
 		problems = append(problems, "LEADTRIAGE_API_TOKEN equals LEADTRIAGE_INTAKE_SECRET: use two different values")
 	}
 	problems = append(problems, e.crmProblems(cfg)...)
+	if len(cfg.Webhooks) > 0 {
+		if e.WebhookSecret == "" {
+			problems = append(problems, "LEADTRIAGE_WEBHOOK_SECRET is not set but [[webhooks]] are configured: set the secret receivers verify signatures with (whsec_<base64>)")
+		} else if _, err := crm.ParseSecrets(e.WebhookSecret); err != nil {
+			problems = append(problems, "LEADTRIAGE_WEBHOOK_SECRET: "+err.Error())
+		}
+	}
 	if (e.CreditsafeUsername == "") != (e.CreditsafePassword == "") {
 		warnings = append(warnings, "only one of CREDITSAFE_USERNAME and CREDITSAFE_PASSWORD is set: the credit check stays off until both are")
 	}

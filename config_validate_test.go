@@ -23,6 +23,7 @@ func TestConfig_Validate_NamesKeys(t *testing.T) {
 		Access:     AccessConfig{Usergroups: []string{"sales"}},
 		Privacy:    PrivacyConfig{Retention: Duration{Invalid: "a while"}},
 		CRM:        CRMConfig{HubSpot: true, Pipedrive: true},
+		Webhooks:   []WebhookConfig{{URL: "hooks.example"}},
 	}
 	problems := cfg.Validate()
 	index := regexp.MustCompile(`\[\d+\]`)

@@ -25,6 +25,7 @@ import (
 	_ "time/tzdata" // time zones work on images without a zoneinfo database
 
 	"github.com/leadtriage/leadtriage/bot"
+	"github.com/leadtriage/leadtriage/crm"
 	"github.com/leadtriage/leadtriage/intake"
 	"github.com/leadtriage/leadtriage/research"
 	"github.com/leadtriage/leadtriage/storage"
@@ -184,6 +185,9 @@ type Main struct {
 	DB     *storage.DB
 	Bot    *bot.Bot
 	Svc    *triage.Service
+	// CRM drains the outbox's crm lane (outgoing webhooks); nil when
+	// nothing is configured for it.
+	CRM *crm.Worker
 
 	log        *slog.Logger
 	metrics    *prometheus.Registry // served at /metrics; the bot and intake register on it
@@ -214,6 +218,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.newService()
 	m.newBot()
+	if err := m.newCRM(); err != nil {
+		return err
+	}
 	// Background work stops when Close cancels it, not with ctx: a signal
 	// starts the shutdown, which stops intake first (Close).
 	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -350,6 +357,38 @@ func (m *Main) newBot() {
 	m.Svc.Wake = m.Bot.Wake
 }
 
+// The bbolt store is what the crm worker drains (storage cannot import crm).
+var _ crm.Store = (*storage.DB)(nil)
+
+// newCRM builds the worker of the outbox's crm lane when webhooks are
+// configured, tells the service which events to queue, and wakes both
+// workers after every commit.
+func (m *Main) newCRM() error {
+	m.metrics.MustRegister(crm.DeadLetterCollector(m.DB.DeadLetters))
+	if len(m.Config.Webhooks) == 0 {
+		return nil
+	}
+	keys, err := crm.ParseSecrets(m.Env.WebhookSecret)
+	if err != nil {
+		return fmt.Errorf("configuration: LEADTRIAGE_WEBHOOK_SECRET: %w", err)
+	}
+	hooks := make([]crm.Webhook, 0, len(m.Config.Webhooks))
+	for _, h := range m.Config.Webhooks {
+		hooks = append(hooks, crm.Webhook{URL: h.URL, Events: h.Events})
+	}
+	m.CRM, err = crm.New(crm.Config{
+		Store: m.DB, Webhooks: hooks, Secrets: keys, Render: intake.LeadJSON,
+		Now: m.Now, Log: m.log.With("component", "crm"), Metrics: m.metrics,
+	})
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	m.Svc.Events = m.Config.WebhookEvents()
+	wakeBot, wakeCRM := m.Svc.Wake, m.CRM.Wake
+	m.Svc.Wake = func() { wakeBot(); wakeCRM() }
+	return nil
+}
+
 // connectSlack checks the token and replays the Slack inbox.
 func (m *Main) connectSlack(ctx context.Context) error {
 	// A wrong token is reported and stops the start; an unreachable Slack is
@@ -406,6 +445,9 @@ func (m *Main) listen() error {
 // serve starts the background loops and the HTTP server.
 func (m *Main) serve(ctx context.Context) {
 	m.goBackground("outbox", m.Bot.RunOutbox, ctx)
+	if m.CRM != nil {
+		m.goBackground("crm outbox", m.CRM.Run, ctx)
+	}
 	m.goBackground("prune", m.prune, ctx)
 	if m.Config.Slack.Mode == "socket" {
 		m.goBackground("socket mode", m.Bot.RunSocket, ctx)

@@ -621,11 +621,11 @@ func killChild(t *testing.T, cmd *exec.Cmd) {
 var listenRE = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
 
 // startChild runs this test binary as the leadtriage process and returns
-// its base URL once it listens.
-func startChild(t *testing.T, cfg string) (string, *exec.Cmd) {
+// its base URL once it listens; extraEnv ("K=V") adds to its environment.
+func startChild(t *testing.T, cfg string, extraEnv ...string) (string, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	env := []string{"LEADTRIAGE_CHILD=1", "LEADTRIAGE_CHILD_ARGS=serve -config " + cfg}
+	env := append([]string{"LEADTRIAGE_CHILD=1", "LEADTRIAGE_CHILD_ARGS=serve -config " + cfg}, extraEnv...)
 	for k, v := range testEnv("http") {
 		env = append(env, k+"="+v)
 	}

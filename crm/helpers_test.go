@@ -12,11 +12,6 @@ var (
 	decided = t0.Add(2 * time.Hour)
 )
 
-// clock is an injected clock tests move by hand.
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time { return c.now }
-
 // qualifiedLead is a lead the team qualified: research flags, votes and
 // answers for the note, text that must be escaped in it.
 func qualifiedLead() triage.Lead {

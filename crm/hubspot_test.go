@@ -12,14 +12,15 @@ import (
 	"github.com/leadtriage/leadtriage/crm"
 	"github.com/leadtriage/leadtriage/crm/crmfake"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
 const hsToken = "pat-eu1-00000000-1111-2222-3333-444444444444"
 
-func newHubSpot(t *testing.T) (*crmfake.HubSpot, *crm.HubSpot, *clock) {
+func newHubSpot(t *testing.T) (*crmfake.HubSpot, *crm.HubSpot, *triagetest.Clock) {
 	t.Helper()
 	fake := crmfake.NewHubSpot(t, hsToken)
-	c := &clock{now: decided.Add(time.Minute)}
+	c := triagetest.NewClock(decided.Add(time.Minute))
 	return fake, crm.NewHubSpot(hsToken, fake.URL, loopback(), c.Now), c
 }
 
@@ -133,7 +134,7 @@ func TestHubSpot_Qualify_Repeat(t *testing.T) {
 	})
 	t.Run("CrashBeforeRecording", func(t *testing.T) {
 		// A new process, no records stored: the searches find all three.
-		fresh := crm.NewHubSpot(hsToken, fake.URL, loopback(), (&clock{now: decided.Add(time.Hour)}).Now)
+		fresh := crm.NewHubSpot(hsToken, fake.URL, loopback(), triagetest.NewClock(decided.Add(time.Hour)).Now)
 		fake.ResetLog()
 		again, err := fresh.Qualify(ctx, hsHandoff(l))
 		if err != nil {
@@ -335,7 +336,7 @@ func TestHubSpot_Qualify_AgainAfterReopen(t *testing.T) {
 	// for the new decision.
 	l.CRM = recs
 	l.Decision = &triage.Decision{Outcome: triage.StatusQualified, By: "U1", At: decided.Add(24 * time.Hour)}
-	c.now = l.Decision.At.Add(time.Minute)
+	c.Set(l.Decision.At.Add(time.Minute))
 	again, err := hs.Qualify(ctx, hsHandoff(l))
 	if err != nil {
 		t.Fatal(err)

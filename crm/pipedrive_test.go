@@ -14,6 +14,7 @@ import (
 	"github.com/leadtriage/leadtriage/crm"
 	"github.com/leadtriage/leadtriage/crm/crmfake"
 	"github.com/leadtriage/leadtriage/triage"
+	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
 
 const pdToken = "659c9fddb16335e48cc67114694b52074e812e03"
@@ -21,7 +22,7 @@ const pdToken = "659c9fddb16335e48cc67114694b52074e812e03"
 func newPipedrive(t *testing.T) (*crmfake.Pipedrive, *crm.Pipedrive) {
 	t.Helper()
 	fake := crmfake.NewPipedrive(t, pdToken)
-	c := &clock{now: decided.Add(time.Minute)}
+	c := triagetest.NewClock(decided.Add(time.Minute))
 	return fake, crm.NewPipedrive(pdToken, fake.URL, loopback(), c.Now)
 }
 

@@ -14,17 +14,22 @@ import (
 )
 
 // outboxItemJSON is an outbox item as the admin API shows it: what it is,
-// which lead it concerns, and why Slack refused it. It carries no message
-// text: the API shows the lead itself under /api/leads.
+// which lead it concerns, and why Slack (or a webhook receiver) refused it.
+// It carries no message text and no lead snapshot: the API shows the lead
+// itself under /api/leads.
 type outboxItemJSON struct {
-	ID        uint64  `json:"id"`
-	Kind      string  `json:"kind"`
-	Lead      *string `json:"lead"`
-	Channel   string  `json:"channel,omitempty"`
-	User      string  `json:"user,omitempty"`
-	Error     string  `json:"error"`
-	Attempts  int     `json:"attempts"`
-	CreatedAt string  `json:"created_at"`
+	ID   uint64  `json:"id"`
+	Kind string  `json:"kind"`
+	Lane string  `json:"lane"` // "slack" or "crm" (outgoing webhooks)
+	Lead *string `json:"lead"`
+	// Crm lane: the receiver's URL and the event type.
+	URL       string `json:"url,omitempty"`
+	Event     string `json:"event,omitempty"`
+	Channel   string `json:"channel,omitempty"`
+	User      string `json:"user,omitempty"`
+	Error     string `json:"error"`
+	Attempts  int    `json:"attempts"`
+	CreatedAt string `json:"created_at"`
 	// Blocked items only: the cause, what it concerns, and the next try.
 	Cause     string  `json:"cause,omitempty"`
 	BlockedOn string  `json:"blocked_on,omitempty"`
@@ -36,6 +41,9 @@ func toOutboxItemJSON(it triage.OutboxItem) outboxItemJSON {
 		ID: it.ID, Kind: string(it.Kind), Channel: it.Channel, User: it.User,
 		Error: it.LastError, Attempts: it.Attempts, CreatedAt: timestamp(it.CreatedAt),
 		Cause: it.Blocked, BlockedOn: it.BlockedOn,
+	}
+	if out.Lane = it.Kind.Lane(); out.Lane == triage.LaneCRM {
+		out.URL, out.Event, out.Channel = it.Channel, it.Text, ""
 	}
 	if it.Lead != 0 {
 		id := it.Lead.String()

@@ -470,13 +470,16 @@ type outboxRecord struct {
 	Notice *noticeRecord `json:"notice,omitempty"`
 	// Payload came with the digest (issue 6); base64 in JSON. An empty
 	// payload is stored as none and reads back as nil.
-	Payload   []byte    `json:"payload,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	Seq       int       `json:"seq"`
-	Attempts  int       `json:"attempts,omitempty"`
-	NextAt    time.Time `json:"next_at"`
-	LastError string    `json:"last_error,omitempty"`
-	Dead      bool      `json:"dead,omitempty"`
+	Payload []byte `json:"payload,omitempty"`
+	// Snapshot came with outgoing webhooks (issue 15): the lead as it was at
+	// a domain event, in the lead's own record form.
+	Snapshot  json.RawMessage `json:"snapshot,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	Seq       int             `json:"seq"`
+	Attempts  int             `json:"attempts,omitempty"`
+	NextAt    time.Time       `json:"next_at"`
+	LastError string          `json:"last_error,omitempty"`
+	Dead      bool            `json:"dead,omitempty"`
 	// Attempted came with issue 10; absent means no post outstanding.
 	Attempted *time.Time `json:"attempted,omitempty"`
 	// Blocked and BlockedOn came with issue 17; absent means not blocked.
@@ -485,7 +488,15 @@ type outboxRecord struct {
 }
 
 func encodeOutbox(o triage.OutboxItem) ([]byte, error) {
+	var snap json.RawMessage
+	if o.Snapshot != nil {
+		var err error
+		if snap, err = encodeLead(*o.Snapshot); err != nil {
+			return nil, fmt.Errorf("encoding outbox item %d: %w", o.ID, err)
+		}
+	}
 	b, err := json.Marshal(outboxRecord{
+		Snapshot:  snap,
 		V:         outboxRecordV,
 		ID:        o.ID,
 		Kind:      string(o.Kind),
@@ -520,7 +531,16 @@ func decodeOutbox(b []byte) (triage.OutboxItem, error) {
 	if r.V > outboxRecordV {
 		return triage.OutboxItem{}, fmt.Errorf("decoding outbox item %d: record version %d is newer than %d", r.ID, r.V, outboxRecordV)
 	}
+	var snap *triage.Lead
+	if len(r.Snapshot) > 0 {
+		l, err := decodeLead(r.Snapshot)
+		if err != nil {
+			return triage.OutboxItem{}, fmt.Errorf("decoding outbox item %d: %w", r.ID, err)
+		}
+		snap = &l
+	}
 	return triage.OutboxItem{
+		Snapshot:  snap,
 		ID:        r.ID,
 		Kind:      triage.OutboxKind(r.Kind),
 		Lead:      triage.LeadID(r.Lead),

@@ -32,6 +32,7 @@
 //	outbox_by_lead         lead id|family               outbox item id of the lead's pending item of that family ("card", "checklist")
 //	outbox_urgent          outbox item id               empty (live items of an urgent kind, OutboxKind.Urgent: listed first)
 //	outbox_blocked         outbox item id               the cause (live items parked on a cause a person can fix, OutboxItem.Blocked)
+//	outbox_crm             outbox item id               empty (live items of the crm lane, OutboxKind.Lane: domain events and webhook deliveries, which the bot's worker skips)
 //	cache                  cache key (≤ 512 bytes)      expires (8 bytes) + value (≤ 1 MiB, opaque)
 //	cache_by_expiry        expires|cache key            empty
 //	jobs                   job key ("digest|<local time>", "purged|L-7")  when it ran (8 bytes, unix nanos)

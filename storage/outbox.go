@@ -50,15 +50,29 @@ func enqueue(tx *bolt.Tx, items []triage.OutboxItem) error {
 		if err := putOutbox(outbox, it); err != nil {
 			return err
 		}
-		if it.Kind.Urgent() {
-			if err := tx.Bucket(bucketOutboxUrgent).Put(u64(id), nil); err != nil {
-				return fmt.Errorf("indexing outbox item %d: %w", id, err)
-			}
+		if err := indexLane(tx, it); err != nil {
+			return err
 		}
 		if family != "" && it.Lead != 0 {
 			if err := byLead.Put(byLeadKey(it.Lead, family), u64(id)); err != nil {
 				return fmt.Errorf("indexing outbox item %d: %w", id, err)
 			}
+		}
+	}
+	return nil
+}
+
+// indexLane indexes a new live item: urgent items in outbox_urgent, items
+// of the crm lane in outbox_crm.
+func indexLane(tx *bolt.Tx, it triage.OutboxItem) error {
+	if it.Kind.Urgent() {
+		if err := tx.Bucket(bucketOutboxUrgent).Put(u64(it.ID), nil); err != nil {
+			return fmt.Errorf("indexing outbox item %d: %w", it.ID, err)
+		}
+	}
+	if it.Kind.Lane() == triage.LaneCRM {
+		if err := tx.Bucket(bucketOutboxCRM).Put(u64(it.ID), nil); err != nil {
+			return fmt.Errorf("indexing outbox item %d: %w", it.ID, err)
 		}
 	}
 	return nil
@@ -139,6 +153,9 @@ func unindex(tx *bolt.Tx, it triage.OutboxItem) error {
 	if err := tx.Bucket(bucketOutboxBlocked).Delete(u64(it.ID)); err != nil {
 		return fmt.Errorf("unindexing outbox item %d: %w", it.ID, err)
 	}
+	if err := tx.Bucket(bucketOutboxCRM).Delete(u64(it.ID)); err != nil {
+		return fmt.Errorf("unindexing outbox item %d: %w", it.ID, err)
+	}
 	family := it.Kind.Family()
 	if it.Lead == 0 || family == "" {
 		return nil
@@ -183,7 +200,7 @@ func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]triage
 			if err != nil {
 				return fmt.Errorf("outbox item %d: %w", fromU64(k), err)
 			}
-			if it.NextAt.After(now) {
+			if it.NextAt.After(now) || it.Kind.Lane() != triage.LaneSlack {
 				continue
 			}
 			// Listed above; an urgent item queued before the index existed
@@ -215,6 +232,9 @@ func (db *DB) NextOutbox(ctx context.Context) (time.Time, bool, error) {
 			it, err := decodeOutbox(v)
 			if err != nil {
 				return fmt.Errorf("outbox item %d: %w", fromU64(k), err)
+			}
+			if it.Kind.Lane() != triage.LaneSlack {
+				continue // the crm worker's (NextCRM)
 			}
 			if !ok || it.NextAt.Before(at) {
 				at, ok = it.NextAt, true
@@ -386,10 +406,8 @@ func (db *DB) RequeueDeadLetter(ctx context.Context, id uint64) (triage.OutboxIt
 		if err := putOutbox(tx.Bucket(bucketOutbox), it); err != nil {
 			return err
 		}
-		if it.Kind.Urgent() {
-			if err := tx.Bucket(bucketOutboxUrgent).Put(u64(id), nil); err != nil {
-				return fmt.Errorf("indexing outbox item %d: %w", id, err)
-			}
+		if err := indexLane(tx, it); err != nil {
+			return err
 		}
 		if family := it.Kind.Family(); family != "" && it.Lead != 0 {
 			byLead := tx.Bucket(bucketOutboxByLead)

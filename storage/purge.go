@@ -140,6 +140,9 @@ func purgeOutbox(tx *bolt.Tx, id triage.LeadID) error {
 			if err := tx.Bucket(bucketOutboxBlocked).Delete(k); err != nil {
 				return fmt.Errorf("unindexing outbox item %d of %s: %w", fromU64(k), id, err)
 			}
+			if err := tx.Bucket(bucketOutboxCRM).Delete(k); err != nil {
+				return fmt.Errorf("unindexing outbox item %d of %s: %w", fromU64(k), id, err)
+			}
 		}
 	}
 	byLead := tx.Bucket(bucketOutboxByLead)

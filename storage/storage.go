@@ -51,6 +51,9 @@ var (
 	bucketOutboxByLead  = []byte("outbox_by_lead")
 	bucketOutboxUrgent  = []byte("outbox_urgent")
 	bucketOutboxBlocked = []byte("outbox_blocked")
+	// bucketOutboxCRM indexes the live items of the crm lane
+	// (OutboxKind.Lane): the crm worker reads only these.
+	bucketOutboxCRM     = []byte("outbox_crm")
 	bucketCache         = []byte("cache")
 	bucketCacheByExpiry = []byte("cache_by_expiry")
 	bucketJobs          = []byte("jobs")
@@ -61,7 +64,7 @@ var (
 		bucketMeta, bucketLeads, bucketLeadIndex, bucketByMessage, bucketIdem, bucketIdemExpiry, bucketEvents,
 		bucketEventsByTime, bucketOutbox, bucketOutboxDead, bucketOutboxByLead,
 		bucketCache, bucketCacheByExpiry, bucketJobs, bucketOutboxUrgent,
-		bucketSignatures, bucketInbox, bucketOutboxBlocked,
+		bucketSignatures, bucketInbox, bucketOutboxBlocked, bucketOutboxCRM,
 	}
 
 	keySchemaVersion = []byte("schema_version")

@@ -44,7 +44,7 @@ func (s *Service) answer(ctx context.Context, id LeadID, user string, answers []
 	}
 	now := s.now()
 	changed := false
-	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+	lead, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
 		changed = false
 		for _, a := range answers {
 			prev := l.AnswersBy[a.Criterion][user]
@@ -154,7 +154,7 @@ func (s *Service) AnswerReply(ctx context.Context, r Reply) (ReplyResult, error)
 func (s *Service) Unvote(ctx context.Context, id LeadID, user string, c Choice) (Lead, error) {
 	now := s.now()
 	changed := false
-	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+	lead, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
 		changed = false
 		if l.Status != StatusPending {
 			return nil, ErrLeadClosed
@@ -221,7 +221,7 @@ func (s *Service) DecideByHand(ctx context.Context, id LeadID, user string, in D
 		return Lead{}, &FieldError{Field: "outcome", Problem: "pick qualify, disqualify or refer"}
 	}
 	now := s.now()
-	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+	lead, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
 		if in.Outcome == StatusQualified {
 			owner := in.Owner
 			if owner == "" {
@@ -282,7 +282,7 @@ func (s *Service) Reopen(ctx context.Context, id LeadID, user, note string) (Lea
 		return Lead{}, &FieldError{Field: "note", Problem: fmt.Sprintf("too long (%d characters, at most %d)", n, MaxNote)}
 	}
 	now := s.now()
-	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+	lead, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
 		if l.Status == StatusPending || l.Decision == nil {
 			return nil, &FieldError{Field: "outcome", Problem: fmt.Sprintf("%s is not decided, so there is nothing to reopen", l.ID)}
 		}

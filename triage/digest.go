@@ -296,7 +296,7 @@ func (s *Service) RunDigest(ctx context.Context, key string, scheduled, now time
 	// than never showing them.
 	var errs []error
 	for _, id := range revisit {
-		_, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+		_, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
 			if !dueRevisit(*l, o.RevisitAfter, now) {
 				return nil, nil
 			}

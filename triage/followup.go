@@ -111,7 +111,7 @@ func (s *Service) SweepReminders(ctx context.Context, f FollowUp, now time.Time)
 			break
 		}
 		var done []Stage
-		_, err := s.Store.UpdateLead(ctx, l.ID, func(l *Lead) ([]OutboxItem, error) {
+		_, err := s.updateLead(ctx, l.ID, func(l *Lead) ([]OutboxItem, error) {
 			done = nil
 			var out []OutboxItem
 			for _, st := range DueStages(*l, f, now) {
@@ -199,7 +199,7 @@ func (s *Service) Snooze(ctx context.Context, id LeadID, user string, d time.Dur
 		return Lead{}, &FieldError{Field: "user", Problem: "a snooze needs a user"}
 	}
 	now := s.now()
-	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+	lead, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
 		if l.Status != StatusPending {
 			return nil, ErrLeadClosed
 		}

@@ -61,7 +61,10 @@ type OutboxItem struct {
 	// Payload is structured content for kinds the bot renders from data
 	// (OutboxDigest: a DigestPart as JSON; OutboxDeleteMessage: the ts of
 	// the message to delete).
-	Payload   []byte
+	Payload []byte
+	// Snapshot is the lead as it was when a domain event happened
+	// (OutboxEvent, OutboxWebhook): a late delivery tells what was true then.
+	Snapshot  *Lead
 	CreatedAt time.Time
 
 	// Seq counts changes coalesced into this item: a card update requested

@@ -80,7 +80,7 @@ func (s *Service) RememberDigest(ctx context.Context, ids []LeadID, channel, ts 
 	}
 	ref := MessageRef{Channel: channel, TS: ts, Digest: true}
 	for _, id := range ids {
-		_, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+		_, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
 			if !slices.Contains(l.Posted, ref) {
 				l.Posted = append(l.Posted, ref)
 			}

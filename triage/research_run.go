@@ -103,7 +103,7 @@ func (s *Service) runResearch(ctx context.Context, id LeadID, refresh bool) (Lea
 		return Lead{}, fmt.Errorf("researching %s: looking up earlier leads: %w", id, err)
 	}
 	now := s.now()
-	updated, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+	updated, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
 		l.Research = Compose(*l, findings, others, now)
 		l.addEvent(now, EventResearched, "research", fmt.Sprintf("%d flags", len(l.Research.Flags)))
 		return []OutboxItem{s.cardUpdate(l, now)}, nil

@@ -17,6 +17,10 @@ type Service struct {
 	// Wake, when set, is called after every commit that queued outbox items,
 	// so the delivery worker starts at once instead of at its next poll.
 	Wake func()
+	// Events are the domain event types something listens to (outgoing
+	// webhooks); only those are queued, in the transaction of the change.
+	// Empty: none.
+	Events map[string]bool
 
 	// Log receives what background work (research) cannot return; nil = discard.
 	Log *slog.Logger
@@ -98,6 +102,11 @@ func (s *Service) Submit(ctx context.Context, in LeadInput, sub Submission) (Lea
 	if len(s.Policy.Criteria) > 0 {
 		out = append(out, OutboxItem{Kind: OutboxPostChecklist, Channel: s.Channel, CreatedAt: now})
 	}
+	if s.Listening(EventTypeCreated) {
+		// The store sets the item's Lead to the new id; the worker takes the
+		// snapshot's id from it.
+		out = append(out, EventItem(EventTypeCreated, lead, now))
+	}
 	stored, created, err := s.Store.CreateLead(ctx, lead, idem, out)
 	if err != nil {
 		return Lead{}, false, fmt.Errorf("storing lead: %w", err)
@@ -134,7 +143,7 @@ type VoteResult struct {
 func (s *Service) Vote(ctx context.Context, id LeadID, user string, c Choice) (VoteResult, error) {
 	now := s.now()
 	var res VoteResult
-	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+	lead, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
 		res = VoteResult{}
 		changed, err := ApplyVote(l, user, c, now)
 		if err != nil || !changed {
@@ -227,7 +236,7 @@ func hasEvent(l *Lead, kind string) bool {
 func (s *Service) Claim(ctx context.Context, id LeadID, user string) (Lead, error) {
 	now := s.now()
 	var changed bool
-	lead, err := s.Store.UpdateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
+	lead, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
 		var err error
 		changed, err = Claim(l, user, now)
 		if err != nil || !changed {

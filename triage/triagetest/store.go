@@ -335,8 +335,53 @@ func (s *Store) doneInbox(key string) {
 	s.inbox = slices.DeleteFunc(s.inbox, func(e triage.InboxEntry) bool { return e.Key == key })
 }
 
-// DueOutbox is as bot.DeliveryStore documents it. limit <= 0 means no limit.
+// DueOutbox is as bot.DeliveryStore documents it: items of the slack lane
+// only. limit <= 0 means no limit.
 func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]triage.OutboxItem, error) {
+	return s.due(ctx, triage.LaneSlack, now, limit)
+}
+
+// NextOutbox is as bot.DeliveryStore documents it, for the slack lane. An
+// item due at once reports the zero time.
+func (s *Store) NextOutbox(ctx context.Context) (time.Time, bool, error) {
+	return s.next(ctx, triage.LaneSlack)
+}
+
+// DueCRM is as crm.Store documents it: items of the crm lane only.
+func (s *Store) DueCRM(ctx context.Context, now time.Time, limit int) ([]triage.OutboxItem, error) {
+	return s.due(ctx, triage.LaneCRM, now, limit)
+}
+
+// NextCRM is as crm.Store documents it.
+func (s *Store) NextCRM(ctx context.Context) (time.Time, bool, error) {
+	return s.next(ctx, triage.LaneCRM)
+}
+
+// ExpandCRM is as crm.Store documents it: item id is replaced by items at
+// once; ErrNotFound (nothing written) if id is not pending.
+func (s *Store) ExpandCRM(ctx context.Context, id uint64, items []triage.OutboxItem) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, it := range items {
+		if it.Kind.Lane() != triage.LaneCRM {
+			return fmt.Errorf("expanding outbox item %d into a %s item: %w", id, it.Kind, triage.ErrInvalid)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.item(id)
+	if i < 0 || s.outbox[i].Dead {
+		return fmt.Errorf("outbox item %d is not pending: %w", id, triage.ErrNotFound)
+	}
+	s.outbox = slices.Delete(s.outbox, i, i+1)
+	for _, it := range items {
+		s.enqueue(it)
+	}
+	return nil
+}
+
+func (s *Store) due(ctx context.Context, lane string, now time.Time, limit int) ([]triage.OutboxItem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -344,7 +389,7 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]tria
 	defer s.mu.Unlock()
 	var res []triage.OutboxItem
 	for _, it := range s.outbox {
-		if it.Dead || it.NextAt.After(now) {
+		if it.Dead || it.NextAt.After(now) || it.Kind.Lane() != lane {
 			continue
 		}
 		res = append(res, cloneItem(it))
@@ -355,8 +400,7 @@ func (s *Store) DueOutbox(ctx context.Context, now time.Time, limit int) ([]tria
 	return res, nil
 }
 
-// NextOutbox is as bot.DeliveryStore documents it. An item due at once reports the zero time.
-func (s *Store) NextOutbox(ctx context.Context) (time.Time, bool, error) {
+func (s *Store) next(ctx context.Context, lane string) (time.Time, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return time.Time{}, false, err
 	}
@@ -365,7 +409,7 @@ func (s *Store) NextOutbox(ctx context.Context) (time.Time, bool, error) {
 	var at time.Time
 	ok := false
 	for _, it := range s.outbox {
-		if it.Dead {
+		if it.Dead || it.Kind.Lane() != lane {
 			continue
 		}
 		if !ok || it.NextAt.Before(at) {
@@ -557,6 +601,10 @@ func (s *Store) Outbox() []triage.OutboxItem {
 // cloneItem copies it deeply: its Payload is a slice.
 func cloneItem(it triage.OutboxItem) triage.OutboxItem {
 	it.Payload = slices.Clone(it.Payload)
+	if it.Snapshot != nil {
+		l := cloneLead(*it.Snapshot)
+		it.Snapshot = &l
+	}
 	return it
 }
 
