@@ -88,6 +88,7 @@ type reminderRecord struct {
 	Escalated    time.Time `json:"escalated,omitzero"`
 	SnoozedUntil time.Time `json:"snoozed_until,omitzero"`
 	Revisited    time.Time `json:"revisited,omitzero"`
+	OutcomeAsked time.Time `json:"outcome_asked,omitzero"`
 }
 
 type answerRecord struct {
@@ -224,6 +225,7 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 		Reminder: reminderRecord{
 			Reminded: l.Reminder.Reminded, Escalated: l.Reminder.Escalated,
 			SnoozedUntil: l.Reminder.SnoozedUntil, Revisited: l.Reminder.Revisited,
+			OutcomeAsked: l.Reminder.OutcomeAsked,
 		},
 	}
 	if l.Votes != nil {
@@ -309,6 +311,7 @@ func decodeLead(b []byte) (triage.Lead, error) {
 		Reminder: triage.ReminderState{
 			Reminded: r.Reminder.Reminded, Escalated: r.Reminder.Escalated,
 			SnoozedUntil: r.Reminder.SnoozedUntil, Revisited: r.Reminder.Revisited,
+			OutcomeAsked: r.Reminder.OutcomeAsked,
 		},
 	}
 	if r.Votes != nil {
@@ -651,6 +654,10 @@ type noticeRecord struct {
 	Repeats  int    `json:"repeats,omitempty"`
 	Rejected int    `json:"rejected,omitempty"`
 	Source   string `json:"source,omitempty"`
+	// An outcome (issue 15).
+	Outcome   *outcomeRecord `json:"outcome,omitempty"`
+	Corrected bool           `json:"corrected,omitempty"`
+	Repeat    bool           `json:"repeat,omitempty"`
 }
 
 type problemRecord struct {
@@ -676,6 +683,10 @@ func encodeNotice(n *triage.Notice) *noticeRecord {
 		Blind: n.Blind, Criteria: n.Criteria, Users: n.Users, Team: n.Team, Waited: n.Waited,
 		BusinessHours: n.BusinessHours, Until: optTime(n.Until),
 		Count: n.Count, Repeats: n.Repeats, Rejected: n.Rejected, Source: n.Source,
+		Corrected: n.Corrected, Repeat: n.Repeat,
+	}
+	if o := n.Outcome; o != nil {
+		r.Outcome = &outcomeRecord{Kind: string(o.Kind), Value: o.Value, Note: o.Note, By: o.By, At: o.At}
 	}
 	for _, p := range n.Problems {
 		r.Problems = append(r.Problems, problemRecord{Criterion: p.Criterion, Raw: p.Raw, Accepted: p.Accepted})
@@ -697,6 +708,10 @@ func (r *noticeRecord) decode() *triage.Notice {
 		Blind: r.Blind, Criteria: r.Criteria, Users: r.Users, Team: r.Team, Waited: r.Waited,
 		BusinessHours: r.BusinessHours, Until: derefTime(r.Until),
 		Count: r.Count, Repeats: r.Repeats, Rejected: r.Rejected, Source: r.Source,
+		Corrected: r.Corrected, Repeat: r.Repeat,
+	}
+	if o := r.Outcome; o != nil {
+		n.Outcome = &triage.Outcome{Kind: triage.OutcomeKind(o.Kind), Value: o.Value, Note: o.Note, By: o.By, At: o.At}
 	}
 	for _, p := range r.Problems {
 		n.Problems = append(n.Problems, triage.ReplyProblem{Criterion: p.Criterion, Raw: p.Raw, Accepted: p.Accepted})

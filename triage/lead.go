@@ -139,6 +139,7 @@ type ReminderState struct {
 	Escalated    time.Time // the team lead was told
 	SnoozedUntil time.Time // no reminder or escalation before this
 	Revisited    time.Time // a disqualified lead was shown for a second look
+	OutcomeAsked time.Time // the card asked what became of the decided lead
 }
 
 // Answer is one answer to a qualification criterion.
