@@ -258,6 +258,10 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 		b.snoozeClick(ctx, log, channel, user, a)
 		return
 	}
+	if strings.HasPrefix(a.ActionID, actionOutcomePrefix) {
+		b.outcomeClick(ctx, log, channel, user, a)
+		return
+	}
 	choice, isVote := voteActions[a.ActionID]
 	switch {
 	case isVote, a.ActionID == actionClaim, a.ActionID == actionResearch:
