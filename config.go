@@ -32,6 +32,7 @@ type Config struct {
 	Research   ResearchConfig    `toml:"research"`
 	Access     AccessConfig      `toml:"access"`
 	Privacy    PrivacyConfig     `toml:"privacy"`
+	Outcomes   OutcomesConfig    `toml:"outcomes"`
 	Log        LogConfig         `toml:"log"`
 }
 
@@ -222,7 +223,8 @@ func DefaultConfig() Config {
 			CacheTTL:   Duration{Duration: 168 * time.Hour},
 			WebHistory: true,
 		},
-		Log: LogConfig{Format: "text", Level: "info"},
+		Log:      LogConfig{Format: "text", Level: "info"},
+		Outcomes: OutcomesConfig{AskAfter: Duration{Duration: defaultAskAfter}},
 	}
 }
 
@@ -275,6 +277,7 @@ func (c Config) Validate() []string {
 		c.Research.validate,
 		c.Access.validate,
 		c.Privacy.validate,
+		c.Outcomes.validate,
 		c.Log.validate,
 		c.UI.validate,
 	} {
@@ -765,6 +768,7 @@ func (c Config) DigestOptions() (triage.DigestOptions, error) {
 		Channel:      ch,
 		Location:     loc,
 		RevisitAfter: c.Digest.RevisitAfter.Duration,
+		AskAfter:     c.Outcomes.AskAfter.Duration,
 		SkipEmpty:    c.Digest.SkipEmpty,
 		MaxPerPart:   triage.DefaultDigestPart,
 	}, nil

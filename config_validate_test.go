@@ -22,6 +22,7 @@ func TestConfig_Validate_NamesKeys(t *testing.T) {
 		Research:   ResearchConfig{CacheTTL: Duration{Invalid: "forever"}, DNSServer: "dns"},
 		Access:     AccessConfig{Usergroups: []string{"sales"}},
 		Privacy:    PrivacyConfig{Retention: Duration{Invalid: "a while"}},
+		Outcomes:   OutcomesConfig{AskAfter: Duration{Invalid: "later"}},
 	}
 	problems := cfg.Validate()
 	index := regexp.MustCompile(`\[\d+\]`)

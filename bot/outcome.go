@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/slack-go/slack"
@@ -322,4 +323,27 @@ func (w words) outcomeNotice(n triage.Notice) string {
 		return w.t("notice.outcome.corrected", w.outcomeBy(n.User), id, o)
 	}
 	return w.t("notice.outcome", w.outcomeBy(n.User), id, o)
+}
+
+// outcomesHeading is the digest's "What became of these?" heading.
+func (w words) outcomesHeading() string {
+	return bold(w.t("digest.outcomes")) + "\n_" + w.t("digest.outcomes.hint") + "_"
+}
+
+// outcomeLines list the digest's decided leads without an outcome, and
+// how many more there are.
+func (w words) outcomeLines(p triage.DigestPart, card func(triage.DigestLead) string, loc *time.Location) []string {
+	var lines []string
+	for _, l := range p.Outcomes {
+		lines = append(lines, joinParts(
+			"*"+l.ID.String()+"*",
+			escTrunc(l.Label, maxDigestLabel, false),
+			w.t("digest.outcomes.decided", w.status(l.Status), w.date(l.DecidedAt.In(loc))),
+			card(l),
+		))
+	}
+	if p.OutcomesMore > 0 && len(lines) > 0 {
+		lines = append(lines, "… "+w.t("more", p.OutcomesMore))
+	}
+	return lines
 }

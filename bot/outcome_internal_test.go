@@ -153,3 +153,29 @@ func TestOutcomeNotices(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderDigestOutcomes(t *testing.T)   { testRenderDigestOutcomes(t, english) }
+func TestRenderDigestOutcomesNL(t *testing.T) { testRenderDigestOutcomes(t, newWords(LangDutch)) }
+
+// The digest's "What became of these?" part: two leads and the count of
+// the rest.
+func testRenderDigestOutcomes(t *testing.T, w words) {
+	t.Parallel()
+	ams, err := time.LoadLocation("Europe/Amsterdam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	won := digestLead(5, "Omega <!here> BV", 40*24*time.Hour)
+	won.Status, won.DecidedAt = triage.StatusQualified, digestNow.Add(-35*24*time.Hour)
+	ref := digestLead(6, "Sigma", 50*24*time.Hour)
+	ref.Status, ref.DecidedAt = triage.StatusReferred, digestNow.Add(-45*24*time.Hour)
+	p := triage.DigestPart{Part: 1, Parts: 1, Day: time.Date(2026, 11, 30, 9, 0, 0, 0, ams),
+		Outcomes: []triage.DigestLead{ref, won}, OutcomesMore: 3}
+	text, blocks := w.digestPart(p, testPermalink, ams, digestNow)
+	raw := cardJSON(t, text, blocks)
+	checkNoInjection(t, raw)
+	if p := slackfake.ValidateBlocks(blocksJSON(t, blocks), slackfake.MaxMessageBlocks); len(p) > 0 {
+		t.Errorf("blocks invalid: %v", p)
+	}
+	assertGolden(t, raw)
+}

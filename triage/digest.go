@@ -24,8 +24,13 @@ type DigestPart struct {
 	Pending []DigestLead // still open, oldest first
 	Decided []DigestLead // decided since the last digest, in decision order
 	Revisit []DigestLead // disqualified a while ago: worth another look
-	Week    *TimingSummary
-	Empty   bool // nothing pending, decided or to revisit
+	// Outcomes lists decided leads past outcomes.ask_after with no outcome
+	// ("what became of these?"), on the last part, at most MaxDigestOutcomes;
+	// OutcomesMore counts the rest.
+	Outcomes     []DigestLead
+	OutcomesMore int
+	Week         *TimingSummary
+	Empty        bool // nothing pending, decided or to revisit
 }
 
 // DigestLead is a lead as a digest lists it.
@@ -48,6 +53,7 @@ type DigestOptions struct {
 	Channel      string         // slack.digest_channel
 	Location     *time.Location // digest.timezone, for the title; nil = UTC
 	RevisitAfter time.Duration  // digest.revisit_after; 0 = no second look
+	AskAfter     time.Duration  // outcomes.ask_after; 0 = no "what became of these?"
 	SkipEmpty    bool           // post nothing when there is nothing to say
 	MaxPerPart   int            // leads per message; DefaultDigestPart when 0
 }
@@ -138,13 +144,18 @@ func (s *Service) BuildDigest(ctx context.Context, since, now time.Time, o Diges
 	slices.SortStableFunc(revisit, byDecision)
 
 	week := SummariseTimings(all, weekFrom, now)
+	asked, askedMore, err := s.outcomesToAsk(ctx, o.AskAfter, now)
+	if err != nil {
+		return nil, nil, err
+	}
 	parts := splitDigest(s.digestLeads(pending), s.digestLeads(decided), s.digestLeads(revisit), o.MaxPerPart)
 	if len(parts) == 0 {
-		if o.SkipEmpty {
+		if o.SkipEmpty && len(asked) == 0 {
 			return nil, nil, nil
 		}
-		parts = []DigestPart{{Empty: true}}
+		parts = []DigestPart{{Empty: len(asked) == 0}}
 	}
+	parts[len(parts)-1].Outcomes, parts[len(parts)-1].OutcomesMore = s.digestLeads(asked), askedMore
 	for i := range parts {
 		parts[i].Part, parts[i].Parts, parts[i].Day = i+1, len(parts), now
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -223,6 +224,38 @@ func (s *Service) decidedBetween(ctx context.Context, from, to time.Time) ([]Lea
 		}
 	}
 	return out, nil
+}
+
+// MaxDigestOutcomes bounds the digest's "what became of these?" list, and
+// OutcomeDigestWindow how far back before the ask_after threshold it looks:
+// a lead decided longer ago than that without an outcome is left alone.
+const (
+	MaxDigestOutcomes   = 5
+	OutcomeDigestWindow = 90 * 24 * time.Hour
+)
+
+// outcomesToAsk returns the oldest decided leads past askAfter without an
+// outcome (at most MaxDigestOutcomes) and how many more there are.
+func (s *Service) outcomesToAsk(ctx context.Context, askAfter time.Duration, now time.Time) ([]Lead, int, error) {
+	if askAfter <= 0 {
+		return nil, 0, nil
+	}
+	cutoff := now.Add(-askAfter).Add(time.Nanosecond)
+	leads, err := s.decidedBetween(ctx, cutoff.Add(-OutcomeDigestWindow), cutoff)
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing decided leads without an outcome for the digest: %w", err)
+	}
+	var due []Lead
+	for _, l := range leads {
+		if OutcomeDue(l, askAfter, now) {
+			due = append(due, l)
+		}
+	}
+	slices.SortStableFunc(due, func(a, b Lead) int { return a.Decision.At.Compare(b.Decision.At) })
+	if len(due) > MaxDigestOutcomes {
+		return due[:MaxDigestOutcomes], len(due) - MaxDigestOutcomes, nil
+	}
+	return due, 0, nil
 }
 
 // OutcomeDue reports whether the team should be asked what became of l at

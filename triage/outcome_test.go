@@ -197,3 +197,43 @@ func TestService_Submit_Returning(t *testing.T) {
 		t.Errorf("unrelated lead: %+v, %v", other.Returning, err)
 	}
 }
+
+func TestService_BuildDigest_Outcomes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newHarness(t, blindAuto)
+	var ids []triage.LeadID
+	for i := range triage.MaxDigestOutcomes + 2 {
+		l, _, err := h.svc.Submit(ctx, triage.LeadInput{Company: "Co", Email: "a@co" + string(rune('a'+i)) + ".example"}, triage.Submission{Via: "webhook"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.svc.DecideByHand(ctx, l.ID, teamLead, triage.DecisionInput{Outcome: triage.StatusQualified, Owner: "U1"}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, l.ID)
+		h.clock.Advance(time.Hour)
+	}
+	// One has its outcome; the rest are past ask_after.
+	if _, err := h.svc.RecordOutcome(ctx, ids[0], triage.OutcomeInput{Kind: triage.OutcomeWon, By: "U1"}); err != nil {
+		t.Fatal(err)
+	}
+	const after = 720 * time.Hour
+	parts, _, err := h.svc.BuildDigest(ctx, h.clock.Now().Add(after), h.clock.Now().Add(after+time.Minute), triage.DigestOptions{AskAfter: after, SkipEmpty: true})
+	if err != nil || len(parts) != 1 {
+		t.Fatalf("BuildDigest = %d parts, %v", len(parts), err)
+	}
+	p := parts[0]
+	var got []triage.LeadID
+	for _, l := range p.Outcomes {
+		got = append(got, l.ID)
+	}
+	if diff := cmp.Diff(ids[1:1+triage.MaxDigestOutcomes], got); diff != "" || p.OutcomesMore != 1 || p.Empty {
+		t.Errorf("outcomes (-want +got):\n%s\nmore %d, empty %v", diff, p.OutcomesMore, p.Empty)
+	}
+	// ask_after "0s": no such part, and an empty digest is skipped.
+	parts, _, err = h.svc.BuildDigest(ctx, h.clock.Now().Add(after), h.clock.Now().Add(after+time.Minute), triage.DigestOptions{SkipEmpty: true})
+	if err != nil || len(parts) != 0 {
+		t.Errorf("without ask_after: %+v, %v", parts, err)
+	}
+}
