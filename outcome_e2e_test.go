@@ -108,3 +108,41 @@ func TestOutcome_AskClickAPI(t *testing.T) {
 	}
 	app.waitFor(t, "the card with the value", func() bool { return strings.Contains(cardText(), "value 12,000") })
 }
+
+// A lead from a domain the team declined comes back: it is linked to the
+// earlier decision, its card says so and links the earlier card.
+func TestOutcome_ReturningLead(t *testing.T) {
+	t.Parallel()
+	clk := triagetest.NewClock(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
+	fake := slackfake.New(t)
+	app := runAt(t, clk, appOptions{fake: fake, quorum: 1, extra: noReminders})
+
+	status, body := app.postLead(t, map[string]any{"company": "Back Again BV", "email": "jan@back-again.example"})
+	if status != http.StatusCreated {
+		t.Fatalf("POST /leads = %d %v", status, body)
+	}
+	first := body["id"]
+	var firstTS string
+	app.waitFor(t, "the first card", func() bool { firstTS = leadTS(app.apiLead(t, first)); return firstTS != "" })
+	app.clickAt(t, "UANNA", firstTS, "lead.vote.disqualify", first)
+	app.waitFor(t, first+" disqualified", func() bool { return app.apiLead(t, first)["status"] == "disqualified" })
+
+	clk.Advance(30 * 24 * time.Hour)
+	status, body = app.postLead(t, map[string]any{"company": "Back Again", "email": "piet@back-again.example"})
+	if status != http.StatusCreated {
+		t.Fatalf("POST /leads = %d %v", status, body)
+	}
+	second := body["id"]
+	lead := app.apiLead(t, second)
+	r, _ := lead["returning"].(map[string]any)
+	if r == nil || r["lead"] != first || r["outcome"] != "disqualified" {
+		t.Fatalf("returning = %v", lead["returning"])
+	}
+	var ts string
+	app.waitFor(t, "the second card", func() bool { ts = leadTS(app.apiLead(t, second)); return ts != "" })
+	m, _ := fake.Message(testChannel, ts)
+	txt := blockText(t, m.Blocks)
+	if !strings.Contains(txt, "Came back: *"+first+"* was disqualified") || !strings.Contains(txt, strings.Replace(firstTS, ".", "", 1)+"|See the card>") {
+		t.Errorf("the card does not link the earlier decision:\n%s", txt)
+	}
+}

@@ -91,6 +91,7 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 		words: newWords(cfg.Language),
 		wake:  make(chan struct{}, 1),
 	}
+	b.words.permalink = b.permalink // cards link to other cards (a returning lead's earlier one)
 	b.metrics = newMetrics(cfg.Metrics)
 	if cfg.Metrics != nil {
 		cfg.Metrics.MustRegister(newBlockedCollector(store))

@@ -303,6 +303,11 @@ func (w words) returningBlocks(l triage.Lead) []slack.Block {
 	if r := escTrunc(p.Reason, maxReason, false); r != "" {
 		s += " (" + r + ")"
 	}
+	if w.permalink != nil && p.TS != "" {
+		if u := w.permalink(p.Channel, p.TS); u != "" {
+			s += " · " + link(u, w.t("command.see_card"))
+		}
+	}
 	return []slack.Block{slack.NewContextBlock("", mrkdwn(":leftwards_arrow_with_hook: "+s))}
 }
 

@@ -179,3 +179,17 @@ func testRenderDigestOutcomes(t *testing.T, w words) {
 	}
 	assertGolden(t, raw)
 }
+
+// With the bot's permalink, a returning lead's card links the earlier card.
+func TestReturningLinksEarlierCard(t *testing.T) {
+	t.Parallel()
+	l := outcomeCardLeads()["Returning"]
+	l.Returning.Channel, l.Returning.TS = "CTRIAGE", "1764400000.000007"
+	w := english
+	w.permalink = testPermalink
+	_, blocks := w.card(l, cardPol, cardNow)
+	if got := string(unescapeHTML(blocksJSON(t, blocks))); !strings.Contains(got, "Came back: *L-7* was disqualified") ||
+		!strings.Contains(got, "|See the card>") || !strings.Contains(got, testPermalink("CTRIAGE", "1764400000.000007")) {
+		t.Errorf("returning card without the link: %s", got)
+	}
+}

@@ -72,6 +72,8 @@ type priorRecord struct {
 	Outcome string    `json:"outcome"`
 	Reason  string    `json:"reason,omitempty"`
 	At      time.Time `json:"at"`
+	Channel string    `json:"channel,omitempty"`
+	TS      string    `json:"ts,omitempty"`
 }
 
 type crmRecord struct {
@@ -260,7 +262,7 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 		r.Outcome = &outcomeRecord{Kind: string(o.Kind), Value: o.Value, Note: o.Note, By: o.By, At: o.At}
 	}
 	if p := l.Returning; p != nil {
-		r.Returning = &priorRecord{Lead: uint64(p.Lead), Outcome: string(p.Outcome), Reason: p.Reason, At: p.At}
+		r.Returning = &priorRecord{Lead: uint64(p.Lead), Outcome: string(p.Outcome), Reason: p.Reason, At: p.At, Channel: p.Channel, TS: p.TS}
 	}
 	for _, c := range l.CRM {
 		r.CRM = append(r.CRM, crmRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At})
@@ -346,7 +348,7 @@ func decodeLead(b []byte) (triage.Lead, error) {
 		l.Outcome = &triage.Outcome{Kind: triage.OutcomeKind(o.Kind), Value: o.Value, Note: o.Note, By: o.By, At: o.At}
 	}
 	if p := r.Returning; p != nil {
-		l.Returning = &triage.PriorDecision{Lead: triage.LeadID(p.Lead), Outcome: triage.Status(p.Outcome), Reason: p.Reason, At: p.At}
+		l.Returning = &triage.PriorDecision{Lead: triage.LeadID(p.Lead), Outcome: triage.Status(p.Outcome), Reason: p.Reason, At: p.At, Channel: p.Channel, TS: p.TS}
 	}
 	for _, c := range r.CRM {
 		l.CRM = append(l.CRM, triage.CRMRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At})

@@ -121,6 +121,9 @@ type PriorDecision struct {
 	Outcome Status // disqualified or referred
 	Reason  string
 	At      time.Time
+	// Channel and TS are the earlier lead's card, for a link; "" when it
+	// had none.
+	Channel, TS string
 }
 
 // CRMRecord is one record in a CRM that stands for (part of) the lead.

@@ -286,7 +286,7 @@ func (s *Service) returning(ctx context.Context, l Lead) *PriorDecision {
 			continue
 		}
 		if prior == nil || d.At.After(prior.At) {
-			prior = &PriorDecision{Lead: o.ID, Outcome: o.Status, Reason: d.Reason, At: d.At}
+			prior = &PriorDecision{Lead: o.ID, Outcome: o.Status, Reason: d.Reason, At: d.At, Channel: o.Slack.Channel, TS: o.Slack.TS}
 		}
 	}
 	return prior

@@ -187,7 +187,8 @@ func TestService_Submit_Returning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &triage.PriorDecision{Lead: first.ID, Outcome: triage.StatusDisqualified, Reason: "Spam", At: now}
+	card := h.stored(t, first.ID).Slack
+	want := &triage.PriorDecision{Lead: first.ID, Outcome: triage.StatusDisqualified, Reason: "Spam", At: now, Channel: card.Channel, TS: card.TS}
 	if diff := cmp.Diff(want, h.stored(t, l.ID).Returning); diff != "" {
 		t.Errorf("returning (-want +got):\n%s", diff)
 	}
