@@ -57,7 +57,7 @@ func ValidateOutcome(in OutcomeInput) (OutcomeInput, error) {
 	case in.Value < 0:
 		return in, &FieldError{Field: "value", Problem: "must not be negative"}
 	case in.Value > MaxOutcomeValue:
-		return in, &FieldError{Field: "value", Problem: fmt.Sprintf("%d is more than %d: a typo?", in.Value, int64(MaxOutcomeValue))}
+		return in, &FieldError{Field: "value", Problem: fmt.Sprintf("%d is more than %d", in.Value, int64(MaxOutcomeValue))}
 	case in.Kind == OutcomeNoDeal && in.Value != 0:
 		return in, &FieldError{Field: "value", Problem: "no deal has no value"}
 	case len([]rune(in.Note)) > MaxOutcomeNote:
