@@ -104,3 +104,19 @@ func (s *Server) handleOutcome(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, toLeadJSON(res.Lead))
 }
+
+// outcomeColumns are the CSV export's outcome columns (see exportColumns).
+func outcomeColumns(j leadJSON) []string {
+	var o outcomeJSON
+	if j.Outcome != nil {
+		o = *j.Outcome
+	}
+	value, back := "", ""
+	if j.Outcome != nil && o.Value > 0 {
+		value = strconv.FormatInt(o.Value, 10)
+	}
+	if j.Returning != nil {
+		back = j.Returning.Lead
+	}
+	return []string{o.Outcome, value, csvSafe(o.Note), o.By, o.At, back}
+}

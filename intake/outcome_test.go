@@ -1,6 +1,7 @@
 package intake_test
 
 import (
+	"encoding/csv"
 	"net/http"
 	"testing"
 
@@ -92,5 +93,26 @@ func TestServer_Outcome(t *testing.T) {
 	}
 	if l, _ := e.store.Lead(t.Context(), 1); l.Outcome != nil {
 		t.Errorf("a refused request stored an outcome on L-1: %+v", l.Outcome)
+	}
+
+	// The CSV export carries it.
+	if _, err := e.svc.RecordOutcome(t.Context(), 2, triage.OutcomeInput{Kind: triage.OutcomeLost, Value: 9000, Note: "=cheaper elsewhere", By: "UBOB"}); err != nil {
+		t.Fatal(err)
+	}
+	w = serve(e, httpRequest(t, http.MethodGet, "/api/export?format=csv", adminAuth))
+	recs, err := csv.NewReader(w.Body).ReadAll()
+	if err != nil || len(recs) != 4 {
+		t.Fatalf("export: %d rows, %v", len(recs), err)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	row := recs[2]
+	if row[col["outcome"]] != "lost" || row[col["outcome_value"]] != "9000" || row[col["outcome_note"]] != "'=cheaper elsewhere" || row[col["outcome_by"]] != "UBOB" {
+		t.Errorf("L-2 outcome columns = %v", row)
+	}
+	if recs[1][col["outcome"]] != "" || recs[1][col["outcome_value"]] != "" {
+		t.Errorf("L-1 without outcome = %v", recs[1])
 	}
 }
