@@ -62,7 +62,7 @@ func TestOutcome_AskClickAPI(t *testing.T) {
 	clk.Set(time.Date(2026, 3, 14, 9, 5, 0, 0, time.UTC))
 	app.tickDigest(t, true)
 	msgs := digestMessages(t, fake)
-	if txt := blockText(t, msgs[len(msgs)-1].Blocks); !strings.Contains(txt, "What became of these?") || !strings.Contains(txt, "*"+id+"*") {
+	if txt := blockText(t, msgs[len(msgs)-1].Blocks); !strings.Contains(txt, "What became of these? (1)") || !strings.Contains(txt, "*"+id+"*") {
 		t.Errorf("the digest does not ask about %s:\n%s", id, txt)
 	}
 

@@ -149,7 +149,7 @@ var catalogueEN = map[string]any{
 	"notice.outcome.corrected": "%s corrected what became of %s: %s.",
 	"notice.outcome.recorded":  "Recorded for %s: %s. Thanks!",
 	"notice.outcome.repeat":    "%s was already recorded as %s.",
-	"digest.outcomes":          "What became of these?",
+	"digest.outcomes":          "What became of these? (%d)",
 	"digest.outcomes.hint":     "Decided a while ago, no outcome yet: the buttons on the card, or /qualify L-42 won|lost|no-deal.",
 	"digest.count.outcomes":    "%d without an outcome",
 	"digest.outcomes.decided":  "%s on %s",

@@ -151,7 +151,7 @@ var catalogueNL = map[string]any{
 	"notice.outcome.corrected": "%s heeft verbeterd wat er van %s werd: %s.",
 	"notice.outcome.recorded":  "Vastgelegd voor %s: %s. Dank je!",
 	"notice.outcome.repeat":    "%s stond al vastgelegd als %s.",
-	"digest.outcomes":          "Wat is hiervan geworden?",
+	"digest.outcomes":          "Wat is hiervan geworden? (%d)",
 	"digest.outcomes.hint":     "Een tijd geleden besloten, nog geen uitkomst: de knoppen op de kaart, of /qualify L-42 gewonnen|verloren|geen-deal.",
 	"digest.count.outcomes":    "%d zonder uitkomst",
 	"digest.outcomes.decided":  "%s op %s",

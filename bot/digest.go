@@ -110,7 +110,7 @@ func (w words) digestPart(p triage.DigestPart, permalink func(channel, ts string
 	add(bold(w.t("digest.decided", len(p.Decided))), decided)
 	// The revisit hint: a no can be a missed big deal.
 	add(bold(w.t("digest.revisit", len(p.Revisit)))+"\n_"+w.t("digest.revisit.hint", bold(w.t("button.decide")))+"_", revisit)
-	add(w.outcomesHeading(), w.outcomeLines(p, card, loc))
+	add(w.outcomesHeading(p), w.outcomeLines(p, card, loc))
 
 	if p.Empty || len(p.Pending)+len(p.Decided)+len(p.Revisit)+len(p.Outcomes) == 0 {
 		blocks = append(blocks, section(w.t("digest.nothing")+" :tada:"))

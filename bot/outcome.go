@@ -330,9 +330,11 @@ func (w words) outcomeNotice(n triage.Notice) string {
 	return w.t("notice.outcome", w.outcomeBy(n.User), id, o)
 }
 
-// outcomesHeading is the digest's "What became of these?" heading.
-func (w words) outcomesHeading() string {
-	return bold(w.t("digest.outcomes")) + "\n_" + w.t("digest.outcomes.hint") + "_"
+// outcomesHeading is the digest's "What became of these? (n)" heading; the
+// count is in the form the other sections' have, so that erasing a lead
+// (withoutDigestLead) counts it out here too.
+func (w words) outcomesHeading(p triage.DigestPart) string {
+	return bold(w.t("digest.outcomes", len(p.Outcomes)+p.OutcomesMore)) + "\n_" + w.t("digest.outcomes.hint") + "_"
 }
 
 // outcomeLines list the digest's decided leads without an outcome, and

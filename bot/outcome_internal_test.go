@@ -1,11 +1,13 @@
 package bot
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/slack-go/slack"
 
 	"github.com/leadtriage/leadtriage/slackfake"
 	"github.com/leadtriage/leadtriage/triage"
@@ -191,5 +193,29 @@ func TestReturningLinksEarlierCard(t *testing.T) {
 	if got := string(unescapeHTML(blocksJSON(t, blocks))); !strings.Contains(got, "Came back: *L-7* was disqualified") ||
 		!strings.Contains(got, "|See the card>") || !strings.Contains(got, testPermalink("CTRIAGE", "1764400000.000007")) {
 		t.Errorf("returning card without the link: %s", got)
+	}
+}
+
+// Erasing a lead named in the digest's "What became of these?" part takes
+// its line out of the posted part, as for the other sections.
+func TestWithoutDigestLead_Outcomes(t *testing.T) {
+	t.Parallel()
+	a := digestLead(5, "Omega BV", 40*24*time.Hour)
+	a.Status, a.DecidedAt = triage.StatusQualified, digestNow.Add(-35*24*time.Hour)
+	b := digestLead(6, "Sigma", 50*24*time.Hour)
+	b.Status, b.DecidedAt = triage.StatusReferred, digestNow.Add(-45*24*time.Hour)
+	part := triage.DigestPart{Key: "digest|k", Part: 1, Parts: 1, Day: digestNow,
+		Pending: []triage.DigestLead{digestLead(3, "Acme", 52*time.Hour)}, Outcomes: []triage.DigestLead{b, a}}
+	_, posted := english.digestPart(part, testPermalink, time.UTC, digestNow)
+	var fromSlack slack.Blocks
+	if err := json.Unmarshal(blocksJSON(t, posted), &fromSlack); err != nil {
+		t.Fatal(err)
+	}
+	got, changed := withoutDigestLead(fromSlack.BlockSet, 5)
+	want := part
+	want.Outcomes = []triage.DigestLead{b}
+	_, wantBlocks := english.digestPart(want, testPermalink, time.UTC, digestNow)
+	if g, w := string(blocksJSON(t, got)), string(blocksJSON(t, wantBlocks)); !changed || g != w {
+		t.Errorf("without L-5 (changed %v):\n got %s\nwant %s", changed, g, w)
 	}
 }
