@@ -226,3 +226,30 @@ func TestDomainSpeaksNoSlack(t *testing.T) {
 		})
 	}
 }
+
+// TestDomainEventsCannotBeSkipped keeps every change of a lead in triage on
+// Service.updateLead, which queues lead.decided, lead.reopened and
+// lead.outcome in the change's transaction: a use case that called
+// Store.UpdateLead itself would change a lead without telling the webhooks
+// or the CRM.
+func TestDomainEventsCannotBeSkipped(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("triage/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || filepath.Base(f) == "event.go" {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if strings.Contains(line, "s.Store.UpdateLead(") {
+				t.Errorf("%s:%d calls Store.UpdateLead directly: use s.updateLead so the domain events are queued", f, i+1)
+			}
+		}
+	}
+}

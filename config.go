@@ -35,6 +35,7 @@ type Config struct {
 	Research   ResearchConfig    `toml:"research"`
 	Access     AccessConfig      `toml:"access"`
 	Privacy    PrivacyConfig     `toml:"privacy"`
+	Outcomes   OutcomesConfig    `toml:"outcomes"`
 	Log        LogConfig         `toml:"log"`
 	CRM        CRMConfig         `toml:"crm"`
 	Webhooks   []WebhookConfig   `toml:"webhooks"`
@@ -233,7 +234,8 @@ func DefaultConfig() Config {
 			CacheTTL:   Duration{Duration: 168 * time.Hour},
 			WebHistory: true,
 		},
-		Log: LogConfig{Format: "text", Level: "info"},
+		Log:      LogConfig{Format: "text", Level: "info"},
+		Outcomes: OutcomesConfig{AskAfter: Duration{Duration: defaultAskAfter}},
 	}
 }
 
@@ -286,6 +288,7 @@ func (c Config) Validate() []string {
 		c.Research.validate,
 		c.Access.validate,
 		c.Privacy.validate,
+		c.Outcomes.validate,
 		c.Log.validate,
 		c.UI.validate,
 		c.CRM.validate,
@@ -838,6 +841,7 @@ func (c Config) DigestOptions() (triage.DigestOptions, error) {
 		Channel:      ch,
 		Location:     loc,
 		RevisitAfter: c.Digest.RevisitAfter.Duration,
+		AskAfter:     c.Outcomes.AskAfter.Duration,
 		SkipEmpty:    c.Digest.SkipEmpty,
 		MaxPerPart:   triage.DefaultDigestPart,
 	}, nil

@@ -24,6 +24,7 @@ func TestConfig_Validate_NamesKeys(t *testing.T) {
 		Privacy:    PrivacyConfig{Retention: Duration{Invalid: "a while"}},
 		CRM:        CRMConfig{HubSpot: true, Pipedrive: true},
 		Webhooks:   []WebhookConfig{{URL: "hooks.example"}},
+		Outcomes:   OutcomesConfig{AskAfter: Duration{Invalid: "later"}},
 	}
 	problems := cfg.Validate()
 	index := regexp.MustCompile(`\[\d+\]`)

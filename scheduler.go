@@ -40,6 +40,7 @@ type jobs struct {
 	checkSched  cron.Schedule // reminders.check
 	digestSched cron.Schedule // digest.schedule
 	retention   time.Duration // privacy.retention; 0 = keep
+	askAfter    time.Duration // outcomes.ask_after; 0 = never
 }
 
 // retentionEvery is how often RunRetention runs when privacy.retention is
@@ -65,6 +66,7 @@ func newJobs(cfg Config) (jobs, error) {
 		return j, fmt.Errorf("digest.schedule: %w", err)
 	}
 	j.retention = cfg.Privacy.Retention.Duration
+	j.askAfter = cfg.Outcomes.AskAfter.Duration
 	return j, nil
 }
 
@@ -97,11 +99,17 @@ func (m *Main) now() time.Time {
 // RunReminders queues the reminders and escalations due now. Each stage
 // happens once per lead, also across restarts and overlapping sweeps.
 func (m *Main) RunReminders(ctx context.Context) error {
-	res, err := m.Svc.SweepReminders(ctx, m.jobs.followUp, m.now())
+	now := m.now()
+	res, err := m.Svc.SweepReminders(ctx, m.jobs.followUp, now)
 	if n := len(res.Reminded) + len(res.Escalated); n > 0 {
 		m.log.Info("followed up leads", "reminded", len(res.Reminded), "escalated", len(res.Escalated))
 	}
-	return err
+	// The same check asks what became of leads decided ask_after ago.
+	asked, aerr := m.Svc.AskOutcomes(ctx, m.jobs.askAfter, now)
+	if len(asked) > 0 {
+		m.log.Info("asked for outcomes", "leads", len(asked))
+	}
+	return errors.Join(err, aerr)
 }
 
 // RunRetention purges the leads decided at least privacy.retention ago

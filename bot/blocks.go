@@ -70,6 +70,7 @@ func (w words) card(l triage.Lead, p triage.Policy, now time.Time) (text string,
 	if f := w.contactFields(l); len(f) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(nil, f, nil))
 	}
+	blocks = append(blocks, w.returningBlocks(l)...)
 	if msg := clean(l.Message, true); msg != "" {
 		body := quote(escTrunc(msg, maxMessage, true))
 		blocks = append(blocks, section(bold(w.t("card.message"))+"\n"+body))
@@ -95,6 +96,7 @@ func (w words) card(l triage.Lead, p triage.Policy, now time.Time) (text string,
 	if btns := w.buttons(l); len(btns) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("", btns...))
 	}
+	blocks = append(blocks, w.outcomeBlocks(l)...)
 	return text, blocks
 }
 

@@ -113,6 +113,7 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 		words:   newWords(cfg.Language),
 		metrics: newMetrics(cfg.Metrics),
 	}
+	b.words.permalink = b.links.permalink // cards link to other cards (a returning lead's earlier one)
 	b.auth = &slackAuth{
 		api:        api,
 		log:        log,

@@ -30,6 +30,7 @@ func (w words) helpText(name string, cs []triage.Criterion, reactions map[string
 	b.WriteString("• " + w.t("help.list", code(name+" list"), code(name+" list mine"), code(name+" list all")) + "\n")
 	b.WriteString("• " + w.t("help.show", code(name+" L-42")) + "\n")
 	b.WriteString("• " + w.t("help.history", code(name+" L-42 history")) + "\n")
+	b.WriteString("• " + w.t("help.outcome", code(name+" L-42 won|lost|no-deal [value] [note]"), code("12k")) + "\n")
 	b.WriteString("• " + w.t("help.digest", code(name+" digest")) + "\n")
 	b.WriteString("• " + w.t("help.help", code(name+" help")) + "\n")
 	b.WriteString("• " + w.t("help.shortcut", bold(w.t("home.shortcut"))) + "\n")
@@ -321,6 +322,8 @@ func (b *Bot) execCommand(ctx context.Context, log *slog.Logger, cmd slack.Slash
 		return b.showReply(l)
 	case cmdDigest:
 		return b.commandDigest(ctx, log)
+	case cmdOutcome:
+		return b.commandOutcome(ctx, log, cmd.UserID, c)
 	default:
 		return ephemeralReply(b.commandHelp(name, c))
 	}

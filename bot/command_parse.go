@@ -22,6 +22,7 @@ const (
 	cmdShow    commandKind = "show"    // "L-42": one lead
 	cmdHistory commandKind = "history" // "L-42 history": its audit trail
 	cmdDigest  commandKind = "digest"  // "digest": the digest, now
+	cmdOutcome commandKind = "outcome" // "L-42 won|lost|no-deal [value] [note…]": what became of it
 )
 
 // listFilter selects the leads "/qualify list" shows.
@@ -46,6 +47,13 @@ type command struct {
 	// addHint says that the text could also have been a company name, so
 	// help points at "/qualify add <text>".
 	addHint bool
+	// outcome, value and note: what "L-42 won 12k signed" says (outcome);
+	// valueText is the value as typed, valueErr why it could not be read.
+	outcome   triage.OutcomeKind
+	value     int64
+	valueText string
+	valueErr  error
+	note      string
 }
 
 // subcommands are the words a single-word typo is compared with.
@@ -120,6 +128,8 @@ func parseCommand(text string) command {
 		switch {
 		case len(rest) == 0:
 			return c
+		case outcomeWords[strings.ToLower(rest[0])] != "":
+			return parseOutcome(c, outcomeWords[strings.ToLower(rest[0])], rest[1:])
 		case len(rest) == 1 && commandWord(rest[0], dutchSubcommands) == "history":
 			c.kind = cmdHistory
 			return c

@@ -110,8 +110,9 @@ func (w words) digestPart(p triage.DigestPart, permalink func(channel, ts string
 	add(bold(w.t("digest.decided", len(p.Decided))), decided)
 	// The revisit hint: a no can be a missed big deal.
 	add(bold(w.t("digest.revisit", len(p.Revisit)))+"\n_"+w.t("digest.revisit.hint", bold(w.t("button.decide")))+"_", revisit)
+	add(w.outcomesHeading(p), w.outcomeLines(p, card, loc))
 
-	if p.Empty || len(p.Pending)+len(p.Decided)+len(p.Revisit) == 0 {
+	if p.Empty || len(p.Pending)+len(p.Decided)+len(p.Revisit)+len(p.Outcomes) == 0 {
 		blocks = append(blocks, section(w.t("digest.nothing")+" :tada:"))
 	}
 	if omitted > 0 {
@@ -134,6 +135,9 @@ func (w words) digestPart(p triage.DigestPart, permalink func(channel, ts string
 	if n := len(p.Revisit); n > 0 {
 		counts = append(counts, w.t("digest.count.revisit", n))
 	}
+	if n := len(p.Outcomes) + p.OutcomesMore; n > 0 {
+		counts = append(counts, w.t("digest.count.outcomes", n))
+	}
 	text = esc(title) + ": " + w.t("digest.count.none")
 	if len(counts) > 0 {
 		text = esc(title) + ": " + strings.Join(counts, ", ")
@@ -151,6 +155,7 @@ func mergeDigest(parts []triage.DigestPart) triage.DigestPart {
 	for _, p := range parts {
 		m.Pending = append(m.Pending, p.Pending...)
 		m.Decided = append(m.Decided, p.Decided...)
+		m.Outcomes, m.OutcomesMore = append(m.Outcomes, p.Outcomes...), m.OutcomesMore+p.OutcomesMore
 		m.Revisit = append(m.Revisit, p.Revisit...)
 		if p.Week != nil {
 			m.Week = p.Week

@@ -248,6 +248,10 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 		b.homeStatsPeriodPicked(ctx, log, user, a)
 		return
 	}
+	if strings.HasPrefix(a.ActionID, actionOutcomePrefix) {
+		b.outcomeClick(ctx, log, channel, user, a)
+		return
+	}
 	choice, isVote := voteActions[a.ActionID]
 	switch {
 	case isVote, a.ActionID == actionClaim, a.ActionID == actionResearch:

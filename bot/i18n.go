@@ -59,6 +59,9 @@ var builtCatalogue = func() catalog.Catalog {
 type words struct {
 	lang string
 	p    *message.Printer
+	// permalink links to a message (Bot.permalink); nil renders no link,
+	// as in the golden tests.
+	permalink func(channel, ts string) string
 }
 
 // newWords returns the words of lang; an unknown or empty lang is English

@@ -36,3 +36,12 @@ const (
 
 // callbackDecide is the decide dialog's callback_id.
 const callbackDecide = actionDecide
+
+// Outcome buttons on the card of a decided lead once the outcome check has
+// asked what became of it (outcomes.ask_after); each value is the lead id.
+const (
+	actionOutcomePrefix = "lead.outcome."
+	actionOutcomeWon    = actionOutcomePrefix + "won"
+	actionOutcomeLost   = actionOutcomePrefix + "lost"
+	actionOutcomeNoDeal = actionOutcomePrefix + "no_deal"
+)

@@ -105,6 +105,8 @@ func (w words) notice(n triage.Notice, loc *time.Location, cs []triage.Criterion
 		text = w.t("notice.already_snoozed", id, w.dayTime(n.Until, loc))
 	case triage.NoticeImported:
 		text = w.imported(n)
+	case triage.NoticeOutcome, triage.NoticeOutcomeRecorded:
+		text = w.outcomeNotice(n)
 	default:
 		// A kind a newer version stored: say nothing wrong rather than
 		// something garbled.

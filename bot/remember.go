@@ -62,7 +62,7 @@ func (w *outboxWorker) rememberDigest(ctx context.Context, log *slog.Logger, it 
 		return nil
 	}
 	var ids []triage.LeadID
-	for _, sec := range [][]triage.DigestLead{part.Pending, part.Decided, part.Revisit} {
+	for _, sec := range [][]triage.DigestLead{part.Pending, part.Decided, part.Revisit, part.Outcomes} {
 		for _, l := range sec {
 			ids = append(ids, l.ID)
 		}

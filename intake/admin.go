@@ -354,6 +354,7 @@ var exportColumns = []string{
 	"research_summary", "research_flags",
 	"first_vote_s", "claim_s", "decision_s",
 	"slack_channel", "slack_ts",
+	"outcome", "outcome_value", "outcome_note", "outcome_by", "outcome_at", "returning_lead",
 }
 
 // handleExport is GET /api/export?format=csv|json&status=….
@@ -553,6 +554,7 @@ func (e *exportCSV) row(l triage.Lead) error {
 		secs(j.Timings.FirstVote), secs(j.Timings.Claim), secs(j.Timings.Decision),
 		j.Slack.Channel, j.Slack.TS,
 	}
+	rec = append(rec, outcomeColumns(j)...)
 	for _, id := range e.ids {
 		rec = append(rec, csvSafe(j.Answers[id].Value))
 	}

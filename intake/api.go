@@ -43,7 +43,11 @@ type leadJSON struct {
 	Slack     slackRef                     `json:"slack"`
 	Timings   timings                      `json:"timings"`
 	Reminder  reminder                     `json:"reminder"`
-	Events    []event                      `json:"events"`
+	// Outcome and Returning came with issue 15: null until recorded, and
+	// unless the lead came back after an earlier one was declined.
+	Outcome   *outcomeJSON   `json:"outcome"`
+	Returning *returningJSON `json:"returning"`
+	Events    []event        `json:"events"`
 }
 
 // timings are the waits of triage.LeadTimings in whole seconds since the
@@ -61,6 +65,8 @@ type reminder struct {
 	EscalatedAt  *string `json:"escalated_at"`
 	SnoozedUntil *string `json:"snoozed_until"`
 	RevisitedAt  *string `json:"revisited_at"`
+	// OutcomeAskedAt: when the card asked what became of the lead (issue 15).
+	OutcomeAskedAt *string `json:"outcome_asked_at"`
 }
 
 // answer is one answer; note (the words after the answer in a thread
@@ -221,8 +227,12 @@ func toLeadJSON(l triage.Lead) leadJSON {
 			EscalatedAt:  optionalTimestamp(l.Reminder.Escalated),
 			SnoozedUntil: optionalTimestamp(l.Reminder.SnoozedUntil),
 			RevisitedAt:  optionalTimestamp(l.Reminder.Revisited),
+
+			OutcomeAskedAt: optionalTimestamp(l.Reminder.OutcomeAsked),
 		},
-		Events: []event{},
+		Outcome:   toOutcomeJSON(l.Outcome),
+		Returning: toReturningJSON(l.Returning),
+		Events:    []event{},
 	}
 	for k, v := range l.Extra {
 		j.Extra[k] = v

@@ -474,9 +474,11 @@ func TestLeadJSON(t *testing.T) {
 					{Name: "website", OK: false, Error: "timeout", Took: 10 * time.Second},
 				},
 				At: at(1)},
-			Slack:    triage.SlackRef{Channel: "CTRIAGE", TS: "1772445600.000100", ChecklistTS: "1772445600.000200"},
-			Posted:   []triage.MessageRef{{Channel: "CTRIAGE", TS: "1772445600.000300"}},
-			Reminder: triage.ReminderState{Reminded: at(240), SnoozedUntil: at(240 + 24*60), Revisited: at(90 * 24 * 60)},
+			Slack:     triage.SlackRef{Channel: "CTRIAGE", TS: "1772445600.000100", ChecklistTS: "1772445600.000200"},
+			Posted:    []triage.MessageRef{{Channel: "CTRIAGE", TS: "1772445600.000300"}},
+			Reminder:  triage.ReminderState{Reminded: at(240), SnoozedUntil: at(240 + 24*60), Revisited: at(90 * 24 * 60), OutcomeAsked: at(30 * 24 * 60)},
+			Outcome:   &triage.Outcome{Kind: triage.OutcomeNoDeal, Note: "never replied <again>", By: "api", At: at(31 * 24 * 60)},
+			Returning: &triage.PriorDecision{Lead: 7, Outcome: triage.StatusReferred, Reason: "referred to Smith & Co", At: at(-60 * 24 * 60)},
 			Events: []triage.Event{
 				{At: epoch, Kind: triage.EventCreated, By: "webhook", Detail: "via webhook"},
 				{At: at(1).Add(250 * time.Millisecond), Kind: triage.EventCardPosted, By: "auto", Detail: ""},
@@ -523,8 +525,9 @@ func TestLeadJSON(t *testing.T) {
 			},
 			"slack":    map[string]any{"channel": "", "ts": "", "checklist_ts": "", "messages": []any{}},
 			"timings":  map[string]any{"first_vote_s": nil, "claim_s": nil, "decision_s": nil},
-			"reminder": map[string]any{"reminded_at": nil, "escalated_at": nil, "snoozed_until": nil, "revisited_at": nil},
-			"events":   []any{},
+			"reminder": map[string]any{"reminded_at": nil, "escalated_at": nil, "snoozed_until": nil, "revisited_at": nil, "outcome_asked_at": nil},
+			"outcome":  nil, "returning": nil,
+			"events": []any{},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("empty lead JSON (-want +got):\n%s", diff)

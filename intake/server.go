@@ -187,6 +187,7 @@ func New(cfg Config, svc *triage.Service, log *slog.Logger) *Server {
 	mux.HandleFunc("/leads", s.handleLeads)
 	mux.HandleFunc("/api/leads", s.handleListLeads)
 	mux.HandleFunc("/api/leads/{id}", s.handleGetLead)
+	mux.HandleFunc("/api/leads/{id}/outcome", s.handleOutcome)
 	mux.HandleFunc("/healthz", s.handleHealth)
 	mux.HandleFunc("/api/deadletters", s.handleDeadLetters)
 	mux.HandleFunc("/api/deadletters/{id}/retry", s.handleRetryDeadLetter)

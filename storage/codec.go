@@ -72,6 +72,8 @@ type priorRecord struct {
 	Outcome string    `json:"outcome"`
 	Reason  string    `json:"reason,omitempty"`
 	At      time.Time `json:"at"`
+	Channel string    `json:"channel,omitempty"`
+	TS      string    `json:"ts,omitempty"`
 }
 
 type crmRecord struct {
@@ -88,6 +90,7 @@ type reminderRecord struct {
 	Escalated    time.Time `json:"escalated,omitzero"`
 	SnoozedUntil time.Time `json:"snoozed_until,omitzero"`
 	Revisited    time.Time `json:"revisited,omitzero"`
+	OutcomeAsked time.Time `json:"outcome_asked,omitzero"`
 }
 
 type answerRecord struct {
@@ -224,6 +227,7 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 		Reminder: reminderRecord{
 			Reminded: l.Reminder.Reminded, Escalated: l.Reminder.Escalated,
 			SnoozedUntil: l.Reminder.SnoozedUntil, Revisited: l.Reminder.Revisited,
+			OutcomeAsked: l.Reminder.OutcomeAsked,
 		},
 	}
 	if l.Votes != nil {
@@ -258,7 +262,7 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 		r.Outcome = &outcomeRecord{Kind: string(o.Kind), Value: o.Value, Note: o.Note, By: o.By, At: o.At}
 	}
 	if p := l.Returning; p != nil {
-		r.Returning = &priorRecord{Lead: uint64(p.Lead), Outcome: string(p.Outcome), Reason: p.Reason, At: p.At}
+		r.Returning = &priorRecord{Lead: uint64(p.Lead), Outcome: string(p.Outcome), Reason: p.Reason, At: p.At, Channel: p.Channel, TS: p.TS}
 	}
 	for _, c := range l.CRM {
 		r.CRM = append(r.CRM, crmRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At})
@@ -309,6 +313,7 @@ func decodeLead(b []byte) (triage.Lead, error) {
 		Reminder: triage.ReminderState{
 			Reminded: r.Reminder.Reminded, Escalated: r.Reminder.Escalated,
 			SnoozedUntil: r.Reminder.SnoozedUntil, Revisited: r.Reminder.Revisited,
+			OutcomeAsked: r.Reminder.OutcomeAsked,
 		},
 	}
 	if r.Votes != nil {
@@ -343,7 +348,7 @@ func decodeLead(b []byte) (triage.Lead, error) {
 		l.Outcome = &triage.Outcome{Kind: triage.OutcomeKind(o.Kind), Value: o.Value, Note: o.Note, By: o.By, At: o.At}
 	}
 	if p := r.Returning; p != nil {
-		l.Returning = &triage.PriorDecision{Lead: triage.LeadID(p.Lead), Outcome: triage.Status(p.Outcome), Reason: p.Reason, At: p.At}
+		l.Returning = &triage.PriorDecision{Lead: triage.LeadID(p.Lead), Outcome: triage.Status(p.Outcome), Reason: p.Reason, At: p.At, Channel: p.Channel, TS: p.TS}
 	}
 	for _, c := range r.CRM {
 		l.CRM = append(l.CRM, triage.CRMRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At})
@@ -671,6 +676,10 @@ type noticeRecord struct {
 	Repeats  int    `json:"repeats,omitempty"`
 	Rejected int    `json:"rejected,omitempty"`
 	Source   string `json:"source,omitempty"`
+	// An outcome (issue 15).
+	Outcome   *outcomeRecord `json:"outcome,omitempty"`
+	Corrected bool           `json:"corrected,omitempty"`
+	Repeat    bool           `json:"repeat,omitempty"`
 }
 
 type problemRecord struct {
@@ -696,6 +705,10 @@ func encodeNotice(n *triage.Notice) *noticeRecord {
 		Blind: n.Blind, Criteria: n.Criteria, Users: n.Users, Team: n.Team, Waited: n.Waited,
 		BusinessHours: n.BusinessHours, Until: optTime(n.Until),
 		Count: n.Count, Repeats: n.Repeats, Rejected: n.Rejected, Source: n.Source,
+		Corrected: n.Corrected, Repeat: n.Repeat,
+	}
+	if o := n.Outcome; o != nil {
+		r.Outcome = &outcomeRecord{Kind: string(o.Kind), Value: o.Value, Note: o.Note, By: o.By, At: o.At}
 	}
 	for _, p := range n.Problems {
 		r.Problems = append(r.Problems, problemRecord{Criterion: p.Criterion, Raw: p.Raw, Accepted: p.Accepted})
@@ -717,6 +730,10 @@ func (r *noticeRecord) decode() *triage.Notice {
 		Blind: r.Blind, Criteria: r.Criteria, Users: r.Users, Team: r.Team, Waited: r.Waited,
 		BusinessHours: r.BusinessHours, Until: derefTime(r.Until),
 		Count: r.Count, Repeats: r.Repeats, Rejected: r.Rejected, Source: r.Source,
+		Corrected: r.Corrected, Repeat: r.Repeat,
+	}
+	if o := r.Outcome; o != nil {
+		n.Outcome = &triage.Outcome{Kind: triage.OutcomeKind(o.Kind), Value: o.Value, Note: o.Note, By: o.By, At: o.At}
 	}
 	for _, p := range r.Problems {
 		n.Problems = append(n.Problems, triage.ReplyProblem{Criterion: p.Criterion, Raw: p.Raw, Accepted: p.Accepted})

@@ -56,7 +56,7 @@ func TestDB_CreateLead_RoundTrip(t *testing.T) {
 		Reminder: triage.ReminderState{Reminded: t0.Add(4 * time.Hour), Escalated: t0.Add(24 * time.Hour).In(ams),
 			SnoozedUntil: t0.Add(48 * time.Hour), Revisited: t0.Add(90 * 24 * time.Hour)},
 		Outcome:   &triage.Outcome{Kind: triage.OutcomeWon, Value: 12000, Note: "signed <@U2>", By: "U2", At: t0.Add(40 * 24 * time.Hour).In(ams)},
-		Returning: &triage.PriorDecision{Lead: 7, Outcome: triage.StatusDisqualified, Reason: "too small", At: t0.Add(-90 * 24 * time.Hour)},
+		Returning: &triage.PriorDecision{Lead: 7, Outcome: triage.StatusDisqualified, Reason: "too small", At: t0.Add(-90 * 24 * time.Hour), Channel: "CTRIAGE", TS: "1700000000.000100"},
 		CRM: []triage.CRMRecord{
 			{System: "hubspot", Kind: "deal", ID: "9001", URL: "https://app.hubspot.com/contacts/1/record/0-3/9001", At: t0.Add(2 * time.Hour)},
 			{System: "hubspot", Kind: "company", ID: "512", At: t0.Add(2 * time.Hour).In(ams)},

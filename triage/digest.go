@@ -24,7 +24,12 @@ type DigestPart struct {
 	Pending []DigestLead // still open, oldest first
 	Decided []DigestLead // decided since the last digest, in decision order
 	Revisit []DigestLead // disqualified a while ago: worth another look
-	Week    *TimingSummary
+	// Outcomes lists decided leads past outcomes.ask_after with no outcome
+	// ("what became of these?"), on the last part, at most MaxDigestOutcomes;
+	// OutcomesMore counts the rest.
+	Outcomes     []DigestLead
+	OutcomesMore int
+	Week         *TimingSummary
 	// Month is last month's "did we decide well?" on the last part of a
 	// month's first digest (the one whose period crosses the month's
 	// start in the digest's time zone); nil otherwise.
@@ -52,6 +57,7 @@ type DigestOptions struct {
 	Channel      string         // slack.digest_channel
 	Location     *time.Location // digest.timezone, for the title; nil = UTC
 	RevisitAfter time.Duration  // digest.revisit_after; 0 = no second look
+	AskAfter     time.Duration  // outcomes.ask_after; 0 = no "what became of these?"
 	SkipEmpty    bool           // post nothing when there is nothing to say
 	MaxPerPart   int            // leads per message; DefaultDigestPart when 0
 }
@@ -146,13 +152,18 @@ func (s *Service) BuildDigest(ctx context.Context, since, now time.Time, o Diges
 	if err != nil {
 		return nil, nil, err
 	}
+	asked, askedMore, err := s.outcomesToAsk(ctx, o.AskAfter, now)
+	if err != nil {
+		return nil, nil, err
+	}
 	parts := splitDigest(s.digestLeads(pending), s.digestLeads(decided), s.digestLeads(revisit), o.MaxPerPart)
 	if len(parts) == 0 {
-		if o.SkipEmpty && (month == nil || month.Decided == 0) {
+		if o.SkipEmpty && len(asked) == 0 && (month == nil || month.Decided == 0) {
 			return nil, nil, nil
 		}
-		parts = []DigestPart{{Empty: true}}
+		parts = []DigestPart{{Empty: len(asked) == 0}}
 	}
+	parts[len(parts)-1].Outcomes, parts[len(parts)-1].OutcomesMore = s.digestLeads(asked), askedMore
 	for i := range parts {
 		parts[i].Part, parts[i].Parts, parts[i].Day = i+1, len(parts), now
 	}

@@ -47,7 +47,7 @@ func IsInternal(err error) bool {
 	if err == nil {
 		return false
 	}
-	for _, known := range []error{ErrNotFound, ErrLeadClosed, ErrInvalid, ErrAlreadyClaimed, ErrIdempotencyKey, ErrNotAllowed, ErrUnknownCriteria} {
+	for _, known := range []error{ErrNotFound, ErrLeadClosed, ErrInvalid, ErrAlreadyClaimed, ErrIdempotencyKey, ErrNotAllowed, ErrUnknownCriteria, ErrNotDecided} {
 		if errors.Is(err, known) {
 			return false
 		}

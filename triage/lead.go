@@ -121,6 +121,9 @@ type PriorDecision struct {
 	Outcome Status // disqualified or referred
 	Reason  string
 	At      time.Time
+	// Channel and TS are the earlier lead's card, for a link; "" when it
+	// had none.
+	Channel, TS string
 }
 
 // CRMRecord is one record in a CRM that stands for (part of) the lead.
@@ -139,6 +142,7 @@ type ReminderState struct {
 	Escalated    time.Time // the team lead was told
 	SnoozedUntil time.Time // no reminder or escalation before this
 	Revisited    time.Time // a disqualified lead was shown for a second look
+	OutcomeAsked time.Time // the card asked what became of the decided lead
 }
 
 // Answer is one answer to a qualification criterion.

@@ -55,6 +55,12 @@ const (
 	// Rejected bad rows, and that the cards follow at Slack's pace: one
 	// message instead of a flood of unannounced cards.
 	NoticeImported NoticeKind = "imported"
+	// NoticeOutcome says User (a Slack user id or "api") recorded Outcome,
+	// Corrected when it replaces an earlier one.
+	NoticeOutcome NoticeKind = "outcome"
+	// NoticeOutcomeRecorded confirms to User that Outcome is recorded;
+	// Corrected as above, Repeat when it was recorded already.
+	NoticeOutcomeRecorded NoticeKind = "outcome_recorded"
 )
 
 // Notice is something the domain wants said, as data: ids, counts, choices
@@ -87,4 +93,8 @@ type Notice struct {
 	// Source is its source as the caller named it (text: the bot escapes it).
 	Count, Repeats, Rejected int
 	Source                   string
+	// Outcome is what became of the lead (NoticeOutcome*); Corrected says it
+	// replaced a different one, Repeat that it was recorded already.
+	Outcome           *Outcome
+	Corrected, Repeat bool
 }

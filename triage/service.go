@@ -98,6 +98,7 @@ func (s *Service) Submit(ctx context.Context, in LeadInput, sub Submission) (Lea
 		by = sub.Via
 	}
 	lead.addEvent(now, EventCreated, by, "via "+sub.Via)
+	lead.Returning = s.returning(ctx, lead)
 	out := []OutboxItem{{Kind: OutboxPostCard, Channel: s.Channel, CreatedAt: now}}
 	if len(s.Policy.Criteria) > 0 {
 		out = append(out, OutboxItem{Kind: OutboxPostChecklist, Channel: s.Channel, CreatedAt: now})
