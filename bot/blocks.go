@@ -460,14 +460,14 @@ func (w words) researchBlocks(l triage.Lead) []slack.Block {
 func (w words) researchText(r triage.Research) string {
 	var b strings.Builder
 	b.WriteString(bold(w.t("research.title")))
-	if s := escTrunc(r.Summary, maxSummary, false); s != "" {
+	if s := w.summary(r); s != "" {
 		b.WriteString("\n" + s)
 	} else if len(r.Flags) == 0 {
 		b.WriteString("\n" + w.t("research.none"))
 	}
 	n := utf8.RuneCountInString(b.String())
 	for i, fl := range r.Flags {
-		line := flagLine(fl)
+		line := w.flagLine(fl)
 		// Keep room for the "and N more" line.
 		if i == maxFlags || n+1+utf8.RuneCountInString(line) > maxResearch-30 {
 			b.WriteString("\n… " + w.t("research.more_flags", len(r.Flags)-i))
@@ -480,11 +480,11 @@ func (w words) researchText(r triage.Research) string {
 }
 
 // flagLine is one flag: severity, code, detail and where it came from.
-func flagLine(fl triage.Flag) string {
+func (w words) flagLine(fl triage.Flag) string {
 	// A backtick in the code would end the code span early.
 	code := escTrunc(strings.ReplaceAll(fl.Code, "`", "'"), 40, false)
 	line := severityEmoji(fl.Code) + " `" + code + "`"
-	if d := escTrunc(fl.Detail, maxFlagDetail, false); d != "" {
+	if d := w.flagDetail(fl); d != "" {
 		line += " " + d
 	}
 	// "_companies_house_" would not render as italics; spaces do.

@@ -760,7 +760,7 @@ func TestFlagLine(t *testing.T) {
 		{triage.Flag{Code: triage.FlagResearchIncomplete, Detail: strings.Repeat("x", 500)}, ":white_circle: `research_incomplete` " + strings.Repeat("x", maxFlagDetail-1) + "…"},
 	}
 	for _, tc := range cases {
-		if got := flagLine(tc.flag); got != tc.want {
+		if got := english.flagLine(tc.flag); got != tc.want {
 			t.Errorf("flagLine(%+v) =\n%q, want\n%q", tc.flag, got, tc.want)
 		}
 	}

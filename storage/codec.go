@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/leadtriage/leadtriage/triage"
@@ -122,6 +123,9 @@ type flagRecord struct {
 	Code   string `json:"code"`
 	Detail string `json:"detail"`
 	Source string `json:"source,omitempty"`
+	// Args let bot word the flag in the team's language (issue 12); absent
+	// on flags stored before them, which show Detail.
+	Args map[string]string `json:"args,omitempty"`
 }
 
 // factsRecord is a triage.Facts. Slices and maps have no omitempty, like
@@ -362,7 +366,7 @@ func encodeResearch(res triage.Research) researchRecord {
 	if res.Flags != nil {
 		r.Flags = make([]flagRecord, len(res.Flags))
 		for i, f := range res.Flags {
-			r.Flags[i] = flagRecord{Code: f.Code, Detail: f.Detail, Source: f.Source}
+			r.Flags[i] = flagRecord{Code: f.Code, Detail: f.Detail, Source: f.Source, Args: maps.Clone(f.Args)}
 		}
 	}
 	if res.Providers != nil {
@@ -411,7 +415,7 @@ func decodeResearch(r researchRecord) triage.Research {
 	if r.Flags != nil {
 		res.Flags = make([]triage.Flag, len(r.Flags))
 		for i, f := range r.Flags {
-			res.Flags[i] = triage.Flag{Code: f.Code, Detail: f.Detail, Source: f.Source}
+			res.Flags[i] = triage.Flag{Code: f.Code, Detail: f.Detail, Source: f.Source, Args: maps.Clone(f.Args)}
 		}
 	}
 	if r.Providers != nil {
