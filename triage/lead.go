@@ -20,7 +20,7 @@ func ParseLeadID(s string) (LeadID, error) {
 	}
 	n, err := strconv.ParseUint(t, 10, 64)
 	if err != nil || n == 0 {
-		return 0, &FieldError{Field: "id", Problem: fmt.Sprintf("%q is not a lead id (expected L-<number>)", truncateRunes(s, 40))}
+		return 0, &FieldError{Field: "id", Problem: fmt.Sprintf("%q is not a lead id (expected L-<number>)", truncateRunes(s, 40)), Reason: ReasonNotLeadID, Value: truncateRunes(s, 40)}
 	}
 	return LeadID(n), nil
 }
