@@ -201,6 +201,8 @@ type eventRecord struct {
 	Kind   string    `json:"kind"`
 	By     string    `json:"by"`
 	Detail string    `json:"detail,omitempty"`
+	// Args let bot word the event in the team's language (issue 12).
+	Args map[string]string `json:"args,omitempty"`
 }
 
 func encodeLead(l triage.Lead) ([]byte, error) {
@@ -270,7 +272,7 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 	if l.Events != nil {
 		r.Events = make([]eventRecord, len(l.Events))
 		for i, e := range l.Events {
-			r.Events[i] = eventRecord{At: e.At, Kind: e.Kind, By: e.By, Detail: e.Detail}
+			r.Events[i] = eventRecord{At: e.At, Kind: e.Kind, By: e.By, Detail: e.Detail, Args: maps.Clone(e.Args)}
 		}
 	}
 	b, err := json.Marshal(r)
@@ -355,7 +357,7 @@ func decodeLead(b []byte) (triage.Lead, error) {
 	if r.Events != nil {
 		l.Events = make([]triage.Event, len(r.Events))
 		for i, e := range r.Events {
-			l.Events[i] = triage.Event{At: e.At, Kind: e.Kind, By: e.By, Detail: e.Detail}
+			l.Events[i] = triage.Event{At: e.At, Kind: e.Kind, By: e.By, Detail: e.Detail, Args: maps.Clone(e.Args)}
 		}
 	}
 	return l, nil

@@ -164,7 +164,7 @@ func (s *Service) Unvote(ctx context.Context, id LeadID, user string, c Choice) 
 		}
 		delete(l.Votes, user)
 		changed = true
-		l.addEvent(now, EventUnvoted, user, string(c))
+		l.addEvent(now, EventUnvoted, user, string(c), EvChoice, string(c))
 		return []OutboxItem{s.cardUpdate(l, now)}, nil
 	})
 	if err != nil {
@@ -232,7 +232,7 @@ func (s *Service) DecideByHand(ctx context.Context, id LeadID, user string, in D
 			}
 			if owner != l.Owner {
 				l.Owner = owner
-				l.addEvent(now, EventClaimed, user, "owner set to "+owner+" by the decision")
+				l.addEvent(now, EventClaimed, user, "owner set to "+owner+" by the decision", EvOwner, owner)
 			}
 		}
 		reason := in.Reason
@@ -301,7 +301,8 @@ func (s *Service) Reopen(ctx context.Context, id LeadID, user, note string) (Lea
 			detail += "; votes were " + strings.Join(votes, ", ")
 		}
 		l.Votes = nil
-		l.addEvent(now, EventReopened, user, detail)
+		l.addEvent(now, EventReopened, user, detail, EvOutcome, string(was.Outcome), EvBy, was.By, EvAt, was.At.UTC().Format(time.RFC3339),
+			EvReason, was.Reason, EvNote, note, EvVotes, strings.Join(votes, ArgSep))
 		out := []OutboxItem{s.cardUpdate(l, now), s.threadReply(l, now, Notice{Kind: NoticeReopened, User: user, Status: was.Outcome})}
 		if len(s.Policy.Criteria) > 0 {
 			out = append(out, s.checklistUpdate(l, now))

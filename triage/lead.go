@@ -242,8 +242,35 @@ type Event struct {
 	At     time.Time
 	Kind   string
 	By     string // Slack user id, "auto", or the intake source
-	Detail string
+	Detail string // in English, for the API and for events stored before Args
+	// Args are the event's data, keyed by the Ev* names, so that bot can
+	// word it in the team's language; nil on events without data and on
+	// events stored before issue 12.
+	Args map[string]string
 }
+
+// Keys of Event.Args. User ids are Slack user ids; lists are joined by
+// ArgSep; dates are RFC 3339.
+const (
+	EvVia        = "via"        // created
+	EvChoice     = "choice"     // voted, unvoted: a Choice
+	EvWas        = "was"        // voted: the choice it replaced
+	EvOutcome    = "outcome"    // decided, reopened: a Status
+	EvReason     = "reason"     // decided, reopened
+	EvOwner      = "owner"      // claimed by a decision: user id
+	EvQualify    = "qualify"    // quorum, tie: the tally
+	EvDisqualify = "disqualify" // quorum, tie
+	EvUnsure     = "unsure"     // quorum, tie
+	EvFlags      = "flags"      // researched: how many flags
+	EvCriteria   = "criteria"   // vetoed: criterion ids
+	EvBy         = "by"         // reopened: who had decided
+	EvAt         = "at"         // reopened: when; snoozed: until when
+	EvNote       = "note"       // reopened
+	EvVotes      = "votes"      // reopened: "U1=qualify; U2=unsure"
+	EvTold       = "told"       // escalated: user id
+	EvNotVoted   = "not_voted"  // reminded, escalated: user ids
+	EvDigest     = "digest"     // revisit: the digest's key
+)
 
 // Event kinds.
 const (
@@ -268,8 +295,20 @@ const (
 	EventCRM        = "crm"     // the lead was handed to (or noted in) a CRM
 )
 
-func (l *Lead) addEvent(at time.Time, kind, by, detail string) {
-	l.Events = append(l.Events, Event{At: at, Kind: kind, By: by, Detail: detail})
+// addEvent records an event; kv are Args as key, value pairs, of which
+// empty values are left out.
+func (l *Lead) addEvent(at time.Time, kind, by, detail string, kv ...string) {
+	var args map[string]string
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			continue
+		}
+		if args == nil {
+			args = map[string]string{}
+		}
+		args[kv[i]] = kv[i+1]
+	}
+	l.Events = append(l.Events, Event{At: at, Kind: kind, By: by, Detail: detail, Args: args})
 }
 
 // Label is how the lead is named in short texts: the company, else the domain,
