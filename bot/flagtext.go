@@ -20,6 +20,9 @@ const (
 	maxFlagArg    = 60
 	maxFlagWhy    = 60
 	maxFlagReason = 80
+	// maxFlagWords bounds a flag worded here: our words plus arguments
+	// that are cut already, so only a broken catalogue reaches it.
+	maxFlagWords = 300
 )
 
 // longDate is a calendar day in the language, months in full as in a
@@ -51,7 +54,7 @@ func (w words) dateArg(s string) string {
 func (w words) flagDetail(fl triage.Flag) string {
 	if fl.Args != nil {
 		if s := w.flagWords(fl.Code, fl.Args); s != "" {
-			return fit(s, maxFlagDetail)
+			return fit(s, maxFlagWords)
 		}
 	}
 	return escTrunc(fl.Detail, maxFlagDetail, false)
