@@ -715,7 +715,8 @@ func researchedLead() triage.Lead {
 			Registry: &triage.Registry{Source: "kvk", Number: "12345678", Name: "Acme Widgets B.V.", Status: "active",
 				Incorporated: time.Date(2025, 11, 3, 0, 0, 0, 0, time.UTC), Employees: 4},
 		},
-		Flags:     []triage.Flag{{Code: triage.FlagFreeEmail, Source: "email", Detail: "jan.acme@gmail.com is a free-mail address."}},
+		Flags: []triage.Flag{{Code: triage.FlagFreeEmail, Source: "email", Detail: "Free-mail address at gmail.com: no company domain behind it.",
+			Args: map[string]string{triage.ArgDomain: "gmail.com"}}},
 		Providers: []triage.ProviderResult{{Name: "email", OK: true}, {Name: "rdap", OK: true}, {Name: "website", OK: true}, {Name: "kvk", OK: true}},
 	}
 	earlier := triage.Lead{ID: 1, Status: triage.StatusPending, Domain: "acme-widgets.nl", Email: "info@acme-widgets.nl"}
@@ -723,7 +724,13 @@ func researchedLead() triage.Lead {
 	return l
 }
 
-func TestRenderCard_Researched(t *testing.T) {
+func TestRenderCard_Researched(t *testing.T) { testRenderCardResearched(t, english) }
+
+// The same card in Dutch: flags, dates and the summary line are the
+// team's words (issue 12).
+func TestRenderCardNL_Researched(t *testing.T) { testRenderCardResearched(t, newWords(LangDutch)) }
+
+func testRenderCardResearched(t *testing.T, w words) {
 	t.Parallel()
 	l := researchedLead()
 	var codes []string
@@ -735,7 +742,7 @@ func TestRenderCard_Researched(t *testing.T) {
 			t.Fatalf("scenario lacks flag %s (has %v): fix the fixture", want, codes)
 		}
 	}
-	text, blocks := renderCard(l, cardPol, cardNow)
+	text, blocks := w.card(l, cardPol, cardNow)
 	raw := blocksJSON(t, blocks)
 	if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
 		t.Errorf("blocks invalid: %v", problems)
