@@ -515,7 +515,7 @@ func (w words) factsText(f triage.Facts) string {
 		parts = append(parts, w.t("research.role_address"))
 	}
 	if !f.DomainRegistered.IsZero() {
-		reg := w.t("research.domain_registered", f.DomainRegistered.UTC().Format(time.DateOnly))
+		reg := w.t("research.domain_registered", w.longDate(f.DomainRegistered.UTC()))
 		if f.Registrar != "" {
 			reg += " (" + escTrunc(f.Registrar, 60, false) + ")"
 		}
@@ -622,7 +622,7 @@ func (w words) registryText(rg triage.Registry) string {
 		parts = append(parts, s)
 	}
 	if !rg.Incorporated.IsZero() {
-		parts = append(parts, w.t("research.registry.incorporated", rg.Incorporated.UTC().Format(time.DateOnly)))
+		parts = append(parts, w.t("research.registry.incorporated", w.longDate(rg.Incorporated.UTC())))
 	}
 	if rg.Employees > 0 {
 		parts = append(parts, w.t("research.registry.employees", rg.Employees))

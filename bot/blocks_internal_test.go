@@ -861,7 +861,7 @@ func TestRegistryText(t *testing.T) {
 		rg   triage.Registry
 		want string
 	}{
-		{triage.Registry{Source: "kvk", Number: "12345678", Name: "Acme B.V.", Status: "active", Incorporated: inc}, "KvK: Acme B.V., no. 12345678, active, incorporated 2016-03-01"},
+		{triage.Registry{Source: "kvk", Number: "12345678", Name: "Acme B.V.", Status: "active", Incorporated: inc}, "KvK: Acme B.V., no. 12345678, active, incorporated 1 March 2016"},
 		{triage.Registry{Source: "companies_house", Number: "01234567", Employees: 12}, "Companies House: no. 01234567, 12 employees"},
 		{triage.Registry{Source: "<!here>", Name: "<!channel>"}, "&lt;!here&gt;: &lt;!channel&gt;"},
 		{triage.Registry{Name: "Acme"}, "Registry: Acme"},
