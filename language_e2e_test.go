@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +85,70 @@ func TestDutch_CoreLoop(t *testing.T) {
 		if !strings.Contains(digest, want) {
 			t.Errorf("the digest lacks %q:\n%s", want, digest)
 		}
+	}
+}
+
+// TestDutch_ResearchAndErrors: with ui.language = "nl", research flags and
+// the summary line on the card, and a validation problem answered to
+// /qualify, are Dutch, while the API keeps its English detail (issue 12).
+func TestDutch_ResearchAndErrors(t *testing.T) {
+	t.Parallel()
+	fake := slackfake.New(t)
+	dnsAddr := startDNS(t, nil, "gmail.com")
+	app := MustRunMain(t, appOptions{fake: fake, extra: "[ui]\nlanguage = \"nl\"\n", research: fmt.Sprintf(`[research]
+enabled = true
+timeout = "10s"
+dns_server = %q
+allow_private_addresses = true
+web_history = false
+`, dnsAddr)})
+
+	// Two leads from one free-mail address: the second is seen before.
+	for _, msg := range []string{"Offerte graag", "Nog een vraag over de offerte"} {
+		if status, body := app.postLead(t, map[string]any{"email": "jan@gmail.com", "message": msg}); status != http.StatusCreated {
+			t.Fatalf("POST = %d %v", status, body)
+		}
+	}
+	var details map[string]string
+	waitFor(t, "research on L-2", 15*time.Second, func() bool {
+		r, _ := app.apiLead(t, "L-2")["research"].(map[string]any)
+		if r == nil || r["at"] == nil {
+			return false
+		}
+		details = map[string]string{}
+		for _, f := range r["flags"].([]any) {
+			m := f.(map[string]any)
+			details[m["code"].(string)] = m["detail"].(string)
+		}
+		return true
+	})
+	if got, want := details["duplicate"], "Seen before: L-1 (same e-mail, pending)."; got != want {
+		t.Errorf("API detail of duplicate = %q, want %q (the API speaks English)", got, want)
+	}
+	var text string
+	waitFor(t, "the card of L-2 to show the flags", 15*time.Second, func() bool {
+		m, ok := fake.Message(testChannel, leadTS(app.apiLead(t, "L-2")))
+		text = blockText(t, m.Blocks)
+		return ok && strings.Contains(text, "`duplicate`")
+	})
+	for _, want := range []string{
+		"*Onderzoek*\nGeen website · eerder gezien · freemailadres (gmail.com)",
+		"`duplicate` Eerder gezien: L-1 (zelfde e-mailadres, open).",
+		"`free_email` Freemailadres bij gmail.com: geen bedrijfsdomein erachter.",
+		"`no_website` Geen website opgegeven en alleen een freemailadres.",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the card lacks %q:\n%s", want, text)
+		}
+	}
+	for _, english := range []string{"Seen before", "Free-mail", "No website"} {
+		if strings.Contains(text, english) {
+			t.Errorf("the card says %q in English:\n%s", english, text)
+		}
+	}
+
+	reply := app.qualify(t, "UANNA", testChannel, "add jan@@acme")
+	if want := `Dat kon ik niet toevoegen: email: "jan@@acme" is geen e-mailadres`; !strings.Contains(reply.Text, want) {
+		t.Errorf("/qualify add jan@@acme = %q, want it to contain %q", reply.Text, want)
 	}
 }

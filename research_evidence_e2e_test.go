@@ -126,7 +126,7 @@ creditsafe_url = %q
 	waitFor(t, "the card to show the credit line", 15*time.Second, func() bool {
 		m, ok := fake.Message(testChannel, leadTS(app.apiLead(t, "L-1")))
 		text := blockText(t, m.Blocks)
-		return ok && strings.Contains(text, "Credit (Creditsafe, 2026-02-20): rating D High Risk, score 12, limit GBP 2,500, In Administration") &&
+		return ok && strings.Contains(text, "Credit (Creditsafe, 20 February 2026): rating D High Risk, score 12, limit GBP 2,500, In Administration") &&
 			strings.Contains(text, "`insolvency`") && strings.Contains(text, "`credit_risk`")
 	})
 }

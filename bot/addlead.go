@@ -248,7 +248,7 @@ func (b *Bot) handleAddLeadSubmission(ctx context.Context, ic slack.InteractionC
 		case errors.As(err, &fe):
 			// The text may quote the input; it is shown as plain text.
 			log.DebugContext(ctx, "new lead refused", "field", fe.Field)
-			return addLeadErrors(fe.Field, plainCut(problemSentence(fe.Problem), 300))
+			return addLeadErrors(fe.Field, plainCut(problemSentence(b.words.fieldProblem(fe)), 300))
 		case triage.IsInternal(err):
 			log.ErrorContext(ctx, "adding a lead from slack", "error", err)
 			return addLeadErrors(addBlockCompany, b.words.t("error.try_again"))

@@ -462,14 +462,14 @@ func (w words) researchBlocks(l triage.Lead) []slack.Block {
 func (w words) researchText(r triage.Research) string {
 	var b strings.Builder
 	b.WriteString(bold(w.t("research.title")))
-	if s := escTrunc(r.Summary, maxSummary, false); s != "" {
+	if s := w.summary(r); s != "" {
 		b.WriteString("\n" + s)
 	} else if len(r.Flags) == 0 {
 		b.WriteString("\n" + w.t("research.none"))
 	}
 	n := utf8.RuneCountInString(b.String())
 	for i, fl := range r.Flags {
-		line := flagLine(fl)
+		line := w.flagLine(fl)
 		// Keep room for the "and N more" line.
 		if i == maxFlags || n+1+utf8.RuneCountInString(line) > maxResearch-30 {
 			b.WriteString("\n… " + w.t("research.more_flags", len(r.Flags)-i))
@@ -482,11 +482,11 @@ func (w words) researchText(r triage.Research) string {
 }
 
 // flagLine is one flag: severity, code, detail and where it came from.
-func flagLine(fl triage.Flag) string {
+func (w words) flagLine(fl triage.Flag) string {
 	// A backtick in the code would end the code span early.
 	code := escTrunc(strings.ReplaceAll(fl.Code, "`", "'"), 40, false)
 	line := severityEmoji(fl.Code) + " `" + code + "`"
-	if d := escTrunc(fl.Detail, maxFlagDetail, false); d != "" {
+	if d := w.flagDetail(fl); d != "" {
 		line += " " + d
 	}
 	// "_companies_house_" would not render as italics; spaces do.
@@ -517,7 +517,7 @@ func (w words) factsText(f triage.Facts) string {
 		parts = append(parts, w.t("research.role_address"))
 	}
 	if !f.DomainRegistered.IsZero() {
-		reg := w.t("research.domain_registered", f.DomainRegistered.UTC().Format(time.DateOnly))
+		reg := w.t("research.domain_registered", w.longDate(f.DomainRegistered.UTC()))
 		if f.Registrar != "" {
 			reg += " (" + escTrunc(f.Registrar, 60, false) + ")"
 		}
@@ -624,7 +624,7 @@ func (w words) registryText(rg triage.Registry) string {
 		parts = append(parts, s)
 	}
 	if !rg.Incorporated.IsZero() {
-		parts = append(parts, w.t("research.registry.incorporated", rg.Incorporated.UTC().Format(time.DateOnly)))
+		parts = append(parts, w.t("research.registry.incorporated", w.longDate(rg.Incorporated.UTC())))
 	}
 	if rg.Employees > 0 {
 		parts = append(parts, w.t("research.registry.employees", rg.Employees))

@@ -715,7 +715,8 @@ func researchedLead() triage.Lead {
 			Registry: &triage.Registry{Source: "kvk", Number: "12345678", Name: "Acme Widgets B.V.", Status: "active",
 				Incorporated: time.Date(2025, 11, 3, 0, 0, 0, 0, time.UTC), Employees: 4},
 		},
-		Flags:     []triage.Flag{{Code: triage.FlagFreeEmail, Source: "email", Detail: "jan.acme@gmail.com is a free-mail address."}},
+		Flags: []triage.Flag{{Code: triage.FlagFreeEmail, Source: "email", Detail: "Free-mail address at gmail.com: no company domain behind it.",
+			Args: map[string]string{triage.ArgDomain: "gmail.com"}}},
 		Providers: []triage.ProviderResult{{Name: "email", OK: true}, {Name: "rdap", OK: true}, {Name: "website", OK: true}, {Name: "kvk", OK: true}},
 	}
 	earlier := triage.Lead{ID: 1, Status: triage.StatusPending, Domain: "acme-widgets.nl", Email: "info@acme-widgets.nl"}
@@ -723,7 +724,13 @@ func researchedLead() triage.Lead {
 	return l
 }
 
-func TestRenderCard_Researched(t *testing.T) {
+func TestRenderCard_Researched(t *testing.T) { testRenderCardResearched(t, english) }
+
+// The same card in Dutch: flags, dates and the summary line are the
+// team's words (issue 12).
+func TestRenderCardNL_Researched(t *testing.T) { testRenderCardResearched(t, newWords(LangDutch)) }
+
+func testRenderCardResearched(t *testing.T, w words) {
 	t.Parallel()
 	l := researchedLead()
 	var codes []string
@@ -735,7 +742,7 @@ func TestRenderCard_Researched(t *testing.T) {
 			t.Fatalf("scenario lacks flag %s (has %v): fix the fixture", want, codes)
 		}
 	}
-	text, blocks := renderCard(l, cardPol, cardNow)
+	text, blocks := w.card(l, cardPol, cardNow)
 	raw := blocksJSON(t, blocks)
 	if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
 		t.Errorf("blocks invalid: %v", problems)
@@ -760,7 +767,7 @@ func TestFlagLine(t *testing.T) {
 		{triage.Flag{Code: triage.FlagResearchIncomplete, Detail: strings.Repeat("x", 500)}, ":white_circle: `research_incomplete` " + strings.Repeat("x", maxFlagDetail-1) + "…"},
 	}
 	for _, tc := range cases {
-		if got := flagLine(tc.flag); got != tc.want {
+		if got := english.flagLine(tc.flag); got != tc.want {
 			t.Errorf("flagLine(%+v) =\n%q, want\n%q", tc.flag, got, tc.want)
 		}
 	}
@@ -854,7 +861,7 @@ func TestRegistryText(t *testing.T) {
 		rg   triage.Registry
 		want string
 	}{
-		{triage.Registry{Source: "kvk", Number: "12345678", Name: "Acme B.V.", Status: "active", Incorporated: inc}, "KvK: Acme B.V., no. 12345678, active, incorporated 2016-03-01"},
+		{triage.Registry{Source: "kvk", Number: "12345678", Name: "Acme B.V.", Status: "active", Incorporated: inc}, "KvK: Acme B.V., no. 12345678, active, incorporated 1 March 2016"},
 		{triage.Registry{Source: "companies_house", Number: "01234567", Employees: 12}, "Companies House: no. 01234567, 12 employees"},
 		{triage.Registry{Source: "<!here>", Name: "<!channel>"}, "&lt;!here&gt;: &lt;!channel&gt;"},
 		{triage.Registry{Name: "Acme"}, "Registry: Acme"},

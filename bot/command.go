@@ -381,7 +381,7 @@ func (b *Bot) commandAdd(ctx context.Context, log *slog.Logger, user, arg string
 		var fe *triage.FieldError
 		if errors.As(err, &fe) {
 			log.DebugContext(ctx, "slash command add refused", "field", fe.Field)
-			return ephemeralReply(b.words.t("command.add_refused", esc(fe.Error())))
+			return ephemeralReply(b.words.t("command.add_refused", esc(b.words.fieldErrorText(fe))))
 		}
 		return b.commandError(ctx, log, err)
 	}

@@ -193,7 +193,7 @@ func (w words) historyReply(l triage.Lead) *slashReply {
 	budget := maxReplyText - utf8.RuneCountInString(head) - 100
 	var lines []string
 	for i := len(l.Events) - 1; i >= 0; i-- {
-		line := eventLine(l.Events[i])
+		line := w.eventLine(l.Events[i])
 		n := utf8.RuneCountInString(line) + 1
 		if n > budget {
 			break
@@ -207,19 +207,4 @@ func (w words) historyReply(l triage.Lead) *slashReply {
 	}
 	blocks := append([]slack.Block{section(head)}, packSections(lines)...)
 	return ephemeralReply(w.t("history.title", l.ID.String()), blocks...)
-}
-
-// eventLine is one event: "2026-11-28 10:02 · <@U1> · voted · qualify".
-// Only a valid user id becomes a mention; "auto", "webhook" and the like
-// stay words.
-func eventLine(e triage.Event) string {
-	by := "—"
-	if e.By != "" {
-		by = mention(e.By)
-	}
-	line := e.At.UTC().Format("2006-01-02 15:04") + " · " + by + " · " + escTrunc(e.Kind, 40, false)
-	if d := escTrunc(e.Detail, 300, false); d != "" {
-		line += " · " + d
-	}
-	return fit(line, maxEventLine)
 }

@@ -3,7 +3,6 @@ package bot
 import (
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/leadtriage/leadtriage/triage"
 )
@@ -37,7 +36,7 @@ func (w words) creditText(c triage.Credit) string {
 	}
 	from := w.bureauLabel(c.Source)
 	if !c.Date.IsZero() {
-		from += ", " + c.Date.UTC().Format(time.DateOnly)
+		from += ", " + w.longDate(c.Date.UTC())
 	}
 	return w.t("research.credit", from, strings.Join(parts, ", "))
 }
@@ -57,10 +56,10 @@ func (w words) bureauLabel(source string) string {
 func (w words) firstSeenText(f triage.Facts) string {
 	var parts []string
 	if !f.FirstCertificate.IsZero() {
-		parts = append(parts, w.t("research.first_certificate", f.FirstCertificate.UTC().Format(time.DateOnly)))
+		parts = append(parts, w.t("research.first_certificate", w.longDate(f.FirstCertificate.UTC())))
 	}
 	if !f.FirstCapture.IsZero() {
-		parts = append(parts, w.t("research.first_capture", f.FirstCapture.UTC().Format(time.DateOnly)))
+		parts = append(parts, w.t("research.first_capture", w.longDate(f.FirstCapture.UTC())))
 	}
 	s := strings.Join(parts, ", ")
 	if s == "" {

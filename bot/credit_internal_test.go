@@ -73,9 +73,9 @@ func TestCreditText(t *testing.T) {
 		want string
 	}{
 		{triage.Credit{Source: "creditsafe", Rating: "A", Description: "Very Low Risk", Score: "91", Limit: 1250000, Currency: "EUR", Status: "Active", Date: day},
-			"Credit (Creditsafe, 2026-02-20): rating A Very Low Risk, score 91, limit EUR 1,250,000, Active"},
+			"Credit (Creditsafe, 20 February 2026): rating A Very Low Risk, score 91, limit EUR 1,250,000, Active"},
 		{triage.Credit{Source: "creditsafe", Rating: "E", Description: "Not Scored", Score: "Not Rated", Status: "Closed", Date: day},
-			"Credit (Creditsafe, 2026-02-20): rating E Not Scored, score Not Rated, Closed"},
+			"Credit (Creditsafe, 20 February 2026): rating E Not Scored, score Not Rated, Closed"},
 		{triage.Credit{Source: "graydon", Rating: "<!here>", Description: "risk & <b>", Status: "<@U123>"},
 			"Credit (graydon): rating … risk &amp; &lt;b&gt;, &lt;@U123&gt;"},
 		{triage.Credit{Source: "creditsafe"}, ""},

@@ -272,7 +272,7 @@ func (b *Bot) submissionError(ctx context.Context, log *slog.Logger, id triage.L
 			// Slack, which then shows a generic failure.
 			block = decideBlockOutcome
 		}
-		return decideErrors(block, problemSentence(fe.Problem))
+		return decideErrors(block, problemSentence(b.words.fieldProblem(fe)))
 	case errors.Is(err, triage.ErrNotAllowed):
 		log.DebugContext(ctx, "decision refused: not a decider")
 		who := b.words.t("card.team_lead")

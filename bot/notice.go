@@ -232,12 +232,15 @@ func (w words) date(t time.Time) string {
 // dateNames are CLDR's abbreviated day and month names for the languages
 // Go's time package does not speak (it speaks English).
 var dateNames = map[string]struct {
-	days   [7]string
-	months [12]string
+	days       [7]string
+	months     [12]string
+	longMonths [12]string
 }{
 	LangDutch: {
 		days:   [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"},
 		months: [12]string{"jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"},
+		longMonths: [12]string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+			"september", "oktober", "november", "december"},
 	},
 }
 

@@ -306,7 +306,7 @@ func toResearch(r triage.Research) research {
 		},
 	}
 	for _, fl := range r.Flags {
-		j.Flags = append(j.Flags, flag{Code: fl.Code, Detail: fl.Detail, Source: fl.Source})
+		j.Flags = append(j.Flags, flag{Code: fl.Code, Detail: FlagDetail(fl), Source: fl.Source})
 	}
 	for _, p := range r.Providers {
 		j.Providers = append(j.Providers, provider{Name: p.Name, OK: p.OK, Error: p.Error, TookMS: p.Took.Milliseconds()})

@@ -31,7 +31,8 @@ func (r *Researcher) dnsProvider(ctx context.Context, domain string, refresh boo
 		f.Facts.EmailDomainLive = res.Live
 		if !res.Live {
 			f.Flags = append(f.Flags, triage.Flag{Code: triage.FlagInvalidEmailDomain, Source: "dns",
-				Detail: fmt.Sprintf("%s has no mail servers: mail to it bounces.", domain)})
+				Detail: fmt.Sprintf("%s has no mail servers: mail to it bounces.", domain),
+				Args:   map[string]string{triage.ArgDomain: domain}})
 		}
 	}, cached, nil
 }

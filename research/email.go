@@ -120,11 +120,13 @@ func checkEmail(addr string) (emailFacts, bool) {
 	if entry, ok := disposableList.match(domain); ok {
 		f.Disposable = true
 		f.Flags = append(f.Flags, triage.Flag{Code: triage.FlagDisposableEmail, Source: "email",
-			Detail: fmt.Sprintf("Disposable address at %s: it stops working after a while.", entry)})
+			Detail: fmt.Sprintf("Disposable address at %s: it stops working after a while.", entry),
+			Args:   map[string]string{triage.ArgDomain: entry}})
 	} else if _, ok := freemailList.match(domain); ok {
 		f.FreeMail = true
 		f.Flags = append(f.Flags, triage.Flag{Code: triage.FlagFreeEmail, Source: "email",
-			Detail: fmt.Sprintf("Free-mail address at %s: no company domain behind it.", domain)})
+			Detail: fmt.Sprintf("Free-mail address at %s: no company domain behind it.", domain),
+			Args:   map[string]string{triage.ArgDomain: domain}})
 	}
 	return f, true
 }

@@ -208,10 +208,12 @@ func (r *Researcher) Research(ctx context.Context, l triage.Lead, refresh bool) 
 		ps = append(ps, provider{"website", func(ctx context.Context) (apply, bool, error) { return r.websiteProvider(ctx, l, company, refresh) }})
 	case hasEmail:
 		f.Flags = append(f.Flags, triage.Flag{Code: triage.FlagNoWebsite, Source: "website",
-			Detail: "No website given and only a free-mail address."})
+			Detail: "No website given and only a free-mail address.",
+			Args:   map[string]string{triage.ArgVariant: triage.VariantFreeMail}})
 	default:
 		f.Flags = append(f.Flags, triage.Flag{Code: triage.FlagNoWebsite, Source: "website",
-			Detail: "No website or e-mail domain given."})
+			Detail: "No website or e-mail domain given.",
+			Args:   map[string]string{triage.ArgVariant: triage.VariantNothing}})
 	}
 	if reg, err := publicsuffix.EffectiveTLDPlusOne(company); company != "" && err == nil {
 		ps = append(ps, r.webHistoryProviders(reg, refresh)...)
@@ -359,17 +361,20 @@ func (r *Researcher) websiteProvider(ctx context.Context, l triage.Lead, company
 		return func(f *triage.Findings) { f.Facts.Website = w }, false, nil
 	}
 	w.Reachable = false
-	why := "no answer"
+	why, whyArg := "no answer", ""
 	if err != nil {
 		why = truncate(err.Error(), 60)
+		whyArg = why
 	}
 	var flag triage.Flag
 	if given {
 		flag = triage.Flag{Code: triage.FlagWebsiteUnreachable, Source: "website",
-			Detail: fmt.Sprintf("The website %s does not work: %s.", host, why)}
+			Detail: fmt.Sprintf("The website %s does not work: %s.", host, why),
+			Args:   map[string]string{triage.ArgHost: host, triage.ArgWhy: whyArg}}
 	} else {
 		flag = triage.Flag{Code: triage.FlagNoWebsite, Source: "website",
-			Detail: fmt.Sprintf("No website given, and nothing answers at %s.", target)}
+			Detail: fmt.Sprintf("No website given, and nothing answers at %s.", target),
+			Args:   map[string]string{triage.ArgHost: target, triage.ArgVariant: triage.VariantNoAnswer}}
 	}
 	return func(f *triage.Findings) {
 		f.Facts.Website = w

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/leadtriage/leadtriage/triage"
@@ -125,6 +126,9 @@ type flagRecord struct {
 	Code   string `json:"code"`
 	Detail string `json:"detail"`
 	Source string `json:"source,omitempty"`
+	// Args let bot word the flag in the team's language (issue 12); absent
+	// on flags stored before them, which show Detail.
+	Args map[string]string `json:"args,omitempty"`
 }
 
 // factsRecord is a triage.Facts. Slices and maps have no omitempty, like
@@ -200,6 +204,8 @@ type eventRecord struct {
 	Kind   string    `json:"kind"`
 	By     string    `json:"by"`
 	Detail string    `json:"detail,omitempty"`
+	// Args let bot word the event in the team's language (issue 12).
+	Args map[string]string `json:"args,omitempty"`
 }
 
 func encodeLead(l triage.Lead) ([]byte, error) {
@@ -270,7 +276,7 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 	if l.Events != nil {
 		r.Events = make([]eventRecord, len(l.Events))
 		for i, e := range l.Events {
-			r.Events[i] = eventRecord{At: e.At, Kind: e.Kind, By: e.By, Detail: e.Detail}
+			r.Events[i] = eventRecord{At: e.At, Kind: e.Kind, By: e.By, Detail: e.Detail, Args: maps.Clone(e.Args)}
 		}
 	}
 	b, err := json.Marshal(r)
@@ -356,7 +362,7 @@ func decodeLead(b []byte) (triage.Lead, error) {
 	if r.Events != nil {
 		l.Events = make([]triage.Event, len(r.Events))
 		for i, e := range r.Events {
-			l.Events[i] = triage.Event{At: e.At, Kind: e.Kind, By: e.By, Detail: e.Detail}
+			l.Events[i] = triage.Event{At: e.At, Kind: e.Kind, By: e.By, Detail: e.Detail, Args: maps.Clone(e.Args)}
 		}
 	}
 	return l, nil
@@ -367,7 +373,7 @@ func encodeResearch(res triage.Research) researchRecord {
 	if res.Flags != nil {
 		r.Flags = make([]flagRecord, len(res.Flags))
 		for i, f := range res.Flags {
-			r.Flags[i] = flagRecord{Code: f.Code, Detail: f.Detail, Source: f.Source}
+			r.Flags[i] = flagRecord{Code: f.Code, Detail: f.Detail, Source: f.Source, Args: maps.Clone(f.Args)}
 		}
 	}
 	if res.Providers != nil {
@@ -416,7 +422,7 @@ func decodeResearch(r researchRecord) triage.Research {
 	if r.Flags != nil {
 		res.Flags = make([]triage.Flag, len(r.Flags))
 		for i, f := range r.Flags {
-			res.Flags[i] = triage.Flag{Code: f.Code, Detail: f.Detail, Source: f.Source}
+			res.Flags[i] = triage.Flag{Code: f.Code, Detail: f.Detail, Source: f.Source, Args: maps.Clone(f.Args)}
 		}
 	}
 	if r.Providers != nil {

@@ -120,7 +120,8 @@ func fullResearch(loc *time.Location) triage.Research {
 	return triage.Research{
 		Summary: "Founding claim does not match · free-mail address (gmail.com)",
 		Flags: []triage.Flag{
-			{Code: triage.FlagClaimMismatch, Detail: "Claims founded 2019; domain registered 2026-10-01.", Source: "claims"},
+			{Code: triage.FlagClaimMismatch, Detail: "Claims founded 2019; domain registered 2026-10-01.", Source: "claims",
+				Args: map[string]string{triage.ArgFounded: "2019", triage.ArgRegistered: "2026-10-01"}},
 			{Code: triage.FlagFreeEmail, Detail: "gmail.com", Source: "email"},
 		},
 		Facts: triage.Facts{

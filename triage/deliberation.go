@@ -164,7 +164,7 @@ func (s *Service) Unvote(ctx context.Context, id LeadID, user string, c Choice) 
 		}
 		delete(l.Votes, user)
 		changed = true
-		l.addEvent(now, EventUnvoted, user, string(c))
+		l.addEvent(now, EventUnvoted, user, string(c), EvChoice, string(c))
 		return []OutboxItem{s.cardUpdate(l, now)}, nil
 	})
 	if err != nil {
@@ -194,31 +194,31 @@ func (s *Service) DecideByHand(ctx context.Context, id LeadID, user string, in D
 	}
 	in.Reason, in.Note, in.Partner = cleanLine(in.Reason), cleanText(in.Note), cleanLine(in.Partner)
 	if n := len([]rune(in.Note)); n > MaxNote {
-		return Lead{}, &FieldError{Field: "note", Problem: fmt.Sprintf("too long (%d characters, at most %d)", n, MaxNote)}
+		return Lead{}, &FieldError{Field: "note", Problem: fmt.Sprintf("too long (%d characters, at most %d)", n, MaxNote), Reason: ReasonTooLong, N: n, Max: MaxNote}
 	}
 	var partner *Partner
 	switch in.Outcome {
 	case StatusQualified:
 	case StatusDisqualified:
 		if in.Reason == "" {
-			return Lead{}, &FieldError{Field: "reason", Problem: "pick a reason: it tells the team later why we said no"}
+			return Lead{}, &FieldError{Field: "reason", Problem: "pick a reason: it tells the team later why we said no", Reason: ReasonPickReason}
 		}
 		if len(s.Policy.Reasons) > 0 {
 			configured, ok := matchFold(s.Policy.Reasons, in.Reason)
 			if !ok {
-				return Lead{}, &FieldError{Field: "reason", Problem: "pick one of the configured reasons"}
+				return Lead{}, &FieldError{Field: "reason", Problem: "pick one of the configured reasons", Reason: ReasonUnknownReason}
 			}
 			in.Reason = configured
 		}
 	case StatusReferred:
 		p, ok := s.Policy.Partner(in.Partner)
 		if !ok {
-			return Lead{}, &FieldError{Field: "partner", Problem: "pick a partner to refer them to"}
+			return Lead{}, &FieldError{Field: "partner", Problem: "pick a partner to refer them to", Reason: ReasonPickPartner}
 		}
 		partner = &p
 		in.Partner = p.Name
 	default:
-		return Lead{}, &FieldError{Field: "outcome", Problem: "pick qualify, disqualify or refer"}
+		return Lead{}, &FieldError{Field: "outcome", Problem: "pick qualify, disqualify or refer", Reason: ReasonPickOutcome}
 	}
 	now := s.now()
 	lead, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
@@ -228,11 +228,11 @@ func (s *Service) DecideByHand(ctx context.Context, id LeadID, user string, in D
 				owner = l.Owner
 			}
 			if owner == "" {
-				return nil, &FieldError{Field: "owner", Problem: "pick who follows up on this lead"}
+				return nil, &FieldError{Field: "owner", Problem: "pick who follows up on this lead", Reason: ReasonPickOwner}
 			}
 			if owner != l.Owner {
 				l.Owner = owner
-				l.addEvent(now, EventClaimed, user, "owner set to "+owner+" by the decision")
+				l.addEvent(now, EventClaimed, user, "owner set to "+owner+" by the decision", EvOwner, owner)
 			}
 		}
 		reason := in.Reason
@@ -279,7 +279,7 @@ func (s *Service) Reopen(ctx context.Context, id LeadID, user, note string) (Lea
 	}
 	note = cleanText(note)
 	if n := len([]rune(note)); n > MaxNote {
-		return Lead{}, &FieldError{Field: "note", Problem: fmt.Sprintf("too long (%d characters, at most %d)", n, MaxNote)}
+		return Lead{}, &FieldError{Field: "note", Problem: fmt.Sprintf("too long (%d characters, at most %d)", n, MaxNote), Reason: ReasonTooLong, N: n, Max: MaxNote}
 	}
 	now := s.now()
 	lead, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
@@ -301,7 +301,8 @@ func (s *Service) Reopen(ctx context.Context, id LeadID, user, note string) (Lea
 			detail += "; votes were " + strings.Join(votes, ", ")
 		}
 		l.Votes = nil
-		l.addEvent(now, EventReopened, user, detail)
+		l.addEvent(now, EventReopened, user, detail, EvOutcome, string(was.Outcome), EvBy, was.By, EvAt, was.At.UTC().Format(time.RFC3339),
+			EvReason, was.Reason, EvNote, note, EvVotes, strings.Join(votes, ArgSep))
 		out := []OutboxItem{s.cardUpdate(l, now), s.threadReply(l, now, Notice{Kind: NoticeReopened, User: user, Status: was.Outcome})}
 		if len(s.Policy.Criteria) > 0 {
 			out = append(out, s.checklistUpdate(l, now))

@@ -352,7 +352,7 @@ func TestService_MustHaveVeto(t *testing.T) {
 		t.Errorf("repeated notices: %q", r)
 	}
 	vetoes := eventsOf(h.stored(t, l.ID), triage.EventVetoed)
-	if diff := cmp.Diff([]triage.Event{{At: now, Kind: triage.EventVetoed, By: "auto", Detail: "must-have answered no: budget"}}, vetoes); diff != "" {
+	if diff := cmp.Diff([]triage.Event{{At: now, Kind: triage.EventVetoed, By: "auto", Detail: "must-have answered no: budget", Args: map[string]string{triage.EvCriteria: "budget"}}}, vetoes); diff != "" {
 		t.Errorf("vetoed events (-want +got):\n%s", diff)
 	}
 	// The veto lifts when the must-have turns yes, and the vote qualifies at once.
@@ -499,7 +499,7 @@ func TestService_Unvote(t *testing.T) {
 		if _, had := got.Votes["U1"]; had {
 			t.Errorf("Votes = %v, want U1's withdrawn", got.Votes)
 		}
-		if diff := cmp.Diff([]triage.Event{{At: now, Kind: triage.EventUnvoted, By: "U1", Detail: "qualify"}}, eventsOf(got, triage.EventUnvoted)); diff != "" {
+		if diff := cmp.Diff([]triage.Event{{At: now, Kind: triage.EventUnvoted, By: "U1", Detail: "qualify", Args: map[string]string{triage.EvChoice: "qualify"}}}, eventsOf(got, triage.EventUnvoted)); diff != "" {
 			t.Errorf("unvoted events (-want +got):\n%s", diff)
 		}
 		if diff := cmp.Diff([]string{"update_card"}, kindsOf(h.deliver(t))); diff != "" {
@@ -614,8 +614,8 @@ func TestService_DecideByHand(t *testing.T) {
 			t.Errorf("Owner %q, Status %q", got.Owner, got.Status)
 		}
 		wantEvents := []triage.Event{
-			{At: now, Kind: triage.EventClaimed, By: teamLead, Detail: "owner set to U5 by the decision"},
-			{At: now, Kind: triage.EventDecided, By: teamLead, Detail: "qualified"},
+			{At: now, Kind: triage.EventClaimed, By: teamLead, Detail: "owner set to U5 by the decision", Args: map[string]string{triage.EvOwner: "U5"}},
+			{At: now, Kind: triage.EventDecided, By: teamLead, Detail: "qualified", Args: map[string]string{triage.EvOutcome: "qualified"}},
 		}
 		if diff := cmp.Diff(wantEvents, got.Events[len(got.Events)-2:]); diff != "" {
 			t.Errorf("last events (-want +got):\n%s", diff)
@@ -796,7 +796,10 @@ func TestService_Reopen(t *testing.T) {
 			t.Errorf("Answers = %v, want them kept", got.Answers)
 		}
 		wantEvent := triage.Event{At: later, Kind: triage.EventReopened, By: teamLead,
-			Detail: "was disqualified by auto on 2026-03-10: disqualified by vote (0 qualify, 2 disqualify, 0 unsure); they called back; votes were U1=disqualify, U2=disqualify"}
+			Detail: "was disqualified by auto on 2026-03-10: disqualified by vote (0 qualify, 2 disqualify, 0 unsure); they called back; votes were U1=disqualify, U2=disqualify",
+			Args: map[string]string{triage.EvAt: "2026-03-10T12:00:00Z", triage.EvBy: "auto", triage.EvNote: "they called back",
+				triage.EvOutcome: "disqualified", triage.EvReason: "disqualified by vote (0 qualify, 2 disqualify, 0 unsure)",
+				triage.EvVotes: "U1=disqualify; U2=disqualify"}}
 		if diff := cmp.Diff(wantEvent, got.Events[len(got.Events)-1]); diff != "" {
 			t.Errorf("last event (-want +got):\n%s", diff)
 		}

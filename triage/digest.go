@@ -312,7 +312,7 @@ func (s *Service) RunDigest(ctx context.Context, key string, scheduled, now time
 				return nil, nil
 			}
 			l.Reminder.Revisited = now
-			l.addEvent(now, EventRevisit, DecidedByPolicy, "shown for a second look in digest "+key)
+			l.addEvent(now, EventRevisit, DecidedByPolicy, "shown for a second look in digest "+key, EvDigest, key)
 			return nil, nil
 		})
 		if err != nil && !errors.Is(err, ErrNotFound) {

@@ -154,7 +154,7 @@ func (s *Service) followUp(l *Lead, st Stage, f FollowUp, now time.Time) OutboxI
 		if len(missing) > 0 {
 			detail += "; not voted: " + strings.Join(missing, ", ")
 		}
-		l.addEvent(now, EventEscalated, DecidedByPolicy, detail)
+		l.addEvent(now, EventEscalated, DecidedByPolicy, detail, EvTold, f.TeamLead, EvNotVoted, strings.Join(missing, ArgSep))
 		n.Kind, n.Label, n.Votes = NoticeEscalation, truncateRunes(l.Label(), 80), len(l.Votes)
 		if Revealed(l, s.Policy) {
 			n.Tally = Count(l.Votes)
@@ -168,7 +168,7 @@ func (s *Service) followUp(l *Lead, st Stage, f FollowUp, now time.Time) OutboxI
 	if len(missing) > 0 {
 		detail = "not voted: " + strings.Join(missing, ", ")
 	}
-	l.addEvent(now, EventReminded, DecidedByPolicy, detail)
+	l.addEvent(now, EventReminded, DecidedByPolicy, detail, EvNotVoted, strings.Join(missing, ArgSep))
 	n.Kind, n.Team = NoticeReminder, len(f.Team) > 0
 	return OutboxItem{Kind: OutboxReminder, Lead: l.ID, Channel: s.channelOf(*l), Notice: s.notice(l, n), CreatedAt: now}
 }
@@ -208,7 +208,7 @@ func (s *Service) Snooze(ctx context.Context, id LeadID, user string, d time.Dur
 			return []OutboxItem{s.ephemeral(l, user, now, Notice{Kind: NoticeAlreadySnoozed, User: user, Until: l.Reminder.SnoozedUntil})}, nil
 		}
 		l.Reminder.SnoozedUntil = until
-		l.addEvent(now, EventSnoozed, user, "until "+until.Format(time.RFC3339))
+		l.addEvent(now, EventSnoozed, user, "until "+until.Format(time.RFC3339), EvAt, until.UTC().Format(time.RFC3339))
 		return []OutboxItem{
 			s.cardUpdate(l, now),
 			s.ephemeral(l, user, now, Notice{Kind: NoticeSnoozed, User: user, Until: until}),

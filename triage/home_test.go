@@ -204,7 +204,7 @@ func TestService_AddFromSlack(t *testing.T) {
 		want := triage.Lead{
 			ID: 1, Status: triage.StatusPending, Email: "jan@acme.nl", Domain: "acme.nl", Source: "slack",
 			CreatedAt: now, CreatedBy: "UADD",
-			Events: []triage.Event{{At: now, Kind: triage.EventCreated, By: "UADD", Detail: "via slack"}},
+			Events: []triage.Event{{At: now, Kind: triage.EventCreated, By: "UADD", Detail: "via slack", Args: map[string]string{triage.EvVia: "slack"}}},
 		}
 		if diff := cmp.Diff(want, l); diff != "" {
 			t.Errorf("AddFromSlack (-want +got):\n%s", diff)

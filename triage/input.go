@@ -74,28 +74,28 @@ func NewLead(in LeadInput, now time.Time) (Lead, error) {
 		{"source", l.Source, MaxShortField},
 	} {
 		if n := len([]rune(c.v)); n > c.max {
-			return Lead{}, &FieldError{Field: c.field, Problem: fmt.Sprintf("too long (%d characters, at most %d)", n, c.max)}
+			return Lead{}, &FieldError{Field: c.field, Problem: fmt.Sprintf("too long (%d characters, at most %d)", n, c.max), Reason: ReasonTooLong, N: n, Max: c.max}
 		}
 	}
 	if l.Company == "" && l.Email == "" && l.Website == "" {
-		return Lead{}, &FieldError{Field: "company", Problem: "at least one of company, email or website is required"}
+		return Lead{}, &FieldError{Field: "company", Problem: "at least one of company, email or website is required", Reason: ReasonRequired}
 	}
 	if l.Email != "" {
 		email, err := NormaliseEmail(l.Email)
 		if err != nil {
-			return Lead{}, &FieldError{Field: "email", Problem: err.Error()}
+			return Lead{}, fieldError("email", err)
 		}
 		l.Email = email
 	}
 	if l.Phone != "" {
 		if err := checkPhone(l.Phone); err != nil {
-			return Lead{}, &FieldError{Field: "phone", Problem: err.Error()}
+			return Lead{}, fieldError("phone", err)
 		}
 	}
 	if l.Website != "" {
 		site, err := NormaliseWebsite(l.Website)
 		if err != nil {
-			return Lead{}, &FieldError{Field: "website", Problem: err.Error()}
+			return Lead{}, fieldError("website", err)
 		}
 		l.Website = site
 		u, _ := url.Parse(site)
@@ -106,25 +106,25 @@ func NewLead(in LeadInput, now time.Time) (Lead, error) {
 	if s := cleanLine(in.Founded); s != "" {
 		y, err := strconv.Atoi(s)
 		if err != nil {
-			return Lead{}, &FieldError{Field: "founded", Problem: fmt.Sprintf("%q is not a year", truncateRunes(s, 20))}
+			return Lead{}, &FieldError{Field: "founded", Problem: fmt.Sprintf("%q is not a year", truncateRunes(s, 20)), Reason: ReasonNotYear, Value: truncateRunes(s, 20)}
 		}
 		if y < 1800 || y > now.Year() {
-			return Lead{}, &FieldError{Field: "founded", Problem: fmt.Sprintf("%d is not a plausible founding year (1800–%d)", y, now.Year())}
+			return Lead{}, &FieldError{Field: "founded", Problem: fmt.Sprintf("%d is not a plausible founding year (1800–%d)", y, now.Year()), Reason: ReasonYearRange, N: y, Max: now.Year()}
 		}
 		l.Founded = y
 	}
 	if s := cleanLine(in.Employees); s != "" {
 		n, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
 		if err != nil {
-			return Lead{}, &FieldError{Field: "employees", Problem: fmt.Sprintf("%q is not a whole number", truncateRunes(s, 20))}
+			return Lead{}, &FieldError{Field: "employees", Problem: fmt.Sprintf("%q is not a whole number", truncateRunes(s, 20)), Reason: ReasonNotNumber, Value: truncateRunes(s, 20)}
 		}
 		if n < 0 || n > 10_000_000 {
-			return Lead{}, &FieldError{Field: "employees", Problem: fmt.Sprintf("%d is not a plausible number of employees", n)}
+			return Lead{}, &FieldError{Field: "employees", Problem: fmt.Sprintf("%d is not a plausible number of employees", n), Reason: ReasonEmployeesRange, N: n}
 		}
 		l.Employees = n
 	}
 	if len(in.Extra) > MaxExtraKeys {
-		return Lead{}, &FieldError{Field: "extra", Problem: fmt.Sprintf("too many extra fields (%d, at most %d)", len(in.Extra), MaxExtraKeys)}
+		return Lead{}, &FieldError{Field: "extra", Problem: fmt.Sprintf("too many extra fields (%d, at most %d)", len(in.Extra), MaxExtraKeys), Reason: ReasonTooManyExtra, N: len(in.Extra), Max: MaxExtraKeys}
 	}
 	for k, v := range in.Extra {
 		k, v = cleanLine(k), cleanText(v)
@@ -132,10 +132,10 @@ func NewLead(in LeadInput, now time.Time) (Lead, error) {
 			continue
 		}
 		if len([]rune(k)) > MaxExtraKey {
-			return Lead{}, &FieldError{Field: "extra", Problem: fmt.Sprintf("field name %q is too long (at most %d characters)", truncateRunes(k, 20), MaxExtraKey)}
+			return Lead{}, &FieldError{Field: "extra", Problem: fmt.Sprintf("field name %q is too long (at most %d characters)", truncateRunes(k, 20), MaxExtraKey), Reason: ReasonExtraName, Value: truncateRunes(k, 20), Max: MaxExtraKey}
 		}
 		if len([]rune(v)) > MaxExtraValue {
-			return Lead{}, &FieldError{Field: k, Problem: fmt.Sprintf("too long (at most %d characters)", MaxExtraValue)}
+			return Lead{}, &FieldError{Field: k, Problem: fmt.Sprintf("too long (at most %d characters)", MaxExtraValue), Reason: ReasonTooLong, Max: MaxExtraValue}
 		}
 		if l.Extra == nil {
 			l.Extra = map[string]string{}
@@ -149,13 +149,13 @@ func NewLead(in LeadInput, now time.Time) (Lead, error) {
 func NormaliseEmail(s string) (string, error) {
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" {
-		return "", fmt.Errorf("%q is not an e-mail address", truncateRunes(s, 60))
+		return "", &problem{msg: fmt.Sprintf("%q is not an e-mail address", truncateRunes(s, 60)), reason: ReasonNotEmail, value: truncateRunes(s, 60)}
 	}
 	at := strings.LastIndexByte(s, '@')
 	local, domain := s[:at], s[at+1:]
 	host, err := normaliseHost(domain)
 	if err != nil {
-		return "", fmt.Errorf("%q is not an e-mail address: %v", truncateRunes(s, 60), err)
+		return "", &problem{msg: fmt.Sprintf("%q is not an e-mail address: %v", truncateRunes(s, 60), err), reason: ReasonNotEmail, value: truncateRunes(s, 60)}
 	}
 	return local + "@" + host, nil
 }
@@ -169,24 +169,24 @@ func NormaliseWebsite(s string) (string, error) {
 	raw := s
 	if i := strings.Index(raw, "://"); i < 0 || strings.ContainsAny(raw[:i], "/?#") {
 		if strings.Contains(strings.SplitN(raw, "/", 2)[0], ":") {
-			return "", fmt.Errorf("%q is not a web address", truncateRunes(s, 60))
+			return "", &problem{msg: fmt.Sprintf("%q is not a web address", truncateRunes(s, 60)), reason: ReasonNotWebAddress, value: truncateRunes(s, 60)}
 		}
 		raw = "https://" + raw
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("%q is not a web address", truncateRunes(s, 60))
+		return "", &problem{msg: fmt.Sprintf("%q is not a web address", truncateRunes(s, 60)), reason: ReasonNotWebAddress, value: truncateRunes(s, 60)}
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
 	default:
-		return "", fmt.Errorf("only http and https addresses are accepted, not %q", truncateRunes(u.Scheme, 20))
+		return "", &problem{msg: fmt.Sprintf("only http and https addresses are accepted, not %q", truncateRunes(u.Scheme, 20)), reason: ReasonScheme, value: truncateRunes(u.Scheme, 20)}
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("a web address with a user name or password is not accepted")
+		return "", &problem{msg: "a web address with a user name or password is not accepted", reason: ReasonCredentials}
 	}
 	if u.Port() != "" {
-		return "", fmt.Errorf("a web address with a port is not accepted")
+		return "", &problem{msg: "a web address with a port is not accepted", reason: ReasonPort}
 	}
 	host, err := normaliseHost(u.Hostname())
 	if err != nil {
@@ -208,20 +208,20 @@ var hostProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.VerifyDNSL
 func normaliseHost(h string) (string, error) {
 	h = strings.TrimSuffix(strings.ToLower(h), ".")
 	if h == "" {
-		return "", fmt.Errorf("the domain is missing")
+		return "", &problem{msg: "the domain is missing", reason: ReasonNoDomain}
 	}
 	if net.ParseIP(strings.Trim(h, "[]")) != nil || looksNumeric(h) {
-		return "", fmt.Errorf("%q is an IP address, not a domain name", truncateRunes(h, 60))
+		return "", &problem{msg: fmt.Sprintf("%q is an IP address, not a domain name", truncateRunes(h, 60)), reason: ReasonIPAddress, value: truncateRunes(h, 60)}
 	}
 	a, err := hostProfile.ToASCII(h)
 	if err != nil || strings.HasSuffix(a, ".") {
-		return "", fmt.Errorf("%q is not a valid domain name", truncateRunes(h, 60))
+		return "", &problem{msg: fmt.Sprintf("%q is not a valid domain name", truncateRunes(h, 60)), reason: ReasonBadDomain, value: truncateRunes(h, 60)}
 	}
 	if !strings.Contains(a, ".") {
-		return "", fmt.Errorf("%q is not a full domain name", truncateRunes(h, 60))
+		return "", &problem{msg: fmt.Sprintf("%q is not a full domain name", truncateRunes(h, 60)), reason: ReasonNotFullDomain, value: truncateRunes(h, 60)}
 	}
 	if len(a) > 253 {
-		return "", fmt.Errorf("the domain name is too long")
+		return "", &problem{msg: "the domain name is too long", reason: ReasonDomainTooLong}
 	}
 	return a, nil
 }
@@ -252,11 +252,11 @@ func checkPhone(s string) error {
 			digits++
 		case strings.ContainsRune("+-()./ ", r):
 		default:
-			return fmt.Errorf("%q is not a phone number (digits, spaces and + - ( ) . / only)", truncateRunes(s, 40))
+			return &problem{msg: fmt.Sprintf("%q is not a phone number (digits, spaces and + - ( ) . / only)", truncateRunes(s, 40)), reason: ReasonPhoneCharacters, value: truncateRunes(s, 40)}
 		}
 	}
 	if digits < 5 || digits > 20 {
-		return fmt.Errorf("%q is not a phone number", truncateRunes(s, 40))
+		return &problem{msg: fmt.Sprintf("%q is not a phone number", truncateRunes(s, 40)), reason: ReasonNotPhone, value: truncateRunes(s, 40)}
 	}
 	return nil
 }

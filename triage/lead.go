@@ -20,7 +20,7 @@ func ParseLeadID(s string) (LeadID, error) {
 	}
 	n, err := strconv.ParseUint(t, 10, 64)
 	if err != nil || n == 0 {
-		return 0, &FieldError{Field: "id", Problem: fmt.Sprintf("%q is not a lead id (expected L-<number>)", truncateRunes(s, 40))}
+		return 0, &FieldError{Field: "id", Problem: fmt.Sprintf("%q is not a lead id (expected L-<number>)", truncateRunes(s, 40)), Reason: ReasonNotLeadID, Value: truncateRunes(s, 40)}
 	}
 	return LeadID(n), nil
 }
@@ -179,10 +179,50 @@ type Research struct {
 
 // Flag is one finding worth the team's attention. Codes are stable (DESIGN.md).
 type Flag struct {
-	Code   string
-	Detail string // a sentence for people; may quote lead or web text (escape before display)
+	Code string
+	// Detail is a provider's English sentence (research writes one; flags
+	// the domain composes have none, and flags stored before Args have
+	// only this). bot words a flag from Args when it has them, and the API
+	// in English. It may quote lead or web text (escape before display).
+	Detail string
 	Source string // the provider that found it: "email", "rdap", "dns", "website", "history", "kvk", "companies_house", "claims"
+	// Args are the flag's data, keyed by the Arg* names (which keys a code
+	// carries is listed beside them), so that bot can say it in the team's
+	// language: dates as 2006-01-02, numbers in decimal. Nil on flags
+	// stored before issue 12.
+	Args map[string]string
 }
+
+// Keys of Flag.Args, and the codes that carry them.
+const (
+	ArgDomain       = "domain"      // free_email, disposable_email, invalid_email_domain, domain_young
+	ArgHost         = "host"        // website_unreachable (the site given), no_website (the address tried)
+	ArgWhy          = "why"         // website_unreachable: the error, in the words of the network ("" = no answer)
+	ArgVariant      = "variant"     // no_website: VariantFreeMail, VariantNothing, VariantNoAnswer
+	ArgDate         = "date"        // domain_young (registered), claim_mismatch (incorporated), credit_risk (rated), previously_disqualified (decided; "" = unknown)
+	ArgDays         = "days"        // domain_young
+	ArgFounded      = "founded"     // claim_mismatch; research_incomplete (a founding claim nothing could check)
+	ArgRegistered   = "registered"  // claim_mismatch online: domain registration date
+	ArgCertificate  = "certificate" // claim_mismatch online: first certificate's date, or ArgNone (looked, found none)
+	ArgCapture      = "capture"     // claim_mismatch online: first archive capture's date, or ArgNone
+	ArgBureau       = "bureau"      // credit_risk, insolvency: the bureau's source name ("creditsafe")
+	ArgStatus       = "status"      // insolvency (the bureau's words; "" = not active), previously_disqualified (a Status)
+	ArgRating       = "rating"      // credit_risk
+	ArgRatingText   = "rating_text" // credit_risk: the bureau's description of the rating
+	ArgLead         = "lead"        // previously_disqualified: the earlier lead's id
+	ArgReason       = "reason"      // previously_disqualified: its decision's reason ("" = none recorded)
+	ArgSeen         = "seen"        // duplicate: "L-3 domain qualified; L-5 email pending", at most 5
+	ArgMore         = "more"        // duplicate: how many more earlier leads ("" = none)
+	ArgFailed       = "failed"      // research_incomplete: "email (timeout); dns (http 500)"
+	ArgNone         = "none"
+	VariantFreeMail = "free_mail" // no website, only a free-mail address
+	VariantNothing  = "nothing"   // no website and no e-mail domain
+	VariantNoAnswer = "no_answer" // no website given, and nothing answers at the company's domain
+	SameDomain      = "domain"
+	SameEmail       = "email"
+	// ArgSep separates list items in an arg (seen, failed).
+	ArgSep = "; "
+)
 
 // SlackRef locates a lead's card and its checklist (a reply in the card's thread).
 type SlackRef struct {
@@ -206,8 +246,35 @@ type Event struct {
 	At     time.Time
 	Kind   string
 	By     string // Slack user id, "auto", or the intake source
-	Detail string
+	Detail string // in English, for the API and for events stored before Args
+	// Args are the event's data, keyed by the Ev* names, so that bot can
+	// word it in the team's language; nil on events without data and on
+	// events stored before issue 12.
+	Args map[string]string
 }
+
+// Keys of Event.Args. User ids are Slack user ids; lists are joined by
+// ArgSep; dates are RFC 3339.
+const (
+	EvVia        = "via"        // created
+	EvChoice     = "choice"     // voted, unvoted: a Choice
+	EvWas        = "was"        // voted: the choice it replaced
+	EvOutcome    = "outcome"    // decided, reopened: a Status
+	EvReason     = "reason"     // decided, reopened
+	EvOwner      = "owner"      // claimed by a decision: user id
+	EvQualify    = "qualify"    // quorum, tie: the tally
+	EvDisqualify = "disqualify" // quorum, tie
+	EvUnsure     = "unsure"     // quorum, tie
+	EvFlags      = "flags"      // researched: how many flags
+	EvCriteria   = "criteria"   // vetoed: criterion ids
+	EvBy         = "by"         // reopened: who had decided
+	EvAt         = "at"         // reopened: when; snoozed: until when
+	EvNote       = "note"       // reopened
+	EvVotes      = "votes"      // reopened: "U1=qualify; U2=unsure"
+	EvTold       = "told"       // escalated: user id
+	EvNotVoted   = "not_voted"  // reminded, escalated: user ids
+	EvDigest     = "digest"     // revisit: the digest's key
+)
 
 // Event kinds.
 const (
@@ -232,8 +299,20 @@ const (
 	EventCRM        = "crm"     // the lead was handed to (or noted in) a CRM
 )
 
-func (l *Lead) addEvent(at time.Time, kind, by, detail string) {
-	l.Events = append(l.Events, Event{At: at, Kind: kind, By: by, Detail: detail})
+// addEvent records an event; kv are Args as key, value pairs, of which
+// empty values are left out.
+func (l *Lead) addEvent(at time.Time, kind, by, detail string, kv ...string) {
+	var args map[string]string
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			continue
+		}
+		if args == nil {
+			args = map[string]string{}
+		}
+		args[kv[i]] = kv[i+1]
+	}
+	l.Events = append(l.Events, Event{At: at, Kind: kind, By: by, Detail: detail, Args: args})
 }
 
 // Label is how the lead is named in short texts: the company, else the domain,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -154,31 +155,34 @@ func Compose(l Lead, f Findings, others []Lead, now time.Time) Research {
 	if reg := facts.DomainRegistered; !reg.IsZero() && now.Sub(reg) < YoungDomain {
 		days := int(now.Sub(reg).Hours() / 24)
 		r.Flags = append(r.Flags, Flag{Code: FlagDomainYoung, Source: "rdap",
-			Detail: fmt.Sprintf("%s was registered on %s, %d days ago.", l.Domain, reg.Format("2006-01-02"), days)})
+			Args: map[string]string{ArgDomain: l.Domain, ArgDate: reg.UTC().Format(time.DateOnly), ArgDays: strconv.Itoa(days)}})
 	}
-	var failed []string
+	incomplete := map[string]string{}
 	if l.Founded > 0 {
 		flags, unchecked := claimFlags(l, facts, f.Providers)
 		r.Flags = append(r.Flags, flags...)
 		if unchecked {
 			// No date at all is a gap in the research, not evidence against the lead.
-			failed = append(failed, fmt.Sprintf("founding claim %d (no registry, domain, certificate or archive date)", l.Founded))
+			incomplete[ArgFounded] = strconv.Itoa(l.Founded)
 		}
 	}
 	r.Flags = append(r.Flags, creditFlags(facts.Credit)...)
 	r.Flags = append(r.Flags, historyFlags(l, facts, others)...)
+	var failed []string
 	for _, p := range f.Providers {
 		if !p.OK {
 			failed = append(failed, p.Name+" ("+p.Error+")")
 		}
 	}
 	if len(failed) > 0 {
-		r.Flags = append(r.Flags, Flag{Code: FlagResearchIncomplete, Source: "research",
-			Detail: "Not checked: " + strings.Join(failed, ", ") + "."})
+		incomplete[ArgFailed] = strings.Join(failed, ArgSep)
+	}
+	if len(incomplete) > 0 {
+		r.Flags = append(r.Flags, Flag{Code: FlagResearchIncomplete, Source: "research", Args: incomplete})
 	}
 	r.Flags = dedupeFlags(r.Flags)
 	sort.SliceStable(r.Flags, func(i, j int) bool { return Severity(r.Flags[i].Code) > Severity(r.Flags[j].Code) })
-	r.Summary = summarise(l, r)
+	r.Summary = Summarise(r)
 	return r
 }
 
@@ -193,7 +197,7 @@ func claimFlags(l Lead, facts Facts, providers []ProviderResult) (flags []Flag, 
 	if rg := facts.Registry; rg != nil && !rg.Incorporated.IsZero() {
 		if l.Founded < rg.Incorporated.Year() {
 			flags = append(flags, Flag{Code: FlagClaimMismatch, Source: rg.Source,
-				Detail: fmt.Sprintf("Claims founded %d; registry says incorporated %s. A predecessor company?", l.Founded, rg.Incorporated.Format("2006-01-02"))})
+				Args: map[string]string{ArgFounded: strconv.Itoa(l.Founded), ArgDate: rg.Incorporated.UTC().Format(time.DateOnly)}})
 		}
 		return flags, false
 	}
@@ -206,27 +210,27 @@ func claimFlags(l Lead, facts Facts, providers []ProviderResult) (flags []Flag, 
 		return false
 	}
 	var earliest time.Time
-	var evidence []string
-	note := func(t time.Time, found, missing string, ran bool) {
+	args := map[string]string{ArgFounded: strconv.Itoa(l.Founded)}
+	note := func(t time.Time, arg string, ran bool) {
 		switch {
 		case !t.IsZero():
-			evidence = append(evidence, found+" "+t.Format("2006-01-02"))
+			args[arg] = t.UTC().Format(time.DateOnly)
 			if earliest.IsZero() || t.Before(earliest) {
 				earliest = t
 			}
 		case ran:
-			evidence = append(evidence, missing)
+			args[arg] = ArgNone
 		}
 	}
-	note(facts.DomainRegistered, "domain registered", "no registration date", false)
-	note(facts.FirstCertificate, "first certificate", "no certificate", checked("crtsh"))
-	note(facts.FirstCapture, "first archive capture", "no archive capture", checked("wayback"))
+	note(facts.DomainRegistered, ArgRegistered, false)
+	note(facts.FirstCertificate, ArgCertificate, checked("crtsh"))
+	note(facts.FirstCapture, ArgCapture, checked("wayback"))
 	if earliest.IsZero() {
 		return nil, true
 	}
 	if l.Founded < earliest.Year() {
 		flags = append(flags, Flag{Code: FlagClaimMismatch, Source: "claims",
-			Detail: fmt.Sprintf("Claims founded %d; earliest trace online: %s. Was there an earlier name or site?", l.Founded, strings.Join(evidence, ", "))})
+			Args: args})
 	}
 	return flags, false
 }
@@ -237,41 +241,22 @@ func creditFlags(c *Credit) []Flag {
 		return nil
 	}
 	var out []Flag
-	name := bureauName(c.Source)
 	if c.Insolvent {
 		out = append(out, Flag{Code: FlagInsolvency, Source: c.Source,
-			Detail: fmt.Sprintf("%s lists the company as %s. Is there a going concern to do business with?", name, nonEmpty(c.Status, "not active"))})
+			Args: map[string]string{ArgBureau: c.Source, ArgStatus: c.Status}})
 	}
 	if c.HighRisk {
-		rating := c.Rating
-		if c.Description != "" {
-			rating += " (" + c.Description + ")"
-		}
 		out = append(out, Flag{Code: FlagCreditRisk, Source: c.Source,
-			Detail: fmt.Sprintf("%s rates it %s as of %s. Can they pay — payment up front, or a smaller first order?", name, rating, c.Date.Format("2006-01-02"))})
+			Args: map[string]string{ArgBureau: c.Source, ArgRating: c.Rating, ArgRatingText: c.Description, ArgDate: dateArg(c.Date)}})
 	}
 	return out
-}
-
-func bureauName(source string) string {
-	if source == "creditsafe" {
-		return "Creditsafe"
-	}
-	return source
-}
-
-func nonEmpty(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // historyFlags looks at earlier leads from the same company: the same
 // e-mail, or the same domain unless that is a free-mail domain.
 func historyFlags(l Lead, facts Facts, others []Lead) []Flag {
 	var out []Flag
-	var dups []string
+	var seen []string
 	for _, o := range others {
 		if o.ID == l.ID || (l.ID != 0 && o.ID > l.ID) {
 			continue
@@ -281,41 +266,46 @@ func historyFlags(l Lead, facts Facts, others []Lead) []Flag {
 		if !sameEmail && !sameDomain {
 			continue
 		}
-		what := "domain"
+		what := SameDomain
 		if sameEmail {
-			what = "e-mail"
+			what = SameEmail
 		}
-		dups = append(dups, fmt.Sprintf("%s (same %s, %s)", o.ID, what, o.Status))
+		seen = append(seen, o.ID.String()+" "+what+" "+string(o.Status))
 		if o.Status == StatusDisqualified || o.Status == StatusReferred {
-			reason := "no reason recorded"
-			if o.Decision != nil && o.Decision.Reason != "" {
-				reason = o.Decision.Reason
+			args := map[string]string{ArgLead: o.ID.String(), ArgStatus: string(o.Status), ArgDate: "", ArgReason: ""}
+			if o.Decision != nil {
+				args[ArgDate] = dateArg(o.Decision.At)
+				args[ArgReason] = o.Decision.Reason
 			}
 			out = append(out, Flag{Code: FlagPreviouslyDisq, Source: "history",
-				Detail: fmt.Sprintf("%s was %s on %s: %s", o.ID, o.Status, decidedOn(o), reason)})
+				Args: args})
 		}
 	}
-	if len(dups) > 0 {
-		if len(dups) > 5 {
-			dups = append(dups[:5], fmt.Sprintf("and %d more", len(dups)-5))
+	if len(seen) > 0 {
+		args := map[string]string{}
+		if len(seen) > 5 {
+			args[ArgMore] = strconv.Itoa(len(seen) - 5)
+			seen = seen[:5]
 		}
-		out = append(out, Flag{Code: FlagDuplicate, Source: "history", Detail: "Seen before: " + strings.Join(dups, "; ") + "."})
+		args[ArgSeen] = strings.Join(seen, ArgSep)
+		out = append(out, Flag{Code: FlagDuplicate, Source: "history", Args: args})
 	}
 	return out
 }
 
-func decidedOn(l Lead) string {
-	if l.Decision == nil {
-		return "an unknown date"
+// dateArg is t as a flag's date argument; the zero time is "".
+func dateArg(t time.Time) string {
+	if t.IsZero() {
+		return ""
 	}
-	return l.Decision.At.Format("2006-01-02")
+	return t.UTC().Format(time.DateOnly)
 }
 
 func dedupeFlags(flags []Flag) []Flag {
 	seen := map[string]bool{}
 	var out []Flag
 	for _, f := range flags {
-		k := f.Code + "\x00" + f.Detail
+		k := f.Code + "\x00" + f.Detail + "\x00" + fmt.Sprint(f.Args) // fmt sorts map keys
 		if seen[k] {
 			continue
 		}
@@ -325,9 +315,10 @@ func dedupeFlags(flags []Flag) []Flag {
 	return out
 }
 
-// summarise writes the card's one line: the worst findings first, then the
-// reassuring facts, in plain words.
-func summarise(l Lead, r Research) string {
+// Summarise writes research's one line in English (the API's summary): the
+// worst findings first, then the reassuring facts, in plain words. bot says
+// the same in the team's language when a stored summary is this line.
+func Summarise(r Research) string {
 	var parts, phrases []string
 	seen := map[string]bool{}
 	for _, f := range r.Flags {

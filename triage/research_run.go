@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -105,7 +106,7 @@ func (s *Service) runResearch(ctx context.Context, id LeadID, refresh bool) (Lea
 	now := s.now()
 	updated, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
 		l.Research = Compose(*l, findings, others, now)
-		l.addEvent(now, EventResearched, "research", fmt.Sprintf("%d flags", len(l.Research.Flags)))
+		l.addEvent(now, EventResearched, "research", fmt.Sprintf("%d flags", len(l.Research.Flags)), EvFlags, strconv.Itoa(len(l.Research.Flags)))
 		return []OutboxItem{s.cardUpdate(l, now)}, nil
 	})
 	if err != nil {

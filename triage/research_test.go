@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadtriage/leadtriage/intake"
 	"github.com/leadtriage/leadtriage/triage"
 	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
@@ -122,7 +123,7 @@ func TestCompose(t *testing.T) {
 			if tc.detail != "" {
 				found := false
 				for _, f := range r.Flags {
-					found = found || strings.Contains(f.Detail, tc.detail)
+					found = found || strings.Contains(intake.FlagDetail(f), tc.detail)
 				}
 				if !found {
 					t.Errorf("no flag detail contains %q: %+v", tc.detail, r.Flags)
@@ -242,7 +243,7 @@ func TestService_Research(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !hasCode(got.Research, triage.FlagResearchIncomplete) || !strings.Contains(got.Research.Flags[len(got.Research.Flags)-1].Detail, "timed out") {
+		if !hasCode(got.Research, triage.FlagResearchIncomplete) || !strings.Contains(intake.FlagDetail(got.Research.Flags[len(got.Research.Flags)-1]), "timed out") {
 			t.Errorf("research = %+v, want research_incomplete naming the time-out", got.Research)
 		}
 	})
@@ -428,11 +429,11 @@ func TestCompose_ClaimEvidence(t *testing.T) {
 				if tc.source != "" && f.Code == triage.FlagClaimMismatch && f.Source != tc.source {
 					t.Errorf("source = %q, want %q", f.Source, tc.source)
 				}
-				if tc.detail != "" && f.Detail != tc.detail {
-					t.Errorf("detail = %q\nwant     %q", f.Detail, tc.detail)
+				if tc.detail != "" && intake.FlagDetail(f) != tc.detail {
+					t.Errorf("detail = %q\nwant     %q", intake.FlagDetail(f), tc.detail)
 				}
-				if tc.notInDet != "" && strings.Contains(f.Detail, tc.notInDet) {
-					t.Errorf("detail %q mentions %q", f.Detail, tc.notInDet)
+				if tc.notInDet != "" && strings.Contains(intake.FlagDetail(f), tc.notInDet) {
+					t.Errorf("detail %q mentions %q", intake.FlagDetail(f), tc.notInDet)
 				}
 			}
 		})
@@ -461,8 +462,8 @@ func TestCompose_CreditFlags(t *testing.T) {
 			if got := strings.Join(flagCodes(r), ","); got != tc.want {
 				t.Fatalf("flags = %q, want %q", got, tc.want)
 			}
-			if tc.detail != "" && r.Flags[0].Detail != tc.detail {
-				t.Errorf("detail = %q, want %q", r.Flags[0].Detail, tc.detail)
+			if tc.detail != "" && intake.FlagDetail(r.Flags[0]) != tc.detail {
+				t.Errorf("detail = %q, want %q", intake.FlagDetail(r.Flags[0]), tc.detail)
 			}
 		})
 	}

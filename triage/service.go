@@ -97,7 +97,7 @@ func (s *Service) Submit(ctx context.Context, in LeadInput, sub Submission) (Lea
 	if by == "" {
 		by = sub.Via
 	}
-	lead.addEvent(now, EventCreated, by, "via "+sub.Via)
+	lead.addEvent(now, EventCreated, by, "via "+sub.Via, EvVia, sub.Via)
 	lead.Returning = s.returning(ctx, lead)
 	out := []OutboxItem{{Kind: OutboxPostCard, Channel: s.Channel, CreatedAt: now}}
 	if len(s.Policy.Criteria) > 0 {
@@ -190,13 +190,13 @@ func (s *Service) applyPolicy(l *Lead, now time.Time) (Verdict, []OutboxItem) {
 		}
 		out = append(out, s.threadReply(l, now, Notice{Kind: NoticeAutoDecided, Status: v.Outcome, Tally: v.Tally}))
 	case len(v.Vetoed) > 0 && !hasEvent(l, EventVetoed):
-		l.addEvent(now, EventVetoed, DecidedByPolicy, "must-have answered no: "+strings.Join(v.Vetoed, ", "))
+		l.addEvent(now, EventVetoed, DecidedByPolicy, "must-have answered no: "+strings.Join(v.Vetoed, ", "), EvCriteria, strings.Join(v.Vetoed, ArgSep))
 		out = append(out, s.threadReply(l, now, Notice{Kind: NoticeVetoed, Tally: v.Tally, Criteria: v.Vetoed}))
 	case v.Tie && !hasEvent(l, EventTie):
-		l.addEvent(now, EventTie, DecidedByPolicy, v.Tally.String())
+		l.addEvent(now, EventTie, DecidedByPolicy, v.Tally.String(), v.Tally.args()...)
 		out = append(out, s.threadReply(l, now, Notice{Kind: NoticeTie, Tally: v.Tally}))
 	case v.Quorum && !s.Policy.Auto && l.Status == StatusPending && !hasEvent(l, EventQuorum):
-		l.addEvent(now, EventQuorum, DecidedByPolicy, v.Tally.String())
+		l.addEvent(now, EventQuorum, DecidedByPolicy, v.Tally.String(), v.Tally.args()...)
 		out = append(out, s.threadReply(l, now, Notice{Kind: NoticeDecideNow, Tally: v.Tally, Status: v.Majority,
 			Criteria: EvaluateCriteria(l, s.Policy.Criteria).MustNo}))
 	}

@@ -136,7 +136,7 @@ func TestService_Submit(t *testing.T) {
 		want := triage.Lead{
 			ID: 1, Status: triage.StatusPending, Company: "Acme", Email: "jan.jansen+CANARY@voorbeeld.nl",
 			Website: "https://acme.nl", Domain: "acme.nl", Source: "webhook", CreatedAt: now,
-			Events: []triage.Event{{At: now, Kind: triage.EventCreated, By: "webhook", Detail: "via webhook"}},
+			Events: []triage.Event{{At: now, Kind: triage.EventCreated, By: "webhook", Detail: "via webhook", Args: map[string]string{triage.EvVia: "webhook"}}},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Submit (-want +got):\n%s", diff)
@@ -166,7 +166,7 @@ func TestService_Submit(t *testing.T) {
 		if got.CreatedBy != "U1" || got.Source != "slack" {
 			t.Errorf("CreatedBy, Source = %q, %q", got.CreatedBy, got.Source)
 		}
-		if diff := cmp.Diff([]triage.Event{{At: now, Kind: triage.EventCreated, By: "U1", Detail: "via slack"}}, got.Events); diff != "" {
+		if diff := cmp.Diff([]triage.Event{{At: now, Kind: triage.EventCreated, By: "U1", Detail: "via slack", Args: map[string]string{triage.EvVia: "slack"}}}, got.Events); diff != "" {
 			t.Errorf("Events (-want +got):\n%s", diff)
 		}
 	})

@@ -2,6 +2,7 @@ package triage
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -76,6 +77,11 @@ func (t Tally) String() string {
 	return fmt.Sprintf("%d qualify, %d disqualify, %d unsure", t.Qualify, t.Disqualify, t.Unsure)
 }
 
+// args are the tally as an event's Args.
+func (t Tally) args() []string {
+	return []string{EvQualify, strconv.Itoa(t.Qualify), EvDisqualify, strconv.Itoa(t.Disqualify), EvUnsure, strconv.Itoa(t.Unsure)}
+}
+
 // Count tallies a lead's votes.
 func Count(votes map[string]Choice) Tally {
 	var t Tally
@@ -116,7 +122,7 @@ func ApplyVote(l *Lead, user string, c Choice, now time.Time) (changed bool, err
 	if had {
 		detail = fmt.Sprintf("%s (was %s)", c, prev)
 	}
-	l.addEvent(now, EventVoted, user, detail)
+	l.addEvent(now, EventVoted, user, detail, EvChoice, string(c), EvWas, string(prev))
 	return true, nil
 }
 
@@ -219,6 +225,6 @@ func Decide(l *Lead, outcome Status, reason, by string, now time.Time) error {
 	if reason != "" {
 		detail += ": " + reason
 	}
-	l.addEvent(now, EventDecided, by, detail)
+	l.addEvent(now, EventDecided, by, detail, EvOutcome, string(outcome), EvReason, reason)
 	return nil
 }

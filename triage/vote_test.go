@@ -37,19 +37,19 @@ func TestApplyVote(t *testing.T) {
 			name: "first vote", lead: triage.Lead{ID: 1, Status: triage.StatusPending},
 			user: "U1", choice: triage.ChoiceQualify, wantChanged: true,
 			wantVotes:  votes("U1", "qualify"),
-			wantEvents: []triage.Event{{At: now, Kind: triage.EventVoted, By: "U1", Detail: "qualify"}},
+			wantEvents: []triage.Event{{At: now, Kind: triage.EventVoted, By: "U1", Detail: "qualify", Args: map[string]string{triage.EvChoice: "qualify"}}},
 		},
 		{
 			name: "second voter", lead: triage.Lead{ID: 1, Status: triage.StatusPending, Votes: votes("U1", "qualify")},
 			user: "U2", choice: triage.ChoiceUnsure, wantChanged: true,
 			wantVotes:  votes("U1", "qualify", "U2", "unsure"),
-			wantEvents: []triage.Event{{At: now, Kind: triage.EventVoted, By: "U2", Detail: "unsure"}},
+			wantEvents: []triage.Event{{At: now, Kind: triage.EventVoted, By: "U2", Detail: "unsure", Args: map[string]string{triage.EvChoice: "unsure"}}},
 		},
 		{
 			name: "changed vote names the old one", lead: triage.Lead{ID: 1, Status: triage.StatusPending, Votes: votes("U1", "qualify")},
 			user: "U1", choice: triage.ChoiceDisqualify, wantChanged: true,
 			wantVotes:  votes("U1", "disqualify"),
-			wantEvents: []triage.Event{{At: now, Kind: triage.EventVoted, By: "U1", Detail: "disqualify (was qualify)"}},
+			wantEvents: []triage.Event{{At: now, Kind: triage.EventVoted, By: "U1", Detail: "disqualify (was qualify)", Args: map[string]string{triage.EvChoice: "disqualify", triage.EvWas: "qualify"}}},
 		},
 		{
 			name: "same vote again is a no-op", lead: triage.Lead{ID: 1, Status: triage.StatusPending, Votes: votes("U1", "qualify")},
@@ -337,7 +337,7 @@ func TestDecide(t *testing.T) {
 			want := triage.Lead{
 				ID: 5, Status: tt.outcome,
 				Decision: &triage.Decision{Outcome: tt.outcome, Reason: "fits our profile", By: tt.by, At: now},
-				Events:   []triage.Event{{At: local, Kind: triage.EventDecided, By: tt.by, Detail: string(tt.outcome) + ": fits our profile"}},
+				Events:   []triage.Event{{At: local, Kind: triage.EventDecided, By: tt.by, Detail: string(tt.outcome) + ": fits our profile", Args: map[string]string{triage.EvOutcome: string(tt.outcome), triage.EvReason: "fits our profile"}}},
 			}
 			if diff := cmp.Diff(want, l); diff != "" {
 				t.Errorf("lead after Decide (-want +got):\n%s", diff)

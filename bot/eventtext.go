@@ -1,0 +1,154 @@
+package bot
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leadtriage/leadtriage/triage"
+)
+
+// maxEventDetail is how much of one event's detail the history shows.
+const maxEventDetail = 300
+
+// eventLine is one event: "2026-11-28 10:02 · <@U1> · voted · qualify", in
+// the language. Only a valid user id becomes a mention; "auto", "webhook"
+// and the like stay words.
+func (w words) eventLine(e triage.Event) string {
+	by := "—"
+	if e.By != "" {
+		by = mention(e.By)
+	}
+	line := e.At.UTC().Format("2006-01-02 15:04") + " · " + by + " · " + w.eventKind(e.Kind)
+	if d := w.eventDetail(e); d != "" {
+		line += " · " + d
+	}
+	return fit(line, maxEventLine)
+}
+
+func (w words) eventKind(kind string) string {
+	switch kind {
+	case triage.EventCreated:
+		return w.t("event.created")
+	case triage.EventVoted:
+		return w.t("event.voted")
+	case triage.EventUnvoted:
+		return w.t("event.unvoted")
+	case triage.EventClaimed:
+		return w.t("event.claimed")
+	case triage.EventDecided:
+		return w.t("event.decided")
+	case triage.EventQuorum:
+		return w.t("event.quorum")
+	case triage.EventTie:
+		return w.t("event.tie")
+	case triage.EventCardPosted:
+		return w.t("event.card_posted")
+	case triage.EventResearched:
+		return w.t("event.researched")
+	case triage.EventAnswered:
+		return w.t("event.answered")
+	case triage.EventReopened:
+		return w.t("event.reopened")
+	case triage.EventVetoed:
+		return w.t("event.vetoed")
+	case triage.EventDissent:
+		return w.t("event.dissent")
+	case triage.EventReminded:
+		return w.t("event.reminded")
+	case triage.EventEscalated:
+		return w.t("event.escalated")
+	case triage.EventSnoozed:
+		return w.t("event.snoozed")
+	case triage.EventRevisit:
+		return w.t("event.revisit")
+	}
+	return escTrunc(kind, 40, false)
+}
+
+// eventDetail says an event's data in the language as mrkdwn; an event
+// without Args (stored before issue 12, or of a kind that has none here)
+// shows its recorded detail, escaped.
+func (w words) eventDetail(e triage.Event) string {
+	a := e.Args
+	if a == nil {
+		return escTrunc(e.Detail, maxEventDetail, false)
+	}
+	arg := func(k string) string { return escTrunc(a[k], 80, false) }
+	num := func(k string) int { n, _ := strconv.Atoi(a[k]); return n }
+	var s string
+	switch e.Kind {
+	case triage.EventCreated:
+		s = w.t("event.created.via", arg(triage.EvVia))
+	case triage.EventVoted, triage.EventUnvoted:
+		s = w.choice(triage.Choice(a[triage.EvChoice]))
+		if was := a[triage.EvWas]; was != "" {
+			s = w.t("event.voted.was", s, w.choice(triage.Choice(was)))
+		}
+	case triage.EventDecided:
+		s = w.status(triage.Status(a[triage.EvOutcome]))
+		if r := arg(triage.EvReason); r != "" {
+			s += ": " + r
+		}
+	case triage.EventClaimed:
+		s = w.t("event.claimed.owner", mention(a[triage.EvOwner]))
+	case triage.EventQuorum, triage.EventTie:
+		s = w.tally(triage.Tally{Qualify: num(triage.EvQualify), Disqualify: num(triage.EvDisqualify), Unsure: num(triage.EvUnsure)})
+	case triage.EventResearched:
+		s = w.t("event.researched.flags", num(triage.EvFlags))
+	case triage.EventVetoed:
+		s = w.t("event.vetoed.criteria", w.list(a[triage.EvCriteria], codeSpan))
+	case triage.EventReopened:
+		by := mention(a[triage.EvBy])
+		if a[triage.EvBy] == triage.DecidedByPolicy {
+			by = w.t("card.decided_by_vote")
+		}
+		on := w.t("flag.date.unknown")
+		if t, err := time.Parse(time.RFC3339, a[triage.EvAt]); err == nil {
+			on = w.longDate(t.UTC())
+		}
+		s = w.t("event.reopened.was", w.status(triage.Status(a[triage.EvOutcome])), by, on)
+		if r := arg(triage.EvReason); r != "" {
+			s += ": " + r
+		}
+		if n := arg(triage.EvNote); n != "" {
+			s += "; " + n
+		}
+		if v := a[triage.EvVotes]; v != "" {
+			s += "; " + w.t("event.reopened.votes", w.list(v, func(item string) string {
+				user, choice, _ := strings.Cut(item, "=")
+				return mention(user) + " " + w.choice(triage.Choice(choice))
+			}))
+		}
+	case triage.EventEscalated:
+		s = w.t("event.escalated.told", mention(a[triage.EvTold]))
+		if nv := a[triage.EvNotVoted]; nv != "" {
+			s += "; " + w.t("event.not_voted", w.list(nv, mention))
+		}
+	case triage.EventReminded:
+		s = w.t("event.not_voted", w.list(a[triage.EvNotVoted], mention))
+	case triage.EventSnoozed:
+		t, err := time.Parse(time.RFC3339, a[triage.EvAt])
+		if err != nil {
+			return escTrunc(e.Detail, maxEventDetail, false)
+		}
+		s = w.t("event.snoozed.until", w.dayTime(t, nil))
+	case triage.EventRevisit:
+		s = w.t("event.revisit.digest", arg(triage.EvDigest))
+	default:
+		return escTrunc(e.Detail, maxEventDetail, false)
+	}
+	return fit(s, maxEventDetail)
+}
+
+// list renders an Args list (items joined by triage.ArgSep), each item
+// through item, which escapes.
+func (w words) list(joined string, item func(string) string) string {
+	var out []string
+	for _, it := range strings.Split(joined, triage.ArgSep) {
+		if it != "" {
+			out = append(out, item(it))
+		}
+	}
+	return strings.Join(out, ", ")
+}
