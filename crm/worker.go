@@ -237,7 +237,8 @@ func (w *Worker) deliver(ctx context.Context, sd Sender, it triage.OutboxItem) e
 	if errors.As(err, &perm) || errors.As(err, &se) && !se.Retryable() {
 		return w.dead(ctx, it, err.Error())
 	}
-	deadline := it.CreatedAt.Add(w.cfg.GiveUp)
+	// A dead letter a person sent again gets a fresh window.
+	deadline := later(it.CreatedAt, it.Requeued).Add(w.cfg.GiveUp)
 	if !now.Before(deadline) {
 		return w.dead(ctx, it, fmt.Sprintf("gave up after %s: %v", w.cfg.GiveUp, err))
 	}
@@ -289,4 +290,11 @@ func (w *Worker) dead(ctx context.Context, it triage.OutboxItem, reason string) 
 		return fmt.Errorf("dead-lettering crm item %d: %w", it.ID, err)
 	}
 	return nil
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

@@ -308,6 +308,41 @@ func TestWorker_GivesUpAfter24Hours(t *testing.T) {
 	}
 }
 
+// A person who sends a given-up delivery again from the dead letters
+// (POST /api/deadletters/{id}/retry) gets retries for another 24 h, not one
+// try that gives up at once because the event is old.
+func TestWorker_RequeuedDeadLetterGetsAFreshWindow(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t, status(502, "")) // down for good, then (below) a second 502 run
+	s := newSetup(t, crm.Webhook{URL: rcv.srv.URL})
+	s.submit(t, "acme")
+	ctx := context.Background()
+	for range 200 {
+		s.drain(t)
+		at, pending, _ := s.store.NextCRM(ctx)
+		if !pending {
+			break
+		}
+		s.clock.Set(at)
+	}
+	dead, err := s.store.DeadLetters(ctx)
+	if err != nil || len(dead) != 1 {
+		t.Fatalf("dead letters = %d, %v; want the given-up delivery", len(dead), err)
+	}
+	s.clock.Advance(72 * time.Hour)
+	if _, err := s.store.RequeueDeadLetter(ctx, dead[0].ID, s.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	before := len(rcv.deliveries())
+	s.drain(t)
+	if at, pending, _ := s.store.NextCRM(ctx); !pending || !at.After(s.clock.Now()) {
+		t.Fatalf("after one failed try of the requeued delivery: next = %v, pending %v; want a retry later", at, pending)
+	}
+	if n := len(rcv.deliveries()) - before; n != 1 {
+		t.Errorf("the requeued delivery was tried %d times at once, want 1", n)
+	}
+}
+
 func TestWorker_ErasedBeforeDeliveryIsNotSent(t *testing.T) {
 	t.Parallel()
 	rcv := newReceiver(t, status(500, ""), ok)

@@ -103,7 +103,7 @@ func (s *Server) handleRetryDeadLetter(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 	defer cancel()
-	it, err := s.cfg.Store.RequeueDeadLetter(ctx, id)
+	it, err := s.cfg.Store.RequeueDeadLetter(ctx, id, s.cfg.Now())
 	switch {
 	case errors.Is(err, triage.ErrNotFound):
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no dead letter %d", id))

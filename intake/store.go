@@ -2,6 +2,7 @@ package intake
 
 import (
 	"context"
+	"time"
 
 	"github.com/leadtriage/leadtriage/triage"
 )
@@ -17,9 +18,10 @@ type Store interface {
 	DeadLetters(ctx context.Context) ([]triage.OutboxItem, error)
 
 	// RequeueDeadLetter moves dead letter id back into the outbox, due at
-	// once with a fresh attempt count, and returns it as queued.
-	// triage.ErrNotFound if id is not a dead letter.
-	RequeueDeadLetter(ctx context.Context, id uint64) (triage.OutboxItem, error)
+	// once with a fresh attempt count, marked Requeued at at (a delivery
+	// that gives up some time after its event counts from there), and
+	// returns it as queued. triage.ErrNotFound if id is not a dead letter.
+	RequeueDeadLetter(ctx context.Context, id uint64, at time.Time) (triage.OutboxItem, error)
 
 	// BlockedOutbox lists the items parked on a cause a person can fix, in
 	// id order.

@@ -96,10 +96,10 @@ func TestDB_RequeueDeadLetter(t *testing.T) {
 	if err := db.DeadLetter(ctx, 1, "slack refused it: msg_too_long"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.RequeueDeadLetter(ctx, 2); !errors.Is(err, triage.ErrNotFound) {
+	if _, err := db.RequeueDeadLetter(ctx, 2, t0); !errors.Is(err, triage.ErrNotFound) {
 		t.Errorf("RequeueDeadLetter(not dead) = %v, want ErrNotFound", err)
 	}
-	it, err := db.RequeueDeadLetter(ctx, 1)
+	it, err := db.RequeueDeadLetter(ctx, 1, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestDB_RequeueDeadLetter(t *testing.T) {
 	if got := summarise(mustDue(t, db, t0)); len(got) != 1 || got[0].Seq != 2 {
 		t.Errorf("due after an update = %v, want the requeued post with Seq 2", got)
 	}
-	if _, err := db.RequeueDeadLetter(ctx, 1); !errors.Is(err, triage.ErrNotFound) {
+	if _, err := db.RequeueDeadLetter(ctx, 1, t0); !errors.Is(err, triage.ErrNotFound) {
 		t.Errorf("RequeueDeadLetter twice = %v, want ErrNotFound", err)
 	}
 }

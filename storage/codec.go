@@ -496,6 +496,8 @@ type outboxRecord struct {
 	// Blocked and BlockedOn came with issue 17; absent means not blocked.
 	Blocked   string `json:"blocked,omitempty"`
 	BlockedOn string `json:"blocked_on,omitempty"`
+	// Requeued came with issue 15; absent means never sent again by hand.
+	Requeued *time.Time `json:"requeued,omitempty"`
 }
 
 func encodeOutbox(o triage.OutboxItem) ([]byte, error) {
@@ -527,6 +529,7 @@ func encodeOutbox(o triage.OutboxItem) ([]byte, error) {
 		Attempted: optTime(o.Attempted),
 		Blocked:   o.Blocked,
 		BlockedOn: o.BlockedOn,
+		Requeued:  optTime(o.Requeued),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encoding outbox item %d: %w", o.ID, err)
@@ -570,6 +573,7 @@ func decodeOutbox(b []byte) (triage.OutboxItem, error) {
 		Attempted: derefTime(r.Attempted),
 		Blocked:   r.Blocked,
 		BlockedOn: r.BlockedOn,
+		Requeued:  derefTime(r.Requeued),
 	}, nil
 }
 

@@ -105,7 +105,7 @@ func TestDB_ExpandCRM(t *testing.T) {
 	if at, ok, _ := db.NextCRM(ctx); !ok || !at.Equal(t0.Add(time.Minute)) {
 		t.Errorf("NextCRM = %v %v, want %v", at, ok, t0.Add(time.Minute))
 	}
-	if _, err := db.RequeueDeadLetter(ctx, got[1].ID); err != nil {
+	if _, err := db.RequeueDeadLetter(ctx, got[1].ID, t0); err != nil {
 		t.Fatal(err)
 	}
 	due := crmLane(t, db, t0)

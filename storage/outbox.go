@@ -386,7 +386,7 @@ func (db *DB) DeadLetters(ctx context.Context) ([]triage.OutboxItem, error) {
 // the outbox under its id, due at once, with no attempts and no post
 // outstanding. It is indexed as a new item would be, except that it does not
 // take over a coalescing entry a newer pending item of its family holds.
-func (db *DB) RequeueDeadLetter(ctx context.Context, id uint64) (triage.OutboxItem, error) {
+func (db *DB) RequeueDeadLetter(ctx context.Context, id uint64, at time.Time) (triage.OutboxItem, error) {
 	var it triage.OutboxItem
 	err := db.update(ctx, fmt.Sprintf("requeueing dead letter %d", id), func(tx *bolt.Tx) error {
 		dead := tx.Bucket(bucketOutboxDead)
@@ -402,7 +402,7 @@ func (db *DB) RequeueDeadLetter(ctx context.Context, id uint64) (triage.OutboxIt
 			return fmt.Errorf("deleting dead letter %d: %w", id, err)
 		}
 		it.Dead, it.Attempts, it.NextAt, it.LastError, it.Attempted = false, 0, time.Time{}, "", time.Time{}
-		it.Blocked, it.BlockedOn = "", ""
+		it.Blocked, it.BlockedOn, it.Requeued = "", "", at
 		if err := putOutbox(tx.Bucket(bucketOutbox), it); err != nil {
 			return err
 		}

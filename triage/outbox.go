@@ -86,6 +86,10 @@ type OutboxItem struct {
 	// letter: it is retried on a slow schedule and delivered, in order, once
 	// the cause is gone. "" = not blocked.
 	Blocked string
+	// Requeued is when a person last sent the item again from the dead
+	// letters: a delivery that gives up some time after its event (the crm
+	// lane) counts from here then, not from CreatedAt. Zero: never.
+	Requeued time.Time
 	// BlockedOn is what the cause concerns: a channel or user id, or "" for
 	// the whole workspace (the token).
 	BlockedOn string

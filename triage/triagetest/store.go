@@ -518,7 +518,7 @@ func (s *Store) DeadLetters(ctx context.Context) ([]triage.OutboxItem, error) {
 }
 
 // RequeueDeadLetter is as intake.Store documents it. ErrNotFound if id is not dead.
-func (s *Store) RequeueDeadLetter(ctx context.Context, id uint64) (triage.OutboxItem, error) {
+func (s *Store) RequeueDeadLetter(ctx context.Context, id uint64, at time.Time) (triage.OutboxItem, error) {
 	if err := ctx.Err(); err != nil {
 		return triage.OutboxItem{}, err
 	}
@@ -530,6 +530,7 @@ func (s *Store) RequeueDeadLetter(ctx context.Context, id uint64) (triage.Outbox
 	}
 	it := &s.outbox[i]
 	it.Dead, it.Attempts, it.NextAt, it.LastError, it.Attempted = false, 0, time.Time{}, "", time.Time{}
+	it.Blocked, it.BlockedOn, it.Requeued = "", "", at
 	return cloneItem(*it), nil
 }
 
