@@ -405,4 +405,7 @@ var catalogueEN = map[string]any{
 	"stats.signal.noise":    "noise",
 	"stats.signal.too_few":  "too few to tell",
 	"stats.rule":            "A percentage shows from %d leads on; below that, \"2 of 3\". Win rates count won of won or lost; \"no deal\" counts neither way.",
+	// The CRM hand-off (issue 15).
+	"crm.deal":   "Deal in %s",
+	"notice.crm": "%s is in the CRM: %s",
 }

@@ -408,4 +408,7 @@ var catalogueNL = map[string]any{
 	"stats.signal.noise":    "ruis",
 	"stats.signal.too_few":  "te weinig om iets te zeggen",
 	"stats.rule":            "Een percentage staat er pas vanaf %d leads; daaronder \"2 van 3\". Winstpercentages tellen gewonnen van gewonnen of verloren; \"geen deal\" telt niet mee.",
+	// De overdracht aan het CRM (issue 15).
+	"crm.deal":   "Deal in %s",
+	"notice.crm": "%s staat in het CRM: %s",
 }

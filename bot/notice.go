@@ -105,6 +105,8 @@ func (w words) notice(n triage.Notice, loc *time.Location, cs []triage.Criterion
 		text = w.t("notice.already_snoozed", id, w.dayTime(n.Until, loc))
 	case triage.NoticeImported:
 		text = w.imported(n)
+	case triage.NoticeCRM:
+		text = w.crmNotice(n)
 	default:
 		// A kind a newer version stored: say nothing wrong rather than
 		// something garbled.

@@ -78,8 +78,9 @@ type crmRecord struct {
 	System string    `json:"system"`
 	Kind   string    `json:"kind"`
 	ID     string    `json:"id"`
-	URL    string    `json:"url,omitempty"`
-	At     time.Time `json:"at"`
+	URL    string     `json:"url,omitempty"`
+	At     time.Time  `json:"at"`
+	Gone   *time.Time `json:"gone,omitempty"` // deleted in the CRM (read-back)
 }
 
 // reminderRecord is a triage.ReminderState.
@@ -261,7 +262,7 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 		r.Returning = &priorRecord{Lead: uint64(p.Lead), Outcome: string(p.Outcome), Reason: p.Reason, At: p.At}
 	}
 	for _, c := range l.CRM {
-		r.CRM = append(r.CRM, crmRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At})
+		r.CRM = append(r.CRM, crmRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At, Gone: optTime(c.Gone)})
 	}
 	if l.Events != nil {
 		r.Events = make([]eventRecord, len(l.Events))
@@ -346,7 +347,7 @@ func decodeLead(b []byte) (triage.Lead, error) {
 		l.Returning = &triage.PriorDecision{Lead: triage.LeadID(p.Lead), Outcome: triage.Status(p.Outcome), Reason: p.Reason, At: p.At}
 	}
 	for _, c := range r.CRM {
-		l.CRM = append(l.CRM, triage.CRMRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At})
+		l.CRM = append(l.CRM, triage.CRMRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At, Gone: derefTime(c.Gone)})
 	}
 	if r.Events != nil {
 		l.Events = make([]triage.Event, len(r.Events))
@@ -671,6 +672,9 @@ type noticeRecord struct {
 	Repeats  int    `json:"repeats,omitempty"`
 	Rejected int    `json:"rejected,omitempty"`
 	Source   string `json:"source,omitempty"`
+	// A CRM record's link (issue 15).
+	System string `json:"system,omitempty"`
+	URL    string `json:"url,omitempty"`
 }
 
 type problemRecord struct {
@@ -696,6 +700,7 @@ func encodeNotice(n *triage.Notice) *noticeRecord {
 		Blind: n.Blind, Criteria: n.Criteria, Users: n.Users, Team: n.Team, Waited: n.Waited,
 		BusinessHours: n.BusinessHours, Until: optTime(n.Until),
 		Count: n.Count, Repeats: n.Repeats, Rejected: n.Rejected, Source: n.Source,
+		System: n.System, URL: n.URL,
 	}
 	for _, p := range n.Problems {
 		r.Problems = append(r.Problems, problemRecord{Criterion: p.Criterion, Raw: p.Raw, Accepted: p.Accepted})
@@ -717,6 +722,7 @@ func (r *noticeRecord) decode() *triage.Notice {
 		Blind: r.Blind, Criteria: r.Criteria, Users: r.Users, Team: r.Team, Waited: r.Waited,
 		BusinessHours: r.BusinessHours, Until: derefTime(r.Until),
 		Count: r.Count, Repeats: r.Repeats, Rejected: r.Rejected, Source: r.Source,
+		System: r.System, URL: r.URL,
 	}
 	for _, p := range r.Problems {
 		n.Problems = append(n.Problems, triage.ReplyProblem{Criterion: p.Criterion, Raw: p.Raw, Accepted: p.Accepted})

@@ -87,4 +87,6 @@ type Notice struct {
 	// Source is its source as the caller named it (text: the bot escapes it).
 	Count, Repeats, Rejected int
 	Source                   string
+	// System and URL name a CRM record (NoticeCRM): our link, not lead text.
+	System, URL string
 }
