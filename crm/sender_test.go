@@ -340,7 +340,9 @@ func TestHandoffs_RateLimitIsRetriedAfterTheHint(t *testing.T) {
 func TestHandoffs_ExpandsOnlyDecisions(t *testing.T) {
 	t.Parallel()
 	h, err := crm.NewHandoffs(crm.HandoffConfig{CRM: crm.NewHubSpot(hsToken, "http://127.0.0.1:1", loopback(), nil), Leads: &triage.Service{Store: &triagetest.Store{}},
-		Record: func(context.Context, triage.LeadID, []triage.CRMRecord, time.Time) (triage.Lead, error) { return triage.Lead{}, nil }})
+		Record: func(context.Context, triage.LeadID, []triage.CRMRecord, time.Time) (triage.Lead, error) {
+			return triage.Lead{}, nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,9 +75,9 @@ type priorRecord struct {
 }
 
 type crmRecord struct {
-	System string    `json:"system"`
-	Kind   string    `json:"kind"`
-	ID     string    `json:"id"`
+	System string     `json:"system"`
+	Kind   string     `json:"kind"`
+	ID     string     `json:"id"`
 	URL    string     `json:"url,omitempty"`
 	At     time.Time  `json:"at"`
 	Gone   *time.Time `json:"gone,omitempty"` // deleted in the CRM (read-back)
