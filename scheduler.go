@@ -355,7 +355,7 @@ func (m *Main) startCron(ctx context.Context) {
 
 // catchUp runs each job once right after start: reminders that came due
 // are queued without waiting for the first tick, leads past retention are
-// purged without waiting an hour, and a digest missed while
+// purged and closed CRM deals read back without waiting an hour, and a digest missed while
 // the bot was down (within digestGrace) is sent now. A store that never ran
 // a digest has missed none: a first start does not post one out of
 // schedule (the first digest comes at the first scheduled time).
@@ -366,6 +366,10 @@ func (m *Main) catchUp(ctx context.Context) error {
 	}
 	if err := m.RunRetention(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("retention: %w", err))
+	}
+	// Deals closed while the bot was down are read back now, not in an hour.
+	if err := m.RunCRMReadBack(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("crm read-back: %w", err))
 	}
 	_, _, ran, err := m.Svc.Store.LastJob(ctx, triage.DigestJobPrefix)
 	switch {

@@ -43,6 +43,7 @@ type leadJSON struct {
 	Slack     slackRef                     `json:"slack"`
 	Timings   timings                      `json:"timings"`
 	Reminder  reminder                     `json:"reminder"`
+	CRM       []crmRecord                  `json:"crm"`
 	Events    []event                      `json:"events"`
 }
 
@@ -249,6 +250,7 @@ func toLeadJSON(l triage.Lead) leadJSON {
 	for _, e := range l.Events {
 		j.Events = append(j.Events, event{At: timestamp(e.At), Kind: e.Kind, By: e.By, Detail: e.Detail})
 	}
+	j.CRM = toCRMRecords(l.CRM)
 	return j
 }
 

@@ -525,6 +525,7 @@ func TestLeadJSON(t *testing.T) {
 			"timings":  map[string]any{"first_vote_s": nil, "claim_s": nil, "decision_s": nil},
 			"reminder": map[string]any{"reminded_at": nil, "escalated_at": nil, "snoozed_until": nil, "revisited_at": nil},
 			"events":   []any{},
+			"crm":      []any{},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("empty lead JSON (-want +got):\n%s", diff)
