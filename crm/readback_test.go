@@ -162,3 +162,23 @@ func TestReadBack_SkipsOldAndDecidedOutcomes(t *testing.T) {
 		t.Errorf("outcomes = %+v", o.all())
 	}
 }
+
+func TestReadBack_SkipsLeadsWithAnOutcome(t *testing.T) {
+	t.Parallel()
+	fake, s, rb, o, l, deal := handedOff(t)
+	fake.SetDeal(deal, "closedwon", "500")
+	// Someone recorded the outcome in Slack first.
+	if _, err := s.store.UpdateLead(context.Background(), l.ID, func(l *triage.Lead) ([]triage.OutboxItem, error) {
+		l.Outcome = &triage.Outcome{Kind: triage.OutcomeLost, By: "U1", At: s.clock.Now()}
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fake.ResetLog()
+	if res := s.readBack(t, rb); res != (crm.ReadBackResult{}) || len(fake.Requests()) != 0 {
+		t.Errorf("result = %+v, requests %v; want nothing asked", res, fake.Sequence())
+	}
+	if len(o.all()) != 0 {
+		t.Errorf("outcomes = %+v", o.all())
+	}
+}

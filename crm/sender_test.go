@@ -32,11 +32,18 @@ type handoffSetup struct {
 
 func newHandoffSetup(t *testing.T, base string) *handoffSetup {
 	t.Helper()
+	return newHandoffSetupWith(t, func(now func() time.Time) crm.CRM { return crm.NewHubSpot(hsToken, base, loopback(), now) })
+}
+
+// newHandoffSetupWith hands off to the CRM client newCRM makes on the
+// setup's clock.
+func newHandoffSetupWith(t *testing.T, newCRM func(now func() time.Time) crm.CRM) *handoffSetup {
+	t.Helper()
 	s := &handoffSetup{store: &triagetest.Store{}, clock: triagetest.NewClock(t0)}
 	s.svc = &triage.Service{Store: s.store, Policy: triage.Policy{Quorum: 3, TeamLead: "UTL", Criteria: criteria},
 		Channel: "C1", Now: s.clock.Now, Events: map[string]bool{triage.EventTypeDecided: true}}
 	handoffs, err := crm.NewHandoffs(crm.HandoffConfig{
-		CRM: crm.NewHubSpot(hsToken, base, loopback(), s.clock.Now), Leads: s.svc, Record: s.record,
+		CRM: newCRM(s.clock.Now), Leads: s.svc, Record: s.record,
 		Criteria: criteria, Owners: owners{"U0OWNER": "owner@sales.example"}.get,
 		Permalink: func(triage.Lead) string { return permalink }, Now: s.clock.Now,
 	})
@@ -357,5 +364,42 @@ func TestHandoffs_ExpandsOnlyDecisions(t *testing.T) {
 				t.Errorf("%s: item %+v", typ, it)
 			}
 		}
+	}
+}
+
+func TestHandoffs_Pipedrive(t *testing.T) {
+	t.Parallel()
+	fake := crmfake.NewPipedrive(t, pdToken)
+	fake.AddUser("owner@sales.example")
+	s := newHandoffSetupWith(t, func(now func() time.Time) crm.CRM { return crm.NewPipedrive(pdToken, fake.URL, loopback(), now) })
+	l := s.decide(t, triage.DecisionInput{Outcome: triage.StatusQualified, Owner: "U0OWNER"})
+	s.drain(t)
+	counts := func() map[string]int {
+		m := map[string]int{}
+		for _, k := range []string{"organizations", "persons", "deals", "notes"} {
+			m[k] = fake.Count(k)
+		}
+		return m
+	}
+	want := map[string]int{"organizations": 1, "persons": 1, "deals": 1, "notes": 1}
+	if diff := cmp.Diff(want, counts()); diff != "" {
+		t.Errorf("records in Pipedrive (-want +got):\n%s", diff)
+	}
+	got := s.lead(t, l.ID)
+	deal, ok := got.Deal()
+	if !ok || deal.System != "pipedrive" {
+		t.Fatalf("deal = %+v, %v; want the Pipedrive deal", deal, ok)
+	}
+	wantNotice := []triage.Notice{{Kind: triage.NoticeCRM, Lead: l.ID, TeamLead: "UTL", System: "pipedrive", URL: deal.URL}}
+	if diff := cmp.Diff(wantNotice, s.crmNotices()); diff != "" {
+		t.Errorf("thread notices (-want +got):\n%s", diff)
+	}
+	// A repeat of the same hand-off makes nothing new.
+	if err := s.store.Enqueue(context.Background(), triage.EventItem(triage.EventTypeDecided, got, s.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(t)
+	if diff := cmp.Diff(want, counts()); diff != "" {
+		t.Errorf("records in Pipedrive after a repeat (-want +got):\n%s", diff)
 	}
 }
