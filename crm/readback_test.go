@@ -182,3 +182,28 @@ func TestReadBack_SkipsLeadsWithAnOutcome(t *testing.T) {
 		t.Errorf("outcomes = %+v", o.all())
 	}
 }
+
+func TestHandoffs_GoneDealIsNotBuiltOn(t *testing.T) {
+	t.Parallel()
+	fake, s, rb, _, l, deal := handedOff(t)
+	fake.Delete("deals", deal)
+	s.readBack(t, rb)
+	ctx := context.Background()
+	s.clock.Advance(time.Hour)
+	if _, err := s.svc.Reopen(ctx, l.ID, "UTL", "the deal was deleted by mistake"); err != nil {
+		t.Fatal(err)
+	}
+	s.clock.Advance(time.Hour)
+	if _, err := s.svc.DecideByHand(ctx, l.ID, "UTL", triage.DecisionInput{Outcome: triage.StatusQualified, Owner: "U0OWNER"}); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(t)
+	got := s.lead(t, l.ID)
+	now, ok := got.Deal()
+	if !ok || now.ID == deal || fake.Get("deals", now.ID) == nil {
+		t.Errorf("deal = %+v, %v; want a new one in HubSpot, not the deleted %s", now, ok, deal)
+	}
+	if n := fake.Count("companies") + fake.Count("contacts"); n != 2 {
+		t.Errorf("companies + contacts = %d, want the same 2", n)
+	}
+}

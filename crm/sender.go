@@ -97,7 +97,12 @@ func (h *Handoffs) Send(ctx context.Context, it triage.OutboxItem) error {
 		return nil
 	}
 	l := *it.Snapshot
-	l.ID, l.CRM, l.Slack = it.Lead, cur.CRM, cur.Slack
+	l.ID, l.CRM, l.Slack = it.Lead, nil, cur.Slack
+	for _, r := range cur.CRM {
+		if r.Gone.IsZero() { // a deal deleted in the CRM is not built on
+			l.CRM = append(l.CRM, r)
+		}
+	}
 	if cur.Owner != "" {
 		l.Owner = cur.Owner // claimed after the decision
 	}
