@@ -139,6 +139,25 @@ func TestEndToEnd_CRMHandoffSurvivesAKill(t *testing.T) {
 		t.Errorf("%d thread messages link the deal, want 1", n)
 	}
 
+	// Slack delivery is at least once: a kill between posting the notice and
+	// recording it would post it again. Wait until it is recorded.
+	var noticeTS string
+	for _, m := range fake.Messages(testChannel) {
+		if m.ThreadTS == cardTS && m.TS != cardTS && strings.Contains(m.Text+blockText(t, m.Blocks), "|Deal in HubSpot>") {
+			noticeTS = m.TS
+		}
+	}
+	waitFor(t, "the notice recorded on the lead", 20*time.Second, func() bool {
+		slack, _ := apiLeadAt(t, base, id)["slack"].(map[string]any)
+		msgs, _ := slack["messages"].([]any)
+		for _, x := range msgs {
+			if m, _ := x.(map[string]any); m["ts"] == noticeTS {
+				return true
+			}
+		}
+		return false
+	})
+
 	// Killed once more and restarted: the start-up read-back asks about the
 	// open deal, and nothing is made twice.
 	_ = cmd.Process.Signal(syscall.SIGKILL)
