@@ -185,9 +185,12 @@ type Main struct {
 	DB     *storage.DB
 	Bot    *bot.Bot
 	Svc    *triage.Service
-	// CRM drains the outbox's crm lane (outgoing webhooks); nil when
-	// nothing is configured for it.
+	// CRM drains the outbox's crm lane (outgoing webhooks, the CRM
+	// hand-off); nil when nothing is configured for it.
 	CRM *crm.Worker
+	// readBack asks the CRM about won and lost deals (scheduler.go); nil
+	// when the hand-off is off.
+	readBack *crm.ReadBack
 
 	log        *slog.Logger
 	metrics    *prometheus.Registry // served at /metrics; the bot and intake register on it
@@ -360,30 +363,59 @@ func (m *Main) newBot() {
 // The bbolt store is what the crm worker drains (storage cannot import crm).
 var _ crm.Store = (*storage.DB)(nil)
 
-// newCRM builds the worker of the outbox's crm lane when webhooks are
-// configured, tells the service which events to queue, and wakes both
-// workers after every commit.
+// newCRM builds the worker of the outbox's crm lane when webhooks or a CRM
+// hand-off are configured, tells the service which events to queue, and
+// wakes both workers after every commit.
 func (m *Main) newCRM() error {
 	m.metrics.MustRegister(crm.DeadLetterCollector(m.DB.DeadLetters))
-	if len(m.Config.Webhooks) == 0 {
+	client := NewCRM(m.Config.CRM, m.Env, m.Now)
+	if len(m.Config.Webhooks) == 0 && client == nil {
 		return nil
 	}
-	keys, err := crm.ParseSecrets(m.Env.WebhookSecret)
-	if err != nil {
-		return fmt.Errorf("configuration: LEADTRIAGE_WEBHOOK_SECRET: %w", err)
-	}
-	hooks := make([]crm.Webhook, 0, len(m.Config.Webhooks))
-	for _, h := range m.Config.Webhooks {
-		hooks = append(hooks, crm.Webhook{URL: h.URL, Events: h.Events})
-	}
-	m.CRM, err = crm.New(crm.Config{
-		Store: m.DB, Webhooks: hooks, Secrets: keys, Render: intake.LeadJSON,
+	cfg := crm.Config{
+		Store: m.DB, Render: intake.LeadJSON,
 		Now: m.Now, Log: m.log.With("component", "crm"), Metrics: m.metrics,
-	})
-	if err != nil {
+	}
+	if len(m.Config.Webhooks) > 0 {
+		keys, err := crm.ParseSecrets(m.Env.WebhookSecret)
+		if err != nil {
+			return fmt.Errorf("configuration: LEADTRIAGE_WEBHOOK_SECRET: %w", err)
+		}
+		cfg.Secrets = keys
+		for _, h := range m.Config.Webhooks {
+			cfg.Webhooks = append(cfg.Webhooks, crm.Webhook{URL: h.URL, Events: h.Events})
+		}
+	}
+	events := m.Config.WebhookEvents()
+	if client != nil {
+		handoffs, err := crm.NewHandoffs(crm.HandoffConfig{
+			CRM: client, Leads: m.Svc, Record: m.Svc.RecordCRM, Criteria: m.Svc.Policy.Criteria,
+			Owners: m.Config.CRM.OwnerEmail, Permalink: m.Bot.ThreadLink, Now: m.Now,
+		})
+		if err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
+		cfg.Senders = append(cfg.Senders, handoffs)
+		if m.readBack, err = crm.NewReadBack(crm.ReadBackConfig{
+			CRM: client, Leads: m.DB, Record: m.Svc.RecordCRM, Now: m.Now,
+			Log: m.log.With("component", "crm"),
+			Outcome: func(ctx context.Context, id triage.LeadID, o triage.Outcome) error {
+				_, err := m.Svc.RecordOutcome(ctx, id, triage.OutcomeInput{Kind: o.Kind, Value: o.Value, Note: o.Note, By: o.By})
+				return err
+			},
+		}); err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
+		if events == nil {
+			events = map[string]bool{}
+		}
+		events[triage.EventTypeDecided] = true // the hand-off hears decisions
+	}
+	var err error
+	if m.CRM, err = crm.New(cfg); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	m.Svc.Events = m.Config.WebhookEvents()
+	m.Svc.Events = events
 	wakeBot, wakeCRM := m.Svc.Wake, m.CRM.Wake
 	m.Svc.Wake = func() { wakeBot(); wakeCRM() }
 	return nil

@@ -112,6 +112,23 @@ func (m *Main) RunReminders(ctx context.Context) error {
 	return errors.Join(err, aerr)
 }
 
+// readBackEvery is how often the CRM read-back asks about open deals: a
+// won or lost deal shows within the hour, at one call per open deal, far
+// inside either CRM's daily limits for a team's volume of leads.
+const readBackEvery = time.Hour
+
+// RunCRMReadBack asks the CRM what became of the deals the hand-off made
+// (none when the hand-off is off) and records won or lost as the outcome.
+// It is idempotent: a lead with an outcome, or a deal gone, is not asked
+// about again.
+func (m *Main) RunCRMReadBack(ctx context.Context) error {
+	if m.readBack == nil {
+		return nil
+	}
+	_, err := m.readBack.Run(ctx)
+	return err
+}
+
 // RunRetention purges the leads decided at least privacy.retention ago
 // (none when it is unset) and queues the deletion of their Slack messages.
 // It is idempotent: a purged lead is gone, so a second run finds nothing.
@@ -326,6 +343,13 @@ func (m *Main) startCron(ctx context.Context) {
 			m.log.Error("digest", "err", err)
 		}
 	}))
+	if m.readBack != nil {
+		c.Schedule(cron.Every(readBackEvery), cron.FuncJob(func() {
+			if err := m.RunCRMReadBack(ctx); err != nil && ctx.Err() == nil {
+				m.log.Error("crm read-back", "err", err)
+			}
+		}))
+	}
 	if m.jobs.retention > 0 {
 		c.Schedule(cron.Every(retentionEvery), cron.FuncJob(func() {
 			if err := m.RunRetention(ctx); err != nil && ctx.Err() == nil {
@@ -339,7 +363,7 @@ func (m *Main) startCron(ctx context.Context) {
 
 // catchUp runs each job once right after start: reminders that came due
 // are queued without waiting for the first tick, leads past retention are
-// purged without waiting an hour, and a digest missed while
+// purged and closed CRM deals read back without waiting an hour, and a digest missed while
 // the bot was down (within digestGrace) is sent now. A store that never ran
 // a digest has missed none: a first start does not post one out of
 // schedule (the first digest comes at the first scheduled time).
@@ -350,6 +374,10 @@ func (m *Main) catchUp(ctx context.Context) error {
 	}
 	if err := m.RunRetention(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("retention: %w", err))
+	}
+	// Deals closed while the bot was down are read back now, not in an hour.
+	if err := m.RunCRMReadBack(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("crm read-back: %w", err))
 	}
 	_, _, ran, err := m.Svc.Store.LastJob(ctx, triage.DigestJobPrefix)
 	switch {

@@ -93,6 +93,7 @@ func (w words) card(l triage.Lead, p triage.Policy, now time.Time) (text string,
 		}
 	}
 
+	blocks = append(blocks, w.crmBlocks(l)...)
 	if btns := w.buttons(l); len(btns) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("", btns...))
 	}

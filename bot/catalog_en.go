@@ -540,4 +540,7 @@ var catalogueEN = map[string]any{
 	"event.not_voted":       "not voted: %s",
 	"event.snoozed.until":   "until %s",
 	"event.revisit.digest":  "shown for a second look in digest %s",
+	// The CRM hand-off (issue 15).
+	"crm.deal":   "Deal in %s",
+	"notice.crm": "%s is in the CRM: %s",
 }

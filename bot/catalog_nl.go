@@ -542,4 +542,7 @@ var catalogueNL = map[string]any{
 	"event.not_voted":       "nog niet gestemd: %s",
 	"event.snoozed.until":   "tot %s",
 	"event.revisit.digest":  "nog eens getoond in digest %s",
+	// De overdracht aan het CRM (issue 15).
+	"crm.deal":   "Deal in %s",
+	"notice.crm": "%s staat in het CRM: %s",
 }

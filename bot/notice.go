@@ -107,6 +107,8 @@ func (w words) notice(n triage.Notice, loc *time.Location, cs []triage.Criterion
 		text = w.imported(n)
 	case triage.NoticeOutcome, triage.NoticeOutcomeRecorded:
 		text = w.outcomeNotice(n)
+	case triage.NoticeCRM:
+		text = w.crmNotice(n)
 	default:
 		// A kind a newer version stored: say nothing wrong rather than
 		// something garbled.

@@ -260,6 +260,9 @@ func (w words) outcomeBy(by string) string {
 	if by == "api" {
 		return w.t("outcome.by_api")
 	}
+	if name := crmName(by); name != "" {
+		return name // read back from the deal in the CRM
+	}
 	return mention(by)
 }
 

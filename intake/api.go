@@ -47,6 +47,7 @@ type leadJSON struct {
 	// unless the lead came back after an earlier one was declined.
 	Outcome   *outcomeJSON   `json:"outcome"`
 	Returning *returningJSON `json:"returning"`
+	CRM       []crmRecord    `json:"crm"`
 	Events    []event        `json:"events"`
 }
 
@@ -259,6 +260,7 @@ func toLeadJSON(l triage.Lead) leadJSON {
 	for _, e := range l.Events {
 		j.Events = append(j.Events, event{At: timestamp(e.At), Kind: e.Kind, By: e.By, Detail: e.Detail})
 	}
+	j.CRM = toCRMRecords(l.CRM)
 	return j
 }
 

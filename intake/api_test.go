@@ -528,6 +528,7 @@ func TestLeadJSON(t *testing.T) {
 			"reminder": map[string]any{"reminded_at": nil, "escalated_at": nil, "snoozed_until": nil, "revisited_at": nil, "outcome_asked_at": nil},
 			"outcome":  nil, "returning": nil,
 			"events": []any{},
+			"crm":    []any{},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("empty lead JSON (-want +got):\n%s", diff)

@@ -78,11 +78,12 @@ type priorRecord struct {
 }
 
 type crmRecord struct {
-	System string    `json:"system"`
-	Kind   string    `json:"kind"`
-	ID     string    `json:"id"`
-	URL    string    `json:"url,omitempty"`
-	At     time.Time `json:"at"`
+	System string     `json:"system"`
+	Kind   string     `json:"kind"`
+	ID     string     `json:"id"`
+	URL    string     `json:"url,omitempty"`
+	At     time.Time  `json:"at"`
+	Gone   *time.Time `json:"gone,omitempty"` // deleted in the CRM (read-back)
 }
 
 // reminderRecord is a triage.ReminderState.
@@ -271,7 +272,7 @@ func encodeLead(l triage.Lead) ([]byte, error) {
 		r.Returning = &priorRecord{Lead: uint64(p.Lead), Outcome: string(p.Outcome), Reason: p.Reason, At: p.At, Channel: p.Channel, TS: p.TS}
 	}
 	for _, c := range l.CRM {
-		r.CRM = append(r.CRM, crmRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At})
+		r.CRM = append(r.CRM, crmRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At, Gone: optTime(c.Gone)})
 	}
 	if l.Events != nil {
 		r.Events = make([]eventRecord, len(l.Events))
@@ -357,7 +358,7 @@ func decodeLead(b []byte) (triage.Lead, error) {
 		l.Returning = &triage.PriorDecision{Lead: triage.LeadID(p.Lead), Outcome: triage.Status(p.Outcome), Reason: p.Reason, At: p.At, Channel: p.Channel, TS: p.TS}
 	}
 	for _, c := range r.CRM {
-		l.CRM = append(l.CRM, triage.CRMRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At})
+		l.CRM = append(l.CRM, triage.CRMRecord{System: c.System, Kind: c.Kind, ID: c.ID, URL: c.URL, At: c.At, Gone: derefTime(c.Gone)})
 	}
 	if r.Events != nil {
 		l.Events = make([]triage.Event, len(r.Events))
@@ -690,6 +691,9 @@ type noticeRecord struct {
 	Outcome   *outcomeRecord `json:"outcome,omitempty"`
 	Corrected bool           `json:"corrected,omitempty"`
 	Repeat    bool           `json:"repeat,omitempty"`
+	// A CRM record's link (issue 15).
+	System string `json:"system,omitempty"`
+	URL    string `json:"url,omitempty"`
 }
 
 type problemRecord struct {
@@ -716,6 +720,7 @@ func encodeNotice(n *triage.Notice) *noticeRecord {
 		BusinessHours: n.BusinessHours, Until: optTime(n.Until),
 		Count: n.Count, Repeats: n.Repeats, Rejected: n.Rejected, Source: n.Source,
 		Corrected: n.Corrected, Repeat: n.Repeat,
+		System: n.System, URL: n.URL,
 	}
 	if o := n.Outcome; o != nil {
 		r.Outcome = &outcomeRecord{Kind: string(o.Kind), Value: o.Value, Note: o.Note, By: o.By, At: o.At}
@@ -741,6 +746,7 @@ func (r *noticeRecord) decode() *triage.Notice {
 		BusinessHours: r.BusinessHours, Until: derefTime(r.Until),
 		Count: r.Count, Repeats: r.Repeats, Rejected: r.Rejected, Source: r.Source,
 		Corrected: r.Corrected, Repeat: r.Repeat,
+		System: r.System, URL: r.URL,
 	}
 	if o := r.Outcome; o != nil {
 		n.Outcome = &triage.Outcome{Kind: triage.OutcomeKind(o.Kind), Value: o.Value, Note: o.Note, By: o.By, At: o.At}

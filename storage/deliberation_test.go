@@ -280,7 +280,8 @@ func TestDB_Outbox_NoticeRoundTrip(t *testing.T) {
 		Problems:      []triage.ReplyProblem{{Criterion: "budget", Raw: "maybe", Accepted: "yes or no"}},
 		Waited:        26*time.Hour + 30*time.Minute,
 		BusinessHours: true, Until: t0.Add(24 * time.Hour),
-		Draft: &triage.Draft{Language: "nl", Subject: "Uw aanvraag", Body: "Beste Jan,\n\n<!here>"},
+		Draft:  &triage.Draft{Language: "nl", Subject: "Uw aanvraag", Body: "Beste Jan,\n\n<!here>"},
+		System: "hubspot", URL: "https://app.hubspot.com/contacts/1/record/0-3/9",
 	}
 	item := triage.OutboxItem{Kind: triage.OutboxDirect, Lead: l.ID, User: "ULEAD", Notice: n, CreatedAt: t0}
 	if err := db.Enqueue(t.Context(), item); err != nil {

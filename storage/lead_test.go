@@ -60,6 +60,7 @@ func TestDB_CreateLead_RoundTrip(t *testing.T) {
 		CRM: []triage.CRMRecord{
 			{System: "hubspot", Kind: "deal", ID: "9001", URL: "https://app.hubspot.com/contacts/1/record/0-3/9001", At: t0.Add(2 * time.Hour)},
 			{System: "hubspot", Kind: "company", ID: "512", At: t0.Add(2 * time.Hour).In(ams)},
+			{System: "pipedrive", Kind: "deal", ID: "77", URL: "https://acme.pipedrive.com/deal/77", At: t0, Gone: t0.Add(3 * time.Hour)},
 		},
 		Events: []triage.Event{
 			{At: t0, Kind: triage.EventCreated, By: "webhook", Detail: "via webhook"},

@@ -133,6 +133,9 @@ type CRMRecord struct {
 	ID     string
 	URL    string // where a person opens it; "" if the CRM has no page for it
 	At     time.Time
+	// Gone is when the read-back found the record deleted in the CRM; zero
+	// while it exists. Nothing more is asked about a gone record.
+	Gone time.Time
 }
 
 // ReminderState records which follow-up stages a lead has had, so that each

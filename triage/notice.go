@@ -97,4 +97,6 @@ type Notice struct {
 	// replaced a different one, Repeat that it was recorded already.
 	Outcome           *Outcome
 	Corrected, Repeat bool
+	// System and URL name a CRM record (NoticeCRM): our link, not lead text.
+	System, URL string
 }

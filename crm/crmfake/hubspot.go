@@ -79,6 +79,14 @@ func (f *HubSpot) Add(kind string, props map[string]string) string {
 	return id
 }
 
+// Delete removes a record as someone deleting it in HubSpot would: a
+// read of it then answers 404.
+func (f *HubSpot) Delete(kind, id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.objects[kind], id)
+}
+
 // NotIndexed hides a record from search, as HubSpot's search index does
 // for a few seconds after a write ("search results may exclude newly
 // created objects").
