@@ -93,6 +93,10 @@ type Bot struct {
 	gate    *gate            // who may use the bot (access.go)
 	http    *httpTransport   // HTTP mode (http.go)
 	socket  *socketTransport // Socket Mode (socket.go)
+
+	commands *commands // /qualify (command.go, command_list.go)
+	dialogs  *dialogs  // add lead, decide, the message shortcut (addlead.go, modal.go, shortcut.go)
+	teller   teller    // private answers through the outbox (tell.go)
 }
 
 // New returns a bot that calls Slack through api (a real client; tests point
@@ -144,6 +148,36 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 	if svc != nil {
 		b.gate.policy = &svc.Policy
 	}
+	b.teller = teller{svc: svc, words: b.words}
+	b.dialogs = &dialogs{
+		cfg:    &b.cfg,
+		api:    api,
+		svc:    svc,
+		store:  store,
+		words:  b.words,
+		log:    log,
+		links:  &b.links,
+		gate:   b.gate,
+		teller: b.teller,
+		now:    b.cfg.now,
+		spawn:  b.spawn,
+	}
+	b.commands = &commands{
+		cfg:      &b.cfg,
+		api:      api,
+		svc:      svc,
+		store:    store,
+		words:    b.words,
+		log:      log,
+		links:    &b.links,
+		gate:     b.gate,
+		inbox:    b.inbox,
+		dialogs:  b.dialogs,
+		now:      b.cfg.now,
+		root:     b.root,
+		spawn:    b.spawn,
+		inflight: &b.inflight,
+	}
 	rcv := receiver{h: b, inbox: b.inbox, spawn: b.spawn, metrics: b.metrics, words: b.words, log: log}
 	b.http = &httpTransport{receiver: rcv, cfg: &b.cfg, inflight: &b.inflight}
 	b.socket = &socketTransport{receiver: rcv, api: api}
@@ -154,6 +188,17 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 }
 
 func (b *Bot) now() time.Time { return b.cfg.now() }
+
+// runCommand answers a slash command (commands.run); the transports call it.
+func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand) *slashReply {
+	return b.commands.run(ctx, cmd)
+}
+
+// handleViewSubmission answers a dialog's submission (dialogs.submit); the
+// transports call it, and the answer is the ack.
+func (b *Bot) handleViewSubmission(ctx context.Context, ic slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	return b.dialogs.submit(ctx, ic)
+}
 
 // Drain waits for in-flight handlers to finish, or for ctx to end.
 func (b *Bot) Drain(ctx context.Context) error {

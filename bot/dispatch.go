@@ -127,7 +127,7 @@ func (b *Bot) handleMessage(ctx context.Context, own string, e *slackevents.Mess
 	}
 	res, err := b.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: threadTS, TS: ts, User: user, Text: text})
 	if err != nil {
-		b.reportError(ctx, log, channel, user, err)
+		b.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
 	if !res.Ours {
@@ -170,7 +170,7 @@ func (b *Bot) handleReaction(ctx context.Context, own string, added bool, e slac
 		_, err = b.svc.Unvote(ctx, l.ID, e.User, choice)
 	}
 	if err != nil {
-		b.reportError(ctx, log, e.Item.Channel, e.User, err)
+		b.teller.reportError(ctx, log, e.Item.Channel, e.User, err)
 		return
 	}
 	log.DebugContext(ctx, "reaction handled")
@@ -191,7 +191,7 @@ func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallbac
 	switch ic.Type {
 	case slack.InteractionTypeBlockActions:
 	case slack.InteractionTypeMessageAction:
-		b.handleMessageShortcut(ctx, ic)
+		b.dialogs.shortcut(ctx, ic)
 		return
 	default:
 		b.log.DebugContext(ctx, "interaction ignored", "type", ic.Type, "user", ic.User.ID)
@@ -203,7 +203,7 @@ func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallbac
 		if channel == "" {
 			channel = ic.Channel.ID
 		}
-		b.tell(ctx, b.log.With("user", ic.User.ID), channel, ic.User.ID, msg)
+		b.teller.tell(ctx, b.log.With("user", ic.User.ID), channel, ic.User.ID, msg)
 		return
 	}
 	for _, a := range ic.ActionCallback.BlockActions {
@@ -259,7 +259,7 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 		// Refuse before anything else: a non-decider gets no dialog at all.
 		if !b.svc.Policy.CanDecide(user) {
 			log.DebugContext(ctx, "decide refused: not a decider")
-			b.tell(ctx, log, channel, user, b.words.notDecider(b.svc.Policy))
+			b.teller.tell(ctx, log, channel, user, b.words.notDecider(b.svc.Policy))
 			return
 		}
 	default:
@@ -268,13 +268,13 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 	}
 	id, err := triage.ParseLeadID(a.Value)
 	if err != nil {
-		b.reportError(ctx, log, channel, user, err)
+		b.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
 	log = log.With("lead_id", id.String())
 	switch {
 	case a.ActionID == actionDecide:
-		b.openDecide(ctx, log, ic, channel, id)
+		b.dialogs.openDecide(ctx, log, ic, channel, id)
 		return
 	case a.ActionID == actionResearch:
 		b.rerunResearch(ctx, log, channel, user, id)
@@ -285,7 +285,7 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 		_, err = b.svc.Claim(ctx, id, user)
 	}
 	if err != nil {
-		b.reportError(ctx, log, channel, user, err)
+		b.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
 	log.DebugContext(ctx, "button handled")
@@ -305,12 +305,12 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 	}
 	if len(fields) != wantFields {
 		log.WarnContext(ctx, "checklist answer with a malformed value", "fields", len(fields))
-		b.tell(ctx, log, channel, user, b.words.t("checklist.out_of_date", "`budget: "+b.words.t("answer.yes")+"`"))
+		b.teller.tell(ctx, log, channel, user, b.words.t("checklist.out_of_date", "`budget: "+b.words.t("answer.yes")+"`"))
 		return
 	}
 	id, err := triage.ParseLeadID(fields[0])
 	if err != nil {
-		b.reportError(ctx, log, channel, user, err)
+		b.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
 	log = log.With("lead_id", id.String(), "criterion", fields[1])
@@ -318,19 +318,19 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 		// The value is the answer; a block naming another criterion means
 		// a payload that is not ours as rendered.
 		log.WarnContext(ctx, "checklist answer from another criterion's block", "block_id", a.BlockID)
-		b.tell(ctx, log, channel, user, b.words.t("checklist.out_of_date", "`budget: "+b.words.t("answer.yes")+"`"))
+		b.teller.tell(ctx, log, channel, user, b.words.t("checklist.out_of_date", "`budget: "+b.words.t("answer.yes")+"`"))
 		return
 	}
 	c, ok := b.criterion(fields[1])
 	if !ok {
-		b.reportError(ctx, log, channel, user, fmt.Errorf("answering on %s: %q: %w", id, fields[1], triage.ErrUnknownCriteria))
+		b.teller.reportError(ctx, log, channel, user, fmt.Errorf("answering on %s: %q: %w", id, fields[1], triage.ErrUnknownCriteria))
 		return
 	}
 	var raw string
 	if a.ActionID == actionAnswerChoice {
 		i, err := strconv.Atoi(fields[2])
 		if c.Kind != triage.KindChoice || err != nil || i < 0 || i >= len(c.Options) {
-			b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: b.words.t("accepted", b.words.acceptedForms(c))})
+			b.teller.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: b.words.t("accepted", b.words.acceptedForms(c))})
 			return
 		}
 		raw = c.Options[i]
@@ -341,11 +341,11 @@ func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user s
 	v, err := triage.NormaliseAnswer(c, raw)
 	if err != nil {
 		// A checklist rendered before the criterion's kind changed in config.
-		b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: b.words.t("accepted", b.words.acceptedForms(c))})
+		b.teller.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: b.words.t("accepted", b.words.acceptedForms(c))})
 		return
 	}
 	if _, err := b.svc.Answer(ctx, id, user, []triage.ParsedAnswer{{Criterion: c.ID, Value: v}}); err != nil {
-		b.reportError(ctx, log, channel, user, err)
+		b.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
 	log.DebugContext(ctx, "checklist answer recorded")
@@ -370,20 +370,13 @@ func (b *Bot) criterion(id string) (triage.Criterion, bool) {
 	return triage.Criterion{}, false
 }
 
-// tell queues an ephemeral reply to user; a failure to queue is logged.
-func (b *Bot) tell(ctx context.Context, log *slog.Logger, channel, user, text string) {
-	if err := b.svc.Tell(ctx, channel, user, text); err != nil {
-		log.ErrorContext(ctx, "queueing a reply", "error", err)
-	}
-}
-
 // rerunResearch starts research on lead id afresh, bypassing the cache, and
 // tells the clicker; the card is updated through the outbox when it is done.
 func (b *Bot) rerunResearch(ctx context.Context, log *slog.Logger, channel, user string, id triage.LeadID) {
 	// Load it first, so that an unknown lead is refused rather than
 	// silently researched into nothing in the background.
 	if _, err := b.svc.Lead(ctx, id); err != nil {
-		b.reportError(ctx, log, channel, user, err)
+		b.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
 	msg := b.words.t("research.off", "research.enabled = false")
@@ -396,49 +389,4 @@ func (b *Bot) rerunResearch(ctx context.Context, log *slog.Logger, channel, user
 		return
 	}
 	log.DebugContext(ctx, "button handled")
-}
-
-// reportError tells user what went wrong, in words fit for people. Only
-// unknown errors are logged at error level; known ones are the user's
-// business, not the operator's.
-func (b *Bot) reportError(ctx context.Context, log *slog.Logger, channel, user string, err error) {
-	if triage.IsInternal(err) {
-		log.ErrorContext(ctx, "handling slack action", "error", err)
-	} else {
-		log.DebugContext(ctx, "slack action refused", "error", err)
-	}
-	// A field error may quote what the user typed: errorText escapes it so
-	// it cannot become a mention or a link in the reply.
-	if terr := b.svc.Tell(ctx, channel, user, b.words.errorText(err)); terr != nil {
-		log.ErrorContext(ctx, "queueing an error reply", "error", terr)
-	}
-}
-
-// routeViewSubmission runs before any dialog's own handling: a person the
-// access lists leave out gets the refusal under the dialog's first input
-// block, and the add-lead dialog is answered here. handled is false for
-// dialogs left to handleViewSubmission (the decide dialog).
-func (b *Bot) routeViewSubmission(ctx context.Context, ic slack.InteractionCallback) (resp *slack.ViewSubmissionResponse, handled bool) {
-	var first string
-	switch ic.View.CallbackID {
-	case callbackAddLead:
-		first = addBlockCompany
-	case callbackDecide:
-		first = decideBlockOutcome
-	default:
-		return nil, false
-	}
-	// The answer must reach Slack within 3 s, access check included.
-	ctx, cancel := context.WithTimeout(ctx, submissionTimeout)
-	defer cancel()
-	if ok, msg := b.gate.allowed(ctx, ic.User.ID, ""); !ok {
-		if msg != b.words.t("access.check_failed") {
-			msg = b.gate.refusal(true) // plain text: no mention markup
-		}
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{first: msg}), true
-	}
-	if ic.View.CallbackID == callbackAddLead {
-		return b.handleAddLeadSubmission(ctx, ic), true
-	}
-	return nil, false
 }

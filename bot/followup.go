@@ -51,12 +51,12 @@ func (b *Bot) snoozeClick(ctx context.Context, log *slog.Logger, channel, user s
 	}
 	id, err := triage.ParseLeadID(a.Value)
 	if err != nil {
-		b.reportError(ctx, log, channel, user, err)
+		b.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
 	log = log.With("lead_id", id.String())
 	if _, err := b.svc.Snooze(ctx, id, user, d); err != nil {
-		b.reportError(ctx, log, channel, user, err)
+		b.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
 	log.DebugContext(ctx, "lead snoozed", "for", d)
