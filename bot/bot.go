@@ -97,6 +97,7 @@ type Bot struct {
 	commands *commands // /qualify (command.go, command_list.go)
 	dialogs  *dialogs  // add lead, decide, the message shortcut (addlead.go, modal.go, shortcut.go)
 	teller   teller    // private answers through the outbox (tell.go)
+	home     *homeTab  // the App Home (home.go, home_stats.go)
 }
 
 // New returns a bot that calls Slack through api (a real client; tests point
@@ -177,6 +178,16 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 		root:     b.root,
 		spawn:    b.spawn,
 		inflight: &b.inflight,
+	}
+	b.home = &homeTab{
+		cfg:   &b.cfg,
+		api:   api,
+		svc:   svc,
+		words: b.words,
+		log:   log,
+		links: &b.links,
+		gate:  b.gate,
+		now:   b.cfg.now,
 	}
 	rcv := receiver{h: b, inbox: b.inbox, spawn: b.spawn, metrics: b.metrics, words: b.words, log: log}
 	b.http = &httpTransport{receiver: rcv, cfg: &b.cfg, inflight: &b.inflight}

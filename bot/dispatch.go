@@ -69,7 +69,7 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	case *slackevents.ReactionRemovedEvent:
 		b.handleReaction(ctx, own, false, *e)
 	case *slackevents.AppHomeOpenedEvent:
-		b.handleAppHomeOpened(ctx, e)
+		b.home.opened(ctx, e)
 	// Blocked deliveries (blocked.go, issue 17).
 	case *slackevents.MemberJoinedChannelEvent:
 		b.handleMemberJoined(ctx, own, e)
@@ -245,7 +245,7 @@ func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallbac
 		return
 	}
 	if a.ActionID == actionHomeStatsPeriod {
-		b.homeStatsPeriodPicked(ctx, log, user, a)
+		b.home.periodPicked(ctx, log, user, a)
 		return
 	}
 	if strings.HasPrefix(a.ActionID, actionOutcomePrefix) {
