@@ -98,6 +98,7 @@ type Bot struct {
 	dialogs  *dialogs  // add lead, decide, the message shortcut (addlead.go, modal.go, shortcut.go)
 	teller   teller    // private answers through the outbox (tell.go)
 	home     *homeTab  // the App Home (home.go, home_stats.go)
+	clicks   *clicks   // buttons and selects (dispatch.go, followup.go, outcome.go)
 }
 
 // New returns a bot that calls Slack through api (a real client; tests point
@@ -189,6 +190,7 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 		gate:  b.gate,
 		now:   b.cfg.now,
 	}
+	b.clicks = &clicks{svc: svc, words: b.words, log: log, teller: b.teller, dialogs: b.dialogs, home: b.home}
 	rcv := receiver{h: b, inbox: b.inbox, spawn: b.spawn, metrics: b.metrics, words: b.words, log: log}
 	b.http = &httpTransport{receiver: rcv, cfg: &b.cfg, inflight: &b.inflight}
 	b.socket = &socketTransport{receiver: rcv, api: api}

@@ -202,9 +202,9 @@ func (w words) outcomeError(err error, id triage.LeadID) string {
 	return w.errorText(err)
 }
 
-// outcomeClick records the outcome a card's button names; the clicker is
+// outcome records the outcome a card's button names; the clicker is
 // who says so, and gets a private confirmation through the outbox.
-func (b *Bot) outcomeClick(ctx context.Context, log *slog.Logger, channel, user string, a slack.BlockAction) {
+func (ck *clicks) outcome(ctx context.Context, log *slog.Logger, channel, user string, a slack.BlockAction) {
 	var kind triage.OutcomeKind
 	for _, ob := range outcomeButtons {
 		if ob.action == a.ActionID {
@@ -217,16 +217,16 @@ func (b *Bot) outcomeClick(ctx context.Context, log *slog.Logger, channel, user 
 	}
 	id, err := triage.ParseLeadID(a.Value)
 	if err != nil {
-		b.teller.reportError(ctx, log, channel, user, err)
+		ck.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
 	log = log.With("lead_id", id.String())
-	if _, err := b.svc.RecordOutcome(ctx, id, triage.OutcomeInput{Kind: kind, By: user, Confirm: true}); err != nil {
+	if _, err := ck.svc.RecordOutcome(ctx, id, triage.OutcomeInput{Kind: kind, By: user, Confirm: true}); err != nil {
 		if triage.IsInternal(err) {
-			b.teller.reportError(ctx, log, channel, user, err)
+			ck.teller.reportError(ctx, log, channel, user, err)
 			return
 		}
-		b.teller.tell(ctx, log, channel, user, b.words.outcomeError(err, id))
+		ck.teller.tell(ctx, log, channel, user, ck.words.outcomeError(err, id))
 		return
 	}
 	log.DebugContext(ctx, "outcome recorded by a click", "outcome", string(kind))
