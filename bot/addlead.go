@@ -300,9 +300,6 @@ func (dl *dialogs) addedText(l triage.Lead, created bool) string {
 	return dl.words.t("add.repeat", label, id, dl.words.status(l.Status))
 }
 
-// responseURLTimeout bounds one post to a response_url.
-const responseURLTimeout = 5 * time.Second
-
 // confirm tells user text where the dialog was opened: through its
 // response_url when it has one (it works in any conversation, even one the
 // bot is not in), else, or when that fails, as an ephemeral through the
@@ -326,9 +323,9 @@ func (dl *dialogs) confirm(ctx context.Context, log *slog.Logger, meta addLeadMe
 // ephemeralViaResponseURL posts an ephemeral text to a response_url (one of
 // its 5 uses, SLACK-NOTES §4.7).
 func (dl *dialogs) ephemeralViaResponseURL(ctx context.Context, responseURL, text string) error {
-	ctx, cancel := context.WithTimeout(ctx, responseURLTimeout)
+	ctx, cancel := context.WithTimeout(ctx, responseTimeout)
 	defer cancel()
-	client := &http.Client{Timeout: responseURLTimeout}
+	client := &http.Client{Timeout: responseTimeout}
 	msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: text}
 	if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, client, msg); err != nil {
 		return fmt.Errorf("posting to the response_url: %w", err)

@@ -169,10 +169,10 @@ func (cm *commands) run(ctx context.Context, cmd slack.SlashCommand) *slashReply
 	key := triage.InboxKey(ctx) // the work runs in a context of its own: carry the inbox entry over
 	cm.spawn("command", func(hctx context.Context) {
 		hctx = triage.WithInboxKey(hctx, key)
-		delivered := false
-		deliver := func(r *slashReply) {
-			delivered = true
-			if run.finish(r) {
+		answered := false
+		answer := func(r *slashReply) { // to the ack, or else the response_url
+			answered = true
+			if run.offer(r) {
 				return // the ack carries it
 			}
 			if r != nil {
@@ -181,14 +181,14 @@ func (cm *commands) run(ctx context.Context, cmd slack.SlashCommand) *slashReply
 		}
 		defer func() {
 			if p := recover(); p != nil {
-				if !delivered {
-					deliver(ephemeralReply(cm.words.errorText(errors.New("panic"))))
+				if !answered {
+					answer(ephemeralReply(cm.words.errorText(errors.New("panic"))))
 				}
 				panic(p) // spawn logs it
 			}
 		}()
 		r := cm.exec(hctx, log, cmd, c, rs)
-		deliver(r)
+		answer(r)
 		if r != nil && r.after != nil {
 			r.after()
 		}
@@ -223,8 +223,8 @@ type commandRun struct {
 	done     chan struct{}
 }
 
-// finish offers r to the ack; false when the ack already went without it.
-func (r *commandRun) finish(res *slashReply) bool {
+// offer hands res to the ack; false when the ack already went without it.
+func (r *commandRun) offer(res *slashReply) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.late {
