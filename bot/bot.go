@@ -200,8 +200,6 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 	return b
 }
 
-func (b *Bot) now() time.Time { return b.cfg.now() }
-
 // runCommand answers a slash command (commands.run); the transports call it.
 func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand) *slashReply {
 	return b.commands.run(ctx, cmd)
