@@ -171,13 +171,30 @@ func (w words) addLeadModal(prefill triage.LeadInput, meta addLeadMeta, now time
 	}
 }
 
-// openAddLeadModal opens the add-lead dialog for the person behind
+// dialogs opens and answers the bot's dialogs: add a lead (from /qualify
+// or the message shortcut "Qualify this message") and decide (the card's
+// Decide button). A submission's answer is its ack, so it runs before it.
+type dialogs struct {
+	cfg    *Config
+	api    *slack.Client
+	svc    *triage.Service
+	store  Store // the lead behind a Decide click
+	words  words
+	log    *slog.Logger
+	links  *links
+	gate   *gate
+	teller teller
+	now    func() time.Time
+	spawn  func(kind string, fn func(ctx context.Context))
+}
+
+// openAddLead opens the add-lead dialog for the person behind
 // triggerID, prefilled. views.open is the first and only Slack call: the
 // trigger lives 3 s (RELIABILITY S10). channel and responseURL are where the
 // dialog was opened from; the confirmation goes there.
-func (b *Bot) openAddLeadModal(ctx context.Context, triggerID, channel, responseURL string, prefill triage.LeadInput) error {
-	modal := b.words.addLeadModal(prefill, addLeadMeta{Channel: channel, ResponseURL: responseURL}, b.now())
-	if _, err := b.api.OpenViewContext(ctx, triggerID, modal); err != nil {
+func (dl *dialogs) openAddLead(ctx context.Context, triggerID, channel, responseURL string, prefill triage.LeadInput) error {
+	modal := dl.words.addLeadModal(prefill, addLeadMeta{Channel: channel, ResponseURL: responseURL}, dl.now())
+	if _, err := dl.api.OpenViewContext(ctx, triggerID, modal); err != nil {
 		return fmt.Errorf("opening the add-lead dialog: %w", err)
 	}
 	return nil
@@ -231,68 +248,65 @@ func addLeadErrors(block, msg string) *slack.ViewSubmissionResponse {
 	return slack.NewErrorsViewSubmissionResponse(map[string]string{block: msg})
 }
 
-// handleAddLeadSubmission answers the add-lead dialog's submission: errors
+// submitAddLead answers the add-lead dialog's submission: errors
 // under the fields, or clear after the lead was stored (its card goes out
 // through the outbox) and a confirmation queued for the submitter.
-func (b *Bot) handleAddLeadSubmission(ctx context.Context, ic slack.InteractionCallback) *slack.ViewSubmissionResponse {
+func (dl *dialogs) submitAddLead(ctx context.Context, ic slack.InteractionCallback) *slack.ViewSubmissionResponse {
 	user := ic.User.ID
-	log := b.log.With("callback_id", ic.View.CallbackID, "user", user)
+	log := dl.log.With("callback_id", ic.View.CallbackID, "user", user)
 	ctx, cancel := context.WithTimeout(ctx, submissionTimeout)
 	defer cancel()
 	meta := parseAddLeadMeta(ic.View.PrivateMetadata)
 	in := addLeadInput(ic.View)
-	l, created, err := b.svc.AddFromSlack(ctx, user, in)
+	l, created, err := dl.svc.AddFromSlack(ctx, user, in)
 	if err != nil {
 		var fe *triage.FieldError
 		switch {
 		case errors.As(err, &fe):
 			// The text may quote the input; it is shown as plain text.
 			log.DebugContext(ctx, "new lead refused", "field", fe.Field)
-			return addLeadErrors(fe.Field, plainCut(problemSentence(b.words.fieldProblem(fe)), 300))
+			return addLeadErrors(fe.Field, plainCut(problemSentence(dl.words.fieldProblem(fe)), 300))
 		case triage.IsInternal(err):
 			log.ErrorContext(ctx, "adding a lead from slack", "error", err)
-			return addLeadErrors(addBlockCompany, b.words.t("error.try_again"))
+			return addLeadErrors(addBlockCompany, dl.words.t("error.try_again"))
 		default:
 			log.DebugContext(ctx, "new lead refused", "error", err)
-			return addLeadErrors(addBlockCompany, plainCut(b.words.errorText(err), 300))
+			return addLeadErrors(addBlockCompany, plainCut(dl.words.errorText(err), 300))
 		}
 	}
 	log = log.With("lead_id", l.ID.String(), "created", created)
 	log.InfoContext(ctx, "lead added in slack")
-	text := b.addedText(l, created)
-	b.spawn("add_lead_confirmation", func(ctx context.Context) {
-		b.confirm(ctx, log, meta, user, text)
+	text := dl.addedText(l, created)
+	dl.spawn("add_lead_confirmation", func(ctx context.Context) {
+		dl.confirm(ctx, log, meta, user, text)
 	})
 	return slack.NewClearViewSubmissionResponse()
 }
 
 // addedText confirms a lead added in Slack (created) or found again.
-func (b *Bot) addedText(l triage.Lead, created bool) string {
+func (dl *dialogs) addedText(l triage.Lead, created bool) string {
 	label := escTrunc(l.Label(), 100, false)
 	id := "*" + l.ID.String() + "*"
 	if created {
-		where := b.words.t("home.triage_channel")
-		if slackChannelID.MatchString(b.svc.Channel) {
-			where = "<#" + b.svc.Channel + ">"
+		where := dl.words.t("home.triage_channel")
+		if slackChannelID.MatchString(dl.svc.Channel) {
+			where = "<#" + dl.svc.Channel + ">"
 		}
-		return b.words.t("add.added", id, label, where)
+		return dl.words.t("add.added", id, label, where)
 	}
-	if target := b.links.permalink(l.Slack.Channel, l.Slack.TS); target != "" && l.Slack.TS != "" {
+	if target := dl.links.permalink(l.Slack.Channel, l.Slack.TS); target != "" && l.Slack.TS != "" {
 		id = "*" + link(target, l.ID.String()) + "*"
 	}
-	return b.words.t("add.repeat", label, id, b.words.status(l.Status))
+	return dl.words.t("add.repeat", label, id, dl.words.status(l.Status))
 }
-
-// responseURLTimeout bounds one post to a response_url.
-const responseURLTimeout = 5 * time.Second
 
 // confirm tells user text where the dialog was opened: through its
 // response_url when it has one (it works in any conversation, even one the
 // bot is not in), else, or when that fails, as an ephemeral through the
 // outbox in the dialog's channel or the triage channel.
-func (b *Bot) confirm(ctx context.Context, log *slog.Logger, meta addLeadMeta, user, text string) {
+func (dl *dialogs) confirm(ctx context.Context, log *slog.Logger, meta addLeadMeta, user, text string) {
 	if meta.ResponseURL != "" {
-		err := b.ephemeralViaResponseURL(ctx, meta.ResponseURL, text)
+		err := dl.ephemeralViaResponseURL(ctx, meta.ResponseURL, text)
 		if err == nil {
 			return
 		}
@@ -301,17 +315,17 @@ func (b *Bot) confirm(ctx context.Context, log *slog.Logger, meta addLeadMeta, u
 	}
 	channel := meta.Channel
 	if channel == "" {
-		channel = b.svc.Channel
+		channel = dl.svc.Channel
 	}
-	b.tell(ctx, log, channel, user, text)
+	dl.teller.tell(ctx, log, channel, user, text)
 }
 
 // ephemeralViaResponseURL posts an ephemeral text to a response_url (one of
 // its 5 uses, SLACK-NOTES §4.7).
-func (b *Bot) ephemeralViaResponseURL(ctx context.Context, responseURL, text string) error {
-	ctx, cancel := context.WithTimeout(ctx, responseURLTimeout)
+func (dl *dialogs) ephemeralViaResponseURL(ctx context.Context, responseURL, text string) error {
+	ctx, cancel := context.WithTimeout(ctx, responseTimeout)
 	defer cancel()
-	client := &http.Client{Timeout: responseURLTimeout}
+	client := &http.Client{Timeout: responseTimeout}
 	msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: text}
 	if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, client, msg); err != nil {
 		return fmt.Errorf("posting to the response_url: %w", err)

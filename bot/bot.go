@@ -93,6 +93,12 @@ type Bot struct {
 	gate    *gate            // who may use the bot (access.go)
 	http    *httpTransport   // HTTP mode (http.go)
 	socket  *socketTransport // Socket Mode (socket.go)
+
+	commands *commands // /qualify (command.go, command_list.go)
+	dialogs  *dialogs  // add lead, decide, the message shortcut (addlead.go, modal.go, shortcut.go)
+	teller   teller    // private answers through the outbox (tell.go)
+	home     *homeTab  // the App Home (home.go, home_stats.go)
+	clicks   *clicks   // buttons and selects (dispatch.go, followup.go, outcome.go)
 }
 
 // New returns a bot that calls Slack through api (a real client; tests point
@@ -144,6 +150,47 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 	if svc != nil {
 		b.gate.policy = &svc.Policy
 	}
+	b.teller = teller{svc: svc, words: b.words}
+	b.dialogs = &dialogs{
+		cfg:    &b.cfg,
+		api:    api,
+		svc:    svc,
+		store:  store,
+		words:  b.words,
+		log:    log,
+		links:  &b.links,
+		gate:   b.gate,
+		teller: b.teller,
+		now:    b.cfg.now,
+		spawn:  b.spawn,
+	}
+	b.commands = &commands{
+		cfg:      &b.cfg,
+		api:      api,
+		svc:      svc,
+		store:    store,
+		words:    b.words,
+		log:      log,
+		links:    &b.links,
+		gate:     b.gate,
+		inbox:    b.inbox,
+		dialogs:  b.dialogs,
+		now:      b.cfg.now,
+		root:     b.root,
+		spawn:    b.spawn,
+		inflight: &b.inflight,
+	}
+	b.home = &homeTab{
+		cfg:   &b.cfg,
+		api:   api,
+		svc:   svc,
+		words: b.words,
+		log:   log,
+		links: &b.links,
+		gate:  b.gate,
+		now:   b.cfg.now,
+	}
+	b.clicks = &clicks{svc: svc, words: b.words, log: log, teller: b.teller, dialogs: b.dialogs, home: b.home}
 	rcv := receiver{h: b, inbox: b.inbox, spawn: b.spawn, metrics: b.metrics, words: b.words, log: log}
 	b.http = &httpTransport{receiver: rcv, cfg: &b.cfg, inflight: &b.inflight}
 	b.socket = &socketTransport{receiver: rcv, api: api}
@@ -153,7 +200,16 @@ func New(cfg Config, api *slack.Client, svc *triage.Service, store Store, log *s
 	return b
 }
 
-func (b *Bot) now() time.Time { return b.cfg.now() }
+// runCommand answers a slash command (commands.run); the transports call it.
+func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand) *slashReply {
+	return b.commands.run(ctx, cmd)
+}
+
+// handleViewSubmission answers a dialog's submission (dialogs.submit); the
+// transports call it, and the answer is the ack.
+func (b *Bot) handleViewSubmission(ctx context.Context, ic slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	return b.dialogs.submit(ctx, ic)
+}
 
 // Drain waits for in-flight handlers to finish, or for ctx to end.
 func (b *Bot) Drain(ctx context.Context) error {

@@ -131,48 +131,68 @@ func ephemeralReply(text string, blocks ...slack.Block) *slashReply {
 // app may register another name than /qualify.
 var commandName = regexp.MustCompile(`^/[a-z0-9_-]{1,31}$`)
 
-// runCommand answers a slash command. The command runs in a tracked
+// commands answers /qualify: the text is parsed in command_parse.go (pure),
+// answered here and listed in command_list.go. It reaches the rest of the
+// bot only through what it is given; Bot routes to it (runCommand).
+type commands struct {
+	cfg      *Config
+	api      *slack.Client
+	svc      *triage.Service
+	store    Store // whether a new lead's card is up yet
+	words    words
+	log      *slog.Logger
+	links    *links
+	gate     *gate
+	inbox    *inbox   // finish: the command's inbox entry is done
+	dialogs  *dialogs // the add-lead dialog that a bare /qualify opens
+	now      func() time.Time
+	root     func() context.Context // shutdown ends a card's follow-up
+	spawn    func(kind string, fn func(ctx context.Context))
+	inflight *sync.WaitGroup // Drain waits for a card's follow-up too
+}
+
+// run answers a slash command. The command runs in a tracked
 // goroutine; its result is the ack (the returned reply) if it is ready
 // within commandAckWait, else the ack says "Working on it…" and the result
 // goes to cmd.ResponseURL when it is ready. A nil reply is an empty ack
 // (the add-lead dialog opened). ctx only bounds the wait.
-func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand) *slashReply {
-	if cmd.Command != "" && cmd.Command != b.cfg.Command {
-		b.log.DebugContext(ctx, "slash command under another name", "command", cmd.Command)
+func (cm *commands) run(ctx context.Context, cmd slack.SlashCommand) *slashReply {
+	if cmd.Command != "" && cmd.Command != cm.cfg.Command {
+		cm.log.DebugContext(ctx, "slash command under another name", "command", cmd.Command)
 	}
 	c := parseCommand(cmd.Text)
 	// The text may carry an e-mail address: log the kind, never the text.
-	log := b.log.With("kind", string(c.kind), "user", cmd.UserID, "channel", cmd.ChannelID)
+	log := cm.log.With("kind", string(c.kind), "user", cmd.UserID, "channel", cmd.ChannelID)
 	log.DebugContext(ctx, "slash command")
 	rs := &responder{url: cmd.ResponseURL, issued: time.Now()}
 	run := &commandRun{done: make(chan struct{})}
 	key := triage.InboxKey(ctx) // the work runs in a context of its own: carry the inbox entry over
-	b.spawn("command", func(hctx context.Context) {
+	cm.spawn("command", func(hctx context.Context) {
 		hctx = triage.WithInboxKey(hctx, key)
-		delivered := false
-		deliver := func(r *slashReply) {
-			delivered = true
-			if run.finish(r) {
+		answered := false
+		answer := func(r *slashReply) { // to the ack, or else the response_url
+			answered = true
+			if run.offer(r) {
 				return // the ack carries it
 			}
 			if r != nil {
-				b.respond(hctx, log, rs, r)
+				cm.respond(hctx, log, rs, r)
 			}
 		}
 		defer func() {
 			if p := recover(); p != nil {
-				if !delivered {
-					deliver(ephemeralReply(b.words.errorText(errors.New("panic"))))
+				if !answered {
+					answer(ephemeralReply(cm.words.errorText(errors.New("panic"))))
 				}
 				panic(p) // spawn logs it
 			}
 		}()
-		r := b.execCommand(hctx, log, cmd, c, rs)
-		deliver(r)
+		r := cm.exec(hctx, log, cmd, c, rs)
+		answer(r)
 		if r != nil && r.after != nil {
 			r.after()
 		}
-		b.inbox.finish(hctx, key)
+		cm.inbox.finish(hctx, key)
 	})
 
 	t := time.NewTimer(commandAckWait)
@@ -190,7 +210,7 @@ func (b *Bot) runCommand(ctx context.Context, cmd slack.SlashCommand) *slashRepl
 	if c.kind == cmdModal {
 		return nil // the dialog is opening; a failure is told through the response_url
 	}
-	return ephemeralReply(b.words.t("command.working"))
+	return ephemeralReply(cm.words.t("command.working"))
 }
 
 // commandRun hands a command's result to the ack, or tells the command
@@ -203,8 +223,8 @@ type commandRun struct {
 	done     chan struct{}
 }
 
-// finish offers r to the ack; false when the ack already went without it.
-func (r *commandRun) finish(res *slashReply) bool {
+// offer hands res to the ack; false when the ack already went without it.
+func (r *commandRun) offer(res *slashReply) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.late {
@@ -263,7 +283,7 @@ func (r *responder) usableLocked() bool {
 // respond posts reply to the command's response_url, with the Web API
 // client's HTTP client. A failure is logged: the user sees no answer, which
 // the ack's "Working on it…" already hinted at.
-func (b *Bot) respond(ctx context.Context, log *slog.Logger, rs *responder, reply *slashReply) {
+func (cm *commands) respond(ctx context.Context, log *slog.Logger, rs *responder, reply *slashReply) {
 	if !rs.take() {
 		log.WarnContext(ctx, "slash command reply dropped: no response_url use left")
 		return
@@ -277,144 +297,144 @@ func (b *Bot) respond(ctx context.Context, log *slog.Logger, rs *responder, repl
 	if len(reply.Blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(reply.Blocks...))
 	}
-	if _, _, _, err := b.api.SendMessageContext(ctx, "", opts...); err != nil {
+	if _, _, _, err := cm.api.SendMessageContext(ctx, "", opts...); err != nil {
 		log.WarnContext(ctx, "posting to a slash command's response_url", "error", err)
 	}
 }
 
-// execCommand does what c asks for user cmd.UserID and returns the reply;
+// exec does what c asks for user cmd.UserID and returns the reply;
 // nil when the add-lead dialog opened.
-func (b *Bot) execCommand(ctx context.Context, log *slog.Logger, cmd slack.SlashCommand, c command, rs *responder) *slashReply {
-	if ok, msg := b.gate.allowed(ctx, cmd.UserID, cmd.ChannelID); !ok {
+func (cm *commands) exec(ctx context.Context, log *slog.Logger, cmd slack.SlashCommand, c command, rs *responder) *slashReply {
+	if ok, msg := cm.gate.allowed(ctx, cmd.UserID, cmd.ChannelID); !ok {
 		log.DebugContext(ctx, "slash command refused: access")
 		return ephemeralReply(msg)
 	}
-	name := b.cfg.Command
+	name := cm.cfg.Command
 	if commandName.MatchString(cmd.Command) {
 		name = cmd.Command
 	}
 	switch c.kind {
 	case cmdModal:
 		// views.open is the first Slack call: the trigger lasts 3 s.
-		if err := b.openAddLeadModal(ctx, cmd.TriggerID, cmd.ChannelID, cmd.ResponseURL, triage.LeadInput{}); err != nil {
+		if err := cm.dialogs.openAddLead(ctx, cmd.TriggerID, cmd.ChannelID, cmd.ResponseURL, triage.LeadInput{}); err != nil {
 			log.WarnContext(ctx, "opening the add-lead dialog", "error", err)
-			return ephemeralReply(b.words.t("command.no_form", "`"+name+" "+b.words.t("help.add.what")+"`"))
+			return ephemeralReply(cm.words.t("command.no_form", "`"+name+" "+cm.words.t("help.add.what")+"`"))
 		}
 		return nil
 	case cmdAdd:
-		return b.commandAdd(ctx, log, cmd.UserID, c.arg, rs)
+		return cm.add(ctx, log, cmd.UserID, c.arg, rs)
 	case cmdList:
-		return b.commandList(ctx, log, cmd.UserID, c.filter, name)
+		return cm.list(ctx, log, cmd.UserID, c.filter, name)
 	case cmdShow, cmdHistory:
 		if c.lead == 0 {
-			return ephemeralReply(b.words.t("command.no_lead", bold(escTrunc(c.arg, maxCommandArg, false))))
+			return ephemeralReply(cm.words.t("command.no_lead", bold(escTrunc(c.arg, maxCommandArg, false))))
 		}
-		l, err := b.svc.Lead(ctx, c.lead)
+		l, err := cm.svc.Lead(ctx, c.lead)
 		if errors.Is(err, triage.ErrNotFound) {
-			return ephemeralReply(b.words.t("command.no_lead", bold(c.lead.String())))
+			return ephemeralReply(cm.words.t("command.no_lead", bold(c.lead.String())))
 		}
 		if err != nil {
-			return b.commandError(ctx, log, err)
+			return cm.failed(ctx, log, err)
 		}
 		if c.kind == cmdHistory {
-			return b.words.historyReply(l)
+			return cm.words.historyReply(l)
 		}
-		return b.showReply(l)
+		return cm.showReply(l)
 	case cmdDigest:
-		return b.commandDigest(ctx, log)
+		return cm.digest(ctx, log)
 	case cmdOutcome:
-		return b.commandOutcome(ctx, log, cmd.UserID, c)
+		return cm.outcome(ctx, log, cmd.UserID, c)
 	default:
-		return ephemeralReply(b.commandHelp(name, c))
+		return ephemeralReply(cm.help(name, c))
 	}
 }
 
-// commandDigest shows the caller the digest as the next scheduled run would
+// digest shows the caller the digest as the next scheduled run would
 // post it, rendered like the channel digest, all parts in one reply as far
 // as it fits; nothing is marked as shown.
-func (b *Bot) commandDigest(ctx context.Context, log *slog.Logger) *slashReply {
-	parts, err := b.svc.DigestFor(ctx, b.now(), b.cfg.Digest)
+func (cm *commands) digest(ctx context.Context, log *slog.Logger) *slashReply {
+	parts, err := cm.svc.DigestFor(ctx, cm.now(), cm.cfg.Digest)
 	if err != nil {
-		return b.commandError(ctx, log, err)
+		return cm.failed(ctx, log, err)
 	}
 	if len(parts) == 0 {
-		return ephemeralReply(b.words.t("command.digest.nothing") + " :tada:")
+		return ephemeralReply(cm.words.t("command.digest.nothing") + " :tada:")
 	}
-	text, blocks := b.words.digestPart(mergeDigest(parts), b.links.permalink, b.cfg.digestLocation(), b.now())
-	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(b.words.t("command.digest.preview"))))
+	text, blocks := cm.words.digestPart(mergeDigest(parts), cm.links.permalink, cm.cfg.digestLocation(), cm.now())
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(cm.words.t("command.digest.preview"))))
 	return ephemeralReply(text, blocks...)
 }
 
-// commandError tells the user what went wrong, in words fit for people;
+// failed tells the user what went wrong, in words fit for people;
 // only unknown errors are logged at error level.
-func (b *Bot) commandError(ctx context.Context, log *slog.Logger, err error) *slashReply {
+func (cm *commands) failed(ctx context.Context, log *slog.Logger, err error) *slashReply {
 	if triage.IsInternal(err) {
 		log.ErrorContext(ctx, "handling a slash command", "error", err)
 	} else {
 		log.DebugContext(ctx, "slash command refused", "error", err)
 	}
-	return ephemeralReply(b.words.errorText(err)) // escaped: it may quote what the user typed
+	return ephemeralReply(cm.words.errorText(err)) // escaped: it may quote what the user typed
 }
 
-// commandHelp is the help, led by a "did you mean" when the parser has a
+// help is the help, led by a "did you mean" when the parser has a
 // suggestion.
-func (b *Bot) commandHelp(name string, c command) string {
-	help := b.words.helpText(name, b.svc.Policy.Criteria, b.cfg.Reactions)
+func (cm *commands) help(name string, c command) string {
+	help := cm.words.helpText(name, cm.svc.Policy.Criteria, cm.cfg.Reactions)
 	if c.suggestion == "" {
 		return help
 	}
-	s := b.words.t("command.did_you_mean", "`"+name+" "+c.suggestion+"`")
+	s := cm.words.t("command.did_you_mean", "`"+name+" "+c.suggestion+"`")
 	if c.addHint {
 		// A backtick would end the code span early.
 		arg := escTrunc(strings.ReplaceAll(c.arg, "`", "'"), maxHintArg, false)
-		s += " " + b.words.t("command.add_hint", "`"+name+" add "+arg+"`")
+		s += " " + cm.words.t("command.add_hint", "`"+name+" add "+arg+"`")
 	}
 	return s + "\n\n" + help
 }
 
-// commandAdd adds a lead from what was typed and answers with a link to its
+// add adds a lead from what was typed and answers with a link to its
 // card: at once if the outbox posts it within cardWait, else through the
 // response_url when it is up.
-func (b *Bot) commandAdd(ctx context.Context, log *slog.Logger, user, arg string, rs *responder) *slashReply {
-	l, created, err := b.svc.AddFromSlack(ctx, user, leadInputFromText(arg))
+func (cm *commands) add(ctx context.Context, log *slog.Logger, user, arg string, rs *responder) *slashReply {
+	l, created, err := cm.svc.AddFromSlack(ctx, user, leadInputFromText(arg))
 	if err != nil {
 		var fe *triage.FieldError
 		if errors.As(err, &fe) {
 			log.DebugContext(ctx, "slash command add refused", "field", fe.Field)
-			return ephemeralReply(b.words.t("command.add_refused", esc(b.words.fieldErrorText(fe))))
+			return ephemeralReply(cm.words.t("command.add_refused", esc(cm.words.fieldErrorText(fe))))
 		}
-		return b.commandError(ctx, log, err)
+		return cm.failed(ctx, log, err)
 	}
 	log = log.With("lead_id", l.ID.String())
 	if l.Slack.TS == "" {
 		wctx, cancel := context.WithTimeout(ctx, cardWait)
-		if posted, ok := b.waitForCard(wctx, l.ID, cardPoll); ok {
+		if posted, ok := cm.waitForCard(wctx, l.ID, cardPoll); ok {
 			l = posted
 		}
 		cancel()
 	}
 	label := escTrunc(l.Label(), maxListLabel, false)
-	text := b.words.t("command.added", bold(l.ID.String()), label)
+	text := cm.words.t("command.added", bold(l.ID.String()), label)
 	if !created {
-		text = b.words.t("command.repeat", bold(l.ID.String()), label)
+		text = cm.words.t("command.repeat", bold(l.ID.String()), label)
 	}
-	if link := b.links.cardLink(l, b.words.t("command.see_card")); link != "" {
+	if link := cm.links.cardLink(l, cm.words.t("command.see_card")); link != "" {
 		return ephemeralReply(text + " " + link)
 	}
 	if !rs.usable() {
-		return ephemeralReply(text + " " + b.words.t("command.card_coming"))
+		return ephemeralReply(text + " " + cm.words.t("command.card_coming"))
 	}
-	r := ephemeralReply(text + " " + b.words.t("command.card_coming.link"))
-	r.after = func() { b.followCard(log, l.ID, rs) }
+	r := ephemeralReply(text + " " + cm.words.t("command.card_coming.link"))
+	r.after = func() { cm.followCard(log, l.ID, rs) }
 	return r
 }
 
 // waitForCard polls the store until lead id's card is posted, or ctx ends.
-func (b *Bot) waitForCard(ctx context.Context, id triage.LeadID, poll time.Duration) (triage.Lead, bool) {
+func (cm *commands) waitForCard(ctx context.Context, id triage.LeadID, poll time.Duration) (triage.Lead, bool) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		l, err := b.store.Lead(ctx, id)
+		l, err := cm.store.Lead(ctx, id)
 		if err == nil && l.Slack.TS != "" {
 			return l, true
 		}
@@ -429,22 +449,38 @@ func (b *Bot) waitForCard(ctx context.Context, id triage.LeadID, poll time.Durat
 // followCard watches, in a goroutine that Drain waits for, for lead id's
 // card for up to cardFollowUp, and sends its link through the response_url
 // when it is up. Shutdown (the root context) ends the watch.
-func (b *Bot) followCard(log *slog.Logger, id triage.LeadID, rs *responder) {
-	b.inflight.Add(1)
+func (cm *commands) followCard(log *slog.Logger, id triage.LeadID, rs *responder) {
+	cm.inflight.Add(1)
 	go func() {
-		defer b.inflight.Done()
+		defer cm.inflight.Done()
 		defer func() {
 			if p := recover(); p != nil {
 				log.Error("panic in slash command follow-up", "panic", p)
 			}
 		}()
-		ctx, cancel := context.WithTimeout(b.root(), cardFollowUp)
+		ctx, cancel := context.WithTimeout(cm.root(), cardFollowUp)
 		defer cancel()
-		l, ok := b.waitForCard(ctx, id, cardFollowUpPoll)
+		l, ok := cm.waitForCard(ctx, id, cardFollowUpPoll)
 		if !ok {
 			log.DebugContext(ctx, "card not posted within the follow-up window")
 			return
 		}
-		b.respond(ctx, log, rs, ephemeralReply(b.words.t("command.card_up", bold(l.ID.String()), b.links.cardLink(l, b.words.t("command.see_card")))))
+		cm.respond(ctx, log, rs, ephemeralReply(cm.words.t("command.card_up", bold(l.ID.String()), cm.links.cardLink(l, cm.words.t("command.see_card")))))
 	}()
+}
+
+// replay runs a command whose ack went out before a crash, and sends
+// its reply to the command's response_url.
+func (cm *commands) replay(ctx context.Context, cmd slack.SlashCommand) {
+	c := parseCommand(cmd.Text)
+	log := cm.log.With("kind", string(c.kind), "user", cmd.UserID, "channel", cmd.ChannelID)
+	rs := &responder{url: cmd.ResponseURL, issued: time.Now()} // the URL's real lifetime, as in run
+	r := cm.exec(ctx, log, cmd, c, rs)
+	if r == nil {
+		return
+	}
+	cm.respond(ctx, log, rs, r)
+	if r.after != nil {
+		r.after()
+	}
 }

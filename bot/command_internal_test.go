@@ -259,7 +259,7 @@ func (f *cmdFixture) exec(t *testing.T, user, text string, rs *responder) *slash
 		rs = &responder{issued: time.Now()}
 	}
 	cmd := slack.SlashCommand{Command: "/qualify", Text: text, UserID: user, ChannelID: cmdChannel}
-	return f.bot.execCommand(t.Context(), f.bot.log, cmd, parseCommand(text), rs)
+	return f.bot.commands.exec(t.Context(), f.bot.log, cmd, parseCommand(text), rs)
 }
 
 // submit adds a lead as the webhook would, created at cmdNow minus ago.
@@ -814,7 +814,7 @@ func TestResponder_AtMostFive(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f.bot.respond(t.Context(), f.bot.log, rs, ephemeralReply(fmt.Sprintf("post %d", i)))
+			f.bot.commands.respond(t.Context(), f.bot.log, rs, ephemeralReply(fmt.Sprintf("post %d", i)))
 		}()
 	}
 	wg.Wait()

@@ -16,32 +16,32 @@ import (
 
 // Listing leads for /qualify: list, a lead, its history.
 
-// commandList lists leads: pending ones oldest first; the caller's (owned
+// list lists leads: pending ones oldest first; the caller's (owned
 // or added by them) or all newest first.
-func (b *Bot) commandList(ctx context.Context, log *slog.Logger, user string, f listFilter, name string) *slashReply {
+func (cm *commands) list(ctx context.Context, log *slog.Logger, user string, f listFilter, name string) *slashReply {
 	var leads []triage.Lead
 	var total int // of which leads is the first part (pending: a page)
 	var err error
 	if f == listPending {
-		leads, total, err = b.pendingPage(ctx)
+		leads, total, err = cm.pendingPage(ctx)
 	} else {
 		who := "" // all
 		if f == listMine {
 			who = user
 		}
-		leads, total, err = b.svc.NewestLeads(ctx, who, maxListLeads)
+		leads, total, err = cm.svc.NewestLeads(ctx, who, maxListLeads)
 	}
 	if err != nil {
-		return b.commandError(ctx, log, err)
+		return cm.failed(ctx, log, err)
 	}
-	return b.listReply(leads, total, f, name)
+	return cm.listReply(leads, total, f, name)
 }
 
 // listReply renders leads, one line each, packed into sections within the
 // reply's Block Kit budget; what does not fit, or is not in leads, of
 // total is counted in a last line.
-func (b *Bot) listReply(leads []triage.Lead, total int, f listFilter, name string) *slashReply {
-	w := b.words
+func (cm *commands) listReply(leads []triage.Lead, total int, f listFilter, name string) *slashReply {
+	w := cm.words
 	var title, empty string
 	switch f {
 	case listMine:
@@ -55,11 +55,11 @@ func (b *Bot) listReply(leads []triage.Lead, total int, f listFilter, name strin
 		return ephemeralReply(empty)
 	}
 	head := label(title) + strconv.Itoa(total)
-	now := b.now()
+	now := cm.now()
 	budget := maxReplyText - utf8.RuneCountInString(head) - 200 // room for the last line
 	var lines []string
 	for _, l := range leads {
-		line := b.listLine(l, now)
+		line := cm.listLine(l, now)
 		n := utf8.RuneCountInString(line) + 1
 		if len(lines) == maxListLeads || n > budget {
 			break
@@ -81,18 +81,18 @@ func (b *Bot) listReply(leads []triage.Lead, total int, f listFilter, name strin
 
 // listLine is one lead in a list: "*L-3* · Acme · 2d old · 2 votes ·
 // pending · card".
-func (b *Bot) listLine(l triage.Lead, now time.Time) string {
+func (cm *commands) listLine(l triage.Lead, now time.Time) string {
 	parts := []string{
 		"*" + l.ID.String() + "*",
 		escTrunc(l.Label(), maxListLabel, false),
-		b.words.ageOld(now.Sub(l.CreatedAt)),
-		b.words.votesPhrase(l, b.svc.Policy),
-		b.words.status(l.Status),
+		cm.words.ageOld(now.Sub(l.CreatedAt)),
+		cm.words.votesPhrase(l, cm.svc.Policy),
+		cm.words.status(l.Status),
 	}
-	if link := b.links.cardLink(l, b.words.t("digest.card")); link != "" {
+	if link := cm.links.cardLink(l, cm.words.t("digest.card")); link != "" {
 		parts = append(parts, link)
 	} else {
-		parts = append(parts, b.words.t("digest.card.none"))
+		parts = append(parts, cm.words.t("digest.card.none"))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -172,13 +172,13 @@ func packSections(lines []string) []slack.Block {
 
 // showReply is one lead as its card shows it, without the card's buttons
 // (they belong on the card), with a link to the card.
-func (b *Bot) showReply(l triage.Lead) *slashReply {
-	text, card := b.words.card(l, b.svc.Policy, b.now())
+func (cm *commands) showReply(l triage.Lead) *slashReply {
+	text, card := cm.words.card(l, cm.svc.Policy, cm.now())
 	blocks := slices.DeleteFunc(card, func(bl slack.Block) bool { return bl.BlockType() == slack.MBTAction })
-	if link := b.links.cardLink(l, b.words.t("direct.open_card")); link != "" {
+	if link := cm.links.cardLink(l, cm.words.t("direct.open_card")); link != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(link)))
 	} else {
-		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(b.words.t("show.no_card"))))
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(cm.words.t("show.no_card"))))
 	}
 	return ephemeralReply(text, blocks...)
 }

@@ -3,10 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -69,7 +66,7 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	case *slackevents.ReactionRemovedEvent:
 		b.handleReaction(ctx, own, false, *e)
 	case *slackevents.AppHomeOpenedEvent:
-		b.handleAppHomeOpened(ctx, e)
+		b.home.opened(ctx, e)
 	// Blocked deliveries (blocked.go, issue 17).
 	case *slackevents.MemberJoinedChannelEvent:
 		b.handleMemberJoined(ctx, own, e)
@@ -127,7 +124,7 @@ func (b *Bot) handleMessage(ctx context.Context, own string, e *slackevents.Mess
 	}
 	res, err := b.svc.AnswerReply(ctx, triage.Reply{Channel: channel, ThreadTS: threadTS, TS: ts, User: user, Text: text})
 	if err != nil {
-		b.reportError(ctx, log, channel, user, err)
+		b.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
 	if !res.Ours {
@@ -170,7 +167,7 @@ func (b *Bot) handleReaction(ctx context.Context, own string, added bool, e slac
 		_, err = b.svc.Unvote(ctx, l.ID, e.User, choice)
 	}
 	if err != nil {
-		b.reportError(ctx, log, e.Item.Channel, e.User, err)
+		b.teller.reportError(ctx, log, e.Item.Channel, e.User, err)
 		return
 	}
 	log.DebugContext(ctx, "reaction handled")
@@ -191,7 +188,7 @@ func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallbac
 	switch ic.Type {
 	case slack.InteractionTypeBlockActions:
 	case slack.InteractionTypeMessageAction:
-		b.handleMessageShortcut(ctx, ic)
+		b.dialogs.shortcut(ctx, ic)
 		return
 	default:
 		b.log.DebugContext(ctx, "interaction ignored", "type", ic.Type, "user", ic.User.ID)
@@ -203,242 +200,13 @@ func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallbac
 		if channel == "" {
 			channel = ic.Channel.ID
 		}
-		b.tell(ctx, b.log.With("user", ic.User.ID), channel, ic.User.ID, msg)
+		b.teller.tell(ctx, b.log.With("user", ic.User.ID), channel, ic.User.ID, msg)
 		return
 	}
 	for _, a := range ic.ActionCallback.BlockActions {
 		if a == nil {
 			continue
 		}
-		b.handleBlockAction(ctx, ic, *a)
+		b.clicks.click(ctx, ic, *a)
 	}
-}
-
-// voteActions maps the card's vote buttons to choices.
-var voteActions = map[string]triage.Choice{
-	actionVoteQualify:    triage.ChoiceQualify,
-	actionVoteDisqualify: triage.ChoiceDisqualify,
-	actionVoteUnsure:     triage.ChoiceUnsure,
-}
-
-// answerButtons maps the checklist's button suffixes to raw answers.
-var answerButtons = map[string]string{
-	"yes": triage.AnswerYes, "no": triage.AnswerNo, "unknown": triage.AnswerUnknown,
-	"1": "1", "2": "2", "3": "3", "4": "4", "5": "5",
-}
-
-// handleBlockAction performs one button click. The service queues the card
-// update and the clicker's confirmation; errors are told to the clicker.
-func (b *Bot) handleBlockAction(ctx context.Context, ic slack.InteractionCallback, a slack.BlockAction) {
-	user := ic.User.ID
-	channel := ic.Container.ChannelID
-	if channel == "" {
-		channel = ic.Channel.ID
-	}
-	log := b.log.With("action_id", a.ActionID, "user", user)
-	if strings.HasPrefix(a.ActionID, actionAnswerPrefix) {
-		b.answerClick(ctx, log, channel, user, a)
-		return
-	}
-	if strings.HasPrefix(a.ActionID, actionSnoozePrefix) {
-		b.snoozeClick(ctx, log, channel, user, a)
-		return
-	}
-	if a.ActionID == actionHomeStatsPeriod {
-		b.homeStatsPeriodPicked(ctx, log, user, a)
-		return
-	}
-	if strings.HasPrefix(a.ActionID, actionOutcomePrefix) {
-		b.outcomeClick(ctx, log, channel, user, a)
-		return
-	}
-	choice, isVote := voteActions[a.ActionID]
-	switch {
-	case isVote, a.ActionID == actionClaim, a.ActionID == actionResearch:
-	case a.ActionID == actionDecide:
-		// Refuse before anything else: a non-decider gets no dialog at all.
-		if !b.svc.Policy.CanDecide(user) {
-			log.DebugContext(ctx, "decide refused: not a decider")
-			b.tell(ctx, log, channel, user, b.words.notDecider(b.svc.Policy))
-			return
-		}
-	default:
-		log.DebugContext(ctx, "button ignored")
-		return
-	}
-	id, err := triage.ParseLeadID(a.Value)
-	if err != nil {
-		b.reportError(ctx, log, channel, user, err)
-		return
-	}
-	log = log.With("lead_id", id.String())
-	switch {
-	case a.ActionID == actionDecide:
-		b.openDecide(ctx, log, ic, channel, id)
-		return
-	case a.ActionID == actionResearch:
-		b.rerunResearch(ctx, log, channel, user, id)
-		return
-	case isVote:
-		_, err = b.svc.Vote(ctx, id, user, choice)
-	default:
-		_, err = b.svc.Claim(ctx, id, user)
-	}
-	if err != nil {
-		b.reportError(ctx, log, channel, user, err)
-		return
-	}
-	log.DebugContext(ctx, "button handled")
-}
-
-// answerClick records an answer given with the checklist's buttons or its
-// select.
-func (b *Bot) answerClick(ctx context.Context, log *slog.Logger, channel, user string, a slack.BlockAction) {
-	value := a.Value
-	if a.ActionID == actionAnswerChoice {
-		value = a.SelectedOption.Value
-	}
-	fields := strings.Fields(value)
-	wantFields := 2
-	if a.ActionID == actionAnswerChoice {
-		wantFields = 3
-	}
-	if len(fields) != wantFields {
-		log.WarnContext(ctx, "checklist answer with a malformed value", "fields", len(fields))
-		b.tell(ctx, log, channel, user, b.words.t("checklist.out_of_date", "`budget: "+b.words.t("answer.yes")+"`"))
-		return
-	}
-	id, err := triage.ParseLeadID(fields[0])
-	if err != nil {
-		b.reportError(ctx, log, channel, user, err)
-		return
-	}
-	log = log.With("lead_id", id.String(), "criterion", fields[1])
-	if strings.HasPrefix(a.BlockID, blockCriterionPrefix) && !blockNamesCriterion(a.BlockID, fields[1]) {
-		// The value is the answer; a block naming another criterion means
-		// a payload that is not ours as rendered.
-		log.WarnContext(ctx, "checklist answer from another criterion's block", "block_id", a.BlockID)
-		b.tell(ctx, log, channel, user, b.words.t("checklist.out_of_date", "`budget: "+b.words.t("answer.yes")+"`"))
-		return
-	}
-	c, ok := b.criterion(fields[1])
-	if !ok {
-		b.reportError(ctx, log, channel, user, fmt.Errorf("answering on %s: %q: %w", id, fields[1], triage.ErrUnknownCriteria))
-		return
-	}
-	var raw string
-	if a.ActionID == actionAnswerChoice {
-		i, err := strconv.Atoi(fields[2])
-		if c.Kind != triage.KindChoice || err != nil || i < 0 || i >= len(c.Options) {
-			b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: b.words.t("accepted", b.words.acceptedForms(c))})
-			return
-		}
-		raw = c.Options[i]
-	} else if raw, ok = answerButtons[strings.TrimPrefix(a.ActionID, actionAnswerPrefix)]; !ok {
-		log.DebugContext(ctx, "button ignored")
-		return
-	}
-	v, err := triage.NormaliseAnswer(c, raw)
-	if err != nil {
-		// A checklist rendered before the criterion's kind changed in config.
-		b.reportError(ctx, log, channel, user, &triage.FieldError{Field: c.ID, Problem: b.words.t("accepted", b.words.acceptedForms(c))})
-		return
-	}
-	if _, err := b.svc.Answer(ctx, id, user, []triage.ParsedAnswer{{Criterion: c.ID, Value: v}}); err != nil {
-		b.reportError(ctx, log, channel, user, err)
-		return
-	}
-	log.DebugContext(ctx, "checklist answer recorded")
-}
-
-// blockNamesCriterion reports whether blockID is the block_id of criterion
-// id's elements: "crit.<id>" as checklists rendered it before answers
-// changed the block_id, or "crit.<id>.<suffix>" (criterionBlockID). The
-// criterion id comes from the action's value, so an id with a dot in it
-// cannot be mistaken for a suffix.
-func blockNamesCriterion(blockID, id string) bool {
-	rest, ok := strings.CutPrefix(blockID, blockCriterionPrefix+id)
-	return ok && (rest == "" || rest[0] == '.')
-}
-
-func (b *Bot) criterion(id string) (triage.Criterion, bool) {
-	for _, c := range b.svc.Policy.Criteria {
-		if c.ID == id {
-			return c, true
-		}
-	}
-	return triage.Criterion{}, false
-}
-
-// tell queues an ephemeral reply to user; a failure to queue is logged.
-func (b *Bot) tell(ctx context.Context, log *slog.Logger, channel, user, text string) {
-	if err := b.svc.Tell(ctx, channel, user, text); err != nil {
-		log.ErrorContext(ctx, "queueing a reply", "error", err)
-	}
-}
-
-// rerunResearch starts research on lead id afresh, bypassing the cache, and
-// tells the clicker; the card is updated through the outbox when it is done.
-func (b *Bot) rerunResearch(ctx context.Context, log *slog.Logger, channel, user string, id triage.LeadID) {
-	// Load it first, so that an unknown lead is refused rather than
-	// silently researched into nothing in the background.
-	if _, err := b.svc.Lead(ctx, id); err != nil {
-		b.reportError(ctx, log, channel, user, err)
-		return
-	}
-	msg := b.words.t("research.off", "research.enabled = false")
-	if b.svc.Researcher != nil {
-		b.svc.StartResearch(id, true)
-		msg = b.words.t("research.rerun", bold(id.String()))
-	}
-	if err := b.svc.Tell(ctx, channel, user, msg); err != nil {
-		log.ErrorContext(ctx, "queueing a reply", "error", err)
-		return
-	}
-	log.DebugContext(ctx, "button handled")
-}
-
-// reportError tells user what went wrong, in words fit for people. Only
-// unknown errors are logged at error level; known ones are the user's
-// business, not the operator's.
-func (b *Bot) reportError(ctx context.Context, log *slog.Logger, channel, user string, err error) {
-	if triage.IsInternal(err) {
-		log.ErrorContext(ctx, "handling slack action", "error", err)
-	} else {
-		log.DebugContext(ctx, "slack action refused", "error", err)
-	}
-	// A field error may quote what the user typed: errorText escapes it so
-	// it cannot become a mention or a link in the reply.
-	if terr := b.svc.Tell(ctx, channel, user, b.words.errorText(err)); terr != nil {
-		log.ErrorContext(ctx, "queueing an error reply", "error", terr)
-	}
-}
-
-// routeViewSubmission runs before any dialog's own handling: a person the
-// access lists leave out gets the refusal under the dialog's first input
-// block, and the add-lead dialog is answered here. handled is false for
-// dialogs left to handleViewSubmission (the decide dialog).
-func (b *Bot) routeViewSubmission(ctx context.Context, ic slack.InteractionCallback) (resp *slack.ViewSubmissionResponse, handled bool) {
-	var first string
-	switch ic.View.CallbackID {
-	case callbackAddLead:
-		first = addBlockCompany
-	case callbackDecide:
-		first = decideBlockOutcome
-	default:
-		return nil, false
-	}
-	// The answer must reach Slack within 3 s, access check included.
-	ctx, cancel := context.WithTimeout(ctx, submissionTimeout)
-	defer cancel()
-	if ok, msg := b.gate.allowed(ctx, ic.User.ID, ""); !ok {
-		if msg != b.words.t("access.check_failed") {
-			msg = b.gate.refusal(true) // plain text: no mention markup
-		}
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{first: msg}), true
-	}
-	if ic.View.CallbackID == callbackAddLead {
-		return b.handleAddLeadSubmission(ctx, ic), true
-	}
-	return nil, false
 }

@@ -40,10 +40,10 @@ func renderDirect(text, cardLink string) (fallback string, blocks []slack.Block)
 	return fit(text, maxFallbackText), blocks
 }
 
-// snoozeClick holds off the follow-up of the lead on a reminder's Snooze
+// snooze holds off the follow-up of the lead on a reminder's Snooze
 // button. The service queues the clicker's confirmation; errors (a decided
 // lead, an unknown one) are told to the clicker.
-func (b *Bot) snoozeClick(ctx context.Context, log *slog.Logger, channel, user string, a slack.BlockAction) {
+func (ck *clicks) snooze(ctx context.Context, log *slog.Logger, channel, user string, a slack.BlockAction) {
 	d, ok := snoozes[a.ActionID]
 	if !ok {
 		log.DebugContext(ctx, "button ignored")
@@ -51,12 +51,12 @@ func (b *Bot) snoozeClick(ctx context.Context, log *slog.Logger, channel, user s
 	}
 	id, err := triage.ParseLeadID(a.Value)
 	if err != nil {
-		b.reportError(ctx, log, channel, user, err)
+		ck.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
 	log = log.With("lead_id", id.String())
-	if _, err := b.svc.Snooze(ctx, id, user, d); err != nil {
-		b.reportError(ctx, log, channel, user, err)
+	if _, err := ck.svc.Snooze(ctx, id, user, d); err != nil {
+		ck.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
 	log.DebugContext(ctx, "lead snoozed", "for", d)

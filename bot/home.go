@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -27,16 +28,29 @@ const (
 // the handler, not through the outbox.
 const homePublishTimeout = 5 * time.Second
 
-// handleAppHomeOpened publishes the Home tab for the person who opened it.
+// homeTab publishes each person's App Home: what waits for them, the
+// pending leads, the numbers and "Did we decide well?" (home_stats.go).
+type homeTab struct {
+	cfg   *Config
+	api   *slack.Client
+	svc   *triage.Service
+	words words
+	log   *slog.Logger
+	links *links
+	gate  *gate
+	now   func() time.Time
+}
+
+// opened publishes the Home tab for the person who opened it.
 // The Messages tab (tab "messages") is left alone.
-func (b *Bot) handleAppHomeOpened(ctx context.Context, e *slackevents.AppHomeOpenedEvent) {
+func (ht *homeTab) opened(ctx context.Context, e *slackevents.AppHomeOpenedEvent) {
 	user := e.User
-	log := b.log.With("user", user, "tab", e.Tab)
+	log := ht.log.With("user", user, "tab", e.Tab)
 	if e.Tab != "home" || user == "" {
 		log.DebugContext(ctx, "app home event ignored")
 		return
 	}
-	b.publishHome(ctx, log, user, statsPeriods[0])
+	ht.publish(ctx, log, user, statsPeriods[0])
 }
 
 // refusedHome is the Home of someone the access lists leave out.
@@ -50,33 +64,33 @@ func refusedHome(msg string) slack.HomeTabViewRequest {
 	}
 }
 
-// homeView renders h: what waits for the person's vote, their own leads,
+// view renders h: what waits for the person's vote, their own leads,
 // everything pending, the last 30 days in numbers, and a line of help. It
 // stays within Block Kit's limits (100 blocks, 3000 characters a section)
 // for any input: lists are capped and their lines packed into sections.
-func (b *Bot) homeView(h triage.Home, now time.Time) slack.HomeTabViewRequest {
+func (ht *homeTab) view(h triage.Home, now time.Time) slack.HomeTabViewRequest {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain("leadtriage")),
-		slack.NewContextBlock("", mrkdwn(b.homeHelp())),
+		slack.NewContextBlock("", mrkdwn(ht.help())),
 		slack.NewDividerBlock(),
 	}
-	blocks = append(blocks, b.homeList(b.words.t("home.awaiting"), b.words.t("home.awaiting.none"), h.AwaitingVote, homeMaxAwaiting, now, homeLineAwaiting)...)
-	blocks = append(blocks, b.homeList(b.words.t("home.owned"), b.words.t("home.owned.none"), h.Owned, homeMaxOwned, now, homeLineOwned)...)
-	blocks = append(blocks, b.homeList(b.words.t("home.pending"), b.words.t("home.pending.none"), h.Pending, homeMaxPending, now, homeLinePending)...)
-	blocks = append(blocks, slack.NewDividerBlock(), b.words.statsBlock(h.Stats))
+	blocks = append(blocks, ht.list(ht.words.t("home.awaiting"), ht.words.t("home.awaiting.none"), h.AwaitingVote, homeMaxAwaiting, now, homeLineAwaiting)...)
+	blocks = append(blocks, ht.list(ht.words.t("home.owned"), ht.words.t("home.owned.none"), h.Owned, homeMaxOwned, now, homeLineOwned)...)
+	blocks = append(blocks, ht.list(ht.words.t("home.pending"), ht.words.t("home.pending.none"), h.Pending, homeMaxPending, now, homeLinePending)...)
+	blocks = append(blocks, slack.NewDividerBlock(), ht.words.statsBlock(h.Stats))
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 }
 
-func (b *Bot) homeHelp() string {
-	where := b.words.t("home.triage_channel")
-	if slackChannelID.MatchString(b.svc.Channel) {
-		where = "<#" + b.svc.Channel + ">"
+func (ht *homeTab) help() string {
+	where := ht.words.t("home.triage_channel")
+	if slackChannelID.MatchString(ht.svc.Channel) {
+		where = "<#" + ht.svc.Channel + ">"
 	}
-	cmd := b.cfg.Command
+	cmd := ht.cfg.Command
 	if cmd == "" || strings.ContainsAny(cmd, "<>&`") {
 		cmd = "/qualify"
 	}
-	return b.words.t("home.help", "`"+cmd+"`", bold(b.words.t("home.shortcut")), where, "`"+cmd+" help`")
+	return ht.words.t("home.help", "`"+cmd+"`", bold(ht.words.t("home.shortcut")), where, "`"+cmd+" help`")
 }
 
 // homeLineKind picks what a list line says after the lead's name.
@@ -88,9 +102,9 @@ const (
 	homeLinePending                      // age, votes so far
 )
 
-// homeList is a titled list of at most max leads, "and N more" after it,
+// list is a titled list of at most max leads, "and N more" after it,
 // or the empty text. Lines are packed into as few sections as fit.
-func (b *Bot) homeList(title, empty string, leads []triage.Lead, max int, now time.Time, kind homeLineKind) []slack.Block {
+func (ht *homeTab) list(title, empty string, leads []triage.Lead, max int, now time.Time, kind homeLineKind) []slack.Block {
 	head := fmt.Sprintf("*%s* (%d)", title, len(leads))
 	if len(leads) == 0 {
 		return []slack.Block{section(head + "\n_" + empty + "_")}
@@ -98,10 +112,10 @@ func (b *Bot) homeList(title, empty string, leads []triage.Lead, max int, now ti
 	lines := make([]string, 0, min(len(leads), max)+1)
 	for i, l := range leads {
 		if i == max {
-			lines = append(lines, "_… "+b.words.t("more", len(leads)-max)+"_")
+			lines = append(lines, "_… "+ht.words.t("more", len(leads)-max)+"_")
 			break
 		}
-		lines = append(lines, b.homeLine(l, now, kind))
+		lines = append(lines, ht.line(l, now, kind))
 	}
 	return packLines(head, lines)
 }
@@ -122,22 +136,22 @@ func packLines(head string, lines []string) []slack.Block {
 	return append(blocks, section(cur))
 }
 
-// homeLine is one lead: its id (linked to its card once posted), its name
+// line is one lead: its id (linked to its card once posted), its name
 // and what the list is about.
-func (b *Bot) homeLine(l triage.Lead, now time.Time, kind homeLineKind) string {
+func (ht *homeTab) line(l triage.Lead, now time.Time, kind homeLineKind) string {
 	id := "*" + l.ID.String() + "*"
 	if l.Slack.TS != "" {
-		if target := b.links.permalink(l.Slack.Channel, l.Slack.TS); target != "" {
+		if target := ht.links.permalink(l.Slack.Channel, l.Slack.TS); target != "" {
 			id = "*" + link(target, l.ID.String()) + "*"
 		}
 	}
 	parts := []string{"• " + id + " " + escTrunc(l.Label(), homeLabel, false)}
-	age := b.words.ageText(now.Sub(l.CreatedAt))
+	age := ht.words.ageText(now.Sub(l.CreatedAt))
 	switch kind {
 	case homeLineOwned:
-		parts = append(parts, b.words.status(l.Status), age)
+		parts = append(parts, ht.words.status(l.Status), age)
 	case homeLinePending:
-		parts = append(parts, age, b.words.t("home.votes", triage.Count(l.Votes).Total()))
+		parts = append(parts, age, ht.words.t("home.votes", triage.Count(l.Votes).Total()))
 	default:
 		parts = append(parts, age)
 	}

@@ -47,7 +47,7 @@ func nastyLeads(r *rand.Rand, n int, now time.Time) []triage.Lead {
 func TestBot_HomeView_Limits(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
-	b := &Bot{cfg: Config{Command: "/qualify"}, svc: &triage.Service{Channel: dispatchChannel}}
+	b := &homeTab{cfg: &Config{Command: "/qualify"}, svc: &triage.Service{Channel: dispatchChannel}, links: &links{}}
 	b.links.url = "https://" + strings.Repeat("a", 60) + ".enterprise.slack.com/"
 	for i := range 50 {
 		n := []int{0, 1, 9, 10, 11, 16, 200}[i%7]
@@ -57,7 +57,7 @@ func TestBot_HomeView_Limits(t *testing.T) {
 			Pending:      nastyLeads(r, n*3, dispatchNow),
 			Stats:        triage.Stats{Received: r.IntN(1e6), Decided: r.IntN(3), MedianDecision: time.Duration(r.Int64N(int64(1000 * time.Hour)))},
 		}
-		view := b.homeView(h, dispatchNow)
+		view := b.view(h, dispatchNow)
 		raw, err := json.Marshal(view)
 		if err != nil {
 			t.Fatal(err)
@@ -79,12 +79,12 @@ func TestBot_HomeView_Limits(t *testing.T) {
 
 func TestBot_HomeView_Caps(t *testing.T) {
 	t.Parallel()
-	b := &Bot{cfg: Config{Command: "/qualify"}, svc: &triage.Service{Channel: dispatchChannel}}
+	b := &homeTab{cfg: &Config{Command: "/qualify"}, svc: &triage.Service{Channel: dispatchChannel}, links: &links{}}
 	var leads []triage.Lead
 	for i := range 30 {
 		leads = append(leads, triage.Lead{ID: triage.LeadID(i + 1), Company: "Co", CreatedAt: dispatchNow})
 	}
-	view := b.homeView(triage.Home{AwaitingVote: leads, Owned: leads[:3], Pending: leads}, dispatchNow)
+	view := b.view(triage.Home{AwaitingVote: leads, Owned: leads[:3], Pending: leads}, dispatchNow)
 	raw, _ := json.Marshal(view)
 	s := string(raw)
 	for _, want := range []string{"*Waiting for your vote* (30)", "… and 20 more", "… and 15 more", "*L-15* Co", "*Your leads* (3)"} {

@@ -77,38 +77,38 @@ func (w words) homeStatsBlocks(r triage.DecisionReport, p statsPeriod) []slack.B
 	return append([]slack.Block{slack.NewDividerBlock(), head}, figures...)
 }
 
-// publishHome gathers and publishes user's Home with "Did we decide well?"
+// publish gathers and publishes user's Home with "Did we decide well?"
 // over period. If the report cannot be read the Home goes up without it;
 // if the Home cannot, the last published one stays.
-func (b *Bot) publishHome(ctx context.Context, log *slog.Logger, user string, period statsPeriod) {
+func (ht *homeTab) publish(ctx context.Context, log *slog.Logger, user string, period statsPeriod) {
 	var view slack.HomeTabViewRequest
-	if ok, msg := b.gate.allowed(ctx, user, ""); !ok {
+	if ok, msg := ht.gate.allowed(ctx, user, ""); !ok {
 		view = refusedHome(msg)
 	} else {
-		now := b.now()
-		h, err := b.svc.Home(ctx, user, now)
+		now := ht.now()
+		h, err := ht.svc.Home(ctx, user, now)
 		if err != nil {
 			log.ErrorContext(ctx, "gathering the app home", "error", err)
 			return
 		}
-		view = b.homeView(h, now)
-		if r, err := b.svc.DecisionStats(ctx, period.from(now), now); err != nil {
+		view = ht.view(h, now)
+		if r, err := ht.svc.DecisionStats(ctx, period.from(now), now); err != nil {
 			log.ErrorContext(ctx, "gathering the decision stats", "error", err)
 		} else {
-			view.Blocks.BlockSet = append(view.Blocks.BlockSet, b.words.homeStatsBlocks(r, period)...)
+			view.Blocks.BlockSet = append(view.Blocks.BlockSet, ht.words.homeStatsBlocks(r, period)...)
 		}
 	}
 	pctx, cancel := context.WithTimeout(ctx, homePublishTimeout)
 	defer cancel()
-	if _, err := b.api.PublishViewContext(pctx, slack.PublishViewContextRequest{UserID: user, View: view}); err != nil {
+	if _, err := ht.api.PublishViewContext(pctx, slack.PublishViewContextRequest{UserID: user, View: view}); err != nil {
 		log.ErrorContext(ctx, "publishing the app home", "error", err)
 		return
 	}
 	log.DebugContext(ctx, "app home published", "period", string(period))
 }
 
-// homeStatsPeriodPicked re-renders the picker's Home over the period picked.
+// periodPicked re-renders the picker's Home over the period picked.
 // The choice is not stored: the Home opens on the last 30 days again.
-func (b *Bot) homeStatsPeriodPicked(ctx context.Context, log *slog.Logger, user string, a slack.BlockAction) {
-	b.publishHome(ctx, log, user, parseStatsPeriod(a.SelectedOption.Value))
+func (ht *homeTab) periodPicked(ctx context.Context, log *slog.Logger, user string, a slack.BlockAction) {
+	ht.publish(ctx, log, user, parseStatsPeriod(a.SelectedOption.Value))
 }

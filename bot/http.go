@@ -118,7 +118,7 @@ func (t *httpTransport) handler() http.Handler {
 func (t *httpTransport) endpoint(kind string, form bool, serve func(w http.ResponseWriter, r *http.Request, body []byte) string) http.Handler {
 	ok := t.metrics.inbound.WithLabelValues(kind, "ok") // the hot path, resolved once
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		result := t.admit(w, r, form, serve)
+		result := t.screen(w, r, form, serve)
 		if result == "ok" {
 			ok.Inc()
 			return
@@ -127,7 +127,11 @@ func (t *httpTransport) endpoint(kind string, form bool, serve func(w http.Respo
 	})
 }
 
-func (t *httpTransport) admit(w http.ResponseWriter, r *http.Request, form bool, serve func(w http.ResponseWriter, r *http.Request, body []byte) string) string {
+// screen turns away what is not a signed Slack POST of a sane size, of
+// the endpoint's content type, answers Slack's ssl_check, and hands the rest
+// to serve; it returns the result label for the metrics. (inbox.admit is
+// what then makes a screened request durable.)
+func (t *httpTransport) screen(w http.ResponseWriter, r *http.Request, form bool, serve func(w http.ResponseWriter, r *http.Request, body []byte) string) string {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)

@@ -268,25 +268,9 @@ func (b *Bot) entryHandler(e triage.InboxEntry) (func(ctx context.Context), erro
 		if err != nil {
 			return nil, fmt.Errorf("decoding the command: %w", err)
 		}
-		return func(ctx context.Context) { b.replayCommand(ctx, cmd) }, nil
+		return func(ctx context.Context) { b.commands.replay(ctx, cmd) }, nil
 	}
 	return nil, errors.New("unknown kind")
-}
-
-// replayCommand runs a command whose ack went out before a crash, and sends
-// its reply to the command's response_url.
-func (b *Bot) replayCommand(ctx context.Context, cmd slack.SlashCommand) {
-	c := parseCommand(cmd.Text)
-	log := b.log.With("kind", string(c.kind), "user", cmd.UserID, "channel", cmd.ChannelID)
-	rs := &responder{url: cmd.ResponseURL, issued: time.Now()} // the URL's real lifetime, as in runCommand
-	r := b.execCommand(ctx, log, cmd, c, rs)
-	if r == nil {
-		return
-	}
-	b.respond(ctx, log, rs, r)
-	if r.after != nil {
-		r.after()
-	}
 }
 
 // parseCommandForm decodes a slash command's form body.

@@ -221,39 +221,39 @@ func parseDecideSubmission(view slack.View, p triage.Policy) (decideSubmission, 
 	return s, nil
 }
 
-// handleViewSubmission answers a modal's submission. It runs before the ack,
+// submit answers a modal's submission. It runs before the ack,
 // because its answer is the ack: validation errors shown under the fields,
 // or nil / clear to close the dialog. The decision itself is one bbolt
 // transaction, well inside Slack's 3 s.
-func (b *Bot) handleViewSubmission(ctx context.Context, ic slack.InteractionCallback) *slack.ViewSubmissionResponse {
-	if resp, handled := b.routeViewSubmission(ctx, ic); handled {
-		return resp // access refusals and the add-lead dialog (dispatch.go)
+func (dl *dialogs) submit(ctx context.Context, ic slack.InteractionCallback) *slack.ViewSubmissionResponse {
+	if resp, handled := dl.route(ctx, ic); handled {
+		return resp // access refusals and the add-lead dialog (route)
 	}
 	user := ic.User.ID
-	log := b.log.With("callback_id", ic.View.CallbackID, "user", user)
+	log := dl.log.With("callback_id", ic.View.CallbackID, "user", user)
 	if ic.View.CallbackID != callbackDecide {
 		log.DebugContext(ctx, "view submission ignored")
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, submissionTimeout)
 	defer cancel()
-	pol := b.svc.Policy
+	pol := dl.svc.Policy
 	sub, err := parseDecideSubmission(ic.View, pol)
 	if err != nil {
 		log.WarnContext(ctx, "decide dialog without a lead", "error", err)
-		return decideErrors(decideBlockOutcome, b.words.t("decide.lost", b.words.t("button.decide")))
+		return decideErrors(decideBlockOutcome, dl.words.t("decide.lost", dl.words.t("button.decide")))
 	}
 	log = log.With("lead_id", sub.lead.String(), "outcome", sub.outcome)
 	switch sub.outcome {
 	case "":
-		return decideErrors(decideBlockOutcome, b.words.t("decide.pick_outcome"))
+		return decideErrors(decideBlockOutcome, dl.words.t("decide.pick_outcome"))
 	case outcomeReopen:
-		_, err = b.svc.Reopen(ctx, sub.lead, user, sub.input.Note)
+		_, err = dl.svc.Reopen(ctx, sub.lead, user, sub.input.Note)
 	default:
-		_, err = b.svc.DecideByHand(ctx, sub.lead, user, sub.input)
+		_, err = dl.svc.DecideByHand(ctx, sub.lead, user, sub.input)
 	}
 	if err != nil {
-		return b.submissionError(ctx, log, sub.lead, err, pol)
+		return dl.submissionError(ctx, log, sub.lead, err, pol)
 	}
 	log.InfoContext(ctx, "lead decided by hand")
 	return slack.NewClearViewSubmissionResponse()
@@ -261,7 +261,7 @@ func (b *Bot) handleViewSubmission(ctx context.Context, ic slack.InteractionCall
 
 // submissionError turns a refused decision into errors under the dialog's
 // fields. Slack shows them as plain text, so no mention syntax here.
-func (b *Bot) submissionError(ctx context.Context, log *slog.Logger, id triage.LeadID, err error, p triage.Policy) *slack.ViewSubmissionResponse {
+func (dl *dialogs) submissionError(ctx context.Context, log *slog.Logger, id triage.LeadID, err error, p triage.Policy) *slack.ViewSubmissionResponse {
 	var fe *triage.FieldError
 	switch {
 	case errors.As(err, &fe):
@@ -272,22 +272,22 @@ func (b *Bot) submissionError(ctx context.Context, log *slog.Logger, id triage.L
 			// Slack, which then shows a generic failure.
 			block = decideBlockOutcome
 		}
-		return decideErrors(block, problemSentence(b.words.fieldProblem(fe)))
+		return decideErrors(block, problemSentence(dl.words.fieldProblem(fe)))
 	case errors.Is(err, triage.ErrNotAllowed):
 		log.DebugContext(ctx, "decision refused: not a decider")
-		who := b.words.t("card.team_lead")
+		who := dl.words.t("card.team_lead")
 		if len(p.Deciders) > 0 {
-			who = b.words.t("decide.deciders", "voting.deciders")
+			who = dl.words.t("decide.deciders", "voting.deciders")
 		}
-		return decideErrors(decideBlockOutcome, b.words.t("decide.only", who))
+		return decideErrors(decideBlockOutcome, dl.words.t("decide.only", who))
 	case errors.Is(err, triage.ErrLeadClosed):
 		log.DebugContext(ctx, "decision refused: already decided")
-		return decideErrors(decideBlockOutcome, b.words.t("decide.already", id))
+		return decideErrors(decideBlockOutcome, dl.words.t("decide.already", id))
 	case errors.Is(err, triage.ErrNotFound):
-		return decideErrors(decideBlockOutcome, b.words.t("error.not_found"))
+		return decideErrors(decideBlockOutcome, dl.words.t("error.not_found"))
 	}
 	log.ErrorContext(ctx, "deciding a lead", "error", err)
-	return decideErrors(decideBlockOutcome, b.words.t("error.try_again"))
+	return decideErrors(decideBlockOutcome, dl.words.t("error.try_again"))
 }
 
 func hasDecideBlock(block string, p triage.Policy) bool {
@@ -321,23 +321,23 @@ func problemSentence(s string) string {
 // first Slack call after the click: the trigger_id lives 3 s (RELIABILITY
 // S10). The only work before it is a local bbolt read, to know whether the
 // lead is pending or decided.
-func (b *Bot) openDecide(ctx context.Context, log *slog.Logger, ic slack.InteractionCallback, channel string, id triage.LeadID) {
+func (dl *dialogs) openDecide(ctx context.Context, log *slog.Logger, ic slack.InteractionCallback, channel string, id triage.LeadID) {
 	user := ic.User.ID
-	l, err := b.store.Lead(ctx, id)
+	l, err := dl.store.Lead(ctx, id)
 	if err != nil {
-		b.reportError(ctx, log, channel, user, err)
+		dl.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
-	modal := b.words.decideModal(l, b.svc.Policy)
-	if _, err := b.api.OpenViewContext(ctx, ic.TriggerID, modal); err != nil {
+	modal := dl.words.decideModal(l, dl.svc.Policy)
+	if _, err := dl.api.OpenViewContext(ctx, ic.TriggerID, modal); err != nil {
 		var se slack.SlackErrorResponse
 		if errors.As(err, &se) && (se.Err == "expired_trigger_id" || se.Err == "exchanged_trigger_id" || se.Err == "invalid_trigger_id") {
 			log.WarnContext(ctx, "decide dialog not opened: trigger expired", "error", err)
-			b.tell(ctx, log, channel, user, b.words.t("decide.too_slow", b.words.t("button.decide")))
+			dl.teller.tell(ctx, log, channel, user, dl.words.t("decide.too_slow", dl.words.t("button.decide")))
 			return
 		}
 		log.ErrorContext(ctx, "opening the decide dialog", "error", err)
-		b.tell(ctx, log, channel, user, b.words.t("decide.no_dialog", b.words.t("button.decide")))
+		dl.teller.tell(ctx, log, channel, user, dl.words.t("decide.no_dialog", dl.words.t("button.decide")))
 		return
 	}
 	log.DebugContext(ctx, "decide dialog opened")
@@ -371,4 +371,33 @@ func plainText(s string) *slack.TextBlockObject {
 
 func mrkdwnText(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+
+// route runs before any dialog's own handling: a person the
+// access lists leave out gets the refusal under the dialog's first input
+// block, and the add-lead dialog is answered here. handled is false for
+// dialogs left to submit (the decide dialog).
+func (dl *dialogs) route(ctx context.Context, ic slack.InteractionCallback) (resp *slack.ViewSubmissionResponse, handled bool) {
+	var first string
+	switch ic.View.CallbackID {
+	case callbackAddLead:
+		first = addBlockCompany
+	case callbackDecide:
+		first = decideBlockOutcome
+	default:
+		return nil, false
+	}
+	// The answer must reach Slack within 3 s, access check included.
+	ctx, cancel := context.WithTimeout(ctx, submissionTimeout)
+	defer cancel()
+	if ok, msg := dl.gate.allowed(ctx, ic.User.ID, ""); !ok {
+		if msg != dl.words.t("access.check_failed") {
+			msg = dl.gate.refusal(true) // plain text: no mention markup
+		}
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{first: msg}), true
+	}
+	if ic.View.CallbackID == callbackAddLead {
+		return dl.submitAddLead(ctx, ic), true
+	}
+	return nil, false
 }

@@ -171,22 +171,22 @@ func isCurrencyWord(w string) bool {
 	return false
 }
 
-// commandOutcome records what /qualify L-42 won|lost|no-deal says.
-func (b *Bot) commandOutcome(ctx context.Context, log *slog.Logger, user string, c command) *slashReply {
+// outcome records what /qualify L-42 won|lost|no-deal says.
+func (cm *commands) outcome(ctx context.Context, log *slog.Logger, user string, c command) *slashReply {
 	if c.lead == 0 {
-		return ephemeralReply(b.words.t("command.no_lead", bold(escTrunc(c.arg, maxCommandArg, false))))
+		return ephemeralReply(cm.words.t("command.no_lead", bold(escTrunc(c.arg, maxCommandArg, false))))
 	}
 	var ve *valueError
 	if errors.As(c.valueErr, &ve) {
-		return ephemeralReply(b.words.t(ve.key, codeSpan(ve.text)))
+		return ephemeralReply(cm.words.t(ve.key, codeSpan(ve.text)))
 	}
-	res, err := b.svc.RecordOutcome(ctx, c.lead, triage.OutcomeInput{Kind: c.outcome, Value: c.value, Note: c.note, By: user})
+	res, err := cm.svc.RecordOutcome(ctx, c.lead, triage.OutcomeInput{Kind: c.outcome, Value: c.value, Note: c.note, By: user})
 	if err != nil {
-		return ephemeralReply(b.words.outcomeError(err, c.lead))
+		return ephemeralReply(cm.words.outcomeError(err, c.lead))
 	}
 	n := triage.Notice{Kind: triage.NoticeOutcomeRecorded, Lead: c.lead, User: user, Outcome: res.Lead.Outcome,
 		Corrected: res.Corrected, Repeat: !res.Changed}
-	text, _ := b.words.notice(n, nil, nil)
+	text, _ := cm.words.notice(n, nil, nil)
 	log.DebugContext(ctx, "outcome recorded", "lead_id", c.lead.String(), "changed", res.Changed)
 	return ephemeralReply(text)
 }
@@ -202,9 +202,9 @@ func (w words) outcomeError(err error, id triage.LeadID) string {
 	return w.errorText(err)
 }
 
-// outcomeClick records the outcome a card's button names; the clicker is
+// outcome records the outcome a card's button names; the clicker is
 // who says so, and gets a private confirmation through the outbox.
-func (b *Bot) outcomeClick(ctx context.Context, log *slog.Logger, channel, user string, a slack.BlockAction) {
+func (ck *clicks) outcome(ctx context.Context, log *slog.Logger, channel, user string, a slack.BlockAction) {
 	var kind triage.OutcomeKind
 	for _, ob := range outcomeButtons {
 		if ob.action == a.ActionID {
@@ -217,16 +217,16 @@ func (b *Bot) outcomeClick(ctx context.Context, log *slog.Logger, channel, user 
 	}
 	id, err := triage.ParseLeadID(a.Value)
 	if err != nil {
-		b.reportError(ctx, log, channel, user, err)
+		ck.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
 	log = log.With("lead_id", id.String())
-	if _, err := b.svc.RecordOutcome(ctx, id, triage.OutcomeInput{Kind: kind, By: user, Confirm: true}); err != nil {
+	if _, err := ck.svc.RecordOutcome(ctx, id, triage.OutcomeInput{Kind: kind, By: user, Confirm: true}); err != nil {
 		if triage.IsInternal(err) {
-			b.reportError(ctx, log, channel, user, err)
+			ck.teller.reportError(ctx, log, channel, user, err)
 			return
 		}
-		b.tell(ctx, log, channel, user, b.words.outcomeError(err, id))
+		ck.teller.tell(ctx, log, channel, user, ck.words.outcomeError(err, id))
 		return
 	}
 	log.DebugContext(ctx, "outcome recorded by a click", "outcome", string(kind))

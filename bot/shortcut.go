@@ -18,30 +18,30 @@ const callbackFromMessage = "lead.from_message"
 // trigger_id ticks.
 const maxShortcutText = 20000
 
-// handleMessageShortcut answers "Qualify this message": the add-lead dialog,
+// shortcut answers "Qualify this message": the add-lead dialog,
 // prefilled with what the message gives away. views.open is the first call
 // after the access check (which calls Slack only for a user group whose
 // cached members expired long ago).
-func (b *Bot) handleMessageShortcut(ctx context.Context, ic slack.InteractionCallback) {
+func (dl *dialogs) shortcut(ctx context.Context, ic slack.InteractionCallback) {
 	user, channel := ic.User.ID, ic.Channel.ID
-	log := b.log.With("callback_id", ic.CallbackID, "user", user, "channel", channel)
+	log := dl.log.With("callback_id", ic.CallbackID, "user", user, "channel", channel)
 	if ic.CallbackID != callbackFromMessage {
 		log.DebugContext(ctx, "shortcut ignored")
 		return
 	}
-	if ok, msg := b.gate.allowed(ctx, user, channel); !ok {
-		b.answerShortcut(ctx, log, ic, msg)
+	if ok, msg := dl.gate.allowed(ctx, user, channel); !ok {
+		dl.answerShortcut(ctx, log, ic, msg)
 		return
 	}
-	prefill := b.shortcutPrefill(ic.Message)
-	if err := b.openAddLeadModal(ctx, ic.TriggerID, channel, ic.ResponseURL, prefill); err != nil {
+	prefill := dl.shortcutPrefill(ic.Message)
+	if err := dl.openAddLead(ctx, ic.TriggerID, channel, ic.ResponseURL, prefill); err != nil {
 		if expiredTrigger(err) {
 			log.WarnContext(ctx, "add-lead dialog not opened: trigger expired", "error", err)
-			b.answerShortcut(ctx, log, ic, b.words.t("shortcut.too_slow", bold(b.words.t("home.shortcut"))))
+			dl.answerShortcut(ctx, log, ic, dl.words.t("shortcut.too_slow", bold(dl.words.t("home.shortcut"))))
 			return
 		}
 		log.ErrorContext(ctx, "opening the add-lead dialog", "error", err)
-		b.answerShortcut(ctx, log, ic, b.words.t("shortcut.no_dialog"))
+		dl.answerShortcut(ctx, log, ic, dl.words.t("shortcut.no_dialog"))
 		return
 	}
 	log.DebugContext(ctx, "add-lead dialog opened from a message")
@@ -50,9 +50,9 @@ func (b *Bot) handleMessageShortcut(ctx context.Context, ic slack.InteractionCal
 // shortcutPrefill guesses the lead in a message: from its e-mail file when
 // it carries one (a forwarded e-mail, with whatever text came with it as a
 // note), else from its text.
-func (b *Bot) shortcutPrefill(m slack.Message) triage.LeadInput {
+func (dl *dialogs) shortcutPrefill(m slack.Message) triage.LeadInput {
 	if f, ok := emailFile(m); ok {
-		return emailPrefill(f, shortcutText(m), b.cfg.FreeMail)
+		return emailPrefill(f, shortcutText(m), dl.cfg.FreeMail)
 	}
 	return leadInputFromMessage(shortcutText(m))
 }
@@ -82,13 +82,13 @@ func shortcutText(m slack.Message) string {
 // shortcut's response_url (it works in any conversation, even one the bot
 // is not in), else as an ephemeral through the outbox in the triage
 // channel.
-func (b *Bot) answerShortcut(ctx context.Context, log *slog.Logger, ic slack.InteractionCallback, text string) {
+func (dl *dialogs) answerShortcut(ctx context.Context, log *slog.Logger, ic slack.InteractionCallback, text string) {
 	if ic.ResponseURL != "" {
-		err := b.ephemeralViaResponseURL(ctx, ic.ResponseURL, text)
+		err := dl.ephemeralViaResponseURL(ctx, ic.ResponseURL, text)
 		if err == nil {
 			return
 		}
 		log.WarnContext(ctx, "answering a shortcut through its response_url", "error", err)
 	}
-	b.tell(ctx, log, b.svc.Channel, ic.User.ID, text)
+	dl.teller.tell(ctx, log, dl.svc.Channel, ic.User.ID, text)
 }

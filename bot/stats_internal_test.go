@@ -130,7 +130,7 @@ func testRenderDigestPartMonth(t *testing.T, w words) {
 func TestBot_HomeView_WithStats_Limits(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
-	b := &Bot{cfg: Config{Command: "/qualify"}, svc: &triage.Service{Channel: dispatchChannel}}
+	b := &homeTab{cfg: &Config{Command: "/qualify"}, svc: &triage.Service{Channel: dispatchChannel}, links: &links{}}
 	report := sampleReport(dispatchNow.AddDate(0, -1, 0), dispatchNow)
 	for i := range 60 {
 		report.Criteria = append(report.Criteria, triage.CriterionStats{ID: nastyText(r, 200), Kind: triage.KindScale,
@@ -139,7 +139,7 @@ func TestBot_HomeView_WithStats_Limits(t *testing.T) {
 	for _, w := range []words{english, newWords(LangDutch)} {
 		h := triage.Home{AwaitingVote: nastyLeads(r, 200, dispatchNow), Owned: nastyLeads(r, 200, dispatchNow), Pending: nastyLeads(r, 600, dispatchNow)}
 		b.words = w
-		view := b.homeView(h, dispatchNow)
+		view := b.view(h, dispatchNow)
 		stats := w.homeStatsBlocks(report, periodAll)
 		view.Blocks.BlockSet = append(view.Blocks.BlockSet, stats...)
 		raw, err := json.Marshal(view)

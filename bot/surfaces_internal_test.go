@@ -36,12 +36,12 @@ func testRenderSurfaces(t *testing.T, w words) {
 		blocked = append(blocked, w.blockNotice(block{cause: cause, on: "CTRIAGE"}))
 	}
 
-	b := &Bot{cfg: Config{Command: "/qualify"}, svc: &triage.Service{Channel: dispatchChannel}, words: w}
+	b := &homeTab{cfg: &Config{Command: "/qualify"}, svc: &triage.Service{Channel: dispatchChannel}, links: &links{}, words: w}
 	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	lead := func(id int, company string, age time.Duration, votes map[string]triage.Choice) triage.Lead {
 		return triage.Lead{ID: triage.LeadID(id), Company: company, Status: triage.StatusPending, CreatedAt: now.Add(-age), Votes: votes}
 	}
-	home := b.homeView(triage.Home{
+	home := b.view(triage.Home{
 		AwaitingVote: []triage.Lead{lead(1, "Acme <!channel>", 30*time.Second, nil)},
 		Owned:        []triage.Lead{{ID: 2, Company: "Beta BV", Status: triage.StatusQualified, CreatedAt: now.Add(-3 * 24 * time.Hour), Owner: "UBOB"}},
 		Pending:      []triage.Lead{lead(1, "Acme <!channel>", 30*time.Second, nil), lead(3, "Gamma", 5*time.Hour, map[string]triage.Choice{"UALICE": triage.ChoiceQualify})},

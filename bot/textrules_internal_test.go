@@ -138,7 +138,7 @@ func TestRenderedText_OneRulePerType(t *testing.T) {
 		}
 		return raw
 	}
-	b := &Bot{cfg: Config{Command: "/qualify"}, svc: &triage.Service{Channel: dispatchChannel}, links: links{url: "https://acme.slack.com/"}}
+	b := &homeTab{cfg: &Config{Command: "/qualify"}, svc: &triage.Service{Channel: dispatchChannel}, links: &links{url: "https://acme.slack.com/"}}
 	home := triage.Home{AwaitingVote: []triage.Lead{l}, Owned: []triage.Lead{decided}, Pending: []triage.Lead{l}}
 	digest := triage.DigestPart{Part: 1, Parts: 1, Title: "Leads & <digest> 🗞",
 		Pending: []triage.DigestLead{{ID: l.ID, Label: specialCompany, Status: triage.StatusPending, CreatedAt: received, Flags: []string{"free_email"}}},
@@ -156,7 +156,7 @@ func TestRenderedText_OneRulePerType(t *testing.T) {
 		surfaces["decide/"+string(lead.Status)] = marshal(english.decideModal(lead, pol))
 	}
 	surfaces["addlead"] = marshal(english.addLeadModal(prefill, addLeadMeta{}, dispatchNow))
-	surfaces["home"] = marshal(b.homeView(home, dispatchNow))
+	surfaces["home"] = marshal(b.view(home, dispatchNow))
 	text, blocks := renderDigestPart(digest, testPermalink, time.UTC, digestNow)
 	surfaces["digest"] = cardJSON(t, text, blocks)
 

@@ -8,7 +8,7 @@
 //	Vote      one teammate's opinion: qualify, disqualify or unsure. One per
 //	          person; the latest counts.
 //	Quorum    how many votes a lead needs before the vote is revealed and, with
-//	          automatic decisions, settled by majority.
+//	          automatic decisions, decided by majority.
 //	Decision  the outcome (qualified, disqualified, referred), who took it
 //	          ("auto" or a Slack user id) and why.
 //	Event     one line of a lead's audit trail.

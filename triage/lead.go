@@ -156,7 +156,7 @@ type Answer struct {
 	At    time.Time
 }
 
-// Decision records how a lead was settled.
+// Decision records how a lead was decided.
 type Decision struct {
 	Outcome Status
 	Reason  string // for disqualify: one of the configured reasons

@@ -24,7 +24,7 @@ func (c Choice) Valid() bool {
 // Policy is how the team decides, from config.toml's [voting], [[criteria]],
 // [disqualify] and [[partners]] sections.
 type Policy struct {
-	Quorum   int      // votes needed before the vote is revealed and settled
+	Quorum   int      // votes needed before the vote is revealed and decided
 	Blind    bool     // hide who voted what until the quorum
 	Auto     bool     // decide = "auto": the majority at the quorum decides
 	TeamLead string   // Slack user id mentioned on ties and when the lead must decide
@@ -211,7 +211,7 @@ func Claim(l *Lead, user string, now time.Time) (changed bool, err error) {
 	return true, nil
 }
 
-// Decide settles l. by is DecidedByPolicy or the deciding user.
+// Decide closes l with outcome. by is DecidedByPolicy or the deciding user.
 func Decide(l *Lead, outcome Status, reason, by string, now time.Time) error {
 	if l.Status != StatusPending {
 		return ErrLeadClosed
