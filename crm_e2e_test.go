@@ -51,6 +51,7 @@ func TestEndToEnd_CRMHandoffSurvivesAKill(t *testing.T) {
 	defer front.Close()
 
 	fake := slackfake.New(t)
+	fake.AddUser("UVOTER1", "Vera Voter")
 	dir := t.TempDir()
 	cfg := writeTestConfig(t, dir, appOptions{mode: "http", quorum: 1, dbPath: filepath.Join(dir, "leadtriage.db"),
 		extra: fmt.Sprintf("[crm]\nhubspot = true\napi_url = %q\nowners = { %q = \"owner@sales.example\" }\n", front.URL, "UVOTER1")}, fake.APIURL())
@@ -98,8 +99,13 @@ func TestEndToEnd_CRMHandoffSurvivesAKill(t *testing.T) {
 	for _, r := range hs.Requests() {
 		if r.Method == http.MethodPost && r.Path == "/crm/v3/objects/notes" {
 			props, _ := r.Body["properties"].(map[string]any)
-			if body, _ := props["hs_note_body"].(string); !strings.Contains(body, "/archives/"+testChannel+"/p") {
+			body, _ := props["hs_note_body"].(string)
+			if !strings.Contains(body, "/archives/"+testChannel+"/p") {
 				t.Errorf("the note does not link the Slack thread: %s", body)
+			}
+			// A <@U…> mention means nothing in HubSpot: the voter by name.
+			if !strings.Contains(body, "Vera Voter") || strings.Contains(body, "UVOTER1") {
+				t.Errorf("the note does not name the voter (users.info): %s", body)
 			}
 		}
 	}

@@ -390,7 +390,7 @@ func (m *Main) newCRM() error {
 	if client != nil {
 		handoffs, err := crm.NewHandoffs(crm.HandoffConfig{
 			CRM: client, Leads: m.Svc, Record: m.Svc.RecordCRM, Criteria: m.Svc.Policy.Criteria,
-			Owners: m.Config.CRM.OwnerEmail, Permalink: m.Bot.ThreadLink, Now: m.Now,
+			Owners: m.Config.CRM.OwnerEmail, Permalink: m.Bot.ThreadLink, People: m.Bot.PeopleNames, Now: m.Now,
 		})
 		if err != nil {
 			return fmt.Errorf("configuration: %w", err)

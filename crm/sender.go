@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,7 +39,7 @@ type HandoffConfig struct {
 	// workspace); "" leaves the link out of the note.
 	Permalink func(triage.Lead) string
 	// People names Slack users in the note; nil: ids.
-	People func(ctx context.Context) map[string]string
+	People func(ctx context.Context, ids []string) map[string]string
 	Now    func() time.Time
 }
 
@@ -114,7 +116,7 @@ func (h *Handoffs) Send(ctx context.Context, it triage.OutboxItem) error {
 		hd.Permalink = h.cfg.Permalink(cur)
 	}
 	if h.cfg.People != nil {
-		hd.People = h.cfg.People(ctx)
+		hd.People = h.cfg.People(ctx, people(l))
 	}
 	var recs []triage.CRMRecord
 	if l.Decision.Outcome == triage.StatusQualified {
@@ -218,4 +220,31 @@ func token(v any) string {
 		}
 	}
 	return s
+}
+
+// people are the Slack users a lead's note names: voters, those who
+// answered, the decider and the owner, each once, sorted.
+func people(l triage.Lead) []string {
+	seen := map[string]bool{}
+	add := func(id string) {
+		if id != "" && id != triage.DecidedByPolicy {
+			seen[id] = true
+		}
+	}
+	for id := range l.Votes {
+		add(id)
+	}
+	for _, a := range l.Answers {
+		add(a.By)
+	}
+	for _, byUser := range l.AnswersBy {
+		for id := range byUser {
+			add(id)
+		}
+	}
+	if l.Decision != nil {
+		add(l.Decision.By)
+	}
+	add(l.Owner)
+	return slices.Sorted(maps.Keys(seen))
 }
