@@ -91,10 +91,12 @@ func (s *Service) RecordOutcome(ctx context.Context, id LeadID, in OutcomeInput)
 		res.Changed, res.Corrected = true, prev != nil
 		l.Outcome = &Outcome{Kind: in.Kind, Value: in.Value, Note: in.Note, By: in.By, At: now}
 		detail := outcomeDetail(*l.Outcome)
+		args := []string{EvResult, string(in.Kind), EvValue, valueArg(in.Value), EvNote, in.Note}
 		if prev != nil {
 			detail += " (was " + outcomeDetail(*prev) + ")"
+			args = append(args, EvWas, string(prev.Kind), EvWasValue, valueArg(prev.Value), EvWasNote, prev.Note)
 		}
-		l.addEvent(now, EventOutcome, in.By, detail)
+		l.addEvent(now, EventOutcome, in.By, detail, args...)
 		o := *l.Outcome
 		out := []OutboxItem{
 			s.cardUpdate(l, now),
@@ -131,6 +133,14 @@ func outcomeDetail(o Outcome) string {
 		d += ": " + o.Note
 	}
 	return d
+}
+
+// valueArg is an outcome's value as an event argument; "" when not given.
+func valueArg(v int64) string {
+	if v <= 0 {
+		return ""
+	}
+	return strconv.FormatInt(v, 10)
 }
 
 // OutcomeAskWindow bounds how far back the outcome check looks for leads
