@@ -115,7 +115,7 @@ creditsafe_url = %q
 		m := f.(map[string]any)
 		details[m["code"].(string)] = m["detail"].(string)
 	}
-	if d := details["claim_mismatch"]; !strings.Contains(d, "earliest trace online: first certificate 2025-08-02, first archive capture 2025-09-14") {
+	if d := details["claim_mismatch"]; !strings.Contains(d, "earliest trace online: first certificate 2 August 2025, first archive capture 14 September 2025") {
 		t.Errorf("claim_mismatch = %q (flags %v)", d, details)
 	}
 	for _, want := range []string{"credit_risk", "insolvency"} {

@@ -517,7 +517,7 @@ var catalogueEN = map[string]any{
 	"event.decided":       "decided",
 	"event.quorum":        "quorum",
 	"event.tie":           "tie",
-	"event.card_posted":   "card_posted",
+	"event.card_posted":   "card posted",
 	"event.researched":    "researched",
 	"event.answered":      "answered",
 	"event.reopened":      "reopened",
@@ -543,4 +543,20 @@ var catalogueEN = map[string]any{
 	// The CRM hand-off (issue 15).
 	"crm.deal":   "Deal in %s",
 	"notice.crm": "%s is in the CRM: %s",
+
+	// The audit trail: outcome, CRM and found-card events (issue 15 polish).
+	"event.outcome":               "outcome",
+	"event.outcome.was":           "%s (was %s)",
+	"event.crm":                   "CRM",
+	"event.crm.new":               "%s linked",
+	"event.crm.link":              "%s: link updated",
+	"event.crm.gone":              "%s deleted in the CRM",
+	"event.crm.kind.company":      "company",
+	"event.crm.kind.contact":      "contact",
+	"event.crm.kind.deal":         "deal",
+	"event.crm.kind.note":         "note",
+	"event.crm.kind.person":       "person",
+	"event.crm.kind.organization": "organization",
+	"event.crm.kind.lead":         "lead",
+	"event.card_posted.found":     "found in the channel's history after an unfinished attempt",
 }

@@ -545,4 +545,20 @@ var catalogueNL = map[string]any{
 	// De overdracht aan het CRM (issue 15).
 	"crm.deal":   "Deal in %s",
 	"notice.crm": "%s staat in het CRM: %s",
+
+	// The audit trail: outcome, CRM and found-card events (issue 15 polish).
+	"event.outcome":               "uitkomst",
+	"event.outcome.was":           "%s (eerder %s)",
+	"event.crm":                   "CRM",
+	"event.crm.new":               "%s gekoppeld",
+	"event.crm.link":              "%s: link bijgewerkt",
+	"event.crm.gone":              "%s verwijderd in het CRM",
+	"event.crm.kind.company":      "bedrijf",
+	"event.crm.kind.contact":      "contactpersoon",
+	"event.crm.kind.deal":         "deal",
+	"event.crm.kind.note":         "notitie",
+	"event.crm.kind.person":       "persoon",
+	"event.crm.kind.organization": "organisatie",
+	"event.crm.kind.lead":         "lead",
+	"event.card_posted.found":     "teruggevonden in het kanaal na een onderbroken poging",
 }

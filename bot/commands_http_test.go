@@ -159,7 +159,7 @@ func TestBot_HTTPHandler_Qualify(t *testing.T) {
 	})
 	t.Run("History", func(t *testing.T) {
 		r, _ := qualify(t, h, "UASKER", "l-1 history")
-		if got := r.all(); !strings.Contains(got, "Audit trail of L-1") || !strings.Contains(got, "· webhook · created · via webhook") || !strings.Contains(got, "card_posted") {
+		if got := r.all(); !strings.Contains(got, "Audit trail of L-1") || !strings.Contains(got, "· webhook · created · via webhook") || !strings.Contains(got, "· bot · card posted") {
 			t.Errorf("history = %s", got)
 		}
 	})

@@ -62,6 +62,10 @@ func (w words) eventKind(kind string) string {
 		return w.t("event.snoozed")
 	case triage.EventRevisit:
 		return w.t("event.revisit")
+	case triage.EventOutcome:
+		return w.t("event.outcome")
+	case triage.EventCRM:
+		return w.t("event.crm")
 	}
 	return escTrunc(kind, 40, false)
 }
@@ -135,6 +139,18 @@ func (w words) eventDetail(e triage.Event) string {
 		s = w.t("event.snoozed.until", w.dayTime(t, nil))
 	case triage.EventRevisit:
 		s = w.t("event.revisit.digest", arg(triage.EvDigest))
+	case triage.EventOutcome:
+		s = w.eventOutcome(a[triage.EvResult], num(triage.EvValue), arg(triage.EvNote))
+		if was := a[triage.EvWas]; was != "" {
+			s = w.t("event.outcome.was", s, w.eventOutcome(was, num(triage.EvWasValue), arg(triage.EvWasNote)))
+		}
+	case triage.EventCardPosted:
+		if a[triage.EvFound] != triage.FoundInHistory {
+			return escTrunc(e.Detail, maxEventDetail, false)
+		}
+		s = w.t("event.card_posted.found")
+	case triage.EventCRM:
+		s = w.list(a[triage.EvRecords], w.crmRecordChange)
 	default:
 		return escTrunc(e.Detail, maxEventDetail, false)
 	}
@@ -151,4 +167,70 @@ func (w words) list(joined string, item func(string) string) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// eventOutcome is an outcome in the audit trail: "lost, value 12,000: signed
+// elsewhere"; note is escaped already.
+func (w words) eventOutcome(kind string, value int, note string) string {
+	s := strings.ToLower(w.outcomeKind(triage.OutcomeKind(kind)))
+	if value > 0 {
+		s += ", " + w.t("outcome.value", value)
+	}
+	if note != "" {
+		s += ": " + note
+	}
+	return s
+}
+
+// crmRecordChange is one EvRecords item, "hubspot deal 103 link": the CRM,
+// the record's kind in words, its id, and what changed on a record already
+// known (nothing: a new record).
+func (w words) crmRecordChange(item string) string {
+	f := strings.Fields(item)
+	if len(f) < 3 {
+		return escTrunc(item, 80, false)
+	}
+	s := escTrunc(f[0], 20, false) + " " + w.crmKind(f[1]) + " " + escTrunc(f[2], 30, false)
+	switch strings.Join(f[3:], " ") {
+	case "":
+		s = w.t("event.crm.new", s)
+	case triage.CRMLinkChanged:
+		s = w.t("event.crm.link", s)
+	case triage.CRMGone:
+		s = w.t("event.crm.gone", s)
+	default:
+		s += " " + escTrunc(strings.Join(f[3:], " "), 30, false)
+	}
+	return s
+}
+
+// crmKind names a CRM record's kind (HubSpot's objects, Pipedrive's
+// entities) in the language.
+func (w words) crmKind(kind string) string {
+	switch kind {
+	case "company":
+		return w.t("event.crm.kind.company")
+	case "contact":
+		return w.t("event.crm.kind.contact")
+	case "deal":
+		return w.t("event.crm.kind.deal")
+	case "note":
+		return w.t("event.crm.kind.note")
+	case "person":
+		return w.t("event.crm.kind.person")
+	case "organization":
+		return w.t("event.crm.kind.organization")
+	case "lead":
+		return w.t("event.crm.kind.lead")
+	}
+	return escTrunc(kind, 20, false)
+}
+
+// foundCard is the card an unfinished attempt had posted, found in the
+// channel's history: its audit event says so (EvFound), worded here; the
+// English Detail stays for older readers.
+func foundCard(channel, ts string, now time.Time) *triage.Posted {
+	p := recordCard(channel, ts, now, "found in channel history after an unfinished attempt")
+	p.Args = map[string]string{triage.EvFound: triage.FoundInHistory}
+	return p
 }

@@ -52,7 +52,7 @@ func (w words) dateArg(s string) string {
 // Args, or its stored English Detail (escaped) when it has no Args (stored
 // before issue 12) or a code this bot does not know.
 func (w words) flagDetail(fl triage.Flag) string {
-	if fl.Args != nil {
+	if len(fl.Args) > 0 {
 		if s := w.flagWords(fl.Code, fl.Args); s != "" {
 			return fit(s, maxFlagWords)
 		}

@@ -489,7 +489,7 @@ func (w *outboxWorker) postCard(ctx context.Context, log *slog.Logger, p *pass, 
 		}
 		if found {
 			log.Info("adopted card posted by an earlier attempt", slog.String("channel", channel), slog.String("ts", ts))
-			return w.settle(ctx, log, p, it, c, nil, recordCard(channel, ts, p.now, "found in channel history after an unfinished attempt"))
+			return w.settle(ctx, log, p, it, c, nil, foundCard(channel, ts, p.now))
 		}
 	}
 	if gone, err := w.markAttempted(ctx, it, p.now); gone || err != nil {

@@ -593,6 +593,16 @@ func TestBot_DeliverDue_AmbiguousFailure(t *testing.T) {
 	if got := h.lead(l.ID).Slack; got.TS != msgs[0].TS {
 		t.Errorf("lead's card ts = %q, want the adopted %q", got.TS, msgs[0].TS)
 	}
+	// The audit trail says how the card was found, as data the history words.
+	var posted []triage.Event
+	for _, e := range h.lead(l.ID).Events {
+		if e.Kind == triage.EventCardPosted {
+			posted = append(posted, e)
+		}
+	}
+	if len(posted) != 1 || posted[0].Args[triage.EvFound] != triage.FoundInHistory {
+		t.Errorf("card_posted events = %+v, want one found in history", posted)
+	}
 	if n := len(h.fake.Calls("conversations.history")); n != 1 {
 		t.Errorf("conversations.history calls = %d, want 1", n)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadtriage/leadtriage/leadtext"
 	"github.com/leadtriage/leadtriage/triage"
 )
 
@@ -170,7 +171,7 @@ func NoteHTML(h Handoff) string {
 	if len(l.Research.Flags) > 0 {
 		b.WriteString("<p>Research flags:</p><ul>")
 		for _, f := range l.Research.Flags {
-			fmt.Fprintf(&b, "<li>%s: %s</li>", esc(f.Code), esc(f.Detail))
+			fmt.Fprintf(&b, "<li>%s: %s</li>", esc(f.Code), esc(leadtext.FlagDetail(f)))
 		}
 		b.WriteString("</ul>")
 	}

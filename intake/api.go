@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/leadtriage/leadtriage/leadtext"
 	"github.com/leadtriage/leadtriage/triage"
 )
 
@@ -308,7 +309,7 @@ func toResearch(r triage.Research) research {
 		},
 	}
 	for _, fl := range r.Flags {
-		j.Flags = append(j.Flags, flag{Code: fl.Code, Detail: FlagDetail(fl), Source: fl.Source})
+		j.Flags = append(j.Flags, flag{Code: fl.Code, Detail: leadtext.FlagDetail(fl), Source: fl.Source})
 	}
 	for _, p := range r.Providers {
 		j.Providers = append(j.Providers, provider{Name: p.Name, OK: p.OK, Error: p.Error, TookMS: p.Took.Milliseconds()})

@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/leadtriage/leadtriage/intake"
+	"github.com/leadtriage/leadtriage/leadtext"
 	"github.com/leadtriage/leadtriage/research"
 	"github.com/leadtriage/leadtriage/triage"
 )
@@ -180,7 +180,7 @@ func TestCreditsafe_ByRegistryNumber(t *testing.T) {
 	}
 	res := triage.Compose(lead, f, nil, testNow)
 	fl, ok := findFlag(res.Flags, triage.FlagCreditRisk)
-	if !ok || fl.Source != "creditsafe" || !strings.Contains(intake.FlagDetail(fl), "Creditsafe rates it D (High Risk) as of 2026-02-20") {
+	if !ok || fl.Source != "creditsafe" || !strings.Contains(leadtext.FlagDetail(fl), "Creditsafe rates it D (High Risk) as of 20 February 2026") {
 		t.Errorf("credit_risk = %+v (found %v)", fl, ok)
 	}
 	if _, ok := findFlag(res.Flags, triage.FlagInsolvency); ok {
@@ -213,7 +213,7 @@ func TestCreditsafe_ByNameInsolvent(t *testing.T) {
 	}
 	res := triage.Compose(lead, f, nil, testNow)
 	fl, ok := findFlag(res.Flags, triage.FlagInsolvency)
-	if !ok || intake.FlagDetail(fl) != "Creditsafe lists the company as In Administration. Is there a going concern to do business with?" {
+	if !ok || leadtext.FlagDetail(fl) != "Creditsafe lists the company as In Administration. Is there a going concern to do business with?" {
 		t.Errorf("insolvency = %+v (found %v)", fl, ok)
 	}
 }
@@ -264,7 +264,7 @@ func TestCreditsafe_Failures(t *testing.T) {
 					t.Fatalf("creditsafe = %+v, want failed: %s", p, tc.wantErr)
 				}
 				res := triage.Compose(lead, f, nil, testNow)
-				if inc, ok := findFlag(res.Flags, triage.FlagResearchIncomplete); !ok || !strings.Contains(intake.FlagDetail(inc), "creditsafe ("+tc.wantErr+")") {
+				if inc, ok := findFlag(res.Flags, triage.FlagResearchIncomplete); !ok || !strings.Contains(leadtext.FlagDetail(inc), "creditsafe ("+tc.wantErr+")") {
 					t.Errorf("research_incomplete = %+v (found %v)", inc, ok)
 				}
 				if strings.Contains(fmt.Sprint(f), testCSPass) {
@@ -370,8 +370,8 @@ func TestCreditBureau_Interface(t *testing.T) {
 		t.Errorf("flags = %s", got)
 	}
 	inc, _ := findFlag(res.Flags, triage.FlagResearchIncomplete)
-	if intake.FlagDetail(inc) != "Not checked: altares (failed), bureau3 (rate limited)." {
-		t.Errorf("research_incomplete = %q", intake.FlagDetail(inc))
+	if leadtext.FlagDetail(inc) != "Not checked: altares (failed), bureau3 (rate limited)." {
+		t.Errorf("research_incomplete = %q", leadtext.FlagDetail(inc))
 	}
 	if strings.Contains(fmt.Sprint(res), "hunter2") {
 		t.Errorf("a bureau's error text leaked")

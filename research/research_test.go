@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/leadtriage/leadtriage/intake"
+	"github.com/leadtriage/leadtriage/leadtext"
 	"github.com/leadtriage/leadtriage/research"
 	"github.com/leadtriage/leadtriage/triage"
 )
@@ -73,8 +73,8 @@ func TestResearch_YoungDomainFreeMailClaim(t *testing.T) {
 		t.Errorf("composed flags %v: research incomplete", codes)
 	}
 	mm, _ := findFlag(res.Flags, triage.FlagClaimMismatch)
-	if !strings.Contains(intake.FlagDetail(mm), "2023") || !strings.Contains(intake.FlagDetail(mm), registered.Format("2006-01-02")) {
-		t.Errorf("claim_mismatch detail %q lacks both facts", intake.FlagDetail(mm))
+	if !strings.Contains(leadtext.FlagDetail(mm), "2023") || !strings.Contains(leadtext.FlagDetail(mm), registered.Format("2 January 2006")) {
+		t.Errorf("claim_mismatch detail %q lacks both facts", leadtext.FlagDetail(mm))
 	}
 }
 
@@ -100,7 +100,7 @@ func TestResearch_SlowProviderTimesOut(t *testing.T) {
 	}
 	res := triage.Compose(lead, f, nil, testNow)
 	inc, ok := findFlag(res.Flags, triage.FlagResearchIncomplete)
-	if !ok || !strings.Contains(intake.FlagDetail(inc), "rdap (timed out)") {
+	if !ok || !strings.Contains(leadtext.FlagDetail(inc), "rdap (timed out)") {
 		t.Errorf("research_incomplete = %+v (found %v)", inc, ok)
 	}
 	// The cut-off provider's goroutine ends: it was cancelled.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadtriage/leadtriage/intake"
+	"github.com/leadtriage/leadtriage/leadtext"
 	"github.com/leadtriage/leadtriage/research"
 	"github.com/leadtriage/leadtriage/triage"
 )
@@ -138,7 +138,7 @@ func TestWebHistory_FirstSeenFeedsTheClaim(t *testing.T) {
 
 	res := triage.Compose(lead, f, nil, testNow)
 	mm, ok := findFlag(res.Flags, triage.FlagClaimMismatch)
-	if !ok || intake.FlagDetail(mm) != "Claims founded 2019; earliest trace online: first certificate 2025-08-02, first archive capture 2025-09-14. Was there an earlier name or site?" {
+	if !ok || leadtext.FlagDetail(mm) != "Claims founded 2019; earliest trace online: first certificate 2 August 2025, first archive capture 14 September 2025. Was there an earlier name or site?" {
 		t.Errorf("claim_mismatch = %+v (found %v)", mm, ok)
 	}
 
@@ -231,7 +231,7 @@ func TestWebHistory_Failures(t *testing.T) {
 			}
 			res := triage.Compose(lead, f, nil, testNow)
 			inc, ok := findFlag(res.Flags, triage.FlagResearchIncomplete)
-			if !ok || !strings.Contains(intake.FlagDetail(inc), tc.provider+" ("+tc.want+")") {
+			if !ok || !strings.Contains(leadtext.FlagDetail(inc), tc.provider+" ("+tc.want+")") {
 				t.Errorf("research_incomplete = %+v (found %v), want it to name %s", inc, ok, tc.provider)
 			}
 			// The other source still counts.

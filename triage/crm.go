@@ -69,7 +69,7 @@ func (s *Service) RecordCRM(ctx context.Context, id LeadID, recs []CRMRecord, at
 			return nil, nil // a repeat: nothing new
 		}
 		// Ids and kinds only: the audit trail outlives an erasure.
-		l.addEvent(at.UTC(), EventCRM, recs[0].System, strings.Join(changed, ", "))
+		l.addEvent(at.UTC(), EventCRM, recs[0].System, strings.Join(changed, ", "), EvRecords, strings.Join(changed, ArgSep))
 		out := []OutboxItem{s.cardUpdate(l, at)}
 		if deal, ok := l.Deal(); ok && !hadDeal {
 			out = append(out, s.threadReply(l, at, Notice{Kind: NoticeCRM, System: deal.System, URL: deal.URL}))

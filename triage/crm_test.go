@@ -29,7 +29,8 @@ func TestService_RecordCRM(t *testing.T) {
 		t.Errorf("records (-want +got):\n%s", diff)
 	}
 	ev := got.Events[len(got.Events)-1]
-	if diff := cmp.Diff(triage.Event{At: at, Kind: triage.EventCRM, By: "hubspot", Detail: "hubspot company 101, hubspot deal 103"}, ev); diff != "" {
+	if diff := cmp.Diff(triage.Event{At: at, Kind: triage.EventCRM, By: "hubspot", Detail: "hubspot company 101, hubspot deal 103",
+		Args: map[string]string{triage.EvRecords: "hubspot company 101; hubspot deal 103"}}, ev); diff != "" {
 		t.Errorf("event (-want +got):\n%s", diff)
 	}
 	items := h.deliver(t)

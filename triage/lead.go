@@ -279,6 +279,25 @@ const (
 	EvDigest     = "digest"     // revisit: the digest's key
 )
 
+// More keys of Event.Args: outcome, card_posted and crm. An outcome event
+// also uses EvNote (its note) and EvWas (the kind of the outcome it
+// corrected).
+const (
+	EvResult   = "result"    // outcome: an OutcomeKind
+	EvValue    = "value"     // outcome: whole currency units ("" = not given)
+	EvWasValue = "was_value" // outcome: the corrected outcome's value
+	EvWasNote  = "was_note"  // outcome: the corrected outcome's note
+	EvFound    = "found"     // card_posted: FoundInHistory when an unfinished attempt had posted the card
+	EvRecords  = "records"   // crm: what changed, "hubspot deal 103; hubspot company 101 link"
+
+	// FoundInHistory: the card was found in the channel's history.
+	FoundInHistory = "history"
+	// What changed on a CRM record already known, after its "system kind
+	// id" in EvRecords; nothing after it is a new record.
+	CRMLinkChanged = "link"
+	CRMGone        = "deleted"
+)
+
 // Event kinds.
 const (
 	EventCreated    = "created"

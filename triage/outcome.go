@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -91,10 +92,12 @@ func (s *Service) RecordOutcome(ctx context.Context, id LeadID, in OutcomeInput)
 		res.Changed, res.Corrected = true, prev != nil
 		l.Outcome = &Outcome{Kind: in.Kind, Value: in.Value, Note: in.Note, By: in.By, At: now}
 		detail := outcomeDetail(*l.Outcome)
+		args := []string{EvResult, string(in.Kind), EvValue, valueArg(in.Value), EvNote, in.Note}
 		if prev != nil {
 			detail += " (was " + outcomeDetail(*prev) + ")"
+			args = append(args, EvWas, string(prev.Kind), EvWasValue, valueArg(prev.Value), EvWasNote, prev.Note)
 		}
-		l.addEvent(now, EventOutcome, in.By, detail)
+		l.addEvent(now, EventOutcome, in.By, detail, args...)
 		o := *l.Outcome
 		out := []OutboxItem{
 			s.cardUpdate(l, now),
@@ -133,24 +136,55 @@ func outcomeDetail(o Outcome) string {
 	return d
 }
 
-// OutcomeAskWindow bounds how far back the outcome check looks for leads
-// whose ask time passed: a bot stopped for longer than this does not ask on
-// those cards afterwards (the digest still lists them). It keeps the check's
-// cost with the leads that just crossed the threshold, not every decided
-// lead ever stored.
-const OutcomeAskWindow = 14 * 24 * time.Hour
+// valueArg is an outcome's value as an event argument; "" when not given.
+func valueArg(v int64) string {
+	if v <= 0 {
+		return ""
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+// How far back before the ask_after threshold the outcome check reads
+// decisions, through the decided-time index: OutcomeAskWindow on each check
+// once this process has checked, so a check every minute costs the leads
+// decided in two weeks, not every decided lead ever stored; and, on the
+// first check after a start (or after a failed check), back to where the
+// last good check read, at most OutcomeAskCatchUp: a bot stopped for up to
+// that long still asks once on those cards. Older ones only the digest lists
+// (OutcomeDigestWindow).
+const (
+	OutcomeAskWindow  = 14 * 24 * time.Hour
+	OutcomeAskCatchUp = 90 * 24 * time.Hour
+)
+
+// outcomeCheck remembers, in this process, up to which threshold the
+// outcome check has read every decision.
+type outcomeCheck struct {
+	mu      sync.Mutex
+	through time.Time
+}
 
 // AskOutcomes turns on the outcome buttons on the cards of the decided leads
 // whose decision is askAfter old (0 = never) and that have no outcome: once
 // per decision, remembered on the lead (Reminder.OutcomeAsked) in the
-// transaction that queues the card update. A Store with time indexes is read
-// only for the decisions of the last OutcomeAskWindow before the threshold.
+// transaction that queues the card update. It reads the decisions of
+// OutcomeAskWindow before the threshold, or further back to the last good
+// check's threshold, at most OutcomeAskCatchUp (see there).
 func (s *Service) AskOutcomes(ctx context.Context, askAfter time.Duration, now time.Time) ([]LeadID, error) {
 	if askAfter <= 0 {
 		return nil, nil
 	}
 	cutoff := now.Add(-askAfter).Add(time.Nanosecond) // decided at or before now − askAfter
-	leads, err := s.decidedBetween(ctx, cutoff.Add(-OutcomeAskWindow), cutoff)
+	from := cutoff.Add(-OutcomeAskWindow)
+	s.outcomes.mu.Lock()
+	if through := s.outcomes.through; through.Before(from) {
+		from = cutoff.Add(-OutcomeAskCatchUp)
+		if through.After(from) {
+			from = through // it read [.., through)
+		}
+	}
+	s.outcomes.mu.Unlock()
+	leads, err := s.decidedBetween(ctx, from, cutoff)
 	if err != nil {
 		return nil, fmt.Errorf("listing decided leads to ask about: %w", err)
 	}
@@ -187,6 +221,13 @@ func (s *Service) AskOutcomes(ctx context.Context, askAfter time.Duration, now t
 	}
 	if len(asked) > 0 {
 		s.wake()
+	}
+	if len(errs) == 0 {
+		s.outcomes.mu.Lock()
+		if cutoff.After(s.outcomes.through) {
+			s.outcomes.through = cutoff
+		}
+		s.outcomes.mu.Unlock()
 	}
 	return asked, errors.Join(errs...)
 }

@@ -74,6 +74,13 @@ func TestService_RecordOutcome(t *testing.T) {
 	if len(ev) != 2 || ev[1].Detail != "lost (was won 12000: signed)" || ev[1].By != "U2" {
 		t.Errorf("outcome events = %+v", ev)
 	}
+	// The same as data, for bot to word in the team's language.
+	if diff := cmp.Diff([]map[string]string{
+		{triage.EvResult: "won", triage.EvValue: "12000", triage.EvNote: "signed"},
+		{triage.EvResult: "lost", triage.EvWas: "won", triage.EvWasValue: "12000", triage.EvWasNote: "signed"},
+	}, []map[string]string{ev[0].Args, ev[1].Args}); diff != "" {
+		t.Errorf("outcome event args (-want +got):\n%s", diff)
+	}
 
 	// A repeated click still gets its private answer.
 	if _, err := h.svc.RecordOutcome(ctx, l.ID, triage.OutcomeInput{Kind: triage.OutcomeLost, By: "U3", Confirm: true}); err != nil {

@@ -21,10 +21,11 @@ const (
 // Posted is where the chat service put a message the outbox posted.
 type Posted struct {
 	Message PostedMessage
-	Channel string    // the card's channel; unused for a checklist (it is in the card's thread)
-	TS      string    // the message's id in its channel
-	At      time.Time // when the delivery was recorded: the time of the card's audit event
-	Detail  string    // for the audit trail, e.g. how an earlier attempt's card was found
+	Channel string            // the card's channel; unused for a checklist (it is in the card's thread)
+	TS      string            // the message's id in its channel
+	At      time.Time         // when the delivery was recorded: the time of the card's audit event
+	Detail  string            // for the audit trail, e.g. how an earlier attempt's card was found
+	Args    map[string]string // the audit event's data (EvFound), for bot to word
 }
 
 // RecordPosted completes outbox item it and records where its message
@@ -43,7 +44,7 @@ func (s *Service) RecordPosted(ctx context.Context, it OutboxItem, p Posted) err
 			// adopted after an ambiguous failure can only have come first
 			// anyway).
 			l.Slack.Channel, l.Slack.TS = p.Channel, p.TS
-			l.Events = append(l.Events, Event{At: p.At.UTC(), Kind: EventCardPosted, By: "bot", Detail: p.Detail})
+			l.Events = append(l.Events, Event{At: p.At.UTC(), Kind: EventCardPosted, By: "bot", Detail: p.Detail, Args: p.Args})
 			return nil
 		}
 	case PostedChecklist:

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadtriage/leadtriage/intake"
+	"github.com/leadtriage/leadtriage/leadtext"
 	"github.com/leadtriage/leadtriage/triage"
 	"github.com/leadtriage/leadtriage/triage/triagetest"
 )
@@ -54,7 +54,7 @@ func TestCompose(t *testing.T) {
 			},
 			want:    []string{triage.FlagClaimMismatch, triage.FlagDomainYoung, triage.FlagFreeEmail},
 			summary: "Founding claim does not match · domain registered 2026-10-19 · free-mail address (gmail.com)",
-			detail:  "Claims founded 2023; earliest trace online: domain registered 2026-10-19.",
+			detail:  "Claims founded 2023; earliest trace online: domain registered 19 October 2026.",
 		},
 		{
 			name: "a year-old domain is not young",
@@ -73,14 +73,14 @@ func TestCompose(t *testing.T) {
 			lead: triage.Lead{ID: 1, Domain: "a.example", Founded: 2010},
 			f: triage.Findings{Facts: triage.Facts{Registry: &triage.Registry{Source: "kvk", Name: "A BV", Status: "active",
 				Incorporated: time.Date(2019, 3, 1, 0, 0, 0, 0, time.UTC)}}},
-			want: []string{triage.FlagClaimMismatch}, detail: "registry says incorporated 2019-03-01", summary: "KvK: active",
+			want: []string{triage.FlagClaimMismatch}, detail: "registry says incorporated 1 March 2019", summary: "KvK: active",
 		},
 		{
 			name:   "history: disqualified before, same domain",
 			lead:   triage.Lead{ID: 7, Domain: "young.example"},
 			others: []triage.Lead{disq},
 			want:   []string{triage.FlagPreviouslyDisq, triage.FlagDuplicate},
-			detail: "L-3 was disqualified on 2026-09-28: Claims do not hold up",
+			detail: "L-3 was disqualified on 28 September 2026: Claims do not hold up",
 		},
 		{
 			name:   "history: later leads and the lead itself do not count",
@@ -123,7 +123,7 @@ func TestCompose(t *testing.T) {
 			if tc.detail != "" {
 				found := false
 				for _, f := range r.Flags {
-					found = found || strings.Contains(intake.FlagDetail(f), tc.detail)
+					found = found || strings.Contains(leadtext.FlagDetail(f), tc.detail)
 				}
 				if !found {
 					t.Errorf("no flag detail contains %q: %+v", tc.detail, r.Flags)
@@ -243,7 +243,7 @@ func TestService_Research(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !hasCode(got.Research, triage.FlagResearchIncomplete) || !strings.Contains(intake.FlagDetail(got.Research.Flags[len(got.Research.Flags)-1]), "timed out") {
+		if !hasCode(got.Research, triage.FlagResearchIncomplete) || !strings.Contains(leadtext.FlagDetail(got.Research.Flags[len(got.Research.Flags)-1]), "timed out") {
 			t.Errorf("research = %+v, want research_incomplete naming the time-out", got.Research)
 		}
 	})
@@ -352,7 +352,7 @@ func TestCompose_ClaimEvidence(t *testing.T) {
 			name: "registry outranks an older domain: the claim predates the company", founded: 2015,
 			facts: triage.Facts{Registry: reg, DomainRegistered: day(2009, 1, 1), FirstCertificate: day(2014, 1, 1)}, prov: webOK,
 			want: "claim_mismatch", source: "companies_house",
-			detail: "Claims founded 2015; registry says incorporated 2018-05-01. A predecessor company?",
+			detail: "Claims founded 2015; registry says incorporated 1 May 2018. A predecessor company?",
 		},
 		{
 			name: "registry outranks young web traces: the claim holds", founded: 2018,
@@ -363,25 +363,25 @@ func TestCompose_ClaimEvidence(t *testing.T) {
 			name: "no registry: all three traces, the earliest counts", founded: 2019,
 			facts: triage.Facts{DomainRegistered: day(2025, 1, 10), FirstCertificate: day(2024, 6, 3), FirstCapture: day(2024, 9, 14)}, prov: webOK,
 			want: "claim_mismatch", source: "claims",
-			detail: "Claims founded 2019; earliest trace online: domain registered 2025-01-10, first certificate 2024-06-03, first archive capture 2024-09-14. Was there an earlier name or site?",
+			detail: "Claims founded 2019; earliest trace online: domain registered 10 January 2025, first certificate 3 June 2024, first archive capture 14 September 2024. Was there an earlier name or site?",
 		},
 		{
 			name: "registry without a date falls back to the web", founded: 2019,
 			facts: triage.Facts{Registry: &triage.Registry{Source: "kvk", Status: "active"}, FirstCertificate: day(2026, 8, 2)},
 			prov:  webOK, want: "claim_mismatch", source: "claims",
-			detail: "Claims founded 2019; earliest trace online: first certificate 2026-08-02, no archive capture. Was there an earlier name or site?",
+			detail: "Claims founded 2019; earliest trace online: first certificate 2 August 2026, no archive capture. Was there an earlier name or site?",
 		},
 		{
 			name: "no domain date (a ccTLD that publishes none): certificate and archive", founded: 2019,
 			facts: triage.Facts{FirstCertificate: day(2026, 8, 2), FirstCapture: day(2026, 9, 20)}, prov: webOK,
 			want: "claim_mismatch", source: "claims",
-			detail: "Claims founded 2019; earliest trace online: first certificate 2026-08-02, first archive capture 2026-09-20. Was there an earlier name or site?",
+			detail: "Claims founded 2019; earliest trace online: first certificate 2 August 2026, first archive capture 20 September 2026. Was there an earlier name or site?",
 		},
 		{
 			name: "no certificate: domain and archive", founded: 2019,
 			facts: triage.Facts{DomainRegistered: day(2021, 3, 1), FirstCapture: day(2022, 1, 1)}, prov: webOK,
 			want: "claim_mismatch", source: "claims",
-			detail: "Claims founded 2019; earliest trace online: domain registered 2021-03-01, no certificate, first archive capture 2022-01-01. Was there an earlier name or site?",
+			detail: "Claims founded 2019; earliest trace online: domain registered 1 March 2021, no certificate, first archive capture 1 January 2022. Was there an earlier name or site?",
 		},
 		{
 			name: "no archive capture: an old archive-less domain backs the claim", founded: 2019,
@@ -397,7 +397,7 @@ func TestCompose_ClaimEvidence(t *testing.T) {
 			name: "web history off: only the domain, and nothing said about certificates", founded: 2019,
 			facts: triage.Facts{DomainRegistered: day(2021, 3, 1)},
 			want:  "claim_mismatch", source: "claims",
-			detail:   "Claims founded 2019; earliest trace online: domain registered 2021-03-01. Was there an earlier name or site?",
+			detail:   "Claims founded 2019; earliest trace online: domain registered 1 March 2021. Was there an earlier name or site?",
 			notInDet: "certificate",
 		},
 		{
@@ -429,11 +429,11 @@ func TestCompose_ClaimEvidence(t *testing.T) {
 				if tc.source != "" && f.Code == triage.FlagClaimMismatch && f.Source != tc.source {
 					t.Errorf("source = %q, want %q", f.Source, tc.source)
 				}
-				if tc.detail != "" && intake.FlagDetail(f) != tc.detail {
-					t.Errorf("detail = %q\nwant     %q", intake.FlagDetail(f), tc.detail)
+				if tc.detail != "" && leadtext.FlagDetail(f) != tc.detail {
+					t.Errorf("detail = %q\nwant     %q", leadtext.FlagDetail(f), tc.detail)
 				}
-				if tc.notInDet != "" && strings.Contains(intake.FlagDetail(f), tc.notInDet) {
-					t.Errorf("detail %q mentions %q", intake.FlagDetail(f), tc.notInDet)
+				if tc.notInDet != "" && strings.Contains(leadtext.FlagDetail(f), tc.notInDet) {
+					t.Errorf("detail %q mentions %q", leadtext.FlagDetail(f), tc.notInDet)
 				}
 			}
 		})
@@ -452,7 +452,7 @@ func TestCompose_CreditFlags(t *testing.T) {
 		{"no bureau", nil, "", ""},
 		{"low risk", &triage.Credit{Source: "creditsafe", Rating: "A", Description: "Very Low Risk", Status: "Active"}, "", ""},
 		{"high risk", &triage.Credit{Source: "creditsafe", Rating: "D", Description: "High Risk", Status: "Active", HighRisk: true, Date: at.AddDate(0, -1, 0)},
-			"credit_risk", "Creditsafe rates it D (High Risk) as of 2026-10-28. Can they pay — payment up front, or a smaller first order?"},
+			"credit_risk", "Creditsafe rates it D (High Risk) as of 28 October 2026. Can they pay — payment up front, or a smaller first order?"},
 		{"insolvent", &triage.Credit{Source: "graydon", Rating: "E", Status: "In Administration", Insolvent: true},
 			"insolvency", "graydon lists the company as In Administration. Is there a going concern to do business with?"},
 	} {
@@ -462,8 +462,8 @@ func TestCompose_CreditFlags(t *testing.T) {
 			if got := strings.Join(flagCodes(r), ","); got != tc.want {
 				t.Fatalf("flags = %q, want %q", got, tc.want)
 			}
-			if tc.detail != "" && intake.FlagDetail(r.Flags[0]) != tc.detail {
-				t.Errorf("detail = %q, want %q", intake.FlagDetail(r.Flags[0]), tc.detail)
+			if tc.detail != "" && leadtext.FlagDetail(r.Flags[0]) != tc.detail {
+				t.Errorf("detail = %q, want %q", leadtext.FlagDetail(r.Flags[0]), tc.detail)
 			}
 		})
 	}

@@ -31,6 +31,7 @@ type Service struct {
 	ResearchTimeout time.Duration
 
 	research researchRunner
+	outcomes outcomeCheck
 }
 
 func (s *Service) log() *slog.Logger {

@@ -285,9 +285,13 @@ func sameSide(c Choice, s Status) bool {
 	return false
 }
 
-// voteChoice reads the choice from a voted or unvoted event's detail
+// voteChoice reads the choice of a voted or unvoted event from its Args
+// (EvChoice), or, for an event stored before Args, from its detail
 // ("qualify", or "qualify (was unsure)").
 func voteChoice(e Event) Choice {
+	if c := e.Args[EvChoice]; c != "" {
+		return Choice(c)
+	}
 	c, _, _ := strings.Cut(e.Detail, " ")
 	return Choice(c)
 }

@@ -2,6 +2,8 @@ package triage_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -284,6 +286,51 @@ func TestDecisionStats_Fixture(t *testing.T) {
 		if pct, ok := tc.f.Percent(); pct != tc.pct || ok != tc.ok {
 			t.Errorf("%s %d of %d: Percent() = %d, %v; want %d, %v", tc.name, tc.f.K, tc.f.N, pct, ok, tc.pct, tc.ok)
 		}
+	}
+}
+
+// Vote events as they are written since issue 12 carry the choice in Args
+// (EvChoice, EvWas): the fixture with its votes as Args only, no detail,
+// gives the same figures as with the detail text of older events; where
+// the two disagree, Args decide.
+func TestDecisionStats_VoteArgs(t *testing.T) {
+	t.Parallel()
+	from, to := now.AddDate(0, -2, 0), now
+	leads := statsFixture(from, to)
+	want := triage.DecisionStats(leads, statsCriteria, from, to)
+	converted := 0
+	for i := range leads {
+		evs := slices.Clone(leads[i].Events)
+		for j, e := range evs {
+			if e.Kind != triage.EventVoted && e.Kind != triage.EventUnvoted {
+				continue
+			}
+			choice, rest, _ := strings.Cut(e.Detail, " ")
+			args := map[string]string{triage.EvChoice: choice}
+			if was, ok := strings.CutPrefix(rest, "(was "); ok {
+				args[triage.EvWas] = strings.TrimSuffix(was, ")")
+			}
+			evs[j].Detail, evs[j].Args = "", args
+			converted++
+		}
+		leads[i].Events = evs
+	}
+	if converted < 300 {
+		t.Fatalf("converted %d vote events; the fixture has more", converted)
+	}
+	if diff := cmp.Diff(want, triage.DecisionStats(leads, statsCriteria, from, to)); diff != "" {
+		t.Errorf("DecisionStats from Args (-text +args):\n%s", diff)
+	}
+	if want.Herding != (triage.Fraction{K: 118, N: 145}) {
+		t.Errorf("herding from text = %+v: the fixture changed", want.Herding)
+	}
+
+	// One lead whose first vote's Args and detail disagree: Args count.
+	at := from.Add(time.Hour)
+	l := statsLead(1, triage.StatusQualified, at, time.Hour, []triage.Event{
+		{Kind: triage.EventVoted, By: "U1", Detail: "disqualify", Args: map[string]string{triage.EvChoice: "qualify"}}})
+	if got := triage.DecisionStats([]triage.Lead{l}, nil, from, to).Herding; got != (triage.Fraction{K: 1, N: 1}) {
+		t.Errorf("herding = %+v, want the Args' qualify to match the decision (1 of 1)", got)
 	}
 }
 
