@@ -75,12 +75,10 @@ func (ck *clicks) click(ctx context.Context, ic slack.InteractionCallback, a sla
 		log.DebugContext(ctx, "button ignored")
 		return
 	}
-	id, err := triage.ParseLeadID(a.Value)
-	if err != nil {
-		ck.teller.reportError(ctx, log, channel, user, err)
+	id, log, ok := ck.leadOf(ctx, log, channel, user, a)
+	if !ok {
 		return
 	}
-	log = log.With("lead_id", id.String())
 	switch {
 	case a.ActionID == actionDecide:
 		ck.dialogs.openDecide(ctx, log, ic, channel, id)
@@ -88,6 +86,9 @@ func (ck *clicks) click(ctx context.Context, ic slack.InteractionCallback, a sla
 	case a.ActionID == actionResearch:
 		ck.rerunResearch(ctx, log, channel, user, id)
 		return
+	}
+	var err error
+	switch {
 	case isVote:
 		_, err = ck.svc.Vote(ctx, id, user, choice)
 	default:
@@ -198,4 +199,15 @@ func (ck *clicks) rerunResearch(ctx context.Context, log *slog.Logger, channel, 
 		return
 	}
 	log.DebugContext(ctx, "button handled")
+}
+
+// leadOf is the lead a card button's value names, and log with its id; a
+// value that names none is told to the clicker (ok false).
+func (ck *clicks) leadOf(ctx context.Context, log *slog.Logger, channel, user string, a slack.BlockAction) (triage.LeadID, *slog.Logger, bool) {
+	id, err := triage.ParseLeadID(a.Value)
+	if err != nil {
+		ck.teller.reportError(ctx, log, channel, user, err)
+		return 0, log, false
+	}
+	return id, log.With("lead_id", id.String()), true
 }

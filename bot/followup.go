@@ -49,12 +49,10 @@ func (ck *clicks) snooze(ctx context.Context, log *slog.Logger, channel, user st
 		log.DebugContext(ctx, "button ignored")
 		return
 	}
-	id, err := triage.ParseLeadID(a.Value)
-	if err != nil {
-		ck.teller.reportError(ctx, log, channel, user, err)
+	id, log, ok := ck.leadOf(ctx, log, channel, user, a)
+	if !ok {
 		return
 	}
-	log = log.With("lead_id", id.String())
 	if _, err := ck.svc.Snooze(ctx, id, user, d); err != nil {
 		ck.teller.reportError(ctx, log, channel, user, err)
 		return

@@ -215,12 +215,10 @@ func (ck *clicks) outcome(ctx context.Context, log *slog.Logger, channel, user s
 		log.DebugContext(ctx, "button ignored")
 		return
 	}
-	id, err := triage.ParseLeadID(a.Value)
-	if err != nil {
-		ck.teller.reportError(ctx, log, channel, user, err)
+	id, log, ok := ck.leadOf(ctx, log, channel, user, a)
+	if !ok {
 		return
 	}
-	log = log.With("lead_id", id.String())
 	if _, err := ck.svc.RecordOutcome(ctx, id, triage.OutcomeInput{Kind: kind, By: user, Confirm: true}); err != nil {
 		if triage.IsInternal(err) {
 			ck.teller.reportError(ctx, log, channel, user, err)
