@@ -405,7 +405,7 @@ var catalogueNL = map[string]any{
 
 	// Hebben we goed besloten? (bot/stats.go, bot/home_stats.go).
 	"stats.title":           "Hebben we goed besloten?",
-	"stats.intro":           "Wat er werd van de leads waarover we besloten: winstpercentages, afgewezen leads die terugkwamen, welke criteria iets voorspellen, kuddegedrag en tijd tot besluit.",
+	"stats.intro":           "Wat er werd van de leads waarover we besloten: winrates, afgewezen leads die terugkwamen, welke criteria iets voorspellen, kuddegedrag en tijd tot besluit.",
 	"stats.period":          "Periode",
 	"stats.period.30d":      "Afgelopen 30 dagen",
 	"stats.period.90d":      "Afgelopen 90 dagen",
@@ -416,7 +416,7 @@ var catalogueNL = map[string]any{
 	"stats.none":            "geen gegevens",
 	"stats.pct":             "%d%% (%d van %d)",
 	"stats.of":              "%d van %d",
-	"stats.winrate":         "Winstpercentage van gekwalificeerde leads",
+	"stats.winrate":         "Winrate van gekwalificeerde leads",
 	"stats.winrate.detail":  "gewonnen %s van de gewonnen of verloren deals · %d gekwalificeerd, %d met een uitkomst: %d gewonnen, %d verloren, %d geen deal",
 	"stats.cameback":        "Afgewezen leads die terugkwamen",
 	"stats.cameback.detail": "%s · van %d teruggekomen leads gekwalificeerd %s, gewonnen %s",
@@ -424,7 +424,7 @@ var catalogueNL = map[string]any{
 	"stats.dissent":         "Tegenvraag gesteld, daarna tegen de meerderheid besloten",
 	"stats.time":            "Tijd tot besluit",
 	"stats.time.detail":     "mediaan %s, 9 op de 10 binnen %s · %d besloten",
-	"stats.criteria":        "Winstpercentage per antwoord",
+	"stats.criteria":        "Winrate per antwoord",
 	"stats.criterion":       "ja %s · nee %s",
 	"stats.sides.yesno":     "ja tegen nee",
 	"stats.sides.scale":     "4–5 tegen 1–2",
@@ -432,7 +432,7 @@ var catalogueNL = map[string]any{
 	"stats.signal.predicts": "voorspelt",
 	"stats.signal.noise":    "ruis",
 	"stats.signal.too_few":  "te weinig om iets te zeggen",
-	"stats.rule":            "Een percentage staat er pas vanaf %d leads; daaronder \"2 van 3\". Winstpercentages tellen gewonnen van gewonnen of verloren; \"geen deal\" telt niet mee.",
+	"stats.rule":            "Een percentage staat er pas vanaf %d leads; daaronder \"2 van 3\". Winrates tellen gewonnen van gewonnen of verloren; \"geen deal\" telt niet mee.",
 	// Onderzoek in woorden (flagtext.go).
 	"flag.free_email":                    "Freemailadres bij %s: geen bedrijfsdomein erachter.",
 	"flag.disposable_email":              "Wegwerpadres van %s: werkt na een tijdje niet meer.",
