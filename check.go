@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/leadtriage/leadtriage/crm"
 )
 
 // checkTimeout bounds all of check's questions to Slack together.
@@ -87,4 +89,30 @@ func slackCode(err error) (code string, refused bool) {
 		return se.Err, true
 	}
 	return "", false
+}
+
+// checkCRM asks the configured CRM, with its token, who the token belongs
+// to (crm.CRM.Ping): a refused token is a problem found now rather than at
+// the first qualified lead, whose hand-off would wait in the dead letters.
+// The CRM being unreachable is a warning.
+func checkCRM(ctx context.Context, cfg Config, env Env) (problems, warnings []string) {
+	client := NewCRM(cfg.CRM, env, time.Now)
+	if client == nil {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	key, name := "HUBSPOT_TOKEN", "HubSpot"
+	if cfg.CRM.Pipedrive {
+		key, name = "PIPEDRIVE_API_TOKEN", "Pipedrive"
+	}
+	err := client.Ping(ctx)
+	var se *crm.StatusError
+	switch {
+	case err == nil:
+		return nil, nil
+	case errors.As(err, &se) && (se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden):
+		return []string{fmt.Sprintf("%s: %s refuses it (HTTP %d): create a new token and set %s", key, name, se.Status, key)}, nil
+	}
+	return nil, []string{fmt.Sprintf("could not ask %s whether %s works: %v", name, key, err)}
 }

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/leadtriage/leadtriage/crm/crmfake"
 	"github.com/leadtriage/leadtriage/slackfake"
 )
 
@@ -85,4 +88,34 @@ func TestRun_CheckAsksSlack(t *testing.T) {
 			t.Errorf("exit %d, stdout %q, stderr %q; want 0 with a warning", code, out, errOut)
 		}
 	})
+}
+
+// TestRun_CheckAsksTheCRM: with the hand-off on, check asks the CRM who the
+// token belongs to, so a wrong token shows before the first qualified lead
+// lands in the dead letters.
+func TestRun_CheckAsksTheCRM(t *testing.T) {
+	t.Parallel()
+	const token = "pat-eu1-00000000-0000-4000-8000-000000000000"
+	hs := crmfake.NewHubSpot(t, token)
+	fake := slackfake.New(t)
+	dir := t.TempDir()
+	cfg := writeTestConfig(t, dir, appOptions{mode: "http", quorum: 3, dbPath: filepath.Join(dir, "l.db"),
+		extra: fmt.Sprintf("[crm]\nhubspot = true\napi_url = %q\n", hs.URL)}, fake.APIURL())
+	check := func(hubspotToken string) (int, string, string) {
+		env := testEnv("http")
+		env["HUBSPOT_TOKEN"] = hubspotToken
+		var stdout, stderr bytes.Buffer
+		code := run(t.Context(), []string{"check", "-config", cfg}, func(k string) string { return env[k] }, &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+	if code, out, errOut := check(token); code != 0 || !strings.Contains(out, "are fine") {
+		t.Errorf("good token: exit %d, stdout %q, stderr %q; want 0", code, out, errOut)
+	}
+	if !slices.Contains(hs.Sequence(), "GET /account-info/v3/details") {
+		t.Errorf("HubSpot was not asked: %v", hs.Sequence())
+	}
+	code, _, errOut := check("pat-eu1-wrong")
+	if code != 1 || !strings.Contains(errOut, "HUBSPOT_TOKEN: HubSpot refuses it (HTTP 401)") {
+		t.Errorf("wrong token: exit %d, stderr %q; want 1 naming HUBSPOT_TOKEN", code, errOut)
+	}
 }

@@ -139,6 +139,9 @@ func check(ctx context.Context, path string, askSlack bool, getenv func(string) 
 		slackProblems, slackWarnings := checkSlack(ctx, cfg, env)
 		problems = append(problems, slackProblems...)
 		warnings = append(warnings, slackWarnings...)
+		crmProblems, crmWarnings := checkCRM(ctx, cfg, env)
+		problems = append(problems, crmProblems...)
+		warnings = append(warnings, crmWarnings...)
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(stdout, "warning: %s\n", w)

@@ -36,6 +36,11 @@ type CRM interface {
 	// DealState reads a deal back: won or lost, with its value in whole
 	// currency units; "" while it is open.
 	DealState(ctx context.Context, rec triage.CRMRecord) (triage.OutcomeKind, int64, error)
+	// Ping asks the CRM, with the token, a question every token may answer
+	// (the account it belongs to), so `leadtriage check` finds a wrong
+	// token before the first qualified lead does. A refusal is a
+	// *StatusError (401/403).
+	Ping(ctx context.Context) error
 }
 
 // ErrGone is DealState's answer for a deal deleted in the CRM: there is

@@ -568,3 +568,9 @@ func setIf(m map[string]string, k, v string) {
 		m[k] = v
 	}
 }
+
+// Ping implements CRM: GET /account-info/v3/details, the question link asks.
+func (s *HubSpot) Ping(ctx context.Context) error {
+	var a hsAccount
+	return s.c.do(ctx, http.MethodGet, s.base+"/account-info/v3/details", nil, &a)
+}

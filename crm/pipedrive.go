@@ -483,3 +483,9 @@ func (p *Pipedrive) DealState(ctx context.Context, rec triage.CRMRecord) (triage
 	}
 	return "", value, nil
 }
+
+// Ping implements CRM: GET /v1/users/me, the token's own user.
+func (p *Pipedrive) Ping(ctx context.Context) error {
+	var me struct{}
+	return p.c.do(ctx, http.MethodGet, p.base+"/v1/users/me", nil, &me)
+}
