@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -159,7 +160,10 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // Drain handles every item due now, the deliveries its events expand into
-// included, and returns how many items it handled.
+// included, and returns how many items it handled. Events are expanded
+// first; then each destination (a webhook URL, a CRM) gets its deliveries
+// in order on a goroutine of its own, at most maxParallel at once, so a
+// receiver that times out delays only its own deliveries.
 func (w *Worker) Drain(ctx context.Context) (int, error) {
 	n := 0
 	for round := 0; round < 100; round++ {
@@ -170,17 +174,77 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 		if len(due) == 0 {
 			return n, nil
 		}
+		var (
+			order []string
+			byDst = map[string][]triage.OutboxItem{}
+		)
 		for _, it := range due {
-			if err := ctx.Err(); err != nil {
-				return n, err
+			if it.Kind == triage.OutboxEvent {
+				if err := ctx.Err(); err != nil {
+					return n, err
+				}
+				if err := w.handle(ctx, it); err != nil {
+					return n, err
+				}
+				n++
+				continue
 			}
-			if err := w.handle(ctx, it); err != nil {
-				return n, err
+			dst := string(it.Kind) + " " + it.Channel
+			if byDst[dst] == nil {
+				order = append(order, dst)
 			}
-			n++
+			byDst[dst] = append(byDst[dst], it)
+		}
+		handled, err := w.deliverAll(ctx, order, byDst)
+		n += handled
+		if err != nil {
+			return n, err
 		}
 	}
 	return n, nil
+}
+
+// maxParallel bounds the destinations delivered to at once.
+const maxParallel = 8
+
+// deliverAll runs each destination's items in order, destinations in
+// parallel; it returns how many items were handled and the first error
+// (the store's, or ctx's), after every goroutine has stopped.
+func (w *Worker) deliverAll(ctx context.Context, order []string, byDst map[string][]triage.OutboxItem) (int, error) {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		n     int
+		first error
+		slots = make(chan struct{}, maxParallel)
+	)
+	for _, dst := range order {
+		wg.Add(1)
+		go func(items []triage.OutboxItem) {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			for _, it := range items {
+				err := ctx.Err()
+				if err == nil {
+					err = w.handle(ctx, it)
+				}
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+				}
+				if err == nil {
+					n++
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}(byDst[dst])
+	}
+	wg.Wait()
+	return n, first
 }
 
 // handle settles one item; an error is the store's (the item stays due).

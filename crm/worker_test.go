@@ -343,6 +343,67 @@ func TestWorker_RequeuedDeadLetterGetsAFreshWindow(t *testing.T) {
 	}
 }
 
+// A receiver that takes its time delays only its own deliveries: the
+// others are sent meanwhile (one goroutine per destination).
+func TestWorker_ASlowReceiverDelaysOnlyItself(t *testing.T) {
+	t.Parallel()
+	release, slowStarted := make(chan struct{}), make(chan struct{})
+	slow := newReceiver(t, func(w http.ResponseWriter, r *http.Request) {
+		close(slowStarted)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	// The fast receiver answers once the slow one is busy, and says whether
+	// it was: one after the other, they would never be busy together.
+	arrived := make(chan bool, 1)
+	fast := newReceiver(t, func(w http.ResponseWriter, _ *http.Request) {
+		together := false
+		select {
+		case <-slowStarted:
+			together = true
+		case <-time.After(10 * time.Second): // a bound on failure
+		}
+		w.WriteHeader(http.StatusNoContent)
+		arrived <- together
+	})
+	s := newSetup(t, crm.Webhook{URL: slow.srv.URL}, crm.Webhook{URL: fast.srv.URL})
+	keys, err := crm.ParseSecrets(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A per-call timeout far longer than the test waits: a worker that
+	// delivered one destination after the other would send nothing to the
+	// fast receiver until the slow one is released.
+	worker, err := crm.New(crm.Config{
+		Store: s.store, Webhooks: []crm.Webhook{{URL: slow.srv.URL}, {URL: fast.srv.URL}}, Secrets: keys, Render: render,
+		Now: s.clock.Now, Timeout: time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.submit(t, "acme")
+	done := make(chan error, 1)
+	go func() { _, err := worker.Drain(context.Background()); done <- err }()
+	select {
+	case together := <-arrived:
+		if !together {
+			t.Error("the fast receiver was answered while the slow one was not being called: deliveries ran one after the other")
+		}
+	case <-time.After(20 * time.Second): // a bound on failure, not a timing assert
+		t.Error("the fast receiver got nothing while the slow one was still answering")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(slow.deliveries()) != 1 || len(fast.deliveries()) != 1 {
+		t.Errorf("deliveries: slow %d, fast %d; want one each", len(slow.deliveries()), len(fast.deliveries()))
+	}
+}
+
 func TestWorker_ErasedBeforeDeliveryIsNotSent(t *testing.T) {
 	t.Parallel()
 	rcv := newReceiver(t, status(500, ""), ok)
