@@ -366,15 +366,16 @@ func (m *Main) newBot() {
 // The bbolt store is what the crm worker drains (storage cannot import crm).
 var _ crm.Store = (*storage.DB)(nil)
 
-// newCRM builds the worker of the outbox's crm lane when webhooks or a CRM
-// hand-off are configured, tells the service which events to queue, and
-// wakes both workers after every commit.
+// newCRM builds the worker of the outbox's crm lane with the webhooks and
+// the CRM hand-off that are configured (if any), tells the service which
+// events to queue, and wakes both workers after every commit.
 func (m *Main) newCRM() error {
 	m.metrics.MustRegister(crm.DeadLetterCollector(m.DB.DeadLetters))
 	client := NewCRM(m.Config.CRM, m.Env, m.Now)
-	if len(m.Config.Webhooks) == 0 && client == nil {
-		return nil
-	}
+	// The worker runs even with nothing configured: events and deliveries
+	// queued while webhooks or a CRM were on are then settled (an event
+	// nobody hears expands to nothing; a delivery whose receiver is gone
+	// becomes a dead letter) instead of lying in the outbox for good.
 	cfg := crm.Config{
 		Store: m.DB, Render: intake.LeadJSON,
 		Now: m.Now, Log: m.log.With("component", "crm"), Metrics: m.metrics,

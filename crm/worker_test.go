@@ -404,6 +404,38 @@ func TestWorker_ASlowReceiverDelaysOnlyItself(t *testing.T) {
 	}
 }
 
+// After the webhooks are taken out of the configuration, what they left in
+// the outbox is settled, not kept for good: a pending delivery becomes a
+// dead letter (a person can see and resend it), an event nobody hears any
+// more expands to nothing.
+func TestWorker_SettlesWhatRemovedReceiversLeft(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t, status(503, ""))
+	s := newSetup(t, crm.Webhook{URL: rcv.srv.URL})
+	s.submit(t, "acme")
+	s.drain(t) // the delivery failed once and waits
+	s.submit(t, "globex")
+	// Restarted without [[webhooks]]: the worker runs with no receiver.
+	bare, err := crm.New(crm.Config{Store: s.store, Render: render, Now: s.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.clock.Advance(time.Hour)
+	if _, err := bare.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if at, pending, _ := s.store.NextCRM(context.Background()); pending {
+		t.Errorf("a crm item is still pending (due %v): want none", at)
+	}
+	dead, err := s.store.DeadLetters(context.Background())
+	if err != nil || len(dead) != 1 || dead[0].Kind != triage.OutboxWebhook || !strings.Contains(dead[0].LastError, "no crm sender") {
+		t.Errorf("dead letters = %+v, %v; want the waiting delivery, with why", dead, err)
+	}
+	if n := len(rcv.deliveries()); n != 1 {
+		t.Errorf("the removed receiver got %d requests, want only the first", n)
+	}
+}
+
 func TestWorker_ErasedBeforeDeliveryIsNotSent(t *testing.T) {
 	t.Parallel()
 	rcv := newReceiver(t, status(500, ""), ok)
