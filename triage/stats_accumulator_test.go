@@ -169,4 +169,3 @@ func TestService_DecisionStats_Cache(t *testing.T) {
 	}
 	reads(4)
 }
-
