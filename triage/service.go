@@ -32,6 +32,7 @@ type Service struct {
 
 	research researchRunner
 	outcomes outcomeCheck
+	stats    statsCache // recent DecisionStats reports
 }
 
 func (s *Service) log() *slog.Logger {

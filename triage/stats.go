@@ -108,107 +108,165 @@ func declined(s Status) bool { return s == StatusDisqualified || s == StatusRefe
 // (a zero from: since the beginning). leads may hold others too: those
 // outside the period or undecided are not counted, but any lead whose
 // Returning links to a declined lead of the period counts as its return,
-// so pass the leads created since from as well.
+// so pass the leads created since from as well. A lead passed more than
+// once counts once. It is a StatsAccumulator fed the whole slice.
 func DecisionStats(leads []Lead, criteria []Criterion, from, to time.Time) DecisionReport {
-	r := DecisionReport{From: from, To: to}
-	returns := map[LeadID][]Lead{}
-	seen := map[LeadID]bool{}
+	acc := NewStatsAccumulator(criteria, from, to)
+	seen := make(map[LeadID]bool, len(leads))
 	for _, l := range leads {
 		if seen[l.ID] {
 			continue
 		}
 		seen[l.ID] = true
-		if l.Returning != nil {
-			returns[l.Returning.Lead] = append(returns[l.Returning.Lead], l)
+		acc.Add(l)
+	}
+	return acc.Report()
+}
+
+// StatsAccumulator builds a DecisionReport from leads passed one at a
+// time, in any order, so that a report over years of leads holds one page
+// of them at a time. What it keeps grows only by a few bytes per decided
+// lead (its time to decision, for the median; a declined lead's id, to
+// match its returns) and per returning lead (prior id → tally).
+type StatsAccumulator struct {
+	criteria []Criterion
+	r        DecisionReport
+	sides    []struct{ yes, no Fraction }
+	times    []time.Duration
+	declined []LeadID               // declined leads decided in the period
+	returns  map[LeadID]returnTally // by the lead they return to (Returning.Lead)
+}
+
+// returnTally is what the leads returning to one declined lead became.
+type returnTally struct{ n, qualified, won int }
+
+// NewStatsAccumulator starts a report over the leads decided in [from, to)
+// (a zero from: since the beginning) with the configured criteria.
+func NewStatsAccumulator(criteria []Criterion, from, to time.Time) *StatsAccumulator {
+	return &StatsAccumulator{
+		criteria: criteria,
+		r:        DecisionReport{From: from, To: to},
+		sides:    make([]struct{ yes, no Fraction }, len(criteria)),
+		returns:  map[LeadID]returnTally{},
+	}
+}
+
+// Add counts l in every role it has: as a decision if it was decided in
+// the period, as a return if it links to an earlier decision. Pass each
+// lead once (DecisionStats drops repeats; an accumulator does not).
+func (a *StatsAccumulator) Add(l Lead) {
+	a.AddDecision(l)
+	a.AddReturn(l)
+}
+
+// AddDecision counts l if it was decided in the period, and ignores it
+// otherwise: for a stream of the leads decided in the period (whose
+// returns come through AddReturn).
+func (a *StatsAccumulator) AddDecision(l Lead) {
+	if l.Status == StatusPending || l.Decision == nil {
+		return
+	}
+	if at := l.Decision.At; at.Before(a.r.From) || !at.Before(a.r.To) {
+		return
+	}
+	r := &a.r
+	r.Decided++
+	a.times = append(a.times, max(l.Decision.At.Sub(l.CreatedAt), 0))
+	if first, ok := firstVote(l); ok {
+		r.Herding.N++
+		if sameSide(first, l.Status) {
+			r.Herding.K++
 		}
 	}
-	sides := make([]struct{ yes, no Fraction }, len(criteria))
-	var times []time.Duration
-	counted := map[LeadID]bool{}
-	for _, l := range leads {
-		if l.Status == StatusPending || l.Decision == nil || counted[l.ID] {
+	if majority, ok := majorityAtDissent(l); ok {
+		r.Dissent.N++
+		if !sameSide(majority, l.Status) {
+			r.Dissent.K++
+		}
+	}
+	switch {
+	case l.Status == StatusQualified:
+		r.Qualified++
+		if l.Outcome == nil {
+			return
+		}
+		r.WithOutcome++
+		won := false
+		switch l.Outcome.Kind {
+		case OutcomeWon:
+			r.Won++
+			won = true
+		case OutcomeLost:
+			r.Lost++
+		default:
+			r.NoDeal++
+			return
+		}
+		for i, c := range a.criteria {
+			switch answerSide(c, l.Answers[c.ID].Value) {
+			case sideYes:
+				a.sides[i].yes.N++
+				if won {
+					a.sides[i].yes.K++
+				}
+			case sideNo:
+				a.sides[i].no.N++
+				if won {
+					a.sides[i].no.K++
+				}
+			}
+		}
+	case declined(l.Status):
+		r.Declined++
+		a.declined = append(a.declined, l.ID)
+	}
+}
+
+// AddReturn counts l as a return of the lead its Returning links to (if
+// that lead turns out to be a declined lead of the period), and ignores it
+// otherwise: for a stream of the leads created since the period's start.
+func (a *StatsAccumulator) AddReturn(l Lead) {
+	if l.Returning == nil {
+		return
+	}
+	t := a.returns[l.Returning.Lead]
+	t.n++
+	if l.Status == StatusQualified {
+		t.qualified++
+	}
+	if l.Outcome != nil && l.Outcome.Kind == OutcomeWon {
+		t.won++
+	}
+	a.returns[l.Returning.Lead] = t
+}
+
+// Report is the report over the leads added so far. The accumulator may
+// take more leads after it.
+func (a *StatsAccumulator) Report() DecisionReport {
+	r := a.r
+	for _, id := range a.declined {
+		t, ok := a.returns[id]
+		if !ok {
 			continue
 		}
-		if at := l.Decision.At; at.Before(from) || !at.Before(to) {
-			continue
-		}
-		counted[l.ID] = true
-		r.Decided++
-		times = append(times, max(l.Decision.At.Sub(l.CreatedAt), 0))
-		if first, ok := firstVote(l); ok {
-			r.Herding.N++
-			if sameSide(first, l.Status) {
-				r.Herding.K++
-			}
-		}
-		if majority, ok := majorityAtDissent(l); ok {
-			r.Dissent.N++
-			if !sameSide(majority, l.Status) {
-				r.Dissent.K++
-			}
-		}
-		switch {
-		case l.Status == StatusQualified:
-			r.Qualified++
-			if l.Outcome == nil {
-				continue
-			}
-			r.WithOutcome++
-			won := false
-			switch l.Outcome.Kind {
-			case OutcomeWon:
-				r.Won++
-				won = true
-			case OutcomeLost:
-				r.Lost++
-			default:
-				r.NoDeal++
-				continue
-			}
-			for i, c := range criteria {
-				switch answerSide(c, l.Answers[c.ID].Value) {
-				case sideYes:
-					sides[i].yes.N++
-					if won {
-						sides[i].yes.K++
-					}
-				case sideNo:
-					sides[i].no.N++
-					if won {
-						sides[i].no.K++
-					}
-				}
-			}
-		case declined(l.Status):
-			r.Declined++
-			back := returns[l.ID]
-			if len(back) == 0 {
-				continue
-			}
-			r.CameBack.K++
-			for _, b := range back {
-				r.Returns++
-				if b.Status == StatusQualified {
-					r.ReturnsQualified.K++
-				}
-				if b.Outcome != nil && b.Outcome.Kind == OutcomeWon {
-					r.ReturnsWon.K++
-				}
-			}
-		}
+		r.CameBack.K++
+		r.Returns += t.n
+		r.ReturnsQualified.K += t.qualified
+		r.ReturnsWon.K += t.won
 	}
 	r.WinRate = Fraction{K: r.Won, N: r.Won + r.Lost}
 	r.CameBack.N = r.Declined
 	r.ReturnsQualified.N, r.ReturnsWon.N = r.Returns, r.Returns
-	for i, c := range criteria {
+	for i, c := range a.criteria {
 		if c.Kind != KindYesNo && c.Kind != KindScale && c.Kind != KindChoice {
 			continue
 		}
-		r.Criteria = append(r.Criteria, CriterionStats{ID: c.ID, Kind: c.Kind, Yes: sides[i].yes, No: sides[i].no,
-			Signal: signal(sides[i].yes, sides[i].no)})
+		r.Criteria = append(r.Criteria, CriterionStats{ID: c.ID, Kind: c.Kind, Yes: a.sides[i].yes, No: a.sides[i].no,
+			Signal: signal(a.sides[i].yes, a.sides[i].no)})
 	}
-	r.P90Decision = percentile90(times)
-	r.MedianDecision = median(times)
+	// percentile90 and median sort: the order of times means nothing.
+	r.P90Decision = percentile90(a.times)
+	r.MedianDecision = median(a.times)
 	return r
 }
 
@@ -362,37 +420,107 @@ func percentile90(d []time.Duration) time.Duration {
 	return d[rank-1]
 }
 
+// TimePager is what a Store with time indexes may add so that the
+// decision stats hold one page of leads at a time, whatever the period.
+// Each method calls fn with the leads of its index in [from, to), in index
+// order, reading a page at a time in a read transaction of its own and
+// calling fn outside it; an error from fn stops the walk and is returned.
+// A lead whose indexed time moves while the walk runs may be seen at its
+// old place, its new one, both or neither (a decision made meanwhile is
+// after any period that ends now).
+type TimePager interface {
+	EachLeadDecided(ctx context.Context, from, to time.Time, fn func(Lead) error) error
+	EachLeadCreated(ctx context.Context, from, to time.Time, fn func(Lead) error) error
+}
+
+// statsPage is how many leads the decision stats read at a time.
+const statsPage = 256
+
 // DecisionStats reports on the leads decided in [from, to) (a zero from:
-// since the beginning) with the configured criteria. It reads them through
-// the decided-at index and their returns through the created-at index
-// (TimeIndex: a return is created after the decision it links to, so at or
-// after from); a Store without the indexes is read whole.
+// since the beginning) with the configured criteria. A report for bounds
+// on the same days (UTC) gathered less than StatsCacheTTL ago is served
+// again as it was (its From and To are what it covers), so that every
+// opening of the App Home does not read the period again. The digest's
+// month figures do not go through this cache (monthReport).
 func (s *Service) DecisionStats(ctx context.Context, from, to time.Time) (DecisionReport, error) {
-	var leads []Lead
-	if ix, ok := s.Store.(TimeIndex); ok {
+	now := s.now()
+	if r, ok := s.stats.get(from, to, now); ok {
+		return r, nil
+	}
+	r, err := s.decisionStats(ctx, from, to)
+	if err != nil {
+		return DecisionReport{}, err
+	}
+	s.stats.put(from, to, now, r)
+	return r, nil
+}
+
+// decisionStats reads the leads of the report a page at a time into a
+// StatsAccumulator: for all time every lead once by id (LeadPager); for a
+// period the leads decided in it through the decided-at index and their
+// returns through the created-at index (TimePager; a return is created
+// after the decision it links to, so at or after from). A Store with only
+// TimeIndex is read as two slices, any other whole.
+func (s *Service) decisionStats(ctx context.Context, from, to time.Time) (DecisionReport, error) {
+	acc := NewStatsAccumulator(s.Policy.Criteria, from, to)
+	pager, paged := s.Store.(LeadPager)
+	walker, walks := s.Store.(TimePager)
+	ix, indexed := s.Store.(TimeIndex)
+	switch {
+	case from.IsZero() && paged:
+		// Walking both time indexes from the start would decode every
+		// decided lead twice.
+		for after := LeadID(0); ; {
+			page, more, err := pager.LeadsAfter(ctx, LeadFilter{Limit: statsPage}, after)
+			if err != nil {
+				return DecisionReport{}, fmt.Errorf("reading leads for the decision stats: %w", err)
+			}
+			for _, l := range page {
+				acc.Add(l)
+			}
+			if !more || len(page) == 0 {
+				break
+			}
+			after = page[len(page)-1].ID
+		}
+	case walks:
+		add := func(f func(Lead)) func(Lead) error { return func(l Lead) error { f(l); return nil } }
+		if err := walker.EachLeadDecided(ctx, from, to, add(acc.AddDecision)); err != nil {
+			return DecisionReport{}, fmt.Errorf("reading decided leads for the decision stats: %w", err)
+		}
+		if err := walker.EachLeadCreated(ctx, from, endOfTime, add(acc.AddReturn)); err != nil {
+			return DecisionReport{}, fmt.Errorf("reading returning leads for the decision stats: %w", err)
+		}
+	case indexed:
 		decided, err := ix.LeadsDecided(ctx, from, to)
 		if err != nil {
 			return DecisionReport{}, fmt.Errorf("listing decided leads for the decision stats: %w", err)
+		}
+		for _, l := range decided {
+			acc.AddDecision(l)
 		}
 		later, err := ix.LeadsCreated(ctx, from, endOfTime)
 		if err != nil {
 			return DecisionReport{}, fmt.Errorf("listing returning leads for the decision stats: %w", err)
 		}
-		// DecisionStats counts a lead once, however often it is passed.
-		leads = append(decided, later...)
-	} else {
+		for _, l := range later {
+			acc.AddReturn(l)
+		}
+	default:
 		all, err := s.Store.Leads(ctx, LeadFilter{})
 		if err != nil {
 			return DecisionReport{}, fmt.Errorf("listing leads for the decision stats: %w", err)
 		}
-		leads = all
+		return DecisionStats(all, s.Policy.Criteria, from, to), nil
 	}
-	return DecisionStats(leads, s.Policy.Criteria, from, to), nil
+	return acc.Report(), nil
 }
 
 // monthReport is last month's report (in loc; nil = UTC) for the first
 // digest of a month: the one whose period [since, now) crosses the
-// month's start. Any other digest gets nil.
+// month's start. Any other digest gets nil. It reads the month itself,
+// never DecisionStats's cache: a month can fall on the same days as a
+// 30-day window gathered hours apart.
 func (s *Service) monthReport(ctx context.Context, since, now time.Time, loc *time.Location) (*DecisionReport, error) {
 	if loc == nil {
 		loc = time.UTC
@@ -402,7 +530,7 @@ func (s *Service) monthReport(ctx context.Context, since, now time.Time, loc *ti
 	if !since.Before(start) {
 		return nil, nil
 	}
-	r, err := s.DecisionStats(ctx, start.AddDate(0, -1, 0), start)
+	r, err := s.decisionStats(ctx, start.AddDate(0, -1, 0), start)
 	if err != nil {
 		return nil, fmt.Errorf("gathering last month's decision stats: %w", err)
 	}
