@@ -154,8 +154,8 @@ func TestOpen_MigratesSchema2(t *testing.T) {
 				t.Errorf("bucket %s still there after the migration", name)
 			}
 		}
-		if v := string(tx.Bucket(bucketMeta).Get(keySchemaVersion)); v != "3" {
-			t.Errorf("schema_version = %q, want 3", v)
+		if v := string(tx.Bucket(bucketMeta).Get(keySchemaVersion)); v != "4" {
+			t.Errorf("schema_version = %q, want 4", v)
 		}
 		return nil
 	}); err != nil {

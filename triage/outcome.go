@@ -184,7 +184,13 @@ func (s *Service) AskOutcomes(ctx context.Context, askAfter time.Duration, now t
 		}
 	}
 	s.outcomes.mu.Unlock()
-	leads, err := s.decidedBetween(ctx, from, cutoff)
+	var leads []Lead
+	var err error
+	if ix, ok := s.Store.(OutcomeIndex); ok {
+		leads, err = ix.LeadsToAsk(ctx, from, cutoff)
+	} else {
+		leads, err = s.decidedBetween(ctx, from, cutoff)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listing decided leads to ask about: %w", err)
 	}
@@ -281,6 +287,13 @@ func (s *Service) outcomesToAsk(ctx context.Context, askAfter time.Duration, now
 		return nil, 0, nil
 	}
 	cutoff := now.Add(-askAfter).Add(time.Nanosecond)
+	if ix, ok := s.Store.(OutcomeIndex); ok {
+		leads, total, err := ix.AwaitingOutcome(ctx, cutoff.Add(-OutcomeDigestWindow), cutoff, MaxDigestOutcomes)
+		if err != nil {
+			return nil, 0, fmt.Errorf("listing decided leads without an outcome for the digest: %w", err)
+		}
+		return leads, total - len(leads), nil
+	}
 	leads, err := s.decidedBetween(ctx, cutoff.Add(-OutcomeDigestWindow), cutoff)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing decided leads without an outcome for the digest: %w", err)
