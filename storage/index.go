@@ -464,6 +464,12 @@ func migrateLeadIndex(tx *bolt.Tx) error {
 // lead to lead_index, in one pass over the leads and in key order (see
 // migrateLeadIndex), inside Open's migration transaction.
 func migrateOutcomeIndex(tx *bolt.Tx) error {
+	// A file converted from schema 2 in this transaction has them already
+	// (migrateLeadIndex writes every entry of indexKeys); schema 3 code
+	// never wrote a W entry, and A and K entries come only with one.
+	if k, _ := tx.Bucket(bucketLeadIndex).Cursor().Seek([]byte{ixAwait}); k != nil && k[0] == ixAwait {
+		return nil
+	}
 	var keys [][]byte
 	c := tx.Bucket(bucketLeads).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {

@@ -125,6 +125,7 @@ func TestOpen_MigratesSchema2(t *testing.T) {
 		{"created last week", ids(db.LeadsCreated(ctx, now.AddDate(0, 0, -7), now)), "L-2 L-1"},
 		{"owned by U1 (pending, qualified; not the disqualified L-3)", ids(db.LeadsOwned(ctx, "U1")), "L-1 L-2"},
 		{"owned by U2 (reopened)", ids(db.LeadsOwned(ctx, "U2")), "L-6"},
+		{"to ask the outcome of (schema 4's A entries, written by the schema 3 step)", ids(db.LeadsToAsk(ctx, time.Time{}, now)), "L-5 L-3 L-4 L-2"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: %q, want %q", c.what, c.got, c.want)

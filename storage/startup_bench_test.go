@@ -351,6 +351,28 @@ func BenchmarkStartup(b *testing.B) {
 			b.StartTimer()
 		}
 	})
+	// migrate-3: Open converting the file from schema 3 (its W, A and K
+	// entries deleted and the version set back, untimed), once per start.
+	b.Run("migrate-3/leads=100000", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "v3.db")
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			if err := asSchema3(path, fixtures[100000]); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			db, err := Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if err := db.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+	})
 	for _, job := range startupJobs {
 		variants := job.variants
 		if variants == nil {
@@ -411,6 +433,34 @@ func asSchema2(dst, src string) error {
 			}
 		}
 		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte("2"))
+	})
+	if cerr := bdb.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// asSchema3 copies src to dst as schema 3 would have it: lead_index
+// without its W, A and K entries.
+func asSchema3(dst, src string) error {
+	if err := copyFile(dst, src); err != nil {
+		return err
+	}
+	bdb, err := bolt.Open(dst, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLeadIndex)
+		for _, kind := range []byte{ixAwait, ixAsk, ixDeal} {
+			c := b.Cursor()
+			for k, _ := c.Seek([]byte{kind}); k != nil && k[0] == kind; k, _ = c.Seek([]byte{kind}) {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte("3"))
 	})
 	if cerr := bdb.Close(); err == nil {
 		err = cerr
