@@ -169,7 +169,8 @@ type outcomeCheck struct {
 // per decision, remembered on the lead (Reminder.OutcomeAsked) in the
 // transaction that queues the card update. It reads the decisions of
 // OutcomeAskWindow before the threshold, or further back to the last good
-// check's threshold, at most OutcomeAskCatchUp (see there).
+// check's threshold, at most OutcomeAskCatchUp (see there): through
+// OutcomeIndex, only those not asked about yet, where the Store has it.
 func (s *Service) AskOutcomes(ctx context.Context, askAfter time.Duration, now time.Time) ([]LeadID, error) {
 	if askAfter <= 0 {
 		return nil, nil
@@ -282,6 +283,7 @@ const (
 
 // outcomesToAsk returns the oldest decided leads past askAfter without an
 // outcome (at most MaxDigestOutcomes) and how many more there are.
+// Through OutcomeIndex it decodes only the leads it returns.
 func (s *Service) outcomesToAsk(ctx context.Context, askAfter time.Duration, now time.Time) ([]Lead, int, error) {
 	if askAfter <= 0 {
 		return nil, 0, nil
