@@ -20,9 +20,18 @@ type Decided interface {
 	LeadsDecided(ctx context.Context, from, to time.Time) ([]triage.Lead, error)
 }
 
+// OpenDeals is what a store with an open-deal index (triage.OutcomeIndex)
+// offers: the leads decided in [from, to) without an outcome and with a
+// deal not gone. When ReadBackConfig.Leads has it, the read-back reads only
+// those, not every lead decided in the year.
+type OpenDeals interface {
+	LeadsWithOpenDeals(ctx context.Context, from, to time.Time) ([]triage.Lead, error)
+}
+
 // ReadBackConfig is the read-back's set-up; all but Log and Now required.
 type ReadBackConfig struct {
-	CRM   CRM
+	CRM CRM
+	// Leads is read through OpenDeals when it has it (*storage.DB).
 	Leads Decided
 	// Outcome records what became of a lead (By is the CRM's name).
 	Outcome func(ctx context.Context, id triage.LeadID, o triage.Outcome) error
@@ -64,7 +73,14 @@ type ReadBackResult struct {
 func (r *ReadBack) Run(ctx context.Context) (ReadBackResult, error) {
 	var res ReadBackResult
 	now := r.cfg.Now()
-	leads, err := r.cfg.Leads.LeadsDecided(ctx, now.Add(-ReadBackWindow), now.Add(time.Nanosecond))
+	from, to := now.Add(-ReadBackWindow), now.Add(time.Nanosecond)
+	var leads []triage.Lead
+	var err error
+	if ix, ok := r.cfg.Leads.(OpenDeals); ok {
+		leads, err = ix.LeadsWithOpenDeals(ctx, from, to)
+	} else {
+		leads, err = r.cfg.Leads.LeadsDecided(ctx, from, to)
+	}
 	if err != nil {
 		return res, fmt.Errorf("listing decided leads: %w", err)
 	}

@@ -207,3 +207,61 @@ func TestHandoffs_GoneDealIsNotBuiltOn(t *testing.T) {
 		t.Errorf("companies + contacts = %d, want the same 2", n)
 	}
 }
+
+// openDeals is a store with the open-deal index (as *storage.DB): it
+// answers LeadsWithOpenDeals and counts calls of the year-long fallback.
+type openDeals struct {
+	decidedIndex
+	mu       sync.Mutex
+	windows  [][2]time.Time
+	fallback int
+}
+
+func (o *openDeals) LeadsDecided(ctx context.Context, from, to time.Time) ([]triage.Lead, error) {
+	o.mu.Lock()
+	o.fallback++
+	o.mu.Unlock()
+	return o.decidedIndex.LeadsDecided(ctx, from, to)
+}
+
+func (o *openDeals) LeadsWithOpenDeals(ctx context.Context, from, to time.Time) ([]triage.Lead, error) {
+	o.mu.Lock()
+	o.windows = append(o.windows, [2]time.Time{from, to})
+	o.mu.Unlock()
+	leads, err := o.decidedIndex.LeadsDecided(ctx, from, to)
+	var out []triage.Lead
+	for _, l := range leads {
+		if _, ok := l.Deal(); ok && l.Outcome == nil && l.Status != triage.StatusPending {
+			out = append(out, l)
+		}
+	}
+	return out, err
+}
+
+// With a store that has it, the read-back reads the open deals of the
+// year, never every lead decided in it.
+func TestReadBack_ReadsOnlyOpenDealsWhereIndexed(t *testing.T) {
+	t.Parallel()
+	fake, s, _, _, l, deal := handedOff(t)
+	fake.SetDeal(deal, "closedwon", "800")
+	ix := &openDeals{decidedIndex: decidedIndex{s}}
+	o := &outcomes{}
+	rb, err := crm.NewReadBack(crm.ReadBackConfig{
+		CRM: crm.NewHubSpot(hsToken, fake.URL, loopback(), s.clock.Now), Leads: ix,
+		Outcome: o.record, Record: s.svc.RecordCRM, Now: s.clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := s.readBack(t, rb); res != (crm.ReadBackResult{Asked: 1, Recorded: 1}) {
+		t.Errorf("result = %+v", res)
+	}
+	if got := o.all()[l.ID]; len(got) != 1 || got[0].Kind != triage.OutcomeWon || got[0].Value != 800 {
+		t.Errorf("outcomes = %+v, want won 800", o.all())
+	}
+	now := s.clock.Now()
+	want := [][2]time.Time{{now.Add(-crm.ReadBackWindow), now.Add(time.Nanosecond)}}
+	if diff := cmp.Diff(want, ix.windows); diff != "" || ix.fallback != 0 {
+		t.Errorf("open-deal reads (-want +got):\n%s\nfallback reads %d, want 0", diff, ix.fallback)
+	}
+}

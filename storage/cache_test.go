@@ -286,9 +286,10 @@ func TestOpen_AddsCacheBuckets(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Schema 2 came with the outbox index per family (issue 4) and schema 3
-	// with lead_index (issue 14), not with the cache buckets.
-	if want := fmt.Sprint(storage.SchemaVersion); version != want || want != "3" {
-		t.Errorf("schema version %q (SchemaVersion %s); want 3", version, want)
+	// with lead_index (issue 14), schema 4 with its outcome entries, not
+	// with the cache buckets.
+	if want := fmt.Sprint(storage.SchemaVersion); version != want || want != "4" {
+		t.Errorf("schema version %q (SchemaVersion %s); want 4", version, want)
 	}
 }
 

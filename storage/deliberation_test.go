@@ -208,8 +208,8 @@ func TestOpen_MigratesSchema1(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = db.Bolt().View(func(tx *bolt.Tx) error {
-		if v := string(tx.Bucket([]byte("meta")).Get([]byte("schema_version"))); v != "3" {
-			t.Errorf("schema_version = %q, want 3", v)
+		if v := string(tx.Bucket([]byte("meta")).Get([]byte("schema_version"))); v != "4" {
+			t.Errorf("schema_version = %q, want 4", v)
 		}
 		var keys []string
 		_ = tx.Bucket([]byte("outbox_by_lead")).ForEach(func(k, v []byte) error {

@@ -12,7 +12,7 @@
 // a literal 0x7C byte between the parts of a composite key.
 //
 //	bucket                 key                          value
-//	meta                   "schema_version"             decimal ASCII, currently "3"
+//	meta                   "schema_version"             decimal ASCII, currently "4"
 //	leads                  lead id                      leadRecord
 //	lead_index             "S" status|lead id           empty: every lead
 //	                       "E" email|lead id            empty (only leads with an e-mail)
@@ -21,6 +21,10 @@
 //	                       "d" decided lead id          empty: decided leads (not pending)
 //	                       "r" decided lead id          empty: disqualified leads not shown for a second look since
 //	                       "O" owner|lead id            empty: pending and qualified leads with an owner
+//	                       "U" user|lead id             empty: every lead a user owns or added
+//	                       "W" decided lead id          empty: decided leads without an outcome
+//	                       "A" decided lead id          empty: those of them not asked about for their current decision
+//	                       "K" decided lead id          empty: those of them with a CRM deal not gone
 //	by_message             channel|ts                   lead id (only leads whose card is posted)
 //	idempotency            idempotency key              idemRecord {lead, fingerprint, expires}
 //	idempotency_by_expiry  expires|idempotency key      empty
@@ -115,4 +119,7 @@
 // lead_index and adds its time and owner entries. Open builds lead_index from the lead
 // records and drops the three buckets, in the migration transaction; an
 // older leadtriage refuses the result (schema newer than it knows).
+//
+// Schema 4 (issue 15's outcomes, made flat) adds the W, A and K entries to
+// lead_index: Open adds them for every lead in the migration transaction.
 package storage

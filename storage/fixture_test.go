@@ -18,8 +18,36 @@ import (
 // code would write a later schema, so leave it alone.
 var writeV2 = flag.Bool("write-v2", false, "write testdata/schema2.db with the current code (only ever with schema 2 code)")
 
+// writeV3 regenerates testdata/schema3.db, the schema 3 → 4 migration
+// test's input: the schema 2 fixture plus outcomes, outcome asks and CRM
+// deals (writeFixtureOutcomes). Run once with the schema 3 code and
+// committed; leave it alone since.
+var writeV3 = flag.Bool("write-v3", false, "write testdata/schema3.db with the current code (only ever with schema 3 code)")
+
 // fixtureNow is the "now" the schema 2 fixture was written at.
 var fixtureNow = time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+
+func TestWriteFixtureV3(t *testing.T) {
+	if !*writeV3 {
+		t.Skip("only with -write-v3")
+	}
+	if SchemaVersion != 3 {
+		t.Fatalf("this code writes schema %d: testdata/schema3.db must stay what the schema 3 code wrote", SchemaVersion)
+	}
+	path := filepath.Join("testdata", "schema3.db")
+	_ = os.Remove(path)
+	db, err := Open(path, WithClock(func() time.Time { return fixtureNow }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := writeFixture(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFixtureOutcomes(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func TestWriteFixture(t *testing.T) {
 	if !*writeV2 {
@@ -176,6 +204,57 @@ func writeFixture(ctx context.Context, db *DB) error {
 	}
 	if _, err := db.MarkJob(ctx, "digest|2026-12-03T09:00 UTC", now.Add(-24*time.Hour), nil); err != nil {
 		return err
+	}
+	return nil
+}
+
+// writeFixtureOutcomes adds to writeFixture's leads what schema 4 indexes:
+// L8 qualified 40 days ago, not asked, no outcome; L9 qualified 40 days
+// ago, asked, with an open HubSpot deal; L10 qualified 40 days ago, its deal
+// won; L11 disqualified 40 days ago with a deal deleted in the CRM (gone);
+// L12 qualified, asked, then reopened and decided again (asked about the
+// earlier decision only), with a Pipedrive lead (not a deal).
+func writeFixtureOutcomes(ctx context.Context, db *DB) error {
+	now := fixtureNow
+	decidedAt := now.AddDate(0, 0, -40)
+	type extra struct {
+		status  triage.Status
+		asked   time.Time
+		outcome *triage.Outcome
+		crm     []triage.CRMRecord
+		at      time.Time
+	}
+	deal := func(system, kind, id string, gone time.Time) triage.CRMRecord {
+		return triage.CRMRecord{System: system, Kind: kind, ID: id, At: decidedAt, Gone: gone}
+	}
+	for n, e := range []extra{
+		{status: triage.StatusQualified, at: decidedAt},
+		{status: triage.StatusQualified, at: decidedAt, asked: now.AddDate(0, 0, -10), crm: []triage.CRMRecord{deal("hubspot", "company", "c9", time.Time{}), deal("hubspot", "deal", "d9", time.Time{})}},
+		{status: triage.StatusQualified, at: decidedAt, crm: []triage.CRMRecord{deal("hubspot", "deal", "d10", time.Time{})},
+			outcome: &triage.Outcome{Kind: triage.OutcomeWon, Value: 5000, By: "hubspot", At: now.AddDate(0, 0, -5)}},
+		{status: triage.StatusDisqualified, at: decidedAt, crm: []triage.CRMRecord{deal("hubspot", "deal", "d11", now.AddDate(0, 0, -3))}},
+		{status: triage.StatusQualified, at: now.AddDate(0, 0, -2), asked: now.AddDate(0, 0, -8), crm: []triage.CRMRecord{deal("pipedrive", "lead", "p12", time.Time{})}},
+	} {
+		i := 8 + n
+		domain := fmt.Sprintf("company%d.example", i)
+		l, _, err := db.CreateLead(ctx, triage.Lead{
+			Status: triage.StatusPending, Company: fmt.Sprintf("Company %d", i), Name: "Jan Jansen",
+			Email: "jan@" + domain, Domain: domain, Message: "A quote, please.", Source: "webhook", CreatedAt: e.at.Add(-time.Hour),
+		}, triage.Idempotency{}, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := db.UpdateLead(ctx, l.ID, func(l *triage.Lead) ([]triage.OutboxItem, error) {
+			l.Status = e.status
+			l.Decision = &triage.Decision{Outcome: e.status, Reason: "fixture", By: "U1", At: e.at}
+			l.Reminder.OutcomeAsked = e.asked
+			l.Outcome = e.outcome
+			l.CRM = e.crm
+			l.Slack = triage.SlackRef{Channel: "C1", TS: fmt.Sprintf("1764000000.%06d", i)}
+			return nil, nil
+		}); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -16,9 +16,9 @@ import (
 	"github.com/leadtriage/leadtriage/triage"
 )
 
-// Typed key prefixes of lead_index (schema 3). One bucket instead of one per
-// index: a new lead's entries share the bucket's branch pages, and the time
-// indexes cost no bucket of their own.
+// Typed key prefixes of lead_index (schema 3; W, A and K schema 4). One
+// bucket instead of one per index: a new lead's entries share the bucket's
+// branch pages, and the time indexes cost no bucket of their own.
 const (
 	ixStatus  = 'S' // S status|id: every lead
 	ixEmail   = 'E' // E email|id: leads with an e-mail
@@ -28,6 +28,9 @@ const (
 	ixRevisit = 'r' // r decided|id: disqualified leads not shown for a second look since
 	ixOwner   = 'O' // O owner|id: pending and qualified leads with an owner (the App Home's "your leads")
 	ixMine    = 'U' // U user|id: every lead a user owns or added (/qualify list mine)
+	ixAwait   = 'W' // W decided|id: decided leads without an outcome (the digest's "what became of these?")
+	ixAsk     = 'A' // A decided|id: those of them whose card was not asked yet for this decision
+	ixDeal    = 'K' // K decided|id: those of them with a CRM deal not gone (the CRM read-back)
 )
 
 // valueKey is the lead_index key of a string-valued index entry.
@@ -84,6 +87,30 @@ func indexKeys(l *triage.Lead) [][]byte {
 		keys = append(keys, timeIndexKey(ixDecided, d.At, id))
 		if l.Status == triage.StatusDisqualified && (l.Reminder.Revisited.IsZero() || l.Reminder.Revisited.Before(d.At)) {
 			keys = append(keys, timeIndexKey(ixRevisit, d.At, id))
+		}
+	}
+	return append(keys, outcomeIndexKeys(l)...)
+}
+
+// outcomeIndexKeys are l's W, A and K entries (schema 4), keyed by decision
+// time like d. They mirror triage's OutcomeDue without its clock (A also
+// outcomeAskDue, K the read-back's choice of deals): an outcome, the ask
+// for this decision or a deal's deletion takes a lead out, so the jobs that
+// look for what is left read only that.
+func outcomeIndexKeys(l *triage.Lead) [][]byte {
+	d := l.Decision
+	if d == nil || d.At.IsZero() || l.Status == triage.StatusPending || l.Outcome != nil {
+		return nil
+	}
+	id := u64(uint64(l.ID))
+	keys := [][]byte{timeIndexKey(ixAwait, d.At, id)}
+	if l.Reminder.OutcomeAsked.Before(d.At) {
+		keys = append(keys, timeIndexKey(ixAsk, d.At, id))
+	}
+	for _, r := range l.CRM {
+		if r.Kind == "deal" && r.Gone.IsZero() {
+			keys = append(keys, timeIndexKey(ixDeal, d.At, id))
+			break
 		}
 	}
 	return keys
@@ -190,6 +217,60 @@ func (db *DB) LeadsOwned(ctx context.Context, owner string) ([]triage.Lead, erro
 }
 
 var _ triage.OwnerIndex = (*DB)(nil)
+
+// LeadsToAsk implements triage.OutcomeIndex through the A index, which
+// asking about a lead's decision (or its outcome) empties: a check a
+// minute reads only the leads that crossed the threshold since.
+func (db *DB) LeadsToAsk(ctx context.Context, from, to time.Time) ([]triage.Lead, error) {
+	return db.leadsByTime(ctx, "listing leads to ask the outcome of", ixAsk, from, to)
+}
+
+// LeadsWithOpenDeals implements triage.OutcomeIndex through the K index.
+func (db *DB) LeadsWithOpenDeals(ctx context.Context, from, to time.Time) ([]triage.Lead, error) {
+	return db.leadsByTime(ctx, "listing leads with an open deal", ixDeal, from, to)
+}
+
+// AwaitingOutcome implements triage.OutcomeIndex through the W index: it
+// counts the keys in [from, to) and decodes only the first limit leads.
+func (db *DB) AwaitingOutcome(ctx context.Context, from, to time.Time, limit int) ([]triage.Lead, int, error) {
+	if limit < 0 {
+		return nil, 0, &triage.FieldError{Field: "limit", Problem: fmt.Sprintf("%d is not a page size", limit)}
+	}
+	var (
+		leads []triage.Lead
+		total int
+	)
+	err := db.view(ctx, "listing leads awaiting an outcome", func(tx *bolt.Tx) error {
+		leads, total = nil, 0
+		end := timeIndexKey(ixAwait, to, nil)
+		c := tx.Bucket(bucketLeadIndex).Cursor()
+		for k, _ := c.Seek(timeIndexKey(ixAwait, from, nil)); k != nil && k[0] == ixAwait && bytes.Compare(k, end) < 0; k, _ = c.Next() {
+			if len(k) != 17 {
+				continue
+			}
+			total++
+			if len(leads) == limit {
+				continue
+			}
+			l, ok, err := db.indexedLead(tx, ixAwait, triage.LeadID(fromU64(k[9:])))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				total--
+				continue
+			}
+			leads = append(leads, l)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return leads, total, nil
+}
+
+var _ triage.OutcomeIndex = (*DB)(nil)
 
 // LeadsAfter implements triage.LeadPager: it seeks to the first id above
 // after in the status index (or the leads bucket, for any status), decodes
@@ -374,6 +455,36 @@ func migrateLeadIndex(tx *bolt.Tx) error {
 	for _, name := range [][]byte{[]byte("by_status"), []byte("by_email"), []byte("by_domain")} {
 		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return fmt.Errorf("dropping bucket %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// migrateOutcomeIndex (schema 3 → 4) adds the W, A and K entries of every
+// lead to lead_index, in one pass over the leads and in key order (see
+// migrateLeadIndex), inside Open's migration transaction.
+func migrateOutcomeIndex(tx *bolt.Tx) error {
+	// A file converted from schema 2 in this transaction has them already
+	// (migrateLeadIndex writes every entry of indexKeys); schema 3 code
+	// never wrote a W entry, and A and K entries come only with one.
+	if k, _ := tx.Bucket(bucketLeadIndex).Cursor().Seek([]byte{ixAwait}); k != nil && k[0] == ixAwait {
+		return nil
+	}
+	var keys [][]byte
+	c := tx.Bucket(bucketLeads).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		l, err := decodeLead(v)
+		if err != nil {
+			return fmt.Errorf("lead %s: %w", triage.LeadID(fromU64(k)), err)
+		}
+		l.ID = triage.LeadID(fromU64(k))
+		keys = append(keys, outcomeIndexKeys(&l)...)
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	b := tx.Bucket(bucketLeadIndex)
+	for _, key := range keys {
+		if err := b.Put(key, []byte{}); err != nil {
+			return fmt.Errorf("adding outcome entries to lead_index: %w", err)
 		}
 	}
 	return nil

@@ -10,9 +10,10 @@ import (
 	"github.com/leadtriage/leadtriage/triage"
 )
 
-// timeOnly hides the owner index and paging (triage.OwnerIndex,
-// triage.LeadPager) but keeps the time indexes: the store as it was before
-// them, the lists' baseline in the same run.
+// timeOnly hides the owner index, paging and the outcome indexes
+// (triage.OwnerIndex, triage.LeadPager, triage.OutcomeIndex) but keeps the
+// time indexes: the store as it was before them, the lists' and the
+// outcome jobs' baseline in the same run.
 type timeOnly struct {
 	triage.Store
 	triage.TimeIndex

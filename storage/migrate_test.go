@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -124,6 +125,7 @@ func TestOpen_MigratesSchema2(t *testing.T) {
 		{"created last week", ids(db.LeadsCreated(ctx, now.AddDate(0, 0, -7), now)), "L-2 L-1"},
 		{"owned by U1 (pending, qualified; not the disqualified L-3)", ids(db.LeadsOwned(ctx, "U1")), "L-1 L-2"},
 		{"owned by U2 (reopened)", ids(db.LeadsOwned(ctx, "U2")), "L-6"},
+		{"to ask the outcome of (schema 4's A entries, written by the schema 3 step)", ids(db.LeadsToAsk(ctx, time.Time{}, now)), "L-5 L-3 L-4 L-2"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: %q, want %q", c.what, c.got, c.want)
@@ -154,8 +156,8 @@ func TestOpen_MigratesSchema2(t *testing.T) {
 				t.Errorf("bucket %s still there after the migration", name)
 			}
 		}
-		if v := string(tx.Bucket(bucketMeta).Get(keySchemaVersion)); v != "3" {
-			t.Errorf("schema_version = %q, want 3", v)
+		if v := string(tx.Bucket(bucketMeta).Get(keySchemaVersion)); v != "4" {
+			t.Errorf("schema_version = %q, want 4", v)
 		}
 		return nil
 	}); err != nil {
@@ -229,4 +231,116 @@ func boolWord(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// TestOpen_MigratesSchema3 opens testdata/schema3.db, written by the schema
+// 3 code (TestWriteFixtureV3), and finds the W, A and K entries added for
+// every lead, lead_index equal to what a save of every lead writes now, and
+// every other key and bucket as it was.
+func TestOpen_MigratesSchema3(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "v3.db")
+	if err := copyFile(path, filepath.Join("testdata", "schema3.db")); err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(slices.Clone(bucketsKept), "lead_index")
+	before := snapshot(t, bdb, all)
+	if err := bdb.View(func(tx *bolt.Tx) error {
+		if v := string(tx.Bucket(bucketMeta).Get(keySchemaVersion)); v != "3" {
+			t.Fatalf("fixture schema_version = %q, want 3", v)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for k := range before["lead_index"] {
+		if k[0] == ixAwait || k[0] == ixAsk || k[0] == ixDeal {
+			t.Fatalf("the schema 3 fixture has a %c entry already", k[0])
+		}
+	}
+	if err := bdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := Open(path, WithClock(func() time.Time { return fixtureNow }))
+	if err != nil {
+		t.Fatalf("opening the schema 3 file: %v", err)
+	}
+	defer db.Close()
+	if err := db.Check(); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(leads []triage.Lead, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s []string
+		for _, l := range leads {
+			s = append(s, l.ID.String())
+		}
+		return strings.Join(s, " ")
+	}
+	far := fixtureNow.AddDate(1, 0, 0)
+	awaiting, total, err := db.AwaitingOutcome(ctx, time.Time{}, far, 100)
+	for _, c := range []struct {
+		what string
+		got  string
+		want string
+	}{
+		// Decision order: L5 (4 years ago), L3 L4 (60 days), L8 L9 L11 (40
+		// days; L10 has its outcome), L12 (2 days), L2 (an hour).
+		{"awaiting an outcome", ids(awaiting, err), "L-5 L-3 L-4 L-8 L-9 L-11 L-12 L-2"},
+		{"to ask (L9 asked; L12 asked about an earlier decision)", ids(db.LeadsToAsk(ctx, time.Time{}, far)), "L-5 L-3 L-4 L-8 L-11 L-12 L-2"},
+		{"open deals (L10 won, L11's gone, L12's a Pipedrive lead)", ids(db.LeadsWithOpenDeals(ctx, time.Time{}, far)), "L-9"},
+		{"decided last day (unchanged)", ids(db.LeadsDecided(ctx, fixtureNow.Add(-24*time.Hour), fixtureNow)), "L-2"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %q, want %q", c.what, c.got, c.want)
+		}
+	}
+	if total != 8 {
+		t.Errorf("awaiting an outcome: %d in all, want 8", total)
+	}
+
+	after := snapshot(t, db.Bolt(), all)
+	for _, name := range bucketsKept {
+		if !maps.Equal(before[name], after[name]) {
+			t.Errorf("bucket %s changed", name)
+		}
+	}
+	// lead_index: the schema 3 entries kept, plus exactly the new ones a
+	// save of each lead writes now.
+	want := maps.Clone(before["lead_index"])
+	if err := db.Bolt().View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketLeads).ForEach(func(k, v []byte) error {
+			l, err := decodeLead(v)
+			if err != nil {
+				return err
+			}
+			l.ID = triage.LeadID(fromU64(k))
+			for _, key := range indexKeys(&l) {
+				want[string(key)] = ""
+			}
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(want, after["lead_index"]) {
+		t.Errorf("lead_index has %d entries, want %d", len(after["lead_index"]), len(want))
+	}
+	if err := db.Bolt().View(func(tx *bolt.Tx) error {
+		if v := string(tx.Bucket(bucketMeta).Get(keySchemaVersion)); v != "4" {
+			t.Errorf("schema_version = %q, want 4", v)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }

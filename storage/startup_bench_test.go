@@ -26,6 +26,13 @@ const (
 	startupPending = 500 // created in the last week, reminded and escalated already
 	startupRecent  = 100 // created and decided in the last six days
 	startupRevisit = 10  // old disqualified leads not shown again yet
+	// startupDeals old leads decided last (within the read-back's year at
+	// every size) and the recent ones have a CRM deal; every other old one
+	// is won already, so startupOpenDeals deals are open at every size.
+	startupDeals     = 180
+	startupOpenDeals = startupDeals/2 + startupRecent
+	// startupAskAfter is outcomes.ask_after in the benchmarks that ask.
+	startupAskAfter = 720 * time.Hour
 )
 
 // startupLead is lead i of a file of total leads: contact details, research
@@ -95,6 +102,20 @@ func startupLead(i, total int) triage.Lead {
 		if st == triage.StatusDisqualified && i < old && i >= 3*startupRevisit {
 			l.Reminder.Revisited = at.Add(30 * 24 * time.Hour) // shown for a second look already
 		}
+		if i < old {
+			// The steady state of outcomes.ask_after = 720h: every old
+			// card asked once its decision was 30 days old.
+			l.Reminder.OutcomeAsked = at.Add(startupAskAfter)
+		}
+		if i >= old-startupDeals {
+			l.CRM = []triage.CRMRecord{
+				{System: "hubspot", Kind: "company", ID: fmt.Sprintf("c%d", i), At: at},
+				{System: "hubspot", Kind: "deal", ID: fmt.Sprintf("d%d", i), At: at},
+			}
+			if i < old && i%2 == 0 {
+				l.Outcome = &triage.Outcome{Kind: triage.OutcomeWon, Value: 1000, By: "hubspot", At: at.Add(20 * 24 * time.Hour)}
+			}
+		}
 		l.Events = append(l.Events, triage.Event{At: at, Kind: triage.EventDecided, By: "auto", Detail: string(st)})
 	}
 	return l
@@ -159,40 +180,115 @@ func (noResearch) Research(context.Context, triage.Lead, bool) (triage.Findings,
 // It is each benchmark's baseline, measured in the same run.
 type statusOnly struct{ triage.Store }
 
+// startupVariants are the stores a benchmark reads through.
+var startupVariants = map[string]func(*DB) triage.Store{
+	"index":   func(db *DB) triage.Store { return db },
+	"status":  func(db *DB) triage.Store { return statusOnly{db} },
+	"decided": func(db *DB) triage.Store { return timeOnly{db, db} },
+}
+
+// openDealsOf reads what the CRM read-back asks about (crm.ReadBack.Run
+// without the CRM's answers): through the K index where store has it,
+// else every lead decided within the year.
+func openDealsOf(ctx context.Context, store triage.Store, now time.Time) (int, error) {
+	from, to := now.Add(-365*24*time.Hour), now.Add(time.Nanosecond)
+	var leads []triage.Lead
+	var err error
+	if ix, ok := store.(interface {
+		LeadsWithOpenDeals(ctx context.Context, from, to time.Time) ([]triage.Lead, error)
+	}); ok {
+		leads, err = ix.LeadsWithOpenDeals(ctx, from, to)
+	} else {
+		leads, err = store.(triage.TimeIndex).LeadsDecided(ctx, from, to)
+	}
+	n := 0
+	for _, l := range leads {
+		if l.Outcome != nil {
+			continue
+		}
+		for _, r := range l.CRM {
+			if r.System == "hubspot" && r.Kind == "deal" && r.Gone.IsZero() {
+				n++
+				break
+			}
+		}
+	}
+	return n, err
+}
+
 // startupSizes are the benchmark files: 1 000, 10 000 and 100 000 leads.
 var startupSizes = []int{1000, 10000, 100000}
 
 // startupJobs are the jobs Main runs at start (catch-up) and on schedule,
 // as their benchmarks call them; none finds anything due to write, so each
 // measures what it reads.
+// A job runs at now: startupNow, and for the jobs that warm a minute more
+// each run after a first untimed run at startupNow (a check a minute). Its
+// variants are "index" and "status" unless it names others.
 var startupJobs = []struct {
-	name string
-	run  func(ctx context.Context, svc *triage.Service, db *DB) (any, error)
+	name     string
+	run      func(ctx context.Context, svc *triage.Service, db *DB, now time.Time) (any, error)
+	warm     bool
+	variants []string
 }{
-	{"reminders", func(ctx context.Context, svc *triage.Service, _ *DB) (any, error) {
+	{name: "reminders", run: func(ctx context.Context, svc *triage.Service, _ *DB, _ time.Time) (any, error) {
 		return svc.SweepReminders(ctx, triage.FollowUp{After: 4 * time.Hour, EscalateAfter: 24 * time.Hour, TeamLead: "ULEAD"}, startupNow)
 	}},
-	{"retention", func(ctx context.Context, svc *triage.Service, _ *DB) (any, error) {
+	{name: "retention", run: func(ctx context.Context, svc *triage.Service, _ *DB, _ time.Time) (any, error) {
 		purged, err := svc.PurgeExpired(ctx, 3*365*24*time.Hour, startupNow)
 		if err == nil && len(purged) != 0 {
 			err = fmt.Errorf("purged %d leads, want none", len(purged))
 		}
 		return purged, err
 	}},
-	{"digest", func(ctx context.Context, svc *triage.Service, _ *DB) (any, error) {
+	{name: "digest", run: func(ctx context.Context, svc *triage.Service, _ *DB, _ time.Time) (any, error) {
 		parts, revisit, err := svc.BuildDigest(ctx, startupNow.Add(-24*time.Hour), startupNow, triage.DigestOptions{Channel: "C1", RevisitAfter: 30 * 24 * time.Hour})
 		if err == nil && len(revisit) != startupRevisit {
 			err = fmt.Errorf("digest shows %d leads for a second look, want %d", len(revisit), startupRevisit)
 		}
 		return parts, err
 	}},
-	{"prune", func(ctx context.Context, _ *triage.Service, db *DB) (any, error) {
+	{name: "prune", run: func(ctx context.Context, _ *triage.Service, db *DB, _ time.Time) (any, error) {
 		return db.Prune(ctx, startupNow)
 	}},
 	// Not a job, but read as often: opening the App Home.
-	{"app-home", func(ctx context.Context, svc *triage.Service, _ *DB) (any, error) {
+	{name: "app-home", run: func(ctx context.Context, svc *triage.Service, _ *DB, _ time.Time) (any, error) {
 		return svc.Home(ctx, "U1", startupNow)
 	}},
+	// The outcome jobs (issue 15), against the decided-time index they
+	// read before schema 4. ask-outcomes is the steady state of the
+	// reminder check's outcome check: a minute after the previous one.
+	{name: "ask-outcomes", run: func(ctx context.Context, svc *triage.Service, _ *DB, now time.Time) (any, error) {
+		asked, err := svc.AskOutcomes(ctx, startupAskAfter, now)
+		if err == nil && len(asked) != 0 {
+			err = fmt.Errorf("asked about %d leads, want none", len(asked))
+		}
+		return asked, err
+	}, warm: true, variants: []string{"index", "decided"}},
+	{name: "digest-ask", run: func(ctx context.Context, svc *triage.Service, _ *DB, _ time.Time) (any, error) {
+		return digestAsking(ctx, svc)
+	}, variants: []string{"index", "decided"}},
+	{name: "crm-readback", run: func(ctx context.Context, svc *triage.Service, _ *DB, _ time.Time) (any, error) {
+		n, err := openDealsOf(ctx, svc.Store, startupNow)
+		if err == nil && n != startupOpenDeals {
+			err = fmt.Errorf("%d open deals, want %d", n, startupOpenDeals)
+		}
+		return n, err
+	}, variants: []string{"index", "decided"}},
+}
+
+// digestAsking builds the daily digest with outcomes.ask_after on: it lists
+// the five oldest leads awaiting an outcome and counts the rest.
+func digestAsking(ctx context.Context, svc *triage.Service) (any, error) {
+	parts, revisit, err := svc.BuildDigest(ctx, startupNow.Add(-24*time.Hour), startupNow, triage.DigestOptions{Channel: "C1", RevisitAfter: 30 * 24 * time.Hour, AskAfter: startupAskAfter})
+	switch {
+	case err != nil:
+	case len(revisit) != startupRevisit:
+		err = fmt.Errorf("digest shows %d leads for a second look, want %d", len(revisit), startupRevisit)
+	case len(parts[len(parts)-1].Outcomes) != triage.MaxDigestOutcomes:
+		err = fmt.Errorf("digest asks about %d leads, want %d", len(parts[len(parts)-1].Outcomes), triage.MaxDigestOutcomes)
+	}
+	return parts, err
 }
 
 // BenchmarkStartup measures DESIGN.md's "100 000 stored leads: start-up
@@ -215,17 +311,21 @@ func BenchmarkStartup(b *testing.B) {
 		}
 		fixtures[n] = path
 	}
-	variants := []struct {
-		name  string
-		store func(*DB) triage.Store
-	}{
-		{"index", func(db *DB) triage.Store { return db }},
-		{"status", func(db *DB) triage.Store { return statusOnly{db} }},
-	}
 	for _, n := range startupSizes {
-		for _, v := range variants {
-			b.Run(fmt.Sprintf("start-up/leads=%d/%s", n, v.name), func(b *testing.B) {
-				benchStartup(b, fixtures[n], v.store)
+		for _, v := range []string{"index", "status"} {
+			b.Run(fmt.Sprintf("start-up/leads=%d/%s", n, v), func(b *testing.B) {
+				benchStartup(b, fixtures[n], startupVariants[v], false)
+			})
+		}
+	}
+	// start-up-ask: the same with outcomes.ask_after on: the digest asks
+	// what became of leads, and the first outcome check after a start
+	// reads back OutcomeAskCatchUp; the baseline reads through the
+	// decided-time index, as before schema 4.
+	for _, n := range startupSizes {
+		for _, v := range []string{"index", "decided"} {
+			b.Run(fmt.Sprintf("start-up-ask/leads=%d/%s", n, v), func(b *testing.B) {
+				benchStartup(b, fixtures[n], startupVariants[v], true)
 			})
 		}
 	}
@@ -251,10 +351,36 @@ func BenchmarkStartup(b *testing.B) {
 			b.StartTimer()
 		}
 	})
+	// migrate-3: Open converting the file from schema 3 (its W, A and K
+	// entries deleted and the version set back, untimed), once per start.
+	b.Run("migrate-3/leads=100000", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "v3.db")
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			if err := asSchema3(path, fixtures[100000]); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			db, err := Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if err := db.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+	})
 	for _, job := range startupJobs {
+		variants := job.variants
+		if variants == nil {
+			variants = []string{"index", "status"}
+		}
 		for _, n := range startupSizes {
 			for _, v := range variants {
-				b.Run(fmt.Sprintf("job/%s/leads=%d/%s", job.name, n, v.name), func(b *testing.B) {
+				b.Run(fmt.Sprintf("job/%s/leads=%d/%s", job.name, n, v), func(b *testing.B) {
 					path := filepath.Join(b.TempDir(), "job.db")
 					if err := copyFile(path, fixtures[n]); err != nil {
 						b.Fatal(err)
@@ -264,11 +390,20 @@ func BenchmarkStartup(b *testing.B) {
 						b.Fatal(err)
 					}
 					defer db.Close()
-					svc := &triage.Service{Store: v.store(db), Channel: "C1", Now: func() time.Time { return startupNow }}
+					svc := &triage.Service{Store: startupVariants[v](db), Channel: "C1", Now: func() time.Time { return startupNow }}
 					ctx := context.Background()
+					now := startupNow
+					if job.warm {
+						if _, err := job.run(ctx, svc, db, now); err != nil {
+							b.Fatal(err)
+						}
+					}
 					b.ReportAllocs()
 					for b.Loop() {
-						if _, err := job.run(ctx, svc, db); err != nil {
+						if job.warm {
+							now = now.Add(time.Minute)
+						}
+						if _, err := job.run(ctx, svc, db, now); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -305,7 +440,35 @@ func asSchema2(dst, src string) error {
 	return err
 }
 
-func benchStartup(b *testing.B, fixture string, store func(*DB) triage.Store) {
+// asSchema3 copies src to dst as schema 3 would have it: lead_index
+// without its W, A and K entries.
+func asSchema3(dst, src string) error {
+	if err := copyFile(dst, src); err != nil {
+		return err
+	}
+	bdb, err := bolt.Open(dst, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLeadIndex)
+		for _, kind := range []byte{ixAwait, ixAsk, ixDeal} {
+			c := b.Cursor()
+			for k, _ := c.Seek([]byte{kind}); k != nil && k[0] == kind; k, _ = c.Seek([]byte{kind}) {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte("3"))
+	})
+	if cerr := bdb.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func benchStartup(b *testing.B, fixture string, store func(*DB) triage.Store, ask bool) {
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "start.db")
 	var peak, total uint64
@@ -340,11 +503,26 @@ func benchStartup(b *testing.B, fixture string, store func(*DB) triage.Store) {
 		sample()
 		var results []any
 		for _, job := range startupJobs[:3] { // reminders, retention, digest: the catch-up
-			res, err := job.run(ctx, svc, db)
+			run := job.run
+			if ask && job.name == "digest" {
+				run = func(ctx context.Context, svc *triage.Service, _ *DB, _ time.Time) (any, error) {
+					return digestAsking(ctx, svc)
+				}
+			}
+			res, err := run(ctx, svc, db, startupNow)
 			if err != nil {
 				b.Fatal(job.name, ": ", err)
 			}
 			results = append(results, res)
+			sample()
+		}
+		if ask {
+			// The reminder check's outcome check, the first after the start.
+			asked, err := svc.AskOutcomes(ctx, startupAskAfter, startupNow)
+			if err != nil || len(asked) != 0 {
+				b.Fatal("ask-outcomes: ", asked, err)
+			}
+			results = append(results, asked)
 			sample()
 		}
 		runtime.KeepAlive(results)

@@ -23,7 +23,7 @@ import (
 )
 
 // SchemaVersion is the file layout this code writes (see doc.go).
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // Sentinel errors returned by Open.
 var (
@@ -248,6 +248,7 @@ func (db *DB) migrate() error {
 var migrations = map[int]func(*bolt.Tx) error{
 	1: migrateOutboxByLeadFamilies,
 	2: migrateLeadIndex,
+	3: migrateOutcomeIndex,
 }
 
 // migrateOutboxByLeadFamilies (schema 1 → 2) rewrites outbox_by_lead keys

@@ -35,8 +35,8 @@ func TestOpen_Fresh(t *testing.T) {
 				t.Errorf("bucket %s missing", name)
 			}
 		}
-		if v := string(tx.Bucket([]byte("meta")).Get([]byte("schema_version"))); v != "3" {
-			t.Errorf("schema_version = %q, want 3", v)
+		if v := string(tx.Bucket([]byte("meta")).Get([]byte("schema_version"))); v != "4" {
+			t.Errorf("schema_version = %q, want 4", v)
 		}
 		return nil
 	})
@@ -163,7 +163,7 @@ func TestOpen_NewerSchemaRefused(t *testing.T) {
 	db := storagetest.MustOpen(t)
 	path := db.Path()
 	err := db.Bolt().Update(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), []byte("4"))
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), []byte("5"))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestOpen_NewerSchemaRefused(t *testing.T) {
 	if !errors.Is(err, storage.ErrSchemaTooNew) {
 		t.Fatalf("err = %v, want ErrSchemaTooNew", err)
 	}
-	if !strings.Contains(err.Error(), "schema version 4") {
+	if !strings.Contains(err.Error(), "schema version 5") {
 		t.Errorf("err = %q does not say which version", err)
 	}
 	// The file keeps its version for the newer leadtriage.
@@ -185,8 +185,8 @@ func TestOpen_NewerSchemaRefused(t *testing.T) {
 	}
 	defer bdb.Close()
 	_ = bdb.View(func(tx *bolt.Tx) error {
-		if v := string(tx.Bucket([]byte("meta")).Get([]byte("schema_version"))); v != "4" {
-			t.Errorf("schema_version after refused Open = %q, want 4", v)
+		if v := string(tx.Bucket([]byte("meta")).Get([]byte("schema_version"))); v != "5" {
+			t.Errorf("schema_version after refused Open = %q, want 5", v)
 		}
 		return nil
 	})

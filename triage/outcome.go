@@ -169,7 +169,8 @@ type outcomeCheck struct {
 // per decision, remembered on the lead (Reminder.OutcomeAsked) in the
 // transaction that queues the card update. It reads the decisions of
 // OutcomeAskWindow before the threshold, or further back to the last good
-// check's threshold, at most OutcomeAskCatchUp (see there).
+// check's threshold, at most OutcomeAskCatchUp (see there): through
+// OutcomeIndex, only those not asked about yet, where the Store has it.
 func (s *Service) AskOutcomes(ctx context.Context, askAfter time.Duration, now time.Time) ([]LeadID, error) {
 	if askAfter <= 0 {
 		return nil, nil
@@ -184,7 +185,13 @@ func (s *Service) AskOutcomes(ctx context.Context, askAfter time.Duration, now t
 		}
 	}
 	s.outcomes.mu.Unlock()
-	leads, err := s.decidedBetween(ctx, from, cutoff)
+	var leads []Lead
+	var err error
+	if ix, ok := s.Store.(OutcomeIndex); ok {
+		leads, err = ix.LeadsToAsk(ctx, from, cutoff)
+	} else {
+		leads, err = s.decidedBetween(ctx, from, cutoff)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listing decided leads to ask about: %w", err)
 	}
@@ -276,11 +283,19 @@ const (
 
 // outcomesToAsk returns the oldest decided leads past askAfter without an
 // outcome (at most MaxDigestOutcomes) and how many more there are.
+// Through OutcomeIndex it decodes only the leads it returns.
 func (s *Service) outcomesToAsk(ctx context.Context, askAfter time.Duration, now time.Time) ([]Lead, int, error) {
 	if askAfter <= 0 {
 		return nil, 0, nil
 	}
 	cutoff := now.Add(-askAfter).Add(time.Nanosecond)
+	if ix, ok := s.Store.(OutcomeIndex); ok {
+		leads, total, err := ix.AwaitingOutcome(ctx, cutoff.Add(-OutcomeDigestWindow), cutoff, MaxDigestOutcomes)
+		if err != nil {
+			return nil, 0, fmt.Errorf("listing decided leads without an outcome for the digest: %w", err)
+		}
+		return leads, total - len(leads), nil
+	}
 	leads, err := s.decidedBetween(ctx, cutoff.Add(-OutcomeDigestWindow), cutoff)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing decided leads without an outcome for the digest: %w", err)

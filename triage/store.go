@@ -134,3 +134,27 @@ type OwnerIndex interface {
 type NewestIndex interface {
 	NewestLeads(ctx context.Context, user string, limit int) (leads []Lead, total int, err error)
 }
+
+// OutcomeIndex is what a Store with outcome indexes offers besides Store:
+// the outcome check, the digest's "what became of these?" and the CRM
+// read-back then read only the leads still waiting for an outcome, not
+// every decision in their windows. A Store without it is read through
+// TimeIndex or the status index (same results, cost growing with the
+// decided leads).
+type OutcomeIndex interface {
+	// LeadsToAsk returns the decided leads without an outcome whose
+	// decision is in [from, to) and whose card was not asked about that
+	// decision yet (Reminder.OutcomeAsked before Decision.At), in decision
+	// order.
+	LeadsToAsk(ctx context.Context, from, to time.Time) ([]Lead, error)
+
+	// AwaitingOutcome returns the first limit decided leads without an
+	// outcome whose decision is in [from, to), in decision order, and how
+	// many there are in all.
+	AwaitingOutcome(ctx context.Context, from, to time.Time, limit int) (leads []Lead, total int, err error)
+
+	// LeadsWithOpenDeals returns the decided leads without an outcome whose
+	// decision is in [from, to) and that have a CRM record of kind "deal"
+	// not gone, in decision order.
+	LeadsWithOpenDeals(ctx context.Context, from, to time.Time) ([]Lead, error)
+}
