@@ -103,7 +103,7 @@ func prefillText(s string, max int, multiline bool) string {
 
 // addLeadModal builds the add-lead dialog, with prefill's values in it.
 // now bounds the founding year.
-func (w words) addLeadModal(prefill triage.LeadInput, meta addLeadMeta, now time.Time) slack.ModalViewRequest {
+func (w modalWords) addLeadModal(prefill triage.LeadInput, meta addLeadMeta, now time.Time) slack.ModalViewRequest {
 	text := func(block, label, placeholder string, max int, multiline bool, initial string) slack.Block {
 		el := slack.NewPlainTextInputBlockElement(plainText(placeholder), block)
 		el.MaxLength = min(max, maxInputValue)
@@ -193,7 +193,7 @@ type dialogs struct {
 // trigger lives 3 s (RELIABILITY S10). channel and responseURL are where the
 // dialog was opened from; the confirmation goes there.
 func (dl *dialogs) openAddLead(ctx context.Context, triggerID, channel, responseURL string, prefill triage.LeadInput) error {
-	modal := dl.words.addLeadModal(prefill, addLeadMeta{Channel: channel, ResponseURL: responseURL}, dl.now())
+	modal := modalWords{dl.words}.addLeadModal(prefill, addLeadMeta{Channel: channel, ResponseURL: responseURL}, dl.now())
 	if _, err := dl.api.OpenViewContext(ctx, triggerID, modal); err != nil {
 		return fmt.Errorf("opening the add-lead dialog: %w", err)
 	}
@@ -265,13 +265,13 @@ func (dl *dialogs) submitAddLead(ctx context.Context, ic slack.InteractionCallba
 		case errors.As(err, &fe):
 			// The text may quote the input; it is shown as plain text.
 			log.DebugContext(ctx, "new lead refused", "field", fe.Field)
-			return addLeadErrors(fe.Field, plainCut(problemSentence(dl.words.fieldProblem(fe)), 300))
+			return addLeadErrors(fe.Field, plainCut(problemSentence(errorWords{dl.words}.fieldProblem(fe)), 300))
 		case triage.IsInternal(err):
 			log.ErrorContext(ctx, "adding a lead from slack", "error", err)
 			return addLeadErrors(addBlockCompany, dl.words.t("error.try_again"))
 		default:
 			log.DebugContext(ctx, "new lead refused", "error", err)
-			return addLeadErrors(addBlockCompany, plainCut(dl.words.errorText(err), 300))
+			return addLeadErrors(addBlockCompany, plainCut(errorWords{dl.words}.errorText(err), 300))
 		}
 	}
 	log = log.With("lead_id", l.ID.String(), "created", created)

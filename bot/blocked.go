@@ -243,7 +243,7 @@ func (w *outboxWorker) announceBlock(ctx context.Context, log *slog.Logger, bl b
 	if bl.token() || lead == "" || lead == bl.on {
 		return
 	}
-	text := w.words.blockNotice(bl)
+	text := noticeWords{w.words}.blockNotice(bl)
 	key := "blocked|" + bl.cause + "|" + bl.on + "|" + bl.since.UTC().Format(time.DateOnly)
 	item := triage.OutboxItem{Kind: triage.OutboxDirect, User: lead, Text: text, CreatedAt: bl.since}
 	if _, err := w.store.MarkJob(ctx, key, bl.since, []triage.OutboxItem{item}); err != nil {
@@ -253,7 +253,7 @@ func (w *outboxWorker) announceBlock(ctx context.Context, log *slog.Logger, bl b
 
 // blockNotice is the team lead's direct message about bl: mrkdwn of fixed
 // words and ids only.
-func (w words) blockNotice(bl block) string {
+func (w noticeWords) blockNotice(bl block) string {
 	place := where(bl.on)
 	if slackChannelID.MatchString(bl.on) {
 		place = "<#" + bl.on + ">"

@@ -45,13 +45,16 @@ const (
 	maxPartner      = 100
 )
 
+// cardWords renders the lead's card: heading, contact, votes, status, buttons (blocks.go), and a thread reply.
+type cardWords struct{ words }
+
 // renderCard renders a lead's card from its current state: the
 // notification text (already escaped) and the blocks. It is pure; now only
 // feeds the "waiting for" note on old pending leads. Every piece of lead
 // text is cut to fit and escaped where it goes into mrkdwn (plain_text
 // shows it as it is), so no lead can produce an invalid message or a
 // mention.
-func (w words) card(l triage.Lead, p triage.Policy, now time.Time) (text string, blocks []slack.Block) {
+func (w cardWords) card(l triage.Lead, p triage.Policy, now time.Time) (text string, blocks []slack.Block) {
 	id := l.ID.String()
 	label := escTrunc(l.Label(), 120, false)
 	if label == "" {
@@ -70,7 +73,7 @@ func (w words) card(l triage.Lead, p triage.Policy, now time.Time) (text string,
 	if f := w.contactFields(l); len(f) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(nil, f, nil))
 	}
-	blocks = append(blocks, w.returningBlocks(l)...)
+	blocks = append(blocks, outcomeWords{w.words}.returningBlocks(l)...)
 	if msg := clean(l.Message, true); msg != "" {
 		body := quote(escTrunc(msg, maxMessage, true))
 		blocks = append(blocks, section(bold(w.t("card.message"))+"\n"+body))
@@ -78,7 +81,7 @@ func (w words) card(l triage.Lead, p triage.Policy, now time.Time) (text string,
 	if s := w.extrasText(l.Extra); s != "" {
 		blocks = append(blocks, section(bold(w.t("card.other_fields"))+"\n"+s))
 	}
-	blocks = append(blocks, w.researchBlocks(l)...)
+	blocks = append(blocks, researchWords{w.words}.researchBlocks(l)...)
 
 	blocks = append(blocks, slack.NewDividerBlock())
 	if len(p.Criteria) > 0 {
@@ -93,11 +96,11 @@ func (w words) card(l triage.Lead, p triage.Policy, now time.Time) (text string,
 		}
 	}
 
-	blocks = append(blocks, w.crmBlocks(l)...)
+	blocks = append(blocks, crmWords{w.words}.crmBlocks(l)...)
 	if btns := w.buttons(l); len(btns) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("", btns...))
 	}
-	blocks = append(blocks, w.outcomeBlocks(l)...)
+	blocks = append(blocks, outcomeWords{w.words}.outcomeBlocks(l)...)
 	return text, blocks
 }
 
@@ -143,7 +146,7 @@ func (w words) status(s triage.Status) string {
 	return w.t("status.unknown")
 }
 
-func (w words) contactFields(l triage.Lead) []*slack.TextBlockObject {
+func (w cardWords) contactFields(l triage.Lead) []*slack.TextBlockObject {
 	var f []*slack.TextBlockObject
 	add := func(title, value string) {
 		if value != "" {
@@ -170,7 +173,7 @@ func (w words) contactFields(l triage.Lead) []*slack.TextBlockObject {
 }
 
 // extrasText lists the extra form fields in key order, as many as fit.
-func (w words) extrasText(extra map[string]string) string {
+func (w cardWords) extrasText(extra map[string]string) string {
 	keys := make([]string, 0, len(extra))
 	for k := range extra {
 		if clean(k, false) != "" {
@@ -194,7 +197,7 @@ func (w words) extrasText(extra map[string]string) string {
 
 var choiceOrder = []triage.Choice{triage.ChoiceQualify, triage.ChoiceDisqualify, triage.ChoiceUnsure}
 
-func (w words) voteText(l triage.Lead, p triage.Policy) string {
+func (w cardWords) voteText(l triage.Lead, p triage.Policy) string {
 	q := max(p.Quorum, 1)
 	n := len(l.Votes)
 	if !triage.Revealed(&l, p) {
@@ -230,7 +233,7 @@ func (w words) voteText(l triage.Lead, p triage.Policy) string {
 	return b.String()
 }
 
-func (w words) choiceTitle(c triage.Choice) string {
+func (w cardWords) choiceTitle(c triage.Choice) string {
 	switch c {
 	case triage.ChoiceQualify:
 		return w.t("choice.qualify")
@@ -247,7 +250,7 @@ func (w words) tally(t triage.Tally) string {
 }
 
 // mentions lists users in id order while budget (runes) lasts.
-func (w words) mentions(users []string, budget *int) string {
+func (w cardWords) mentions(users []string, budget *int) string {
 	sort.Strings(users)
 	var parts []string
 	for i, u := range users {
@@ -262,7 +265,7 @@ func (w words) mentions(users []string, budget *int) string {
 	return strings.Join(parts, ", ")
 }
 
-func (w words) ownerText(l triage.Lead) string {
+func (w cardWords) ownerText(l triage.Lead) string {
 	owner := label(w.t("card.owner"))
 	switch {
 	case l.Owner != "":
@@ -274,7 +277,7 @@ func (w words) ownerText(l triage.Lead) string {
 	}
 }
 
-func (w words) statusText(l triage.Lead, p triage.Policy) string {
+func (w cardWords) statusText(l triage.Lead, p triage.Policy) string {
 	st := label(w.t("card.status"))
 	if l.Status == triage.StatusPending || !l.Status.Valid() {
 		v := triage.Evaluate(&l, p)
@@ -324,7 +327,7 @@ func (w words) statusText(l triage.Lead, p triage.Policy) string {
 // answered, the must-haves (naming any answered no, which blocks automatic
 // qualification), the weighted score and where people disagree. Criterion
 // ids come from config.toml but are escaped all the same.
-func (w words) criteriaLine(cs []triage.Criterion, st triage.CriteriaStatus) string {
+func (w cardWords) criteriaLine(cs []triage.Criterion, st triage.CriteriaStatus) string {
 	parts := []string{label(w.t("card.criteria")) + w.t("card.criteria.answered", st.Answered, max(st.Total, len(cs)))}
 	musts := 0
 	for _, c := range cs {
@@ -351,7 +354,7 @@ func (w words) criteriaLine(cs []triage.Criterion, st triage.CriteriaStatus) str
 
 // disagreement names the criteria people answered differently, in config
 // order: "`budget` (2 yes, 1 no)".
-func (w words) disagreement(cs []triage.Criterion, dis map[string][]triage.AnswerCount) string {
+func (w cardWords) disagreement(cs []triage.Criterion, dis map[string][]triage.AnswerCount) string {
 	var parts []string
 	n := 0
 	for _, c := range cs {
@@ -418,7 +421,7 @@ func (w words) codeList(ids []string, limit int) string {
 // reopen), plus Claim while a qualified lead has no owner. Each value is the
 // lead id and nothing else (no PII in payloads). Who may decide is checked
 // when the button is clicked, not here: the card looks the same to everyone.
-func (w words) buttons(l triage.Lead) []slack.BlockElement {
+func (w cardWords) buttons(l triage.Lead) []slack.BlockElement {
 	id := l.ID.String()
 	claim := slack.NewButtonBlockElement(actionClaim, id, plain(w.t("button.claim")))
 	decide := slack.NewButtonBlockElement(actionDecide, id, plain(w.t("button.decide")))
@@ -440,10 +443,14 @@ func (w words) buttons(l triage.Lead) []slack.BlockElement {
 	return nil
 }
 
+// researchWords renders what research found on the card: facts, website, registry,
+// credit (credit.go) and the flags (flagtext.go).
+type researchWords struct{ words }
+
 // researchBlocks renders what pre-research found: the summary and flags,
 // the key facts, and search links for what a person checks by hand. Before
 // research has run it is one "pending" line.
-func (w words) researchBlocks(l triage.Lead) []slack.Block {
+func (w researchWords) researchBlocks(l triage.Lead) []slack.Block {
 	r := l.Research
 	if r.At.IsZero() {
 		return []slack.Block{slack.NewContextBlock("", mrkdwn(w.t("research.pending")))}
@@ -460,7 +467,7 @@ func (w words) researchBlocks(l triage.Lead) []slack.Block {
 
 // researchText is the summary and one line per flag, worst first as
 // research ordered them, as many as fit.
-func (w words) researchText(r triage.Research) string {
+func (w researchWords) researchText(r triage.Research) string {
 	var b strings.Builder
 	b.WriteString(bold(w.t("research.title")))
 	if s := w.summary(r); s != "" {
@@ -483,7 +490,7 @@ func (w words) researchText(r triage.Research) string {
 }
 
 // flagLine is one flag: severity, code, detail and where it came from.
-func (w words) flagLine(fl triage.Flag) string {
+func (w researchWords) flagLine(fl triage.Flag) string {
 	// A backtick in the code would end the code span early.
 	code := escTrunc(strings.ReplaceAll(fl.Code, "`", "'"), 40, false)
 	line := severityEmoji(fl.Code) + " `" + code + "`"
@@ -511,7 +518,7 @@ func severityEmoji(code string) string {
 // factsText lists the key facts, skipping what was not found. Every link in
 // it is one we checked: the website with its host as the label, social
 // profiles only on the sites they claim to be on.
-func (w words) factsText(f triage.Facts) string {
+func (w researchWords) factsText(f triage.Facts) string {
 	var parts []string
 	if f.RoleAddress {
 		// info@, sales@: someone still has to find the person who decides.
@@ -549,7 +556,7 @@ func (w words) factsText(f triage.Facts) string {
 	return strings.Join(parts, " · ")
 }
 
-func (w words) siteText(site triage.Website) string {
+func (w researchWords) siteText(site triage.Website) string {
 	title := escTrunc(site.Title, 80, false)
 	raw := site.FinalURL
 	if raw == "" {
@@ -613,7 +620,7 @@ func onHost(host string, hosts []string) bool {
 	return false
 }
 
-func (w words) registryText(rg triage.Registry) string {
+func (w researchWords) registryText(rg triage.Registry) string {
 	var parts []string
 	if s := escTrunc(rg.Name, 80, false); s != "" {
 		parts = append(parts, s)
@@ -636,7 +643,7 @@ func (w words) registryText(rg triage.Registry) string {
 	return w.registryLabel(rg.Source) + ": " + strings.Join(parts, ", ")
 }
 
-func (w words) registryLabel(source string) string {
+func (w researchWords) registryLabel(source string) string {
 	switch source {
 	case "kvk":
 		return "KvK"
@@ -661,7 +668,7 @@ const (
 
 // searchLinks builds one-click searches for the lead's company name, or its
 // domain when it gave no company; "" when it gave neither.
-func (w words) searchLinks(l triage.Lead) string {
+func (w researchWords) searchLinks(l triage.Lead) string {
 	term, quoted := queryTerm(l.Company, maxQuery), true
 	if term == "" {
 		term, quoted = queryTerm(l.Domain, maxQuery), false
@@ -707,7 +714,7 @@ const maxDraft = maxSection - 8
 // draft is cut to fit one section; when text and draft do not fit one
 // together they get a section each. Without a draft the reply is text only,
 // as before.
-func (w words) replyContent(text, plain string) (fallback string, blocks []slack.Block) {
+func (w cardWords) replyContent(text, plain string) (fallback string, blocks []slack.Block) {
 	body := codeBlock(plain)
 	if body == "" {
 		return text, nil

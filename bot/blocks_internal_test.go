@@ -129,7 +129,7 @@ func testRenderCard(t *testing.T, w words) {
 			if pol.Quorum == 0 {
 				pol = cardPol
 			}
-			text, blocks := w.card(tc.lead(), pol, cardNow)
+			text, blocks := cardWords{w}.card(tc.lead(), pol, cardNow)
 			raw := blocksJSON(t, blocks)
 			if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
 				t.Errorf("blocks invalid: %v", problems)
@@ -214,7 +214,7 @@ func TestCriteriaLine(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := english.criteriaLine(tc.cs, tc.st); got != tc.want {
+			if got := (cardWords{english}).criteriaLine(tc.cs, tc.st); got != tc.want {
 				t.Errorf("criteriaLine =\n%q, want\n%q", got, tc.want)
 			}
 		})
@@ -227,7 +227,7 @@ func TestCriteriaLine(t *testing.T) {
 		long.MustNo = append(long.MustNo, id)
 		long.Disagree[id] = []triage.AnswerCount{{Value: strings.Repeat("<x>", 500), N: 1}}
 	}
-	if got := english.criteriaLine(many, long); utf8.RuneCountInString(got) > maxCriteriaLine {
+	if got := (cardWords{english}).criteriaLine(many, long); utf8.RuneCountInString(got) > maxCriteriaLine {
 		t.Errorf("criteria line is %d characters, want at most %d", utf8.RuneCountInString(got), maxCriteriaLine)
 	}
 }
@@ -742,7 +742,7 @@ func testRenderCardResearched(t *testing.T, w words) {
 			t.Fatalf("scenario lacks flag %s (has %v): fix the fixture", want, codes)
 		}
 	}
-	text, blocks := w.card(l, cardPol, cardNow)
+	text, blocks := cardWords{w}.card(l, cardPol, cardNow)
 	raw := blocksJSON(t, blocks)
 	if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
 		t.Errorf("blocks invalid: %v", problems)
@@ -767,7 +767,7 @@ func TestFlagLine(t *testing.T) {
 		{triage.Flag{Code: triage.FlagResearchIncomplete, Detail: strings.Repeat("x", 500)}, ":white_circle: `research_incomplete` " + strings.Repeat("x", maxFlagDetail-1) + "…"},
 	}
 	for _, tc := range cases {
-		if got := english.flagLine(tc.flag); got != tc.want {
+		if got := (researchWords{english}).flagLine(tc.flag); got != tc.want {
 			t.Errorf("flagLine(%+v) =\n%q, want\n%q", tc.flag, got, tc.want)
 		}
 	}
@@ -779,14 +779,14 @@ func TestResearchText_ManyFlags(t *testing.T) {
 	for range 12 {
 		r.Flags = append(r.Flags, triage.Flag{Code: triage.FlagDuplicate, Detail: "d"})
 	}
-	got := english.researchText(r)
+	got := researchWords{english}.researchText(r)
 	if n := strings.Count(got, "`duplicate`"); n != maxFlags {
 		t.Errorf("%d flags shown, want %d:\n%s", n, maxFlags, got)
 	}
 	if !strings.HasSuffix(got, "\n… and 4 more flags") {
 		t.Errorf("no count of the flags left out:\n%s", got)
 	}
-	if got := english.researchText(triage.Research{At: received}); got != "*Research*\nNo findings." {
+	if got := (researchWords{english}).researchText(triage.Research{At: received}); got != "*Research*\nNo findings." {
 		t.Errorf("empty research = %q", got)
 	}
 }
@@ -847,7 +847,7 @@ func TestSiteText(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := english.siteText(tc.w); got != tc.want {
+			if got := (researchWords{english}).siteText(tc.w); got != tc.want {
 				t.Errorf("siteText = %q, want %q", got, tc.want)
 			}
 		})
@@ -868,7 +868,7 @@ func TestRegistryText(t *testing.T) {
 		{triage.Registry{Source: "kvk"}, ""},
 	}
 	for _, tc := range cases {
-		if got := english.registryText(tc.rg); got != tc.want {
+		if got := (researchWords{english}).registryText(tc.rg); got != tc.want {
 			t.Errorf("english.registryText(%+v) = %q, want %q", tc.rg, got, tc.want)
 		}
 	}
@@ -911,7 +911,7 @@ func TestSearchLinks(t *testing.T) {
 			if tc.registry != "" {
 				l.Research.Facts.Registry = &triage.Registry{Source: tc.registry}
 			}
-			if got := english.searchLinks(l); got != tc.want {
+			if got := (researchWords{english}).searchLinks(l); got != tc.want {
 				t.Errorf("searchLinks =\n%q, want\n%q", got, tc.want)
 			}
 		})
@@ -944,7 +944,7 @@ func TestQueryTerm(t *testing.T) {
 
 func TestFactsText_RoleAddressAndMail(t *testing.T) {
 	t.Parallel()
-	got := english.factsText(triage.Facts{RoleAddress: true, MX: []string{"mx1.acme.example", "<!here>"}})
+	got := researchWords{english}.factsText(triage.Facts{RoleAddress: true, MX: []string{"mx1.acme.example", "<!here>"}})
 	for _, want := range []string{"Role address, not a person", "Mail: mx1.acme.example, &lt;!here&gt;"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("factsText = %q, want it to contain %q", got, want)

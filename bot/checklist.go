@@ -48,12 +48,15 @@ var layouts = []layout{
 	{question: 100, option: 30},
 }
 
+// checklistWords renders the criteria checklist in the lead's thread.
+type checklistWords struct{ words }
+
 // renderChecklist renders the lead's qualification checklist, a reply in
 // the card's thread: the notification text and the blocks. It is pure.
 // With many criteria it falls back to fewer blocks per criterion and in
 // the end to one line each, answered in the thread, so that the message
 // always fits.
-func (w words) checklist(l triage.Lead, p triage.Policy) (text string, blocks []slack.Block) {
+func (w checklistWords) checklist(l triage.Lead, p triage.Policy) (text string, blocks []slack.Block) {
 	id := l.ID.String()
 	cs := p.Criteria
 	if len(cs) == 0 {
@@ -87,11 +90,11 @@ layouts:
 
 // checklistHeader says what the message is and how to answer, with an
 // example built from the first criterion.
-func (w words) checklistHeader(id string, cs []triage.Criterion) string {
+func (w checklistWords) checklistHeader(id string, cs []triage.Criterion) string {
 	return w.t("checklist.header", bold(id), "`"+strings.ReplaceAll(escTrunc(cs[0].ID, maxCriterionID, false), "`", "'")+": "+w.exampleAnswer(cs[0])+"`")
 }
 
-func (w words) exampleAnswer(c triage.Criterion) string {
+func (w checklistWords) exampleAnswer(c triage.Criterion) string {
 	switch c.Kind {
 	case triage.KindYesNo:
 		return w.t("answer.yes")
@@ -112,7 +115,7 @@ func (w words) exampleAnswer(c triage.Criterion) string {
 // criterionBlocks renders one criterion. seen holds the ids already given
 // a block_id: a duplicate id (config forbids it) gets none, since Slack
 // rejects duplicate block_ids.
-func (w words) criterionBlocks(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus, lay layout, seen map[string]bool) []slack.Block {
+func (w checklistWords) criterionBlocks(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus, lay layout, seen map[string]bool) []slack.Block {
 	interactive := interactiveID(l.ID, c.ID) && !seen[c.ID]
 	seen[c.ID] = true
 	var elements []slack.BlockElement
@@ -183,7 +186,7 @@ func optionValue(lead triage.LeadID, id string, i int) string {
 
 // criterionTitle is the question with its id, and whether it is a
 // must-have and what it weighs. The question is config text: escaped.
-func (w words) criterionTitle(c triage.Criterion, max int) string {
+func (w checklistWords) criterionTitle(c triage.Criterion, max int) string {
 	q := escTrunc(c.Question, max, false)
 	if q == "" {
 		q = escTrunc(c.ID, max, false)
@@ -200,7 +203,7 @@ func (w words) criterionTitle(c triage.Criterion, max int) string {
 
 // currentValue is the criterion's value, who answered what (in budget
 // runes; 0: only how many answered), and any disagreement.
-func (w words) currentValue(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus, budget int) string {
+func (w checklistWords) currentValue(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus, budget int) string {
 	latest, answered := l.Answers[c.ID]
 	by := l.AnswersBy[c.ID]
 	if !answered && len(by) == 0 {
@@ -232,7 +235,7 @@ func (w words) currentValue(l triage.Lead, c triage.Criterion, st triage.Criteri
 }
 
 // shownValue renders a normalised answer for people.
-func (w words) shownValue(c triage.Criterion, v string) string {
+func (w checklistWords) shownValue(c triage.Criterion, v string) string {
 	switch {
 	case v == "":
 		return "–"
@@ -255,7 +258,7 @@ func (w words) shownValue(c triage.Criterion, v string) string {
 
 // answerers lists each person's latest answer, earliest first, while the
 // budget lasts. Mentions are built only from valid user ids.
-func (w words) answerers(c triage.Criterion, by map[string]triage.Answer, budget int) string {
+func (w checklistWords) answerers(c triage.Criterion, by map[string]triage.Answer, budget int) string {
 	users := make([]string, 0, len(by))
 	for u := range by {
 		users = append(users, u)
@@ -284,7 +287,7 @@ func (w words) answerers(c triage.Criterion, by map[string]triage.Answer, budget
 
 // answerElements are the buttons or the select that answer c; none for
 // numbers and text, which are answered in the thread.
-func (w words) answerElements(l triage.Lead, c triage.Criterion, optionText int) []slack.BlockElement {
+func (w checklistWords) answerElements(l triage.Lead, c triage.Criterion, optionText int) []slack.BlockElement {
 	value := l.ID.String() + " " + c.ID
 	current := l.Answers[c.ID].Value
 	button := func(actionID, label, answer string) *slack.ButtonBlockElement {
@@ -319,7 +322,7 @@ func (w words) answerElements(l triage.Lead, c triage.Criterion, optionText int)
 // choiceSelect offers c's options (at most Block Kit's 100), the current
 // answer preselected. Option texts are config text in plain_text: cut, not
 // escaped.
-func (w words) choiceSelect(l triage.Lead, c triage.Criterion, current string, optionText int) *slack.SelectBlockElement {
+func (w checklistWords) choiceSelect(l triage.Lead, c triage.Criterion, current string, optionText int) *slack.SelectBlockElement {
 	var (
 		opts    []*slack.OptionBlockObject
 		initial *slack.OptionBlockObject
@@ -349,7 +352,7 @@ func (w words) choiceSelect(l triage.Lead, c triage.Criterion, current string, o
 // checklistLines is the last resort for very many criteria: one line each,
 // packed into at most maxBlocks blocks and budget characters, answered in
 // the thread.
-func (w words) checklistLines(l triage.Lead, cs []triage.Criterion, st triage.CriteriaStatus, maxBlocks, budget int) []slack.Block {
+func (w checklistWords) checklistLines(l triage.Lead, cs []triage.Criterion, st triage.CriteriaStatus, maxBlocks, budget int) []slack.Block {
 	const more = 40 // room kept for "… and N more criteria"
 	footer := w.t("checklist.too_many")
 	maxSections := maxBlocks - 1 // the footer takes one
@@ -390,7 +393,7 @@ func (w words) checklistLines(l triage.Lead, cs []triage.Criterion, st triage.Cr
 	return append(blocks, slack.NewContextBlock("", mrkdwn(footer)))
 }
 
-func (w words) checklistLine(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus) string {
+func (w checklistWords) checklistLine(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus) string {
 	s := "• " + w.criterionTitle(c, 100) + " — "
 	if a, ok := l.Answers[c.ID]; ok {
 		s += "*" + w.shownValue(c, a.Value) + "*"

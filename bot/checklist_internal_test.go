@@ -81,7 +81,7 @@ func testRenderChecklist(t *testing.T, w words) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			text, blocks := w.checklist(tc.lead(), ckPol)
+			text, blocks := checklistWords{w}.checklist(tc.lead(), ckPol)
 			raw := blocksJSON(t, blocks)
 			if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
 				t.Errorf("blocks invalid: %v", problems)
@@ -189,7 +189,7 @@ func TestCurrentValue_Disagreement(t *testing.T) {
 	// The domain computes disagreement; the checklist shows it escaped.
 	l := partlyAnswered()
 	st := triage.CriteriaStatus{Disagree: dis("need", "2 yes, 1 no <!here>")}
-	got := english.currentValue(l, ckCriteria[0], st, maxAnswerers)
+	got := checklistWords{english}.currentValue(l, ckCriteria[0], st, maxAnswerers)
 	want := "*Answer:* Yes — <@UALICE>: Yes, <@UBOB>: No, <@UCAROL>: Yes\n:warning: *Disagreement:* 2 yes, 1 no &lt;!here&gt;"
 	if got != want {
 		t.Errorf("currentValue =\n%q, want\n%q", got, want)
@@ -478,13 +478,13 @@ func TestCurrentValue_Note(t *testing.T) {
 	a := l.Answers["need"]
 	a.Note = "the CFO signed off <!here> & <@U0BAD>"
 	l.Answers["need"] = a
-	got := english.currentValue(l, ckCriteria[0], triage.CriteriaStatus{}, maxAnswerers)
+	got := checklistWords{english}.currentValue(l, ckCriteria[0], triage.CriteriaStatus{}, maxAnswerers)
 	want := "*Answer:* Yes — <@UALICE>: Yes, <@UBOB>: No, <@UCAROL>: Yes\n*Note:* the CFO signed off &lt;!here&gt; &amp; &lt;@U0BAD&gt;"
 	if got != want {
 		t.Errorf("currentValue =\n%q, want\n%q", got, want)
 	}
 	// Where room is short, only the value and the count are shown.
-	if got := english.currentValue(l, ckCriteria[0], triage.CriteriaStatus{}, 0); strings.Contains(got, "Note") {
+	if got := (checklistWords{english}).currentValue(l, ckCriteria[0], triage.CriteriaStatus{}, 0); strings.Contains(got, "Note") {
 		t.Errorf("compact currentValue shows the note: %q", got)
 	}
 }

@@ -68,7 +68,7 @@ func (ck *clicks) click(ctx context.Context, ic slack.InteractionCallback, a sla
 		// Refuse before anything else: a non-decider gets no dialog at all.
 		if !ck.svc.Policy.CanDecide(user) {
 			log.DebugContext(ctx, "decide refused: not a decider")
-			ck.teller.tell(ctx, log, channel, user, ck.words.notDecider(ck.svc.Policy))
+			ck.teller.tell(ctx, log, channel, user, modalWords{ck.words}.notDecider(ck.svc.Policy))
 			return
 		}
 	default:

@@ -16,9 +16,12 @@ import (
 	"github.com/slack-go/slack"
 )
 
+// commandWords renders /qualify's help and list lines (command_list.go).
+type commandWords struct{ words }
+
 // helpText lists the grammar from DESIGN.md and how to answer the team's
 // criteria (cs) in a card's thread.
-func (w words) helpText(name string, cs []triage.Criterion, reactions map[string]triage.Choice) string {
+func (w commandWords) helpText(name string, cs []triage.Criterion, reactions map[string]triage.Choice) string {
 	if name == "" {
 		name = "/qualify"
 	}
@@ -54,7 +57,7 @@ func (w words) helpText(name string, cs []triage.Criterion, reactions map[string
 }
 
 // reactionHelp lists the voting reactions, in the order of the vote buttons.
-func (w words) reactionHelp(reactions map[string]triage.Choice) string {
+func (w commandWords) reactionHelp(reactions map[string]triage.Choice) string {
 	var parts []string
 	for _, c := range []triage.Choice{triage.ChoiceQualify, triage.ChoiceDisqualify, triage.ChoiceUnsure} {
 		var names []string
@@ -182,7 +185,7 @@ func (cm *commands) run(ctx context.Context, cmd slack.SlashCommand) *slashReply
 		defer func() {
 			if p := recover(); p != nil {
 				if !answered {
-					answer(ephemeralReply(cm.words.errorText(errors.New("panic"))))
+					answer(ephemeralReply(errorWords{cm.words}.errorText(errors.New("panic"))))
 				}
 				panic(p) // spawn logs it
 			}
@@ -337,7 +340,7 @@ func (cm *commands) exec(ctx context.Context, log *slog.Logger, cmd slack.SlashC
 			return cm.failed(ctx, log, err)
 		}
 		if c.kind == cmdHistory {
-			return cm.words.historyReply(l)
+			return commandWords{cm.words}.historyReply(l)
 		}
 		return cm.showReply(l)
 	case cmdDigest:
@@ -360,7 +363,7 @@ func (cm *commands) digest(ctx context.Context, log *slog.Logger) *slashReply {
 	if len(parts) == 0 {
 		return ephemeralReply(cm.words.t("command.digest.nothing") + " :tada:")
 	}
-	text, blocks := cm.words.digestPart(mergeDigest(parts), cm.links.permalink, cm.cfg.digestLocation(), cm.now())
+	text, blocks := digestWords{cm.words}.digestPart(mergeDigest(parts), cm.links.permalink, cm.cfg.digestLocation(), cm.now())
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(cm.words.t("command.digest.preview"))))
 	return ephemeralReply(text, blocks...)
 }
@@ -373,13 +376,13 @@ func (cm *commands) failed(ctx context.Context, log *slog.Logger, err error) *sl
 	} else {
 		log.DebugContext(ctx, "slash command refused", "error", err)
 	}
-	return ephemeralReply(cm.words.errorText(err)) // escaped: it may quote what the user typed
+	return ephemeralReply(errorWords{cm.words}.errorText(err)) // escaped: it may quote what the user typed
 }
 
 // help is the help, led by a "did you mean" when the parser has a
 // suggestion.
 func (cm *commands) help(name string, c command) string {
-	help := cm.words.helpText(name, cm.svc.Policy.Criteria, cm.cfg.Reactions)
+	help := commandWords{cm.words}.helpText(name, cm.svc.Policy.Criteria, cm.cfg.Reactions)
 	if c.suggestion == "" {
 		return help
 	}
@@ -401,7 +404,7 @@ func (cm *commands) add(ctx context.Context, log *slog.Logger, user, arg string,
 		var fe *triage.FieldError
 		if errors.As(err, &fe) {
 			log.DebugContext(ctx, "slash command add refused", "field", fe.Field)
-			return ephemeralReply(cm.words.t("command.add_refused", esc(cm.words.fieldErrorText(fe))))
+			return ephemeralReply(cm.words.t("command.add_refused", esc(errorWords{cm.words}.fieldErrorText(fe))))
 		}
 		return cm.failed(ctx, log, err)
 	}

@@ -111,7 +111,7 @@ func TestEditDistance(t *testing.T) {
 
 func TestHelpText(t *testing.T) {
 	t.Parallel()
-	text := english.helpText("/qualify", nil, nil)
+	text := commandWords{english}.helpText("/qualify", nil, nil)
 	for _, want := range []string{
 		"`/qualify help`", "`/qualify`", "`/qualify <e-mail, domain, URL or company>`", "`/qualify add <text>`",
 		"`/qualify list`", "`/qualify list mine`", "`/qualify list all`", "`/qualify L-42`", "`/qualify L-42 history`",
@@ -121,7 +121,7 @@ func TestHelpText(t *testing.T) {
 			t.Errorf("help text lacks %q:\n%s", want, text)
 		}
 	}
-	if got := english.helpText("/leads", nil, nil); !strings.Contains(got, "`/leads list`") || strings.Contains(got, "/qualify") {
+	if got := (commandWords{english}).helpText("/leads", nil, nil); !strings.Contains(got, "`/leads list`") || strings.Contains(got, "/qualify") {
 		t.Errorf("help for a renamed command still says /qualify:\n%s", got)
 	}
 }
@@ -138,7 +138,7 @@ func TestHelpText_CriteriaAndReactions(t *testing.T) {
 		"+1": triage.ChoiceQualify, "white_check_mark": triage.ChoiceQualify,
 		"-1": triage.ChoiceDisqualify, "<!here>": triage.ChoiceUnsure,
 	}
-	text := english.helpText("/qualify", cs, reactions)
+	text := commandWords{english}.helpText("/qualify", cs, reactions)
 	for _, want := range []string{
 		"`budget: yes`", "• `budget`: Budget &lt;!channel&gt; &amp; approved?", "• `size`: How big?",
 		"Reactions on the card vote too: :+1: :white_check_mark: qualify, :-1: disqualify.",
@@ -150,7 +150,7 @@ func TestHelpText_CriteriaAndReactions(t *testing.T) {
 	if strings.Contains(text, "<!") {
 		t.Errorf("help text carries an unescaped control sequence:\n%s", text)
 	}
-	if strings.Contains(english.helpText("/qualify", nil, nil), "Reactions") {
+	if strings.Contains((commandWords{english}).helpText("/qualify", nil, nil), "Reactions") {
 		t.Error("help mentions reactions with none configured")
 	}
 }
@@ -161,7 +161,7 @@ func TestHelpText_ManyCriteria(t *testing.T) {
 	for i := range maxHelpCriteria + 5 {
 		cs = append(cs, triage.Criterion{ID: fmt.Sprintf("c%d", i), Question: "Q?", Kind: triage.KindText})
 	}
-	text := english.helpText("/qualify", cs, nil)
+	text := commandWords{english}.helpText("/qualify", cs, nil)
 	if !strings.Contains(text, "… and 5 more") || strings.Contains(text, fmt.Sprintf("`c%d`", maxHelpCriteria)) {
 		t.Errorf("help for %d criteria:\n%s", len(cs), text)
 	}

@@ -86,7 +86,7 @@ func (cm *commands) listLine(l triage.Lead, now time.Time) string {
 		"*" + l.ID.String() + "*",
 		escTrunc(l.Label(), maxListLabel, false),
 		cm.words.ageOld(now.Sub(l.CreatedAt)),
-		cm.words.votesPhrase(l, cm.svc.Policy),
+		commandWords{cm.words}.votesPhrase(l, cm.svc.Policy),
 		cm.words.status(l.Status),
 	}
 	if link := cm.links.cardLink(l, cm.words.t("digest.card")); link != "" {
@@ -99,7 +99,7 @@ func (cm *commands) listLine(l triage.Lead, now time.Time) string {
 
 // votesPhrase counts a lead's votes; how they split only once they are
 // revealed (blind voting: no herding).
-func (w words) votesPhrase(l triage.Lead, p triage.Policy) string {
+func (w commandWords) votesPhrase(l triage.Lead, p triage.Policy) string {
 	n := len(l.Votes)
 	s := w.t("home.votes", n)
 	if n == 0 || !triage.Revealed(&l, p) {
@@ -173,7 +173,7 @@ func packSections(lines []string) []slack.Block {
 // showReply is one lead as its card shows it, without the card's buttons
 // (they belong on the card), with a link to the card.
 func (cm *commands) showReply(l triage.Lead) *slashReply {
-	text, card := cm.words.card(l, cm.svc.Policy, cm.now())
+	text, card := cardWords{cm.words}.card(l, cm.svc.Policy, cm.now())
 	blocks := slices.DeleteFunc(card, func(bl slack.Block) bool { return bl.BlockType() == slack.MBTAction })
 	if link := cm.links.cardLink(l, cm.words.t("direct.open_card")); link != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(link)))
@@ -185,7 +185,7 @@ func (cm *commands) showReply(l triage.Lead) *slashReply {
 
 // historyReply is l's audit trail, oldest first; when it does not all fit,
 // the newest events are kept behind a count of the earlier ones.
-func (w words) historyReply(l triage.Lead) *slashReply {
+func (w commandWords) historyReply(l triage.Lead) *slashReply {
 	head := w.t("history.head", bold(w.t("history.title", l.ID.String())), escTrunc(l.Label(), maxListLabel, false))
 	if len(l.Events) == 0 {
 		return ephemeralReply(head + "\n" + w.t("history.none"))
@@ -193,7 +193,7 @@ func (w words) historyReply(l triage.Lead) *slashReply {
 	budget := maxReplyText - utf8.RuneCountInString(head) - 100
 	var lines []string
 	for i := len(l.Events) - 1; i >= 0; i-- {
-		line := w.eventLine(l.Events[i])
+		line := eventWords{w.words}.eventLine(l.Events[i])
 		n := utf8.RuneCountInString(line) + 1
 		if n > budget {
 			break

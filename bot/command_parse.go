@@ -128,8 +128,8 @@ func parseCommand(text string) command {
 		switch {
 		case len(rest) == 0:
 			return c
-		case outcomeWords[strings.ToLower(rest[0])] != "":
-			return parseOutcome(c, outcomeWords[strings.ToLower(rest[0])], rest[1:])
+		case outcomeKeywords[strings.ToLower(rest[0])] != "":
+			return parseOutcome(c, outcomeKeywords[strings.ToLower(rest[0])], rest[1:])
 		case len(rest) == 1 && commandWord(rest[0], dutchSubcommands) == "history":
 			c.kind = cmdHistory
 			return c

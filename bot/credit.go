@@ -13,7 +13,7 @@ import (
 // creditText is the card's credit line: the bureau's rating and limit with
 // the rating's date and the bureau's name, then the company's status there.
 // Everything from the bureau is escaped: it is text from outside.
-func (w words) creditText(c triage.Credit) string {
+func (w researchWords) creditText(c triage.Credit) string {
 	var parts []string
 	rating := escTrunc(c.Rating, 4, false)
 	if d := escTrunc(c.Description, 40, false); d != "" {
@@ -41,7 +41,7 @@ func (w words) creditText(c triage.Credit) string {
 	return w.t("research.credit", from, strings.Join(parts, ", "))
 }
 
-func (w words) bureauLabel(source string) string {
+func (w researchWords) bureauLabel(source string) string {
 	switch source {
 	case "creditsafe":
 		return "Creditsafe"
@@ -53,7 +53,7 @@ func (w words) bureauLabel(source string) string {
 }
 
 // firstSeenText names the first traces of the domain online that were found.
-func (w words) firstSeenText(f triage.Facts) string {
+func (w researchWords) firstSeenText(f triage.Facts) string {
 	var parts []string
 	if !f.FirstCertificate.IsZero() {
 		parts = append(parts, w.t("research.first_certificate", w.longDate(f.FirstCertificate.UTC())))

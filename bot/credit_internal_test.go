@@ -55,7 +55,7 @@ func testRenderCardCredit(t *testing.T, w words) {
 			t.Fatalf("scenario lacks flag %s (has %+v): fix the fixture", want, l.Research.Flags)
 		}
 	}
-	text, blocks := w.card(l, cardPol, cardNow)
+	text, blocks := cardWords{w}.card(l, cardPol, cardNow)
 	raw := blocksJSON(t, blocks)
 	if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
 		t.Errorf("blocks invalid: %v", problems)
@@ -80,7 +80,7 @@ func TestCreditText(t *testing.T) {
 			"Credit (graydon): rating … risk &amp; &lt;b&gt;, &lt;@U123&gt;"},
 		{triage.Credit{Source: "creditsafe"}, ""},
 	} {
-		if got := english.creditText(tc.c); got != tc.want {
+		if got := (researchWords{english}).creditText(tc.c); got != tc.want {
 			t.Errorf("english.creditText(%+v) =\n%q, want\n%q", tc.c, got, tc.want)
 		}
 	}

@@ -21,10 +21,13 @@ func crmName(system string) string {
 	return ""
 }
 
+// crmWords renders the CRM record line on the card and the CRM notices.
+type crmWords struct{ words }
+
 // crmLink is the deal's link labelled "Deal in HubSpot", or the words
 // alone when there is no usable link. The URL comes from the CRM client,
 // which built it, but is checked all the same: it goes into mrkdwn.
-func (w words) crmLink(system, target string) string {
+func (w crmWords) crmLink(system, target string) string {
 	name := crmName(system)
 	if name == "" {
 		return ""
@@ -38,7 +41,7 @@ func (w words) crmLink(system, target string) string {
 
 // crmBlocks is the card's context line for the lead's deal; none while it
 // has none (or the deal was deleted in the CRM).
-func (w words) crmBlocks(l triage.Lead) []slack.Block {
+func (w crmWords) crmBlocks(l triage.Lead) []slack.Block {
 	deal, ok := l.Deal()
 	if !ok {
 		return nil
@@ -51,7 +54,7 @@ func (w words) crmBlocks(l triage.Lead) []slack.Block {
 }
 
 // crmNotice words triage.NoticeCRM.
-func (w words) crmNotice(n triage.Notice) string {
+func (w crmWords) crmNotice(n triage.Notice) string {
 	s := w.crmLink(n.System, n.URL)
 	if s == "" {
 		return w.t("notice.unknown", bold(n.Lead.String()))

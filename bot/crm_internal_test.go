@@ -33,7 +33,7 @@ func TestRenderCardNL_CRMDeal(t *testing.T) { testRenderCardCRM(t, newWords(Lang
 
 func testRenderCardCRM(t *testing.T, w words) {
 	t.Parallel()
-	text, blocks := w.card(crmLead(), cardPol, cardNow)
+	text, blocks := cardWords{w}.card(crmLead(), cardPol, cardNow)
 	raw := blocksJSON(t, blocks)
 	if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
 		t.Errorf("blocks invalid: %v", problems)
@@ -80,7 +80,7 @@ func TestRenderCard_CRMLine(t *testing.T) {
 			l := crmLead()
 			l.CRM = tc.recs
 			got := ""
-			if bs := english.crmBlocks(l); len(bs) > 0 {
+			if bs := (crmWords{english}).crmBlocks(l); len(bs) > 0 {
 				got = string(blocksJSON(t, bs))
 			}
 			want := ""
@@ -104,7 +104,7 @@ func TestNotice_CRM(t *testing.T) {
 		{english, "*L-42* is in the CRM: <https://app-eu1.hubspot.com/contacts/4242/record/0-3/103|Deal in HubSpot>"},
 		{newWords(LangDutch), "*L-42* staat in het CRM: <https://app-eu1.hubspot.com/contacts/4242/record/0-3/103|Deal in HubSpot>"},
 	} {
-		if got, _ := tc.w.notice(n, time.UTC, nil); got != tc.want {
+		if got, _ := (noticeWords{tc.w}).notice(n, time.UTC, nil); got != tc.want {
 			t.Errorf("notice = %q, want %q", got, tc.want)
 		}
 	}

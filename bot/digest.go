@@ -24,6 +24,9 @@ const (
 	digestReserve = 400
 )
 
+// digestWords renders the daily digest.
+type digestWords struct{ words }
+
 // renderDigestPart renders one part of a digest: a header with the title
 // (and "(2/3)" when the digest has parts), the pending leads oldest first,
 // the decisions since the last digest, the disqualified leads worth another
@@ -31,7 +34,7 @@ const (
 // links a card (Bot.permalink); loc dates the decisions; now is the clock
 // for the pending leads' ages. Every text of the part is raw lead or config
 // text and is escaped here where it goes into mrkdwn.
-func (w words) digestPart(p triage.DigestPart, permalink func(channel, ts string) string, loc *time.Location, now time.Time) (text string, blocks []slack.Block) {
+func (w digestWords) digestPart(p triage.DigestPart, permalink func(channel, ts string) string, loc *time.Location, now time.Time) (text string, blocks []slack.Block) {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -110,7 +113,7 @@ func (w words) digestPart(p triage.DigestPart, permalink func(channel, ts string
 	add(bold(w.t("digest.decided", len(p.Decided))), decided)
 	// The revisit hint: a no can be a missed big deal.
 	add(bold(w.t("digest.revisit", len(p.Revisit)))+"\n_"+w.t("digest.revisit.hint", bold(w.t("button.decide")))+"_", revisit)
-	add(w.outcomesHeading(p), w.outcomeLines(p, card, loc))
+	add(outcomeWords{w.words}.outcomesHeading(p), outcomeWords{w.words}.outcomeLines(p, card, loc))
 
 	if p.Empty || len(p.Pending)+len(p.Decided)+len(p.Revisit)+len(p.Outcomes) == 0 {
 		blocks = append(blocks, section(w.t("digest.nothing")+" :tada:"))
@@ -122,7 +125,7 @@ func (w words) digestPart(p triage.DigestPart, permalink func(channel, ts string
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(w.weekLine(*p.Week))))
 	}
 	if p.Month != nil {
-		blocks = append(blocks, w.digestMonth(*p.Month, loc)...)
+		blocks = append(blocks, statsWords{w.words}.digestMonth(*p.Month, loc)...)
 	}
 
 	var counts []string
@@ -183,7 +186,7 @@ func joinParts(parts ...string) string {
 }
 
 // digestCardLink links a digest line to its lead's card.
-func (w words) digestCardLink(l triage.DigestLead, permalink func(channel, ts string) string) string {
+func (w digestWords) digestCardLink(l triage.DigestLead, permalink func(channel, ts string) string) string {
 	if l.TS == "" || permalink == nil {
 		return w.t("digest.card.none")
 	}
@@ -194,7 +197,7 @@ func (w words) digestCardLink(l triage.DigestLead, permalink func(channel, ts st
 }
 
 // flagList is the red flags, worst first, led by the worst one's colour.
-func (w words) flagList(flags []string) string {
+func (w digestWords) flagList(flags []string) string {
 	if len(flags) == 0 {
 		return ""
 	}
@@ -202,7 +205,7 @@ func (w words) flagList(flags []string) string {
 }
 
 // reasonText is a decision's reason, escaped and cut.
-func (w words) reasonText(reason string) string {
+func (w digestWords) reasonText(reason string) string {
 	if r := escTrunc(reason, maxDigestReason, false); r != "" {
 		return w.t("digest.reason", r)
 	}
@@ -211,7 +214,7 @@ func (w words) reasonText(reason string) string {
 
 // weekLine is the digest's timing line: "This week: 12 leads · median first
 // vote 1h 20m · claim 3h · decision 1d 2h".
-func (w words) weekLine(s triage.TimingSummary) string {
+func (w digestWords) weekLine(s triage.TimingSummary) string {
 	if s.Count == 0 {
 		return w.t("digest.week.none")
 	}

@@ -72,7 +72,7 @@ func testRenderDigestPart(t *testing.T, w words) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			text, blocks := w.digestPart(tt.part, testPermalink, ams, digestNow)
+			text, blocks := digestWords{w}.digestPart(tt.part, testPermalink, ams, digestNow)
 			raw := cardJSON(t, text, blocks)
 			checkNoInjection(t, raw)
 			if p := slackfake.ValidateBlocks(blocksJSON(t, blocks), slackfake.MaxMessageBlocks); len(p) > 0 {
@@ -220,7 +220,7 @@ func TestWeekLine(t *testing.T) {
 		{triage.TimingSummary{}, "This week: no new leads."},
 		{triage.TimingSummary{Count: 1, FirstVotes: 1, MedianFirstVote: 5 * time.Minute}, "This week: 1 lead · median first vote 5m · claim none yet · decision none yet"},
 	} {
-		if got := english.weekLine(tt.w); got != tt.want {
+		if got := (digestWords{english}).weekLine(tt.w); got != tt.want {
 			t.Errorf("weekLine(%+v) = %q, want %q", tt.w, got, tt.want)
 		}
 	}

@@ -233,7 +233,7 @@ func TestEmailPrefill_Long(t *testing.T) {
 	if n := utf8.RuneCountInString(in.Message); n > maxMessageFromSlack {
 		t.Errorf("message of %d runes, want at most %d", n, maxMessageFromSlack)
 	}
-	raw, err := json.Marshal(english.addLeadModal(in, addLeadMeta{}, dispatchNow))
+	raw, err := json.Marshal(modalWords{english}.addLeadModal(in, addLeadMeta{}, dispatchNow))
 	if err != nil {
 		t.Fatal(err)
 	}

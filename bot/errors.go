@@ -7,11 +7,14 @@ import (
 	"github.com/leadtriage/leadtriage/triage"
 )
 
+// errorWords says what went wrong: domain errors and field problems.
+type errorWords struct{ words }
+
 // errorText says what went wrong in words fit for people, as mrkdwn.
 // Unknown (internal) errors get a generic sentence so that no detail
 // leaks; the caller logs those (triage.IsInternal). A field error may
 // quote what the user typed, so it is escaped.
-func (w words) errorText(err error) string {
+func (w errorWords) errorText(err error) string {
 	var fe *triage.FieldError
 	var ce *triage.ClaimedError
 	switch {
@@ -44,7 +47,7 @@ func (w words) errorText(err error) string {
 // (the caller escapes or shows it as plain text): worded from the error's
 // reason, or its English Problem when it has none (problems only the API
 // and config meet).
-func (w words) fieldProblem(fe *triage.FieldError) string {
+func (w errorWords) fieldProblem(fe *triage.FieldError) string {
 	v := plainCut(fe.Value, 60)
 	switch fe.Reason {
 	case triage.ReasonTooLong:
@@ -108,7 +111,7 @@ func (w words) fieldProblem(fe *triage.FieldError) string {
 }
 
 // fieldErrorText is "field: problem" in the language, plain.
-func (w words) fieldErrorText(fe *triage.FieldError) string {
+func (w errorWords) fieldErrorText(fe *triage.FieldError) string {
 	if fe.Field == "" {
 		return w.fieldProblem(fe)
 	}

@@ -11,10 +11,13 @@ import (
 // maxEventDetail is how much of one event's detail the history shows.
 const maxEventDetail = 300
 
+// eventWords renders a lead's history, one line per event.
+type eventWords struct{ words }
+
 // eventLine is one event: "2026-11-28 10:02 · <@U1> · voted · qualify", in
 // the language. Only a valid user id becomes a mention; "auto", "webhook"
 // and the like stay words.
-func (w words) eventLine(e triage.Event) string {
+func (w eventWords) eventLine(e triage.Event) string {
 	by := "—"
 	if e.By != "" {
 		by = mention(e.By)
@@ -26,7 +29,7 @@ func (w words) eventLine(e triage.Event) string {
 	return fit(line, maxEventLine)
 }
 
-func (w words) eventKind(kind string) string {
+func (w eventWords) eventKind(kind string) string {
 	switch kind {
 	case triage.EventCreated:
 		return w.t("event.created")
@@ -73,7 +76,7 @@ func (w words) eventKind(kind string) string {
 // eventDetail says an event's data in the language as mrkdwn; an event
 // without Args (stored before issue 12, or of a kind that has none here)
 // shows its recorded detail, escaped.
-func (w words) eventDetail(e triage.Event) string {
+func (w eventWords) eventDetail(e triage.Event) string {
 	a := e.Args
 	if a == nil {
 		return escTrunc(e.Detail, maxEventDetail, false)
@@ -171,8 +174,8 @@ func (w words) list(joined string, item func(string) string) string {
 
 // eventOutcome is an outcome in the audit trail: "lost, value 12,000: signed
 // elsewhere"; note is escaped already.
-func (w words) eventOutcome(kind string, value int, note string) string {
-	s := strings.ToLower(w.outcomeKind(triage.OutcomeKind(kind)))
+func (w eventWords) eventOutcome(kind string, value int, note string) string {
+	s := strings.ToLower(outcomeWords{w.words}.outcomeKind(triage.OutcomeKind(kind)))
 	if value > 0 {
 		s += ", " + w.t("outcome.value", value)
 	}
@@ -185,7 +188,7 @@ func (w words) eventOutcome(kind string, value int, note string) string {
 // crmRecordChange is one EvRecords item, "hubspot deal 103 link": the CRM,
 // the record's kind in words, its id, and what changed on a record already
 // known (nothing: a new record).
-func (w words) crmRecordChange(item string) string {
+func (w eventWords) crmRecordChange(item string) string {
 	f := strings.Fields(item)
 	if len(f) < 3 {
 		return escTrunc(item, 80, false)
@@ -206,7 +209,7 @@ func (w words) crmRecordChange(item string) string {
 
 // crmKind names a CRM record's kind (HubSpot's objects, Pipedrive's
 // entities) in the language.
-func (w words) crmKind(kind string) string {
+func (w eventWords) crmKind(kind string) string {
 	switch kind {
 	case "company":
 		return w.t("event.crm.kind.company")

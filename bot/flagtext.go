@@ -51,7 +51,7 @@ func (w words) dateArg(s string) string {
 // flagDetail is one flag's sentence as mrkdwn: worded from its code and
 // Args, or its stored English Detail (escaped) when it has no Args (stored
 // before issue 12) or a code this bot does not know.
-func (w words) flagDetail(fl triage.Flag) string {
+func (w researchWords) flagDetail(fl triage.Flag) string {
 	if len(fl.Args) > 0 {
 		if s := w.flagWords(fl.Code, fl.Args); s != "" {
 			return fit(s, maxFlagWords)
@@ -60,7 +60,7 @@ func (w words) flagDetail(fl triage.Flag) string {
 	return escTrunc(fl.Detail, maxFlagDetail, false)
 }
 
-func (w words) flagWords(code string, a map[string]string) string {
+func (w researchWords) flagWords(code string, a map[string]string) string {
 	arg := func(k string) string { return escTrunc(a[k], maxFlagArg, false) }
 	num := func(k string) int { n, _ := strconv.Atoi(a[k]); return n }
 	switch code {
@@ -179,7 +179,7 @@ func (w words) flagWords(code string, a map[string]string) string {
 // line triage writes from these flags and facts is said again in the
 // language; any other (written by hand, or by an older version) is shown
 // as stored, escaped.
-func (w words) summary(r triage.Research) string {
+func (w researchWords) summary(r triage.Research) string {
 	if r.Summary == "" || r.Summary != triage.Summarise(r) {
 		return escTrunc(r.Summary, maxSummary, false)
 	}
@@ -214,7 +214,7 @@ func (w words) summary(r triage.Research) string {
 	return fit(string(unicode.ToUpper(first))+s[n:], maxSummary)
 }
 
-func (w words) flagPhrase(f triage.Flag, facts triage.Facts) string {
+func (w researchWords) flagPhrase(f triage.Flag, facts triage.Facts) string {
 	switch f.Code {
 	case triage.FlagFreeEmail:
 		return w.t("summary.free_email", escTrunc(facts.EmailDomain, maxFlagArg, false))

@@ -59,7 +59,7 @@ func TestFlagDetail(t *testing.T) {
 		{"a code this bot does not know: Detail", nl, triage.Flag{Code: "new_code", Detail: "New.", Args: map[string]string{"x": "y"}}, "New."},
 	}
 	for _, tc := range cases {
-		if got := tc.w.flagDetail(tc.flag); got != tc.want {
+		if got := (researchWords{tc.w}).flagDetail(tc.flag); got != tc.want {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
 		}
 	}
@@ -87,15 +87,15 @@ func TestFlagDetail_EveryComposedFlag(t *testing.T) {
 			if fl.Detail != "" || fl.Args == nil {
 				t.Errorf("%s: Compose wrote Detail %q / Args %v; want Args only", fl.Code, fl.Detail, fl.Args)
 			}
-			if got := w.flagDetail(fl); got == "" || strings.Contains(got, "%!") {
+			if got := (researchWords{w}).flagDetail(fl); got == "" || strings.Contains(got, "%!") {
 				t.Errorf("%s in %s: %q", fl.Code, w.lang, got)
 			}
 		}
-		if s := w.summary(r); s == "" || s == r.Summary && w.lang == LangDutch {
+		if s := (researchWords{w}).summary(r); s == "" || s == r.Summary && w.lang == LangDutch {
 			t.Errorf("summary in %s = %q", w.lang, s)
 		}
 	}
-	if got := newWords(LangDutch).summary(r); !strings.HasPrefix(got, "Failliet of opgeheven · ") {
+	if got := (researchWords{newWords(LangDutch)}).summary(r); !strings.HasPrefix(got, "Failliet of opgeheven · ") {
 		t.Errorf("Dutch summary = %q", got)
 	}
 }
@@ -117,7 +117,7 @@ func TestFieldProblem(t *testing.T) {
 		{nl, &triage.FieldError{Field: "limit", Problem: "0 is not <a> page size"}, "limit: 0 is not &lt;a&gt; page size"},
 	}
 	for _, tc := range cases {
-		if got := tc.w.errorText(tc.err); got != tc.want {
+		if got := (errorWords{tc.w}).errorText(tc.err); got != tc.want {
 			t.Errorf("errorText(%+v) in %s =\n%q, want\n%q", tc.err, tc.w.lang, got, tc.want)
 		}
 	}
@@ -133,7 +133,7 @@ func TestFieldProblem(t *testing.T) {
 			t.Errorf("NewLead(%+v) = %v: want a FieldError with a reason", in, err)
 			continue
 		}
-		if got := nl.fieldProblem(fe); got == fe.Problem {
+		if got := (errorWords{nl}).fieldProblem(fe); got == fe.Problem {
 			t.Errorf("NewLead(%+v): %q is not worded in Dutch", in, got)
 		}
 	}
@@ -167,7 +167,7 @@ func TestEventLine_Dutch(t *testing.T) {
 			"2026-03-02 10:00 · auto · future_kind · something"},
 	}
 	for _, tc := range cases {
-		if got := nl.eventLine(tc.e); got != tc.want {
+		if got := (eventWords{nl}).eventLine(tc.e); got != tc.want {
 			t.Errorf("eventLine(%+v) =\n%q, want\n%q", tc.e, got, tc.want)
 		}
 	}

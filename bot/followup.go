@@ -19,7 +19,7 @@ var snoozes = map[string]time.Duration{
 // renderReminder is a reminder in a card's thread: the domain's text (mrkdwn
 // composed from ids, durations and mentions, with no lead text) and the
 // Snooze buttons, whose value is the lead id and nothing else.
-func (w words) reminder(id triage.LeadID, text string) (fallback string, blocks []slack.Block) {
+func (w noticeWords) reminder(id triage.LeadID, text string) (fallback string, blocks []slack.Block) {
 	v := id.String()
 	return fit(text, maxFallbackText), []slack.Block{
 		section(text),

@@ -148,7 +148,7 @@ func TestAddLeadModal_Limits(t *testing.T) {
 			Source: []string{"", "event", "EVENT", "bogus"}[i%4], Founded: []string{"", "1999", "abc", "3000"}[i%4], Employees: []string{"", "12", "-3"}[i%3],
 		}
 		meta := addLeadMeta{Channel: "C0123", ResponseURL: "https://hooks.slack.com/" + strings.Repeat("x", r.IntN(4000))}
-		modal := english.addLeadModal(in, meta, dispatchNow)
+		modal := modalWords{english}.addLeadModal(in, meta, dispatchNow)
 		raw, err := json.Marshal(modal)
 		if err != nil {
 			t.Fatal(err)
@@ -160,7 +160,7 @@ func TestAddLeadModal_Limits(t *testing.T) {
 			t.Errorf("run %d: metadata of %d characters lost the channel, or kept a response URL of %d", i, len(modal.PrivateMetadata), len(m.ResponseURL))
 		}
 	}
-	modal := english.addLeadModal(triage.LeadInput{Website: "acme.example", Source: "referral", Founded: "2015", Employees: "40"}, addLeadMeta{}, dispatchNow)
+	modal := modalWords{english}.addLeadModal(triage.LeadInput{Website: "acme.example", Source: "referral", Founded: "2015", Employees: "40"}, addLeadMeta{}, dispatchNow)
 	raw, _ := json.Marshal(modal)
 	for _, want := range []string{`"initial_value":"https://acme.example"`, `"initial_value":"2015"`, `"initial_value":"40"`, `"initial_option":{"text":{"type":"plain_text","text":"Referral"`} {
 		if !strings.Contains(string(raw), want) {

@@ -60,7 +60,7 @@ func parseStatsPeriod(v string) statsPeriod {
 
 // homeStatsBlocks is the App Home's "Did we decide well?" section: its
 // heading with the period select, then the report.
-func (w words) homeStatsBlocks(r triage.DecisionReport, p statsPeriod) []slack.Block {
+func (w homeWords) homeStatsBlocks(r triage.DecisionReport, p statsPeriod) []slack.Block {
 	opts := make([]*slack.OptionBlockObject, len(statsPeriods))
 	var initial *slack.OptionBlockObject
 	for i, sp := range statsPeriods {
@@ -73,7 +73,7 @@ func (w words) homeStatsBlocks(r triage.DecisionReport, p statsPeriod) []slack.B
 	sel.InitialOption = initial
 	head := slack.NewSectionBlock(mrkdwn(bold(w.t("stats.title"))+"\n"+w.t("stats.intro")), nil,
 		slack.NewAccessory(sel), slack.SectionBlockOptionBlockID(blockHomeStats))
-	figures := w.decisionBlocks(bold(w.t(periodKeys[p])), r)
+	figures := statsWords{w.words}.decisionBlocks(bold(w.t(periodKeys[p])), r)
 	return append([]slack.Block{slack.NewDividerBlock(), head}, figures...)
 }
 
@@ -95,7 +95,7 @@ func (ht *homeTab) publish(ctx context.Context, log *slog.Logger, user string, p
 		if r, err := ht.svc.DecisionStats(ctx, period.from(now), now); err != nil {
 			log.ErrorContext(ctx, "gathering the decision stats", "error", err)
 		} else {
-			view.Blocks.BlockSet = append(view.Blocks.BlockSet, ht.words.homeStatsBlocks(r, period)...)
+			view.Blocks.BlockSet = append(view.Blocks.BlockSet, homeWords{ht.words}.homeStatsBlocks(r, period)...)
 		}
 	}
 	pctx, cancel := context.WithTimeout(ctx, homePublishTimeout)

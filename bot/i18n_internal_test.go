@@ -18,7 +18,7 @@ import (
 // renderCard renders a card in English, as the tests written before the
 // catalogue expect.
 func renderCard(l triage.Lead, p triage.Policy, now time.Time) (string, []slack.Block) {
-	return english.card(l, p, now)
+	return cardWords{english}.card(l, p, now)
 }
 
 // dis builds CriteriaStatus.Disagree from criterion ids and summaries as
@@ -50,21 +50,21 @@ var (
 )
 
 func renderReminder(id triage.LeadID, text string) (string, []slack.Block) {
-	return english.reminder(id, text)
+	return noticeWords{english}.reminder(id, text)
 }
 
 func replyContent(text, plain string) (string, []slack.Block) {
-	return english.replyContent(text, plain)
+	return cardWords{english}.replyContent(text, plain)
 }
 
 // renderChecklist renders a checklist in English.
 func renderChecklist(l triage.Lead, p triage.Policy) (string, []slack.Block) {
-	return english.checklist(l, p)
+	return checklistWords{english}.checklist(l, p)
 }
 
 // renderDigestPart renders a digest part in English.
 func renderDigestPart(p triage.DigestPart, permalink func(channel, ts string) string, loc *time.Location, now time.Time) (string, []slack.Block) {
-	return english.digestPart(p, permalink, loc, now)
+	return digestWords{english}.digestPart(p, permalink, loc, now)
 }
 
 // worded fills in each item's Text and Plain the way the outbox worker
@@ -74,7 +74,7 @@ func worded(items []triage.OutboxItem, loc *time.Location, cs []triage.Criterion
 	out := make([]triage.OutboxItem, len(items))
 	for i, it := range items {
 		if it.Notice != nil {
-			it.Text, it.Plain = english.notice(*it.Notice, loc, cs)
+			it.Text, it.Plain = noticeWords{english}.notice(*it.Notice, loc, cs)
 		}
 		out[i] = it
 	}

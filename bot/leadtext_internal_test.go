@@ -55,7 +55,7 @@ func TestFlagDetail_SameAsLeadtext(t *testing.T) {
 	covered := map[string]bool{}
 	for _, fl := range cases {
 		covered[fl.Code] = true
-		card := html.UnescapeString(english.flagDetail(fl))
+		card := html.UnescapeString(researchWords{english}.flagDetail(fl))
 		plain := leadtext.FlagDetail(fl)
 		if card != plain {
 			t.Errorf("%s %v:\n card (English) %q\n leadtext       %q", fl.Code, fl.Args, card, plain)

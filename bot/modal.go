@@ -42,9 +42,12 @@ const (
 // answer must reach Slack within 3 s, and a late answer is worthless.
 const submissionTimeout = 2500 * time.Millisecond
 
+// modalWords renders the decide dialog and the add-lead dialog (addlead.go).
+type modalWords struct{ words }
+
 // decideModal builds the decide dialog for l. A decided lead also offers
 // reopen, pre-selected: deciding it again needs a reopen first.
-func (w words) decideModal(l triage.Lead, p triage.Policy) slack.ModalViewRequest {
+func (w modalWords) decideModal(l triage.Lead, p triage.Policy) slack.ModalViewRequest {
 	id := l.ID.String()
 	title := w.t("decide.title", id)
 	if utf8.RuneCountInString(title) > maxModalTitle {
@@ -127,7 +130,7 @@ func (w words) decideModal(l triage.Lead, p triage.Policy) slack.ModalViewReques
 }
 
 // modalSummary is the dialog's first line: which lead, and where it stands.
-func (w words) modalSummary(l triage.Lead) string {
+func (w modalWords) modalSummary(l triage.Lead) string {
 	name := l.Company
 	if name == "" {
 		name = l.Name
@@ -272,7 +275,7 @@ func (dl *dialogs) submissionError(ctx context.Context, log *slog.Logger, id tri
 			// Slack, which then shows a generic failure.
 			block = decideBlockOutcome
 		}
-		return decideErrors(block, problemSentence(dl.words.fieldProblem(fe)))
+		return decideErrors(block, problemSentence(errorWords{dl.words}.fieldProblem(fe)))
 	case errors.Is(err, triage.ErrNotAllowed):
 		log.DebugContext(ctx, "decision refused: not a decider")
 		who := dl.words.t("card.team_lead")
@@ -328,7 +331,7 @@ func (dl *dialogs) openDecide(ctx context.Context, log *slog.Logger, ic slack.In
 		dl.teller.reportError(ctx, log, channel, user, err)
 		return
 	}
-	modal := dl.words.decideModal(l, dl.svc.Policy)
+	modal := modalWords{dl.words}.decideModal(l, dl.svc.Policy)
 	if _, err := dl.api.OpenViewContext(ctx, ic.TriggerID, modal); err != nil {
 		var se slack.SlackErrorResponse
 		if errors.As(err, &se) && (se.Err == "expired_trigger_id" || se.Err == "exchanged_trigger_id" || se.Err == "invalid_trigger_id") {
@@ -344,7 +347,7 @@ func (dl *dialogs) openDecide(ctx context.Context, log *slog.Logger, ic slack.In
 }
 
 // notDecider says who may decide, for a click on Decide by anyone else.
-func (w words) notDecider(p triage.Policy) string {
+func (w modalWords) notDecider(p triage.Policy) string {
 	who := p.Deciders
 	if len(who) == 0 && p.TeamLead != "" {
 		who = []string{p.TeamLead}

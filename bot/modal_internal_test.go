@@ -104,7 +104,7 @@ func TestDecideModal(t *testing.T) {
 
 	t.Run("Pending", func(t *testing.T) {
 		t.Parallel()
-		raw, s := marshalModal(t, english.decideModal(pendingLead(), pol))
+		raw, s := marshalModal(t, modalWords{english}.decideModal(pendingLead(), pol))
 		want := map[string]string{
 			"outcome": "radio_buttons/outcome",
 			"owner":   "users_select/owner",
@@ -162,7 +162,7 @@ func TestDecideModal(t *testing.T) {
 		l := pendingLead()
 		l.Status = triage.StatusDisqualified
 		l.Decision = &triage.Decision{Outcome: triage.StatusDisqualified, Reason: "No budget", By: "ULEAD", At: dispatchNow}
-		_, s := marshalModal(t, english.decideModal(l, pol))
+		_, s := marshalModal(t, modalWords{english}.decideModal(l, pol))
 		if diff := cmp.Diff([]string{"reopen", "qualified", "disqualified", "referred"}, s.optionValues("outcome")); diff != "" {
 			t.Errorf("outcomes (-want +got):\n%s", diff)
 		}
@@ -182,7 +182,7 @@ func TestDecideModal(t *testing.T) {
 		p.Partners, p.Reasons = nil, nil
 		l := pendingLead()
 		l.Owner = ""
-		_, s := marshalModal(t, english.decideModal(l, p))
+		_, s := marshalModal(t, modalWords{english}.decideModal(l, p))
 		want := map[string]string{
 			"outcome": "radio_buttons/outcome",
 			"owner":   "users_select/owner",
@@ -208,7 +208,7 @@ func TestDecideModal(t *testing.T) {
 		l := pendingLead()
 		l.ID = 18446744073709551615
 		l.Owner = "not a user id"
-		_, s := marshalModal(t, english.decideModal(l, p)) // validated against Block Kit's limits
+		_, s := marshalModal(t, modalWords{english}.decideModal(l, p)) // validated against Block Kit's limits
 		if s.Title.Text != "Decide" {
 			t.Errorf("title %q, want the short form for a long id", s.Title.Text)
 		}
@@ -442,7 +442,7 @@ func TestNotDecider(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := english.notDecider(tt.p); got != tt.want {
+			if got := (modalWords{english}).notDecider(tt.p); got != tt.want {
 				t.Errorf("notDecider = %q, want %q", got, tt.want)
 			}
 		})

@@ -8,12 +8,16 @@ import (
 	"github.com/leadtriage/leadtriage/triage"
 )
 
+// noticeWords renders the domain's notices for Slack, the blocked-channel notice
+// (blocked.go) and reminders (followup.go).
+type noticeWords struct{ words }
+
 // notice words what the domain wants said (triage.Notice) in w's language:
 // the mrkdwn text and, for a draft, the plain text people copy. Every piece
 // of configured or lead text is escaped here; ids and counts are ours. loc
 // dates what a person reads as a time of day (reminders.timezone); cs are
 // the configured criteria, whose accepted answers a hint names.
-func (w words) notice(n triage.Notice, loc *time.Location, cs []triage.Criterion) (text, plain string) {
+func (w noticeWords) notice(n triage.Notice, loc *time.Location, cs []triage.Criterion) (text, plain string) {
 	id := bold(n.Lead.String())
 	switch n.Kind {
 	case triage.NoticeVoted:
@@ -106,9 +110,9 @@ func (w words) notice(n triage.Notice, loc *time.Location, cs []triage.Criterion
 	case triage.NoticeImported:
 		text = w.imported(n)
 	case triage.NoticeOutcome, triage.NoticeOutcomeRecorded:
-		text = w.outcomeNotice(n)
+		text = outcomeWords{w.words}.outcomeNotice(n)
 	case triage.NoticeCRM:
-		text = w.crmNotice(n)
+		text = crmWords{w.words}.crmNotice(n)
 	default:
 		// A kind a newer version stored: say nothing wrong rather than
 		// something garbled.
@@ -159,7 +163,7 @@ func (w words) choice(c triage.Choice) string {
 }
 
 // verb is what a vote recommends doing with the lead.
-func (w words) verb(s triage.Status) string {
+func (w noticeWords) verb(s triage.Status) string {
 	switch s {
 	case triage.StatusQualified:
 		return w.t("vote.qualify")
@@ -172,7 +176,7 @@ func (w words) verb(s triage.Status) string {
 }
 
 // teamLead addresses who decides when the vote does not.
-func (w words) teamLead(id string) string {
+func (w noticeWords) teamLead(id string) string {
 	if id == "" {
 		return w.t("notice.team_lead")
 	}
@@ -189,7 +193,7 @@ func (w words) userList(users []string) string {
 
 // waited is how long a lead has waited: "4h 30m", rounded down to the
 // minute, and whether that counts business hours only.
-func (w words) waited(n triage.Notice) string {
+func (w noticeWords) waited(n triage.Notice) string {
 	d := n.Waited.Truncate(time.Minute)
 	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
 	var s string
@@ -248,7 +252,7 @@ var dateNames = map[string]struct {
 
 // imported words an import's summary: how many leads from where, the
 // repeats and bad rows, and that the cards follow.
-func (w words) imported(n triage.Notice) string {
+func (w noticeWords) imported(n triage.Notice) string {
 	from := ""
 	if src := escTrunc(n.Source, 80, false); src != "" {
 		from = w.t("notice.imported.source", src)

@@ -73,7 +73,7 @@ func testRenderNotices(t *testing.T, w words) {
 	}
 	var all []rendered
 	for _, n := range notices() {
-		text, plain := w.notice(n, ams, hintCriteria)
+		text, plain := noticeWords{w}.notice(n, ams, hintCriteria)
 		if text == "" {
 			t.Errorf("%s: no text", n.Kind)
 		}
@@ -123,7 +123,7 @@ func TestRenderNotices_EnglishAsBefore(t *testing.T) {
 		{triage.Notice{Kind: triage.NoticeImported, Count: 40, Repeats: 3, Rejected: 1, Source: "spreadsheet & <b>"},
 			"Imported 40 leads from spreadsheet &amp; &lt;b&gt;. 3 were already there, 1 bad row skipped. Their cards follow here at Slack's pace."},
 	} {
-		if got, _ := english.notice(tc.n, ams, nil); got != tc.want {
+		if got, _ := (noticeWords{english}).notice(tc.n, ams, nil); got != tc.want {
 			t.Errorf("%s:\n got %q\nwant %q", tc.n.Kind, got, tc.want)
 		}
 	}

@@ -285,7 +285,7 @@ func (w *outboxWorker) deliver(ctx context.Context, p *pass, it triage.OutboxIte
 	if n := it.Notice; n != nil {
 		// Worded now, in today's language; items stored before notices
 		// carry their text already.
-		it.Text, it.Plain = w.words.notice(*n, w.cfg.Location, w.cfg.Policy.Criteria)
+		it.Text, it.Plain = noticeWords{w.words}.notice(*n, w.cfg.Location, w.cfg.Policy.Criteria)
 	}
 	d, ok := deliverers[it.Kind]
 	if !ok {
@@ -421,7 +421,7 @@ func (w *outboxWorker) deliverOnCard(ctx context.Context, log *slog.Logger, p *p
 
 // postThreadReply posts what the domain said (or a draft) in the card's thread.
 func (w *outboxWorker) postThreadReply(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
-	text, blocks := w.words.replyContent(it.Text, it.Plain)
+	text, blocks := cardWords{w.words}.replyContent(it.Text, it.Plain)
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(text, false), slack.MsgOptionTS(l.Slack.TS),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),
@@ -435,7 +435,7 @@ func (w *outboxWorker) postThreadReply(ctx, cctx context.Context, log *slog.Logg
 
 // postReminder posts a reminder with its Snooze buttons in the card's thread.
 func (w *outboxWorker) postReminder(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
-	text, blocks := w.words.reminder(l.ID, it.Text)
+	text, blocks := noticeWords{w.words}.reminder(l.ID, it.Text)
 	ch, ts, err := w.api.PostMessageContext(cctx, c.channel,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionTS(l.Slack.TS),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
@@ -449,7 +449,7 @@ func (w *outboxWorker) putChecklist(ctx, cctx context.Context, log *slog.Logger,
 	if l.Slack.ChecklistTS == "" {
 		return w.postChecklist(ctx, cctx, log, p, it, l)
 	}
-	text, blocks := w.words.checklist(l, w.cfg.Policy)
+	text, blocks := checklistWords{w.words}.checklist(l, w.cfg.Policy)
 	_, _, _, err := w.api.UpdateMessageContext(cctx, c.channel, l.Slack.ChecklistTS,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	return w.settle(ctx, log, p, it, c, err, nil)
@@ -458,7 +458,7 @@ func (w *outboxWorker) putChecklist(ctx, cctx context.Context, log *slog.Logger,
 // updateCard re-renders the card: an update, or a post_card whose card
 // exists already.
 func (w *outboxWorker) updateCard(ctx, cctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, l triage.Lead, c call) error {
-	text, blocks := w.words.card(l, w.cfg.Policy, p.now)
+	text, blocks := cardWords{w.words}.card(l, w.cfg.Policy, p.now)
 	_, _, _, err := w.api.UpdateMessageContext(cctx, c.channel, l.Slack.TS,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	return w.settle(ctx, log, p, it, c, err, nil)
@@ -496,7 +496,7 @@ func (w *outboxWorker) postCard(ctx context.Context, log *slog.Logger, p *pass, 
 		return err
 	}
 
-	text, blocks := w.words.card(l, w.cfg.Policy, p.now)
+	text, blocks := cardWords{w.words}.card(l, w.cfg.Policy, p.now)
 	ch, ts, err := w.api.PostMessageContext(cctx, channel,
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),
@@ -569,7 +569,7 @@ func (w *outboxWorker) postChecklist(ctx, cctx context.Context, log *slog.Logger
 	if gone, err := w.markAttempted(ctx, it, p.now); gone || err != nil {
 		return err
 	}
-	text, blocks := w.words.checklist(l, w.cfg.Policy)
+	text, blocks := checklistWords{w.words}.checklist(l, w.cfg.Policy)
 	_, ts, err := w.api.PostMessageContext(cctx, channel,
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),
@@ -999,7 +999,7 @@ func (w *outboxWorker) postDigest(ctx context.Context, log *slog.Logger, p *pass
 			return err
 		}
 	}
-	text, blocks := w.words.digestPart(part, w.links.permalink, w.cfg.digestLocation(), p.now)
+	text, blocks := digestWords{w.words}.digestPart(part, w.links.permalink, w.cfg.digestLocation(), p.now)
 	_, ts, err := w.api.PostMessageContext(cctx, it.Channel,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),

@@ -18,9 +18,9 @@ import (
 // What became of a decided lead (issue 15): the /qualify grammar, the value
 // parser, the card's outcome line and buttons, and the buttons' clicks.
 
-// outcomeWords are the words /qualify accepts for an outcome, English and
+// outcomeKeywords are the words /qualify accepts for an outcome, English and
 // Dutch alike (as for the other command words).
-var outcomeWords = map[string]triage.OutcomeKind{
+var outcomeKeywords = map[string]triage.OutcomeKind{
 	"won": triage.OutcomeWon, "lost": triage.OutcomeLost,
 	"no-deal": triage.OutcomeNoDeal, "no_deal": triage.OutcomeNoDeal, "nodeal": triage.OutcomeNoDeal,
 	"gewonnen": triage.OutcomeWon, "verloren": triage.OutcomeLost,
@@ -182,24 +182,27 @@ func (cm *commands) outcome(ctx context.Context, log *slog.Logger, user string, 
 	}
 	res, err := cm.svc.RecordOutcome(ctx, c.lead, triage.OutcomeInput{Kind: c.outcome, Value: c.value, Note: c.note, By: user})
 	if err != nil {
-		return ephemeralReply(cm.words.outcomeError(err, c.lead))
+		return ephemeralReply(outcomeWords{cm.words}.outcomeError(err, c.lead))
 	}
 	n := triage.Notice{Kind: triage.NoticeOutcomeRecorded, Lead: c.lead, User: user, Outcome: res.Lead.Outcome,
 		Corrected: res.Corrected, Repeat: !res.Changed}
-	text, _ := cm.words.notice(n, nil, nil)
+	text, _ := noticeWords{cm.words}.notice(n, nil, nil)
 	log.DebugContext(ctx, "outcome recorded", "lead_id", c.lead.String(), "changed", res.Changed)
 	return ephemeralReply(text)
 }
 
+// outcomeWords renders outcomes: on the card, in notices and in the digest.
+type outcomeWords struct{ words }
+
 // outcomeError words what RecordOutcome refused.
-func (w words) outcomeError(err error, id triage.LeadID) string {
+func (w outcomeWords) outcomeError(err error, id triage.LeadID) string {
 	switch {
 	case errors.Is(err, triage.ErrNotDecided):
 		return w.t("error.not_decided", bold(id.String()))
 	case errors.Is(err, triage.ErrNotFound):
 		return w.t("command.no_lead", bold(id.String()))
 	}
-	return w.errorText(err)
+	return errorWords{w.words}.errorText(err)
 }
 
 // outcome records the outcome a card's button names; the clicker is
@@ -224,14 +227,14 @@ func (ck *clicks) outcome(ctx context.Context, log *slog.Logger, channel, user s
 			ck.teller.reportError(ctx, log, channel, user, err)
 			return
 		}
-		ck.teller.tell(ctx, log, channel, user, ck.words.outcomeError(err, id))
+		ck.teller.tell(ctx, log, channel, user, outcomeWords{ck.words}.outcomeError(err, id))
 		return
 	}
 	log.DebugContext(ctx, "outcome recorded by a click", "outcome", string(kind))
 }
 
 // outcomeKind is an outcome's name in w's language.
-func (w words) outcomeKind(k triage.OutcomeKind) string {
+func (w outcomeWords) outcomeKind(k triage.OutcomeKind) string {
 	switch k {
 	case triage.OutcomeWon:
 		return w.t("outcome.won")
@@ -245,7 +248,7 @@ func (w words) outcomeKind(k triage.OutcomeKind) string {
 
 // outcomeText is an outcome in a few words: the kind in bold, the value in
 // the language's number format, and who said it.
-func (w words) outcomeText(o triage.Outcome) string {
+func (w outcomeWords) outcomeText(o triage.Outcome) string {
 	s := bold(w.outcomeKind(o.Kind))
 	if o.Value > 0 {
 		s += ", " + w.t("outcome.value", o.Value)
@@ -254,7 +257,7 @@ func (w words) outcomeText(o triage.Outcome) string {
 }
 
 // outcomeBy names who recorded an outcome.
-func (w words) outcomeBy(by string) string {
+func (w outcomeWords) outcomeBy(by string) string {
 	if by == "api" {
 		return w.t("outcome.by_api")
 	}
@@ -267,7 +270,7 @@ func (w words) outcomeBy(by string) string {
 // outcomeBlocks are the card's part about what became of the lead: the
 // outcome once recorded, or the question with its three buttons once the
 // check asked it (triage.OutcomeAsked).
-func (w words) outcomeBlocks(l triage.Lead) []slack.Block {
+func (w outcomeWords) outcomeBlocks(l triage.Lead) []slack.Block {
 	if o := l.Outcome; o != nil {
 		s := label(w.t("card.outcome")) + w.outcomeText(*o) + " " + w.t("card.outcome.by", w.outcomeBy(o.By))
 		if !o.At.IsZero() {
@@ -295,7 +298,7 @@ func (w words) outcomeBlocks(l triage.Lead) []slack.Block {
 
 // returningBlocks say that a lead came back after the team declined an
 // earlier one with its e-mail or domain, naming that decision.
-func (w words) returningBlocks(l triage.Lead) []slack.Block {
+func (w outcomeWords) returningBlocks(l triage.Lead) []slack.Block {
 	p := l.Returning
 	if p == nil {
 		return nil
@@ -314,7 +317,7 @@ func (w words) returningBlocks(l triage.Lead) []slack.Block {
 
 // outcomeNotice words NoticeOutcome (the thread) and NoticeOutcomeRecorded
 // (the private confirmation).
-func (w words) outcomeNotice(n triage.Notice) string {
+func (w outcomeWords) outcomeNotice(n triage.Notice) string {
 	id := bold(n.Lead.String())
 	if n.Outcome == nil {
 		return w.t("notice.unknown", id)
@@ -334,13 +337,13 @@ func (w words) outcomeNotice(n triage.Notice) string {
 // outcomesHeading is the digest's "What became of these? (n)" heading; the
 // count is in the form the other sections' have, so that erasing a lead
 // (withoutDigestLead) counts it out here too.
-func (w words) outcomesHeading(p triage.DigestPart) string {
+func (w outcomeWords) outcomesHeading(p triage.DigestPart) string {
 	return bold(w.t("digest.outcomes", len(p.Outcomes)+p.OutcomesMore)) + "\n_" + w.t("digest.outcomes.hint") + "_"
 }
 
 // outcomeLines list the digest's decided leads without an outcome, and
 // how many more there are.
-func (w words) outcomeLines(p triage.DigestPart, card func(triage.DigestLead) string, loc *time.Location) []string {
+func (w outcomeWords) outcomeLines(p triage.DigestPart, card func(triage.DigestLead) string, loc *time.Location) []string {
 	var lines []string
 	for _, l := range p.Outcomes {
 		lines = append(lines, joinParts(

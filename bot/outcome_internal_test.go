@@ -109,7 +109,7 @@ func testRenderOutcomeCard(t *testing.T, w words) {
 	for name, l := range outcomeCardLeads() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			text, blocks := w.card(l, cardPol, cardNow)
+			text, blocks := cardWords{w}.card(l, cardPol, cardNow)
 			raw := blocksJSON(t, blocks)
 			if problems := slackfake.ValidateBlocks(raw, slackfake.MaxMessageBlocks); len(problems) > 0 {
 				t.Errorf("blocks invalid: %v", problems)
@@ -125,12 +125,12 @@ func testRenderOutcomeCard(t *testing.T, w words) {
 func TestOutcomeButtons(t *testing.T) {
 	t.Parallel()
 	leads := outcomeCardLeads()
-	_, blocks := english.card(leads["OutcomeAsked"], cardPol, cardNow)
+	_, blocks := cardWords{english}.card(leads["OutcomeAsked"], cardPol, cardNow)
 	want := []string{"lead.decide=L-3", "lead.outcome.won=L-3", "lead.outcome.lost=L-3", "lead.outcome.no_deal=L-3"}
 	if diff := cmp.Diff(want, actionIDs(blocks)); diff != "" {
 		t.Errorf("asked card's buttons (-want +got):\n%s", diff)
 	}
-	_, blocks = english.card(leads["OutcomeWon"], cardPol, cardNow)
+	_, blocks = cardWords{english}.card(leads["OutcomeWon"], cardPol, cardNow)
 	if diff := cmp.Diff([]string{"lead.decide=L-3"}, actionIDs(blocks)); diff != "" {
 		t.Errorf("answered card's buttons (-want +got):\n%s", diff)
 	}
@@ -150,7 +150,7 @@ func TestOutcomeNotices(t *testing.T) {
 		{english, triage.Notice{Kind: triage.NoticeOutcomeRecorded, Lead: 42, User: "UBOB", Outcome: o, Repeat: true}, "*L-42* was already recorded as *Won*, value 12,000."},
 		{newWords(LangDutch), triage.Notice{Kind: triage.NoticeOutcome, Lead: 42, User: "UBOB", Outcome: o}, "<@UBOB> heeft vastgelegd wat er van *L-42* werd: *Gewonnen*, waarde 12.000."},
 	} {
-		if got, _ := tc.w.notice(tc.n, nil, nil); got != tc.want {
+		if got, _ := (noticeWords{tc.w}).notice(tc.n, nil, nil); got != tc.want {
 			t.Errorf("notice %+v = %q, want %q", tc.n, got, tc.want)
 		}
 	}
@@ -173,7 +173,7 @@ func testRenderDigestOutcomes(t *testing.T, w words) {
 	ref.Status, ref.DecidedAt = triage.StatusReferred, digestNow.Add(-45*24*time.Hour)
 	p := triage.DigestPart{Part: 1, Parts: 1, Day: time.Date(2026, 11, 30, 9, 0, 0, 0, ams),
 		Outcomes: []triage.DigestLead{ref, won}, OutcomesMore: 3}
-	text, blocks := w.digestPart(p, testPermalink, ams, digestNow)
+	text, blocks := digestWords{w}.digestPart(p, testPermalink, ams, digestNow)
 	raw := cardJSON(t, text, blocks)
 	checkNoInjection(t, raw)
 	if p := slackfake.ValidateBlocks(blocksJSON(t, blocks), slackfake.MaxMessageBlocks); len(p) > 0 {
@@ -189,7 +189,7 @@ func TestReturningLinksEarlierCard(t *testing.T) {
 	l.Returning.Channel, l.Returning.TS = "CTRIAGE", "1764400000.000007"
 	w := english
 	w.permalink = testPermalink
-	_, blocks := w.card(l, cardPol, cardNow)
+	_, blocks := cardWords{w}.card(l, cardPol, cardNow)
 	if got := string(unescapeHTML(blocksJSON(t, blocks))); !strings.Contains(got, "Came back: *L-7* was disqualified") ||
 		!strings.Contains(got, "|See the card>") || !strings.Contains(got, testPermalink("CTRIAGE", "1764400000.000007")) {
 		t.Errorf("returning card without the link: %s", got)
@@ -206,7 +206,7 @@ func TestWithoutDigestLead_Outcomes(t *testing.T) {
 	b.Status, b.DecidedAt = triage.StatusReferred, digestNow.Add(-45*24*time.Hour)
 	part := triage.DigestPart{Key: "digest|k", Part: 1, Parts: 1, Day: digestNow,
 		Pending: []triage.DigestLead{digestLead(3, "Acme", 52*time.Hour)}, Outcomes: []triage.DigestLead{b, a}}
-	_, posted := english.digestPart(part, testPermalink, time.UTC, digestNow)
+	_, posted := digestWords{english}.digestPart(part, testPermalink, time.UTC, digestNow)
 	var fromSlack slack.Blocks
 	if err := json.Unmarshal(blocksJSON(t, posted), &fromSlack); err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func TestWithoutDigestLead_Outcomes(t *testing.T) {
 	got, changed := withoutDigestLead(fromSlack.BlockSet, 5)
 	want := part
 	want.Outcomes = []triage.DigestLead{b}
-	_, wantBlocks := english.digestPart(want, testPermalink, time.UTC, digestNow)
+	_, wantBlocks := digestWords{english}.digestPart(want, testPermalink, time.UTC, digestNow)
 	if g, w := string(blocksJSON(t, got)), string(blocksJSON(t, wantBlocks)); !changed || g != w {
 		t.Errorf("without L-5 (changed %v):\n got %s\nwant %s", changed, g, w)
 	}

@@ -33,10 +33,13 @@ func (w words) fraction(f triage.Fraction) string {
 	return w.t("stats.of", f.K, f.N)
 }
 
+// statsWords renders the decision report, in the digest and on the App Home.
+type statsWords struct{ words }
+
 // decisionLines words a "did we decide well?" report: the figures, then
 // per criterion the win rate after yes and after no. Criterion ids are
 // config text and are escaped.
-func (w words) decisionLines(r triage.DecisionReport) (figures, criteria []string) {
+func (w statsWords) decisionLines(r triage.DecisionReport) (figures, criteria []string) {
 	if r.Decided == 0 {
 		return []string{"_" + w.t("stats.nothing") + "_"}, nil
 	}
@@ -57,7 +60,7 @@ func (w words) decisionLines(r triage.DecisionReport) (figures, criteria []strin
 
 // decisionBlocks is a report's figures and criteria as sections under
 // heading, with the ≥10 rule in a context line.
-func (w words) decisionBlocks(heading string, r triage.DecisionReport) []slack.Block {
+func (w statsWords) decisionBlocks(heading string, r triage.DecisionReport) []slack.Block {
 	figures, criteria := w.decisionLines(r)
 	blocks := packSections(append([]string{heading}, figures...))
 	if len(criteria) > 0 {
@@ -78,7 +81,7 @@ func (w words) monthText(t time.Time) string {
 }
 
 // digestMonth is the digest's monthly section: last month's report.
-func (w words) digestMonth(r triage.DecisionReport, loc *time.Location) []slack.Block {
+func (w statsWords) digestMonth(r triage.DecisionReport, loc *time.Location) []slack.Block {
 	if loc == nil {
 		loc = time.UTC
 	}

@@ -26,14 +26,14 @@ func testRenderSurfaces(t *testing.T, w words) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reminderText, _ := w.notice(triage.Notice{Kind: triage.NoticeReminder, Lead: 7, Waited: 5 * time.Hour, Team: true, Users: []string{"UALICE"}}, ams, nil)
-	_, reminder := w.reminder(7, reminderText)
-	escalationText, _ := w.notice(triage.Notice{Kind: triage.NoticeEscalation, Lead: 7, Label: "Acme", Waited: 26 * time.Hour, Votes: 1, Blind: true}, ams, nil)
+	reminderText, _ := noticeWords{w}.notice(triage.Notice{Kind: triage.NoticeReminder, Lead: 7, Waited: 5 * time.Hour, Team: true, Users: []string{"UALICE"}}, ams, nil)
+	_, reminder := noticeWords{w}.reminder(7, reminderText)
+	escalationText, _ := noticeWords{w}.notice(triage.Notice{Kind: triage.NoticeEscalation, Lead: 7, Label: "Acme", Waited: 26 * time.Hour, Votes: 1, Blind: true}, ams, nil)
 	_, direct := renderDirect(escalationText, link("https://acme.slack.com/archives/CTRIAGE/p1", w.t("direct.open_card")))
 
 	var blocked []string
 	for _, cause := range []string{"not_in_channel", "is_archived", "channel_not_found", "restricted_action", "missing_scope"} {
-		blocked = append(blocked, w.blockNotice(block{cause: cause, on: "CTRIAGE"}))
+		blocked = append(blocked, noticeWords{w}.blockNotice(block{cause: cause, on: "CTRIAGE"}))
 	}
 
 	b := &homeTab{cfg: &Config{Command: "/qualify"}, svc: &triage.Service{Channel: dispatchChannel}, links: &links{}, words: w}
@@ -51,10 +51,10 @@ func testRenderSurfaces(t *testing.T, w words) {
 	var errs []string
 	for _, err := range []error{triage.ErrNotFound, triage.ErrLeadClosed, triage.ErrNotAllowed, triage.ErrIdempotencyKey, triage.ErrInvalid,
 		&triage.ClaimedError{Lead: 4, Owner: "UBOB"}, triage.ErrAlreadyClaimed, triage.ErrUnknownCriteria, errors.New("disk on fire")} {
-		errs = append(errs, w.errorText(err))
+		errs = append(errs, errorWords{w}.errorText(err))
 	}
 
-	addLead := w.addLeadModal(triage.LeadInput{Company: "Bakkerij <b>Jansen</b>", Email: "jan@bakkerij.example", Source: "event", Founded: "2019"}, addLeadMeta{}, now)
+	addLead := modalWords{w}.addLeadModal(triage.LeadInput{Company: "Bakkerij <b>Jansen</b>", Email: "jan@bakkerij.example", Source: "event", Founded: "2019"}, addLeadMeta{}, now)
 
 	raw, err := json.Marshal(struct {
 		AddLead  slack.ModalViewRequest `json:"add_lead"`

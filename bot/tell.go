@@ -32,7 +32,7 @@ func (t teller) reportError(ctx context.Context, log *slog.Logger, channel, user
 	}
 	// A field error may quote what the user typed: errorText escapes it so
 	// it cannot become a mention or a link in the reply.
-	if terr := t.svc.Tell(ctx, channel, user, t.words.errorText(err)); terr != nil {
+	if terr := t.svc.Tell(ctx, channel, user, (errorWords{t.words}).errorText(err)); terr != nil {
 		log.ErrorContext(ctx, "queueing an error reply", "error", terr)
 	}
 }

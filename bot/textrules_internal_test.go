@@ -86,7 +86,7 @@ func TestDecideModalNL_SpecialCharacters(t *testing.T) {
 func testDecideModalSpecial(t *testing.T, w words) {
 	t.Parallel()
 	l := specialLead()
-	raw, s := marshalModal(t, w.decideModal(l, specialPolicy()))
+	raw, s := marshalModal(t, modalWords{w}.decideModal(l, specialPolicy()))
 	checkTextRules(t, raw)
 	texts := map[string]bool{}
 	for _, b := range s.Blocks {
@@ -153,9 +153,9 @@ func TestRenderedText_OneRulePerType(t *testing.T) {
 		surfaces["card/"+string(lead.Status)] = cardJSON(t, text, blocks)
 		text, blocks = renderChecklist(lead, pol)
 		surfaces["checklist/"+string(lead.Status)] = cardJSON(t, text, blocks)
-		surfaces["decide/"+string(lead.Status)] = marshal(english.decideModal(lead, pol))
+		surfaces["decide/"+string(lead.Status)] = marshal(modalWords{english}.decideModal(lead, pol))
 	}
-	surfaces["addlead"] = marshal(english.addLeadModal(prefill, addLeadMeta{}, dispatchNow))
+	surfaces["addlead"] = marshal(modalWords{english}.addLeadModal(prefill, addLeadMeta{}, dispatchNow))
 	surfaces["home"] = marshal(b.view(home, dispatchNow))
 	text, blocks := renderDigestPart(digest, testPermalink, time.UTC, digestNow)
 	surfaces["digest"] = cardJSON(t, text, blocks)
