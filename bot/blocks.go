@@ -131,21 +131,6 @@ func label(s string) string {
 	return "*" + s + ":* "
 }
 
-// status is a lead status in words.
-func (w words) status(s triage.Status) string {
-	switch s {
-	case triage.StatusPending:
-		return w.t("status.pending")
-	case triage.StatusQualified:
-		return w.t("status.qualified")
-	case triage.StatusDisqualified:
-		return w.t("status.disqualified")
-	case triage.StatusReferred:
-		return w.t("status.referred")
-	}
-	return w.t("status.unknown")
-}
-
 func (w cardWords) contactFields(l triage.Lead) []*slack.TextBlockObject {
 	var f []*slack.TextBlockObject
 	add := func(title, value string) {
@@ -242,11 +227,6 @@ func (w cardWords) choiceTitle(c triage.Choice) string {
 	default:
 		return w.t("choice.unsure")
 	}
-}
-
-// tally is a vote count in words: "2 qualify, 0 disqualify, 1 unsure".
-func (w words) tally(t triage.Tally) string {
-	return w.t("card.votes.tally", t.Qualify, t.Disqualify, t.Unsure)
 }
 
 // mentions lists users in id order while budget (runes) lasts.
@@ -374,46 +354,9 @@ func (w cardWords) disagreement(cs []triage.Criterion, dis map[string][]triage.A
 	return strings.Join(parts, ", ")
 }
 
-// answerCounts is who answered what, unescaped: "2 yes, 1 no".
-func (w words) answerCounts(c triage.Criterion, counts []triage.AnswerCount) string {
-	parts := make([]string, len(counts))
-	for i, ac := range counts {
-		parts[i] = strconv.Itoa(ac.N) + " " + w.answerWord(c, ac.Value)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// answerWord is a normalised answer as a word in a sentence: "yes", "ja".
-func (w words) answerWord(c triage.Criterion, v string) string {
-	if c.Kind == triage.KindYesNo {
-		switch v {
-		case triage.AnswerYes:
-			return w.t("answer.yes")
-		case triage.AnswerNo:
-			return w.t("answer.no")
-		case triage.AnswerUnknown:
-			return w.t("answer.unknown")
-		}
-	}
-	return v
-}
-
 // codeSpan shows a criterion id as code. A backtick would end the span early.
 func codeSpan(id string) string {
 	return "`" + escTrunc(strings.ReplaceAll(id, "`", "'"), maxCriterionID, false) + "`"
-}
-
-// codeList shows up to limit ids as code spans, then how many more.
-func (w words) codeList(ids []string, limit int) string {
-	var parts []string
-	for i, id := range ids {
-		if i == limit {
-			parts = append(parts, w.t("more.short", len(ids)-i))
-			break
-		}
-		parts = append(parts, codeSpan(id))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // buttons are the card's actions: the votes, Claim, Re-run research and

@@ -118,32 +118,6 @@ func (w commandWords) votesPhrase(l triage.Lead, p triage.Policy) string {
 	return s + " (" + strings.Join(split, ", ") + ")"
 }
 
-// age is a short duration for lists: "5m", "3h", "2d". It goes into mrkdwn,
-// so "under a minute" is written out: a bare "<" could open a link token.
-func (w words) age(d time.Duration) string { return w.roughly(d, "dur.m", "dur.h", "dur.d") }
-
-// roughly says d in whole minutes under an hour, hours under two days, days
-// beyond, with the catalogue keys of each unit; under a minute is "just now".
-func (w words) roughly(d time.Duration, minutes, hours, days string) string {
-	switch {
-	case d < time.Minute:
-		return w.t("age.now")
-	case d < time.Hour:
-		return w.t(minutes, int(d/time.Minute))
-	case d < 48*time.Hour:
-		return w.t(hours, int(d/time.Hour))
-	}
-	return w.t(days, int(d/(24*time.Hour)))
-}
-
-// ageOld is age as a list column: "3h old", or "just now".
-func (w words) ageOld(d time.Duration) string {
-	if d < time.Minute {
-		return w.age(d)
-	}
-	return w.t("age.old", w.age(d))
-}
-
 // packSections joins lines into as few sections as fit maxSection each.
 // Every line must itself fit a section.
 func packSections(lines []string) []slack.Block {

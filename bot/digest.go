@@ -226,27 +226,3 @@ func (w digestWords) weekLine(s triage.TimingSummary) string {
 	}
 	return w.t("digest.week", s.Count, median(s.MedianFirstVote, s.FirstVotes), median(s.MedianClaim, s.Claims), median(s.MedianDecision, s.Decisions))
 }
-
-// shortDuration shows d in its two largest units as mrkdwn: "&lt;1m"
-// (a bare "<" would open a mrkdwn token), "45m", "1h 20m", "3h", "1d 2h",
-// "12d".
-func (w words) shortDuration(d time.Duration) string {
-	d = max(d, 0)
-	switch {
-	case d < time.Minute:
-		return "&lt;" + w.t("dur.m", 1)
-	case d < time.Hour:
-		return w.t("dur.m", int(d/time.Minute))
-	case d < 24*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return w.t("dur.h", h)
-		}
-		return w.t("dur.h", h) + " " + w.t("dur.m", m)
-	}
-	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	if h == 0 {
-		return w.t("dur.d", days)
-	}
-	return w.t("dur.d", days) + " " + w.t("dur.h", h)
-}

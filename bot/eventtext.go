@@ -160,18 +160,6 @@ func (w eventWords) eventDetail(e triage.Event) string {
 	return fit(s, maxEventDetail)
 }
 
-// list renders an Args list (items joined by triage.ArgSep), each item
-// through item, which escapes.
-func (w words) list(joined string, item func(string) string) string {
-	var out []string
-	for _, it := range strings.Split(joined, triage.ArgSep) {
-		if it != "" {
-			out = append(out, item(it))
-		}
-	}
-	return strings.Join(out, ", ")
-}
-
 // eventOutcome is an outcome in the audit trail: "lost, value 12,000: signed
 // elsewhere"; note is escaped already.
 func (w eventWords) eventOutcome(kind string, value int, note string) string {

@@ -3,7 +3,6 @@ package bot
 import (
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -24,29 +23,6 @@ const (
 	// that are cut already, so only a broken catalogue reaches it.
 	maxFlagWords = 300
 )
-
-// longDate is a calendar day in the language, months in full as in a
-// sentence: "20 February 2026", "20 februari 2026".
-func (w words) longDate(t time.Time) string {
-	names, ok := dateNames[w.lang]
-	if !ok {
-		return t.Format("2 January 2006")
-	}
-	return t.Format("2") + " " + names.longMonths[t.Month()-1] + " " + t.Format("2006")
-}
-
-// dateArg is a flag's date argument (2006-01-02) in the language; "" when
-// it is empty, and the argument escaped as it is when it is no date.
-func (w words) dateArg(s string) string {
-	if s == "" {
-		return ""
-	}
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return escTrunc(s, 20, false)
-	}
-	return w.longDate(t)
-}
 
 // flagDetail is one flag's sentence as mrkdwn: worded from its code and
 // Args, or its stored English Detail (escaped) when it has no Args (stored

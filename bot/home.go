@@ -176,21 +176,3 @@ func (w homeWords) statsBlock(st triage.Stats) slack.Block {
 	}
 	return slack.NewSectionBlock(mrkdwn(bold(w.t("home.stats"))), fields, nil)
 }
-
-// ageText is how long ago something happened, roughly: "just now",
-// "12 min ago", "5 h ago", "3 d ago".
-func (w words) ageText(d time.Duration) string {
-	return w.roughly(d, "age.minutes", "age.hours", "age.days")
-}
-
-// durationText is a duration in minutes, hours (under two days) or days,
-// with one decimal.
-func (w words) durationText(d time.Duration) string {
-	switch {
-	case d < time.Hour:
-		return w.t("duration.min", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return w.t("duration.hours", d.Hours())
-	}
-	return w.t("duration.days", d.Hours()/24)
-}

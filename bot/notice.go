@@ -127,41 +127,6 @@ func (w noticeWords) notice(n triage.Notice, loc *time.Location, cs []triage.Cri
 	return text, plain
 }
 
-// acceptedForms says in a few words what c accepts, for hints: unescaped.
-func (w words) acceptedForms(c triage.Criterion) string {
-	switch c.Kind {
-	case triage.KindYesNo:
-		return w.t("accepted.yesno")
-	case triage.KindScale:
-		return w.t("accepted.scale")
-	case triage.KindNumber:
-		return w.t("accepted.number")
-	case triage.KindText:
-		return w.t("accepted.text")
-	case triage.KindChoice:
-		opts := c.Options
-		more := ""
-		if len(opts) > 10 {
-			opts, more = opts[:10], ", …"
-		}
-		return w.t("accepted.choice", strings.Join(opts, ", ")+more)
-	}
-	return w.t("accepted.unknown")
-}
-
-// choice is a vote as a word: "qualify", "disqualify", "unsure".
-func (w words) choice(c triage.Choice) string {
-	switch c {
-	case triage.ChoiceQualify:
-		return w.t("vote.qualify")
-	case triage.ChoiceDisqualify:
-		return w.t("vote.disqualify")
-	case triage.ChoiceUnsure:
-		return w.t("vote.unsure")
-	}
-	return esc(string(c))
-}
-
 // verb is what a vote recommends doing with the lead.
 func (w noticeWords) verb(s triage.Status) string {
 	switch s {
@@ -183,14 +148,6 @@ func (w noticeWords) teamLead(id string) string {
 	return mention(id)
 }
 
-func (w words) userList(users []string) string {
-	m := make([]string, len(users))
-	for i, u := range users {
-		m[i] = mention(u)
-	}
-	return strings.Join(m, ", ")
-}
-
 // waited is how long a lead has waited: "4h 30m", rounded down to the
 // minute, and whether that counts business hours only.
 func (w noticeWords) waited(n triage.Notice) string {
@@ -209,45 +166,6 @@ func (w noticeWords) waited(n triage.Notice) string {
 		s += " " + w.t("duration.business_hours")
 	}
 	return s
-}
-
-// dayTime is a weekday, date and time in loc (nil = UTC), in the language:
-// "Tue 1 Dec 09:00", "di 1 dec 09:00".
-func (w words) dayTime(t time.Time, loc *time.Location) string {
-	if loc == nil {
-		loc = time.UTC
-	}
-	t = t.In(loc)
-	names, ok := dateNames[w.lang]
-	if !ok {
-		return t.Format("Mon 2 Jan 15:04")
-	}
-	return names.days[t.Weekday()] + " " + t.Format("2") + " " + names.months[t.Month()-1] + " " + t.Format("15:04")
-}
-
-// date is a weekday and date in the language: "Mon 2 Jan 2006",
-// "ma 2 jan 2006".
-func (w words) date(t time.Time) string {
-	names, ok := dateNames[w.lang]
-	if !ok {
-		return t.Format("Mon 2 Jan 2006")
-	}
-	return names.days[t.Weekday()] + " " + t.Format("2") + " " + names.months[t.Month()-1] + " " + t.Format("2006")
-}
-
-// dateNames are CLDR's abbreviated day and month names for the languages
-// Go's time package does not speak (it speaks English).
-var dateNames = map[string]struct {
-	days       [7]string
-	months     [12]string
-	longMonths [12]string
-}{
-	LangDutch: {
-		days:   [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"},
-		months: [12]string{"jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"},
-		longMonths: [12]string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-			"september", "oktober", "november", "december"},
-	},
 }
 
 // imported words an import's summary: how many leads from where, the

@@ -21,18 +21,6 @@ var (
 	}
 )
 
-// fraction words k of n: "67% (40 of 60)" from triage.MinForPercent on,
-// "2 of 3" below it, "no data" for none.
-func (w words) fraction(f triage.Fraction) string {
-	if f.N == 0 {
-		return w.t("stats.none")
-	}
-	if pct, ok := f.Percent(); ok {
-		return w.t("stats.pct", pct, f.K, f.N)
-	}
-	return w.t("stats.of", f.K, f.N)
-}
-
 // statsWords renders the decision report, in the digest and on the App Home.
 type statsWords struct{ words }
 
@@ -70,14 +58,6 @@ func (w statsWords) decisionBlocks(heading string, r triage.DecisionReport) []sl
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(w.t("stats.rule", triage.MinForPercent))))
 	}
 	return blocks
-}
-
-// monthText names a month: "Nov 2026", "nov 2026".
-func (w words) monthText(t time.Time) string {
-	if names, ok := dateNames[w.lang]; ok {
-		return names.months[t.Month()-1] + " " + t.Format("2006")
-	}
-	return t.Format("Jan 2006")
 }
 
 // digestMonth is the digest's monthly section: last month's report.
