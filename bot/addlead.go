@@ -271,7 +271,7 @@ func (dl *dialogs) submitAddLead(ctx context.Context, ic slack.InteractionCallba
 			return addLeadErrors(addBlockCompany, dl.words.t("error.try_again"))
 		default:
 			log.DebugContext(ctx, "new lead refused", "error", err)
-			return addLeadErrors(addBlockCompany, plainCut(errorWords{dl.words}.errorText(err), 300))
+			return addLeadErrors(addBlockCompany, plainCut(errorWords{dl.words}.text(err), 300))
 		}
 	}
 	log = log.With("lead_id", l.ID.String(), "created", created)

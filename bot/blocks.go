@@ -45,7 +45,8 @@ const (
 	maxPartner      = 100
 )
 
-// cardWords renders the lead's card: heading, contact, votes, status, buttons (blocks.go), and a thread reply.
+// cardWords renders the lead's card (heading, contact, votes, status,
+// buttons) and a reply in its thread.
 type cardWords struct{ words }
 
 // renderCard renders a lead's card from its current state: the
@@ -81,7 +82,7 @@ func (w cardWords) card(l triage.Lead, p triage.Policy, now time.Time) (text str
 	if s := w.extrasText(l.Extra); s != "" {
 		blocks = append(blocks, section(bold(w.t("card.other_fields"))+"\n"+s))
 	}
-	blocks = append(blocks, researchWords{w.words}.researchBlocks(l)...)
+	blocks = append(blocks, researchWords{w.words}.blocks(l)...)
 
 	blocks = append(blocks, slack.NewDividerBlock())
 	if len(p.Criteria) > 0 {
@@ -96,11 +97,11 @@ func (w cardWords) card(l triage.Lead, p triage.Policy, now time.Time) (text str
 		}
 	}
 
-	blocks = append(blocks, crmWords{w.words}.crmBlocks(l)...)
+	blocks = append(blocks, crmWords{w.words}.blocks(l)...)
 	if btns := w.buttons(l); len(btns) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("", btns...))
 	}
-	blocks = append(blocks, outcomeWords{w.words}.outcomeBlocks(l)...)
+	blocks = append(blocks, outcomeWords{w.words}.blocks(l)...)
 	return text, blocks
 }
 
@@ -386,19 +387,19 @@ func (w cardWords) buttons(l triage.Lead) []slack.BlockElement {
 	return nil
 }
 
-// researchWords renders what research found on the card: facts, website, registry,
-// credit (credit.go) and the flags (flagtext.go).
+// researchWords renders what research found, on the card: facts, website,
+// registry, credit (credit.go) and the flags (flagtext.go).
 type researchWords struct{ words }
 
-// researchBlocks renders what pre-research found: the summary and flags,
+// blocks renders what pre-research found: the summary and flags,
 // the key facts, and search links for what a person checks by hand. Before
 // research has run it is one "pending" line.
-func (w researchWords) researchBlocks(l triage.Lead) []slack.Block {
+func (w researchWords) blocks(l triage.Lead) []slack.Block {
 	r := l.Research
 	if r.At.IsZero() {
 		return []slack.Block{slack.NewContextBlock("", mrkdwn(w.t("research.pending")))}
 	}
-	blocks := []slack.Block{section(w.researchText(r))}
+	blocks := []slack.Block{section(w.text(r))}
 	if s := w.factsText(r.Facts); s != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fit(s, maxFacts))))
 	}
@@ -408,9 +409,9 @@ func (w researchWords) researchBlocks(l triage.Lead) []slack.Block {
 	return blocks
 }
 
-// researchText is the summary and one line per flag, worst first as
+// text is the summary and one line per flag, worst first as
 // research ordered them, as many as fit.
-func (w researchWords) researchText(r triage.Research) string {
+func (w researchWords) text(r triage.Research) string {
 	var b strings.Builder
 	b.WriteString(bold(w.t("research.title")))
 	if s := w.summary(r); s != "" {

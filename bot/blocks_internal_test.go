@@ -779,14 +779,14 @@ func TestResearchText_ManyFlags(t *testing.T) {
 	for range 12 {
 		r.Flags = append(r.Flags, triage.Flag{Code: triage.FlagDuplicate, Detail: "d"})
 	}
-	got := researchWords{english}.researchText(r)
+	got := researchWords{english}.text(r)
 	if n := strings.Count(got, "`duplicate`"); n != maxFlags {
 		t.Errorf("%d flags shown, want %d:\n%s", n, maxFlags, got)
 	}
 	if !strings.HasSuffix(got, "\n… and 4 more flags") {
 		t.Errorf("no count of the flags left out:\n%s", got)
 	}
-	if got := (researchWords{english}).researchText(triage.Research{At: received}); got != "*Research*\nNo findings." {
+	if got := (researchWords{english}).text(triage.Research{At: received}); got != "*Research*\nNo findings." {
 		t.Errorf("empty research = %q", got)
 	}
 }

@@ -65,7 +65,7 @@ func (w checklistWords) checklist(l triage.Lead, p triage.Policy) (text string, 
 	}
 	st := triage.EvaluateCriteria(&l, cs)
 	text = w.t("checklist.text", id, st.Answered, len(cs))
-	head := section(w.checklistHeader(id, cs))
+	head := section(w.header(id, cs))
 
 	headLen := textLen(head)
 layouts:
@@ -85,12 +85,12 @@ layouts:
 		}
 		return text, blocks
 	}
-	return text, append([]slack.Block{head}, w.checklistLines(l, cs, st, maxChecklistBlocks-1, maxChecklistText-headLen)...)
+	return text, append([]slack.Block{head}, w.lines(l, cs, st, maxChecklistBlocks-1, maxChecklistText-headLen)...)
 }
 
-// checklistHeader says what the message is and how to answer, with an
+// header says what the message is and how to answer, with an
 // example built from the first criterion.
-func (w checklistWords) checklistHeader(id string, cs []triage.Criterion) string {
+func (w checklistWords) header(id string, cs []triage.Criterion) string {
 	return w.t("checklist.header", bold(id), "`"+strings.ReplaceAll(escTrunc(cs[0].ID, maxCriterionID, false), "`", "'")+": "+w.exampleAnswer(cs[0])+"`")
 }
 
@@ -349,10 +349,10 @@ func (w checklistWords) choiceSelect(l triage.Lead, c triage.Criterion, current 
 	return sel
 }
 
-// checklistLines is the last resort for very many criteria: one line each,
+// lines is the last resort for very many criteria: one line each,
 // packed into at most maxBlocks blocks and budget characters, answered in
 // the thread.
-func (w checklistWords) checklistLines(l triage.Lead, cs []triage.Criterion, st triage.CriteriaStatus, maxBlocks, budget int) []slack.Block {
+func (w checklistWords) lines(l triage.Lead, cs []triage.Criterion, st triage.CriteriaStatus, maxBlocks, budget int) []slack.Block {
 	const more = 40 // room kept for "… and N more criteria"
 	footer := w.t("checklist.too_many")
 	maxSections := maxBlocks - 1 // the footer takes one
@@ -369,7 +369,7 @@ func (w checklistWords) checklistLines(l triage.Lead, cs []triage.Criterion, st 
 		return a + "\n" + b
 	}
 	for i, c := range cs {
-		line := fit(w.checklistLine(l, c, st), maxChecklistLine)
+		line := fit(w.line(l, c, st), maxChecklistLine)
 		width := utf8.RuneCountInString(line) + 1
 		full := cur != "" && utf8.RuneCountInString(cur)+width+more > maxSection
 		if used+width+more > budget || (full && len(sections)+1 >= maxSections) {
@@ -393,7 +393,7 @@ func (w checklistWords) checklistLines(l triage.Lead, cs []triage.Criterion, st 
 	return append(blocks, slack.NewContextBlock("", mrkdwn(footer)))
 }
 
-func (w checklistWords) checklistLine(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus) string {
+func (w checklistWords) line(l triage.Lead, c triage.Criterion, st triage.CriteriaStatus) string {
 	s := "• " + w.criterionTitle(c, 100) + " — "
 	if a, ok := l.Answers[c.ID]; ok {
 		s += "*" + w.shownValue(c, a.Value) + "*"

@@ -185,7 +185,7 @@ func (cm *commands) run(ctx context.Context, cmd slack.SlashCommand) *slashReply
 		defer func() {
 			if p := recover(); p != nil {
 				if !answered {
-					answer(ephemeralReply(errorWords{cm.words}.errorText(errors.New("panic"))))
+					answer(ephemeralReply(errorWords{cm.words}.text(errors.New("panic"))))
 				}
 				panic(p) // spawn logs it
 			}
@@ -363,7 +363,7 @@ func (cm *commands) digest(ctx context.Context, log *slog.Logger) *slashReply {
 	if len(parts) == 0 {
 		return ephemeralReply(cm.words.t("command.digest.nothing") + " :tada:")
 	}
-	text, blocks := digestWords{cm.words}.digestPart(mergeDigest(parts), cm.links.permalink, cm.cfg.digestLocation(), cm.now())
+	text, blocks := digestWords{cm.words}.part(mergeDigest(parts), cm.links.permalink, cm.cfg.digestLocation(), cm.now())
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(cm.words.t("command.digest.preview"))))
 	return ephemeralReply(text, blocks...)
 }
@@ -376,7 +376,7 @@ func (cm *commands) failed(ctx context.Context, log *slog.Logger, err error) *sl
 	} else {
 		log.DebugContext(ctx, "slash command refused", "error", err)
 	}
-	return ephemeralReply(errorWords{cm.words}.errorText(err)) // escaped: it may quote what the user typed
+	return ephemeralReply(errorWords{cm.words}.text(err)) // escaped: it may quote what the user typed
 }
 
 // help is the help, led by a "did you mean" when the parser has a
@@ -404,7 +404,7 @@ func (cm *commands) add(ctx context.Context, log *slog.Logger, user, arg string,
 		var fe *triage.FieldError
 		if errors.As(err, &fe) {
 			log.DebugContext(ctx, "slash command add refused", "field", fe.Field)
-			return ephemeralReply(cm.words.t("command.add_refused", esc(errorWords{cm.words}.fieldErrorText(fe))))
+			return ephemeralReply(cm.words.t("command.add_refused", esc(errorWords{cm.words}.fieldError(fe))))
 		}
 		return cm.failed(ctx, log, err)
 	}

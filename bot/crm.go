@@ -24,10 +24,10 @@ func crmName(system string) string {
 // crmWords renders the CRM record line on the card and the CRM notices.
 type crmWords struct{ words }
 
-// crmLink is the deal's link labelled "Deal in HubSpot", or the words
+// link is the deal's link labelled "Deal in HubSpot", or the words
 // alone when there is no usable link. The URL comes from the CRM client,
 // which built it, but is checked all the same: it goes into mrkdwn.
-func (w crmWords) crmLink(system, target string) string {
+func (w crmWords) link(system, target string) string {
 	name := crmName(system)
 	if name == "" {
 		return ""
@@ -39,23 +39,23 @@ func (w crmWords) crmLink(system, target string) string {
 	return label
 }
 
-// crmBlocks is the card's context line for the lead's deal; none while it
+// blocks is the card's context line for the lead's deal; none while it
 // has none (or the deal was deleted in the CRM).
-func (w crmWords) crmBlocks(l triage.Lead) []slack.Block {
+func (w crmWords) blocks(l triage.Lead) []slack.Block {
 	deal, ok := l.Deal()
 	if !ok {
 		return nil
 	}
-	s := w.crmLink(deal.System, deal.URL)
+	s := w.link(deal.System, deal.URL)
 	if s == "" {
 		return nil
 	}
 	return []slack.Block{slack.NewContextBlock("", mrkdwn(":link: "+s))}
 }
 
-// crmNotice words triage.NoticeCRM.
-func (w crmWords) crmNotice(n triage.Notice) string {
-	s := w.crmLink(n.System, n.URL)
+// notice words triage.NoticeCRM.
+func (w crmWords) notice(n triage.Notice) string {
+	s := w.link(n.System, n.URL)
 	if s == "" {
 		return w.t("notice.unknown", bold(n.Lead.String()))
 	}

@@ -80,7 +80,7 @@ func TestRenderCard_CRMLine(t *testing.T) {
 			l := crmLead()
 			l.CRM = tc.recs
 			got := ""
-			if bs := (crmWords{english}).crmBlocks(l); len(bs) > 0 {
+			if bs := (crmWords{english}).blocks(l); len(bs) > 0 {
 				got = string(blocksJSON(t, bs))
 			}
 			want := ""

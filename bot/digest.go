@@ -34,7 +34,7 @@ type digestWords struct{ words }
 // links a card (Bot.permalink); loc dates the decisions; now is the clock
 // for the pending leads' ages. Every text of the part is raw lead or config
 // text and is escaped here where it goes into mrkdwn.
-func (w digestWords) digestPart(p triage.DigestPart, permalink func(channel, ts string) string, loc *time.Location, now time.Time) (text string, blocks []slack.Block) {
+func (w digestWords) part(p triage.DigestPart, permalink func(channel, ts string) string, loc *time.Location, now time.Time) (text string, blocks []slack.Block) {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -79,7 +79,7 @@ func (w digestWords) digestPart(p triage.DigestPart, permalink func(channel, ts 
 		blocks = append(blocks, packSections(kept)...)
 	}
 
-	card := func(l triage.DigestLead) string { return w.digestCardLink(l, permalink) }
+	card := func(l triage.DigestLead) string { return w.cardLink(l, permalink) }
 	var pending, decided, revisit []string
 	for _, l := range p.Pending {
 		pending = append(pending, joinParts(
@@ -113,7 +113,7 @@ func (w digestWords) digestPart(p triage.DigestPart, permalink func(channel, ts 
 	add(bold(w.t("digest.decided", len(p.Decided))), decided)
 	// The revisit hint: a no can be a missed big deal.
 	add(bold(w.t("digest.revisit", len(p.Revisit)))+"\n_"+w.t("digest.revisit.hint", bold(w.t("button.decide")))+"_", revisit)
-	add(outcomeWords{w.words}.outcomesHeading(p), outcomeWords{w.words}.outcomeLines(p, card, loc))
+	add(outcomeWords{w.words}.heading(p), outcomeWords{w.words}.digestLines(p, card, loc))
 
 	if p.Empty || len(p.Pending)+len(p.Decided)+len(p.Revisit)+len(p.Outcomes) == 0 {
 		blocks = append(blocks, section(w.t("digest.nothing")+" :tada:"))
@@ -185,8 +185,8 @@ func joinParts(parts ...string) string {
 	return strings.Join(kept, " · ")
 }
 
-// digestCardLink links a digest line to its lead's card.
-func (w digestWords) digestCardLink(l triage.DigestLead, permalink func(channel, ts string) string) string {
+// cardLink links a digest line to its lead's card.
+func (w digestWords) cardLink(l triage.DigestLead, permalink func(channel, ts string) string) string {
 	if l.TS == "" || permalink == nil {
 		return w.t("digest.card.none")
 	}

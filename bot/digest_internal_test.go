@@ -72,7 +72,7 @@ func testRenderDigestPart(t *testing.T, w words) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			text, blocks := digestWords{w}.digestPart(tt.part, testPermalink, ams, digestNow)
+			text, blocks := digestWords{w}.part(tt.part, testPermalink, ams, digestNow)
 			raw := cardJSON(t, text, blocks)
 			checkNoInjection(t, raw)
 			if p := slackfake.ValidateBlocks(blocksJSON(t, blocks), slackfake.MaxMessageBlocks); len(p) > 0 {

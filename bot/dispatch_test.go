@@ -152,7 +152,7 @@ func click(user, channel, actionID, value string) slack.InteractionCallback {
 
 func TestBot_HandleInteraction(t *testing.T) {
 	t.Parallel()
-	closed := errorWords{english}.errorText(triage.ErrLeadClosed)
+	closed := errorWords{english}.text(triage.ErrLeadClosed)
 	tests := []struct {
 		name    string
 		failing bool                                   // the store fails every lead update
@@ -235,7 +235,7 @@ func TestBot_HandleInteraction(t *testing.T) {
 			ic: func(l triage.Lead) slack.InteractionCallback {
 				return click("UCLICK", "CTRIAGE", "lead.vote.qualify", "L-999")
 			},
-			wantTold: []string{"CTRIAGE: " + errorWords{english}.errorText(triage.ErrNotFound)},
+			wantTold: []string{"CTRIAGE: " + errorWords{english}.text(triage.ErrNotFound)},
 		},
 		{
 			name: "BadValue",
@@ -251,7 +251,7 @@ func TestBot_HandleInteraction(t *testing.T) {
 				ic.Channel.ID = "CIGNORED"
 				return ic
 			},
-			wantTold: []string{"COTHER: " + errorWords{english}.errorText(triage.ErrNotFound)},
+			wantTold: []string{"COTHER: " + errorWords{english}.text(triage.ErrNotFound)},
 		},
 		{
 			name: "ChannelFallback",
@@ -260,7 +260,7 @@ func TestBot_HandleInteraction(t *testing.T) {
 				ic.Container = slack.Container{}
 				return ic
 			},
-			wantTold: []string{"CFALLBACK: " + errorWords{english}.errorText(triage.ErrNotFound)},
+			wantTold: []string{"CFALLBACK: " + errorWords{english}.text(triage.ErrNotFound)},
 		},
 		{
 			name:    "InternalError",
@@ -572,7 +572,7 @@ func TestBot_HandleInteraction_Research(t *testing.T) {
 		if err := f.bot.svc.StopResearch(ctx); err != nil {
 			t.Fatalf("StopResearch = %v", err)
 		}
-		want := []string{"CTRIAGE: " + errorWords{english}.errorText(triage.ErrNotFound)}
+		want := []string{"CTRIAGE: " + errorWords{english}.text(triage.ErrNotFound)}
 		if diff := cmp.Diff(want, f.told(t, "UCLICK")); diff != "" {
 			t.Errorf("told (-want +got):\n%s", diff)
 		}
@@ -663,12 +663,12 @@ func TestBot_HandleInteraction_Answer(t *testing.T) {
 		{name: "Scale", ic: click("UCLICK", dispatchChannel, "lead.answer.4", "L-1 size"), criterion: "size", raw: "4"},
 		{name: "Choice", ic: selectAnswer("UCLICK", "L-1 plan 1"), criterion: "plan", raw: "Team"},
 		{name: "UnknownCriterion", ic: click("UCLICK", dispatchChannel, "lead.answer.yes", "L-1 colour"),
-			wantTold: "CTRIAGE: " + errorWords{english}.errorText(triage.ErrUnknownCriteria)},
+			wantTold: "CTRIAGE: " + errorWords{english}.text(triage.ErrUnknownCriteria)},
 		{name: "KindMismatch", ic: click("UCLICK", dispatchChannel, "lead.answer.yes", "L-1 size"), wantTold: "CTRIAGE: size: accepted:"},
 		{name: "ChoiceOutOfRange", ic: selectAnswer("UCLICK", "L-1 plan 3"), wantTold: "CTRIAGE: plan: accepted:"},
 		{name: "ChoiceOnYesNo", ic: selectAnswer("UCLICK", "L-1 budget 0"), wantTold: "CTRIAGE: budget: accepted:"},
 		{name: "MalformedValue", ic: click("UCLICK", dispatchChannel, "lead.answer.yes", "L-1"), wantTold: "CTRIAGE: That checklist is out of date"},
-		{name: "UnknownLead", ic: click("UCLICK", dispatchChannel, "lead.answer.yes", "L-9 budget"), wantTold: "CTRIAGE: " + errorWords{english}.errorText(triage.ErrNotFound)},
+		{name: "UnknownLead", ic: click("UCLICK", dispatchChannel, "lead.answer.yes", "L-9 budget"), wantTold: "CTRIAGE: " + errorWords{english}.text(triage.ErrNotFound)},
 		{name: "UnknownButton", ic: click("UCLICK", dispatchChannel, "lead.answer.maybe", "L-1 budget")},
 	}
 	for _, tt := range tests {
@@ -904,7 +904,7 @@ func TestBot_HandleEvent_Reaction(t *testing.T) {
 		}
 		f.bot.handleEvent(t.Context(), event(t, "EvRemove", react(false, "UHUMAN", "-1", cardTS)))
 		told := f.told(t, "UHUMAN")
-		if len(told) == 0 || told[len(told)-1] != "CTRIAGE: "+(errorWords{english}).errorText(triage.ErrLeadClosed) {
+		if len(told) == 0 || told[len(told)-1] != "CTRIAGE: "+(errorWords{english}).text(triage.ErrLeadClosed) {
 			t.Errorf("told %q, want the closed-lead message last", told)
 		}
 		if got := f.stored(t).Votes["UHUMAN"]; got != triage.ChoiceDisqualify {
@@ -1037,7 +1037,7 @@ func TestBot_HandleInteraction_Decide(t *testing.T) {
 		ic := f.decideClick("ULEAD")
 		ic.ActionCallback.BlockActions[0].Value = "L-99"
 		f.bot.handleInteraction(t.Context(), ic)
-		if diff := cmp.Diff([]string{"CTRIAGE: " + (errorWords{english}).errorText(triage.ErrNotFound)}, f.told(t, "ULEAD")); diff != "" {
+		if diff := cmp.Diff([]string{"CTRIAGE: " + (errorWords{english}).text(triage.ErrNotFound)}, f.told(t, "ULEAD")); diff != "" {
 			t.Errorf("told (-want +got):\n%s", diff)
 		}
 		if calls := f.slack.Calls(); len(calls) != 0 {

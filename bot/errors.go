@@ -10,18 +10,18 @@ import (
 // errorWords says what went wrong: domain errors and field problems.
 type errorWords struct{ words }
 
-// errorText says what went wrong in words fit for people, as mrkdwn.
+// text says what went wrong in words fit for people, as mrkdwn.
 // Unknown (internal) errors get a generic sentence so that no detail
 // leaks; the caller logs those (triage.IsInternal). A field error may
 // quote what the user typed, so it is escaped.
-func (w errorWords) errorText(err error) string {
+func (w errorWords) text(err error) string {
 	var fe *triage.FieldError
 	var ce *triage.ClaimedError
 	switch {
 	case err == nil:
 		return ""
 	case errors.As(err, &fe):
-		return esc(w.fieldErrorText(fe))
+		return esc(w.fieldError(fe))
 	case errors.As(err, &ce):
 		return w.t("error.claimed_by", ce.Lead.String(), mention(ce.Owner))
 	case errors.Is(err, triage.ErrAlreadyClaimed):
@@ -110,8 +110,8 @@ func (w errorWords) fieldProblem(fe *triage.FieldError) string {
 	return fe.Problem
 }
 
-// fieldErrorText is "field: problem" in the language, plain.
-func (w errorWords) fieldErrorText(fe *triage.FieldError) string {
+// fieldError is "field: problem" in the language, plain.
+func (w errorWords) fieldError(fe *triage.FieldError) string {
 	if fe.Field == "" {
 		return w.fieldProblem(fe)
 	}

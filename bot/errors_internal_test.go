@@ -44,17 +44,17 @@ func TestErrorText(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := (errorWords{english}).errorText(tt.err); got != tt.want {
-				t.Errorf("errorText(%v) = %q, want %q", tt.err, got, tt.want)
+			if got := (errorWords{english}).text(tt.err); got != tt.want {
+				t.Errorf("text(%v) = %q, want %q", tt.err, got, tt.want)
 			}
-			if tt.err != nil && tt.want == generic && strings.Contains((errorWords{english}).errorText(tt.err), tt.err.Error()) {
-				t.Errorf("errorText leaks the internal error")
+			if tt.err != nil && tt.want == generic && strings.Contains((errorWords{english}).text(tt.err), tt.err.Error()) {
+				t.Errorf("text leaks the internal error")
 			}
 			// A person sees the generic sentence exactly when the error is
 			// logged as internal, in every language.
 			for _, w := range []words{english, nl} {
-				if isGeneric := (errorWords{w}).errorText(tt.err) == w.t("error.internal"); tt.err != nil && isGeneric != triage.IsInternal(tt.err) {
-					t.Errorf("%s: errorText(%v) generic = %v, IsInternal = %v", w.lang, tt.err, isGeneric, triage.IsInternal(tt.err))
+				if isGeneric := (errorWords{w}).text(tt.err) == w.t("error.internal"); tt.err != nil && isGeneric != triage.IsInternal(tt.err) {
+					t.Errorf("%s: text(%v) generic = %v, IsInternal = %v", w.lang, tt.err, isGeneric, triage.IsInternal(tt.err))
 				}
 			}
 		})

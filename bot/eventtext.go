@@ -14,22 +14,22 @@ const maxEventDetail = 300
 // eventWords renders a lead's history, one line per event.
 type eventWords struct{ words }
 
-// eventLine is one event: "2026-11-28 10:02 · <@U1> · voted · qualify", in
+// line is one event: "2026-11-28 10:02 · <@U1> · voted · qualify", in
 // the language. Only a valid user id becomes a mention; "auto", "webhook"
 // and the like stay words.
-func (w eventWords) eventLine(e triage.Event) string {
+func (w eventWords) line(e triage.Event) string {
 	by := "—"
 	if e.By != "" {
 		by = mention(e.By)
 	}
-	line := e.At.UTC().Format("2006-01-02 15:04") + " · " + by + " · " + w.eventKind(e.Kind)
-	if d := w.eventDetail(e); d != "" {
+	line := e.At.UTC().Format("2006-01-02 15:04") + " · " + by + " · " + w.kind(e.Kind)
+	if d := w.detail(e); d != "" {
 		line += " · " + d
 	}
 	return fit(line, maxEventLine)
 }
 
-func (w eventWords) eventKind(kind string) string {
+func (w eventWords) kind(kind string) string {
 	switch kind {
 	case triage.EventCreated:
 		return w.t("event.created")
@@ -73,10 +73,10 @@ func (w eventWords) eventKind(kind string) string {
 	return escTrunc(kind, 40, false)
 }
 
-// eventDetail says an event's data in the language as mrkdwn; an event
+// detail says an event's data in the language as mrkdwn; an event
 // without Args (stored before issue 12, or of a kind that has none here)
 // shows its recorded detail, escaped.
-func (w eventWords) eventDetail(e triage.Event) string {
+func (w eventWords) detail(e triage.Event) string {
 	a := e.Args
 	if a == nil {
 		return escTrunc(e.Detail, maxEventDetail, false)
@@ -143,9 +143,9 @@ func (w eventWords) eventDetail(e triage.Event) string {
 	case triage.EventRevisit:
 		s = w.t("event.revisit.digest", arg(triage.EvDigest))
 	case triage.EventOutcome:
-		s = w.eventOutcome(a[triage.EvResult], num(triage.EvValue), arg(triage.EvNote))
+		s = w.outcome(a[triage.EvResult], num(triage.EvValue), arg(triage.EvNote))
 		if was := a[triage.EvWas]; was != "" {
-			s = w.t("event.outcome.was", s, w.eventOutcome(was, num(triage.EvWasValue), arg(triage.EvWasNote)))
+			s = w.t("event.outcome.was", s, w.outcome(was, num(triage.EvWasValue), arg(triage.EvWasNote)))
 		}
 	case triage.EventCardPosted:
 		if a[triage.EvFound] != triage.FoundInHistory {
@@ -160,10 +160,10 @@ func (w eventWords) eventDetail(e triage.Event) string {
 	return fit(s, maxEventDetail)
 }
 
-// eventOutcome is an outcome in the audit trail: "lost, value 12,000: signed
+// outcome is an outcome in the audit trail: "lost, value 12,000: signed
 // elsewhere"; note is escaped already.
-func (w eventWords) eventOutcome(kind string, value int, note string) string {
-	s := strings.ToLower(outcomeWords{w.words}.outcomeKind(triage.OutcomeKind(kind)))
+func (w eventWords) outcome(kind string, value int, note string) string {
+	s := strings.ToLower(outcomeWords{w.words}.kind(triage.OutcomeKind(kind)))
 	if value > 0 {
 		s += ", " + w.t("outcome.value", value)
 	}

@@ -34,7 +34,7 @@ func TestEventKind_EveryKindWorded(t *testing.T) {
 		"en:" + triage.EventOutcome: true, "nl:" + triage.EventQuorum: true}
 	for _, w := range []words{english, newWords(LangDutch)} {
 		for _, k := range kinds {
-			got := eventWords{w}.eventKind(k)
+			got := eventWords{w}.kind(k)
 			if got == k && !same[string(w.lang)+":"+k] || regexp.MustCompile(`_`).MatchString(got) {
 				t.Errorf("%s: event kind %q is shown as %q", w.lang, k, got)
 			}
@@ -74,8 +74,8 @@ func TestEventLine_OutcomeCRMCard(t *testing.T) {
 			"2026-03-02 10:00 · hubspot · CRM · hubspot deal 103"},
 	}
 	for _, tc := range cases {
-		if got := (eventWords{tc.w}).eventLine(tc.e); got != tc.want {
-			t.Errorf("eventLine(%+v) in %s =\n%q, want\n%q", tc.e, tc.w.lang, got, tc.want)
+		if got := (eventWords{tc.w}).line(tc.e); got != tc.want {
+			t.Errorf("line(%+v) in %s =\n%q, want\n%q", tc.e, tc.w.lang, got, tc.want)
 		}
 	}
 }

@@ -117,8 +117,8 @@ func TestFieldProblem(t *testing.T) {
 		{nl, &triage.FieldError{Field: "limit", Problem: "0 is not <a> page size"}, "limit: 0 is not &lt;a&gt; page size"},
 	}
 	for _, tc := range cases {
-		if got := (errorWords{tc.w}).errorText(tc.err); got != tc.want {
-			t.Errorf("errorText(%+v) in %s =\n%q, want\n%q", tc.err, tc.w.lang, got, tc.want)
+		if got := (errorWords{tc.w}).text(tc.err); got != tc.want {
+			t.Errorf("text(%+v) in %s =\n%q, want\n%q", tc.err, tc.w.lang, got, tc.want)
 		}
 	}
 	// Every reason NewLead gives is worded (none falls back to English).
@@ -167,8 +167,8 @@ func TestEventLine_Dutch(t *testing.T) {
 			"2026-03-02 10:00 · auto · future_kind · something"},
 	}
 	for _, tc := range cases {
-		if got := (eventWords{nl}).eventLine(tc.e); got != tc.want {
-			t.Errorf("eventLine(%+v) =\n%q, want\n%q", tc.e, got, tc.want)
+		if got := (eventWords{nl}).line(tc.e); got != tc.want {
+			t.Errorf("line(%+v) =\n%q, want\n%q", tc.e, got, tc.want)
 		}
 	}
 }

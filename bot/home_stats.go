@@ -58,9 +58,9 @@ func parseStatsPeriod(v string) statsPeriod {
 	return period30d
 }
 
-// homeStatsBlocks is the App Home's "Did we decide well?" section: its
+// reportBlocks is the App Home's "Did we decide well?" section: its
 // heading with the period select, then the report.
-func (w homeWords) homeStatsBlocks(r triage.DecisionReport, p statsPeriod) []slack.Block {
+func (w homeWords) reportBlocks(r triage.DecisionReport, p statsPeriod) []slack.Block {
 	opts := make([]*slack.OptionBlockObject, len(statsPeriods))
 	var initial *slack.OptionBlockObject
 	for i, sp := range statsPeriods {
@@ -95,7 +95,7 @@ func (ht *homeTab) publish(ctx context.Context, log *slog.Logger, user string, p
 		if r, err := ht.svc.DecisionStats(ctx, period.from(now), now); err != nil {
 			log.ErrorContext(ctx, "gathering the decision stats", "error", err)
 		} else {
-			view.Blocks.BlockSet = append(view.Blocks.BlockSet, homeWords{ht.words}.homeStatsBlocks(r, period)...)
+			view.Blocks.BlockSet = append(view.Blocks.BlockSet, homeWords{ht.words}.reportBlocks(r, period)...)
 		}
 	}
 	pctx, cancel := context.WithTimeout(ctx, homePublishTimeout)

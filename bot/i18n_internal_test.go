@@ -64,7 +64,7 @@ func renderChecklist(l triage.Lead, p triage.Policy) (string, []slack.Block) {
 
 // renderDigestPart renders a digest part in English.
 func renderDigestPart(p triage.DigestPart, permalink func(channel, ts string) string, loc *time.Location, now time.Time) (string, []slack.Block) {
-	return digestWords{english}.digestPart(p, permalink, loc, now)
+	return digestWords{english}.part(p, permalink, loc, now)
 }
 
 // worded fills in each item's Text and Plain the way the outbox worker

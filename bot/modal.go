@@ -72,7 +72,7 @@ func (w modalWords) decideModal(l triage.Lead, p triage.Policy) slack.ModalViewR
 	radio.InitialOption = initial
 
 	blocks := []slack.Block{
-		slack.NewSectionBlock(mrkdwnText(w.modalSummary(l)), nil, nil),
+		slack.NewSectionBlock(mrkdwnText(w.summary(l)), nil, nil),
 		slack.NewInputBlock(decideBlockOutcome, plainText(w.t("decide.outcome")), nil, radio),
 	}
 
@@ -129,8 +129,8 @@ func (w modalWords) decideModal(l triage.Lead, p triage.Policy) slack.ModalViewR
 	}
 }
 
-// modalSummary is the dialog's first line: which lead, and where it stands.
-func (w modalWords) modalSummary(l triage.Lead) string {
+// summary is the dialog's first line: which lead, and where it stands.
+func (w modalWords) summary(l triage.Lead) string {
 	name := l.Company
 	if name == "" {
 		name = l.Name

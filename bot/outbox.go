@@ -999,7 +999,7 @@ func (w *outboxWorker) postDigest(ctx context.Context, log *slog.Logger, p *pass
 			return err
 		}
 	}
-	text, blocks := digestWords{w.words}.digestPart(part, w.links.permalink, w.cfg.digestLocation(), p.now)
+	text, blocks := digestWords{w.words}.part(part, w.links.permalink, w.cfg.digestLocation(), p.now)
 	_, ts, err := w.api.PostMessageContext(cctx, it.Channel,
 		slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl(),

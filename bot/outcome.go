@@ -182,7 +182,7 @@ func (cm *commands) outcome(ctx context.Context, log *slog.Logger, user string, 
 	}
 	res, err := cm.svc.RecordOutcome(ctx, c.lead, triage.OutcomeInput{Kind: c.outcome, Value: c.value, Note: c.note, By: user})
 	if err != nil {
-		return ephemeralReply(outcomeWords{cm.words}.outcomeError(err, c.lead))
+		return ephemeralReply(outcomeWords{cm.words}.errorText(err, c.lead))
 	}
 	n := triage.Notice{Kind: triage.NoticeOutcomeRecorded, Lead: c.lead, User: user, Outcome: res.Lead.Outcome,
 		Corrected: res.Corrected, Repeat: !res.Changed}
@@ -194,15 +194,15 @@ func (cm *commands) outcome(ctx context.Context, log *slog.Logger, user string, 
 // outcomeWords renders outcomes: on the card, in notices and in the digest.
 type outcomeWords struct{ words }
 
-// outcomeError words what RecordOutcome refused.
-func (w outcomeWords) outcomeError(err error, id triage.LeadID) string {
+// errorText words what RecordOutcome refused.
+func (w outcomeWords) errorText(err error, id triage.LeadID) string {
 	switch {
 	case errors.Is(err, triage.ErrNotDecided):
 		return w.t("error.not_decided", bold(id.String()))
 	case errors.Is(err, triage.ErrNotFound):
 		return w.t("command.no_lead", bold(id.String()))
 	}
-	return errorWords{w.words}.errorText(err)
+	return errorWords{w.words}.text(err)
 }
 
 // outcome records the outcome a card's button names; the clicker is
@@ -227,14 +227,14 @@ func (ck *clicks) outcome(ctx context.Context, log *slog.Logger, channel, user s
 			ck.teller.reportError(ctx, log, channel, user, err)
 			return
 		}
-		ck.teller.tell(ctx, log, channel, user, outcomeWords{ck.words}.outcomeError(err, id))
+		ck.teller.tell(ctx, log, channel, user, outcomeWords{ck.words}.errorText(err, id))
 		return
 	}
 	log.DebugContext(ctx, "outcome recorded by a click", "outcome", string(kind))
 }
 
-// outcomeKind is an outcome's name in w's language.
-func (w outcomeWords) outcomeKind(k triage.OutcomeKind) string {
+// kind is an outcome's name in w's language.
+func (w outcomeWords) kind(k triage.OutcomeKind) string {
 	switch k {
 	case triage.OutcomeWon:
 		return w.t("outcome.won")
@@ -246,18 +246,18 @@ func (w outcomeWords) outcomeKind(k triage.OutcomeKind) string {
 	return w.t("outcome.unknown")
 }
 
-// outcomeText is an outcome in a few words: the kind in bold, the value in
+// text is an outcome in a few words: the kind in bold, the value in
 // the language's number format, and who said it.
-func (w outcomeWords) outcomeText(o triage.Outcome) string {
-	s := bold(w.outcomeKind(o.Kind))
+func (w outcomeWords) text(o triage.Outcome) string {
+	s := bold(w.kind(o.Kind))
 	if o.Value > 0 {
 		s += ", " + w.t("outcome.value", o.Value)
 	}
 	return s
 }
 
-// outcomeBy names who recorded an outcome.
-func (w outcomeWords) outcomeBy(by string) string {
+// by names who recorded an outcome.
+func (w outcomeWords) by(by string) string {
 	if by == "api" {
 		return w.t("outcome.by_api")
 	}
@@ -267,12 +267,12 @@ func (w outcomeWords) outcomeBy(by string) string {
 	return mention(by)
 }
 
-// outcomeBlocks are the card's part about what became of the lead: the
+// blocks are the card's part about what became of the lead: the
 // outcome once recorded, or the question with its three buttons once the
 // check asked it (triage.OutcomeAsked).
-func (w outcomeWords) outcomeBlocks(l triage.Lead) []slack.Block {
+func (w outcomeWords) blocks(l triage.Lead) []slack.Block {
 	if o := l.Outcome; o != nil {
-		s := label(w.t("card.outcome")) + w.outcomeText(*o) + " " + w.t("card.outcome.by", w.outcomeBy(o.By))
+		s := label(w.t("card.outcome")) + w.text(*o) + " " + w.t("card.outcome.by", w.by(o.By))
 		if !o.At.IsZero() {
 			s += " " + w.t("card.decided_on", dateToken(o.At))
 		}
@@ -287,7 +287,7 @@ func (w outcomeWords) outcomeBlocks(l triage.Lead) []slack.Block {
 	id := l.ID.String()
 	btns := make([]slack.BlockElement, 0, len(outcomeButtons))
 	for _, ob := range outcomeButtons {
-		btn := slack.NewButtonBlockElement(ob.action, id, plain(w.outcomeKind(ob.kind)))
+		btn := slack.NewButtonBlockElement(ob.action, id, plain(w.kind(ob.kind)))
 		if ob.kind == triage.OutcomeWon {
 			btn = btn.WithStyle(slack.StylePrimary)
 		}
@@ -315,35 +315,35 @@ func (w outcomeWords) returningBlocks(l triage.Lead) []slack.Block {
 	return []slack.Block{slack.NewContextBlock("", mrkdwn(":leftwards_arrow_with_hook: "+s))}
 }
 
-// outcomeNotice words NoticeOutcome (the thread) and NoticeOutcomeRecorded
+// notice words NoticeOutcome (the thread) and NoticeOutcomeRecorded
 // (the private confirmation).
-func (w outcomeWords) outcomeNotice(n triage.Notice) string {
+func (w outcomeWords) notice(n triage.Notice) string {
 	id := bold(n.Lead.String())
 	if n.Outcome == nil {
 		return w.t("notice.unknown", id)
 	}
-	o := w.outcomeText(*n.Outcome)
+	o := w.text(*n.Outcome)
 	switch {
 	case n.Kind == triage.NoticeOutcomeRecorded && n.Repeat:
 		return w.t("notice.outcome.repeat", id, o)
 	case n.Kind == triage.NoticeOutcomeRecorded:
 		return w.t("notice.outcome.recorded", id, o)
 	case n.Corrected:
-		return w.t("notice.outcome.corrected", w.outcomeBy(n.User), id, o)
+		return w.t("notice.outcome.corrected", w.by(n.User), id, o)
 	}
-	return w.t("notice.outcome", w.outcomeBy(n.User), id, o)
+	return w.t("notice.outcome", w.by(n.User), id, o)
 }
 
-// outcomesHeading is the digest's "What became of these? (n)" heading; the
+// heading is the digest's "What became of these? (n)" heading; the
 // count is in the form the other sections' have, so that erasing a lead
 // (withoutDigestLead) counts it out here too.
-func (w outcomeWords) outcomesHeading(p triage.DigestPart) string {
+func (w outcomeWords) heading(p triage.DigestPart) string {
 	return bold(w.t("digest.outcomes", len(p.Outcomes)+p.OutcomesMore)) + "\n_" + w.t("digest.outcomes.hint") + "_"
 }
 
-// outcomeLines list the digest's decided leads without an outcome, and
+// digestLines list the digest's decided leads without an outcome, and
 // how many more there are.
-func (w outcomeWords) outcomeLines(p triage.DigestPart, card func(triage.DigestLead) string, loc *time.Location) []string {
+func (w outcomeWords) digestLines(p triage.DigestPart, card func(triage.DigestLead) string, loc *time.Location) []string {
 	var lines []string
 	for _, l := range p.Outcomes {
 		lines = append(lines, joinParts(

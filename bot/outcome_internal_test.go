@@ -173,7 +173,7 @@ func testRenderDigestOutcomes(t *testing.T, w words) {
 	ref.Status, ref.DecidedAt = triage.StatusReferred, digestNow.Add(-45*24*time.Hour)
 	p := triage.DigestPart{Part: 1, Parts: 1, Day: time.Date(2026, 11, 30, 9, 0, 0, 0, ams),
 		Outcomes: []triage.DigestLead{ref, won}, OutcomesMore: 3}
-	text, blocks := digestWords{w}.digestPart(p, testPermalink, ams, digestNow)
+	text, blocks := digestWords{w}.part(p, testPermalink, ams, digestNow)
 	raw := cardJSON(t, text, blocks)
 	checkNoInjection(t, raw)
 	if p := slackfake.ValidateBlocks(blocksJSON(t, blocks), slackfake.MaxMessageBlocks); len(p) > 0 {
@@ -206,7 +206,7 @@ func TestWithoutDigestLead_Outcomes(t *testing.T) {
 	b.Status, b.DecidedAt = triage.StatusReferred, digestNow.Add(-45*24*time.Hour)
 	part := triage.DigestPart{Key: "digest|k", Part: 1, Parts: 1, Day: digestNow,
 		Pending: []triage.DigestLead{digestLead(3, "Acme", 52*time.Hour)}, Outcomes: []triage.DigestLead{b, a}}
-	_, posted := digestWords{english}.digestPart(part, testPermalink, time.UTC, digestNow)
+	_, posted := digestWords{english}.part(part, testPermalink, time.UTC, digestNow)
 	var fromSlack slack.Blocks
 	if err := json.Unmarshal(blocksJSON(t, posted), &fromSlack); err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func TestWithoutDigestLead_Outcomes(t *testing.T) {
 	got, changed := withoutDigestLead(fromSlack.BlockSet, 5)
 	want := part
 	want.Outcomes = []triage.DigestLead{b}
-	_, wantBlocks := digestWords{english}.digestPart(want, testPermalink, time.UTC, digestNow)
+	_, wantBlocks := digestWords{english}.part(want, testPermalink, time.UTC, digestNow)
 	if g, w := string(blocksJSON(t, got)), string(blocksJSON(t, wantBlocks)); !changed || g != w {
 		t.Errorf("without L-5 (changed %v):\n got %s\nwant %s", changed, g, w)
 	}

@@ -28,7 +28,7 @@ func TestWithoutDigestLead(t *testing.T) {
 		return slices.DeleteFunc(slices.Clone(leads), func(l triage.DigestLead) bool { return l.ID == id })
 	}
 	for _, w := range []words{english, newWords(LangDutch)} {
-		_, posted := digestWords{w}.digestPart(part, testPermalink, time.UTC, digestNow)
+		_, posted := digestWords{w}.part(part, testPermalink, time.UTC, digestNow)
 		// What conversations.history gives back: the blocks as JSON.
 		var fromSlack slack.Blocks
 		if err := json.Unmarshal(blocksJSON(t, posted), &fromSlack); err != nil {
@@ -41,7 +41,7 @@ func TestWithoutDigestLead(t *testing.T) {
 			}
 			want := part
 			want.Pending, want.Decided, want.Revisit = drop(part.Pending, id), drop(part.Decided, id), drop(part.Revisit, id)
-			_, wantBlocks := digestWords{w}.digestPart(want, testPermalink, time.UTC, digestNow)
+			_, wantBlocks := digestWords{w}.part(want, testPermalink, time.UTC, digestNow)
 			if g, wb := string(blocksJSON(t, got)), string(blocksJSON(t, wantBlocks)); g != wb {
 				t.Errorf("without %s:\n got %s\nwant %s", id, g, wb)
 			}

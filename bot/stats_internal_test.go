@@ -54,7 +54,7 @@ func testRenderHomeStats(t *testing.T, w words) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			view := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeWords{w}.homeStatsBlocks(tt.report, tt.period)}}
+			view := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: homeWords{w}.reportBlocks(tt.report, tt.period)}}
 			raw, err := json.Marshal(view)
 			if err != nil {
 				t.Fatal(err)
@@ -94,7 +94,7 @@ func TestRenderHomeStats_EscapesCriterion(t *testing.T) {
 	t.Parallel()
 	r := sampleReport(dispatchNow.AddDate(0, 0, -30), dispatchNow)
 	r.Criteria[0].ID = "<!channel> & <@U123ABC>"
-	raw := cardJSON(t, "", homeWords{english}.homeStatsBlocks(r, period30d))
+	raw := cardJSON(t, "", homeWords{english}.reportBlocks(r, period30d))
 	checkNoInjection(t, raw)
 	if !strings.Contains(string(unescapeHTML(raw)), "&lt;!channel&gt; &amp; &lt;@U123ABC&gt;") {
 		t.Errorf("criterion id not escaped: %s", raw)
@@ -116,7 +116,7 @@ func testRenderDigestPartMonth(t *testing.T, w words) {
 	month := sampleReport(dec.AddDate(0, -1, 0), dec)
 	part := triage.DigestPart{Key: "digest|2026-12-01T09:00 Europe/Amsterdam", Part: 1, Parts: 1,
 		Day: time.Date(2026, 12, 1, 9, 0, 0, 0, ams), Empty: true, Week: sampleWeek(), Month: &month}
-	text, blocks := digestWords{w}.digestPart(part, testPermalink, ams, digestNow)
+	text, blocks := digestWords{w}.part(part, testPermalink, ams, digestNow)
 	raw := cardJSON(t, text, blocks)
 	checkNoInjection(t, raw)
 	if p := slackfake.ValidateBlocks(blocksJSON(t, blocks), slackfake.MaxMessageBlocks); len(p) > 0 {
@@ -140,7 +140,7 @@ func TestBot_HomeView_WithStats_Limits(t *testing.T) {
 		h := triage.Home{AwaitingVote: nastyLeads(r, 200, dispatchNow), Owned: nastyLeads(r, 200, dispatchNow), Pending: nastyLeads(r, 600, dispatchNow)}
 		b.words = w
 		view := b.view(h, dispatchNow)
-		stats := homeWords{w}.homeStatsBlocks(report, periodAll)
+		stats := homeWords{w}.reportBlocks(report, periodAll)
 		view.Blocks.BlockSet = append(view.Blocks.BlockSet, stats...)
 		raw, err := json.Marshal(view)
 		if err != nil {

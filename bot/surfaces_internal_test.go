@@ -51,7 +51,7 @@ func testRenderSurfaces(t *testing.T, w words) {
 	var errs []string
 	for _, err := range []error{triage.ErrNotFound, triage.ErrLeadClosed, triage.ErrNotAllowed, triage.ErrIdempotencyKey, triage.ErrInvalid,
 		&triage.ClaimedError{Lead: 4, Owner: "UBOB"}, triage.ErrAlreadyClaimed, triage.ErrUnknownCriteria, errors.New("disk on fire")} {
-		errs = append(errs, errorWords{w}.errorText(err))
+		errs = append(errs, errorWords{w}.text(err))
 	}
 
 	addLead := modalWords{w}.addLeadModal(triage.LeadInput{Company: "Bakkerij <b>Jansen</b>", Email: "jan@bakkerij.example", Source: "event", Founded: "2019"}, addLeadMeta{}, now)

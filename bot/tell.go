@@ -30,9 +30,9 @@ func (t teller) reportError(ctx context.Context, log *slog.Logger, channel, user
 	} else {
 		log.DebugContext(ctx, "slack action refused", "error", err)
 	}
-	// A field error may quote what the user typed: errorText escapes it so
+	// A field error may quote what the user typed: errorWords.text escapes it so
 	// it cannot become a mention or a link in the reply.
-	if terr := t.svc.Tell(ctx, channel, user, (errorWords{t.words}).errorText(err)); terr != nil {
+	if terr := t.svc.Tell(ctx, channel, user, (errorWords{t.words}).text(err)); terr != nil {
 		log.ErrorContext(ctx, "queueing an error reply", "error", terr)
 	}
 }
