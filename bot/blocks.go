@@ -49,7 +49,7 @@ const (
 // buttons) and a reply in its thread.
 type cardWords struct{ words }
 
-// renderCard renders a lead's card from its current state: the
+// card renders a lead's card from its current state: the
 // notification text (already escaped) and the blocks. It is pure; now only
 // feeds the "waiting for" note on old pending leads. Every piece of lead
 // text is cut to fit and escaped where it goes into mrkdwn (plain_text
@@ -74,7 +74,7 @@ func (w cardWords) card(l triage.Lead, p triage.Policy, now time.Time) (text str
 	if f := w.contactFields(l); len(f) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(nil, f, nil))
 	}
-	blocks = append(blocks, outcomeWords{w.words}.returningBlocks(l)...)
+	blocks = append(blocks, outcomeWords(w).returningBlocks(l)...)
 	if msg := clean(l.Message, true); msg != "" {
 		body := quote(escTrunc(msg, maxMessage, true))
 		blocks = append(blocks, section(bold(w.t("card.message"))+"\n"+body))
@@ -82,7 +82,7 @@ func (w cardWords) card(l triage.Lead, p triage.Policy, now time.Time) (text str
 	if s := w.extrasText(l.Extra); s != "" {
 		blocks = append(blocks, section(bold(w.t("card.other_fields"))+"\n"+s))
 	}
-	blocks = append(blocks, researchWords{w.words}.blocks(l)...)
+	blocks = append(blocks, researchWords(w).blocks(l)...)
 
 	blocks = append(blocks, slack.NewDividerBlock())
 	if len(p.Criteria) > 0 {
@@ -97,11 +97,11 @@ func (w cardWords) card(l triage.Lead, p triage.Policy, now time.Time) (text str
 		}
 	}
 
-	blocks = append(blocks, crmWords{w.words}.blocks(l)...)
+	blocks = append(blocks, crmWords(w).blocks(l)...)
 	if btns := w.buttons(l); len(btns) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("", btns...))
 	}
-	blocks = append(blocks, outcomeWords{w.words}.blocks(l)...)
+	blocks = append(blocks, outcomeWords(w).blocks(l)...)
 	return text, blocks
 }
 

@@ -167,7 +167,7 @@ func (w commandWords) historyReply(l triage.Lead) *slashReply {
 	budget := maxReplyText - utf8.RuneCountInString(head) - 100
 	var lines []string
 	for i := len(l.Events) - 1; i >= 0; i-- {
-		line := eventWords{w.words}.line(l.Events[i])
+		line := eventWords(w).line(l.Events[i])
 		n := utf8.RuneCountInString(line) + 1
 		if n > budget {
 			break

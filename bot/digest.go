@@ -113,7 +113,7 @@ func (w digestWords) part(p triage.DigestPart, permalink func(channel, ts string
 	add(bold(w.t("digest.decided", len(p.Decided))), decided)
 	// The revisit hint: a no can be a missed big deal.
 	add(bold(w.t("digest.revisit", len(p.Revisit)))+"\n_"+w.t("digest.revisit.hint", bold(w.t("button.decide")))+"_", revisit)
-	add(outcomeWords{w.words}.heading(p), outcomeWords{w.words}.digestLines(p, card, loc))
+	add(outcomeWords(w).heading(p), outcomeWords(w).digestLines(p, card, loc))
 
 	if p.Empty || len(p.Pending)+len(p.Decided)+len(p.Revisit)+len(p.Outcomes) == 0 {
 		blocks = append(blocks, section(w.t("digest.nothing")+" :tada:"))
@@ -125,7 +125,7 @@ func (w digestWords) part(p triage.DigestPart, permalink func(channel, ts string
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(w.weekLine(*p.Week))))
 	}
 	if p.Month != nil {
-		blocks = append(blocks, statsWords{w.words}.digestMonth(*p.Month, loc)...)
+		blocks = append(blocks, statsWords(w).digestMonth(*p.Month, loc)...)
 	}
 
 	var counts []string

@@ -163,7 +163,7 @@ func (w eventWords) detail(e triage.Event) string {
 // outcome is an outcome in the audit trail: "lost, value 12,000: signed
 // elsewhere"; note is escaped already.
 func (w eventWords) outcome(kind string, value int, note string) string {
-	s := strings.ToLower(outcomeWords{w.words}.kind(triage.OutcomeKind(kind)))
+	s := strings.ToLower(outcomeWords(w).kind(triage.OutcomeKind(kind)))
 	if value > 0 {
 		s += ", " + w.t("outcome.value", value)
 	}

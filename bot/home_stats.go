@@ -73,7 +73,7 @@ func (w homeWords) reportBlocks(r triage.DecisionReport, p statsPeriod) []slack.
 	sel.InitialOption = initial
 	head := slack.NewSectionBlock(mrkdwn(bold(w.t("stats.title"))+"\n"+w.t("stats.intro")), nil,
 		slack.NewAccessory(sel), slack.SectionBlockOptionBlockID(blockHomeStats))
-	figures := statsWords{w.words}.decisionBlocks(bold(w.t(periodKeys[p])), r)
+	figures := statsWords(w).decisionBlocks(bold(w.t(periodKeys[p])), r)
 	return append([]slack.Block{slack.NewDividerBlock(), head}, figures...)
 }
 

@@ -65,7 +65,8 @@ var builtCatalogue = func() catalog.Catalog {
 // type that holds a words: cardWords (blocks.go), researchWords,
 // checklistWords, noticeWords, digestWords, homeWords, statsWords,
 // eventWords, errorWords, modalWords, commandWords, crmWords and
-// outcomeWords, each in its surface's file.
+// outcomeWords, each in its surface's file. A renderer reaches another
+// by conversion: outcomeWords(w) inside cardWords.
 type words struct {
 	lang string
 	p    *message.Printer

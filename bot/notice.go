@@ -110,9 +110,9 @@ func (w noticeWords) notice(n triage.Notice, loc *time.Location, cs []triage.Cri
 	case triage.NoticeImported:
 		text = w.imported(n)
 	case triage.NoticeOutcome, triage.NoticeOutcomeRecorded:
-		text = outcomeWords{w.words}.notice(n)
+		text = outcomeWords(w).notice(n)
 	case triage.NoticeCRM:
-		text = crmWords{w.words}.notice(n)
+		text = crmWords(w).notice(n)
 	default:
 		// A kind a newer version stored: say nothing wrong rather than
 		// something garbled.

@@ -202,7 +202,7 @@ func (w outcomeWords) errorText(err error, id triage.LeadID) string {
 	case errors.Is(err, triage.ErrNotFound):
 		return w.t("command.no_lead", bold(id.String()))
 	}
-	return errorWords{w.words}.text(err)
+	return errorWords(w).text(err)
 }
 
 // outcome records the outcome a card's button names; the clicker is
