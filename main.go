@@ -403,6 +403,9 @@ func (m *Main) newCRM() error {
 		if m.readBack, err = crm.NewReadBack(crm.ReadBackConfig{
 			CRM: client, Leads: m.DB, Record: m.Svc.RecordCRM, Now: m.Now,
 			Log: m.log.With("component", "crm"),
+			// Five questions a second: half of HubSpot's smallest limit (100
+			// per 10 s) and under Pipedrive's per-2-second burst limits.
+			Limit: rate.NewLimiter(5, 10),
 			Outcome: func(ctx context.Context, id triage.LeadID, o triage.Outcome) error {
 				_, err := m.Svc.RecordOutcome(ctx, id, triage.OutcomeInput{Kind: o.Kind, Value: o.Value, Note: o.Note, By: o.By})
 				return err

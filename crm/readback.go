@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/leadtriage/leadtriage/triage"
 )
@@ -40,11 +44,24 @@ type ReadBackConfig struct {
 	Record func(ctx context.Context, id triage.LeadID, recs []triage.CRMRecord, at time.Time) (triage.Lead, error)
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Limit paces the questions to the CRM (nil: unpaced), well under its
+	// rate limit, so an hourly pass over many open deals does not run into
+	// 429s at all; a 429 that comes anyway ends the pass, and the next one
+	// resumes there.
+	Limit *rate.Limiter
 }
 
 // ReadBack asks the CRM what became of the deals the hand-off made: a deal
 // won or lost there is the lead's outcome.
-type ReadBack struct{ cfg ReadBackConfig }
+type ReadBack struct {
+	cfg ReadBackConfig
+
+	mu sync.Mutex
+	// resume is the lead a rate limit stopped the last pass at: the next
+	// pass starts there, so the deals late in the list are not starved by
+	// a limit that always strikes before them. 0: from the start.
+	resume triage.LeadID
+}
 
 // NewReadBack checks cfg and returns the read-back; Run does one pass.
 func NewReadBack(cfg ReadBackConfig) (*ReadBack, error) {
@@ -84,6 +101,12 @@ func (r *ReadBack) Run(ctx context.Context) (ReadBackResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("listing decided leads: %w", err)
 	}
+	r.mu.Lock()
+	resume := r.resume
+	r.mu.Unlock()
+	if i := slices.IndexFunc(leads, func(l triage.Lead) bool { return l.ID == resume }); i > 0 {
+		leads = append(leads[i:], leads[:i]...)
+	}
 	system := r.cfg.CRM.Name()
 	var errs []error
 	for _, l := range leads {
@@ -96,6 +119,11 @@ func (r *ReadBack) Run(ctx context.Context) (ReadBackResult, error) {
 			}
 			if err := ctx.Err(); err != nil {
 				return res, err
+			}
+			if r.cfg.Limit != nil {
+				if err := r.cfg.Limit.Wait(ctx); err != nil {
+					return res, err
+				}
 			}
 			res.Asked++
 			kind, value, err := r.cfg.CRM.DealState(ctx, rec)
@@ -111,6 +139,9 @@ func (r *ReadBack) Run(ctx context.Context) (ReadBackResult, error) {
 				err = scrub(err)
 				var se *StatusError
 				if errors.As(err, &se) && se.Status == 429 {
+					r.mu.Lock()
+					r.resume = l.ID
+					r.mu.Unlock()
 					return res, errors.Join(append(errs, fmt.Errorf("reading %s's deal: %w", l.ID, err))...)
 				}
 				errs = append(errs, fmt.Errorf("reading %s's deal: %w", l.ID, err))
@@ -127,6 +158,9 @@ func (r *ReadBack) Run(ctx context.Context) (ReadBackResult, error) {
 			}
 		}
 	}
+	r.mu.Lock()
+	r.resume = 0
+	r.mu.Unlock()
 	if res.Recorded+res.Gone > 0 {
 		r.cfg.Log.Info("crm read-back", "asked", res.Asked, "outcomes", res.Recorded, "gone", res.Gone)
 	}

@@ -2,7 +2,13 @@ package crm_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -263,5 +269,72 @@ func TestReadBack_ReadsOnlyOpenDealsWhereIndexed(t *testing.T) {
 	want := [][2]time.Time{{now.Add(-crm.ReadBackWindow), now.Add(time.Nanosecond)}}
 	if diff := cmp.Diff(want, ix.windows); diff != "" || ix.fallback != 0 {
 		t.Errorf("open-deal reads (-want +got):\n%s\nfallback reads %d, want 0", diff, ix.fallback)
+	}
+}
+
+// A rate limit that strikes in the middle of a pass must not starve the deals
+// after it: the next pass starts at the deal it stopped at, and one that
+// gets through them all starts at the beginning again.
+func TestReadBack_RateLimitResumesWhereItStopped(t *testing.T) {
+	t.Parallel()
+	fake := crmfake.NewHubSpot(t, hsToken)
+	target, err := url.Parse(fake.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var limited atomic.Value // the path to answer 429 once; "" = none
+	limited.Store("")
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := limited.Load().(string); p != "" && r.URL.Path == p {
+			limited.Store("")
+			// HubSpot's 429 (developers.hubspot.com, "API usage guidelines
+			// and limits": the error response of a rate-limited request).
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "10")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","correlationId":"c033cdaa-2c40-4a64-ae48-b4cec88dad24","policyName":"TEN_SECONDLY_ROLLING"}`))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+
+	s := newHandoffSetup(t, fake.URL)
+	var deals []string
+	for range 3 {
+		l := s.decide(t, triage.DecisionInput{Outcome: triage.StatusQualified, Owner: "U0OWNER"})
+		s.drain(t)
+		l = s.lead(t, l.ID)
+		d, ok := l.Deal()
+		if !ok {
+			t.Fatal("no deal after the hand-off")
+		}
+		deals = append(deals, "GET /crm/v3/objects/deals/"+d.ID)
+	}
+	rb, err := crm.NewReadBack(crm.ReadBackConfig{
+		CRM: crm.NewHubSpot(hsToken, front.URL, loopback(), s.clock.Now), Leads: decidedIndex{s},
+		Outcome: (&outcomes{}).record, Record: s.svc.RecordCRM, Now: s.clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.ResetLog()
+	limited.Store(strings.TrimPrefix(deals[1], "GET "))
+	if _, err := rb.Run(context.Background()); err == nil {
+		t.Error("a pass stopped by a rate limit reported no error")
+	}
+	if diff := cmp.Diff(deals[:1], fake.Sequence()); diff != "" {
+		t.Errorf("first pass asked (-want +got):\n%s", diff)
+	}
+	for _, want := range [][]string{
+		{deals[1], deals[2], deals[0]}, // resumes at the deal the limit struck
+		deals,                          // a whole pass: from the start again
+	} {
+		fake.ResetLog()
+		s.readBack(t, rb)
+		if diff := cmp.Diff(want, fake.Sequence()); diff != "" {
+			t.Errorf("pass asked (-want +got):\n%s", diff)
+		}
 	}
 }
