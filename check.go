@@ -111,8 +111,10 @@ func checkCRM(ctx context.Context, cfg Config, env Env) (problems, warnings []st
 	switch {
 	case err == nil:
 		return nil, nil
-	case errors.As(err, &se) && (se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden):
-		return []string{fmt.Sprintf("%s: %s refuses it (HTTP %d): create a new token and set %s", key, name, se.Status, key)}, nil
+	case errors.As(err, &se) && se.Status == http.StatusUnauthorized:
+		return []string{fmt.Sprintf("%s: %s refuses it (HTTP 401): create a new token and set %s", key, name, key)}, nil
+	case errors.As(err, &se) && se.Status == http.StatusForbidden:
+		return []string{fmt.Sprintf("%s lacks a scope %s asks for (HTTP 403): give it the scopes the README's CRM hand-off section lists (deals would be made without an owner)", key, name)}, nil
 	}
 	return nil, []string{fmt.Sprintf("could not ask %s whether %s works: %v", name, key, err)}
 }

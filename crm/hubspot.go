@@ -242,6 +242,12 @@ func (s *HubSpot) owner(ctx context.Context, email string) (string, error) {
 		} `json:"results"`
 	}
 	if err := s.c.do(ctx, http.MethodGet, s.base+"/crm/v3/owners?"+url.Values{"email": {email}, "limit": {"1"}}.Encode(), nil, &res); err != nil {
+		var se *StatusError
+		if errors.As(err, &se) && se.Status == http.StatusForbidden {
+			// The token lacks crm.objects.owners.read: a deal without an
+			// owner beats no deal (`leadtriage check` names the scope).
+			return "", nil
+		}
 		return "", fmt.Errorf("looking up hubspot owner: %w", err)
 	}
 	for _, o := range res.Results {
@@ -569,8 +575,14 @@ func setIf(m map[string]string, k, v string) {
 	}
 }
 
-// Ping implements CRM: GET /account-info/v3/details, the question link asks.
+// Ping implements CRM: GET /account-info/v3/details (the question link
+// asks), then one page of owners, which a token without
+// crm.objects.owners.read is refused (403).
 func (s *HubSpot) Ping(ctx context.Context) error {
 	var a hsAccount
-	return s.c.do(ctx, http.MethodGet, s.base+"/account-info/v3/details", nil, &a)
+	if err := s.c.do(ctx, http.MethodGet, s.base+"/account-info/v3/details", nil, &a); err != nil {
+		return err
+	}
+	var owners struct{}
+	return s.c.do(ctx, http.MethodGet, s.base+"/crm/v3/owners?limit=1", nil, &owners)
 }

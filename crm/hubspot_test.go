@@ -240,6 +240,27 @@ func TestHubSpot_Qualify_OwnerNotMapped(t *testing.T) {
 	}
 }
 
+// A token without crm.objects.owners.read still hands the lead off: the
+// deal is made without an owner (Ping, which check asks, reports the 403).
+func TestHubSpot_Qualify_NoOwnersScope(t *testing.T) {
+	t.Parallel()
+	fake, hs, _ := newHubSpot(t)
+	fake.AddOwner("owner@sales.example")
+	fake.DenyOwners()
+	recs, err := hs.Qualify(context.Background(), hsHandoff(qualifiedLead()))
+	if err != nil {
+		t.Fatalf("a missing owners scope stopped the hand-off: %v", err)
+	}
+	d := fake.Get("deals", kinds(recs)["deal"].ID)
+	if _, owned := d.Properties["hubspot_owner_id"]; owned {
+		t.Errorf("deal = %v, want it unowned", d.Properties)
+	}
+	var se *crm.StatusError
+	if err := hs.Ping(context.Background()); !errors.As(err, &se) || se.Status != 403 {
+		t.Errorf("Ping = %v, want the 403 for the missing scope", err)
+	}
+}
+
 func TestHubSpot_Errors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

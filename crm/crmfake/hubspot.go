@@ -18,9 +18,11 @@ type HubSpot struct {
 	Token    string
 	PortalID int64
 
-	objects  map[string]map[string]*HubSpotObject // kind → id → object
-	owners   map[string]string                    // e-mail → owner id
-	unsearch map[string]bool                      // ids the search index does not show yet
+	objects map[string]map[string]*HubSpotObject // kind → id → object
+	owners  map[string]string                    // e-mail → owner id
+	// noOwnersScope: the token lacks crm.objects.owners.read (DenyOwners).
+	noOwnersScope bool
+	unsearch      map[string]bool // ids the search index does not show yet
 }
 
 // HubSpotObject is one stored CRM record.
@@ -146,6 +148,15 @@ func (f *HubSpot) serve(w http.ResponseWriter, r *http.Request, body map[string]
 		writeJSON(w, 200, map[string]any{"portalId": f.PortalID, "accountType": "STANDARD", "timeZone": "Europe/Amsterdam",
 			"companyCurrency": "EUR", "additionalCurrencies": []string{}, "utcOffset": "+01:00", "utcOffsetMilliseconds": 3600000,
 			"uiDomain": "app-eu1.hubspot.com", "dataHostingLocation": "eu1"})
+	case r.Method == http.MethodGet && path == "/crm/v3/owners" && f.noOwnersScope:
+		// A private app without crm.objects.owners.read (HubSpot docs, "Error
+		// handling": 403 with category MISSING_SCOPES).
+		writeJSON(w, http.StatusForbidden, map[string]any{"status": "error",
+			"message":       "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+			"correlationId": "1a2b3c4d-0000-4000-8000-000000000403", "category": "MISSING_SCOPES",
+			"errors": []any{map[string]any{"message": "One or more of the following scopes are required.",
+				"context": map[string]any{"requiredGranularScopes": []string{"crm.objects.owners.read"}}}},
+			"links": map[string]any{"scopes": "https://developers.hubspot.com/scopes"}})
 	case r.Method == http.MethodGet && path == "/crm/v3/owners":
 		var results []map[string]any
 		if id, ok := f.owners[lower(r.URL.Query().Get("email"))]; ok {
@@ -428,4 +439,12 @@ func (f *HubSpot) batchRead(w http.ResponseWriter, body map[string]any) {
 	}
 	writeJSON(w, 200, map[string]any{"status": "COMPLETE", "results": orEmpty(results),
 		"startedAt": "2026-12-05T09:00:00.000Z", "completedAt": "2026-12-05T09:00:00.100Z"})
+}
+
+// DenyOwners makes the owners endpoint answer as HubSpot does for a token
+// without the crm.objects.owners.read scope: 403 MISSING_SCOPES.
+func (f *HubSpot) DenyOwners() {
+	f.mu.Lock()
+	f.noOwnersScope = true
+	f.mu.Unlock()
 }
