@@ -118,7 +118,12 @@ func (w noticeWords) notice(n triage.Notice, loc *time.Location, cs []triage.Cri
 		// something garbled.
 		text = w.t("notice.unknown", id)
 	}
-	if d := n.Draft; d != nil {
+	d := n.Draft // worded by an older version: shown as it was
+	if f := n.DraftFacts; f != nil {
+		w := draftText(n.Kind, *f)
+		d = &w
+	}
+	if d != nil {
 		plain = d.Body
 		if d.Subject != "" {
 			plain = d.Subject + "\n\n" + d.Body

@@ -660,28 +660,29 @@ func join(parts ...[]byte) []byte {
 
 // noticeRecord is a triage.Notice as stored: data, never words.
 type noticeRecord struct {
-	Kind          string          `json:"kind"`
-	Lead          uint64          `json:"lead,omitempty"`
-	User          string          `json:"user,omitempty"`
-	Owner         string          `json:"owner,omitempty"`
-	TeamLead      string          `json:"team_lead,omitempty"`
-	Choice        string          `json:"choice,omitempty"`
-	Status        string          `json:"status,omitempty"`
-	Reason        string          `json:"reason,omitempty"`
-	Partner       string          `json:"partner,omitempty"`
-	Label         string          `json:"label,omitempty"`
-	Tally         [3]int          `json:"tally"` // qualify, disqualify, unsure
-	Votes         int             `json:"votes,omitempty"`
-	Quorum        int             `json:"quorum,omitempty"`
-	Blind         bool            `json:"blind,omitempty"`
-	Criteria      []string        `json:"criteria,omitempty"`
-	Users         []string        `json:"users,omitempty"`
-	Team          bool            `json:"team,omitempty"`
-	Problems      []problemRecord `json:"problems,omitempty"`
-	Waited        time.Duration   `json:"waited,omitempty"`
-	BusinessHours bool            `json:"business_hours,omitempty"`
-	Until         *time.Time      `json:"until,omitempty"`
-	Draft         *draftRecord    `json:"draft,omitempty"`
+	Kind          string            `json:"kind"`
+	Lead          uint64            `json:"lead,omitempty"`
+	User          string            `json:"user,omitempty"`
+	Owner         string            `json:"owner,omitempty"`
+	TeamLead      string            `json:"team_lead,omitempty"`
+	Choice        string            `json:"choice,omitempty"`
+	Status        string            `json:"status,omitempty"`
+	Reason        string            `json:"reason,omitempty"`
+	Partner       string            `json:"partner,omitempty"`
+	Label         string            `json:"label,omitempty"`
+	Tally         [3]int            `json:"tally"` // qualify, disqualify, unsure
+	Votes         int               `json:"votes,omitempty"`
+	Quorum        int               `json:"quorum,omitempty"`
+	Blind         bool              `json:"blind,omitempty"`
+	Criteria      []string          `json:"criteria,omitempty"`
+	Users         []string          `json:"users,omitempty"`
+	Team          bool              `json:"team,omitempty"`
+	Problems      []problemRecord   `json:"problems,omitempty"`
+	Waited        time.Duration     `json:"waited,omitempty"`
+	BusinessHours bool              `json:"business_hours,omitempty"`
+	Until         *time.Time        `json:"until,omitempty"`
+	Draft         *draftRecord      `json:"draft,omitempty"` // worded by a version before draft_facts
+	DraftFacts    *draftFactsRecord `json:"draft_facts,omitempty"`
 	// An import's summary (issue 13).
 	Count    int    `json:"count,omitempty"`
 	Repeats  int    `json:"repeats,omitempty"`
@@ -708,6 +709,28 @@ type draftRecord struct {
 	Body     string `json:"body"`
 }
 
+// draftFactsRecord is what a draft says (triage.DraftFacts): the bot words
+// it when it delivers the notice.
+type draftFactsRecord struct {
+	Language string         `json:"language,omitempty"`
+	Name     string         `json:"name,omitempty"`
+	FullName string         `json:"full_name,omitempty"`
+	Company  string         `json:"company,omitempty"`
+	Label    string         `json:"label,omitempty"`
+	Email    string         `json:"email,omitempty"`
+	Phone    string         `json:"phone,omitempty"`
+	Website  string         `json:"website,omitempty"`
+	Message  string         `json:"message,omitempty"`
+	Reason   string         `json:"reason,omitempty"`
+	Partner  *partnerRecord `json:"partner,omitempty"`
+}
+
+type partnerRecord struct {
+	Name    string `json:"name"`
+	Fits    string `json:"fits,omitempty"`
+	Contact string `json:"contact,omitempty"`
+}
+
 func encodeNotice(n *triage.Notice) *noticeRecord {
 	if n == nil {
 		return nil
@@ -730,6 +753,13 @@ func encodeNotice(n *triage.Notice) *noticeRecord {
 	}
 	if d := n.Draft; d != nil {
 		r.Draft = &draftRecord{Language: d.Language, Subject: d.Subject, Body: d.Body}
+	}
+	if f := n.DraftFacts; f != nil {
+		r.DraftFacts = &draftFactsRecord{Language: f.Language, Name: f.Name, FullName: f.FullName, Company: f.Company, Label: f.Label,
+			Email: f.Email, Phone: f.Phone, Website: f.Website, Message: f.Message, Reason: f.Reason}
+		if p := f.Partner; p != nil {
+			r.DraftFacts.Partner = &partnerRecord{Name: p.Name, Fits: p.Fits, Contact: p.Contact}
+		}
 	}
 	return r
 }
@@ -756,6 +786,13 @@ func (r *noticeRecord) decode() *triage.Notice {
 	}
 	if d := r.Draft; d != nil {
 		n.Draft = &triage.Draft{Language: d.Language, Subject: d.Subject, Body: d.Body}
+	}
+	if f := r.DraftFacts; f != nil {
+		n.DraftFacts = &triage.DraftFacts{Language: f.Language, Name: f.Name, FullName: f.FullName, Company: f.Company, Label: f.Label,
+			Email: f.Email, Phone: f.Phone, Website: f.Website, Message: f.Message, Reason: f.Reason}
+		if p := f.Partner; p != nil {
+			n.DraftFacts.Partner = &triage.Partner{Name: p.Name, Fits: p.Fits, Contact: p.Contact}
+		}
 	}
 	return n
 }

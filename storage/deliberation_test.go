@@ -280,7 +280,10 @@ func TestDB_Outbox_NoticeRoundTrip(t *testing.T) {
 		Problems:      []triage.ReplyProblem{{Criterion: "budget", Raw: "maybe", Accepted: "yes or no"}},
 		Waited:        26*time.Hour + 30*time.Minute,
 		BusinessHours: true, Until: t0.Add(24 * time.Hour),
-		Draft:  &triage.Draft{Language: "nl", Subject: "Uw aanvraag", Body: "Beste Jan,\n\n<!here>"},
+		Draft: &triage.Draft{Language: "nl", Subject: "Uw aanvraag", Body: "Beste Jan,\n\n<!here>"},
+		DraftFacts: &triage.DraftFacts{Language: "nl", Name: "Jan", FullName: "Jan de Vries", Company: "Acme <!here>", Label: "Acme <!here>",
+			Email: "jan@acme.nl", Phone: "+31 20 123 4567", Website: "https://acme.nl/", Message: "Een webshop\nvoor de zomer.", Reason: "te klein",
+			Partner: &triage.Partner{Name: "Smith & Co", Fits: "small webshops", Contact: "intro@smith.example"}},
 		System: "hubspot", URL: "https://app.hubspot.com/contacts/1/record/0-3/9",
 	}
 	item := triage.OutboxItem{Kind: triage.OutboxDirect, Lead: l.ID, User: "ULEAD", Notice: n, CreatedAt: t0}

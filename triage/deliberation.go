@@ -255,12 +255,11 @@ func (s *Service) DecideByHand(ctx context.Context, id LeadID, user string, in D
 		out := []OutboxItem{s.cardUpdate(l, now), s.threadReply(l, now, decided)}
 		switch in.Outcome {
 		case StatusDisqualified:
-			d := DeclineDraft(*l, in.Reason, nil)
-			out = append(out, s.draft(l, now, Notice{Kind: NoticeDeclineDraft}, d))
+			out = append(out, s.draft(l, now, Notice{Kind: NoticeDeclineDraft}, DeclineFacts(*l, in.Reason, nil)))
 		case StatusReferred:
 			out = append(out,
-				s.draft(l, now, Notice{Kind: NoticeDeclineDraft, Partner: partner.Name}, DeclineDraft(*l, "", partner)),
-				s.draft(l, now, Notice{Kind: NoticeReferralDraft, Partner: partner.Name}, ReferralDraft(*l, *partner)))
+				s.draft(l, now, Notice{Kind: NoticeDeclineDraft, Partner: partner.Name}, DeclineFacts(*l, "", partner)),
+				s.draft(l, now, Notice{Kind: NoticeReferralDraft, Partner: partner.Name}, ReferralFacts(*l, *partner)))
 		}
 		return out, nil
 	})
@@ -331,8 +330,8 @@ func (s *Service) checklistUpdate(l *Lead, now time.Time) OutboxItem {
 
 // draft queues a thread reply with a copyable draft, introduced by n; the
 // bot escapes the draft and shows it as a block of its own.
-func (s *Service) draft(l *Lead, now time.Time, n Notice, d Draft) OutboxItem {
-	n.Draft = &d
+func (s *Service) draft(l *Lead, now time.Time, n Notice, f DraftFacts) OutboxItem {
+	n.DraftFacts = &f
 	return s.threadReply(l, now, n)
 }
 

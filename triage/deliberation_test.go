@@ -652,15 +652,15 @@ func TestService_DecideByHand(t *testing.T) {
 		if diff := cmp.Diff(wantDecision, got.Decision); diff != "" {
 			t.Errorf("Decision (-want +got):\n%s", diff)
 		}
-		d := triage.DeclineDraft(got, "Budget too small", nil)
-		if d.Language != "nl" || !strings.Contains(d.Body, "(budget too small)") {
+		d := triage.DeclineFacts(got, "Budget too small", nil)
+		if d.Language != "nl" || d.Reason != "budget too small" {
 			t.Fatalf("decline draft = %+v", d)
 		}
 		want := []triage.OutboxItem{
 			{Kind: triage.OutboxUpdateCard, Lead: l.ID, Channel: channel, CreatedAt: now},
 			{Kind: triage.OutboxThreadReply, Lead: l.ID, Channel: channel, CreatedAt: now, Text: "<@TEAMLEAD> decided: *L-1* is *disqualified* (Budget too small)."},
 			{Kind: triage.OutboxThreadReply, Lead: l.ID, Channel: channel, CreatedAt: now,
-				Text: "A decline to send them, if you like (nothing is sent automatically):", Plain: d.Subject + "\n\n" + d.Body},
+				Text: "A decline to send them, if you like (nothing is sent automatically):", Plain: drafted(d)},
 		}
 		if diff := cmp.Diff(want, h.deliver(t), ignoreIDs); diff != "" {
 			t.Errorf("queued (-want +got):\n%s", diff)
@@ -706,20 +706,20 @@ func TestService_DecideByHand(t *testing.T) {
 		if got.Status != triage.StatusReferred || got.Decision.Partner != "Shopbouwers" || got.Decision.Reason != "referred to Shopbouwers" {
 			t.Errorf("Status %q, Decision %+v", got.Status, got.Decision)
 		}
-		decline, intro := triage.DeclineDraft(got, "", &partner), triage.ReferralDraft(got, partner)
+		decline, intro := triage.DeclineFacts(got, "", &partner), triage.ReferralFacts(got, partner)
 		want := []triage.OutboxItem{
 			{Kind: triage.OutboxUpdateCard, Lead: l.ID, Channel: channel, CreatedAt: now},
 			{Kind: triage.OutboxThreadReply, Lead: l.ID, Channel: channel, CreatedAt: now, Text: "<@TEAMLEAD> decided: *L-1* is *referred* to Shopbouwers."},
 			{Kind: triage.OutboxThreadReply, Lead: l.ID, Channel: channel, CreatedAt: now,
-				Text: "A decline that points them to Shopbouwers (nothing is sent automatically):", Plain: decline.Subject + "\n\n" + decline.Body},
+				Text: "A decline that points them to Shopbouwers (nothing is sent automatically):", Plain: drafted(decline)},
 			{Kind: triage.OutboxThreadReply, Lead: l.ID, Channel: channel, CreatedAt: now,
-				Text: "And an introduction for Shopbouwers:", Plain: intro.Subject + "\n\n" + intro.Body},
+				Text: "And an introduction for Shopbouwers:", Plain: drafted(intro)},
 		}
 		if diff := cmp.Diff(want, h.deliver(t), ignoreIDs); diff != "" {
 			t.Errorf("queued (-want +got):\n%s", diff)
 		}
-		if !strings.Contains(decline.Body, "Shopbouwers") || !strings.Contains(intro.Body, "Acme") {
-			t.Errorf("drafts do not name partner and lead:\n%s\n\n%s", decline.Body, intro.Body)
+		if decline.Partner == nil || decline.Partner.Name != "Shopbouwers" || intro.Company != "Acme" || intro.Partner == nil {
+			t.Errorf("drafts do not name partner and lead:\n%+v\n\n%+v", decline, intro)
 		}
 	})
 	t.Run("decided lead", func(t *testing.T) {

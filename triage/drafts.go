@@ -1,15 +1,14 @@
 package triage
 
 import (
-	"bytes"
-	"embed"
 	"regexp"
 	"strings"
-	"text/template"
 	"unicode"
 )
 
-// Draft is a message for people to copy and send themselves.
+// Draft is a message for people to copy and send themselves, worded: what
+// the bot shows for DraftFacts, and what versions before the bot worded
+// drafts stored in a notice (Notice.Draft), shown as it was.
 type Draft struct {
 	Language string // "en" or "nl"
 	Subject  string
@@ -23,25 +22,20 @@ type Partner struct {
 	Contact string
 }
 
-// The drafts are files so that a team can read and reword them without
-// reading Go. Each starts with a "Subject: " line and a blank line.
-//
-//go:embed templates/*.tmpl
-var templateFS embed.FS
-
-var draftTemplates = template.Must(template.New("drafts").Option("missingkey=error").ParseFS(templateFS, "templates/*.tmpl"))
-
 // MaxDraftMessage bounds how much of the lead's own message an introduction
 // quotes, in runes: enough to say what they asked, short enough to read.
 const MaxDraftMessage = 300
 
-// draftData is what the templates see. Every field is plain text; the
-// templates test for empty ones, so no "<no value>" can appear.
-type draftData struct {
-	Name     string // first name, or the name with its title ("dhr. Jansen"); "" = unknown
+// DraftFacts is what a decline or referral draft says, as data: the domain
+// decides the language and what may be told; the bot words it (a notice's
+// kind says which draft). Every field is plain lead or configured text,
+// cleaned to one line (Message keeps its lines); "" means unknown.
+type DraftFacts struct {
+	Language string // "en" or "nl": the lead's language, see draftLanguage
+	Name     string // first name, or the name with its title ("dhr. Jansen")
 	FullName string
 	Company  string
-	Label    string // the company, else its domain, else the contact: never empty
+	Label    string // the company, else its domain, else the contact
 	Email    string
 	Phone    string
 	Website  string
@@ -50,27 +44,26 @@ type draftData struct {
 	Partner  *Partner
 }
 
-// DeclineDraft writes a polite decline for a disqualified lead, naming the
-// partner it is referred to when there is one. reason is the configured
-// reason; reasons meant for the team only ("Spam", "Competitor") are left out.
-func DeclineDraft(l Lead, reason string, partner *Partner) Draft {
-	lang := draftLanguage(l)
-	d := newDraftData(l, lang)
-	d.Reason = publicReason(reason)
+// DeclineFacts is what a polite decline for a disqualified lead says,
+// naming the partner it is referred to when there is one. reason is the
+// configured reason; reasons meant for the team only ("Spam",
+// "Competitor") are left out.
+func DeclineFacts(l Lead, reason string, partner *Partner) DraftFacts {
+	f := newDraftFacts(l)
+	f.Reason = publicReason(reason)
 	if partner != nil {
 		p := cleanPartner(*partner)
-		d.Partner = &p
+		f.Partner = &p
 	}
-	return render("decline."+lang+".tmpl", lang, d)
+	return f
 }
 
-// ReferralDraft writes an introduction of the lead to a partner.
-func ReferralDraft(l Lead, partner Partner) Draft {
-	lang := draftLanguage(l)
-	d := newDraftData(l, lang)
+// ReferralFacts is what an introduction of the lead to a partner says.
+func ReferralFacts(l Lead, partner Partner) DraftFacts {
+	f := newDraftFacts(l)
 	p := cleanPartner(partner)
-	d.Partner = &p
-	return render("referral."+lang+".tmpl", lang, d)
+	f.Partner = &p
+	return f
 }
 
 // draftLanguage is Dutch for Dutch and Belgian domains: a decline in the
@@ -89,8 +82,9 @@ func draftLanguage(l Lead) string {
 	return "en"
 }
 
-func newDraftData(l Lead, lang string) draftData {
-	d := draftData{
+func newDraftFacts(l Lead) DraftFacts {
+	f := DraftFacts{
+		Language: draftLanguage(l),
 		Name:     firstName(l.Name),
 		FullName: cleanLine(l.Name),
 		Company:  cleanLine(l.Company),
@@ -99,16 +93,13 @@ func newDraftData(l Lead, lang string) draftData {
 		Website:  cleanLine(l.Website),
 		Message:  shorten(cleanText(l.Message), MaxDraftMessage),
 	}
-	for _, s := range []string{d.Company, cleanLine(l.Domain), d.FullName, d.Email} {
+	for _, s := range []string{f.Company, cleanLine(l.Domain), f.FullName, f.Email} {
 		if s != "" {
-			d.Label = s
+			f.Label = s
 			break
 		}
 	}
-	if d.Label == "" {
-		d.Label = map[string]string{"en": "A prospect", "nl": "Een prospect"}[lang]
-	}
-	return d
+	return f
 }
 
 // titles are forms of address that make a first token no first name.
@@ -188,26 +179,4 @@ func shorten(s string, n int) string {
 		cut = cut[:i]
 	}
 	return strings.TrimRight(cut, " \n,.;:") + "…"
-}
-
-var blankLines = regexp.MustCompile(`\n{3,}`)
-
-func render(name, lang string, d draftData) Draft {
-	var buf bytes.Buffer
-	if err := draftTemplates.ExecuteTemplate(&buf, name, d); err != nil {
-		// The templates are embedded and tested with empty and full data;
-		// this is a programming error, shown rather than hidden.
-		return Draft{Language: lang, Body: "(this draft could not be written: " + err.Error() + ")"}
-	}
-	lines := strings.Split(buf.String(), "\n")
-	for i, line := range lines {
-		lines[i] = strings.TrimRight(line, " \t")
-	}
-	text := strings.Join(lines, "\n")
-	var subject string
-	if rest, ok := strings.CutPrefix(text, "Subject: "); ok {
-		subject, text, _ = strings.Cut(rest, "\n")
-	}
-	text = blankLines.ReplaceAllString(strings.TrimSpace(text), "\n\n")
-	return Draft{Language: lang, Subject: strings.TrimSpace(subject), Body: text}
 }

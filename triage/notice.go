@@ -35,9 +35,11 @@ const (
 	NoticeReopened NoticeKind = "reopened"
 	// NoticeAnswerHint tells User which answers in Problems could not be read.
 	NoticeAnswerHint NoticeKind = "answer_hint"
-	// NoticeDeclineDraft offers Draft, a decline (to Partner when set).
+	// NoticeDeclineDraft offers a decline of DraftFacts (to Partner when
+	// set), or Draft as an older version worded it.
 	NoticeDeclineDraft NoticeKind = "decline_draft"
-	// NoticeReferralDraft offers Draft, an introduction to Partner.
+	// NoticeReferralDraft offers an introduction to Partner of DraftFacts,
+	// or Draft as an older version worded it.
 	NoticeReferralDraft NoticeKind = "referral_draft"
 	// NoticeReminder says the lead has waited Waited (BusinessHours: counted
 	// in business hours) without a claim or decision; Team says whether a team
@@ -88,7 +90,11 @@ type Notice struct {
 	Waited        time.Duration
 	BusinessHours bool
 	Until         time.Time
-	Draft         *Draft
+	// DraftFacts is what a draft says (NoticeDeclineDraft,
+	// NoticeReferralDraft); the bot words it in DraftFacts.Language. Draft
+	// is a draft worded by a version before that, stored so: shown as it is.
+	DraftFacts *DraftFacts
+	Draft      *Draft
 	// Count, Repeats and Rejected count an import's rows (NoticeImported);
 	// Source is its source as the caller named it (text: the bot escapes it).
 	Count, Repeats, Rejected int

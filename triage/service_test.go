@@ -95,21 +95,28 @@ func (h *harness) vote(t *testing.T, id triage.LeadID, user string, c triage.Cho
 
 // ignoreIDs compares outbox items by content only, and a notice by what
 // the bot says for it in English (said), so that the tests read as the
-// conversation.
+// conversation; a draft, which the bot words, by its facts (drafted).
 var ignoreIDs = cmp.Options{
 	cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".ID" }, cmp.Ignore()),
 	cmp.Transformer("said", func(it triage.OutboxItem) triage.OutboxItem {
 		if n := it.Notice; n != nil {
 			it.Text, it.Notice = said(it), nil
-			if d := n.Draft; d != nil {
-				it.Plain = d.Body
-				if d.Subject != "" {
-					it.Plain = d.Subject + "\n\n" + d.Body
-				}
+			if f := n.DraftFacts; f != nil {
+				it.Plain = drafted(*f)
 			}
 		}
 		return it
 	}),
+}
+
+// drafted shows a draft's facts as text, the partner's too (not its address).
+func drafted(f triage.DraftFacts) string {
+	var p triage.Partner
+	if f.Partner != nil {
+		p = *f.Partner
+	}
+	f.Partner = nil
+	return fmt.Sprintf("%+v, partner %+v", f, p)
 }
 
 func threadReplies(items []triage.OutboxItem) []string {
