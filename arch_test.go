@@ -229,6 +229,36 @@ func TestDomainSpeaksNoSlack(t *testing.T) {
 	}
 }
 
+// TestDomainHoldsNoText keeps wording out of the domain where the scan
+// above cannot see it: triage holds Go sources only (no templates or other
+// text files, which once held the decline drafts' sentences) and embeds
+// nothing.
+func TestDomainHoldsNoText(t *testing.T) {
+	t.Parallel()
+	err := filepath.WalkDir("triage", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if filepath.Ext(path) != ".go" {
+			t.Errorf("%s: triage holds Go sources only; words for people belong in bot", path)
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "//go:embed") {
+				t.Errorf("%s:%d embeds files: words for people belong in bot", path, i+1)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestDomainEventsCannotBeSkipped keeps every change of a lead in triage on
 // Service.updateLead, which queues lead.decided, lead.reopened and
 // lead.outcome in the change's transaction: a use case that called
