@@ -120,8 +120,8 @@ func (w noticeWords) notice(n triage.Notice, loc *time.Location, cs []triage.Cri
 	}
 	d := n.Draft // worded by an older version: shown as it was
 	if f := n.DraftFacts; f != nil {
-		w := draftText(n.Kind, *f)
-		d = &w
+		worded := draftText(n.Kind, *f)
+		d = &worded
 	}
 	if d != nil {
 		plain = d.Body

@@ -14,6 +14,8 @@ import (
 func notices() []triage.Notice {
 	until := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 	tally := triage.Tally{Qualify: 2, Disqualify: 1}
+	// A draft as older versions stored it, worded; drafts worded from
+	// their facts are in TestRenderNotices_Drafts and draft_internal_test.go.
 	draft := &triage.Draft{Language: "en", Subject: "Your request", Body: "Dear <!channel> & co,\n\n```not a fence```"}
 	return []triage.Notice{
 		{Kind: triage.NoticeVoted, Lead: 1, User: "UALICE", Choice: triage.ChoiceQualify},
