@@ -288,6 +288,26 @@ type client struct {
 	retryAfter func(h http.Header, body []byte) time.Duration
 }
 
+// newClient is a CRM's HTTP client: hc nil is one with a 30-second
+// time-out, now nil is time.Now.
+func newClient(hc *http.Client, now func() time.Time, retryAfter func(http.Header, []byte) time.Duration, auth func(*http.Request)) client {
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return client{http: hc, now: now, auth: auth, retryAfter: retryAfter}
+}
+
+// baseURL is base without a trailing slash; def when base is "".
+func baseURL(base, def string) string {
+	if base == "" {
+		base = def
+	}
+	return strings.TrimRight(base, "/")
+}
+
 // do sends one request: in (if not nil) as JSON, the 2xx answer decoded
 // into out (if not nil).
 func (c *client) do(ctx context.Context, method, url string, in, out any) error {

@@ -54,24 +54,11 @@ var _ CRM = (*HubSpot)(nil)
 // NewHubSpot returns the HubSpot client; base "" is HubSpotURL, hc nil is
 // a client with a 30-second time-out, now nil is time.Now.
 func NewHubSpot(token, base string, hc *http.Client, now func() time.Time) *HubSpot {
-	if base == "" {
-		base = HubSpotURL
-	}
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	if now == nil {
-		now = time.Now
-	}
 	return &HubSpot{
-		base:   strings.TrimRight(base, "/"),
+		base:   baseURL(base, HubSpotURL),
 		owners: map[string]string{},
-		c: client{
-			http:       hc,
-			now:        now,
-			auth:       func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) },
-			retryAfter: hubSpotRetryAfter,
-		},
+		c: newClient(hc, now, hubSpotRetryAfter,
+			func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }),
 	}
 }
 

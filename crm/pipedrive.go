@@ -38,24 +38,11 @@ var _ CRM = (*Pipedrive)(nil)
 // paths /api/v2/… and /v1/… hang below it), hc nil a client with a
 // 30-second time-out, now nil time.Now.
 func NewPipedrive(token, base string, hc *http.Client, now func() time.Time) *Pipedrive {
-	if base == "" {
-		base = PipedriveURL
-	}
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	if now == nil {
-		now = time.Now
-	}
 	return &Pipedrive{
-		base:  strings.TrimRight(base, "/"),
+		base:  baseURL(base, PipedriveURL),
 		users: map[string]int64{},
-		c: client{
-			http:       hc,
-			now:        now,
-			auth:       func(r *http.Request) { r.Header.Set("x-api-token", token) },
-			retryAfter: pipedriveRetryAfter,
-		},
+		c: newClient(hc, now, pipedriveRetryAfter,
+			func(r *http.Request) { r.Header.Set("x-api-token", token) }),
 	}
 }
 
