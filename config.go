@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -788,6 +789,13 @@ func (c Config) Warnings() []string {
 	if c.HTTP.AcceptLegacySignature {
 		w = append(w, "http.accept_legacy_signature is on: a captured \"sha256=\" intake request can be replayed; move senders to \"t=…,v1=…\" and turn it off")
 	}
+	for i, h := range c.Webhooks {
+		// The signature proves who sent it, not who read it: a lead's
+		// personal data must not cross a network in clear text.
+		if u, err := url.Parse(h.URL); err == nil && u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+			w = append(w, fmt.Sprintf("webhooks[%d].url %q is plain http: the leads' personal data would travel unencrypted; use https", i, h.URL))
+		}
+	}
 	return w
 }
 
@@ -845,4 +853,14 @@ func (c Config) DigestOptions() (triage.DigestOptions, error) {
 		SkipEmpty:    c.Digest.SkipEmpty,
 		MaxPerPart:   triage.DefaultDigestPart,
 	}, nil
+}
+
+// loopbackHost reports whether host is this machine (localhost or a
+// loopback address), where plain http stays on the machine.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

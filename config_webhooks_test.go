@@ -38,6 +38,14 @@ events = ["lead.decided"]
 	if diff := cmp.Diff(map[string]bool{"lead.created": true, "lead.decided": true, "lead.reopened": true, "lead.outcome": true}, cfg.WebhookEvents()); diff != "" {
 		t.Errorf("events queued (-want +got):\n%s", diff)
 	}
+	// Plain http on loopback stays on the machine: no warning.
+	if w := cfg.Warnings(); len(w) != 0 {
+		t.Errorf("warnings = %q, want none for https and loopback http", w)
+	}
+	cfg.Webhooks = append(cfg.Webhooks, WebhookConfig{URL: "http://hooks.example/plain"})
+	if w := strings.Join(cfg.Warnings(), "\n"); !strings.Contains(w, `webhooks[2].url "http://hooks.example/plain" is plain http`) {
+		t.Errorf("warnings = %q, want one naming the plain-http receiver", w)
+	}
 	if got := DefaultConfig().WebhookEvents(); got != nil {
 		t.Errorf("with no webhooks the service queues %v, want nothing", got)
 	}
