@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,25 +29,6 @@ type Webhook struct {
 // Hears reports whether w receives events of type typ.
 func (w Webhook) Hears(typ string) bool {
 	return len(w.Events) == 0 || slices.Contains(w.Events, typ)
-}
-
-// Validate checks one receiver; field names the config key in errors.
-func (w Webhook) Validate() error {
-	u, err := url.Parse(w.URL)
-	if err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("url %q is not an absolute http or https URL", w.URL)
-	}
-	seen := map[string]bool{}
-	for _, e := range w.Events {
-		if !slices.Contains(triage.EventTypes, e) {
-			return fmt.Errorf("events: %q is not one of %s", e, strings.Join(triage.EventTypes, ", "))
-		}
-		if seen[e] {
-			return fmt.Errorf("events: %q is listed twice", e)
-		}
-		seen[e] = true
-	}
-	return nil
 }
 
 // secretPrefix marks a Standard Webhooks secret: the key is the base64 after it.

@@ -52,32 +52,6 @@ func TestParseSecrets(t *testing.T) {
 	}
 }
 
-func TestWebhook_Validate(t *testing.T) {
-	t.Parallel()
-	for _, w := range []Webhook{
-		{URL: "https://hooks.example/leadtriage"},
-		{URL: "http://127.0.0.1:8080/in", Events: []string{"lead.decided", "lead.outcome"}},
-	} {
-		if err := w.Validate(); err != nil {
-			t.Errorf("%+v: %v", w, err)
-		}
-	}
-	for _, tc := range []struct {
-		w    Webhook
-		want string
-	}{
-		{Webhook{URL: "/relative"}, "absolute"},
-		{Webhook{URL: "ftp://files.example/x"}, "absolute"},
-		{Webhook{URL: "https://"}, "absolute"},
-		{Webhook{URL: "https://h.example", Events: []string{"lead.deleted"}}, `"lead.deleted" is not one of`},
-		{Webhook{URL: "https://h.example", Events: []string{"lead.created", "lead.created"}}, "twice"},
-	} {
-		if err := tc.w.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+v: error %v, want one saying %q", tc.w, err, tc.want)
-		}
-	}
-}
-
 func TestWebhook_Hears(t *testing.T) {
 	t.Parallel()
 	if !(Webhook{}).Hears("lead.outcome") {
