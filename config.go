@@ -507,7 +507,7 @@ func (c Config) WebhookEvents() map[string]bool {
 	m := map[string]bool{}
 	for _, h := range c.Webhooks {
 		for _, e := range triage.EventTypes {
-			if len(h.Events) == 0 || slices.Contains(h.Events, e) {
+			if (crm.Webhook{URL: h.URL, Events: h.Events}).Hears(e) {
 				m[e] = true
 			}
 		}
