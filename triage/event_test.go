@@ -3,6 +3,7 @@ package triage_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -178,5 +179,30 @@ func TestEvents_Outcome(t *testing.T) {
 	want := []string{"lead.created pending", "lead.decided qualified", "lead.outcome qualified"}
 	if diff := cmp.Diff(want, h.events(t)); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+// An event's snapshot is the lead as it was: changing the lead in place
+// afterwards (its maps, nested maps and pointers) leaves the snapshot alone.
+func TestEventItem_SnapshotIsACopy(t *testing.T) {
+	t.Parallel()
+	l := triage.Lead{
+		ID:        7,
+		Extra:     map[string]string{"plan": "pro"},
+		Votes:     map[string]triage.Choice{"U1": triage.ChoiceQualify},
+		AnswersBy: map[string]map[string]triage.Answer{"budget": {"U1": {Value: "yes", By: "U1"}}},
+		Outcome:   &triage.Outcome{Kind: triage.OutcomeWon, Value: 100},
+		CRM:       []triage.CRMRecord{{System: "hubspot", Kind: "deal", ID: "1"}},
+	}
+	it := triage.EventItem(triage.EventTypeOutcome, l, time.Unix(0, 0))
+	l.Extra["plan"] = "free"
+	l.Votes["U1"] = triage.ChoiceDisqualify
+	l.AnswersBy["budget"]["U1"] = triage.Answer{Value: "no", By: "U1"}
+	l.Outcome.Value = 5
+	l.CRM[0].ID = "2"
+	s := it.Snapshot
+	if s.Extra["plan"] != "pro" || s.Votes["U1"] != triage.ChoiceQualify || s.AnswersBy["budget"]["U1"].Value != "yes" ||
+		s.Outcome.Value != 100 || s.CRM[0].ID != "1" {
+		t.Errorf("snapshot changed with the lead: %+v", *s)
 	}
 }

@@ -628,46 +628,8 @@ func (s *Store) init() {
 	}
 }
 
-// cloneLead copies l deeply: maps (AnswersBy's inner maps too), slices and
-// the decision.
-func cloneLead(l triage.Lead) triage.Lead {
-	l.Extra = maps.Clone(l.Extra)
-	l.Votes = maps.Clone(l.Votes)
-	l.Answers = maps.Clone(l.Answers)
-	if l.AnswersBy != nil {
-		by := make(map[string]map[string]triage.Answer, len(l.AnswersBy))
-		for c, m := range l.AnswersBy {
-			by[c] = maps.Clone(m)
-		}
-		l.AnswersBy = by
-	}
-	if l.Decision != nil {
-		d := *l.Decision
-		l.Decision = &d
-	}
-	l.Research.Flags = slices.Clone(l.Research.Flags)
-	l.Posted = slices.Clone(l.Posted)
-	l.Research.Providers = slices.Clone(l.Research.Providers)
-	l.Research.Facts.MX = slices.Clone(l.Research.Facts.MX)
-	l.Research.Facts.Website.CopyrightYears = slices.Clone(l.Research.Facts.Website.CopyrightYears)
-	l.Research.Facts.Website.Social = maps.Clone(l.Research.Facts.Website.Social)
-	if r := l.Research.Facts.Registry; r != nil {
-		c := *r
-		l.Research.Facts.Registry = &c
-	}
-	if o := l.Outcome; o != nil {
-		c := *o
-		l.Outcome = &c
-	}
-	if p := l.Returning; p != nil {
-		c := *p
-		l.Returning = &c
-	}
-	l.CRM = slices.Clone(l.CRM)
-	l.Events = slices.Clone(l.Events)
-	// l.Reminder holds only times: copied with l.
-	return l
-}
+// cloneLead copies l deeply (triage.Lead.Clone).
+func cloneLead(l triage.Lead) triage.Lead { return l.Clone() }
 
 // MarkJob implements triage.Store: the marker and the items are written
 // together, under one lock, like the bbolt store's single transaction.
