@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/http"
 	"net/mail"
 	"sort"
 	"strings"
@@ -62,12 +61,11 @@ func (e Env) crmProblems(cfg Config) []string {
 
 // NewCRM returns the configured CRM client, nil when the hand-off is off.
 func NewCRM(cfg CRMConfig, env Env, now func() time.Time) crm.CRM {
-	hc := &http.Client{Timeout: 30 * time.Second}
-	switch {
+	switch { // a nil *http.Client is the clients' own default (30-second time-out)
 	case cfg.HubSpot:
-		return crm.NewHubSpot(env.HubSpotToken, cfg.APIURL, hc, now)
+		return crm.NewHubSpot(env.HubSpotToken, cfg.APIURL, nil, now)
 	case cfg.Pipedrive:
-		return crm.NewPipedrive(env.PipedriveToken, cfg.APIURL, hc, now)
+		return crm.NewPipedrive(env.PipedriveToken, cfg.APIURL, nil, now)
 	}
 	return nil
 }
