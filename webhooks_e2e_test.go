@@ -25,9 +25,10 @@ const webhookSecret = "whsec_ZTJlLXdlYmhvb2stc2VjcmV0LWtleS0wMTIzNDU2Nzg5"
 
 // TestEndToEnd_WebhooksSurviveAKill: the receiver refuses every delivery
 // (500) while leads are created and decided; the process is killed (SIGKILL)
-// with all of them pending, and restarted once the receiver is back. Every
-// lead's lead.created and lead.decided then arrive, signed, and a receiver
-// deduping on webhook-id sees each event once.
+// with all of them pending, and restarted. After the restart the receiver
+// first rate-limits (429 with Retry-After), then lets one request time out,
+// then accepts. Every lead's lead.created and lead.decided then arrive,
+// signed, and a receiver deduping on webhook-id sees each event once.
 func TestEndToEnd_WebhooksSurviveAKill(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -36,6 +37,7 @@ func TestEndToEnd_WebhooksSurviveAKill(t *testing.T) {
 	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(webhookSecret, "whsec_"))
 	var (
 		accept   atomic.Bool
+		after    atomic.Int32 // requests since the restart
 		mu       sync.Mutex
 		attempts = map[string]int{}    // webhook-id -> requests
 		accepted = map[string]string{} // webhook-id -> "type lead status"
@@ -58,6 +60,17 @@ func TestEndToEnd_WebhooksSurviveAKill(t *testing.T) {
 		}
 		if err := json.Unmarshal(body, &ev); err != nil {
 			t.Errorf("delivery %s: %v", id, err)
+		}
+		if accept.Load() {
+			switch after.Add(1) {
+			case 1: // rate-limited: come back in a second
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, "slow down", http.StatusTooManyRequests)
+				return
+			case 2: // no answer until the sender gives up (its 10 s timeout)
+				<-r.Context().Done()
+				return
+			}
 		}
 		mu.Lock()
 		attempts[id]++
@@ -115,7 +128,7 @@ func TestEndToEnd_WebhooksSurviveAKill(t *testing.T) {
 	accept.Store(true)
 	base, cmd = startChild(t, cfg, secretEnv)
 	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
-	waitFor(t, "every event delivered after the restart", 60*time.Second, func() bool {
+	waitFor(t, "every event delivered after the restart", 90*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(accepted) == 2*n
