@@ -435,6 +435,21 @@ var _ triage.NewestIndex = (*DB)(nil)
 // into one large transaction would move ever longer slices (quadratic;
 // minutes at 100 000 leads), while appends stay cheap.
 func migrateLeadIndex(tx *bolt.Tx) error {
+	if err := putIndexKeysOfLeads(tx, indexKeys); err != nil {
+		return fmt.Errorf("building lead_index: %w", err)
+	}
+	for _, name := range [][]byte{[]byte("by_status"), []byte("by_email"), []byte("by_domain")} {
+		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+			return fmt.Errorf("dropping bucket %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// putIndexKeysOfLeads puts keysOf(lead) of every stored lead into
+// lead_index, in one pass over the leads and in ascending key order (see
+// migrateLeadIndex).
+func putIndexKeysOfLeads(tx *bolt.Tx, keysOf func(*triage.Lead) [][]byte) error {
 	var keys [][]byte
 	c := tx.Bucket(bucketLeads).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -443,18 +458,13 @@ func migrateLeadIndex(tx *bolt.Tx) error {
 			return fmt.Errorf("lead %s: %w", triage.LeadID(fromU64(k)), err)
 		}
 		l.ID = triage.LeadID(fromU64(k))
-		keys = append(keys, indexKeys(&l)...)
+		keys = append(keys, keysOf(&l)...)
 	}
 	slices.SortFunc(keys, bytes.Compare)
 	b := tx.Bucket(bucketLeadIndex)
 	for _, key := range keys {
 		if err := b.Put(key, []byte{}); err != nil {
-			return fmt.Errorf("building lead_index: %w", err)
-		}
-	}
-	for _, name := range [][]byte{[]byte("by_status"), []byte("by_email"), []byte("by_domain")} {
-		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
-			return fmt.Errorf("dropping bucket %s: %w", name, err)
+			return err
 		}
 	}
 	return nil
@@ -470,22 +480,8 @@ func migrateOutcomeIndex(tx *bolt.Tx) error {
 	if k, _ := tx.Bucket(bucketLeadIndex).Cursor().Seek([]byte{ixAwait}); k != nil && k[0] == ixAwait {
 		return nil
 	}
-	var keys [][]byte
-	c := tx.Bucket(bucketLeads).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		l, err := decodeLead(v)
-		if err != nil {
-			return fmt.Errorf("lead %s: %w", triage.LeadID(fromU64(k)), err)
-		}
-		l.ID = triage.LeadID(fromU64(k))
-		keys = append(keys, outcomeIndexKeys(&l)...)
-	}
-	slices.SortFunc(keys, bytes.Compare)
-	b := tx.Bucket(bucketLeadIndex)
-	for _, key := range keys {
-		if err := b.Put(key, []byte{}); err != nil {
-			return fmt.Errorf("adding outcome entries to lead_index: %w", err)
-		}
+	if err := putIndexKeysOfLeads(tx, outcomeIndexKeys); err != nil {
+		return fmt.Errorf("adding outcome entries to lead_index: %w", err)
 	}
 	return nil
 }
