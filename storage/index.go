@@ -248,19 +248,9 @@ func (db *DB) AwaitingOutcome(ctx context.Context, from, to time.Time, limit int
 			if len(k) != 17 {
 				continue
 			}
-			total++
-			if len(leads) == limit {
-				continue
-			}
-			l, ok, err := db.indexedLead(tx, ixAwait, triage.LeadID(fromU64(k[9:])))
-			if err != nil {
+			if err := db.countInPage(tx, ixAwait, k[9:], limit, &leads, &total); err != nil {
 				return err
 			}
-			if !ok {
-				total--
-				continue
-			}
-			leads = append(leads, l)
 		}
 		return nil
 	})
@@ -271,6 +261,24 @@ func (db *DB) AwaitingOutcome(ctx context.Context, from, to time.Time, limit int
 }
 
 var _ triage.OutcomeIndex = (*DB)(nil)
+
+// countInPage counts the index entry of kind for lead id (8 bytes) into
+// *total and, while *leads holds fewer than limit, decodes the lead into
+// it. An entry whose lead is missing (indexedLead) is not counted when it
+// is decoded; past the page it is counted unread.
+func (db *DB) countInPage(tx *bolt.Tx, kind byte, id []byte, limit int, leads *[]triage.Lead, total *int) error {
+	if len(*leads) == limit {
+		*total++
+		return nil
+	}
+	l, ok, err := db.indexedLead(tx, kind, triage.LeadID(fromU64(id)))
+	if err != nil || !ok {
+		return err
+	}
+	*total++
+	*leads = append(*leads, l)
+	return nil
+}
 
 // LeadsAfter implements triage.LeadPager: it seeks to the first id above
 // after in the status index (or the leads bucket, for any status), decodes
@@ -403,19 +411,9 @@ func (db *DB) NewestLeads(ctx context.Context, user string, limit int) ([]triage
 			if len(k) != len(prefix)+8 {
 				continue
 			}
-			total++
-			if len(leads) == limit {
-				continue
-			}
-			l, ok, err := db.indexedLead(tx, ixMine, triage.LeadID(fromU64(k[len(prefix):])))
-			if err != nil {
+			if err := db.countInPage(tx, ixMine, k[len(prefix):], limit, &leads, &total); err != nil {
 				return err
 			}
-			if !ok {
-				total--
-				continue
-			}
-			leads = append(leads, l)
 		}
 		return nil
 	})
