@@ -201,8 +201,12 @@ func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]triage
 				due = append(due, it)
 			}
 		}
+		crm := tx.Bucket(bucketOutboxCRM)
 		c := outbox.Cursor()
 		for k, v := c.First(); k != nil && !full(); k, v = c.Next() {
+			if crm.Get(k) != nil {
+				continue // the crm worker's (DueCRM), not decoded: a receiver's backlog costs this nothing
+			}
 			it, err := decodeOutbox(v)
 			if err != nil {
 				return fmt.Errorf("outbox item %d: %w", fromU64(k), err)
@@ -234,14 +238,18 @@ func (db *DB) NextOutbox(ctx context.Context) (time.Time, bool, error) {
 	)
 	err := db.view(ctx, "finding next outbox item", func(tx *bolt.Tx) error {
 		at, ok = time.Time{}, false
+		crm := tx.Bucket(bucketOutboxCRM)
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if crm.Get(k) != nil {
+				continue // the crm worker's (NextCRM), not decoded
+			}
 			it, err := decodeOutbox(v)
 			if err != nil {
 				return fmt.Errorf("outbox item %d: %w", fromU64(k), err)
 			}
 			if it.Kind.Lane() != triage.LaneSlack {
-				continue // the crm worker's (NextCRM)
+				continue // the crm worker's, should outbox_crm lack it
 			}
 			if !ok || it.NextAt.Before(at) {
 				at, ok = it.NextAt, true
