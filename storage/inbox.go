@@ -148,9 +148,6 @@ func (db *DB) DoneInbox(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("removing inbox entry %s: %w", key, err)
-	}
 	return db.write(ctx, "removing inbox entry "+key, db.groupUpdate, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketInbox).Delete(k)
 	})

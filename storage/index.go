@@ -248,19 +248,9 @@ func (db *DB) AwaitingOutcome(ctx context.Context, from, to time.Time, limit int
 			if len(k) != 17 {
 				continue
 			}
-			total++
-			if len(leads) == limit {
-				continue
-			}
-			l, ok, err := db.indexedLead(tx, ixAwait, triage.LeadID(fromU64(k[9:])))
-			if err != nil {
+			if err := db.countInPage(tx, ixAwait, k[9:], limit, &leads, &total); err != nil {
 				return err
 			}
-			if !ok {
-				total--
-				continue
-			}
-			leads = append(leads, l)
 		}
 		return nil
 	})
@@ -271,6 +261,24 @@ func (db *DB) AwaitingOutcome(ctx context.Context, from, to time.Time, limit int
 }
 
 var _ triage.OutcomeIndex = (*DB)(nil)
+
+// countInPage counts the index entry of kind for lead id (8 bytes) into
+// *total and, while *leads holds fewer than limit, decodes the lead into
+// it. An entry whose lead is missing (indexedLead) is not counted when it
+// is decoded; past the page it is counted unread.
+func (db *DB) countInPage(tx *bolt.Tx, kind byte, id []byte, limit int, leads *[]triage.Lead, total *int) error {
+	if len(*leads) == limit {
+		*total++
+		return nil
+	}
+	l, ok, err := db.indexedLead(tx, kind, triage.LeadID(fromU64(id)))
+	if err != nil || !ok {
+		return err
+	}
+	*total++
+	*leads = append(*leads, l)
+	return nil
+}
 
 // LeadsAfter implements triage.LeadPager: it seeks to the first id above
 // after in the status index (or the leads bucket, for any status), decodes
@@ -403,19 +411,9 @@ func (db *DB) NewestLeads(ctx context.Context, user string, limit int) ([]triage
 			if len(k) != len(prefix)+8 {
 				continue
 			}
-			total++
-			if len(leads) == limit {
-				continue
-			}
-			l, ok, err := db.indexedLead(tx, ixMine, triage.LeadID(fromU64(k[len(prefix):])))
-			if err != nil {
+			if err := db.countInPage(tx, ixMine, k[len(prefix):], limit, &leads, &total); err != nil {
 				return err
 			}
-			if !ok {
-				total--
-				continue
-			}
-			leads = append(leads, l)
 		}
 		return nil
 	})
@@ -435,6 +433,21 @@ var _ triage.NewestIndex = (*DB)(nil)
 // into one large transaction would move ever longer slices (quadratic;
 // minutes at 100 000 leads), while appends stay cheap.
 func migrateLeadIndex(tx *bolt.Tx) error {
+	if err := putIndexKeysOfLeads(tx, indexKeys); err != nil {
+		return fmt.Errorf("building lead_index: %w", err)
+	}
+	for _, name := range [][]byte{[]byte("by_status"), []byte("by_email"), []byte("by_domain")} {
+		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+			return fmt.Errorf("dropping bucket %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// putIndexKeysOfLeads puts keysOf(lead) of every stored lead into
+// lead_index, in one pass over the leads and in ascending key order (see
+// migrateLeadIndex).
+func putIndexKeysOfLeads(tx *bolt.Tx, keysOf func(*triage.Lead) [][]byte) error {
 	var keys [][]byte
 	c := tx.Bucket(bucketLeads).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -443,18 +456,13 @@ func migrateLeadIndex(tx *bolt.Tx) error {
 			return fmt.Errorf("lead %s: %w", triage.LeadID(fromU64(k)), err)
 		}
 		l.ID = triage.LeadID(fromU64(k))
-		keys = append(keys, indexKeys(&l)...)
+		keys = append(keys, keysOf(&l)...)
 	}
 	slices.SortFunc(keys, bytes.Compare)
 	b := tx.Bucket(bucketLeadIndex)
 	for _, key := range keys {
 		if err := b.Put(key, []byte{}); err != nil {
-			return fmt.Errorf("building lead_index: %w", err)
-		}
-	}
-	for _, name := range [][]byte{[]byte("by_status"), []byte("by_email"), []byte("by_domain")} {
-		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
-			return fmt.Errorf("dropping bucket %s: %w", name, err)
+			return err
 		}
 	}
 	return nil
@@ -470,22 +478,8 @@ func migrateOutcomeIndex(tx *bolt.Tx) error {
 	if k, _ := tx.Bucket(bucketLeadIndex).Cursor().Seek([]byte{ixAwait}); k != nil && k[0] == ixAwait {
 		return nil
 	}
-	var keys [][]byte
-	c := tx.Bucket(bucketLeads).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		l, err := decodeLead(v)
-		if err != nil {
-			return fmt.Errorf("lead %s: %w", triage.LeadID(fromU64(k)), err)
-		}
-		l.ID = triage.LeadID(fromU64(k))
-		keys = append(keys, outcomeIndexKeys(&l)...)
-	}
-	slices.SortFunc(keys, bytes.Compare)
-	b := tx.Bucket(bucketLeadIndex)
-	for _, key := range keys {
-		if err := b.Put(key, []byte{}); err != nil {
-			return fmt.Errorf("adding outcome entries to lead_index: %w", err)
-		}
+	if err := putIndexKeysOfLeads(tx, outcomeIndexKeys); err != nil {
+		return fmt.Errorf("adding outcome entries to lead_index: %w", err)
 	}
 	return nil
 }

@@ -95,17 +95,7 @@ func TestOpen_MigratesSchema2(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := fixtureNow
-	ids := func(leads []triage.Lead, err error) string {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s []string
-		for _, l := range leads {
-			s = append(s, l.ID.String())
-		}
-		return strings.Join(s, " ")
-	}
+	ids := idList(t)
 	for _, c := range []struct {
 		what string
 		got  string
@@ -275,17 +265,7 @@ func TestOpen_MigratesSchema3(t *testing.T) {
 	if err := db.Check(); err != nil {
 		t.Fatal(err)
 	}
-	ids := func(leads []triage.Lead, err error) string {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s []string
-		for _, l := range leads {
-			s = append(s, l.ID.String())
-		}
-		return strings.Join(s, " ")
-	}
+	ids := idList(t)
 	far := fixtureNow.AddDate(1, 0, 0)
 	awaiting, total, err := db.AwaitingOutcome(ctx, time.Time{}, far, 100)
 	for _, c := range []struct {
@@ -342,5 +322,21 @@ func TestOpen_MigratesSchema3(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// idList reads a listing's ids as "L-1 L-2"; a listing error fails t (as
+// index_test.go's, which is in package storage_test).
+func idList(t *testing.T) func([]triage.Lead, error) string {
+	return func(leads []triage.Lead, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s []string
+		for _, l := range leads {
+			s = append(s, l.ID.String())
+		}
+		return strings.Join(s, " ")
 	}
 }

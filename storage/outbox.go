@@ -144,17 +144,24 @@ func deleteLive(tx *bolt.Tx, it triage.OutboxItem) error {
 	return unindex(tx, it)
 }
 
-// unindex removes the item's urgent entry, and the coalescing entry of its
+// outboxIDIndexes are the indexes keyed by a live item's id alone.
+var outboxIDIndexes = [][]byte{bucketOutboxUrgent, bucketOutboxBlocked, bucketOutboxCRM}
+
+// unindexID removes a live item's entries in outboxIDIndexes (those it has).
+func unindexID(tx *bolt.Tx, id []byte) error {
+	for _, name := range outboxIDIndexes {
+		if err := tx.Bucket(name).Delete(id); err != nil {
+			return fmt.Errorf("unindexing outbox item %d: %w", fromU64(id), err)
+		}
+	}
+	return nil
+}
+
+// unindex removes the item's urgent, blocked and crm entries, and the coalescing entry of its
 // lead and family if that points at the item.
 func unindex(tx *bolt.Tx, it triage.OutboxItem) error {
-	if err := tx.Bucket(bucketOutboxUrgent).Delete(u64(it.ID)); err != nil {
-		return fmt.Errorf("unindexing outbox item %d: %w", it.ID, err)
-	}
-	if err := tx.Bucket(bucketOutboxBlocked).Delete(u64(it.ID)); err != nil {
-		return fmt.Errorf("unindexing outbox item %d: %w", it.ID, err)
-	}
-	if err := tx.Bucket(bucketOutboxCRM).Delete(u64(it.ID)); err != nil {
-		return fmt.Errorf("unindexing outbox item %d: %w", it.ID, err)
+	if err := unindexID(tx, u64(it.ID)); err != nil {
+		return err
 	}
 	family := it.Kind.Family()
 	if it.Lead == 0 || family == "" {
@@ -194,8 +201,12 @@ func (db *DB) DueOutbox(ctx context.Context, now time.Time, limit int) ([]triage
 				due = append(due, it)
 			}
 		}
+		crm := tx.Bucket(bucketOutboxCRM)
 		c := outbox.Cursor()
 		for k, v := c.First(); k != nil && !full(); k, v = c.Next() {
+			if crm.Get(k) != nil {
+				continue // the crm worker's (DueCRM), not decoded: a receiver's backlog costs this nothing
+			}
 			it, err := decodeOutbox(v)
 			if err != nil {
 				return fmt.Errorf("outbox item %d: %w", fromU64(k), err)
@@ -227,14 +238,18 @@ func (db *DB) NextOutbox(ctx context.Context) (time.Time, bool, error) {
 	)
 	err := db.view(ctx, "finding next outbox item", func(tx *bolt.Tx) error {
 		at, ok = time.Time{}, false
+		crm := tx.Bucket(bucketOutboxCRM)
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if crm.Get(k) != nil {
+				continue // the crm worker's (NextCRM), not decoded
+			}
 			it, err := decodeOutbox(v)
 			if err != nil {
 				return fmt.Errorf("outbox item %d: %w", fromU64(k), err)
 			}
 			if it.Kind.Lane() != triage.LaneSlack {
-				continue // the crm worker's (NextCRM)
+				continue // the crm worker's, should outbox_crm lack it
 			}
 			if !ok || it.NextAt.Before(at) {
 				at, ok = it.NextAt, true

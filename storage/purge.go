@@ -134,14 +134,8 @@ func purgeOutbox(tx *bolt.Tx, id triage.LeadID) error {
 			if err := b.Delete(k); err != nil {
 				return fmt.Errorf("deleting outbox item %d of %s: %w", fromU64(k), id, err)
 			}
-			if err := tx.Bucket(bucketOutboxUrgent).Delete(k); err != nil {
-				return fmt.Errorf("unindexing outbox item %d of %s: %w", fromU64(k), id, err)
-			}
-			if err := tx.Bucket(bucketOutboxBlocked).Delete(k); err != nil {
-				return fmt.Errorf("unindexing outbox item %d of %s: %w", fromU64(k), id, err)
-			}
-			if err := tx.Bucket(bucketOutboxCRM).Delete(k); err != nil {
-				return fmt.Errorf("unindexing outbox item %d of %s: %w", fromU64(k), id, err)
+			if err := unindexID(tx, k); err != nil {
+				return fmt.Errorf("purging %s: %w", id, err)
 			}
 		}
 	}
