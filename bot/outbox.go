@@ -967,7 +967,7 @@ func (w *outboxWorker) postDigest(ctx context.Context, log *slog.Logger, p *pass
 	}
 	c := call{methodPost, it.Channel}
 	if at, ok := w.state.recall(it.ID); ok {
-		if err := w.rememberDigest(ctx, log, it, part, at.ts); err != nil {
+		if err := w.rememberDigest(ctx, it, part, at.ts); err != nil {
 			return err
 		}
 		return w.settle(ctx, log, p, it, c, nil, nil)
@@ -985,7 +985,7 @@ func (w *outboxWorker) postDigest(ctx context.Context, log *slog.Logger, p *pass
 		}
 		if found {
 			log.Info("digest part posted by an earlier attempt", slog.String("channel", it.Channel))
-			if err := w.rememberDigest(ctx, log, it, part, ts); err != nil {
+			if err := w.rememberDigest(ctx, it, part, ts); err != nil {
 				return err
 			}
 			return w.settle(ctx, log, p, it, c, nil, nil)
@@ -1006,7 +1006,7 @@ func (w *outboxWorker) postDigest(ctx context.Context, log *slog.Logger, p *pass
 		w.state.remember(it.ID, it.Channel, ts)
 		// Remembered before the item completes: a failure leaves it due,
 		// and the next attempt recalls the ts and remembers again.
-		if err := w.rememberDigest(ctx, log, it, part, ts); err != nil {
+		if err := w.rememberDigest(ctx, it, part, ts); err != nil {
 			return err
 		}
 	}
