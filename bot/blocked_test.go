@@ -67,7 +67,14 @@ func (h *blockedHarness) restart() {
 }
 
 // event delivers a signed Events API callback as Slack sends it and waits
-// until the bot has handled it.
+// until the bot has handled it. The inner events are shaped as Slack's
+// reference examples: member_joined_channel (user, channel, channel_type,
+// team, inviter) at docs.slack.dev/reference/events/member_joined_channel,
+// channel_unarchive (channel, user) at .../events/channel_unarchive,
+// app_uninstalled (type only) at .../events/app_uninstalled, and
+// tokens_revoked ({"tokens":{"oauth":[…],"bot":[…]}}, user ids) at
+// .../events/tokens_revoked, as in java-slack-sdk's
+// typescript-types/events-api/EventsTokensRevokedPayload.d.ts.
 func (h *blockedHarness) event(inner map[string]any) {
 	h.t.Helper()
 	h.events++

@@ -98,7 +98,7 @@ type Bot struct {
 	dialogs  *dialogs  // add lead, decide, the message shortcut (addlead.go, modal.go, shortcut.go)
 	teller   teller    // private answers through the outbox (tell.go)
 	home     *homeTab  // the App Home (home.go, home_stats.go)
-	clicks   *clicks   // buttons and selects (dispatch.go, followup.go, outcome.go)
+	clicks   *clicks   // buttons and selects (clicks.go, followup.go, outcome.go)
 }
 
 // New returns a bot that calls Slack through api (a real client; tests point

@@ -236,7 +236,7 @@ func TestBot_Inbox_DiskFullAfterAck(t *testing.T) {
 	if rec := h.serve(signedAt("/slack/interactions", secretOld, formType, body, now)); rec.Code != http.StatusOK {
 		t.Fatalf("click: status %d, want 200 (the inbox took it)", rec.Code)
 	}
-	waitUntil(t, "the vote to fail on the full disk", func() bool {
+	waitFor(t, "the vote to fail on the full disk", func() bool {
 		return h.logs.count("the database could not store a slack request's effect; it stays in the inbox and is tried again") == 1
 	})
 	if l := h.stored(t); len(l.Votes) != 0 {
@@ -246,7 +246,7 @@ func TestBot_Inbox_DiskFullAfterAck(t *testing.T) {
 		t.Fatalf("inbox on a full disk = %d entries (%v), want the click kept", len(entries), err)
 	}
 	disk.room()
-	waitUntil(t, "the kept click to count", func() bool { return h.stored(t).Votes["UVOTER"] == triage.ChoiceQualify })
+	waitFor(t, "the kept click to count", func() bool { return h.stored(t).Votes["UVOTER"] == triage.ChoiceQualify })
 	h.drain(t)
 	if entries, err := h.db.Inbox(t.Context()); err != nil || len(entries) != 0 {
 		t.Errorf("inbox after the retry = %d entries (%v), want none", len(entries), err)
@@ -259,15 +259,5 @@ func TestBot_Inbox_DiskFullAfterAck(t *testing.T) {
 	}
 	if voted != 1 {
 		t.Errorf("%d vote events, want 1", voted)
-	}
-}
-
-// waitUntil polls cond until it holds, for at most 10 s.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
 	}
 }

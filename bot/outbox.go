@@ -371,37 +371,13 @@ func (w *outboxWorker) deliverOnCard(ctx context.Context, log *slog.Logger, p *p
 		}
 		// Updates, thread replies and reminders need the card. While its post is still
 		// queued they wait for it; without one they never can be sent.
-		post, found, err := w.pendingPost(ctx, it.Lead, triage.OutboxPostCard)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return w.deadLetter(ctx, log, it, "no_card", "card was never posted")
-		}
-		at := later(post.NextAt, p.now)
-		p.cards[it.Lead] = at
-		p.wait(it.ID, at)
-		return nil
+		return w.awaitPost(ctx, log, p, it, triage.OutboxPostCard, p.cards, "no_card", "card was never posted")
 	}
 
 	if it.Kind == triage.OutboxUpdateChecklist && l.Slack.ChecklistTS == "" {
 		// Like a card update without a card: wait while the checklist's post
 		// is queued; without one there is nothing to update.
-		if at, waiting := p.checklists[it.Lead]; waiting {
-			p.wait(it.ID, at)
-			return nil
-		}
-		post, found, err := w.pendingPost(ctx, it.Lead, triage.OutboxPostChecklist)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return w.deadLetter(ctx, log, it, "no_checklist", "checklist was never posted")
-		}
-		at := later(post.NextAt, p.now)
-		p.checklists[it.Lead] = at
-		p.wait(it.ID, at)
-		return nil
+		return w.awaitPost(ctx, log, p, it, triage.OutboxPostChecklist, p.checklists, "no_checklist", "checklist was never posted")
 	}
 
 	channel := l.Slack.Channel
@@ -417,6 +393,28 @@ func (w *outboxWorker) deliverOnCard(ctx context.Context, log *slog.Logger, p *p
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	return cardDeliverers[it.Kind](w, ctx, cctx, log, p, it, l, c)
+}
+
+// awaitPost makes it wait, in this pass, for its lead's queued post of
+// kind (the card or the checklist), noting when in waiting so that the
+// lead's other items wait without a look-up; with no such post queued, it
+// can never be sent and is dead-lettered with code and reason.
+func (w *outboxWorker) awaitPost(ctx context.Context, log *slog.Logger, p *pass, it triage.OutboxItem, kind triage.OutboxKind, waiting map[triage.LeadID]time.Time, code, reason string) error {
+	if at, ok := waiting[it.Lead]; ok {
+		p.wait(it.ID, at)
+		return nil
+	}
+	post, found, err := w.pendingPost(ctx, it.Lead, kind)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return w.deadLetter(ctx, log, it, code, reason)
+	}
+	at := later(post.NextAt, p.now)
+	waiting[it.Lead] = at
+	p.wait(it.ID, at)
+	return nil
 }
 
 // postThreadReply posts what the domain said (or a draft) in the card's thread.
@@ -969,7 +967,7 @@ func (w *outboxWorker) postDigest(ctx context.Context, log *slog.Logger, p *pass
 	}
 	c := call{methodPost, it.Channel}
 	if at, ok := w.state.recall(it.ID); ok {
-		if err := w.rememberDigest(ctx, log, it, part, at.ts); err != nil {
+		if err := w.rememberDigest(ctx, it, part, at.ts); err != nil {
 			return err
 		}
 		return w.settle(ctx, log, p, it, c, nil, nil)
@@ -987,7 +985,7 @@ func (w *outboxWorker) postDigest(ctx context.Context, log *slog.Logger, p *pass
 		}
 		if found {
 			log.Info("digest part posted by an earlier attempt", slog.String("channel", it.Channel))
-			if err := w.rememberDigest(ctx, log, it, part, ts); err != nil {
+			if err := w.rememberDigest(ctx, it, part, ts); err != nil {
 				return err
 			}
 			return w.settle(ctx, log, p, it, c, nil, nil)
@@ -1008,7 +1006,7 @@ func (w *outboxWorker) postDigest(ctx context.Context, log *slog.Logger, p *pass
 		w.state.remember(it.ID, it.Channel, ts)
 		// Remembered before the item completes: a failure leaves it due,
 		// and the next attempt recalls the ts and remembers again.
-		if err := w.rememberDigest(ctx, log, it, part, ts); err != nil {
+		if err := w.rememberDigest(ctx, it, part, ts); err != nil {
 			return err
 		}
 	}

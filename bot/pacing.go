@@ -121,18 +121,9 @@ type tokenBucket struct {
 
 // take spends one call of method to channel from its limit's budget at
 // now. If there is none it reports when there will be; the caller leaves
-// the item due until then.
+// the item due until then. A method without a budget only honours a pause.
 func (s *outboxState) take(method, channel string, now time.Time) (ok bool, retryAt time.Time) {
-	rate, paced := budgets[method]
-	if !paced {
-		return s.takeFrom(limitKey(method, channel), budget{}, now)
-	}
-	return s.takeFrom(limitKey(method, channel), rate, now)
-}
-
-// takeFrom spends one message of key's bucket, which refills at rate; a
-// zero rate only honours a pause.
-func (s *outboxState) takeFrom(key string, rate budget, now time.Time) (ok bool, retryAt time.Time) {
+	key, rate := limitKey(method, channel), budgets[method]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if until, paused := s.paused[key]; paused {

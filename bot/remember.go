@@ -38,26 +38,16 @@ func (w *outboxWorker) deleteOrphan(ctx context.Context, log *slog.Logger, it tr
 		return
 	}
 	del := triage.OutboxItem{Kind: triage.OutboxDeleteMessage, Channel: posted.Channel, Payload: []byte(posted.TS), CreatedAt: posted.At}
-	q, ok := w.store.(enqueuer)
-	if !ok {
-		log.Error("cannot queue the deletion of a message about an erased lead: the store queues nothing", slog.String("channel", posted.Channel), slog.String("ts", posted.TS))
-		return
-	}
-	if err := q.Enqueue(ctx, del); err != nil {
+	if err := w.store.Enqueue(ctx, del); err != nil {
 		log.Error("queueing the deletion of a message about an erased lead", slog.Any("error", err))
 	}
-}
-
-// enqueuer is the part of the store deleteOrphan needs (storage.DB has it).
-type enqueuer interface {
-	Enqueue(ctx context.Context, items ...triage.OutboxItem) error
 }
 
 // rememberDigest records on every lead digest part names that the part is
 // at (it.Channel, ts), so that erasing one of them re-renders the part
 // without it. A lead erased since the digest was built is removed from the
 // part at once. A preview (no key) is an ephemeral reply: nothing to keep.
-func (w *outboxWorker) rememberDigest(ctx context.Context, log *slog.Logger, it triage.OutboxItem, part triage.DigestPart, ts string) error {
+func (w *outboxWorker) rememberDigest(ctx context.Context, it triage.OutboxItem, part triage.DigestPart, ts string) error {
 	if part.Key == "" || ts == "" {
 		return nil
 	}
@@ -74,16 +64,11 @@ func (w *outboxWorker) rememberDigest(ctx context.Context, log *slog.Logger, it 
 	if len(gone) == 0 {
 		return nil
 	}
-	q, ok := w.store.(enqueuer)
-	if !ok {
-		log.Error("cannot queue the redaction of a digest naming an erased lead: the store queues nothing", slog.String("channel", it.Channel), slog.String("ts", ts))
-		return nil
-	}
 	items := make([]triage.OutboxItem, len(gone))
 	for i, id := range gone {
 		items[i] = triage.OutboxItem{Kind: triage.OutboxRedactDigest, Lead: id, Channel: it.Channel, Payload: []byte(ts), CreatedAt: w.cfg.now()}
 	}
-	if err := q.Enqueue(ctx, items...); err != nil {
+	if err := w.store.Enqueue(ctx, items...); err != nil {
 		return fmt.Errorf("queueing the redaction of digest part %d: %w", it.ID, err)
 	}
 	return nil

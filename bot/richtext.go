@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"regexp"
 	"strings"
 	"time"
@@ -99,21 +100,12 @@ func sectionText(els []slack.RichTextSectionElement) string {
 		case *slack.RichTextSectionTagElement:
 			b.WriteString(e.Text)
 		case *slack.RichTextSectionFileElement:
-			b.WriteString(firstOf(e.Text, e.URL))
+			b.WriteString(cmp.Or(e.Text, e.URL))
 		case *slack.RichTextSectionMessageMentionElement:
-			b.WriteString(firstOf(e.Text, e.URL))
+			b.WriteString(cmp.Or(e.Text, e.URL))
 		}
 	}
 	return b.String()
-}
-
-func firstOf(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // linkText is a link as words: its URL, or "label (URL)" when the label is

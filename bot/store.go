@@ -82,6 +82,11 @@ type DeliveryStore interface {
 
 	// DeadLetter marks item id as permanently failed.
 	DeadLetter(ctx context.Context, id uint64, reason string) error
+
+	// Enqueue adds items that change no lead: the deletion of a message
+	// posted for a lead erased meanwhile, a digest part's redaction
+	// (remember.go). As triage.Store.Enqueue.
+	Enqueue(ctx context.Context, items ...triage.OutboxItem) error
 }
 
 // BlockedStore parks items on a cause a person can fix (blocked.go).
