@@ -352,3 +352,17 @@ func (c *client) do(ctx context.Context, method, url string, in, out any) error 
 	}
 	return nil
 }
+
+// madeSoFar are the records a Qualify that failed half-way had found or
+// made, each a {kind, id} pair ("" id = not yet), without links: the sender
+// records them, so that a retry builds on them instead of relying on the
+// CRM's search, which lags behind its writes, to find them again.
+func madeSoFar(system string, at time.Time, found ...[2]string) []triage.CRMRecord {
+	var recs []triage.CRMRecord
+	for _, r := range found {
+		if r[1] != "" {
+			recs = append(recs, triage.CRMRecord{System: system, Kind: r[0], ID: r[1], At: at})
+		}
+	}
+	return recs
+}

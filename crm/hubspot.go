@@ -299,12 +299,17 @@ func (s *HubSpot) find(ctx context.Context, h Handoff) (hsFound, error) {
 
 // Qualify: search → create company → create contact (associated with the
 // company) → owner → find or create the deal → note.
-func (s *HubSpot) Qualify(ctx context.Context, h Handoff) ([]triage.CRMRecord, error) {
+func (s *HubSpot) Qualify(ctx context.Context, h Handoff) (recs []triage.CRMRecord, err error) {
 	l := h.Lead
 	f, err := s.find(ctx, h)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil { // what exists already is kept, so a retry builds on it
+			recs = madeSoFar(s.Name(), s.c.now(), [2]string{"company", f.company}, [2]string{"contact", f.contact}, [2]string{"deal", f.deal})
+		}
+	}()
 	if f.company == "" && companyName(l) != "" {
 		props := map[string]string{"name": companyName(l)}
 		if d := companyDomain(l); d != "" {

@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -367,5 +371,53 @@ func TestHubSpot_Qualify_AgainAfterReopen(t *testing.T) {
 	}
 	if kinds(again)["note"].ID == kinds(recs)["note"].ID || fake.Count("notes") != 2 {
 		t.Errorf("note = %v (%d notes), want a second note for the second decision", kinds(again)["note"], fake.Count("notes"))
+	}
+}
+
+// A hand-off that fails half-way returns what it made, so the sender keeps
+// it: the retry builds on those records and makes nothing twice, even when
+// HubSpot's search has not indexed them yet.
+func TestHubSpot_Qualify_FailedHalfWayKeepsWhatItMade(t *testing.T) {
+	t.Parallel()
+	fake := crmfake.NewHubSpot(t, hsToken)
+	target, err := url.Parse(fake.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var failDeal atomic.Bool
+	failDeal.Store(true)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/crm/v3/objects/deals" && failDeal.CompareAndSwap(true, false) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadGateway)
+			_, _ = w.Write([]byte(`{"status":"error","message":"Bad Gateway","correlationId":"0b1c2d3e-0000-4000-8000-000000000502","category":"UNKNOWN"}`))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	hs := crm.NewHubSpot(hsToken, front.URL, loopback(), triagetest.NewClock(decided.Add(time.Minute)).Now)
+
+	h := hsHandoff(qualifiedLead())
+	made, err := hs.Qualify(context.Background(), h)
+	if err == nil {
+		t.Fatal("the deal's 502 was not reported")
+	}
+	got := kinds(made)
+	if got["company"].ID == "" || got["contact"].ID == "" || got["deal"].ID != "" {
+		t.Fatalf("records after the failed deal = %+v, want the company and the contact, no deal", made)
+	}
+	// HubSpot's search lags behind its writes: the retry must not need it.
+	fake.NotIndexed(got["company"].ID)
+	fake.NotIndexed(got["contact"].ID)
+	h.Lead.CRM = made
+	if _, err := hs.Qualify(context.Background(), h); err != nil {
+		t.Fatal(err)
+	}
+	for kind, want := range map[string]int{"companies": 1, "contacts": 1, "deals": 1, "notes": 1} {
+		if n := fake.Count(kind); n != want {
+			t.Errorf("after the retry HubSpot has %d %s, want %d", n, kind, want)
+		}
 	}
 }

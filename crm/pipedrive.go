@@ -261,12 +261,17 @@ func emailAtDomain(list []string, domain string) bool {
 
 // Qualify: search → create organization → create person (in it) → user →
 // find or create the deal → note.
-func (p *Pipedrive) Qualify(ctx context.Context, h Handoff) ([]triage.CRMRecord, error) {
+func (p *Pipedrive) Qualify(ctx context.Context, h Handoff) (recs []triage.CRMRecord, err error) {
 	l := h.Lead
 	f, err := p.find(ctx, h)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil { // what exists already is kept, so a retry builds on it
+			recs = madeSoFar(p.Name(), p.c.now(), [2]string{"organization", idString(f.org)}, [2]string{"person", idString(f.person)}, [2]string{"deal", idString(f.deal)})
+		}
+	}()
 	owner, err := p.user(ctx, h.OwnerEmail)
 	if err != nil {
 		return nil, err
@@ -475,4 +480,12 @@ func (p *Pipedrive) DealState(ctx context.Context, rec triage.CRMRecord) (triage
 func (p *Pipedrive) Ping(ctx context.Context) error {
 	var me struct{}
 	return p.c.do(ctx, http.MethodGet, p.base+"/v1/users/me", nil, &me)
+}
+
+// idString is a Pipedrive id as a record's ID; "" for none.
+func idString(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
 }

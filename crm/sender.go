@@ -125,6 +125,16 @@ func (h *Handoffs) Send(ctx context.Context, it triage.OutboxItem) error {
 		recs, err = h.cfg.CRM.Note(ctx, hd)
 	}
 	if err != nil {
+		if len(recs) > 0 {
+			// Half made: keep what exists (even when the call's time ran
+			// out), so the retry does not make it again.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_, rerr := h.cfg.Record(rctx, it.Lead, recs, h.cfg.Now())
+			cancel()
+			if rerr != nil && !errors.Is(rerr, triage.ErrNotFound) {
+				return errors.Join(scrub(err), fmt.Errorf("recording what the crm made so far: %w", rerr))
+			}
+		}
 		return scrub(err)
 	}
 	if len(recs) == 0 {
@@ -248,3 +258,11 @@ func people(l triage.Lead) []string {
 	add(l.Owner)
 	return slices.Sorted(maps.Keys(seen))
 }
+
+// handoffTimeout bounds one hand-off: up to ten CRM calls and the users.info
+// look-ups, each far quicker than the worker's per-call timeout allows for
+// them together.
+const handoffTimeout = time.Minute
+
+// Timeout implements the worker's per-sender time-out.
+func (h *Handoffs) Timeout() time.Duration { return handoffTimeout }

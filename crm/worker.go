@@ -281,7 +281,11 @@ func (w *Worker) expand(ctx context.Context, it triage.OutboxItem) error {
 // deliver hands one item to its sender and settles it by the answer.
 func (w *Worker) deliver(ctx context.Context, sd Sender, it triage.OutboxItem) error {
 	now := w.now()
-	callCtx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
+	timeout := w.cfg.Timeout
+	if t, ok := sd.(interface{ Timeout() time.Duration }); ok && t.Timeout() > timeout {
+		timeout = t.Timeout() // a sender whose item is several calls (the CRM hand-off)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
 	err := sd.Send(callCtx, it)
 	cancel()
 	if err == nil {
