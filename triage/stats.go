@@ -163,7 +163,8 @@ func (a *StatsAccumulator) Add(l Lead) {
 // otherwise: for a stream of the leads decided in the period (whose
 // returns come through AddReturn).
 func (a *StatsAccumulator) AddDecision(l Lead) {
-	if l.Status == StatusPending || l.Decision == nil {
+	wait, ok := decisionWait(l)
+	if !ok {
 		return
 	}
 	if at := l.Decision.At; at.Before(a.r.From) || !at.Before(a.r.To) {
@@ -171,7 +172,7 @@ func (a *StatsAccumulator) AddDecision(l Lead) {
 	}
 	r := &a.r
 	r.Decided++
-	a.times = append(a.times, max(l.Decision.At.Sub(l.CreatedAt), 0))
+	a.times = append(a.times, wait)
 	if first, ok := firstVote(l); ok {
 		r.Herding.N++
 		if sameSide(first, l.Status) {
