@@ -50,32 +50,8 @@ func (k OutboxKind) Lane() string {
 // true at the event. Queue it in the transaction of the change (UpdateLead's
 // fn) where Service.Listening(typ).
 func EventItem(typ string, l Lead, at time.Time) OutboxItem {
-	snap := cloneForEvent(l)
+	snap := l.Clone()
 	return OutboxItem{Kind: OutboxEvent, Lead: l.ID, Text: typ, Snapshot: &snap, CreatedAt: at}
-}
-
-// cloneForEvent copies what a later change of l in the same transaction could
-// alter in place (maps, slices, pointers), so the snapshot stays as it was.
-func cloneForEvent(l Lead) Lead {
-	c := l
-	if l.Votes != nil {
-		c.Votes = make(map[string]Choice, len(l.Votes))
-		for k, v := range l.Votes {
-			c.Votes[k] = v
-		}
-	}
-	if l.Answers != nil {
-		c.Answers = make(map[string]Answer, len(l.Answers))
-		for k, v := range l.Answers {
-			c.Answers[k] = v
-		}
-	}
-	if l.Decision != nil {
-		d := *l.Decision
-		c.Decision = &d
-	}
-	c.Events = append([]Event(nil), l.Events...)
-	return c
 }
 
 // Listening reports whether anything listens to events of type typ

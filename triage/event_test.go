@@ -180,3 +180,24 @@ func TestEvents_Outcome(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
+
+// An event's snapshot shares nothing with the lead: a change made in place
+// afterwards (an outcome's note, a CRM record found gone, a flag) does not
+// reach what a late delivery says.
+func TestEventItem_SnapshotSharesNothing(t *testing.T) {
+	t.Parallel()
+	l := triage.Lead{ID: 1, Status: triage.StatusQualified,
+		Outcome:  &triage.Outcome{Kind: triage.OutcomeWon, Note: "signed"},
+		CRM:      []triage.CRMRecord{{System: "hubspot", Kind: "deal", ID: "7"}},
+		Research: triage.Research{Flags: []triage.Flag{{Code: triage.FlagFreeEmail}}},
+		Extra:    map[string]string{"k": "v"}}
+	it := triage.EventItem(triage.EventTypeOutcome, l, now)
+	want := l.Clone()
+	l.Outcome.Note = "changed"
+	l.CRM[0].ID = "8"
+	l.Research.Flags[0].Code = triage.FlagDuplicate
+	l.Extra["k"] = "w"
+	if diff := cmp.Diff(want, *it.Snapshot); diff != "" {
+		t.Errorf("snapshot changed with the lead (-want +got):\n%s", diff)
+	}
+}
