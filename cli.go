@@ -179,7 +179,7 @@ func newAPIClient(configPath, apiURL, dbPath string, getenv func(string) string)
 			_ = db.Close()
 			return nil, err
 		}
-		svc := &triage.Service{Store: db}
+		svc := &triage.Service{Store: db, FreeMail: freeMail}
 		srv := intake.New(intake.Config{APIToken: token, Store: db, AuditSalt: salt, AfterForget: db.Compact}, svc, nil)
 		return &apiClient{base: "http://leadtriage.invalid", token: token, h: srv.Handler(), close: db.Close}, nil
 	}

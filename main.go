@@ -294,7 +294,7 @@ func (m *Main) openStore() error {
 // when it is enabled.
 func (m *Main) newService() {
 	cfg := m.Config
-	m.Svc = &triage.Service{Store: m.DB, Policy: cfg.Policy(), Channel: cfg.Slack.Channel, Now: m.Now, Log: m.log.With("component", "research")}
+	m.Svc = &triage.Service{Store: m.DB, Policy: cfg.Policy(), Channel: cfg.Slack.Channel, Now: m.Now, Log: m.log.With("component", "research"), FreeMail: freeMail}
 	if !cfg.Research.Enabled {
 		return
 	}
@@ -347,7 +347,7 @@ func (m *Main) newBot() {
 		Location:  m.jobs.followUp.Hours.Location,
 		Digest:    m.jobs.digest,
 		Language:  cfg.UI.Language,
-		FreeMail:  func(d string) bool { return research.FreeMailDomain(d) || research.DisposableDomain(d) },
+		FreeMail:  freeMail,
 		Access: bot.Access{
 			Users:      cfg.Access.Users,
 			Usergroups: cfg.Access.Usergroups,
@@ -614,3 +614,8 @@ func newLogger(w io.Writer, c LogConfig) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
+
+// freeMail reports whether a domain is a free-mail or disposable provider's:
+// it names no company (bot's e-mail prefill, the service's link to an
+// earlier decision).
+func freeMail(d string) bool { return research.FreeMailDomain(d) || research.DisposableDomain(d) }

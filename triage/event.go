@@ -2,8 +2,6 @@ package triage
 
 import (
 	"context"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 )
@@ -54,49 +52,6 @@ func (k OutboxKind) Lane() string {
 func EventItem(typ string, l Lead, at time.Time) OutboxItem {
 	snap := l.Clone()
 	return OutboxItem{Kind: OutboxEvent, Lead: l.ID, Text: typ, Snapshot: &snap, CreatedAt: at}
-}
-
-// Clone copies l deeply: its maps (AnswersBy's inner maps too), slices and
-// pointers, so a later change of l in place leaves the copy as it was (an
-// event's snapshot, a fake store's stored lead). Flag and Event Args maps
-// are shared: they are never changed after they are made.
-func (l Lead) Clone() Lead {
-	l.Extra = maps.Clone(l.Extra)
-	l.Votes = maps.Clone(l.Votes)
-	l.Answers = maps.Clone(l.Answers)
-	if l.AnswersBy != nil {
-		by := make(map[string]map[string]Answer, len(l.AnswersBy))
-		for c, m := range l.AnswersBy {
-			by[c] = maps.Clone(m)
-		}
-		l.AnswersBy = by
-	}
-	if l.Decision != nil {
-		d := *l.Decision
-		l.Decision = &d
-	}
-	l.Research.Flags = slices.Clone(l.Research.Flags)
-	l.Posted = slices.Clone(l.Posted)
-	l.Research.Providers = slices.Clone(l.Research.Providers)
-	l.Research.Facts.MX = slices.Clone(l.Research.Facts.MX)
-	l.Research.Facts.Website.CopyrightYears = slices.Clone(l.Research.Facts.Website.CopyrightYears)
-	l.Research.Facts.Website.Social = maps.Clone(l.Research.Facts.Website.Social)
-	if r := l.Research.Facts.Registry; r != nil {
-		c := *r
-		l.Research.Facts.Registry = &c
-	}
-	if o := l.Outcome; o != nil {
-		c := *o
-		l.Outcome = &c
-	}
-	if p := l.Returning; p != nil {
-		c := *p
-		l.Returning = &c
-	}
-	l.CRM = slices.Clone(l.CRM)
-	l.Events = slices.Clone(l.Events)
-	// l.Reminder holds only times: copied with l.
-	return l
 }
 
 // Listening reports whether anything listens to events of type typ

@@ -3,7 +3,6 @@ package triage_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -182,27 +181,23 @@ func TestEvents_Outcome(t *testing.T) {
 	}
 }
 
-// An event's snapshot is the lead as it was: changing the lead in place
-// afterwards (its maps, nested maps and pointers) leaves the snapshot alone.
-func TestEventItem_SnapshotIsACopy(t *testing.T) {
+// An event's snapshot shares nothing with the lead: a change made in place
+// afterwards (an outcome's note, a CRM record found gone, a flag) does not
+// reach what a late delivery says.
+func TestEventItem_SnapshotSharesNothing(t *testing.T) {
 	t.Parallel()
-	l := triage.Lead{
-		ID:        7,
-		Extra:     map[string]string{"plan": "pro"},
-		Votes:     map[string]triage.Choice{"U1": triage.ChoiceQualify},
-		AnswersBy: map[string]map[string]triage.Answer{"budget": {"U1": {Value: "yes", By: "U1"}}},
-		Outcome:   &triage.Outcome{Kind: triage.OutcomeWon, Value: 100},
-		CRM:       []triage.CRMRecord{{System: "hubspot", Kind: "deal", ID: "1"}},
-	}
-	it := triage.EventItem(triage.EventTypeOutcome, l, time.Unix(0, 0))
-	l.Extra["plan"] = "free"
-	l.Votes["U1"] = triage.ChoiceDisqualify
-	l.AnswersBy["budget"]["U1"] = triage.Answer{Value: "no", By: "U1"}
-	l.Outcome.Value = 5
-	l.CRM[0].ID = "2"
-	s := it.Snapshot
-	if s.Extra["plan"] != "pro" || s.Votes["U1"] != triage.ChoiceQualify || s.AnswersBy["budget"]["U1"].Value != "yes" ||
-		s.Outcome.Value != 100 || s.CRM[0].ID != "1" {
-		t.Errorf("snapshot changed with the lead: %+v", *s)
+	l := triage.Lead{ID: 1, Status: triage.StatusQualified,
+		Outcome:  &triage.Outcome{Kind: triage.OutcomeWon, Note: "signed"},
+		CRM:      []triage.CRMRecord{{System: "hubspot", Kind: "deal", ID: "7"}},
+		Research: triage.Research{Flags: []triage.Flag{{Code: triage.FlagFreeEmail}}},
+		Extra:    map[string]string{"k": "v"}}
+	it := triage.EventItem(triage.EventTypeOutcome, l, now)
+	want := l.Clone()
+	l.Outcome.Note = "changed"
+	l.CRM[0].ID = "8"
+	l.Research.Flags[0].Code = triage.FlagDuplicate
+	l.Extra["k"] = "w"
+	if diff := cmp.Diff(want, *it.Snapshot); diff != "" {
+		t.Errorf("snapshot changed with the lead (-want +got):\n%s", diff)
 	}
 }

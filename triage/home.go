@@ -44,9 +44,9 @@ func computeStats(leads []Lead, since time.Time) Stats {
 		case StatusReferred:
 			st.Referred++
 		}
-		if l.Decision != nil && l.Status != StatusPending {
+		if wait, ok := decisionWait(l); ok {
 			st.Decided++
-			times = append(times, max(l.Decision.At.Sub(l.CreatedAt), 0))
+			times = append(times, wait)
 		}
 	}
 	st.MedianDecision = median(times)

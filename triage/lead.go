@@ -2,6 +2,8 @@ package triage
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -354,4 +356,46 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// Clone copies l deeply: maps (AnswersBy's inner maps too), slices and
+// pointers, so that a change of the copy never shows in l (a store's copy,
+// an event's snapshot).
+func (l Lead) Clone() Lead {
+	l.Extra = maps.Clone(l.Extra)
+	l.Votes = maps.Clone(l.Votes)
+	l.Answers = maps.Clone(l.Answers)
+	if l.AnswersBy != nil {
+		by := make(map[string]map[string]Answer, len(l.AnswersBy))
+		for c, m := range l.AnswersBy {
+			by[c] = maps.Clone(m)
+		}
+		l.AnswersBy = by
+	}
+	if l.Decision != nil {
+		d := *l.Decision
+		l.Decision = &d
+	}
+	l.Research.Flags = slices.Clone(l.Research.Flags)
+	l.Posted = slices.Clone(l.Posted)
+	l.Research.Providers = slices.Clone(l.Research.Providers)
+	l.Research.Facts.MX = slices.Clone(l.Research.Facts.MX)
+	l.Research.Facts.Website.CopyrightYears = slices.Clone(l.Research.Facts.Website.CopyrightYears)
+	l.Research.Facts.Website.Social = maps.Clone(l.Research.Facts.Website.Social)
+	if r := l.Research.Facts.Registry; r != nil {
+		c := *r
+		l.Research.Facts.Registry = &c
+	}
+	if o := l.Outcome; o != nil {
+		c := *o
+		l.Outcome = &c
+	}
+	if p := l.Returning; p != nil {
+		c := *p
+		l.Returning = &c
+	}
+	l.CRM = slices.Clone(l.CRM)
+	l.Events = slices.Clone(l.Events)
+	// l.Reminder holds only times: copied with l.
+	return l
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -321,10 +322,11 @@ func OutcomeDue(l Lead, askAfter time.Duration, now time.Time) bool {
 }
 
 // returning links a new lead to the latest decision that declined an
-// earlier lead with its e-mail or domain (the same look-up as the research's
-// previously_disqualified flag, which words it for people; this is the link
-// outcomes and statistics follow). A failed look-up is logged and leaves
-// the lead unlinked: it must not stop the lead being stored.
+// earlier lead with its e-mail or its domain, unless that domain is a
+// free-mail one (Service.FreeMail; the research's previously_disqualified
+// flag skips those too). This is the link outcomes and statistics follow.
+// A failed look-up is logged and leaves the lead unlinked: it must not
+// stop the lead being stored.
 func (s *Service) returning(ctx context.Context, l Lead) *PriorDecision {
 	if l.Email == "" && l.Domain == "" {
 		return nil
@@ -334,11 +336,15 @@ func (s *Service) returning(ctx context.Context, l Lead) *PriorDecision {
 		s.log().WarnContext(ctx, "looking for an earlier decision on a new lead", "error", err)
 		return nil
 	}
+	freeMail := s.FreeMail != nil && l.Domain != "" && s.FreeMail(l.Domain)
 	var prior *PriorDecision
 	for _, o := range others {
 		d := o.Decision
-		if d == nil || (o.Status != StatusDisqualified && o.Status != StatusReferred) {
+		if d == nil || !declined(o.Status) {
 			continue
+		}
+		if freeMail && !(l.Email != "" && strings.EqualFold(o.Email, l.Email)) {
+			continue // only the free-mail domain in common: someone else
 		}
 		if prior == nil || d.At.After(prior.At) {
 			prior = &PriorDecision{Lead: o.ID, Outcome: o.Status, Reason: d.Reason, At: d.At, Channel: o.Slack.Channel, TS: o.Slack.TS}

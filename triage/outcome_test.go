@@ -206,6 +206,31 @@ func TestService_Submit_Returning(t *testing.T) {
 	}
 }
 
+// A free-mail domain in common is no return: two gmail.com addresses are
+// two people. The same free-mail address is.
+func TestService_Submit_Returning_FreeMail(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newHarness(t, deliberate)
+	h.svc.FreeMail = func(d string) bool { return d == "gmail.com" }
+	first, _, err := h.svc.Submit(ctx, triage.LeadInput{Company: "Bakker", Email: "jan@gmail.com"}, triage.Submission{Via: "webhook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.DecideByHand(ctx, first.ID, teamLead, triage.DecisionInput{Outcome: triage.StatusDisqualified, Reason: "Spam"}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Hour)
+	other, _, err := h.svc.Submit(ctx, triage.LeadInput{Company: "De Vries", Email: "piet@gmail.com"}, triage.Submission{Via: "webhook"})
+	if err != nil || other.Returning != nil {
+		t.Errorf("another gmail.com address: returning %+v, %v", other.Returning, err)
+	}
+	again, _, err := h.svc.Submit(ctx, triage.LeadInput{Company: "Bakker & Zn", Email: "Jan@gmail.com"}, triage.Submission{Via: "webhook"})
+	if err != nil || again.Returning == nil || again.Returning.Lead != first.ID {
+		t.Errorf("the same gmail.com address: returning %+v, %v", again.Returning, err)
+	}
+}
+
 func TestService_BuildDigest_Outcomes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

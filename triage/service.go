@@ -29,6 +29,11 @@ type Service struct {
 	Researcher Researcher
 	// ResearchTimeout bounds one research run (research.timeout); 10 s when 0.
 	ResearchTimeout time.Duration
+	// FreeMail reports whether a domain is a free-mail (or disposable)
+	// provider's, whose users are no one company: a new lead is linked to
+	// an earlier decision by such a domain only through the same e-mail.
+	// nil = none is.
+	FreeMail func(domain string) bool
 
 	research researchRunner
 	outcomes outcomeCheck

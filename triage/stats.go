@@ -163,7 +163,8 @@ func (a *StatsAccumulator) Add(l Lead) {
 // otherwise: for a stream of the leads decided in the period (whose
 // returns come through AddReturn).
 func (a *StatsAccumulator) AddDecision(l Lead) {
-	if l.Status == StatusPending || l.Decision == nil {
+	wait, ok := decisionWait(l)
+	if !ok {
 		return
 	}
 	if at := l.Decision.At; at.Before(a.r.From) || !at.Before(a.r.To) {
@@ -171,7 +172,7 @@ func (a *StatsAccumulator) AddDecision(l Lead) {
 	}
 	r := &a.r
 	r.Decided++
-	a.times = append(a.times, max(l.Decision.At.Sub(l.CreatedAt), 0))
+	a.times = append(a.times, wait)
 	if first, ok := firstVote(l); ok {
 		r.Herding.N++
 		if sameSide(first, l.Status) {
@@ -459,13 +460,12 @@ func (s *Service) DecisionStats(ctx context.Context, from, to time.Time) (Decisi
 // StatsAccumulator: for all time every lead once by id (LeadPager); for a
 // period the leads decided in it through the decided-at index and their
 // returns through the created-at index (TimePager; a return is created
-// after the decision it links to, so at or after from). A Store with only
-// TimeIndex is read as two slices, any other whole.
+// after the decision it links to, so at or after from). Any other Store
+// (storage.DB is a TimePager) is read whole.
 func (s *Service) decisionStats(ctx context.Context, from, to time.Time) (DecisionReport, error) {
 	acc := NewStatsAccumulator(s.Policy.Criteria, from, to)
 	pager, paged := s.Store.(LeadPager)
 	walker, walks := s.Store.(TimePager)
-	ix, indexed := s.Store.(TimeIndex)
 	switch {
 	case from.IsZero() && paged:
 		// Walking both time indexes from the start would decode every
@@ -490,21 +490,6 @@ func (s *Service) decisionStats(ctx context.Context, from, to time.Time) (Decisi
 		}
 		if err := walker.EachLeadCreated(ctx, from, endOfTime, add(acc.AddReturn)); err != nil {
 			return DecisionReport{}, fmt.Errorf("reading returning leads for the decision stats: %w", err)
-		}
-	case indexed:
-		decided, err := ix.LeadsDecided(ctx, from, to)
-		if err != nil {
-			return DecisionReport{}, fmt.Errorf("listing decided leads for the decision stats: %w", err)
-		}
-		for _, l := range decided {
-			acc.AddDecision(l)
-		}
-		later, err := ix.LeadsCreated(ctx, from, endOfTime)
-		if err != nil {
-			return DecisionReport{}, fmt.Errorf("listing returning leads for the decision stats: %w", err)
-		}
-		for _, l := range later {
-			acc.AddReturn(l)
 		}
 	default:
 		all, err := s.Store.Leads(ctx, LeadFilter{})

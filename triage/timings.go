@@ -23,10 +23,17 @@ func LeadTimings(l Lead) Timings {
 			t.Claim, t.HasClaim = max(e.At.Sub(l.CreatedAt), 0), true
 		}
 	}
-	if l.Decision != nil && l.Status != StatusPending {
-		t.Decision, t.HasDecision = max(l.Decision.At.Sub(l.CreatedAt), 0), true
-	}
+	t.Decision, t.HasDecision = decisionWait(l)
 	return t
+}
+
+// decisionWait is how long l waited for its current decision; false while
+// it is pending (a reopened lead has none until it is decided again).
+func decisionWait(l Lead) (time.Duration, bool) {
+	if l.Decision == nil || l.Status == StatusPending {
+		return 0, false
+	}
+	return max(l.Decision.At.Sub(l.CreatedAt), 0), true
 }
 
 // TimingSummary is the median wait over a period's leads. A median is 0 when

@@ -75,13 +75,13 @@ func (s *Store) CreateLead(ctx context.Context, lead triage.Lead, idem triage.Id
 				return triage.Lead{}, false, triage.ErrIdempotencyKey
 			}
 			if l, ok := s.leads[e.lead]; ok {
-				return cloneLead(l), false, nil
+				return triage.Lead.Clone(l), false, nil
 			}
 			// The lead is gone (erased): the key no longer protects anything.
 		}
 	}
 	s.lastLead++
-	lead = cloneLead(lead)
+	lead = triage.Lead.Clone(lead)
 	lead.ID = s.lastLead
 	s.leads[lead.ID] = lead
 	if idem.Key != "" {
@@ -92,7 +92,7 @@ func (s *Store) CreateLead(ctx context.Context, lead triage.Lead, idem triage.Id
 		s.enqueue(it)
 	}
 	s.doneInbox(triage.InboxKey(ctx))
-	return cloneLead(lead), true, nil
+	return triage.Lead.Clone(lead), true, nil
 }
 
 // Lead implements triage.Store.
@@ -106,7 +106,7 @@ func (s *Store) Lead(ctx context.Context, id triage.LeadID) (triage.Lead, error)
 	if !ok {
 		return triage.Lead{}, fmt.Errorf("loading %s: %w", id, triage.ErrNotFound)
 	}
-	return cloneLead(l), nil
+	return triage.Lead.Clone(l), nil
 }
 
 // Leads implements triage.Store: oldest (lowest id) first.
@@ -122,7 +122,7 @@ func (s *Store) Leads(ctx context.Context, f triage.LeadFilter) ([]triage.Lead, 
 		if f.Status != "" && l.Status != f.Status {
 			continue
 		}
-		res = append(res, cloneLead(l))
+		res = append(res, triage.Lead.Clone(l))
 		if f.Limit > 0 && len(res) == f.Limit {
 			break
 		}
@@ -149,7 +149,7 @@ func (s *Store) leadsWhere(ctx context.Context, match func(triage.Lead) bool) ([
 	var res []triage.Lead
 	for _, id := range slices.Sorted(maps.Keys(s.leads)) {
 		if l := s.leads[id]; match(l) {
-			res = append(res, cloneLead(l))
+			res = append(res, triage.Lead.Clone(l))
 		}
 	}
 	return res, nil
@@ -165,7 +165,7 @@ func (s *Store) LeadByMessage(ctx context.Context, channel, ts string) (triage.L
 	if channel != "" && ts != "" {
 		for _, l := range s.leads {
 			if l.Slack.Channel == channel && l.Slack.TS == ts {
-				return cloneLead(l), nil
+				return triage.Lead.Clone(l), nil
 			}
 		}
 	}
@@ -190,13 +190,13 @@ func (s *Store) UpdateLead(ctx context.Context, id triage.LeadID, fn func(*triag
 	if !ok {
 		return triage.Lead{}, fmt.Errorf("updating %s: %w", id, triage.ErrNotFound)
 	}
-	l := cloneLead(old)
+	l := triage.Lead.Clone(old)
 	out, err := fn(&l)
 	if err != nil {
 		return triage.Lead{}, err
 	}
 	l.ID = id
-	s.leads[id] = cloneLead(l)
+	s.leads[id] = triage.Lead.Clone(l)
 	for _, it := range out {
 		s.enqueue(it)
 	}
@@ -223,7 +223,7 @@ func (s *Store) PurgeLead(ctx context.Context, id triage.LeadID, at time.Time, f
 	if !ok {
 		return fmt.Errorf("purging %s: %w", id, triage.ErrNotFound)
 	}
-	out, err := fn(cloneLead(l))
+	out, err := fn(triage.Lead.Clone(l))
 	if err != nil {
 		return err
 	}
@@ -438,12 +438,12 @@ func (s *Store) CompleteOutbox(ctx context.Context, id uint64, seq int, fn func(
 		if !ok {
 			return fmt.Errorf("completing outbox item %d of %s: %w", id, it.Lead, triage.ErrNotFound)
 		}
-		l := cloneLead(old)
+		l := triage.Lead.Clone(old)
 		if err := fn(&l); err != nil {
 			return err
 		}
 		l.ID = it.Lead
-		s.leads[it.Lead] = cloneLead(l)
+		s.leads[it.Lead] = triage.Lead.Clone(l)
 	}
 	if it.Seq == seq {
 		s.outbox = slices.Delete(s.outbox, i, i+1)
@@ -603,7 +603,7 @@ func (s *Store) Outbox() []triage.OutboxItem {
 func cloneItem(it triage.OutboxItem) triage.OutboxItem {
 	it.Payload = slices.Clone(it.Payload)
 	if it.Snapshot != nil {
-		l := cloneLead(*it.Snapshot)
+		l := triage.Lead.Clone(*it.Snapshot)
 		it.Snapshot = &l
 	}
 	return it
@@ -627,9 +627,6 @@ func (s *Store) init() {
 		s.seen = map[string]time.Time{}
 	}
 }
-
-// cloneLead copies l deeply (triage.Lead.Clone).
-func cloneLead(l triage.Lead) triage.Lead { return l.Clone() }
 
 // MarkJob implements triage.Store: the marker and the items are written
 // together, under one lock, like the bbolt store's single transaction.
