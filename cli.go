@@ -267,8 +267,8 @@ type importResponse struct {
 	} `json:"errors"`
 }
 
-// cliImport reads the CSV here (BOM, comma or semicolon, quoted newlines,
-// as the server does), sends it in chunks of importChunk rows with the
+// cliImport reads the CSV here with the server's reader
+// (intake.NewCSVReader), sends it in chunks of importChunk rows with the
 // header, draws a progress bar on stderr and reports every bad row with its
 // line in the original file.
 func cliImport(ctx context.Context, c *apiClient, path string, dry bool, mapping, source string, stdout, stderr io.Writer) error {
@@ -276,13 +276,7 @@ func cliImport(ctx context.Context, c *apiClient, path string, dry bool, mapping
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
-	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
-	r := csv.NewReader(bytes.NewReader(raw))
-	first, _, _ := bytes.Cut(raw, []byte("\n"))
-	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
-		r.Comma = ';'
-	}
-	r.FieldsPerRecord = -1
+	r := intake.NewCSVReader(raw)
 	header, err := r.Read()
 	if err != nil {
 		return fmt.Errorf("reading the header row of %s: %w", path, err)

@@ -720,7 +720,7 @@ func (e Env) Problems(cfg Config) (problems, warnings []string) {
 	if e.APIToken != "" && len(e.APIToken) < 16 {
 		problems = append(problems, "LEADTRIAGE_API_TOKEN is shorter than 16 characters: use a long random value")
 	}
-	if e.APIToken != "" && contains(e.IntakeSecrets, e.APIToken) {
+	if e.APIToken != "" && slices.Contains(e.IntakeSecrets, e.APIToken) {
 		problems = append(problems, "LEADTRIAGE_API_TOKEN equals LEADTRIAGE_INTAKE_SECRET: use two different values")
 	}
 	problems = append(problems, e.crmProblems(cfg)...)
@@ -736,15 +736,6 @@ func (e Env) Problems(cfg Config) (problems, warnings []string) {
 	}
 	sort.Strings(warnings)
 	return problems, warnings
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Policy is the domain's view of how the team decides.

@@ -32,17 +32,22 @@ func redactPII(_ []string, a slog.Attr) slog.Attr {
 	if piiKeys[strings.ToLower(a.Key)] {
 		return slog.String(a.Key, redacted)
 	}
+	var s string
 	switch v := a.Value.Resolve(); v.Kind() {
 	case slog.KindString:
-		if s := v.String(); s != maskPII(s) {
-			return slog.String(a.Key, maskPII(s))
-		}
+		s = v.String()
 	case slog.KindAny:
-		if err, ok := v.Any().(error); ok {
-			if s := err.Error(); s != maskPII(s) {
-				return slog.String(a.Key, maskPII(s))
-			}
+		err, ok := v.Any().(error)
+		if !ok {
+			return a
 		}
+		s = err.Error()
+	default:
+		return a
+	}
+	// Each pattern runs once per attribute: this is on every log line.
+	if m := maskPII(s); m != s {
+		return slog.String(a.Key, m)
 	}
 	return a
 }

@@ -202,7 +202,7 @@ type Main struct {
 	listener   net.Listener
 
 	jobs     jobs               // the scheduled jobs' settings (scheduler.go)
-	cron     *cron.Cron         // ticks RunReminders, RunDigestTick and RunRetention
+	cron     *cron.Cron         // ticks RunReminders, RunDigestTick, RunCRMReadBack and RunRetention
 	cancelBG context.CancelFunc // stops the outbox worker and Socket Mode
 	bg       sync.WaitGroup
 	closed   bool

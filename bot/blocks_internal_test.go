@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -733,13 +732,9 @@ func TestRenderCardNL_Researched(t *testing.T) { testRenderCardResearched(t, new
 func testRenderCardResearched(t *testing.T, w words) {
 	t.Parallel()
 	l := researchedLead()
-	var codes []string
-	for _, f := range l.Research.Flags {
-		codes = append(codes, f.Code)
-	}
 	for _, want := range []string{triage.FlagFreeEmail, triage.FlagDomainYoung, triage.FlagClaimMismatch, triage.FlagDuplicate} {
-		if !slices.Contains(codes, want) {
-			t.Fatalf("scenario lacks flag %s (has %v): fix the fixture", want, codes)
+		if !hasFlag(l.Research.Flags, want) {
+			t.Fatalf("scenario lacks flag %s (has %+v): fix the fixture", want, l.Research.Flags)
 		}
 	}
 	text, blocks := cardWords{w}.card(l, cardPol, cardNow)

@@ -57,11 +57,10 @@ func qualify(t *testing.T, h *harness, user, text string) (qualifyReply, []byte)
 	t.Helper()
 	responseURL := h.slack.NewResponseURL()
 	body := []byte(slackfake.SlashCommandForm(user, channel, "/qualify", text, responseURL, h.slack.NewTriggerID()).Encode())
-	start := time.Now()
+	// No wall-clock assert on the ack here: on a loaded machine it would
+	// flake. TestBot_RunCommand_SlowResult proves the ack does not wait for
+	// the result, TestCommandAckWait_InsideTheAckBudget bounds its wait.
 	rec := h.serve(signedAt("/slack/commands", secretNew, formType, body, now))
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("/qualify %q: ack took %v", text, took)
-	}
 	if rec.Code != http.StatusOK {
 		t.Fatalf("/qualify %q: status %d", text, rec.Code)
 	}

@@ -47,11 +47,7 @@ func testRenderCardCredit(t *testing.T, w words) {
 	t.Parallel()
 	l := creditLead()
 	for _, want := range []string{triage.FlagInsolvency, triage.FlagClaimMismatch, triage.FlagCreditRisk} {
-		found := false
-		for _, f := range l.Research.Flags {
-			found = found || f.Code == want
-		}
-		if !found {
+		if !hasFlag(l.Research.Flags, want) {
 			t.Fatalf("scenario lacks flag %s (has %+v): fix the fixture", want, l.Research.Flags)
 		}
 	}

@@ -46,7 +46,7 @@ type valueError struct {
 
 func (e *valueError) Error() string { return e.key + ": " + e.text }
 
-// currencyPrefixes may stand before (or after) an amount and are ignored:
+// currencyWords may stand before (or after) an amount and are ignored:
 // the value is in whole units of the team's own currency.
 var currencyWords = []string{"€", "$", "£", "euro", "eur", "usd", "gbp"}
 

@@ -7,9 +7,6 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// maxStatsCriterion bounds a criterion id on a stats line (config text).
-const maxStatsCriterion = 40
-
 // Catalogue keys of a criterion's sides and signals, spelled out so that
 // every key is found in the code.
 var (
@@ -26,7 +23,7 @@ type statsWords struct{ words }
 
 // decisionLines words a "did we decide well?" report: the figures, then
 // per criterion the win rate after yes and after no. Criterion ids are
-// config text and are escaped.
+// config text, shown with codeSpan.
 func (w statsWords) decisionLines(r triage.DecisionReport) (figures, criteria []string) {
 	if r.Decided == 0 {
 		return []string{"_" + w.t("stats.nothing") + "_"}, nil
@@ -40,7 +37,7 @@ func (w statsWords) decisionLines(r triage.DecisionReport) (figures, criteria []
 		"• " + label(w.t("stats.time")) + w.t("stats.time.detail", w.durationText(r.MedianDecision), w.durationText(r.P90Decision), r.Decided),
 	}
 	for _, c := range r.Criteria {
-		criteria = append(criteria, "• `"+escTrunc(c.ID, maxStatsCriterion, false)+"` ("+w.t(sidesKeys[c.Kind])+"): "+
+		criteria = append(criteria, "• "+codeSpan(c.ID)+" ("+w.t(sidesKeys[c.Kind])+"): "+
 			w.t("stats.criterion", w.fraction(c.Yes), w.fraction(c.No))+" → "+bold(w.t(signalKeys[c.Signal])))
 	}
 	return figures, criteria

@@ -71,6 +71,22 @@ type importRow struct {
 	in   triage.LeadInput
 }
 
+// NewCSVReader reads an import file as POST /api/import does: UTF-8 with or
+// without a BOM, comma or semicolon (whichever the first line has more of),
+// quoted fields with newlines, rows of any length (a short or long row is
+// that row's error, not the file's). The CLI splits a file with it, so its
+// line numbers are the server's.
+func NewCSVReader(body []byte) *csv.Reader {
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	first, _, _ := bytes.Cut(body, []byte("\n"))
+	r := csv.NewReader(bytes.NewReader(body))
+	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
+		r.Comma = ';'
+	}
+	r.FieldsPerRecord = -1
+	return r
+}
+
 // parseImport reads a CSV with a header row: UTF-8 with or without a BOM,
 // comma or semicolon (whichever the header line has more of), quoted
 // fields with newlines. mapping overrides headers (column → field; field
@@ -78,13 +94,7 @@ type importRow struct {
 // read are reported and skipped; a header that maps to no lead field is an
 // error for the whole file.
 func parseImport(body []byte, mapping map[string]string) ([]importRow, []importError, error) {
-	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
-	first, _, _ := bytes.Cut(body, []byte("\n"))
-	r := csv.NewReader(bytes.NewReader(body))
-	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
-		r.Comma = ';'
-	}
-	r.FieldsPerRecord = -1 // a short or long row is that row's error, not the file's
+	r := NewCSVReader(body)
 	header, err := r.Read()
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the header row: %w", err)
