@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -144,6 +145,12 @@ func (s *webhookSender) Send(ctx context.Context, it triage.OutboxItem) error {
 	req.Header.Set("webhook-signature", Sign(s.w.cfg.Secrets, id, at, body))
 	resp, err := s.w.cfg.Client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// A receiver's URL may carry its secret (a token in the path or
+			// query): the error that is logged and kept names the host only.
+			return fmt.Errorf("posting to %s: %w", receiverHost(it.Channel), ue.Err)
+		}
 		return fmt.Errorf("posting: %w", err)
 	}
 	defer resp.Body.Close()
@@ -152,4 +159,14 @@ func (s *webhookSender) Send(ctx context.Context, it triage.OutboxItem) error {
 		return nil
 	}
 	return statusError(resp, answer, s.w.now())
+}
+
+// receiverHost is what logs and errors say of a receiver: its scheme and
+// host, never the path or query, which may hold the receiver's secret.
+func receiverHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "the receiver"
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -320,7 +320,7 @@ func (w *Worker) deliver(ctx context.Context, sd Sender, it triage.OutboxItem) e
 		next = deadline
 	}
 	w.metrics.failed.WithLabelValues(string(it.Kind), "retry").Inc()
-	w.cfg.Log.Warn("crm delivery failed, will retry", "item", it.ID, "kind", string(it.Kind), "lead", it.Lead.String(), "url", it.Channel, "err", err, "next", next)
+	w.cfg.Log.Warn("crm delivery failed, will retry", "item", it.ID, "kind", string(it.Kind), "lead", it.Lead.String(), "to", destination(it), "err", err, "next", next)
 	if err := w.cfg.Store.RetryOutbox(ctx, it.ID, next, err.Error()); err != nil && !errors.Is(err, triage.ErrNotFound) {
 		return fmt.Errorf("rescheduling delivery %d: %w", it.ID, err)
 	}
@@ -353,7 +353,7 @@ func (w *Worker) backoff(attempts int) time.Duration {
 
 func (w *Worker) dead(ctx context.Context, it triage.OutboxItem, reason string) error {
 	w.metrics.failed.WithLabelValues(string(it.Kind), "dead").Inc()
-	w.cfg.Log.Error("crm item dead-lettered", "item", it.ID, "kind", string(it.Kind), "lead", it.Lead.String(), "url", it.Channel, "reason", reason)
+	w.cfg.Log.Error("crm item dead-lettered", "item", it.ID, "kind", string(it.Kind), "lead", it.Lead.String(), "to", destination(it), "reason", reason)
 	if err := w.cfg.Store.DeadLetter(ctx, it.ID, reason); err != nil && !errors.Is(err, triage.ErrNotFound) {
 		return fmt.Errorf("dead-lettering crm item %d: %w", it.ID, err)
 	}
@@ -365,4 +365,13 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// destination names where an item goes, for the log: a webhook's host (its
+// URL may carry a secret), or the CRM's name.
+func destination(it triage.OutboxItem) string {
+	if it.Kind == triage.OutboxWebhook {
+		return receiverHost(it.Channel)
+	}
+	return it.Channel
 }

@@ -595,3 +595,21 @@ func TestWorker_RemovedReceiverIsNotSent(t *testing.T) {
 		t.Errorf("dead letters = %+v, want the removed receiver's delivery", dead)
 	}
 }
+
+// A receiver URL may carry its secret; a failed delivery's error, which is
+// logged and kept on the item, names the host only.
+func TestWorker_ErrorsNameTheHostNotTheURL(t *testing.T) {
+	t.Parallel()
+	const hook = "http://127.0.0.1:1/hooks/T0SECRET/B0SECRET?token=s3cret" // nothing listens on port 1
+	s := newSetup(t, crm.Webhook{URL: hook})
+	s.submit(t, "acme")
+	s.drain(t)
+	s.clock.Advance(24 * time.Hour)
+	due, err := s.store.DueCRM(context.Background(), s.clock.Now(), 0)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("due = %d, %v; want the failed delivery", len(due), err)
+	}
+	if e := due[0].LastError; e == "" || strings.Contains(e, "SECRET") || strings.Contains(e, "s3cret") || !strings.Contains(e, "http://127.0.0.1:1") {
+		t.Errorf("LastError = %q, want the host without the path or query", e)
+	}
+}
