@@ -92,7 +92,7 @@ func (c *apiClient) call(ctx context.Context, method, path, contentType string, 
 func dataCommand(ctx context.Context, cmd string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("leadtriage "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	configPath := fs.String("config", "config.toml", "the configuration file (for the default --url)")
+	configPath := fs.String("config", "config.toml", "the configuration file (for the default --url; with --db, the policy, channel and events the bot would use)")
 	apiURL := fs.String("url", "", "the running bot's base URL (default: http:// + http.listen)")
 	dbPath := fs.String("db", "", "work on this database file instead, while the bot is stopped")
 	dryRun := fs.Bool("dry-run", false, "import: check the file, store nothing")
@@ -180,6 +180,12 @@ func newAPIClient(configPath, apiURL, dbPath string, getenv func(string) string)
 			return nil, err
 		}
 		svc := &triage.Service{Store: db, FreeMail: freeMail}
+		// With the bot's configuration, a lead imported while the bot is
+		// stopped is what the bot would have made of it: its policy (the
+		// checklist), its channel and its domain events (webhooks, CRM).
+		if cfg, problems := LoadConfig(configPath); len(problems) == 0 {
+			svc.Policy, svc.Channel, svc.Events = cfg.Policy(), cfg.Slack.Channel, cfg.Events()
+		}
 		srv := intake.New(intake.Config{APIToken: token, Store: db, AuditSalt: salt, AfterForget: db.Compact}, svc, nil)
 		return &apiClient{base: "http://leadtriage.invalid", token: token, h: srv.Handler(), close: db.Close}, nil
 	}

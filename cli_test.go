@@ -180,3 +180,38 @@ func TestCLI_ImportAnnouncedOnce(t *testing.T) {
 		t.Errorf("summary = %+v, want %d leads, 1 bad row, source beurs", summaries[0].Notice, rows)
 	}
 }
+
+// A lead imported on the file while the bot is stopped is what the bot would
+// have made of it: with the bot's configuration, its lead.created webhook
+// event is queued too, and goes out when the bot starts.
+func TestCLI_OnTheFileQueuesTheEvents(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "leads.db")
+	csvPath := filepath.Join(dir, "leads.csv")
+	if err := os.WriteFile(csvPath, []byte(cliCSV), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeTestConfig(t, dir, appOptions{mode: "http", quorum: 3, dbPath: db,
+		extra: "[[webhooks]]\nurl = \"https://hooks.example/leads\"\nevents = [\"lead.created\"]\n"}, "http://127.0.0.1:1/api/")
+	if code, out, errOut := runCLI(t, nil, "import", csvPath, "--db", db, "-config", cfg); code != 0 {
+		t.Fatalf("import: %d %q %q", code, out, errOut)
+	}
+	store, err := storage.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	due, err := store.DueCRM(context.Background(), time.Now(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 2 {
+		t.Errorf("crm items after the offline import = %d, want the 2 leads' lead.created events", len(due))
+	}
+	for _, it := range due {
+		if it.Kind != triage.OutboxEvent || it.Text != triage.EventTypeCreated {
+			t.Errorf("queued %s %q, want an event lead.created", it.Kind, it.Text)
+		}
+	}
+}

@@ -515,6 +515,19 @@ func (c Config) WebhookEvents() map[string]bool {
 	return m
 }
 
+// Events is every domain event the service queues: what the webhooks hear,
+// and lead.decided when a CRM hand-off is on. nil: none.
+func (c Config) Events() map[string]bool {
+	m := c.WebhookEvents()
+	if c.CRM.HubSpot || c.CRM.Pipedrive {
+		if m == nil {
+			m = map[string]bool{}
+		}
+		m[triage.EventTypeDecided] = true // the hand-off hears decisions
+	}
+	return m
+}
+
 func (c RemindersConfig) validate(p *problems) {
 	p.duration("reminders.after", c.After)
 	p.duration("reminders.escalate_after", c.EscalateAfter)

@@ -390,7 +390,6 @@ func (m *Main) newCRM() error {
 			cfg.Webhooks = append(cfg.Webhooks, crm.Webhook{URL: h.URL, Events: h.Events})
 		}
 	}
-	events := m.Config.WebhookEvents()
 	if client != nil {
 		handoffs, err := crm.NewHandoffs(crm.HandoffConfig{
 			CRM: client, Leads: m.Svc, Record: m.Svc.RecordCRM, Criteria: m.Svc.Policy.Criteria,
@@ -413,16 +412,12 @@ func (m *Main) newCRM() error {
 		}); err != nil {
 			return fmt.Errorf("configuration: %w", err)
 		}
-		if events == nil {
-			events = map[string]bool{}
-		}
-		events[triage.EventTypeDecided] = true // the hand-off hears decisions
 	}
 	var err error
 	if m.CRM, err = crm.New(cfg); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	m.Svc.Events = events
+	m.Svc.Events = m.Config.Events()
 	wakeBot, wakeCRM := m.Svc.Wake, m.CRM.Wake
 	m.Svc.Wake = func() { wakeBot(); wakeCRM() }
 	return nil
