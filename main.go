@@ -241,7 +241,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// Leads that arrived while the bot was down, or whose research was cut
 	// short by a stop, are researched now.
 	if err := m.Svc.ResumeResearch(ctx); err != nil {
-		m.log.Error("resuming research", "err", err)
+		m.log.Error("resuming research", "error", err)
 	}
 	// The scheduler starts last, once everything its jobs use runs; then
 	// each job runs once to catch up on what came due while the bot was down.
@@ -434,7 +434,7 @@ func (m *Main) connectSlack(ctx context.Context) error {
 	// handled first, before serving, so nothing new overtakes them. A store
 	// that cannot be read keeps them for the next start.
 	if _, err := m.Bot.ReplayInbox(ctx); err != nil {
-		m.log.Error("replaying the slack inbox", "err", err)
+		m.log.Error("replaying the slack inbox", "error", err)
 	}
 	return nil
 }
@@ -490,7 +490,7 @@ func (m *Main) serve(ctx context.Context) {
 	go func() {
 		defer m.bg.Done()
 		if err := m.server.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.log.Error("http server stopped", "err", err)
+			m.log.Error("http server stopped", "error", err)
 		}
 	}()
 }
@@ -500,7 +500,7 @@ func (m *Main) goBackground(name string, fn func(context.Context) error, ctx con
 	go func() {
 		defer m.bg.Done()
 		if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			m.log.Error(name+" stopped", "err", err)
+			m.log.Error(name+" stopped", "error", err)
 		}
 	}()
 }
@@ -516,7 +516,7 @@ func (m *Main) prune(ctx context.Context) error {
 			now = m.Now()
 		}
 		if n, err := m.DB.Prune(ctx, now); err != nil && ctx.Err() == nil {
-			m.log.Error("pruning expired entries", "err", err)
+			m.log.Error("pruning expired entries", "error", err)
 		} else if n > 0 {
 			m.log.Debug("pruned expired entries", "count", n)
 		}
@@ -593,7 +593,7 @@ func (m *Main) stopResearch(ctx context.Context) {
 		return
 	}
 	if err := m.researcher.Wait(ctx); err != nil {
-		m.log.Warn("research providers still running at shutdown", "err", err)
+		m.log.Warn("research providers still running at shutdown", "error", err)
 	}
 }
 

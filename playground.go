@@ -126,10 +126,10 @@ func startPlayground(ctx context.Context, o playgroundOptions) (*playgroundApp, 
 		Clock:         clock,
 		RunJobs: func(ctx context.Context) {
 			if err := m.RunReminders(ctx); err != nil {
-				m.log.Error("playground: reminders", "err", err)
+				m.log.Error("playground: reminders", "error", err)
 			}
 			if _, err := m.RunDigestTick(ctx); err != nil {
-				m.log.Error("playground: digest", "err", err)
+				m.log.Error("playground: digest", "error", err)
 			}
 		},
 	})

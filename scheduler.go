@@ -335,25 +335,25 @@ func (m *Main) startCron(ctx context.Context) {
 	}
 	c.Schedule(inLocation{m.jobs.checkSched, remindLoc}, cron.FuncJob(func() {
 		if err := m.RunReminders(ctx); err != nil && ctx.Err() == nil {
-			m.log.Error("reminder sweep", "err", err)
+			m.log.Error("reminder sweep", "error", err)
 		}
 	}))
 	c.Schedule(inLocation{digestSchedule{m.jobs.digestSched, loc}, loc}, cron.FuncJob(func() {
 		if _, err := m.RunDigestTick(ctx); err != nil && ctx.Err() == nil {
-			m.log.Error("digest", "err", err)
+			m.log.Error("digest", "error", err)
 		}
 	}))
 	if m.readBack != nil {
 		c.Schedule(cron.Every(readBackEvery), cron.FuncJob(func() {
 			if err := m.RunCRMReadBack(ctx); err != nil && ctx.Err() == nil {
-				m.log.Error("crm read-back", "err", err)
+				m.log.Error("crm read-back", "error", err)
 			}
 		}))
 	}
 	if m.jobs.retention > 0 {
 		c.Schedule(cron.Every(retentionEvery), cron.FuncJob(func() {
 			if err := m.RunRetention(ctx); err != nil && ctx.Err() == nil {
-				m.log.Error("retention", "err", err)
+				m.log.Error("retention", "error", err)
 			}
 		}))
 	}
@@ -418,5 +418,5 @@ func (l cronLogger) Info(msg string, kv ...any) {
 }
 
 func (l cronLogger) Error(err error, msg string, kv ...any) {
-	l.log.Error("cron "+msg, append([]any{"err", err}, kv...)...)
+	l.log.Error("cron "+msg, append([]any{"error", err}, kv...)...)
 }

@@ -140,7 +140,7 @@ func (w *Worker) Wake() {
 func (w *Worker) Run(ctx context.Context) error {
 	for {
 		if _, err := w.Drain(ctx); err != nil && ctx.Err() == nil {
-			w.cfg.Log.Error("draining the crm outbox", "err", err)
+			w.cfg.Log.Error("draining the crm outbox", "error", err)
 		}
 		wait := idlePoll
 		if at, ok, err := w.cfg.Store.NextCRM(ctx); err == nil && ok {
@@ -320,7 +320,7 @@ func (w *Worker) deliver(ctx context.Context, sd Sender, it triage.OutboxItem) e
 		next = deadline
 	}
 	w.metrics.failed.WithLabelValues(string(it.Kind), "retry").Inc()
-	w.cfg.Log.Warn("crm delivery failed, will retry", "item", it.ID, "kind", string(it.Kind), "lead", it.Lead.String(), "to", destination(it), "err", err, "next", next)
+	w.cfg.Log.Warn("crm delivery failed, will retry", "item", it.ID, "kind", string(it.Kind), "lead", it.Lead.String(), "to", destination(it), "error", err, "next", next)
 	if err := w.cfg.Store.RetryOutbox(ctx, it.ID, next, err.Error()); err != nil && !errors.Is(err, triage.ErrNotFound) {
 		return fmt.Errorf("rescheduling delivery %d: %w", it.ID, err)
 	}

@@ -665,7 +665,7 @@ func (s *Server) handleForget(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.cfg.AfterForget != nil && len(ids) > 0 {
 		if err := s.cfg.AfterForget(ctx); err != nil {
-			s.log.Error("erasing freed pages after forget", "err", err)
+			s.log.Error("erasing freed pages after forget", "error", err)
 		}
 	}
 	// The ids only: the subject must not reach the log.
@@ -692,6 +692,6 @@ func (s *Server) handleBackup(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if n, err := b.Backup(w); err != nil {
 		// The status line is gone; a truncated body is what the client sees.
-		s.log.Error("streaming a backup", "err", err, "bytes", n)
+		s.log.Error("streaming a backup", "error", err, "bytes", n)
 	}
 }

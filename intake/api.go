@@ -482,7 +482,7 @@ func (s *Server) apiAccess(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (s *Server) apiStoreError(w http.ResponseWriter, doing string, err error) {
-	s.log.Error(doing, "err", err)
+	s.log.Error(doing, "error", err)
 	w.Header().Set("Retry-After", storeRetryAfter)
 	writeError(w, http.StatusServiceUnavailable, "temporarily unable to read leads, please retry")
 }

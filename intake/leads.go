@@ -96,7 +96,7 @@ func (s *Server) handleLeads(w http.ResponseWriter, r *http.Request) {
 			// The request changed nothing, so its sender may retry it as
 			// it is. If forgetting fails, the sender re-signs (a new t).
 			if err := s.ledger.ReleaseSignature(context.WithoutCancel(ctx), signed.id, signed.expires); err != nil {
-				s.log.Warn("forgetting the signature of a refused request", "err", err)
+				s.log.Warn("forgetting the signature of a refused request", "error", err)
 			}
 		}
 		return
@@ -174,7 +174,7 @@ func (s *Server) unauthorized(w http.ResponseWriter, result string) {
 
 func (s *Server) storeFailed(w http.ResponseWriter, what string, err error) {
 	s.count(resultStoreError)
-	s.log.Error(what, "err", err)
+	s.log.Error(what, "error", err)
 	w.Header().Set("Retry-After", storeRetryAfter)
 	writeError(w, http.StatusServiceUnavailable, "temporarily unable to store the lead, please retry")
 }

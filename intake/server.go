@@ -226,7 +226,7 @@ func (s *Server) registerCounter() *prometheus.CounterVec {
 		if err := s.cfg.Metrics.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {
-				s.log.Error("registering intake metrics", "err", err)
+				s.log.Error("registering intake metrics", "error", err)
 			} else if prev, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
 				c = prev
 			}
@@ -284,7 +284,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	var problems []string
 	if err := s.cfg.Store.Ping(ctx); err != nil {
-		s.log.Warn("health check failed", "err", err)
+		s.log.Warn("health check failed", "error", err)
 		// The reason is the store's own, which names the cause (a full
 		// disk, a closed database) and never the file.
 		problems = append(problems, "store unavailable: "+truncate(err.Error(), 200))

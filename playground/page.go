@@ -91,7 +91,7 @@ func (p *Playground) api(fn func(ctx context.Context, r request) error) http.Han
 		ctx, cancel := context.WithTimeout(hr.Context(), 20*time.Second)
 		defer cancel()
 		if err := fn(ctx, r); err != nil {
-			p.log.Warn("playground action failed", "path", hr.URL.Path, "err", err)
+			p.log.Warn("playground action failed", "path", hr.URL.Path, "error", err)
 			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": err.Error()})
 			return
 		}
@@ -384,7 +384,7 @@ func (p *Playground) homeViewID(user string) string {
 func (p *Playground) exec(name string, data any) template.HTML {
 	var b bytes.Buffer
 	if err := page.ExecuteTemplate(&b, name, data); err != nil {
-		p.log.Error("rendering the playground", "template", name, "err", err)
+		p.log.Error("rendering the playground", "template", name, "error", err)
 		return template.HTML(`<p class="empty">rendering failed</p>`)
 	}
 	return template.HTML(b.String()) //nolint:gosec // template output
@@ -490,7 +490,7 @@ func (p *Playground) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	var b bytes.Buffer
 	if err := page.ExecuteTemplate(&b, "page.html", d); err != nil {
-		p.log.Error("rendering the playground", "err", err)
+		p.log.Error("rendering the playground", "error", err)
 		http.Error(w, "rendering failed", http.StatusInternalServerError)
 		return
 	}

@@ -84,7 +84,7 @@ func (db *DB) Compact(ctx context.Context) error {
 	}
 	syncDir(filepath.Dir(db.path))
 	if err := db.bolt.Close(); err != nil {
-		db.log.Error("closing the database file before the swap", "err", err)
+		db.log.Error("closing the database file before the swap", "error", err)
 	}
 	nb, err := openBolt(db.path, db.opts)
 	if err != nil {
