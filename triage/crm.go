@@ -31,7 +31,7 @@ func (l *Lead) Deal() (CRMRecord, bool) {
 // records already on the lead (same system, kind and id) are not added
 // twice, only their URL and Gone are brought up to date. Anything new is an
 // EventCRM in the audit trail and a card update in the same transaction;
-// the lead's first deal is also a NoticeCRM in the thread. Records without
+// the first link to the lead's deal is also a NoticeCRM in the thread. Records without
 // a system, kind or id are ErrInvalid, and nothing is written.
 func (s *Service) RecordCRM(ctx context.Context, id LeadID, recs []CRMRecord, at time.Time) (Lead, error) {
 	for _, r := range recs {
@@ -44,7 +44,11 @@ func (s *Service) RecordCRM(ctx context.Context, id LeadID, recs []CRMRecord, at
 	}
 	queued := false
 	lead, err := s.updateLead(ctx, id, func(l *Lead) ([]OutboxItem, error) {
-		_, hadDeal := l.Deal()
+		linked := func() (CRMRecord, bool) {
+			d, ok := l.Deal()
+			return d, ok && d.URL != ""
+		}
+		_, hadLink := linked()
 		var changed []string
 		for _, r := range recs {
 			r.At = r.At.UTC()
@@ -71,7 +75,9 @@ func (s *Service) RecordCRM(ctx context.Context, id LeadID, recs []CRMRecord, at
 		// Ids and kinds only: the audit trail outlives an erasure.
 		l.addEvent(at.UTC(), EventCRM, recs[0].System, strings.Join(changed, ", "), EvRecords, strings.Join(changed, ArgSep))
 		out := []OutboxItem{s.cardUpdate(l, at)}
-		if deal, ok := l.Deal(); ok && !hadDeal {
+		// Once, when the deal can first be opened: a hand-off that failed
+		// half-way records its deal before it has a link (Handoffs.Send).
+		if deal, ok := linked(); ok && !hadLink {
 			out = append(out, s.threadReply(l, at, Notice{Kind: NoticeCRM, System: deal.System, URL: deal.URL}))
 		}
 		queued = true
